@@ -1,0 +1,78 @@
+import type { Page, PageParams } from "./common";
+
+export interface Product {
+	id: string;
+	sku: string;
+	name: string;
+	description: string;
+	category: string;
+	priceCents: number;
+	currency: string;
+	stock: number;
+	active: boolean;
+	createdAt: string;
+	updatedAt: string;
+}
+
+export type ProductSort = "price" | "-price" | "name" | "-name";
+
+export interface ListProductsParams extends PageParams {
+	category?: string;
+	q?: string;
+	sort?: ProductSort;
+}
+export type ListProductsResult = Page<Product>;
+
+export interface GetProductParams {
+	id: string;
+}
+
+export interface CreateProductParams {
+	sku: string;
+	name: string;
+	description?: string;
+	category: string;
+	priceCents: number;
+	currency?: string;
+	stock?: number;
+	active?: boolean;
+}
+
+export interface UpdateProductParams {
+	id: string;
+	sku?: string;
+	name?: string;
+	description?: string;
+	category?: string;
+	priceCents?: number;
+	currency?: string;
+	stock?: number;
+	active?: boolean;
+}
+
+export interface StockLine {
+	productId: string;
+	qty: number;
+}
+
+export type ReservationStatus = "PENDING" | "RESERVED" | "REJECTED" | "COMMITTED" | "RELEASED" | "EXPIRED";
+
+export interface Reservation {
+	orderId: string;
+	status: ReservationStatus;
+	items: StockLine[];
+	/** Set when status is REJECTED: which rule refused the reservation and for which product. */
+	rejection?: { reason: "OUT_OF_STOCK" | "PRODUCT_UNAVAILABLE"; productId: string };
+	expiresAt: string;
+	createdAt: string;
+	updatedAt: string;
+}
+
+export interface ReserveStockParams {
+	orderId: string;
+	items: StockLine[];
+}
+
+export interface ReservationRef {
+	orderId: string;
+}

@@ -1,0 +1,26 @@
+export type Role = "customer" | "admin";
+
+/** Who is calling, as the gateway established it from a verified token. */
+export interface AuthUser {
+	id: string;
+	role: Role;
+}
+
+/** What every action receives in `ctx.meta` from the gateway. */
+export interface ShopMeta {
+	user?: AuthUser | null;
+	$statusCode?: number;
+}
+
+export interface Page<T> {
+	rows: T[];
+	total: number;
+	page: number;
+	pageSize: number;
+	totalPages: number;
+}
+
+export interface PageParams {
+	page?: number;
+	pageSize?: number;
+}

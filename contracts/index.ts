@@ -1,0 +1,4 @@
+export * from "./common";
+export * from "./catalogue";
+export * from "./customers";
+export * from "./events";

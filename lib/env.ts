@@ -1,0 +1,176 @@
+import path from "node:path";
+
+/**
+ * Every environment variable the shop reads, parsed once into a typed object. Unknown or
+ * malformed values stop start-up with one message that lists all of them, so a typo in a
+ * deployment is found before the first request rather than during it.
+ */
+export interface ShopConfig {
+	nodeEnv: "development" | "test" | "production";
+	isDevelopment: boolean;
+	port: number;
+	dataDir: string;
+	natsUrl?: string;
+	mongoUri?: string;
+	logFormat: "text" | "json";
+	logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+	jwt: {
+		secret: string;
+		/** True when no JWT_SECRET was given and the development default is used. */
+		isDefaultSecret: boolean;
+		ttlSeconds: number;
+	};
+	admin: {
+		email: string;
+		password: string;
+		isDefaultPassword: boolean;
+	};
+	http: {
+		bodyLimit: string;
+		corsOrigins: string[];
+		/** When true the client address comes from X-Forwarded-For (only behind a proxy you run). */
+		trustProxy: boolean;
+		authRateLimitPerMinute: number;
+	};
+	catalogue: {
+		reservationTtlMs: number;
+		reservationSweepMs: number;
+	};
+}
+
+export class ConfigError extends Error {
+	constructor(readonly problems: string[]) {
+		super(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+		this.name = "ConfigError";
+	}
+}
+
+const DEV_JWT_SECRET = "development-only-jwt-secret-do-not-use-in-production";
+const DEV_ADMIN_EMAIL = "admin@shop.local";
+const DEV_ADMIN_PASSWORD = "admin-password-dev";
+const MIN_SECRET_BYTES = 32;
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+	readonly problems: string[] = [];
+	constructor(private readonly env: Env) {}
+
+	raw(name: string): string | undefined {
+		const value = this.env[name];
+		return value === undefined || value.trim() === "" ? undefined : value.trim();
+	}
+
+	string(name: string, fallback: string): string {
+		return this.raw(name) ?? fallback;
+	}
+
+	oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+		const value = this.raw(name);
+		if (value === undefined) return fallback;
+		if ((allowed as readonly string[]).includes(value)) return value as T;
+		this.problems.push(`${name} must be one of ${allowed.join(", ")} (got "${value}")`);
+		return fallback;
+	}
+
+	int(name: string, fallback: number, min: number, max: number): number {
+		const value = this.raw(name);
+		if (value === undefined) return fallback;
+		const parsed = Number(value);
+		if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+			this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
+			return fallback;
+		}
+		return parsed;
+	}
+
+	bool(name: string, fallback: boolean): boolean {
+		const value = this.raw(name);
+		if (value === undefined) return fallback;
+		if (["1", "true", "yes"].includes(value.toLowerCase())) return true;
+		if (["0", "false", "no"].includes(value.toLowerCase())) return false;
+		this.problems.push(`${name} must be true or false (got "${value}")`);
+		return fallback;
+	}
+
+	url(name: string, protocols: string[]): string | undefined {
+		const value = this.raw(name);
+		if (value === undefined) return undefined;
+		// NATS_URL may list several servers separated by commas; each must parse.
+		for (const part of value.split(",")) {
+			try {
+				const parsed = new URL(part.trim());
+				if (!protocols.includes(parsed.protocol)) throw new Error(parsed.protocol);
+			} catch {
+				this.problems.push(`${name} must be a ${protocols.join(" or ")} URL (got "${part}")`);
+			}
+		}
+		return value;
+	}
+}
+
+export function loadConfig(env: Env = process.env): ShopConfig {
+	const read = new Reader(env);
+	const nodeEnv = read.oneOf("NODE_ENV", ["development", "test", "production"] as const, "development");
+	const isDevelopment = nodeEnv !== "production";
+
+	const givenSecret = read.raw("JWT_SECRET");
+	if (givenSecret !== undefined && Buffer.byteLength(givenSecret) < MIN_SECRET_BYTES && !isDevelopment) {
+		read.problems.push(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes outside development`);
+	}
+	if (givenSecret === undefined && !isDevelopment) {
+		read.problems.push("JWT_SECRET is required outside development");
+	}
+
+	const givenAdminPassword = read.raw("ADMIN_PASSWORD");
+	if (givenAdminPassword === undefined && !isDevelopment) {
+		read.problems.push("ADMIN_PASSWORD is required outside development");
+	}
+	if (givenAdminPassword !== undefined && givenAdminPassword.length < 8) {
+		read.problems.push("ADMIN_PASSWORD must be at least 8 characters");
+	}
+
+	const config: ShopConfig = {
+		nodeEnv,
+		isDevelopment,
+		port: read.int("PORT", 3000, 0, 65535),
+		dataDir: path.resolve(read.string("DATA_DIR", "data")),
+		natsUrl: read.url("NATS_URL", ["nats:", "tls:"]),
+		mongoUri: read.url("MONGO_URI", ["mongodb:", "mongodb+srv:"]),
+		logFormat: read.oneOf("LOG_FORMAT", ["text", "json"] as const, "text"),
+		logLevel: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace"] as const, "info"),
+		jwt: {
+			secret: givenSecret ?? DEV_JWT_SECRET,
+			isDefaultSecret: givenSecret === undefined,
+			ttlSeconds: read.int("JWT_TTL_SECONDS", 3600, 60, 30 * 24 * 3600),
+		},
+		admin: {
+			email: read.string("ADMIN_EMAIL", DEV_ADMIN_EMAIL).toLowerCase(),
+			password: givenAdminPassword ?? DEV_ADMIN_PASSWORD,
+			isDefaultPassword: givenAdminPassword === undefined,
+		},
+		http: {
+			bodyLimit: read.string("BODY_LIMIT", "100kb"),
+			corsOrigins: (read.raw("CORS_ORIGINS") ?? "")
+				.split(",")
+				.map((origin) => origin.trim())
+				.filter(Boolean),
+			trustProxy: read.bool("TRUST_PROXY", false),
+			authRateLimitPerMinute: read.int("AUTH_RATE_LIMIT_PER_MINUTE", 20, 1, 100_000),
+		},
+		catalogue: {
+			reservationTtlMs: read.int("RESERVATION_TTL_MS", 15 * 60 * 1000, 1000, 7 * 24 * 3600 * 1000),
+			reservationSweepMs: read.int("RESERVATION_SWEEP_MS", 30 * 1000, 100, 3600 * 1000),
+		},
+	};
+
+	if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.admin.email)) {
+		read.problems.push(`ADMIN_EMAIL must be an email address (got "${config.admin.email}")`);
+	}
+	if (!/^\d+(b|kb|mb)?$/i.test(config.http.bodyLimit)) {
+		read.problems.push(`BODY_LIMIT must be a size such as 100kb or 1mb (got "${config.http.bodyLimit}")`);
+	}
+
+	if (read.problems.length > 0) throw new ConfigError(read.problems);
+	return config;
+}

@@ -1,0 +1,165 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { ServiceSchema } from "moleculer";
+import { MemoryAdapter, type DbAdapter } from "moleculer-db";
+import MongoDbAdapter from "moleculer-db-adapter-mongo";
+import { loadConfig, type ShopConfig } from "../lib/env";
+import { StoreUnavailableError } from "../lib/errors";
+
+/*
+ * Each service owns its store: NeDB files under DATA_DIR/<service>/ by default, or its own
+ * MongoDB database (named after the service) when MONGO_URI is set. Built on moleculer-db's
+ * adapters but not on its DbService mixin, for two reasons: DbService publishes generic CRUD
+ * actions that accept any field and raw queries (we expose only what each service whitelists),
+ * and its start-up retries a dead database forever where we want to fail fast.
+ */
+
+export interface IndexSpec {
+	field: string;
+	unique?: boolean;
+	sparse?: boolean;
+}
+
+export interface CollectionSpec {
+	indexes?: IndexSpec[];
+}
+
+/** A stored document: `_id` is always a string id we generate, so both stores treat it alike. */
+export type StoredDoc = { _id: string } & Record<string, unknown>;
+
+export interface FindOptions {
+	query?: Record<string, unknown>;
+	sort?: string[];
+	limit?: number;
+	offset?: number;
+}
+
+export class DuplicateKeyError extends Error {
+	constructor(readonly collection: string, cause: unknown) {
+		super(`Duplicate key in ${collection}: ${cause instanceof Error ? cause.message : String(cause)}`);
+		this.name = "DuplicateKeyError";
+	}
+}
+
+function isDuplicateKey(err: unknown): boolean {
+	const e = err as { errorType?: string; code?: number } | null;
+	return e?.errorType === "uniqueViolated" || e?.code === 11000;
+}
+
+/** What a service sees of one of its collections: typed documents, store-neutral errors. */
+export class Collection<T extends StoredDoc> {
+	constructor(
+		readonly name: string,
+		private readonly adapter: DbAdapter,
+		private readonly owner: string,
+	) {}
+
+	private async run<R>(operation: () => Promise<R>): Promise<R> {
+		try {
+			return await operation();
+		} catch (err) {
+			if (isDuplicateKey(err)) throw new DuplicateKeyError(this.name, err);
+			throw new StoreUnavailableError(this.owner, err);
+		}
+	}
+
+	findOne(query: Record<string, unknown>): Promise<T | null> {
+		return this.run(async () => ((await this.adapter.findOne(query)) as T | null) ?? null);
+	}
+
+	find(options: FindOptions = {}): Promise<T[]> {
+		return this.run(async () => (await this.adapter.find(options as never)) as T[]);
+	}
+
+	count(query: Record<string, unknown> = {}): Promise<number> {
+		return this.run(() => this.adapter.count({ query } as never));
+	}
+
+	insert(doc: T): Promise<T> {
+		return this.run(async () => (await this.adapter.insert(doc)) as T);
+	}
+
+	/** Applies `update` to every match; returns how many matched, the basis of conditional writes. */
+	update(query: Record<string, unknown>, update: Record<string, unknown>): Promise<number> {
+		return this.run(() => this.adapter.updateMany(query as never, update));
+	}
+
+	remove(query: Record<string, unknown>): Promise<number> {
+		return this.run(() => this.adapter.removeMany(query as never));
+	}
+}
+
+function createAdapter(config: ShopConfig, service: string, collection: string): DbAdapter {
+	if (config.mongoUri) {
+		// The old driver under moleculer-db-adapter-mongo waits 30 s by default before giving up
+		// on an unreachable server; a dead database must fail start-up quickly instead.
+		return new MongoDbAdapter(
+			config.mongoUri,
+			{ useUnifiedTopology: true, serverSelectionTimeoutMS: 5000, connectTimeoutMS: 5000 },
+			service,
+		);
+	}
+	const dir = path.join(config.dataDir, service);
+	fs.mkdirSync(dir, { recursive: true });
+	return new MemoryAdapter({ filename: path.join(dir, `${collection}.db`) });
+}
+
+async function ensureIndexes(adapter: DbAdapter, indexes: IndexSpec[]): Promise<void> {
+	for (const index of indexes) {
+		if (adapter instanceof MemoryAdapter) {
+			await adapter.db.ensureIndex({ fieldName: index.field, unique: index.unique, sparse: index.sparse });
+		} else if (adapter instanceof MongoDbAdapter) {
+			await adapter.collection.createIndex(
+				{ [index.field]: 1 },
+				{ unique: index.unique ?? false, sparse: index.sparse ?? false },
+			);
+		}
+	}
+}
+
+export interface StoreService<C extends Record<string, StoredDoc>> {
+	collections: { [K in keyof C]: Collection<C[K]> };
+	config: ShopConfig;
+}
+
+/**
+ * `StoreMixin({ products: { indexes: [...] } })` gives the service `this.collections.products`,
+ * connected before the service's own `started` runs and closed after its `stopped`.
+ */
+export function StoreMixin<C extends Record<string, StoredDoc>>(
+	specs: { [K in keyof C]: CollectionSpec },
+): Partial<ServiceSchema> {
+	return {
+		created() {
+			this.config = loadConfig();
+			this.adapters = [] as DbAdapter[];
+			this.collections = {} as StoreService<C>["collections"];
+		},
+		async started() {
+			for (const [name, spec] of Object.entries(specs) as [keyof C & string, CollectionSpec][]) {
+				const adapter = createAdapter(this.config, this.name, name);
+				// The mongo adapter reads the collection name from the schema of the service it serves.
+				adapter.init(this.broker, { schema: { collection: name }, logger: this.logger } as never);
+				try {
+					await adapter.connect();
+					await ensureIndexes(adapter, spec.indexes ?? []);
+				} catch (err) {
+					const where = this.config.mongoUri ? "MongoDB at MONGO_URI" : `DATA_DIR ${this.config.dataDir}`;
+					throw new StoreUnavailableError(
+						`${this.name} (${where}, collection ${name})`,
+						err,
+					);
+				}
+				this.adapters.push(adapter);
+				this.collections[name] = new Collection(name, adapter, this.name);
+			}
+		},
+		async stopped() {
+			for (const adapter of this.adapters as DbAdapter[]) {
+				if (adapter instanceof MemoryAdapter && adapter.db) await adapter.db.compactDatafileAsync();
+				await adapter.disconnect();
+			}
+			this.adapters = [];
+		},
+	};
+}

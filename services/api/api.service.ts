@@ -1,0 +1,166 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Context, Service, ServiceSchema } from "moleculer";
+import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
+import type { AuthUser, ShopMeta } from "../../contracts";
+import { AccessTokens } from "../../lib/auth-token";
+import { loadConfig, type ShopConfig } from "../../lib/env";
+import { ForbiddenError, UnauthorizedError } from "../../lib/errors";
+import { errorResponse } from "./error-response";
+
+/*
+ * The only public entry point: it authenticates, checks the role an action declares, and routes.
+ * Business rules live in the services behind it. Only the aliases below are reachable
+ * (mappingPolicy "restrict"), so internal actions such as catalogue.reserve or $node.* are 404.
+ */
+
+/** Services the shop cannot serve requests without; /api/health reports 503 until all are up. */
+const REQUIRED_SERVICES = ["catalogue", "customers"];
+
+interface GatewayRequest extends IncomingMessage {
+	$action?: { auth?: "customer" | "admin" };
+}
+
+interface Methods {
+	authenticate(ctx: Context, route: unknown, req: IncomingMessage): AuthUser | null;
+	authorize(ctx: Context<unknown, ShopMeta>, route: unknown, req: GatewayRequest): void;
+}
+type Vars = { tokens: AccessTokens };
+type ApiService = Service<ApiSettingsSchema> & Vars & Methods;
+
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+	const forwarded = req.headers["x-forwarded-for"];
+	if (trustProxy && typeof forwarded === "string" && forwarded.trim()) {
+		return forwarded.split(",")[0]!.trim();
+	}
+	return req.socket.remoteAddress ?? "unknown";
+}
+
+function sendJsonError(res: ServerResponse, err: unknown): void {
+	const { status, body } = errorResponse(err);
+	if (res.headersSent) return res.end() as unknown as void;
+	res.statusCode = status;
+	res.setHeader("Content-Type", "application/json; charset=utf-8");
+	res.end(JSON.stringify(body));
+}
+
+export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsSchema, Methods, Vars> {
+	const bodyParsers = { json: { strict: true, limit: config.http.bodyLimit }, urlencoded: false };
+	const cors =
+		config.http.corsOrigins.length > 0
+			? {
+					origin: config.http.corsOrigins.includes("*") ? "*" : config.http.corsOrigins,
+					methods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+					allowedHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+					exposedHeaders: ["X-Request-Id", "X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"],
+					maxAge: 600,
+				}
+			: undefined;
+
+	return {
+		name: "api",
+		mixins: [ApiGateway],
+		settings: {
+			port: config.port,
+			path: "/api",
+			cors,
+			// Request bodies carry passwords; never log them.
+			logRequestParams: null,
+			logResponseData: null,
+			log4XXResponses: false,
+			routes: [
+				{
+					name: "auth",
+					path: "/auth",
+					mappingPolicy: "restrict",
+					bodyParsers,
+					rateLimit: {
+						window: 60 * 1000,
+						limit: config.http.authRateLimitPerMinute,
+						headers: true,
+						// moleculer-web would trust X-Forwarded-For from anyone, letting a client
+						// pick a fresh rate-limit bucket per request.
+						key: (req: IncomingMessage) => clientAddress(req, config.http.trustProxy),
+					},
+					aliases: {
+						"POST /register": "customers.register",
+						"POST /login": "customers.login",
+					},
+				},
+				{
+					name: "shop",
+					path: "/",
+					mappingPolicy: "restrict",
+					authentication: true,
+					authorization: true,
+					bodyParsers,
+					aliases: {
+						"GET /health": "api.health",
+						"GET /me": "customers.me",
+						"PATCH /me": "customers.updateMe",
+						"GET /customers": "customers.list",
+						"GET /products": "catalogue.list",
+						"GET /products/:id": "catalogue.get",
+						"POST /products": "catalogue.create",
+						"PATCH /products/:id": "catalogue.update",
+						"DELETE /products/:id": "catalogue.deactivate",
+					},
+				},
+			],
+			onError(_req: IncomingMessage, res: ServerResponse, err: unknown) {
+				sendJsonError(res, err);
+			},
+		},
+
+		actions: {
+			health: {
+				params: { $$strict: true },
+				async handler(this: ApiService, ctx: Context<Record<string, never>, ShopMeta>) {
+					const services = (await ctx.call("$node.services", { onlyAvailable: true, skipInternal: true })) as {
+						name: string;
+					}[];
+					const available = new Set(services.map((service) => service.name));
+					const missing = REQUIRED_SERVICES.filter((name) => !available.has(name));
+					if (missing.length > 0) ctx.meta.$statusCode = 503;
+					return {
+						status: missing.length === 0 ? "ok" : "degraded",
+						nodeID: this.broker.nodeID,
+						uptimeSeconds: Math.round(process.uptime()),
+						services: [...available].sort(),
+						...(missing.length > 0 ? { missing } : {}),
+					};
+				},
+			},
+		},
+
+		methods: {
+			/** Establishes who is calling; no header means anonymous, a bad header is a 401. */
+			authenticate(this: ApiService, _ctx: Context, _route: unknown, req: IncomingMessage): AuthUser | null {
+				const header = req.headers.authorization;
+				if (!header) return null;
+				const match = /^Bearer\s+(\S+)$/i.exec(header);
+				if (!match) throw new UnauthorizedError("TOKEN_INVALID", "The Authorization header must be 'Bearer <token>'");
+				return this.tokens.verify(match[1]!);
+			},
+
+			/** The one place roles are checked, against the `auth` each action declares. */
+			authorize(this: ApiService, ctx: Context<unknown, ShopMeta>, _route: unknown, req: GatewayRequest): void {
+				const needed = req.$action?.auth;
+				if (!needed) return;
+				const user = ctx.meta.user;
+				if (!user) throw new UnauthorizedError("TOKEN_MISSING", "This request needs a bearer token");
+				if (needed === "admin" && user.role !== "admin") {
+					throw new ForbiddenError("ROLE_FORBIDDEN", "This request needs the admin role");
+				}
+			},
+		},
+
+		created(this: ApiService) {
+			this.tokens = new AccessTokens(config.jwt.secret, config.jwt.ttlSeconds);
+		},
+	};
+}
+
+/** moleculer-runner calls a default-exported function (with the broker) to get the schema. */
+export default function apiService(): ServiceSchema<ApiSettingsSchema, Methods, Vars> {
+	return createApiService(loadConfig());
+}

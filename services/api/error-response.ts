@@ -1,0 +1,58 @@
+/*
+ * One JSON shape for every failure the gateway answers: `{ error: { type, message, code, data? } }`.
+ * Client errors keep their type, message and data; server errors are reported without internals.
+ */
+
+export interface ErrorBody {
+	error: { type: string; message: string; code: number; data?: unknown };
+}
+
+interface ErrorLike {
+	name?: string;
+	message?: string;
+	code?: unknown;
+	status?: unknown;
+	statusCode?: unknown;
+	type?: unknown;
+	data?: unknown;
+}
+
+/** body-parser reports its failures as http-errors with these types. */
+const BODY_PARSER_TYPES: Record<string, { type: string; message: string }> = {
+	"entity.parse.failed": { type: "MALFORMED_JSON", message: "The request body is not valid JSON" },
+	"entity.too.large": { type: "PAYLOAD_TOO_LARGE", message: "The request body is too large" },
+	"encoding.unsupported": { type: "UNSUPPORTED_ENCODING", message: "The request body's encoding is not supported" },
+	"charset.unsupported": { type: "UNSUPPORTED_CHARSET", message: "The request body's charset is not supported" },
+};
+
+function httpStatus(err: ErrorLike): number {
+	for (const candidate of [err.code, err.status, err.statusCode]) {
+		if (typeof candidate === "number" && candidate >= 400 && candidate <= 599) return candidate;
+	}
+	return 500;
+}
+
+export function errorResponse(raw: unknown): { status: number; body: ErrorBody } {
+	const err: ErrorLike = raw instanceof Error || (typeof raw === "object" && raw !== null) ? (raw as ErrorLike) : {};
+	const status = httpStatus(err);
+	const parserError = typeof err.type === "string" ? BODY_PARSER_TYPES[err.type] : undefined;
+
+	if (parserError) return { status, body: { error: { ...parserError, code: status } } };
+	// Which internal action or service was missing is nobody's business outside the cluster.
+	if (status === 404 && (err.type === undefined || err.type === "SERVICE_NOT_FOUND" || err.type === "NOT_FOUND")) {
+		return { status, body: { error: { type: "NOT_FOUND", message: "Not found", code: 404 } } };
+	}
+	if (status === 500 || (status > 500 && typeof err.type !== "string")) {
+		return { status: 500, body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } } };
+	}
+
+	const body: ErrorBody = {
+		error: {
+			type: typeof err.type === "string" && err.type ? err.type : "ERROR",
+			message: err.message || "Request failed",
+			code: status,
+		},
+	};
+	if (err.data !== undefined && status < 500) body.error.data = err.data;
+	return { status, body };
+}

@@ -1,0 +1,405 @@
+import { randomUUID } from "node:crypto";
+import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type {
+	CreateProductParams,
+	GetProductParams,
+	ListProductsParams,
+	ListProductsResult,
+	Product,
+	ProductCreated,
+	ProductDeactivated,
+	ProductUpdated,
+	Reservation,
+	ReservationRef,
+	ReserveStockParams,
+	ShopMeta,
+	UpdateProductParams,
+} from "../../contracts";
+import { ConflictError, NotFoundError } from "../../lib/errors";
+import { pageParams, pageWindow, toPage } from "../../lib/paging";
+import { DuplicateKeyError, StoreMixin, type StoreService } from "../../mixins/store.mixin";
+import { newProduct, productChanges, productQuery, toProduct, type ProductDoc } from "./product";
+import { SEED_PRODUCTS } from "./seed-products";
+import {
+	FINAL_STATUSES,
+	ORDER_ID_PATTERN,
+	clearHold,
+	isExpired,
+	mergeLines,
+	newReservation,
+	returnHold,
+	settlementFor,
+	takeHold,
+	toReservation,
+	type ReservationDoc,
+} from "./stock";
+
+type Collections = { products: ProductDoc; reservations: ReservationDoc };
+
+interface Methods {
+	findProduct(id: string, includeInactive: boolean): Promise<ProductDoc>;
+	holdStock(doc: ReservationDoc): Promise<Reservation>;
+	settle(doc: ReservationDoc): Promise<ReservationDoc>;
+	transition(doc: ReservationDoc, to: ReservationDoc["status"], extra?: Partial<ReservationDoc>, now?: Date): Promise<ReservationDoc | null>;
+	awaitDecision(orderId: string): Promise<ReservationDoc>;
+	sweepReservations(): Promise<void>;
+	seedCatalogue(): Promise<void>;
+}
+
+type Vars = StoreService<Collections> & { sweepTimer?: NodeJS.Timeout };
+type CatalogueService = Service & Vars & Methods;
+type Ctx<P> = Context<P, ShopMeta>;
+
+const productId = { type: "string", min: 1, max: 64, trim: true } as const;
+const orderIdRule = { type: "string", pattern: ORDER_ID_PATTERN } as const;
+const stockLines = {
+	type: "array",
+	min: 1,
+	max: 50,
+	items: {
+		type: "object",
+		strict: true,
+		props: { productId, qty: { type: "number", integer: true, positive: true, max: 10_000 } },
+	},
+} as const;
+const productFields = {
+	sku: { type: "string", trim: true, min: 1, max: 64, pattern: /^[A-Za-z0-9._-]+$/ },
+	name: { type: "string", trim: true, min: 1, max: 200 },
+	description: { type: "string", trim: true, max: 5000 },
+	category: { type: "string", trim: true, min: 1, max: 64, pattern: /^[A-Za-z0-9 _-]+$/ },
+	priceCents: { type: "number", integer: true, min: 0, max: 100_000_000 },
+	currency: { type: "string", length: 3, pattern: /^[A-Za-z]{3}$/ },
+	stock: { type: "number", integer: true, min: 0, max: 10_000_000 },
+	active: { type: "boolean" },
+} as const;
+
+const DECISION_POLL_MS = 25;
+const DECISION_WAIT_MS = 5000;
+const STOCK_CAS_ATTEMPTS = 5;
+
+function isAdmin(ctx: Ctx<unknown>): boolean {
+	return ctx.meta.user?.role === "admin";
+}
+
+const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
+	name: "catalogue",
+	mixins: [StoreMixin<Collections>({
+		products: { indexes: [{ field: "sku", unique: true }, { field: "category" }] },
+		reservations: { indexes: [{ field: "status" }, { field: "expiresAtMs" }] },
+	})],
+
+	actions: {
+		list: {
+			params: {
+				$$strict: true,
+				...pageParams,
+				category: { type: "string", trim: true, max: 64, optional: true },
+				q: { type: "string", trim: true, max: 100, optional: true },
+				sort: { type: "enum", values: ["price", "-price", "name", "-name"], optional: true },
+			},
+			async handler(this: CatalogueService, ctx: Ctx<ListProductsParams>): Promise<ListProductsResult> {
+				const window = pageWindow(ctx.params.page, ctx.params.pageSize);
+				const { query, sort } = productQuery({ ...ctx.params, includeInactive: isAdmin(ctx) });
+				const [docs, total] = await Promise.all([
+					this.collections.products.find({ query, sort, limit: window.limit, offset: window.offset }),
+					this.collections.products.count(query),
+				]);
+				return toPage(docs.map(toProduct), total, window);
+			},
+		},
+
+		get: {
+			params: { $$strict: true, id: productId },
+			async handler(this: CatalogueService, ctx: Ctx<GetProductParams>): Promise<Product> {
+				return toProduct(await this.findProduct(ctx.params.id, isAdmin(ctx)));
+			},
+		},
+
+		create: {
+			auth: "admin",
+			params: {
+				$$strict: true,
+				...productFields,
+				description: { ...productFields.description, optional: true },
+				currency: { ...productFields.currency, optional: true },
+				stock: { ...productFields.stock, optional: true },
+				active: { ...productFields.active, optional: true },
+			},
+			async handler(this: CatalogueService, ctx: Ctx<CreateProductParams>): Promise<Product> {
+				const now = new Date();
+				const doc = newProduct(ctx.params, randomUUID(), now);
+				try {
+					await this.collections.products.insert(doc);
+				} catch (err) {
+					if (err instanceof DuplicateKeyError) {
+						throw new ConflictError("SKU_TAKEN", `A product with SKU ${doc.sku} already exists`, { sku: doc.sku });
+					}
+					throw err;
+				}
+				const product = toProduct(doc);
+				ctx.meta.$statusCode = 201;
+				await ctx.emit("product.created", {
+					id: randomUUID(),
+					occurredAt: now.toISOString(),
+					productId: product.id,
+					product,
+				} satisfies ProductCreated);
+				return product;
+			},
+		},
+
+		update: {
+			auth: "admin",
+			params: {
+				$$strict: true,
+				id: productId,
+				...Object.fromEntries(Object.entries(productFields).map(([key, rule]) => [key, { ...rule, optional: true }])),
+			},
+			async handler(this: CatalogueService, ctx: Ctx<UpdateProductParams>): Promise<Product> {
+				const now = new Date();
+				const { set, changed } = productChanges(ctx.params, now);
+				const products = this.collections.products;
+				let updated = 0;
+				// A stock edit is a compare-and-set against the stock the admin's change was based
+				// on, so a reservation taken meanwhile is never silently overwritten.
+				for (let attempt = 0; attempt < STOCK_CAS_ATTEMPTS && updated === 0; attempt++) {
+					const current = await this.findProduct(ctx.params.id, true);
+					const query = ctx.params.stock === undefined ? { _id: current._id } : { _id: current._id, stock: current.stock };
+					const update = ctx.params.stock === undefined ? set : { ...set, stock: ctx.params.stock };
+					try {
+						updated = await products.update(query, { $set: update });
+					} catch (err) {
+						if (err instanceof DuplicateKeyError) {
+							throw new ConflictError("SKU_TAKEN", `A product with SKU ${String(set.sku)} already exists`, { sku: set.sku });
+						}
+						throw err;
+					}
+				}
+				if (updated === 0) {
+					throw new ConflictError("STOCK_CHANGED_CONCURRENTLY", "Stock kept changing while it was being set; try again");
+				}
+				const product = toProduct(await this.findProduct(ctx.params.id, true));
+				await ctx.emit("product.updated", {
+					id: randomUUID(),
+					occurredAt: now.toISOString(),
+					productId: product.id,
+					product,
+					changed,
+				} satisfies ProductUpdated);
+				return product;
+			},
+		},
+
+		deactivate: {
+			auth: "admin",
+			params: { $$strict: true, id: productId },
+			async handler(this: CatalogueService, ctx: Ctx<GetProductParams>): Promise<Product> {
+				const now = new Date();
+				const current = await this.findProduct(ctx.params.id, true);
+				if (current.active) {
+					await this.collections.products.update({ _id: current._id }, { $set: { active: false, updatedAt: now.toISOString() } });
+					await ctx.emit("product.deactivated", {
+						id: randomUUID(),
+						occurredAt: now.toISOString(),
+						productId: current._id,
+					} satisfies ProductDeactivated);
+				}
+				return toProduct(await this.findProduct(ctx.params.id, true));
+			},
+		},
+
+		/** All-or-nothing; a repeated call for the same order returns the first call's outcome. */
+		reserve: {
+			visibility: "public",
+			params: { $$strict: true, orderId: orderIdRule, items: stockLines },
+			async handler(this: CatalogueService, ctx: Ctx<ReserveStockParams>): Promise<Reservation> {
+				const { orderId } = ctx.params;
+				const items = mergeLines(ctx.params.items);
+				const reservations = this.collections.reservations;
+				let existing = await reservations.findOne({ _id: orderId });
+				if (!existing) {
+					const fresh = newReservation(orderId, items, new Date(), this.config.catalogue.reservationTtlMs);
+					try {
+						await reservations.insert(fresh);
+						return await this.holdStock(fresh);
+					} catch (err) {
+						if (!(err instanceof DuplicateKeyError)) throw err;
+						existing = await this.awaitDecision(orderId);
+					}
+				}
+				if (JSON.stringify(existing.items) !== JSON.stringify(items)) {
+					throw new ConflictError("RESERVATION_MISMATCH", `Order ${orderId} already reserved different items`, {
+						orderId,
+					});
+				}
+				return toReservation(existing.status === "PENDING" ? await this.awaitDecision(orderId) : existing);
+			},
+		},
+
+		release: {
+			visibility: "public",
+			params: { $$strict: true, orderId: orderIdRule },
+			async handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
+				let doc = await this.awaitDecision(ctx.params.orderId);
+				if (doc.status === "COMMITTED") {
+					throw new ConflictError("RESERVATION_FINALISED", `Stock for order ${doc._id} is already committed`, {
+						orderId: doc._id,
+						status: doc.status,
+					});
+				}
+				if (doc.status === "RESERVED") doc = (await this.transition(doc, "RELEASED")) ?? (await this.awaitDecision(doc._id));
+				return toReservation(doc.settled ? doc : await this.settle(doc));
+			},
+		},
+
+		commit: {
+			visibility: "public",
+			params: { $$strict: true, orderId: orderIdRule },
+			async handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
+				let doc = await this.awaitDecision(ctx.params.orderId);
+				const now = new Date();
+				if (doc.status === "RESERVED" && !isExpired(doc, now)) {
+					doc = (await this.transition(doc, "COMMITTED", {}, now)) ?? (await this.awaitDecision(doc._id));
+				} else if (doc.status === "RESERVED") {
+					doc = (await this.transition(doc, "EXPIRED", {}, now)) ?? (await this.awaitDecision(doc._id));
+				}
+				if (!doc.settled) doc = await this.settle(doc);
+				if (doc.status !== "COMMITTED") {
+					throw new ConflictError("RESERVATION_FINALISED", `Stock for order ${doc._id} is ${doc.status.toLowerCase()}`, {
+						orderId: doc._id,
+						status: doc.status,
+					});
+				}
+				return toReservation(doc);
+			},
+		},
+
+		getReservation: {
+			visibility: "public",
+			params: { $$strict: true, orderId: orderIdRule },
+			async handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
+				const doc = await this.collections.reservations.findOne({ _id: ctx.params.orderId });
+				if (!doc) throw new NotFoundError("RESERVATION_NOT_FOUND", `No reservation for order ${ctx.params.orderId}`);
+				return toReservation(doc);
+			},
+		},
+	},
+
+	methods: {
+		async findProduct(this: CatalogueService, id: string, includeInactive: boolean): Promise<ProductDoc> {
+			const doc = await this.collections.products.findOne({ _id: id });
+			if (!doc || (!doc.active && !includeInactive)) {
+				throw new NotFoundError("PRODUCT_NOT_FOUND", `Product ${id} not found`, { id });
+			}
+			return doc;
+		},
+
+		async holdStock(this: CatalogueService, doc: ReservationDoc): Promise<Reservation> {
+			const products = this.collections.products;
+			for (const line of doc.items) {
+				const { query, update } = takeHold(line, doc._id, new Date());
+				if ((await products.update(query, update)) === 1) continue;
+				const product = await products.findOne({ _id: line.productId });
+				const reason = product?.active ? "OUT_OF_STOCK" : "PRODUCT_UNAVAILABLE";
+				const rejected = await this.transition(doc, "REJECTED", { rejection: { reason, productId: line.productId } });
+				this.logger.info(`[order ${doc._id}] stock rejected: ${reason} for product ${line.productId}`);
+				return toReservation(await this.settle(rejected ?? (await this.awaitDecision(doc._id))));
+			}
+			const reserved = await this.transition(doc, "RESERVED", { settled: true });
+			this.logger.info(`[order ${doc._id}] stock reserved: ${doc.items.length} line(s)`);
+			return toReservation(reserved ?? (await this.awaitDecision(doc._id)));
+		},
+
+		/** Makes the products' holds agree with the reservation's final status; safe to repeat. */
+		async settle(this: CatalogueService, doc: ReservationDoc): Promise<ReservationDoc> {
+			const action = settlementFor(doc.status);
+			const now = new Date();
+			for (const line of doc.items) {
+				if (action === "none") break;
+				const step: { query: Record<string, unknown>; update: Record<string, unknown> } =
+					action === "return" ? returnHold(line, doc._id, now) : clearHold(line, doc._id);
+				await this.collections.products.update(step.query, step.update);
+			}
+			if (action === "none") return doc;
+			await this.collections.reservations.update({ _id: doc._id, status: doc.status }, { $set: { settled: true } });
+			return { ...doc, settled: true };
+		},
+
+		/** Compare-and-set on the status: null when another call moved the reservation first. */
+		async transition(
+			this: CatalogueService,
+			doc: ReservationDoc,
+			to: ReservationDoc["status"],
+			extra: Partial<ReservationDoc> = {},
+			now = new Date(),
+		): Promise<ReservationDoc | null> {
+			const changes = { settled: false, ...extra, status: to, updatedAt: now.toISOString() };
+			const updated = await this.collections.reservations.update({ _id: doc._id, status: doc.status }, { $set: changes });
+			return updated === 1 ? { ...doc, ...changes } : null;
+		},
+
+		/** A reservation still PENDING is being decided by a concurrent call; wait briefly for it. */
+		async awaitDecision(this: CatalogueService, orderId: string): Promise<ReservationDoc> {
+			const deadline = Date.now() + DECISION_WAIT_MS;
+			for (;;) {
+				const doc = await this.collections.reservations.findOne({ _id: orderId });
+				if (!doc) throw new NotFoundError("RESERVATION_NOT_FOUND", `No reservation for order ${orderId}`, { orderId });
+				if (doc.status !== "PENDING" || Date.now() >= deadline) return doc;
+				await new Promise((resolve) => setTimeout(resolve, DECISION_POLL_MS));
+			}
+		},
+
+		async sweepReservations(this: CatalogueService): Promise<void> {
+			const now = new Date();
+			const reservations = this.collections.reservations;
+			const expired = await reservations.find({
+				query: { status: { $in: ["PENDING", "RESERVED"] }, expiresAtMs: { $lte: now.getTime() } },
+				limit: 500,
+			});
+			for (const doc of expired) {
+				const moved = await this.transition(doc, "EXPIRED", {}, now);
+				if (!moved) continue;
+				this.logger.info(`[order ${doc._id}] stock reservation expired`);
+				await this.settle(moved);
+			}
+			// A node that stopped between a status change and its holds leaves the reservation
+			// unsettled; settling is idempotent, so any node may finish the job.
+			const unsettled = await reservations.find({
+				query: { settled: false, status: { $in: [...FINAL_STATUSES] } },
+				limit: 500,
+			});
+			for (const doc of unsettled) await this.settle(doc);
+		},
+
+		async seedCatalogue(this: CatalogueService): Promise<void> {
+			if ((await this.collections.products.count()) > 0) return;
+			const now = new Date();
+			let added = 0;
+			for (const input of SEED_PRODUCTS) {
+				try {
+					await this.collections.products.insert(newProduct(input, randomUUID(), now));
+					added++;
+				} catch (err) {
+					// Another replica seeding at the same moment already added this SKU.
+					if (!(err instanceof DuplicateKeyError)) throw err;
+				}
+			}
+			this.logger.info(`Seeded the catalogue with ${added} products`);
+		},
+	},
+
+	async started(this: CatalogueService) {
+		await this.seedCatalogue();
+		await this.sweepReservations();
+		this.sweepTimer = setInterval(() => {
+			this.sweepReservations().catch((err: unknown) => this.logger.warn("Reservation sweep failed", err));
+		}, this.config.catalogue.reservationSweepMs);
+		this.sweepTimer.unref();
+	},
+
+	stopped(this: CatalogueService) {
+		clearInterval(this.sweepTimer);
+	},
+};
+
+export default CatalogueSchema;

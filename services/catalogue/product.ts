@@ -1,0 +1,124 @@
+import type { CreateProductParams, Product, ProductSort, UpdateProductParams } from "../../contracts";
+import { escapeRegExp } from "../../lib/paging";
+
+/** A product as stored: `holds` maps an orderId to the quantity its reservation holds. */
+export interface ProductDoc {
+	[key: string]: unknown;
+	_id: string;
+	sku: string;
+	name: string;
+	description: string;
+	category: string;
+	priceCents: number;
+	currency: string;
+	stock: number;
+	active: boolean;
+	holds?: Record<string, number>;
+	createdAt: string;
+	updatedAt: string;
+}
+
+export const DEFAULT_CURRENCY = "EUR";
+
+export const UPDATABLE_FIELDS = [
+	"sku",
+	"name",
+	"description",
+	"category",
+	"priceCents",
+	"currency",
+	"stock",
+	"active",
+] as const;
+
+export function normalizeSku(sku: string): string {
+	return sku.trim().toUpperCase();
+}
+
+export function normalizeCategory(category: string): string {
+	return category.trim().toLowerCase();
+}
+
+export function toProduct(doc: ProductDoc): Product {
+	return {
+		id: doc._id,
+		sku: doc.sku,
+		name: doc.name,
+		description: doc.description,
+		category: doc.category,
+		priceCents: doc.priceCents,
+		currency: doc.currency,
+		stock: doc.stock,
+		active: doc.active,
+		createdAt: doc.createdAt,
+		updatedAt: doc.updatedAt,
+	};
+}
+
+export function newProduct(input: CreateProductParams, id: string, now: Date): ProductDoc {
+	const at = now.toISOString();
+	return {
+		_id: id,
+		sku: normalizeSku(input.sku),
+		name: input.name.trim(),
+		description: input.description?.trim() ?? "",
+		category: normalizeCategory(input.category),
+		priceCents: input.priceCents,
+		currency: (input.currency ?? DEFAULT_CURRENCY).toUpperCase(),
+		stock: input.stock ?? 0,
+		active: input.active ?? true,
+		holds: {},
+		createdAt: at,
+		updatedAt: at,
+	};
+}
+
+/**
+ * The `$set` for an update, built only from whitelisted fields; `stock` is left out because it is
+ * changed by a compare-and-set against concurrent reservations (see `stockChange`).
+ */
+export function productChanges(params: UpdateProductParams, now: Date): { set: Record<string, unknown>; changed: string[] } {
+	const set: Record<string, unknown> = {};
+	for (const field of UPDATABLE_FIELDS) {
+		const value = params[field];
+		if (value === undefined || field === "stock") continue;
+		if (field === "sku") set.sku = normalizeSku(value as string);
+		else if (field === "category") set.category = normalizeCategory(value as string);
+		else if (field === "currency") set.currency = (value as string).toUpperCase();
+		else if (typeof value === "string") set[field] = value.trim();
+		else set[field] = value;
+	}
+	const changed = Object.keys(set);
+	if (params.stock !== undefined) changed.push("stock");
+	set.updatedAt = now.toISOString();
+	return { set, changed };
+}
+
+const SORT_FIELDS: Record<ProductSort, string[]> = {
+	price: ["priceCents", "name"],
+	"-price": ["-priceCents", "name"],
+	name: ["name", "priceCents"],
+	"-name": ["-name", "priceCents"],
+};
+
+export interface ProductFilter {
+	category?: string;
+	q?: string;
+	sort?: ProductSort;
+	includeInactive: boolean;
+}
+
+/** A store query that both NeDB and MongoDB evaluate the same way (no `$text`, no `$where`). */
+export function productQuery(filter: ProductFilter): { query: Record<string, unknown>; sort: string[] } {
+	const query: Record<string, unknown> = {};
+	if (!filter.includeInactive) query.active = true;
+	if (filter.category) query.category = normalizeCategory(filter.category);
+	const text = filter.q?.trim();
+	if (text) {
+		const pattern = new RegExp(escapeRegExp(text), "i");
+		query.$or = [{ name: pattern }, { description: pattern }];
+	}
+	// A stable tie-breaker keeps pages from overlapping when many products share a price.
+	const sort = [...SORT_FIELDS[filter.sort ?? "name"], "_id"];
+	return { query, sort };
+}

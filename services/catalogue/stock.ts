@@ -1,0 +1,114 @@
+import type { Reservation, ReservationStatus, StockLine } from "../../contracts";
+
+/*
+ * Stock reservations. Available stock lives on the product; a reservation moves quantity from
+ * `stock` into `holds.<orderId>` with one conditional update per product, so each step is
+ * atomic in the store (NeDB and MongoDB alike), can never take stock below zero, and is
+ * idempotent: a hold that exists is not taken again, a hold that is gone is not returned again.
+ * The reservation document records the saga's view (status, lines, expiry) and is the
+ * idempotency key for the actions.
+ */
+
+export interface ReservationDoc {
+	[key: string]: unknown;
+	_id: string;
+	status: ReservationStatus;
+	items: StockLine[];
+	rejection?: Reservation["rejection"];
+	expiresAtMs: number;
+	/** False until the holds on the products have been taken, returned or cleared for the status. */
+	settled: boolean;
+	createdAt: string;
+	updatedAt: string;
+}
+
+/** Statuses after which nothing changes any more. */
+export const FINAL_STATUSES: readonly ReservationStatus[] = ["REJECTED", "COMMITTED", "RELEASED", "EXPIRED"];
+export const OPEN_STATUSES: readonly ReservationStatus[] = ["PENDING", "RESERVED"];
+
+/** orderIds become part of a field path (`holds.<orderId>`), so dots and `$` are never allowed. */
+export const ORDER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** One line per product, quantities summed, in a fixed order so concurrent calls touch products alike. */
+export function mergeLines(items: StockLine[]): StockLine[] {
+	const totals = new Map<string, number>();
+	for (const { productId, qty } of items) totals.set(productId, (totals.get(productId) ?? 0) + qty);
+	return [...totals.entries()]
+		.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+		.map(([productId, qty]) => ({ productId, qty }));
+}
+
+export function holdPath(orderId: string): string {
+	if (!ORDER_ID_PATTERN.test(orderId)) throw new RangeError(`orderId "${orderId}" cannot key a hold`);
+	return `holds.${orderId}`;
+}
+
+/** Takes `qty` from an active product's stock into a hold, only if enough is there and no hold exists yet. */
+export function takeHold(line: StockLine, orderId: string, now: Date) {
+	const hold = holdPath(orderId);
+	return {
+		query: { _id: line.productId, active: true, stock: { $gte: line.qty }, [hold]: { $exists: false } },
+		update: { $inc: { stock: -line.qty }, $set: { [hold]: line.qty, updatedAt: now.toISOString() } },
+	};
+}
+
+/** Puts a hold's quantity back into stock, only if that hold is still there. */
+export function returnHold(line: StockLine, orderId: string, now: Date) {
+	const hold = holdPath(orderId);
+	return {
+		query: { _id: line.productId, [hold]: line.qty },
+		update: { $inc: { stock: line.qty }, $unset: { [hold]: true }, $set: { updatedAt: now.toISOString() } },
+	};
+}
+
+/** Turns a hold into a sale: the quantity has already left `stock`, so only the hold goes. */
+export function clearHold(line: StockLine, orderId: string) {
+	const hold = holdPath(orderId);
+	return {
+		query: { _id: line.productId, [hold]: line.qty },
+		update: { $unset: { [hold]: true } },
+	};
+}
+
+export function newReservation(orderId: string, items: StockLine[], now: Date, ttlMs: number): ReservationDoc {
+	const at = now.toISOString();
+	return {
+		_id: orderId,
+		status: "PENDING",
+		items: mergeLines(items),
+		expiresAtMs: now.getTime() + ttlMs,
+		settled: false,
+		createdAt: at,
+		updatedAt: at,
+	};
+}
+
+export function isExpired(doc: ReservationDoc, now: Date): boolean {
+	return OPEN_STATUSES.includes(doc.status) && doc.expiresAtMs <= now.getTime();
+}
+
+/** What settling a reservation in its current status does to each product's hold. */
+export function settlementFor(status: ReservationStatus): "return" | "clear" | "none" {
+	switch (status) {
+		case "REJECTED":
+		case "RELEASED":
+		case "EXPIRED":
+			return "return";
+		case "COMMITTED":
+			return "clear";
+		default:
+			return "none";
+	}
+}
+
+export function toReservation(doc: ReservationDoc): Reservation {
+	return {
+		orderId: doc._id,
+		status: doc.status,
+		items: doc.items,
+		...(doc.rejection ? { rejection: doc.rejection } : {}),
+		expiresAt: new Date(doc.expiresAtMs).toISOString(),
+		createdAt: doc.createdAt,
+		updatedAt: doc.updatedAt,
+	};
+}
