@@ -25,6 +25,20 @@ const BODY_PARSER_TYPES: Record<string, { type: string; message: string }> = {
 	"charset.unsupported": { type: "UNSUPPORTED_CHARSET", message: "The request body's charset is not supported" },
 };
 
+/** For errors raised without a type, e.g. moleculer-web's own RateLimitExceeded. */
+const TYPE_BY_STATUS: Record<number, string> = {
+	400: "BAD_REQUEST",
+	401: "UNAUTHORIZED",
+	403: "FORBIDDEN",
+	404: "NOT_FOUND",
+	409: "CONFLICT",
+	413: "PAYLOAD_TOO_LARGE",
+	422: "VALIDATION_ERROR",
+	429: "RATE_LIMIT_EXCEEDED",
+	503: "SERVICE_UNAVAILABLE",
+	504: "REQUEST_TIMEOUT",
+};
+
 function httpStatus(err: ErrorLike): number {
 	for (const candidate of [err.code, err.status, err.statusCode]) {
 		if (typeof candidate === "number" && candidate >= 400 && candidate <= 599) return candidate;
@@ -42,13 +56,13 @@ export function errorResponse(raw: unknown): { status: number; body: ErrorBody }
 	if (status === 404 && (err.type === undefined || err.type === "SERVICE_NOT_FOUND" || err.type === "NOT_FOUND")) {
 		return { status, body: { error: { type: "NOT_FOUND", message: "Not found", code: 404 } } };
 	}
-	if (status === 500 || (status > 500 && typeof err.type !== "string")) {
+	if (status === 500 || (status > 500 && typeof err.type !== "string" && !TYPE_BY_STATUS[status])) {
 		return { status: 500, body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } } };
 	}
 
 	const body: ErrorBody = {
 		error: {
-			type: typeof err.type === "string" && err.type ? err.type : "ERROR",
+			type: typeof err.type === "string" && err.type ? err.type : (TYPE_BY_STATUS[status] ?? "ERROR"),
 			message: err.message || "Request failed",
 			code: status,
 		},

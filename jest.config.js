@@ -1,0 +1,12 @@
+/** Unit tests sit next to the code they test; tests that start brokers or servers live under test/. */
+module.exports = {
+	testEnvironment: "node",
+	roots: ["<rootDir>/lib", "<rootDir>/services", "<rootDir>/mixins", "<rootDir>/test"],
+	testMatch: ["**/*.test.ts"],
+	testPathIgnorePatterns: ["/node_modules/", "/dist/", "<rootDir>/test/infra/"],
+	transform: {
+		// tsconfig's isolatedModules makes ts-jest transpile only; `npm test` type-checks once with tsc first.
+		"^.+\\.ts$": "ts-jest",
+	},
+	testTimeout: 30000,
+};
