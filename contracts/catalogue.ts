@@ -55,7 +55,8 @@ export interface StockLine {
 	qty: number;
 }
 
-export type ReservationStatus = "PENDING" | "RESERVED" | "REJECTED" | "COMMITTED" | "RELEASED" | "EXPIRED";
+/** RETURNED: a committed sale came back into stock because the confirmed order was cancelled. */
+export type ReservationStatus = "PENDING" | "RESERVED" | "REJECTED" | "COMMITTED" | "RELEASED" | "EXPIRED" | "RETURNED";
 
 export interface Reservation {
 	orderId: string;

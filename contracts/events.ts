@@ -1,38 +1,138 @@
-import type { Product } from "./catalogue";
+import type { Product, StockLine } from "./catalogue";
 
 /**
- * Domain events: `<entity>.<pastTense>`, each payload carrying its own event id (consumers
- * de-duplicate on it) and the time it happened. Version a payload by adding a new event name,
- * never by changing the meaning of a field.
+ * Domain events: `<entity>.<pastTense>`. Every payload carries its own event id (consumers
+ * de-duplicate on it), when it happened, the aggregate it is about (the Kafka message key, so one
+ * aggregate's events stay in order) and a correlation id (the orderId for everything in the order
+ * saga), so one order's story can be followed across services. Change a payload by adding a new
+ * event name, never by changing the meaning of a field.
  */
-export interface DomainEvent {
+export interface DomainEvent<T extends string = string> {
 	/** Unique per event; the key consumers de-duplicate on. */
 	id: string;
+	type: T;
 	occurredAt: string;
+	aggregateId: string;
+	correlationId: string;
 }
 
-export interface ProductCreated extends DomainEvent {
+export type CancelReason = "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "TIMEOUT" | "CUSTOMER_CANCELLED";
+export type OrderStatus = "PENDING" | "AWAITING_PAYMENT" | "CONFIRMED" | "CANCELLED";
+
+export interface PricedLine extends StockLine {
+	unitPriceCents: number;
+}
+
+export interface OrderCreated extends DomainEvent<"order.created"> {
+	orderId: string;
+	customerId: string;
+	items: PricedLine[];
+	totalCents: number;
+	currency: string;
+	paymentMethod: string;
+}
+
+export interface OrderConfirmed extends DomainEvent<"order.confirmed"> {
+	orderId: string;
+	customerId: string;
+	totalCents: number;
+	currency: string;
+}
+
+export interface OrderCancelled extends DomainEvent<"order.cancelled"> {
+	orderId: string;
+	customerId: string;
+	reason: CancelReason;
+	previousStatus: OrderStatus;
+	totalCents: number;
+	currency: string;
+}
+
+export interface StockReserved extends DomainEvent<"stock.reserved"> {
+	orderId: string;
+	items: StockLine[];
+}
+
+export interface StockRejected extends DomainEvent<"stock.rejected"> {
+	orderId: string;
+	reason: "OUT_OF_STOCK" | "PRODUCT_UNAVAILABLE";
+	productId: string;
+}
+
+/** Held stock went back on sale: the order was cancelled, failed to pay, or its hold expired. */
+export interface StockReleased extends DomainEvent<"stock.released"> {
+	orderId: string;
+	items: StockLine[];
+	reason: "RELEASED" | "EXPIRED";
+}
+
+export interface StockCommitted extends DomainEvent<"stock.committed"> {
+	orderId: string;
+	items: StockLine[];
+}
+
+/** Sold stock came back because a confirmed order was cancelled. */
+export interface StockReturned extends DomainEvent<"stock.returned"> {
+	orderId: string;
+	items: StockLine[];
+}
+
+export interface PaymentSettled extends DomainEvent<"payment.settled"> {
+	orderId: string;
+	paymentId: string;
+	customerId: string;
+	amountCents: number;
+	currency: string;
+}
+
+export interface PaymentFailed extends DomainEvent<"payment.failed"> {
+	orderId: string;
+	paymentId: string;
+	customerId: string;
+	reason: "DECLINED";
+}
+
+export interface PaymentRefunded extends DomainEvent<"payment.refunded"> {
+	orderId: string;
+	paymentId: string;
+	customerId: string;
+	amountCents: number;
+	currency: string;
+}
+
+export interface ProductCreated extends DomainEvent<"product.created"> {
 	productId: string;
 	product: Product;
 }
 
-export interface ProductUpdated extends DomainEvent {
+export interface ProductUpdated extends DomainEvent<"product.updated"> {
 	productId: string;
 	product: Product;
 	changed: string[];
 }
 
-export interface ProductDeactivated extends DomainEvent {
+export interface ProductDeactivated extends DomainEvent<"product.deactivated"> {
 	productId: string;
 }
 
-export interface CustomerRegistered extends DomainEvent {
+export interface CustomerRegistered extends DomainEvent<"customer.registered"> {
 	customerId: string;
 	email: string;
 	name: string;
 }
 
 export interface EventPayloads {
+	"order.created": OrderCreated;
+	"order.confirmed": OrderConfirmed;
+	"order.cancelled": OrderCancelled;
+	"stock.reserved": StockReserved;
+	"stock.rejected": StockRejected;
+	"stock.released": StockReleased;
+	"stock.committed": StockCommitted;
+	"stock.returned": StockReturned;
+	"payment.settled": PaymentSettled;
+	"payment.failed": PaymentFailed;
+	"payment.refunded": PaymentRefunded;
 	"product.created": ProductCreated;
 	"product.updated": ProductUpdated;
 	"product.deactivated": ProductDeactivated;
@@ -40,3 +140,7 @@ export interface EventPayloads {
 }
 
 export type EventName = keyof EventPayloads;
+export type AnyDomainEvent = EventPayloads[EventName];
+
+/** What a publisher supplies; the envelope fields are filled in by the event mixin. */
+export type EventBody<K extends EventName> = Omit<EventPayloads[K], keyof DomainEvent>;

@@ -36,6 +36,28 @@ export interface ShopConfig {
 		reservationTtlMs: number;
 		reservationSweepMs: number;
 	};
+	events: {
+		/** How often the outbox relay looks for events a crash or a failed delivery left behind. */
+		relayIntervalMs: number;
+		/** Attempts at handling one event before it becomes a dead letter. */
+		maxAttempts: number;
+		retryBaseMs: number;
+		/** A handler that has held an event this long is presumed dead and the event is retried. */
+		claimTimeoutMs: number;
+	};
+	orders: {
+		/** A saga step that has not moved on within this time cancels the order (reason TIMEOUT). */
+		sagaStepTimeoutMs: number;
+		sagaSweepMs: number;
+	};
+	payments: {
+		/** How long the simulated provider takes to answer for the `tok_slow` card. */
+		slowCardDelayMs: number;
+	};
+	notifications: {
+		smtpUrl?: string;
+		mailFrom: string;
+	};
 }
 
 export class ConfigError extends Error {
@@ -93,15 +115,16 @@ class Reader {
 		return fallback;
 	}
 
-	url(name: string, protocols: string[]): string | undefined {
+	url(name: string, protocols: string[], options: { list?: boolean } = {}): string | undefined {
 		const value = this.raw(name);
 		if (value === undefined) return undefined;
-		// NATS_URL may list several servers separated by commas; each must parse.
-		for (const part of value.split(",")) {
-			try {
-				const parsed = new URL(part.trim());
-				if (!protocols.includes(parsed.protocol)) throw new Error(parsed.protocol);
-			} catch {
+		// NATS_URL may list several servers separated by commas. A MongoDB URI also contains
+		// commas (replica-set hosts) but is one URI that WHATWG URL cannot parse, so only its
+		// scheme is checked here and the driver checks the rest.
+		const parts = options.list ? value.split(",").map((part) => part.trim()) : [value];
+		for (const part of parts) {
+			const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(part)?.[1]?.toLowerCase();
+			if (!scheme || !protocols.includes(scheme)) {
 				this.problems.push(`${name} must be a ${protocols.join(" or ")} URL (got "${part}")`);
 			}
 		}
@@ -135,7 +158,7 @@ export function loadConfig(env: Env = process.env): ShopConfig {
 		isDevelopment,
 		port: read.int("PORT", 3000, 0, 65535),
 		dataDir: path.resolve(read.string("DATA_DIR", "data")),
-		natsUrl: read.url("NATS_URL", ["nats:", "tls:"]),
+		natsUrl: read.url("NATS_URL", ["nats:", "tls:"], { list: true }),
 		mongoUri: read.url("MONGO_URI", ["mongodb:", "mongodb+srv:"]),
 		logFormat: read.oneOf("LOG_FORMAT", ["text", "json"] as const, "text"),
 		logLevel: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace"] as const, "info"),
@@ -161,6 +184,23 @@ export function loadConfig(env: Env = process.env): ShopConfig {
 		catalogue: {
 			reservationTtlMs: read.int("RESERVATION_TTL_MS", 15 * 60 * 1000, 1000, 7 * 24 * 3600 * 1000),
 			reservationSweepMs: read.int("RESERVATION_SWEEP_MS", 30 * 1000, 100, 3600 * 1000),
+		},
+		events: {
+			relayIntervalMs: read.int("OUTBOX_RELAY_MS", 1000, 10, 60 * 1000),
+			maxAttempts: read.int("EVENT_MAX_ATTEMPTS", 8, 1, 100),
+			retryBaseMs: read.int("EVENT_RETRY_BASE_MS", 200, 1, 60 * 1000),
+			claimTimeoutMs: read.int("EVENT_CLAIM_TIMEOUT_MS", 60 * 1000, 100, 3600 * 1000),
+		},
+		orders: {
+			sagaStepTimeoutMs: read.int("SAGA_STEP_TIMEOUT_MS", 60 * 1000, 100, 24 * 3600 * 1000),
+			sagaSweepMs: read.int("SAGA_SWEEP_MS", 1000, 10, 3600 * 1000),
+		},
+		payments: {
+			slowCardDelayMs: read.int("PAYMENT_SLOW_MS", 5000, 0, 10 * 60 * 1000),
+		},
+		notifications: {
+			smtpUrl: read.url("SMTP_URL", ["smtp:", "smtps:"]),
+			mailFrom: read.string("MAIL_FROM", "Shop <no-reply@shop.local>"),
 		},
 	};
 

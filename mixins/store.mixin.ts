@@ -155,11 +155,10 @@ export function StoreMixin<C extends Record<string, StoredDoc>>(
 			}
 		},
 		async stopped() {
-			for (const adapter of this.adapters as DbAdapter[]) {
+			for (const adapter of this.adapters.splice(0) as DbAdapter[]) {
 				if (adapter instanceof MemoryAdapter && adapter.db) await adapter.db.compactDatafileAsync();
 				await adapter.disconnect();
 			}
-			this.adapters = [];
 		},
 	};
 }

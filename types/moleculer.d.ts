@@ -1,10 +1,21 @@
 import "moleculer";
 import type { Role } from "../contracts/common";
+import type { EventName } from "../contracts/events";
+import type { DomainEventHandlers } from "../mixins/events.mixin";
 
-// Which role an action needs is declared on the action itself and enforced in one place, the
-// gateway's authorize hook; no declaration means the action is public.
 declare module "moleculer/src/service" {
 	interface ActionSchema<TThis> {
+		// Which role an action needs is declared on the action itself and enforced in one place,
+		// the gateway's authorize hook; no declaration means the action is public.
 		auth?: Role;
+	}
+
+	interface ServiceSchema<TSettings, TMethods, TVars, TThis> {
+		/** Called with the schema after mixins are merged, before the service is created. */
+		merged?: (schema: ServiceSchema) => void;
+		/** The domain events this service writes to its outbox (documentation and checks). */
+		publishes?: EventName[];
+		/** Domain event name → handler, delivered through the event mixin's idempotent inbox. */
+		domainEvents?: DomainEventHandlers<TThis>;
 	}
 }

@@ -39,6 +39,14 @@ const TYPE_BY_STATUS: Record<number, string> = {
 	504: "REQUEST_TIMEOUT",
 };
 
+/** Server-side failures are described in general terms; the details go to the log, not the client. */
+const SERVER_MESSAGES: Record<number, string> = {
+	500: "Something went wrong",
+	502: "A service behind the gateway failed; try again",
+	503: "A service needed for this request is unavailable; try again shortly",
+	504: "A service took too long to answer; try again",
+};
+
 function httpStatus(err: ErrorLike): number {
 	for (const candidate of [err.code, err.status, err.statusCode]) {
 		if (typeof candidate === "number" && candidate >= 400 && candidate <= 599) return candidate;
@@ -52,12 +60,19 @@ export function errorResponse(raw: unknown): { status: number; body: ErrorBody }
 	const parserError = typeof err.type === "string" ? BODY_PARSER_TYPES[err.type] : undefined;
 
 	if (parserError) return { status, body: { error: { ...parserError, code: status } } };
-	// Which internal action or service was missing is nobody's business outside the cluster.
+	// Which internal action, service or node was involved is nobody's business outside the cluster.
 	if (status === 404 && (err.type === undefined || err.type === "SERVICE_NOT_FOUND" || err.type === "NOT_FOUND")) {
 		return { status, body: { error: { type: "NOT_FOUND", message: "Not found", code: 404 } } };
 	}
-	if (status === 500 || (status > 500 && typeof err.type !== "string" && !TYPE_BY_STATUS[status])) {
-		return { status: 500, body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } } };
+	// Moleculer reports a known service with no live instance as 404; for the client it is a 503.
+	if (err.type === "SERVICE_NOT_AVAILABLE") {
+		return { status: 503, body: { error: { type: "SERVICE_UNAVAILABLE", message: SERVER_MESSAGES[503]!, code: 503 } } };
+	}
+	if (status >= 500) {
+		const known = status !== 500 && (typeof err.type === "string" || TYPE_BY_STATUS[status]);
+		const type = known ? (typeof err.type === "string" && err.type ? err.type : TYPE_BY_STATUS[status]!) : "INTERNAL_ERROR";
+		const code = known ? status : 500;
+		return { status: code, body: { error: { type, message: SERVER_MESSAGES[code] ?? SERVER_MESSAGES[500]!, code } } };
 	}
 
 	const body: ErrorBody = {
@@ -67,6 +82,6 @@ export function errorResponse(raw: unknown): { status: number; body: ErrorBody }
 			code: status,
 		},
 	};
-	if (err.data !== undefined && status < 500) body.error.data = err.data;
+	if (err.data !== undefined) body.error.data = err.data;
 	return { status, body };
 }

@@ -6,29 +6,31 @@ import type {
 	ListProductsParams,
 	ListProductsResult,
 	Product,
-	ProductCreated,
-	ProductDeactivated,
-	ProductUpdated,
 	Reservation,
 	ReservationRef,
 	ReserveStockParams,
 	ShopMeta,
+	StockLine,
 	UpdateProductParams,
 } from "../../contracts";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams, pageWindow, toPage } from "../../lib/paging";
-import { DuplicateKeyError, StoreMixin, type StoreService } from "../../mixins/store.mixin";
+import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
+import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { newProduct, productChanges, productQuery, toProduct, type ProductDoc } from "./product";
 import { SEED_PRODUCTS } from "./seed-products";
 import {
 	FINAL_STATUSES,
 	ORDER_ID_PATTERN,
+	cancelledBeforeReserved,
 	clearHold,
 	isExpired,
 	mergeLines,
 	newReservation,
+	restock,
 	returnHold,
 	settlementFor,
+	stockEventFor,
 	takeHold,
 	toReservation,
 	type ReservationDoc,
@@ -38,6 +40,10 @@ type Collections = { products: ProductDoc; reservations: ReservationDoc };
 
 interface Methods {
 	findProduct(id: string, includeInactive: boolean): Promise<ProductDoc>;
+	reserveStock(orderId: string, items: StockLine[]): Promise<Reservation>;
+	releaseStock(orderId: string): Promise<Reservation>;
+	commitStock(orderId: string): Promise<Reservation>;
+	returnStock(orderId: string): Promise<Reservation>;
 	holdStock(doc: ReservationDoc): Promise<Reservation>;
 	settle(doc: ReservationDoc): Promise<ReservationDoc>;
 	transition(doc: ReservationDoc, to: ReservationDoc["status"], extra?: Partial<ReservationDoc>, now?: Date): Promise<ReservationDoc | null>;
@@ -46,7 +52,7 @@ interface Methods {
 	seedCatalogue(): Promise<void>;
 }
 
-type Vars = StoreService<Collections> & { sweepTimer?: NodeJS.Timeout };
+type Vars = EventsService & StoreService<Collections> & { sweepTimer?: NodeJS.Timeout };
 type CatalogueService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
@@ -83,10 +89,60 @@ function isAdmin(ctx: Ctx<unknown>): boolean {
 
 const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	name: "catalogue",
-	mixins: [StoreMixin<Collections>({
-		products: { indexes: [{ field: "sku", unique: true }, { field: "category" }] },
-		reservations: { indexes: [{ field: "status" }, { field: "expiresAtMs" }] },
-	})],
+	mixins: [
+		EventsMixin<Collections>({
+			collections: {
+				products: { indexes: [{ field: "sku", unique: true }, { field: "category" }] },
+				reservations: { indexes: [{ field: "status" }, { field: "expiresAtMs" }] },
+			},
+			outboxes: ["products", "reservations"],
+		}),
+	],
+
+	publishes: [
+		"product.created",
+		"product.updated",
+		"product.deactivated",
+		"stock.reserved",
+		"stock.rejected",
+		"stock.released",
+		"stock.committed",
+		"stock.returned",
+	],
+
+	domainEvents: {
+		async "order.created"(event) {
+			await this.reserveStock(event.orderId, event.items.map(({ productId, qty }) => ({ productId, qty })));
+		},
+		async "payment.settled"(event) {
+			try {
+				await this.commitStock(event.orderId);
+			} catch (err) {
+				// The order was cancelled (or its hold expired) while the payment went through;
+				// the stock is already back on sale and payments refunds the charge.
+				if (!(err instanceof ConflictError)) throw err;
+				this.logger.warn(`[order ${event.orderId}] payment settled but the stock is no longer held: ${err.message}`);
+			}
+		},
+		async "payment.failed"(event) {
+			await this.releaseStock(event.orderId);
+		},
+		async "order.cancelled"(event) {
+			const doc = await this.collections.reservations.findOne({ _id: event.orderId });
+			if (!doc) {
+				// Cancelled before order.created reached us: leave a record so a late reservation takes nothing.
+				try {
+					await this.collections.reservations.insert(cancelledBeforeReserved(event.orderId, new Date()));
+					return;
+				} catch (err) {
+					if (!(err instanceof DuplicateKeyError)) throw err;
+				}
+			}
+			const current = await this.awaitDecision(event.orderId);
+			if (current.status === "COMMITTED") await this.returnStock(event.orderId);
+			else await this.releaseStock(event.orderId);
+		},
+	},
 
 	actions: {
 		list: {
@@ -128,6 +184,9 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			async handler(this: CatalogueService, ctx: Ctx<CreateProductParams>): Promise<Product> {
 				const now = new Date();
 				const doc = newProduct(ctx.params, randomUUID(), now);
+				const product = toProduct(doc);
+				const ids = { aggregateId: product.id, correlationId: product.id };
+				doc.outbox = [this.publish("product.created", { productId: product.id, product }, ids, now)];
 				try {
 					await this.collections.products.insert(doc);
 				} catch (err) {
@@ -136,14 +195,8 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					}
 					throw err;
 				}
-				const product = toProduct(doc);
+				this.kickRelay();
 				ctx.meta.$statusCode = 201;
-				await ctx.emit("product.created", {
-					id: randomUUID(),
-					occurredAt: now.toISOString(),
-					productId: product.id,
-					product,
-				} satisfies ProductCreated);
 				return product;
 			},
 		},
@@ -160,14 +213,17 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				const { set, changed } = productChanges(ctx.params, now);
 				const products = this.collections.products;
 				let updated = 0;
+				let product: Product | undefined;
 				// A stock edit is a compare-and-set against the stock the admin's change was based
 				// on, so a reservation taken meanwhile is never silently overwritten.
 				for (let attempt = 0; attempt < STOCK_CAS_ATTEMPTS && updated === 0; attempt++) {
 					const current = await this.findProduct(ctx.params.id, true);
 					const query = ctx.params.stock === undefined ? { _id: current._id } : { _id: current._id, stock: current.stock };
 					const update = ctx.params.stock === undefined ? set : { ...set, stock: ctx.params.stock };
+					product = toProduct({ ...current, ...update } as ProductDoc);
+					const event = this.publish("product.updated", { productId: product.id, product, changed }, { aggregateId: product.id, correlationId: product.id }, now);
 					try {
-						updated = await products.update(query, { $set: update });
+						updated = await products.update(query, { $set: update, $push: { outbox: event } });
 					} catch (err) {
 						if (err instanceof DuplicateKeyError) {
 							throw new ConflictError("SKU_TAKEN", `A product with SKU ${String(set.sku)} already exists`, { sku: set.sku });
@@ -178,15 +234,8 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				if (updated === 0) {
 					throw new ConflictError("STOCK_CHANGED_CONCURRENTLY", "Stock kept changing while it was being set; try again");
 				}
-				const product = toProduct(await this.findProduct(ctx.params.id, true));
-				await ctx.emit("product.updated", {
-					id: randomUUID(),
-					occurredAt: now.toISOString(),
-					productId: product.id,
-					product,
-					changed,
-				} satisfies ProductUpdated);
-				return product;
+				this.kickRelay();
+				return product!;
 			},
 		},
 
@@ -197,12 +246,12 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				const now = new Date();
 				const current = await this.findProduct(ctx.params.id, true);
 				if (current.active) {
-					await this.collections.products.update({ _id: current._id }, { $set: { active: false, updatedAt: now.toISOString() } });
-					await ctx.emit("product.deactivated", {
-						id: randomUUID(),
-						occurredAt: now.toISOString(),
-						productId: current._id,
-					} satisfies ProductDeactivated);
+					const event = this.publish("product.deactivated", { productId: current._id }, { aggregateId: current._id, correlationId: current._id }, now);
+					await this.collections.products.update(
+						{ _id: current._id, active: true },
+						{ $set: { active: false, updatedAt: now.toISOString() }, $push: { outbox: event } },
+					);
+					this.kickRelay();
 				}
 				return toProduct(await this.findProduct(ctx.params.id, true));
 			},
@@ -212,65 +261,24 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 		reserve: {
 			visibility: "public",
 			params: { $$strict: true, orderId: orderIdRule, items: stockLines },
-			async handler(this: CatalogueService, ctx: Ctx<ReserveStockParams>): Promise<Reservation> {
-				const { orderId } = ctx.params;
-				const items = mergeLines(ctx.params.items);
-				const reservations = this.collections.reservations;
-				let existing = await reservations.findOne({ _id: orderId });
-				if (!existing) {
-					const fresh = newReservation(orderId, items, new Date(), this.config.catalogue.reservationTtlMs);
-					try {
-						await reservations.insert(fresh);
-						return await this.holdStock(fresh);
-					} catch (err) {
-						if (!(err instanceof DuplicateKeyError)) throw err;
-						existing = await this.awaitDecision(orderId);
-					}
-				}
-				if (JSON.stringify(existing.items) !== JSON.stringify(items)) {
-					throw new ConflictError("RESERVATION_MISMATCH", `Order ${orderId} already reserved different items`, {
-						orderId,
-					});
-				}
-				return toReservation(existing.status === "PENDING" ? await this.awaitDecision(orderId) : existing);
+			handler(this: CatalogueService, ctx: Ctx<ReserveStockParams>): Promise<Reservation> {
+				return this.reserveStock(ctx.params.orderId, ctx.params.items);
 			},
 		},
 
 		release: {
 			visibility: "public",
 			params: { $$strict: true, orderId: orderIdRule },
-			async handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
-				let doc = await this.awaitDecision(ctx.params.orderId);
-				if (doc.status === "COMMITTED") {
-					throw new ConflictError("RESERVATION_FINALISED", `Stock for order ${doc._id} is already committed`, {
-						orderId: doc._id,
-						status: doc.status,
-					});
-				}
-				if (doc.status === "RESERVED") doc = (await this.transition(doc, "RELEASED")) ?? (await this.awaitDecision(doc._id));
-				return toReservation(doc.settled ? doc : await this.settle(doc));
+			handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
+				return this.releaseStock(ctx.params.orderId);
 			},
 		},
 
 		commit: {
 			visibility: "public",
 			params: { $$strict: true, orderId: orderIdRule },
-			async handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
-				let doc = await this.awaitDecision(ctx.params.orderId);
-				const now = new Date();
-				if (doc.status === "RESERVED" && !isExpired(doc, now)) {
-					doc = (await this.transition(doc, "COMMITTED", {}, now)) ?? (await this.awaitDecision(doc._id));
-				} else if (doc.status === "RESERVED") {
-					doc = (await this.transition(doc, "EXPIRED", {}, now)) ?? (await this.awaitDecision(doc._id));
-				}
-				if (!doc.settled) doc = await this.settle(doc);
-				if (doc.status !== "COMMITTED") {
-					throw new ConflictError("RESERVATION_FINALISED", `Stock for order ${doc._id} is ${doc.status.toLowerCase()}`, {
-						orderId: doc._id,
-						status: doc.status,
-					});
-				}
-				return toReservation(doc);
+			handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
+				return this.commitStock(ctx.params.orderId);
 			},
 		},
 
@@ -286,6 +294,69 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	},
 
 	methods: {
+		async reserveStock(this: CatalogueService, orderId: string, lines: StockLine[]): Promise<Reservation> {
+			const items = mergeLines(lines);
+			const reservations = this.collections.reservations;
+			let existing = await reservations.findOne({ _id: orderId });
+			if (!existing) {
+				const fresh = newReservation(orderId, items, new Date(), this.config.catalogue.reservationTtlMs);
+				try {
+					await reservations.insert(fresh);
+					return await this.holdStock(fresh);
+				} catch (err) {
+					if (!(err instanceof DuplicateKeyError)) throw err;
+					existing = await this.awaitDecision(orderId);
+				}
+			}
+			// An empty record is an order cancelled before its reservation arrived.
+			if (existing.items.length > 0 && JSON.stringify(existing.items) !== JSON.stringify(items)) {
+				throw new ConflictError("RESERVATION_MISMATCH", `Order ${orderId} already reserved different items`, { orderId });
+			}
+			return toReservation(existing.status === "PENDING" ? await this.awaitDecision(orderId) : existing);
+		},
+
+		async releaseStock(this: CatalogueService, orderId: string): Promise<Reservation> {
+			let doc = await this.awaitDecision(orderId);
+			if (doc.status === "COMMITTED" || doc.status === "RETURNED") {
+				throw new ConflictError("RESERVATION_FINALISED", `Stock for order ${doc._id} is already committed`, {
+					orderId: doc._id,
+					status: doc.status,
+				});
+			}
+			if (doc.status === "RESERVED") doc = (await this.transition(doc, "RELEASED")) ?? (await this.awaitDecision(doc._id));
+			if (doc.status === "RELEASED") this.logger.info(`[order ${doc._id}] stock released`);
+			return toReservation(doc.settled ? doc : await this.settle(doc));
+		},
+
+		async commitStock(this: CatalogueService, orderId: string): Promise<Reservation> {
+			let doc = await this.awaitDecision(orderId);
+			const now = new Date();
+			if (doc.status === "RESERVED" && !isExpired(doc, now)) {
+				doc = (await this.transition(doc, "COMMITTED", {}, now)) ?? (await this.awaitDecision(doc._id));
+				this.logger.info(`[order ${doc._id}] stock committed`);
+			} else if (doc.status === "RESERVED") {
+				doc = (await this.transition(doc, "EXPIRED", {}, now)) ?? (await this.awaitDecision(doc._id));
+			}
+			if (!doc.settled) doc = await this.settle(doc);
+			if (doc.status !== "COMMITTED" && doc.status !== "RETURNED") {
+				throw new ConflictError("RESERVATION_FINALISED", `Stock for order ${doc._id} is ${doc.status.toLowerCase()}`, {
+					orderId: doc._id,
+					status: doc.status,
+				});
+			}
+			return toReservation(doc);
+		},
+
+		/** A confirmed order was cancelled: its sold stock goes back on sale, once. */
+		async returnStock(this: CatalogueService, orderId: string): Promise<Reservation> {
+			let doc = await this.awaitDecision(orderId);
+			if (doc.status === "COMMITTED") {
+				doc = (await this.transition(doc, "RETURNED")) ?? (await this.awaitDecision(orderId));
+				this.logger.info(`[order ${orderId}] sold stock returned`);
+			}
+			return toReservation(doc.settled ? doc : await this.settle(doc));
+		},
+
 		async findProduct(this: CatalogueService, id: string, includeInactive: boolean): Promise<ProductDoc> {
 			const doc = await this.collections.products.findOne({ _id: id });
 			if (!doc || (!doc.active && !includeInactive)) {
@@ -317,7 +388,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			for (const line of doc.items) {
 				if (action === "none") break;
 				const step: { query: Record<string, unknown>; update: Record<string, unknown> } =
-					action === "return" ? returnHold(line, doc._id, now) : clearHold(line, doc._id);
+					action === "return" ? returnHold(line, doc._id, now) : action === "restock" ? restock(line, doc._id, now) : clearHold(line, doc._id);
 				await this.collections.products.update(step.query, step.update);
 			}
 			if (action === "none") return doc;
@@ -334,8 +405,16 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			now = new Date(),
 		): Promise<ReservationDoc | null> {
 			const changes = { settled: false, ...extra, status: to, updatedAt: now.toISOString() };
-			const updated = await this.collections.reservations.update({ _id: doc._id, status: doc.status }, { $set: changes });
-			return updated === 1 ? { ...doc, ...changes } : null;
+			const next = { ...doc, ...changes };
+			const stockEvent = stockEventFor(next, to);
+			const update: Record<string, unknown> = { $set: changes };
+			if (stockEvent) {
+				const ids = { aggregateId: doc._id, correlationId: doc._id };
+				update.$push = { outbox: this.publish(stockEvent.type, stockEvent.body as never, ids, now) };
+			}
+			const updated = await this.collections.reservations.update({ _id: doc._id, status: doc.status }, update);
+			if (updated === 1 && stockEvent) this.kickRelay();
+			return updated === 1 ? next : null;
 		},
 
 		/** A reservation still PENDING is being decided by a concurrent call; wait briefly for it. */

@@ -1,4 +1,4 @@
-import type { CreateProductParams, Product, ProductSort, UpdateProductParams } from "../../contracts";
+import type { AnyDomainEvent, CreateProductParams, Product, ProductSort, UpdateProductParams } from "../../contracts";
 import { escapeRegExp } from "../../lib/paging";
 
 /** A product as stored: `holds` maps an orderId to the quantity its reservation holds. */
@@ -14,6 +14,8 @@ export interface ProductDoc {
 	stock: number;
 	active: boolean;
 	holds?: Record<string, number>;
+	/** Events written with this change, waiting for the relay (see mixins/events.mixin.ts). */
+	outbox?: AnyDomainEvent[];
 	createdAt: string;
 	updatedAt: string;
 }

@@ -1,4 +1,4 @@
-import type { Reservation, ReservationStatus, StockLine } from "../../contracts";
+import type { AnyDomainEvent, EventBody, Reservation, ReservationStatus, StockLine } from "../../contracts";
 
 /*
  * Stock reservations. Available stock lives on the product; a reservation moves quantity from
@@ -18,12 +18,14 @@ export interface ReservationDoc {
 	expiresAtMs: number;
 	/** False until the holds on the products have been taken, returned or cleared for the status. */
 	settled: boolean;
+	/** Events written with this change, waiting for the relay (see mixins/events.mixin.ts). */
+	outbox?: AnyDomainEvent[];
 	createdAt: string;
 	updatedAt: string;
 }
 
 /** Statuses after which nothing changes any more. */
-export const FINAL_STATUSES: readonly ReservationStatus[] = ["REJECTED", "COMMITTED", "RELEASED", "EXPIRED"];
+export const FINAL_STATUSES: readonly ReservationStatus[] = ["REJECTED", "COMMITTED", "RELEASED", "EXPIRED", "RETURNED"];
 export const OPEN_STATUSES: readonly ReservationStatus[] = ["PENDING", "RESERVED"];
 
 /** orderIds become part of a field path (`holds.<orderId>`), so dots and `$` are never allowed. */
@@ -61,6 +63,15 @@ export function returnHold(line: StockLine, orderId: string, now: Date) {
 	};
 }
 
+/** Puts sold stock back once per order: the `returns.<orderId>` marker makes a repeat a no-op. */
+export function restock(line: StockLine, orderId: string, now: Date) {
+	const returned = `returns.${holdPath(orderId).slice("holds.".length)}`;
+	return {
+		query: { _id: line.productId, [returned]: { $exists: false } },
+		update: { $inc: { stock: line.qty }, $set: { [returned]: line.qty, updatedAt: now.toISOString() } },
+	};
+}
+
 /** Turns a hold into a sale: the quantity has already left `stock`, so only the hold goes. */
 export function clearHold(line: StockLine, orderId: string) {
 	const hold = holdPath(orderId);
@@ -87,8 +98,8 @@ export function isExpired(doc: ReservationDoc, now: Date): boolean {
 	return OPEN_STATUSES.includes(doc.status) && doc.expiresAtMs <= now.getTime();
 }
 
-/** What settling a reservation in its current status does to each product's hold. */
-export function settlementFor(status: ReservationStatus): "return" | "clear" | "none" {
+/** What settling a reservation in its current status does to each product. */
+export function settlementFor(status: ReservationStatus): "return" | "clear" | "restock" | "none" {
 	switch (status) {
 		case "REJECTED":
 		case "RELEASED":
@@ -96,9 +107,52 @@ export function settlementFor(status: ReservationStatus): "return" | "clear" | "
 			return "return";
 		case "COMMITTED":
 			return "clear";
+		case "RETURNED":
+			return "restock";
 		default:
 			return "none";
 	}
+}
+
+/** The stock event a reservation publishes when it moves to `status`. */
+export function stockEventFor(
+	doc: Pick<ReservationDoc, "_id" | "items" | "rejection">,
+	status: ReservationStatus,
+):
+	| { type: "stock.reserved"; body: EventBody<"stock.reserved"> }
+	| { type: "stock.rejected"; body: EventBody<"stock.rejected"> }
+	| { type: "stock.released"; body: EventBody<"stock.released"> }
+	| { type: "stock.committed"; body: EventBody<"stock.committed"> }
+	| { type: "stock.returned"; body: EventBody<"stock.returned"> }
+	| null {
+	const orderId = doc._id;
+	switch (status) {
+		case "RESERVED":
+			return { type: "stock.reserved", body: { orderId, items: doc.items } };
+		case "REJECTED":
+			return {
+				type: "stock.rejected",
+				body: { orderId, reason: doc.rejection?.reason ?? "OUT_OF_STOCK", productId: doc.rejection?.productId ?? "" },
+			};
+		case "RELEASED":
+		case "EXPIRED":
+			return { type: "stock.released", body: { orderId, items: doc.items, reason: status } };
+		case "COMMITTED":
+			return { type: "stock.committed", body: { orderId, items: doc.items } };
+		case "RETURNED":
+			return { type: "stock.returned", body: { orderId, items: doc.items } };
+		default:
+			return null;
+	}
+}
+
+/**
+ * The record of an order cancelled before its stock was reserved: a reservation that arrives
+ * later for that order finds it and takes nothing.
+ */
+export function cancelledBeforeReserved(orderId: string, now: Date): ReservationDoc {
+	const at = now.toISOString();
+	return { _id: orderId, status: "RELEASED", items: [], expiresAtMs: now.getTime(), settled: true, createdAt: at, updatedAt: at };
 }
 
 export function toReservation(doc: ReservationDoc): Reservation {

@@ -1,4 +1,4 @@
-import type { Address, Customer, Role, UpdateProfileParams } from "../../contracts";
+import type { Address, AnyDomainEvent, Customer, Role, UpdateProfileParams } from "../../contracts";
 import { escapeRegExp } from "../../lib/paging";
 
 export interface CustomerDoc {
@@ -12,6 +12,7 @@ export interface CustomerDoc {
 	addresses: Address[];
 	createdAt: string;
 	updatedAt: string;
+	outbox?: AnyDomainEvent[];
 }
 
 export function normalizeEmail(email: string): string {

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type {
 	Customer,
-	CustomerRegistered,
 	ListCustomersParams,
 	ListCustomersResult,
 	LoginParams,
@@ -14,7 +13,8 @@ import type {
 import { AccessTokens } from "../../lib/auth-token";
 import { ConflictError, NotFoundError, UnauthorizedError } from "../../lib/errors";
 import { pageParams, pageWindow, toPage } from "../../lib/paging";
-import { DuplicateKeyError, StoreMixin, type StoreService } from "../../mixins/store.mixin";
+import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
+import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { customerQuery, newCustomer, normalizeEmail, profileChanges, toCustomer, type CustomerDoc } from "./customer";
 import { decoyHash, hashPassword, verifyPassword } from "./password";
 
@@ -25,7 +25,7 @@ interface Methods {
 	ensureAdmin(): Promise<void>;
 }
 
-type Vars = StoreService<Collections> & { tokens: AccessTokens };
+type Vars = EventsService & StoreService<Collections> & { tokens: AccessTokens };
 type CustomersService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
@@ -46,7 +46,14 @@ const address = {
 
 const CustomersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	name: "customers",
-	mixins: [StoreMixin<Collections>({ customers: { indexes: [{ field: "email", unique: true }] } })],
+	mixins: [
+		EventsMixin<Collections>({
+			collections: { customers: { indexes: [{ field: "email", unique: true }] } },
+			outboxes: ["customers"],
+		}),
+	],
+
+	publishes: ["customer.registered"],
 
 	actions: {
 		register: {
@@ -71,20 +78,16 @@ const CustomersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					await hashPassword(ctx.params.password),
 					now,
 				);
+				const ids = { aggregateId: doc._id, correlationId: doc._id };
+				doc.outbox = [this.publish("customer.registered", { customerId: doc._id, email: doc.email, name: doc.name }, ids, now)];
 				try {
 					await this.collections.customers.insert(doc);
 				} catch (err) {
 					if (err instanceof DuplicateKeyError) throw new ConflictError("EMAIL_TAKEN", "An account with this email already exists");
 					throw err;
 				}
+				this.kickRelay();
 				ctx.meta.$statusCode = 201;
-				await ctx.emit("customer.registered", {
-					id: randomUUID(),
-					occurredAt: now.toISOString(),
-					customerId: doc._id,
-					email: doc.email,
-					name: doc.name,
-				} satisfies CustomerRegistered);
 				return toCustomer(doc);
 			},
 		},

@@ -27,9 +27,15 @@ export async function hashPassword(password: string): Promise<string> {
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
 	const [scheme, log2N, r, p, salt, hash] = stored.split("$");
-	if (scheme !== "scrypt" || !salt || !hash) return false;
+	const cost = { log2N: Number(log2N), r: Number(r), p: Number(p) };
+	// A corrupt or hostile stored string must not make us allocate gigabytes or throw a 500.
+	const sane =
+		Number.isInteger(cost.log2N) && cost.log2N >= 1 && cost.log2N <= 20 &&
+		Number.isInteger(cost.r) && cost.r >= 1 && cost.r <= 32 &&
+		Number.isInteger(cost.p) && cost.p >= 1 && cost.p <= 16;
+	if (scheme !== "scrypt" || !salt || !hash || !sane) return false;
 	const expected = Buffer.from(hash, "base64");
-	const actual = await derive(password, Buffer.from(salt, "base64"), Number(log2N), Number(r), Number(p));
+	const actual = await derive(password, Buffer.from(salt, "base64"), cost.log2N, cost.r, cost.p);
 	return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 

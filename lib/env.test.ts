@@ -1,0 +1,349 @@
+import path from "node:path";
+import { ConfigError, loadConfig } from "./env";
+
+const STRONG_SECRET = "a-production-secret-of-at-least-32-bytes!";
+
+/** The problems a config would be refused for, or a failure when it is accepted. */
+function problemsOf(env: Record<string, string | undefined>): string[] {
+	try {
+		loadConfig(env);
+	} catch (err) {
+		expect(err).toBeInstanceOf(ConfigError);
+		return (err as ConfigError).problems;
+	}
+	throw new Error("loadConfig accepted a configuration it should have refused");
+}
+
+describe("loadConfig", () => {
+	describe("defaults", () => {
+		it("runs in development with the documented defaults when nothing is set", () => {
+			const config = loadConfig({});
+			expect(config).toEqual({
+				nodeEnv: "development",
+				isDevelopment: true,
+				port: 3000,
+				dataDir: path.resolve("data"),
+				natsUrl: undefined,
+				mongoUri: undefined,
+				logFormat: "text",
+				logLevel: "info",
+				jwt: {
+					secret: "development-only-jwt-secret-do-not-use-in-production",
+					isDefaultSecret: true,
+					ttlSeconds: 3600,
+				},
+				admin: {
+					email: "admin@shop.local",
+					password: "admin-password-dev",
+					isDefaultPassword: true,
+				},
+				http: {
+					bodyLimit: "100kb",
+					corsOrigins: [],
+					trustProxy: false,
+					authRateLimitPerMinute: 20,
+				},
+				catalogue: {
+					reservationTtlMs: 15 * 60 * 1000,
+					reservationSweepMs: 30 * 1000,
+				},
+				events: { relayIntervalMs: 1000, maxAttempts: 8, retryBaseMs: 200, claimTimeoutMs: 60 * 1000 },
+				orders: { sagaStepTimeoutMs: 60 * 1000, sagaSweepMs: 1000 },
+				payments: { slowCardDelayMs: 5000 },
+				notifications: { smtpUrl: undefined, mailFrom: "Shop <no-reply@shop.local>" },
+			});
+		});
+
+		it("treats empty and blank values as not set", () => {
+			const config = loadConfig({ PORT: "", LOG_LEVEL: "   ", JWT_SECRET: " ", NODE_ENV: "" });
+			expect(config.port).toBe(3000);
+			expect(config.logLevel).toBe("info");
+			expect(config.jwt.isDefaultSecret).toBe(true);
+			expect(config.nodeEnv).toBe("development");
+		});
+
+		it("does not read process.env when an env object is given", () => {
+			const config = loadConfig({ PORT: "4100" });
+			expect(config.port).toBe(4100);
+			expect(config.jwt.isDefaultSecret).toBe(true);
+		});
+	});
+
+	describe("parsed values", () => {
+		it("reads every setting that is given", () => {
+			const config = loadConfig({
+				NODE_ENV: "test",
+				PORT: " 8080 ",
+				LOG_FORMAT: "json",
+				LOG_LEVEL: "debug",
+				JWT_SECRET: "short-but-fine-outside-production",
+				JWT_TTL_SECONDS: "120",
+				ADMIN_EMAIL: "Boss@Example.COM",
+				ADMIN_PASSWORD: "long-enough",
+				BODY_LIMIT: "1mb",
+				AUTH_RATE_LIMIT_PER_MINUTE: "5",
+				RESERVATION_TTL_MS: "60000",
+				RESERVATION_SWEEP_MS: "500",
+			});
+			expect(config.nodeEnv).toBe("test");
+			expect(config.isDevelopment).toBe(true);
+			expect(config.port).toBe(8080);
+			expect(config.logFormat).toBe("json");
+			expect(config.logLevel).toBe("debug");
+			expect(config.jwt).toEqual({ secret: "short-but-fine-outside-production", isDefaultSecret: false, ttlSeconds: 120 });
+			expect(config.admin).toEqual({ email: "boss@example.com", password: "long-enough", isDefaultPassword: false });
+			expect(config.http.bodyLimit).toBe("1mb");
+			expect(config.http.authRateLimitPerMinute).toBe(5);
+			expect(config.catalogue).toEqual({ reservationTtlMs: 60000, reservationSweepMs: 500 });
+		});
+
+		it("accepts port 0 and 65535 at the edges of the range", () => {
+			expect(loadConfig({ PORT: "0" }).port).toBe(0);
+			expect(loadConfig({ PORT: "65535" }).port).toBe(65535);
+		});
+	});
+
+	describe("bad values", () => {
+		it("throws a ConfigError whose message names the variable", () => {
+			expect(() => loadConfig({ PORT: "eighty" })).toThrow(ConfigError);
+			expect(() => loadConfig({ PORT: "eighty" })).toThrow(/PORT must be an integer from 0 to 65535 \(got "eighty"\)/);
+		});
+
+		it("refuses ports that are out of range or not whole numbers", () => {
+			expect(problemsOf({ PORT: "65536" })).toEqual(['PORT must be an integer from 0 to 65535 (got "65536")']);
+			expect(problemsOf({ PORT: "-1" })).toEqual(['PORT must be an integer from 0 to 65535 (got "-1")']);
+			expect(problemsOf({ PORT: "80.5" })).toEqual(['PORT must be an integer from 0 to 65535 (got "80.5")']);
+		});
+
+		it("refuses a NODE_ENV that is not one of the known ones", () => {
+			expect(problemsOf({ NODE_ENV: "staging" })).toEqual([
+				'NODE_ENV must be one of development, test, production (got "staging")',
+			]);
+		});
+
+		it("lists every problem at once instead of stopping at the first", () => {
+			const problems = problemsOf({
+				NODE_ENV: "prod",
+				PORT: "99999",
+				LOG_FORMAT: "xml",
+				LOG_LEVEL: "loud",
+				JWT_TTL_SECONDS: "10",
+				ADMIN_EMAIL: "not-an-email",
+				ADMIN_PASSWORD: "short",
+				BODY_LIMIT: "lots",
+				TRUST_PROXY: "maybe",
+				AUTH_RATE_LIMIT_PER_MINUTE: "0",
+				RESERVATION_TTL_MS: "5",
+				RESERVATION_SWEEP_MS: "1",
+				NATS_URL: "http://nats:4222",
+				MONGO_URI: "postgres://db/shop",
+			});
+			expect(problems).toHaveLength(14);
+			for (const name of [
+				"NODE_ENV",
+				"PORT",
+				"LOG_FORMAT",
+				"LOG_LEVEL",
+				"JWT_TTL_SECONDS",
+				"ADMIN_EMAIL",
+				"ADMIN_PASSWORD",
+				"BODY_LIMIT",
+				"TRUST_PROXY",
+				"AUTH_RATE_LIMIT_PER_MINUTE",
+				"RESERVATION_TTL_MS",
+				"RESERVATION_SWEEP_MS",
+				"NATS_URL",
+				"MONGO_URI",
+			]) {
+				expect(problems.filter((problem) => problem.startsWith(`${name} `))).toHaveLength(1);
+			}
+		});
+
+		it("puts every problem on its own line of the error message", () => {
+			try {
+				loadConfig({ PORT: "x", LOG_FORMAT: "y" });
+				throw new Error("expected a ConfigError");
+			} catch (err) {
+				expect(err).toBeInstanceOf(ConfigError);
+				expect((err as Error).name).toBe("ConfigError");
+				expect((err as Error).message).toBe(
+					"Invalid configuration:\n" +
+						'  - PORT must be an integer from 0 to 65535 (got "x")\n' +
+						'  - LOG_FORMAT must be one of text, json (got "y")',
+				);
+			}
+		});
+
+		it("refuses an ADMIN_PASSWORD shorter than 8 characters even in development", () => {
+			expect(problemsOf({ ADMIN_PASSWORD: "1234567" })).toEqual(["ADMIN_PASSWORD must be at least 8 characters"]);
+			expect(loadConfig({ ADMIN_PASSWORD: "12345678" }).admin.password).toBe("12345678");
+		});
+
+		it("refuses an ADMIN_EMAIL that is not an address", () => {
+			expect(problemsOf({ ADMIN_EMAIL: "admin@localhost" })).toEqual([
+				'ADMIN_EMAIL must be an email address (got "admin@localhost")',
+			]);
+		});
+
+		it("refuses a BODY_LIMIT that is not a plain size", () => {
+			expect(problemsOf({ BODY_LIMIT: "1gb" })).toEqual([
+				'BODY_LIMIT must be a size such as 100kb or 1mb (got "1gb")',
+			]);
+			expect(loadConfig({ BODY_LIMIT: "2048" }).http.bodyLimit).toBe("2048");
+			expect(loadConfig({ BODY_LIMIT: "2MB" }).http.bodyLimit).toBe("2MB");
+		});
+	});
+
+	describe("JWT_SECRET and ADMIN_PASSWORD", () => {
+		const production = { NODE_ENV: "production", JWT_SECRET: STRONG_SECRET, ADMIN_PASSWORD: "a-real-admin-password" };
+
+		it("accepts production with a long secret and an admin password", () => {
+			const config = loadConfig(production);
+			expect(config.nodeEnv).toBe("production");
+			expect(config.isDevelopment).toBe(false);
+			expect(config.jwt.secret).toBe(STRONG_SECRET);
+			expect(config.jwt.isDefaultSecret).toBe(false);
+			expect(config.admin.isDefaultPassword).toBe(false);
+		});
+
+		it("refuses a secret shorter than 32 bytes in production", () => {
+			const shortSecret = "x".repeat(31);
+			expect(problemsOf({ ...production, JWT_SECRET: shortSecret })).toEqual([
+				"JWT_SECRET must be at least 32 bytes outside development",
+			]);
+			expect(loadConfig({ ...production, JWT_SECRET: "x".repeat(32) }).jwt.secret).toBe("x".repeat(32));
+		});
+
+		it("counts the secret's length in bytes, not characters", () => {
+			// 16 characters of two bytes each are 32 bytes.
+			const secret = "é".repeat(16);
+			expect(loadConfig({ ...production, JWT_SECRET: secret }).jwt.secret).toBe(secret);
+			expect(problemsOf({ ...production, JWT_SECRET: "é".repeat(15) })).toEqual([
+				"JWT_SECRET must be at least 32 bytes outside development",
+			]);
+		});
+
+		it("accepts a short secret in development", () => {
+			const config = loadConfig({ NODE_ENV: "development", JWT_SECRET: "short" });
+			expect(config.jwt.secret).toBe("short");
+			expect(config.jwt.isDefaultSecret).toBe(false);
+		});
+
+		it("requires JWT_SECRET and ADMIN_PASSWORD in production", () => {
+			expect(problemsOf({ NODE_ENV: "production" })).toEqual([
+				"JWT_SECRET is required outside development",
+				"ADMIN_PASSWORD is required outside development",
+			]);
+		});
+
+		it("requires JWT_SECRET in production even when the admin password is given", () => {
+			expect(problemsOf({ NODE_ENV: "production", ADMIN_PASSWORD: "a-real-admin-password" })).toEqual([
+				"JWT_SECRET is required outside development",
+			]);
+		});
+
+		it("requires ADMIN_PASSWORD in production even when the secret is given", () => {
+			expect(problemsOf({ NODE_ENV: "production", JWT_SECRET: STRONG_SECRET })).toEqual([
+				"ADMIN_PASSWORD is required outside development",
+			]);
+		});
+
+		it("uses the trimmed secret", () => {
+			expect(loadConfig({ JWT_SECRET: "  padded  " }).jwt.secret).toBe("padded");
+		});
+	});
+
+	describe("NATS_URL and MONGO_URI", () => {
+		it("accepts nats:// and tls:// NATS URLs", () => {
+			expect(loadConfig({ NATS_URL: "nats://nats:4222" }).natsUrl).toBe("nats://nats:4222");
+			expect(loadConfig({ NATS_URL: "tls://nats.example.com:4222" }).natsUrl).toBe("tls://nats.example.com:4222");
+		});
+
+		it("accepts a comma-separated list of NATS servers and keeps it as given", () => {
+			const list = "nats://a:4222, nats://b:4222";
+			expect(loadConfig({ NATS_URL: list }).natsUrl).toBe(list);
+		});
+
+		it("refuses a NATS URL with another protocol", () => {
+			expect(problemsOf({ NATS_URL: "http://nats:4222" })).toEqual([
+				'NATS_URL must be a nats: or tls: URL (got "http://nats:4222")',
+			]);
+		});
+
+		it("refuses a NATS URL that does not parse", () => {
+			expect(problemsOf({ NATS_URL: "not a url" })).toEqual(['NATS_URL must be a nats: or tls: URL (got "not a url")']);
+		});
+
+		it("reports each bad server in a NATS list", () => {
+			expect(problemsOf({ NATS_URL: "nats://a:4222,http://b:4222,redis://c" })).toEqual([
+				'NATS_URL must be a nats: or tls: URL (got "http://b:4222")',
+				'NATS_URL must be a nats: or tls: URL (got "redis://c")',
+			]);
+		});
+
+		it("accepts mongodb:// and mongodb+srv:// URIs", () => {
+			expect(loadConfig({ MONGO_URI: "mongodb://mongo:27017/shop" }).mongoUri).toBe("mongodb://mongo:27017/shop");
+			expect(loadConfig({ MONGO_URI: "mongodb+srv://cluster0.example.net/shop" }).mongoUri).toBe(
+				"mongodb+srv://cluster0.example.net/shop",
+			);
+		});
+
+		it("refuses a MONGO_URI with another protocol", () => {
+			expect(problemsOf({ MONGO_URI: "postgres://db:5432/shop" })).toEqual([
+				'MONGO_URI must be a mongodb: or mongodb+srv: URL (got "postgres://db:5432/shop")',
+			]);
+		});
+
+		it("leaves both unset when they are not given", () => {
+			const config = loadConfig({});
+			expect(config.natsUrl).toBeUndefined();
+			expect(config.mongoUri).toBeUndefined();
+		});
+	});
+
+	describe("DATA_DIR", () => {
+		it("resolves a relative DATA_DIR against the working directory", () => {
+			expect(loadConfig({ DATA_DIR: "var/shop" }).dataDir).toBe(path.join(process.cwd(), "var", "shop"));
+		});
+
+		it("keeps an absolute DATA_DIR", () => {
+			expect(loadConfig({ DATA_DIR: "/srv/shop-data" }).dataDir).toBe("/srv/shop-data");
+		});
+
+		it("normalizes the path", () => {
+			expect(loadConfig({ DATA_DIR: "/srv/a/../shop/" }).dataDir).toBe("/srv/shop");
+		});
+	});
+
+	describe("CORS_ORIGINS", () => {
+		it("splits on commas, trims and drops empty entries", () => {
+			expect(loadConfig({ CORS_ORIGINS: " https://a.example , https://b.example,, " }).http.corsOrigins).toEqual([
+				"https://a.example",
+				"https://b.example",
+			]);
+		});
+
+		it("keeps a single origin as a one-element list", () => {
+			expect(loadConfig({ CORS_ORIGINS: "https://shop.example" }).http.corsOrigins).toEqual(["https://shop.example"]);
+		});
+	});
+
+	describe("TRUST_PROXY", () => {
+		it.each(["1", "true", "TRUE", "yes", "Yes"])("reads %p as true", (value) => {
+			expect(loadConfig({ TRUST_PROXY: value }).http.trustProxy).toBe(true);
+		});
+
+		it.each(["0", "false", "False", "no", "NO"])("reads %p as false", (value) => {
+			expect(loadConfig({ TRUST_PROXY: value }).http.trustProxy).toBe(false);
+		});
+
+		it("refuses anything else", () => {
+			expect(problemsOf({ TRUST_PROXY: "on" })).toEqual(['TRUST_PROXY must be true or false (got "on")']);
+		});
+	});
+
+	it("accepts a MongoDB replica-set URI with several hosts", () => {
+		const uri = "mongodb://db1:27017,db2:27017/shop?replicaSet=rs0";
+		expect(loadConfig({ MONGO_URI: uri }).mongoUri).toBe(uri);
+	});
+});

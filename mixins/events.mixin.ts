@@ -1,0 +1,272 @@
+import { randomUUID } from "node:crypto";
+import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { Errors } from "moleculer";
+import type { AnyDomainEvent, EventBody, EventName, EventPayloads } from "../contracts";
+import { DuplicateKeyError, StoreMixin, type Collection, type CollectionSpec, type StoredDoc, type StoreService } from "./store.mixin";
+
+/*
+ * The one way services publish and consume domain events.
+ *
+ * Publishing (transactional outbox): a service writes the event into the `outbox` array of the
+ * document whose change it describes, in the same single-document update, so the change and the
+ * event are stored together or not at all. A relay then delivers each event and pulls it from the
+ * outbox; a crash in between delivers it again after restart, never loses it.
+ *
+ * Consuming (idempotent inbox): every received event is first recorded in the consumer's own
+ * `inbox` collection under its event id. A duplicate delivery finds the id and changes nothing; a
+ * failed handler is retried with backoff from the inbox, and after EVENT_MAX_ATTEMPTS the event
+ * stays there as a dead letter with its last error.
+ *
+ * A service declares what it publishes and reacts to in its schema:
+ *   publishes: ["order.created", ...],
+ *   domainEvents: { "stock.reserved"(event) { ... } }
+ */
+
+export type DomainEventHandler<K extends EventName, TThis = unknown> = (this: TThis, event: EventPayloads[K]) => Promise<void> | void;
+export type DomainEventHandlers<TThis = unknown> = { [K in EventName]?: DomainEventHandler<K, TThis> };
+
+export type InboxStatus = "PROCESSING" | "RETRY" | "DONE" | "DEAD";
+
+export interface InboxDoc {
+	[key: string]: unknown;
+	_id: string;
+	type: EventName;
+	status: InboxStatus;
+	attempts: number;
+	event: AnyDomainEvent;
+	claimedAtMs: number;
+	nextAttemptAtMs?: number;
+	lastError?: string;
+	receivedAt: string;
+	doneAt?: string;
+}
+
+/** A document that can carry events waiting to be relayed. */
+export interface WithOutbox {
+	outbox?: AnyDomainEvent[];
+}
+
+/** Builds a complete event from its body; ids and time come from the caller. */
+export function domainEvent<K extends EventName>(
+	type: K,
+	body: EventBody<K>,
+	ids: { aggregateId: string; correlationId: string },
+	eventId: string,
+	now: Date,
+): EventPayloads[K] {
+	return { ...body, id: eventId, type, occurredAt: now.toISOString(), ...ids } as EventPayloads[K];
+}
+
+/** Raised by a handler that got an event before the one it depends on; retried later. */
+export class EventOutOfOrderError extends Errors.MoleculerRetryableError {
+	constructor(event: AnyDomainEvent, waitingFor: string) {
+		super(`${event.type} ${event.id} arrived before ${waitingFor}`, 503, "EVENT_OUT_OF_ORDER", { eventId: event.id });
+	}
+}
+
+export function retryDelayMs(attempt: number, baseMs: number): number {
+	return Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 30_000);
+}
+
+export interface EventsService extends StoreService<{ inbox: InboxDoc }> {
+	publish<K extends EventName>(type: K, body: EventBody<K>, ids: { aggregateId: string; correlationId: string }, now?: Date): EventPayloads[K];
+	kickRelay(): void;
+	relayOutbox(): Promise<void>;
+}
+
+interface Internals extends EventsService {
+	name: string;
+	schema: { domainEvents?: DomainEventHandlers };
+	logger: { info(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void };
+	broker: { emit(name: string, payload: unknown): Promise<unknown> };
+	relayTimer?: NodeJS.Timeout;
+	relaying?: Promise<void> | null;
+	relayAgain: boolean;
+	inFlight: Set<Promise<void>>;
+	stopping: boolean;
+	deliverEvent(event: AnyDomainEvent): Promise<void>;
+	receiveEvent(event: AnyDomainEvent): Promise<void>;
+	handleClaimed(doc: InboxDoc): Promise<void>;
+	retryDueEvents(): Promise<void>;
+	track(work: Promise<void>): void;
+}
+
+/**
+ * A service's store (as StoreMixin) plus its inbox, and the relay for the outboxes of the named
+ * collections. One mixin for both, so the store opens before the relay runs and closes after the
+ * last in-flight handler has finished.
+ */
+export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
+	collections: { [K in keyof C]: CollectionSpec };
+	outboxes: (keyof C & string)[];
+}): Partial<ServiceSchema> {
+	const schema: Partial<ServiceSchema<ServiceSettingSchema, Record<string, never>, Internals>> = {
+		mixins: [StoreMixin<C & { inbox: InboxDoc }>({ ...options.collections, inbox: { indexes: [{ field: "status" }] } } as never)],
+
+		merged(schema: ServiceSchema) {
+			// Each declared handler becomes a balanced Moleculer event subscription in the
+			// service's own group, so one instance per consuming service receives each event.
+			const events: Record<string, unknown> = { ...(schema.events ?? {}) };
+			for (const name of Object.keys(schema.domainEvents ?? {})) {
+				events[name] = {
+					group: schema.name,
+					handler(this: Internals, ctx: Context<AnyDomainEvent>) {
+						return this.receiveEvent(ctx.params);
+					},
+				};
+			}
+			schema.events = events as ServiceSchema["events"];
+		},
+
+		methods: {
+			/** Builds the event to store in an outbox alongside the change it describes. */
+			publish(this: Internals, type, body, ids, now = new Date()) {
+				return domainEvent(type, body, ids, randomUUID(), now);
+			},
+
+			/** Delivers what is in the outboxes now rather than at the next poll. */
+			kickRelay(this: Internals) {
+				this.relayOutbox().catch((err: unknown) => this.logger.warn("Outbox relay failed; will retry", err));
+			},
+
+			/** Single-flight: a kick during a run makes the run go round once more. */
+			relayOutbox(this: Internals): Promise<void> {
+				if (this.relaying) {
+					this.relayAgain = true;
+					return this.relaying;
+				}
+				this.relaying = (async () => {
+					do {
+						this.relayAgain = false;
+						for (const name of options.outboxes) {
+							const collection = (this.collections as unknown as Record<string, Collection<StoredDoc & WithOutbox>>)[name]!;
+							const pending = await collection.find({ query: { "outbox.0": { $exists: true } }, limit: 200 });
+							for (const doc of pending) {
+								// In order, and stop at the first failure, so one aggregate's events never overtake each other.
+								for (const event of doc.outbox ?? []) {
+									await this.deliverEvent(event);
+									await collection.update({ _id: doc._id }, { $pull: { outbox: { id: event.id } } });
+								}
+							}
+						}
+					} while (this.relayAgain && !this.stopping);
+				})().finally(() => {
+					this.relaying = null;
+				});
+				return this.relaying;
+			},
+
+			async deliverEvent(this: Internals, event: AnyDomainEvent) {
+				await this.broker.emit(event.type, event);
+			},
+
+			/** Records the event durably, then handles it without holding up the publisher. */
+			async receiveEvent(this: Internals, event: AnyDomainEvent) {
+				const inbox = this.collections.inbox;
+				const now = Date.now();
+				const doc: InboxDoc = {
+					_id: event.id,
+					type: event.type,
+					status: "PROCESSING",
+					attempts: 0,
+					event,
+					claimedAtMs: now,
+					receivedAt: new Date(now).toISOString(),
+				};
+				try {
+					await inbox.insert(doc);
+				} catch (err) {
+					if (!(err instanceof DuplicateKeyError)) throw err;
+					this.logger.debug(`[${event.correlationId}] duplicate ${event.type} ${event.id} ignored`);
+					return;
+				}
+				this.track(this.handleClaimed(doc));
+			},
+
+			async handleClaimed(this: Internals, doc: InboxDoc) {
+				const handler = this.schema.domainEvents?.[doc.type] as DomainEventHandler<EventName> | undefined;
+				const inbox = this.collections.inbox;
+				const attempts = doc.attempts + 1;
+				try {
+					if (!handler) throw new Error(`${this.name} has no handler for ${doc.type}`);
+					await handler.call(this, doc.event);
+					await inbox.update({ _id: doc._id }, { $set: { status: "DONE", attempts, doneAt: new Date().toISOString() } });
+				} catch (err) {
+					const message = err instanceof Error ? err.message : String(err);
+					const dead = attempts >= this.config.events.maxAttempts;
+					await inbox.update(
+						{ _id: doc._id },
+						{
+							$set: {
+								status: dead ? "DEAD" : "RETRY",
+								attempts,
+								lastError: message,
+								nextAttemptAtMs: Date.now() + retryDelayMs(attempts, this.config.events.retryBaseMs),
+							},
+						},
+					);
+					const log = dead ? this.logger.error : this.logger.warn;
+					log.call(this.logger, `[${doc.event.correlationId}] ${doc.type} ${doc._id} failed (attempt ${attempts})${dead ? ", now a dead letter" : ""}: ${message}`);
+				}
+			},
+
+			/** Picks up events due for another attempt, and those whose handler died holding them. */
+			async retryDueEvents(this: Internals) {
+				const inbox = this.collections.inbox;
+				const now = Date.now();
+				const due = await inbox.find({
+					query: {
+						$or: [
+							{ status: "RETRY", nextAttemptAtMs: { $lte: now } },
+							{ status: "PROCESSING", claimedAtMs: { $lte: now - this.config.events.claimTimeoutMs } },
+						],
+					},
+					limit: 100,
+				});
+				for (const doc of due) {
+					// Compare-and-set, so that of several replicas only one takes the event.
+					const claimed = await inbox.update(
+						{ _id: doc._id, status: doc.status, claimedAtMs: doc.claimedAtMs },
+						{ $set: { status: "PROCESSING", claimedAtMs: now } },
+					);
+					if (claimed === 1) this.track(this.handleClaimed({ ...doc, status: "PROCESSING", claimedAtMs: now }));
+				}
+			},
+
+			track(this: Internals, work: Promise<void>) {
+				const tracked = work.catch((err: unknown) => this.logger.error("Event handling failed", err)).finally(() => this.inFlight.delete(tracked));
+				this.inFlight.add(tracked);
+			},
+		},
+
+		created(this: Internals) {
+			this.relaying = null;
+			this.relayAgain = false;
+			this.inFlight = new Set();
+			this.stopping = false;
+		},
+
+		async started(this: Internals) {
+			const tick = () => {
+				Promise.all([this.relayOutbox(), this.retryDueEvents()]).catch((err: unknown) =>
+					this.logger.warn("Event relay or retry failed; will try again", err),
+				);
+			};
+			this.relayTimer = setInterval(tick, this.config.events.relayIntervalMs);
+			this.relayTimer.unref();
+			// Events a crash left in the outboxes or the inbox go out at once.
+			tick();
+		},
+
+		async stopped(this: Internals) {
+			// Finish what was taken on before the store closes; anything left is retried after restart.
+			this.stopping = true;
+			clearInterval(this.relayTimer);
+			await this.relaying?.catch(() => undefined);
+			await Promise.all([...this.inFlight]);
+		},
+	};
+	// The lifecycle hooks above are typed against the mixin's own fields; Moleculer's mixin list
+	// only knows the base service type.
+	return schema as unknown as Partial<ServiceSchema>;
+}

@@ -1,0 +1,212 @@
+import { Errors } from "moleculer";
+import {
+	ConflictError,
+	ForbiddenError,
+	NotFoundError,
+	StoreUnavailableError,
+	UnauthorizedError,
+	UnprocessableError,
+} from "../../lib/errors";
+import { errorResponse } from "./error-response";
+
+// moleculer-web ships no type declarations for its error classes.
+const WebErrors = require("moleculer-web").Errors as { RateLimitExceeded: new () => Error };
+
+describe("errorResponse", () => {
+	it("answers a moleculer ValidationError with 422 and the validation details", () => {
+		const details = [{ type: "required", field: "name", message: "The 'name' field is required." }];
+		expect(errorResponse(new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", details))).toEqual({
+			status: 422,
+			body: {
+				error: { type: "VALIDATION_ERROR", message: "Parameters validation error!", code: 422, data: details },
+			},
+		});
+	});
+
+	it("answers a body-parser parse failure with 400 MALFORMED_JSON", () => {
+		const err = Object.assign(new SyntaxError("Unexpected token } in JSON at position 9"), {
+			status: 400,
+			statusCode: 400,
+			type: "entity.parse.failed",
+			body: '{"a": 1,}',
+		});
+		expect(errorResponse(err)).toEqual({
+			status: 400,
+			body: { error: { type: "MALFORMED_JSON", message: "The request body is not valid JSON", code: 400 } },
+		});
+	});
+
+	it("answers a plain body-parser-like object too", () => {
+		expect(errorResponse({ status: 400, type: "entity.parse.failed" })).toEqual({
+			status: 400,
+			body: { error: { type: "MALFORMED_JSON", message: "The request body is not valid JSON", code: 400 } },
+		});
+	});
+
+	it("answers a body that is too large with 413 PAYLOAD_TOO_LARGE", () => {
+		expect(errorResponse({ status: 413, type: "entity.too.large", message: "request entity too large" })).toEqual({
+			status: 413,
+			body: { error: { type: "PAYLOAD_TOO_LARGE", message: "The request body is too large", code: 413 } },
+		});
+	});
+
+	it("answers an unsupported encoding and charset with their own types", () => {
+		expect(errorResponse({ status: 415, type: "encoding.unsupported" }).body.error).toEqual({
+			type: "UNSUPPORTED_ENCODING",
+			message: "The request body's encoding is not supported",
+			code: 415,
+		});
+		expect(errorResponse({ statusCode: 415, type: "charset.unsupported" }).body.error).toEqual({
+			type: "UNSUPPORTED_CHARSET",
+			message: "The request body's charset is not supported",
+			code: 415,
+		});
+	});
+
+	it("answers a ServiceNotFoundError with a bare 404 NOT_FOUND that names no service", () => {
+		const response = errorResponse(new Errors.ServiceNotFoundError({ action: "secret.internalAction", nodeID: "node-7" }));
+		expect(response).toEqual({
+			status: 404,
+			body: { error: { type: "NOT_FOUND", message: "Not found", code: 404 } },
+		});
+		expect(response.body.error).not.toHaveProperty("data");
+		expect(JSON.stringify(response)).not.toContain("secret.internalAction");
+	});
+
+	it("answers a 404 without a type as NOT_FOUND", () => {
+		expect(errorResponse({ status: 404, message: "Cannot GET /nowhere" })).toEqual({
+			status: 404,
+			body: { error: { type: "NOT_FOUND", message: "Not found", code: 404 } },
+		});
+	});
+
+	it("keeps the type, message and data of a domain NotFoundError", () => {
+		expect(errorResponse(new NotFoundError("PRODUCT_NOT_FOUND", "No product p1", { id: "p1" }))).toEqual({
+			status: 404,
+			body: { error: { type: "PRODUCT_NOT_FOUND", message: "No product p1", code: 404, data: { id: "p1" } } },
+		});
+	});
+
+	it("leaves data out when a client error has none", () => {
+		const response = errorResponse(new NotFoundError("CUSTOMER_NOT_FOUND", "No such customer"));
+		expect(response.body.error).toEqual({ type: "CUSTOMER_NOT_FOUND", message: "No such customer", code: 404 });
+		expect(response.body.error).not.toHaveProperty("data");
+	});
+
+	it("answers a plain Error with 500 INTERNAL_ERROR without its message", () => {
+		const response = errorResponse(new Error("connect ECONNREFUSED 10.0.0.5:27017"));
+		expect(response).toEqual({
+			status: 500,
+			body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } },
+		});
+		expect(JSON.stringify(response)).not.toContain("ECONNREFUSED");
+	});
+
+	it("answers an error with a non-HTTP string code as 500", () => {
+		const err = Object.assign(new Error("boom"), { code: "ECONNRESET" });
+		expect(errorResponse(err).status).toBe(500);
+		expect(errorResponse(err).body.error.type).toBe("INTERNAL_ERROR");
+	});
+
+	it("answers a moleculer 500 error without its message or data", () => {
+		const err = new Errors.MoleculerServerError("Database password is hunter2", 500, "DB_FAILED", { host: "db" });
+		expect(errorResponse(err)).toEqual({
+			status: 500,
+			body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } },
+		});
+	});
+
+	it("answers a 5xx error without a type as 500 INTERNAL_ERROR", () => {
+		expect(errorResponse({ status: 502, message: "upstream said no" })).toEqual({
+			status: 500,
+			body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } },
+		});
+	});
+
+	it("keeps the status and type of a typed 5xx error but replaces its message and drops its data", () => {
+		const response = errorResponse(new StoreUnavailableError("catalogue", new Error("socket hang up")));
+		expect(response).toEqual({
+			status: 503,
+			body: { error: { type: "STORE_UNAVAILABLE", message: "A service needed for this request is unavailable; try again shortly", code: 503 } },
+		});
+		expect(JSON.stringify(response)).not.toContain("socket hang up");
+	});
+
+	it.each([
+		["UnauthorizedError", new UnauthorizedError("TOKEN_EXPIRED", "The token has expired"), 401, "TOKEN_EXPIRED"],
+		["ForbiddenError", new ForbiddenError("ROLE_FORBIDDEN", "Admins only"), 403, "ROLE_FORBIDDEN"],
+		["NotFoundError", new NotFoundError("RESERVATION_NOT_FOUND", "No reservation"), 404, "RESERVATION_NOT_FOUND"],
+		["ConflictError", new ConflictError("SKU_TAKEN", "SKU in use"), 409, "SKU_TAKEN"],
+		["UnprocessableError", new UnprocessableError("UNKNOWN_PRODUCT_IN_ORDER", "Unknown product"), 422, "UNKNOWN_PRODUCT_IN_ORDER"],
+	])("answers a %s with %p and its own type", (_name, err, status, type) => {
+		const response = errorResponse(err);
+		expect(response.status).toBe(status);
+		expect(response.body.error.code).toBe(status);
+		expect(response.body.error.type).toBe(type);
+		expect(response.body.error.message).toBe(err.message);
+	});
+
+	it("passes the data of a conflict through", () => {
+		const response = errorResponse(new ConflictError("EMAIL_TAKEN", "Email in use", { email: "a@b.c" }));
+		expect(response.body.error.data).toEqual({ email: "a@b.c" });
+	});
+
+	it("answers moleculer-web's RateLimitExceeded with 429", () => {
+		const response = errorResponse(new WebErrors.RateLimitExceeded());
+		expect(response).toEqual({
+			status: 429,
+			body: { error: { type: "RATE_LIMIT_EXCEEDED", message: "Rate limit exceeded", code: 429 } },
+		});
+	});
+
+	it.each([
+		["a string", "oops"],
+		["null", null],
+		["undefined", undefined],
+		["a number", 42],
+	])("answers %s thrown as an error with 500 INTERNAL_ERROR", (_label, thrown) => {
+		expect(errorResponse(thrown)).toEqual({
+			status: 500,
+			body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } },
+		});
+	});
+
+	it("ignores numeric codes outside the HTTP error range", () => {
+		expect(errorResponse({ code: 200, status: 409, type: "SKU_TAKEN", message: "taken" })).toEqual({
+			status: 409,
+			body: { error: { type: "SKU_TAKEN", message: "taken", code: 409 } },
+		});
+	});
+
+	it("names an untyped error after its status", () => {
+		expect(errorResponse({ status: 400 })).toEqual({
+			status: 400,
+			body: { error: { type: "BAD_REQUEST", message: "Request failed", code: 400 } },
+		});
+		expect(errorResponse({ status: 409, message: "Already there" }).body.error.type).toBe("CONFLICT");
+		expect(errorResponse({ statusCode: 503, message: "connect ECONNREFUSED 10.0.0.5:27017" })).toEqual({
+			status: 503,
+			body: { error: { type: "SERVICE_UNAVAILABLE", message: "A service needed for this request is unavailable; try again shortly", code: 503 } },
+		});
+	});
+
+	it("falls back to a generic type and message for an untyped client error with an unusual status", () => {
+		expect(errorResponse({ status: 418 })).toEqual({
+			status: 418,
+			body: { error: { type: "ERROR", message: "Request failed", code: 418 } },
+		});
+	});
+
+	it("answers 503 without internals when a known service has no live instance", () => {
+		const response = errorResponse(new Errors.ServiceNotAvailableError({ action: "catalogue.reserve", nodeID: "node-7" }));
+		expect(response.status).toBe(503);
+		expect(response.body.error.type).toBe("SERVICE_UNAVAILABLE");
+		expect(JSON.stringify(response.body)).not.toMatch(/catalogue|node-7/);
+	});
+
+	it("does not leak the action or node of a timed-out call", () => {
+		const response = errorResponse(new Errors.RequestTimeoutError({ action: "catalogue.reserve", nodeID: "node-7" }));
+		expect(response.status).toBe(504);
+		expect(JSON.stringify(response.body)).not.toMatch(/catalogue|node-7/);
+	});
+});

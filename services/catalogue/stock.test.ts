@@ -1,0 +1,223 @@
+import type { ReservationStatus } from "../../contracts";
+import {
+	FINAL_STATUSES,
+	OPEN_STATUSES,
+	clearHold,
+	holdPath,
+	isExpired,
+	mergeLines,
+	newReservation,
+	returnHold,
+	settlementFor,
+	takeHold,
+	toReservation,
+	type ReservationDoc,
+} from "./stock";
+
+const NOW = new Date("2030-06-01T10:00:00.000Z");
+
+function reservation(overrides: Partial<ReservationDoc> = {}): ReservationDoc {
+	return {
+		_id: "order-1",
+		status: "PENDING",
+		items: [{ productId: "p1", qty: 2 }],
+		expiresAtMs: NOW.getTime() + 60_000,
+		settled: false,
+		createdAt: NOW.toISOString(),
+		updatedAt: NOW.toISOString(),
+		...overrides,
+	};
+}
+
+describe("mergeLines", () => {
+	it("sums the quantities of lines for the same product", () => {
+		expect(
+			mergeLines([
+				{ productId: "p1", qty: 2 },
+				{ productId: "p1", qty: 3 },
+			]),
+		).toEqual([{ productId: "p1", qty: 5 }]);
+	});
+
+	it("orders the lines by productId", () => {
+		expect(
+			mergeLines([
+				{ productId: "c", qty: 1 },
+				{ productId: "a", qty: 2 },
+				{ productId: "b", qty: 3 },
+				{ productId: "a", qty: 4 },
+			]),
+		).toEqual([
+			{ productId: "a", qty: 6 },
+			{ productId: "b", qty: 3 },
+			{ productId: "c", qty: 1 },
+		]);
+	});
+
+	it("orders by code unit, so upper case sorts before lower case", () => {
+		expect(mergeLines([{ productId: "b", qty: 1 }, { productId: "B", qty: 1 }]).map((line) => line.productId)).toEqual([
+			"B",
+			"b",
+		]);
+	});
+
+	it("returns nothing for no lines", () => {
+		expect(mergeLines([])).toEqual([]);
+	});
+
+	it("does not change the lines it is given", () => {
+		const items = [
+			{ productId: "b", qty: 1 },
+			{ productId: "a", qty: 1 },
+			{ productId: "b", qty: 1 },
+		];
+		mergeLines(items);
+		expect(items).toEqual([
+			{ productId: "b", qty: 1 },
+			{ productId: "a", qty: 1 },
+			{ productId: "b", qty: 1 },
+		]);
+	});
+});
+
+describe("holdPath", () => {
+	it("builds the holds.<orderId> field path", () => {
+		expect(holdPath("order_1-A")).toBe("holds.order_1-A");
+	});
+
+	it.each(["a.b", "$where", "order$1", "", "with space", "a/b", "x".repeat(65)])("refuses the orderId %p", (orderId) => {
+		expect(() => holdPath(orderId)).toThrow(RangeError);
+	});
+
+	it("accepts an orderId of 64 characters", () => {
+		expect(holdPath("x".repeat(64))).toBe(`holds.${"x".repeat(64)}`);
+	});
+});
+
+describe("takeHold", () => {
+	it("moves the quantity from stock into the hold only if enough stock is there and no hold exists", () => {
+		expect(takeHold({ productId: "p1", qty: 3 }, "order-1", NOW)).toEqual({
+			query: { _id: "p1", active: true, stock: { $gte: 3 }, "holds.order-1": { $exists: false } },
+			update: { $inc: { stock: -3 }, $set: { "holds.order-1": 3, updatedAt: NOW.toISOString() } },
+		});
+	});
+
+	it("refuses an orderId that could escape the holds field", () => {
+		expect(() => takeHold({ productId: "p1", qty: 1 }, "x.stock", NOW)).toThrow(RangeError);
+	});
+});
+
+describe("returnHold", () => {
+	it("puts the held quantity back into stock only if that hold is still there", () => {
+		expect(returnHold({ productId: "p2", qty: 4 }, "order-2", NOW)).toEqual({
+			query: { _id: "p2", "holds.order-2": 4 },
+			update: { $inc: { stock: 4 }, $unset: { "holds.order-2": true }, $set: { updatedAt: NOW.toISOString() } },
+		});
+	});
+
+	it("refuses an orderId with a dollar sign", () => {
+		expect(() => returnHold({ productId: "p1", qty: 1 }, "$inc", NOW)).toThrow(RangeError);
+	});
+});
+
+describe("clearHold", () => {
+	it("removes the hold without touching stock", () => {
+		expect(clearHold({ productId: "p3", qty: 5 }, "order-3")).toEqual({
+			query: { _id: "p3", "holds.order-3": 5 },
+			update: { $unset: { "holds.order-3": true } },
+		});
+	});
+
+	it("refuses an orderId with a dot", () => {
+		expect(() => clearHold({ productId: "p1", qty: 1 }, "a.b")).toThrow(RangeError);
+	});
+});
+
+describe("newReservation", () => {
+	it("starts PENDING and unsettled, expiring ttl milliseconds from now, with merged items", () => {
+		expect(
+			newReservation(
+				"order-9",
+				[
+					{ productId: "p2", qty: 1 },
+					{ productId: "p1", qty: 2 },
+					{ productId: "p2", qty: 3 },
+				],
+				NOW,
+				15 * 60 * 1000,
+			),
+		).toEqual({
+			_id: "order-9",
+			status: "PENDING",
+			items: [
+				{ productId: "p1", qty: 2 },
+				{ productId: "p2", qty: 4 },
+			],
+			expiresAtMs: NOW.getTime() + 15 * 60 * 1000,
+			settled: false,
+			createdAt: "2030-06-01T10:00:00.000Z",
+			updatedAt: "2030-06-01T10:00:00.000Z",
+		});
+	});
+});
+
+describe("isExpired", () => {
+	it("is false for an open reservation before its expiry", () => {
+		expect(isExpired(reservation({ expiresAtMs: NOW.getTime() + 1 }), NOW)).toBe(false);
+	});
+
+	it("is true for an open reservation at its expiry instant", () => {
+		expect(isExpired(reservation({ expiresAtMs: NOW.getTime() }), NOW)).toBe(true);
+	});
+
+	it.each(OPEN_STATUSES)("is true for a %s reservation past its expiry", (status) => {
+		expect(isExpired(reservation({ status, expiresAtMs: NOW.getTime() - 1 }), NOW)).toBe(true);
+	});
+
+	it.each(FINAL_STATUSES)("is false for a %s reservation even past its expiry", (status) => {
+		expect(isExpired(reservation({ status, expiresAtMs: NOW.getTime() - 60_000 }), NOW)).toBe(false);
+	});
+});
+
+describe("settlementFor", () => {
+	it.each<[ReservationStatus, "return" | "clear" | "none"]>([
+		["PENDING", "none"],
+		["RESERVED", "none"],
+		["REJECTED", "return"],
+		["RELEASED", "return"],
+		["EXPIRED", "return"],
+		["COMMITTED", "clear"],
+	])("settles a %s reservation with %p", (status, expected) => {
+		expect(settlementFor(status)).toBe(expected);
+	});
+
+	it("settles every final status and no open one", () => {
+		for (const status of FINAL_STATUSES) expect(settlementFor(status)).not.toBe("none");
+		for (const status of OPEN_STATUSES) expect(settlementFor(status)).toBe("none");
+	});
+});
+
+describe("toReservation", () => {
+	it("names the order, turns the expiry into an ISO time and leaves out settled", () => {
+		const doc = reservation({ status: "RESERVED", settled: true, expiresAtMs: Date.parse("2030-06-01T10:15:00.000Z") });
+		const result = toReservation(doc);
+		expect(result).toEqual({
+			orderId: "order-1",
+			status: "RESERVED",
+			items: [{ productId: "p1", qty: 2 }],
+			expiresAt: "2030-06-01T10:15:00.000Z",
+			createdAt: NOW.toISOString(),
+			updatedAt: NOW.toISOString(),
+		});
+		expect(result).not.toHaveProperty("rejection");
+		expect(result).not.toHaveProperty("settled");
+		expect(result).not.toHaveProperty("_id");
+	});
+
+	it("includes the rejection of a rejected reservation", () => {
+		const rejection = { reason: "OUT_OF_STOCK" as const, productId: "p1" };
+		const result = toReservation(reservation({ status: "REJECTED", rejection }));
+		expect(result.status).toBe("REJECTED");
+		expect(result.rejection).toEqual({ reason: "OUT_OF_STOCK", productId: "p1" });
+	});
+});
