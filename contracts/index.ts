@@ -2,3 +2,4 @@ export * from "./common";
 export * from "./catalogue";
 export * from "./customers";
 export * from "./events";
+export * from "./orders";

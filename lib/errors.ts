@@ -6,16 +6,22 @@ import { Errors } from "moleculer";
  * can branch on `error.type` without parsing messages.
  */
 
-export type NotFoundType = "PRODUCT_NOT_FOUND" | "CUSTOMER_NOT_FOUND" | "RESERVATION_NOT_FOUND";
+export type NotFoundType =
+	| "PRODUCT_NOT_FOUND"
+	| "CUSTOMER_NOT_FOUND"
+	| "RESERVATION_NOT_FOUND"
+	| "ORDER_NOT_FOUND"
+	| "PAYMENT_NOT_FOUND";
 export type ConflictType =
 	| "SKU_TAKEN"
 	| "EMAIL_TAKEN"
 	| "RESERVATION_FINALISED"
 	| "RESERVATION_MISMATCH"
-	| "STOCK_CHANGED_CONCURRENTLY";
+	| "STOCK_CHANGED_CONCURRENTLY"
+	| "ORDER_ALREADY_FINAL";
 export type UnauthorizedType = "INVALID_CREDENTIALS" | "TOKEN_MISSING" | "TOKEN_INVALID" | "TOKEN_EXPIRED";
 export type ForbiddenType = "ROLE_FORBIDDEN";
-export type UnprocessableType = "UNKNOWN_PRODUCT_IN_ORDER";
+export type UnprocessableType = "UNKNOWN_PRODUCT_IN_ORDER" | "MIXED_CURRENCIES";
 
 export class NotFoundError extends Errors.MoleculerClientError {
 	constructor(type: NotFoundType, message: string, data?: unknown) {

@@ -14,7 +14,7 @@ import { errorResponse } from "./error-response";
  */
 
 /** Services the shop cannot serve requests without; /api/health reports 503 until all are up. */
-const REQUIRED_SERVICES = ["catalogue", "customers"];
+const REQUIRED_SERVICES = ["catalogue", "customers", "orders", "payments", "notifications"];
 
 interface GatewayRequest extends IncomingMessage {
 	$action?: { auth?: "customer" | "admin" };
@@ -103,6 +103,12 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 						"POST /products": "catalogue.create",
 						"PATCH /products/:id": "catalogue.update",
 						"DELETE /products/:id": "catalogue.deactivate",
+						"POST /orders": "orders.create",
+						"GET /orders": "orders.list",
+						"GET /orders/:id": "orders.get",
+						"POST /orders/:id/cancel": "orders.cancel",
+						"GET /payments": "payments.list",
+						"GET /notifications": "notifications.list",
 					},
 				},
 			],

@@ -15,6 +15,7 @@ import type {
 } from "../../contracts";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams, pageWindow, toPage } from "../../lib/paging";
+import { idRule } from "../../lib/rules";
 import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { newProduct, productChanges, productQuery, toProduct, type ProductDoc } from "./product";
@@ -56,7 +57,6 @@ type Vars = EventsService & StoreService<Collections> & { sweepTimer?: NodeJS.Ti
 type CatalogueService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
-const productId = { type: "string", min: 1, max: 64, trim: true } as const;
 const orderIdRule = { type: "string", pattern: ORDER_ID_PATTERN } as const;
 const stockLines = {
 	type: "array",
@@ -65,7 +65,7 @@ const stockLines = {
 	items: {
 		type: "object",
 		strict: true,
-		props: { productId, qty: { type: "number", integer: true, positive: true, max: 10_000 } },
+		props: { productId: idRule, qty: { type: "number", integer: true, positive: true, max: 10_000 } },
 	},
 } as const;
 const productFields = {
@@ -165,9 +165,19 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 		},
 
 		get: {
-			params: { $$strict: true, id: productId },
+			params: { $$strict: true, id: idRule },
 			async handler(this: CatalogueService, ctx: Ctx<GetProductParams>): Promise<Product> {
 				return toProduct(await this.findProduct(ctx.params.id, isAdmin(ctx)));
+			},
+		},
+
+		/** Current prices for an order being placed: the active products among the ids asked for. */
+		quote: {
+			visibility: "public",
+			params: { $$strict: true, productIds: { type: "array", min: 1, max: 50, items: idRule } },
+			async handler(this: CatalogueService, ctx: Ctx<{ productIds: string[] }>): Promise<Product[]> {
+				const docs = await this.collections.products.find({ query: { _id: { $in: [...new Set(ctx.params.productIds)] }, active: true } });
+				return docs.map(toProduct);
 			},
 		},
 
@@ -205,7 +215,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			auth: "admin",
 			params: {
 				$$strict: true,
-				id: productId,
+				id: idRule,
 				...Object.fromEntries(Object.entries(productFields).map(([key, rule]) => [key, { ...rule, optional: true }])),
 			},
 			async handler(this: CatalogueService, ctx: Ctx<UpdateProductParams>): Promise<Product> {
@@ -241,7 +251,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 
 		deactivate: {
 			auth: "admin",
-			params: { $$strict: true, id: productId },
+			params: { $$strict: true, id: idRule },
 			async handler(this: CatalogueService, ctx: Ctx<GetProductParams>): Promise<Product> {
 				const now = new Date();
 				const current = await this.findProduct(ctx.params.id, true);

@@ -13,6 +13,7 @@ import type {
 import { AccessTokens } from "../../lib/auth-token";
 import { ConflictError, NotFoundError, UnauthorizedError } from "../../lib/errors";
 import { pageParams, pageWindow, toPage } from "../../lib/paging";
+import { addressRule, idRule } from "../../lib/rules";
 import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { customerQuery, newCustomer, normalizeEmail, profileChanges, toCustomer, type CustomerDoc } from "./customer";
@@ -30,20 +31,6 @@ type CustomersService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
 const email = { type: "email", normalize: true, max: 254 } as const;
-const address = {
-	type: "object",
-	strict: true,
-	props: {
-		label: { type: "string", trim: true, max: 40, optional: true },
-		name: { type: "string", trim: true, min: 1, max: 100 },
-		line1: { type: "string", trim: true, min: 1, max: 200 },
-		line2: { type: "string", trim: true, max: 200, optional: true },
-		city: { type: "string", trim: true, min: 1, max: 100 },
-		postalCode: { type: "string", trim: true, min: 1, max: 20 },
-		country: { type: "string", length: 2, pattern: /^[A-Za-z]{2}$/ },
-	},
-} as const;
-
 const CustomersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	name: "customers",
 	mixins: [
@@ -116,7 +103,7 @@ const CustomersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			params: {
 				$$strict: true,
 				name: { type: "string", trim: true, min: 1, max: 100, optional: true },
-				addresses: { type: "array", max: 10, items: address, optional: true },
+				addresses: { type: "array", max: 10, items: addressRule, optional: true },
 			},
 			async handler(this: CustomersService, ctx: Ctx<UpdateProfileParams>): Promise<Customer> {
 				const id = ctx.meta.user!.id;
@@ -143,7 +130,7 @@ const CustomersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 		/** For other services (orders and notifications need a customer's email and name). */
 		get: {
 			visibility: "public",
-			params: { $$strict: true, id: { type: "string", min: 1, max: 64 } },
+			params: { $$strict: true, id: idRule },
 			async handler(this: CustomersService, ctx: Ctx<{ id: string }>): Promise<Customer> {
 				return toCustomer(await this.findCustomer(ctx.params.id));
 			},

@@ -8,14 +8,22 @@ import brokerConfig from "../../moleculer.config";
 import apiService from "../../services/api/api.service";
 import catalogueService from "../../services/catalogue/catalogue.service";
 import customersService from "../../services/customers/customers.service";
+import notificationsService from "../../services/notifications/notifications.service";
+import ordersService from "../../services/orders/orders.service";
+import paymentsService from "../../services/payments/payments.service";
 
-export type ServiceName = "api" | "catalogue" | "customers";
+export type ServiceName = "api" | "catalogue" | "customers" | "orders" | "payments" | "notifications";
 
 const SCHEMAS: Record<ServiceName, () => ServiceSchema> = {
 	api: () => apiService() as unknown as ServiceSchema,
 	catalogue: () => catalogueService as unknown as ServiceSchema,
 	customers: () => customersService as unknown as ServiceSchema,
+	orders: () => ordersService as unknown as ServiceSchema,
+	payments: () => paymentsService as unknown as ServiceSchema,
+	notifications: () => notificationsService as unknown as ServiceSchema,
 };
+
+export const ALL_SERVICES: ServiceName[] = ["api", "catalogue", "customers", "orders", "payments", "notifications"];
 
 export interface TestShop {
 	broker: ServiceBroker;
@@ -65,7 +73,7 @@ export async function startShop(options: StartOptions = {}): Promise<TestShop> {
 		logger: false,
 	});
 	try {
-		for (const name of options.services ?? ["api", "catalogue", "customers"]) broker.createService(SCHEMAS[name]());
+		for (const name of options.services ?? ALL_SERVICES) broker.createService(SCHEMAS[name]());
 		for (const schema of options.extra ?? []) broker.createService(schema);
 		await broker.start();
 	} finally {

@@ -1,0 +1,75 @@
+import type { Address } from "./customers";
+import type { Page, PageParams } from "./common";
+import type { CancelReason, OrderStatus } from "./events";
+
+export interface OrderLine {
+	productId: string;
+	sku: string;
+	name: string;
+	unitPriceCents: number;
+	qty: number;
+	lineTotalCents: number;
+}
+
+export interface StatusChange {
+	status: OrderStatus;
+	at: string;
+	/** Why: the saga step or request that caused it (STOCK_RESERVED, PAYMENT_DECLINED, TIMEOUT…). */
+	reason: string;
+}
+
+export interface Order {
+	id: string;
+	customerId: string;
+	items: OrderLine[];
+	totalCents: number;
+	currency: string;
+	shippingAddress: Address;
+	paymentMethod: string;
+	status: OrderStatus;
+	cancelReason?: CancelReason;
+	refundedCents: number;
+	history: StatusChange[];
+	createdAt: string;
+	updatedAt: string;
+}
+
+export interface CreateOrderParams {
+	items: { productId: string; qty: number }[];
+	shippingAddress: Address;
+	paymentMethod?: string;
+}
+
+export interface ListOrdersParams extends PageParams {
+	status?: OrderStatus;
+}
+export type ListOrdersResult = Page<Order>;
+
+export type PaymentStatus = "PENDING" | "CHARGING" | "SETTLED" | "DECLINED" | "VOIDED" | "REFUNDING" | "REFUNDED";
+
+export interface Payment {
+	id: string;
+	orderId: string;
+	customerId: string;
+	amountCents: number;
+	currency: string;
+	method: string;
+	status: PaymentStatus;
+	refundedCents: number;
+	providerRef?: string;
+	history: { status: PaymentStatus; at: string; reason: string }[];
+	createdAt: string;
+	updatedAt: string;
+}
+
+export interface Notification {
+	id: string;
+	customerId: string;
+	orderId: string;
+	kind: "order.confirmed" | "order.cancelled" | "payment.refunded";
+	to: string;
+	subject: string;
+	status: "SENDING" | "SENT";
+	createdAt: string;
+	sentAt?: string;
+}

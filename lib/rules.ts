@@ -1,0 +1,18 @@
+/** fastest-validator rules shared by more than one service's actions. */
+
+export const addressRule = {
+	type: "object",
+	strict: true,
+	props: {
+		label: { type: "string", trim: true, max: 40, optional: true },
+		name: { type: "string", trim: true, min: 1, max: 100 },
+		line1: { type: "string", trim: true, min: 1, max: 200 },
+		line2: { type: "string", trim: true, max: 200, optional: true },
+		city: { type: "string", trim: true, min: 1, max: 100 },
+		postalCode: { type: "string", trim: true, min: 1, max: 20 },
+		country: { type: "string", length: 2, pattern: /^[A-Za-z]{2}$/ },
+	},
+} as const;
+
+/** Ids we generate are UUIDs; anything within these bounds is looked up, anything else refused. */
+export const idRule = { type: "string", min: 1, max: 64, trim: true } as const;

@@ -1,0 +1,118 @@
+import path from "node:path";
+import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { Customer, Notification, Page, PageParams, ShopMeta } from "../../contracts";
+import { pageParams, pageWindow, toPage } from "../../lib/paging";
+import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
+import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
+import { createMailer, type Mailer } from "./mailer";
+import { renderEmail, type NotifyingEvent } from "./templates";
+
+interface NotificationDoc extends Omit<Notification, "id"> {
+	[key: string]: unknown;
+	/** The id of the event that caused it: one email per event, however often it is delivered. */
+	_id: string;
+	messageId?: string;
+	file?: string;
+}
+
+type Collections = { notifications: NotificationDoc };
+
+interface Methods {
+	notify(event: NotifyingEvent): Promise<void>;
+}
+
+type Vars = EventsService & StoreService<Collections> & { mailer: Mailer };
+type NotificationsService = Service & Vars & Methods;
+
+const NotificationsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
+	name: "notifications",
+	mixins: [
+		EventsMixin<Collections>({
+			collections: { notifications: { indexes: [{ field: "customerId" }, { field: "orderId" }] } },
+			outboxes: [],
+		}),
+	],
+
+	domainEvents: {
+		async "order.confirmed"(event) {
+			await this.notify(event);
+		},
+		async "order.cancelled"(event) {
+			await this.notify(event);
+		},
+		async "payment.refunded"(event) {
+			await this.notify(event);
+		},
+	},
+
+	actions: {
+		list: {
+			auth: "customer",
+			params: { $$strict: true, ...pageParams },
+			async handler(this: NotificationsService, ctx: Context<PageParams, ShopMeta>): Promise<Page<Notification>> {
+				const window = pageWindow(ctx.params.page, ctx.params.pageSize);
+				const query = { customerId: ctx.meta.user!.id };
+				const [docs, total] = await Promise.all([
+					this.collections.notifications.find({ query, sort: ["-createdAt", "_id"], limit: window.limit, offset: window.offset }),
+					this.collections.notifications.count(query),
+				]);
+				const rows = docs.map(({ _id, customerId, orderId, kind, to, subject, status, createdAt, sentAt }) => ({
+					id: _id,
+					customerId,
+					orderId,
+					kind,
+					to,
+					subject,
+					status,
+					createdAt,
+					...(sentAt ? { sentAt } : {}),
+				}));
+				return toPage(rows, total, window);
+			},
+		},
+	},
+
+	methods: {
+		async notify(this: NotificationsService, event: NotifyingEvent): Promise<void> {
+			const notifications = this.collections.notifications;
+			const existing = await notifications.findOne({ _id: event.id });
+			if (existing?.status === "SENT") return;
+			const customer = await this.broker.call<Customer, { id: string }>("customers.get", { id: event.customerId });
+			const email = renderEmail(event, customer.name);
+			if (!existing) {
+				const doc: NotificationDoc = {
+					_id: event.id,
+					customerId: event.customerId,
+					orderId: event.orderId,
+					kind: event.type,
+					to: customer.email,
+					subject: email.subject,
+					status: "SENDING",
+					createdAt: new Date().toISOString(),
+				};
+				try {
+					await notifications.insert(doc);
+				} catch (err) {
+					if (!(err instanceof DuplicateKeyError)) throw err;
+				}
+			}
+			// At-least-once: if we stop between sending and recording, the retry sends it again.
+			const sent = await this.mailer.send({ id: event.id, from: this.config.notifications.mailFrom, to: customer.email, ...email });
+			await notifications.update(
+				{ _id: event.id },
+				{ $set: { status: "SENT", sentAt: new Date().toISOString(), messageId: sent.messageId, ...(sent.file ? { file: sent.file } : {}) } },
+			);
+			this.logger.info(`[order ${event.orderId}] email "${email.subject}" sent to customer ${event.customerId}`);
+		},
+	},
+
+	created(this: NotificationsService) {
+		this.mailer = createMailer({ smtpUrl: this.config.notifications.smtpUrl, dir: path.join(this.config.dataDir, "notifications", "mail") });
+	},
+
+	stopped(this: NotificationsService) {
+		this.mailer.close();
+	},
+};
+
+export default NotificationsSchema;

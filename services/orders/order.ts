@@ -1,0 +1,159 @@
+import type {
+	Address,
+	AnyDomainEvent,
+	CancelReason,
+	CreateOrderParams,
+	Order,
+	OrderLine,
+	OrderStatus,
+	Product,
+	StatusChange,
+} from "../../contracts";
+import { UnprocessableError } from "../../lib/errors";
+import { mergeLines } from "../catalogue/stock";
+
+/*
+ * The order's side of the saga as pure functions: what an order costs, and which status a saga
+ * step moves it to. The service applies the result with a compare-and-set on the status, so two
+ * deliveries of the same step can never both apply.
+ */
+
+export interface OrderDoc {
+	[key: string]: unknown;
+	_id: string;
+	customerId: string;
+	items: OrderLine[];
+	totalCents: number;
+	currency: string;
+	shippingAddress: Address;
+	paymentMethod: string;
+	status: OrderStatus;
+	cancelReason?: CancelReason;
+	refundedCents: number;
+	history: StatusChange[];
+	/** When the saga gives up waiting for its next step; null once the order is final. */
+	sagaDeadlineMs: number | null;
+	outbox?: AnyDomainEvent[];
+	createdAt: string;
+	updatedAt: string;
+}
+
+export const DEFAULT_PAYMENT_METHOD = "tok_visa";
+export const OPEN_STATUSES: readonly OrderStatus[] = ["PENDING", "AWAITING_PAYMENT"];
+
+export type SagaTrigger =
+	| "STOCK_RESERVED"
+	| "STOCK_REJECTED"
+	| "PAYMENT_SETTLED"
+	| "PAYMENT_FAILED"
+	| "CUSTOMER_CANCELLED"
+	| "TIMEOUT";
+
+export type Decision =
+	| { kind: "move"; to: OrderStatus; reason: string; cancelReason?: CancelReason }
+	/** The step belongs to a later stage than the order has reached: deliver it again later. */
+	| { kind: "wait" }
+	/** Nothing to do: the step is stale or a duplicate. */
+	| { kind: "ignore" };
+
+const cancel = (cancelReason: CancelReason): Decision => ({ kind: "move", to: "CANCELLED", reason: cancelReason, cancelReason });
+
+export function decide(status: OrderStatus, trigger: SagaTrigger): Decision {
+	switch (trigger) {
+		case "STOCK_RESERVED":
+			return status === "PENDING" ? { kind: "move", to: "AWAITING_PAYMENT", reason: "STOCK_RESERVED" } : { kind: "ignore" };
+		case "STOCK_REJECTED":
+			return status === "PENDING" ? cancel("OUT_OF_STOCK") : { kind: "ignore" };
+		case "PAYMENT_SETTLED":
+			if (status === "PENDING") return { kind: "wait" };
+			return status === "AWAITING_PAYMENT" ? { kind: "move", to: "CONFIRMED", reason: "PAYMENT_SETTLED" } : { kind: "ignore" };
+		case "PAYMENT_FAILED":
+			if (status === "PENDING") return { kind: "wait" };
+			return status === "AWAITING_PAYMENT" ? cancel("PAYMENT_DECLINED") : { kind: "ignore" };
+		case "CUSTOMER_CANCELLED":
+			return status === "CANCELLED" ? { kind: "ignore" } : cancel("CUSTOMER_CANCELLED");
+		case "TIMEOUT":
+			return OPEN_STATUSES.includes(status) ? cancel("TIMEOUT") : { kind: "ignore" };
+	}
+}
+
+/** The `$set` and history entry that move an order; the deadline restarts with every step. */
+export function moveOrder(
+	decision: Extract<Decision, { kind: "move" }>,
+	now: Date,
+	stepTimeoutMs: number,
+): { set: Record<string, unknown>; entry: StatusChange } {
+	const final = !OPEN_STATUSES.includes(decision.to);
+	const set: Record<string, unknown> = {
+		status: decision.to,
+		updatedAt: now.toISOString(),
+		sagaDeadlineMs: final ? null : now.getTime() + stepTimeoutMs,
+	};
+	if (decision.cancelReason) set.cancelReason = decision.cancelReason;
+	return { set, entry: { status: decision.to, at: now.toISOString(), reason: decision.reason } };
+}
+
+/** Prices an order from the catalogue's current products; the client never names a price. */
+export function priceOrder(
+	requested: CreateOrderParams["items"],
+	products: Product[],
+): { items: OrderLine[]; totalCents: number; currency: string } {
+	const byId = new Map(products.map((product) => [product.id, product]));
+	const lines = mergeLines(requested);
+	const unknown = lines.filter((line) => !byId.has(line.productId)).map((line) => line.productId);
+	if (unknown.length > 0) {
+		throw new UnprocessableError("UNKNOWN_PRODUCT_IN_ORDER", "Some products do not exist or are not for sale", { productIds: unknown });
+	}
+	const currencies = new Set(lines.map((line) => byId.get(line.productId)!.currency));
+	if (currencies.size > 1) {
+		throw new UnprocessableError("MIXED_CURRENCIES", "All products of one order must be priced in one currency", {
+			currencies: [...currencies],
+		});
+	}
+	const items = lines.map(({ productId, qty }) => {
+		const product = byId.get(productId)!;
+		return { productId, sku: product.sku, name: product.name, unitPriceCents: product.priceCents, qty, lineTotalCents: product.priceCents * qty };
+	});
+	return { items, totalCents: items.reduce((sum, line) => sum + line.lineTotalCents, 0), currency: [...currencies][0]! };
+}
+
+export function newOrder(
+	input: { customerId: string; shippingAddress: Address; paymentMethod: string },
+	priced: { items: OrderLine[]; totalCents: number; currency: string },
+	id: string,
+	now: Date,
+	stepTimeoutMs: number,
+): OrderDoc {
+	const at = now.toISOString();
+	return {
+		_id: id,
+		customerId: input.customerId,
+		...priced,
+		shippingAddress: { ...input.shippingAddress, country: input.shippingAddress.country.toUpperCase() },
+		paymentMethod: input.paymentMethod,
+		status: "PENDING",
+		refundedCents: 0,
+		history: [{ status: "PENDING", at, reason: "ORDER_PLACED" }],
+		sagaDeadlineMs: now.getTime() + stepTimeoutMs,
+		createdAt: at,
+		updatedAt: at,
+	};
+}
+
+export function toOrder(doc: OrderDoc): Order {
+	return {
+		id: doc._id,
+		customerId: doc.customerId,
+		items: doc.items,
+		totalCents: doc.totalCents,
+		currency: doc.currency,
+		shippingAddress: doc.shippingAddress,
+		paymentMethod: doc.paymentMethod,
+		status: doc.status,
+		...(doc.cancelReason ? { cancelReason: doc.cancelReason } : {}),
+		refundedCents: doc.refundedCents,
+		history: doc.history,
+		createdAt: doc.createdAt,
+		updatedAt: doc.updatedAt,
+	};
+}

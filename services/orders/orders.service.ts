@@ -1,0 +1,234 @@
+import { randomUUID } from "node:crypto";
+import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { AnyDomainEvent, CreateOrderParams, ListOrdersParams, ListOrdersResult, Order, Product, ShopMeta } from "../../contracts";
+import { ConflictError, NotFoundError } from "../../lib/errors";
+import { pageParams, pageWindow, toPage } from "../../lib/paging";
+import { addressRule, idRule } from "../../lib/rules";
+import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
+import type { StoreService } from "../../mixins/store.mixin";
+import { DEFAULT_PAYMENT_METHOD, OPEN_STATUSES, decide, moveOrder, newOrder, priceOrder, toOrder, type OrderDoc, type SagaTrigger } from "./order";
+
+type Collections = { orders: OrderDoc };
+
+interface Methods {
+	advance(orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent): Promise<OrderDoc | null>;
+	ownOrder(ctx: Ctx<{ id: string }>): Promise<OrderDoc>;
+	timeOutStalledSagas(): Promise<void>;
+}
+
+type Vars = EventsService & StoreService<Collections> & { sagaTimer?: NodeJS.Timeout };
+type OrdersService = Service & Vars & Methods;
+type Ctx<P> = Context<P, ShopMeta>;
+
+const CAS_ATTEMPTS = 5;
+
+const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
+	name: "orders",
+	mixins: [
+		EventsMixin<Collections>({
+			collections: {
+				orders: { indexes: [{ field: "customerId" }, { field: "status" }, { field: "sagaDeadlineMs" }] },
+			},
+			outboxes: ["orders"],
+		}),
+	],
+
+	publishes: ["order.created", "order.confirmed", "order.cancelled"],
+
+	domainEvents: {
+		async "stock.reserved"(event) {
+			await this.advance(event.orderId, "STOCK_RESERVED", event);
+		},
+		async "stock.rejected"(event) {
+			await this.advance(event.orderId, "STOCK_REJECTED", event);
+		},
+		async "payment.settled"(event) {
+			await this.advance(event.orderId, "PAYMENT_SETTLED", event);
+		},
+		async "payment.failed"(event) {
+			await this.advance(event.orderId, "PAYMENT_FAILED", event);
+		},
+		async "payment.refunded"(event) {
+			const at = new Date().toISOString();
+			// Keyed on the refund's event id, so a duplicate delivery cannot count a refund twice.
+			const updated = await this.collections.orders.update(
+				{ _id: event.orderId, [`refunds.${event.id}`]: { $exists: false } },
+				{
+					$inc: { refundedCents: event.amountCents },
+					$push: { history: { status: "CANCELLED", at, reason: "PAYMENT_REFUNDED" } },
+					$set: { updatedAt: at, [`refunds.${event.id}`]: event.amountCents },
+				},
+			);
+			if (updated === 1) this.logger.info(`[order ${event.orderId}] refund of ${event.amountCents} cents recorded`);
+		},
+	},
+
+	actions: {
+		create: {
+			auth: "customer",
+			params: {
+				$$strict: true,
+				items: {
+					type: "array",
+					min: 1,
+					max: 50,
+					items: { type: "object", strict: true, props: { productId: idRule, qty: { type: "number", integer: true, min: 1, max: 100 } } },
+				},
+				shippingAddress: addressRule,
+				paymentMethod: { type: "string", pattern: /^tok_[a-z0-9_]{1,40}$/, optional: true },
+			},
+			async handler(this: OrdersService, ctx: Ctx<CreateOrderParams>): Promise<Order> {
+				const now = new Date();
+				const products = await ctx.call<Product[], { productIds: string[] }>("catalogue.quote", {
+					productIds: ctx.params.items.map((item) => item.productId),
+				});
+				const priced = priceOrder(ctx.params.items, products);
+				const input = {
+					customerId: ctx.meta.user!.id,
+					shippingAddress: ctx.params.shippingAddress,
+					paymentMethod: ctx.params.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
+				};
+				const doc = newOrder(input, priced, randomUUID(), now, this.config.orders.sagaStepTimeoutMs);
+				const ids = { aggregateId: doc._id, correlationId: doc._id };
+				doc.outbox = [
+					this.publish(
+						"order.created",
+						{
+							orderId: doc._id,
+							customerId: doc.customerId,
+							items: doc.items.map(({ productId, qty, unitPriceCents }) => ({ productId, qty, unitPriceCents })),
+							totalCents: doc.totalCents,
+							currency: doc.currency,
+							paymentMethod: doc.paymentMethod,
+						},
+						ids,
+						now,
+					),
+				];
+				await this.collections.orders.insert(doc);
+				this.kickRelay();
+				this.logger.info(`[order ${doc._id}] created: ${doc.items.length} line(s), ${doc.totalCents} ${doc.currency} cents, PENDING`);
+				ctx.meta.$statusCode = 201;
+				return toOrder(doc);
+			},
+		},
+
+		list: {
+			auth: "customer",
+			params: {
+				$$strict: true,
+				...pageParams,
+				status: { type: "enum", values: ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"], optional: true },
+			},
+			async handler(this: OrdersService, ctx: Ctx<ListOrdersParams>): Promise<ListOrdersResult> {
+				const window = pageWindow(ctx.params.page, ctx.params.pageSize);
+				const user = ctx.meta.user!;
+				const query: Record<string, unknown> = user.role === "admin" ? {} : { customerId: user.id };
+				if (ctx.params.status) query.status = ctx.params.status;
+				const [docs, total] = await Promise.all([
+					this.collections.orders.find({ query, sort: ["-createdAt", "_id"], limit: window.limit, offset: window.offset }),
+					this.collections.orders.count(query),
+				]);
+				return toPage(docs.map(toOrder), total, window);
+			},
+		},
+
+		get: {
+			auth: "customer",
+			params: { $$strict: true, id: idRule },
+			async handler(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<Order> {
+				return toOrder(await this.ownOrder(ctx));
+			},
+		},
+
+		cancel: {
+			auth: "customer",
+			params: { $$strict: true, id: idRule },
+			async handler(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<Order> {
+				const order = await this.ownOrder(ctx);
+				const moved = await this.advance(order._id, "CUSTOMER_CANCELLED");
+				if (!moved) {
+					throw new ConflictError("ORDER_ALREADY_FINAL", `Order ${order._id} is already cancelled`, { status: "CANCELLED" });
+				}
+				return toOrder(moved);
+			},
+		},
+	},
+
+	methods: {
+		/** A customer sees only their own orders: another's is 404, as if it did not exist. */
+		async ownOrder(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<OrderDoc> {
+			const user = ctx.meta.user!;
+			const doc = await this.collections.orders.findOne({ _id: ctx.params.id });
+			if (!doc || (user.role !== "admin" && doc.customerId !== user.id)) {
+				throw new NotFoundError("ORDER_NOT_FOUND", `Order ${ctx.params.id} not found`);
+			}
+			return doc;
+		},
+
+		/**
+		 * Applies one saga step: the decision is made on the status read, and written only if the
+		 * status is still that one; a concurrent step makes us read again and decide anew.
+		 * Returns the moved order, or null when the step changed nothing.
+		 */
+		async advance(this: OrdersService, orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent): Promise<OrderDoc | null> {
+			const orders = this.collections.orders;
+			for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+				const order = await orders.findOne({ _id: orderId });
+				if (!order) {
+					if (cause) throw new EventOutOfOrderError(cause, `order ${orderId}`);
+					return null;
+				}
+				const decision = decide(order.status, trigger);
+				if (decision.kind === "wait") throw new EventOutOfOrderError(cause!, `the step before ${trigger} for order ${orderId}`);
+				if (decision.kind === "ignore") {
+					this.logger.debug(`[order ${orderId}] ${trigger} ignored in status ${order.status}`);
+					return null;
+				}
+				const now = new Date();
+				const { set, entry } = moveOrder(decision, now, this.config.orders.sagaStepTimeoutMs);
+				const moved = { ...order, ...set, history: [...order.history, entry] } as OrderDoc;
+				const ids = { aggregateId: orderId, correlationId: orderId };
+				const base = { orderId, customerId: order.customerId, totalCents: order.totalCents, currency: order.currency };
+				const event =
+					decision.to === "CONFIRMED"
+						? this.publish("order.confirmed", base, ids, now)
+						: decision.to === "CANCELLED"
+							? this.publish("order.cancelled", { ...base, reason: decision.cancelReason!, previousStatus: order.status }, ids, now)
+							: null;
+				const push: Record<string, unknown> = { history: entry };
+				if (event) push.outbox = event;
+				if ((await orders.update({ _id: orderId, status: order.status }, { $set: set, $push: push })) === 1) {
+					this.logger.info(`[order ${orderId}] ${order.status} -> ${decision.to} (${decision.reason})`);
+					if (event) this.kickRelay();
+					return moved;
+				}
+			}
+			throw new ConflictError("ORDER_ALREADY_FINAL", `Order ${orderId} kept changing; try again`);
+		},
+
+		async timeOutStalledSagas(this: OrdersService): Promise<void> {
+			const stalled = await this.collections.orders.find({
+				query: { status: { $in: [...OPEN_STATUSES] }, sagaDeadlineMs: { $lte: Date.now() } },
+				limit: 200,
+			});
+			for (const order of stalled) {
+				this.logger.warn(`[order ${order._id}] saga step timed out in ${order.status}`);
+				await this.advance(order._id, "TIMEOUT");
+			}
+		},
+	},
+
+	started(this: OrdersService) {
+		this.sagaTimer = setInterval(() => {
+			this.timeOutStalledSagas().catch((err: unknown) => this.logger.warn("Saga timeout sweep failed", err));
+		}, this.config.orders.sagaSweepMs);
+		this.sagaTimer.unref();
+	},
+
+	stopped(this: OrdersService) {
+		clearInterval(this.sagaTimer);
+	},
+};
+
+export default OrdersSchema;

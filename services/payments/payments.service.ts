@@ -1,0 +1,214 @@
+import { randomUUID } from "node:crypto";
+import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { AnyDomainEvent, OrderCancelled, Page, PageParams, Payment, PaymentStatus, ShopMeta } from "../../contracts";
+import { NotFoundError } from "../../lib/errors";
+import { pageParams, pageWindow, toPage } from "../../lib/paging";
+import { idRule } from "../../lib/rules";
+import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
+import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
+import { mayCallProvider, newPayment, toPayment, type PaymentDoc } from "./payment";
+import { SimulatedProvider } from "./provider";
+
+type Collections = { payments: PaymentDoc };
+
+interface Methods {
+	move(doc: PaymentDoc, to: PaymentStatus, reason: string, set?: Record<string, unknown>, event?: AnyDomainEvent): Promise<PaymentDoc | null>;
+	charge(orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc>;
+	refund(orderId: string): Promise<PaymentDoc>;
+	cancelPayment(event: OrderCancelled): Promise<void>;
+	findPayment(orderId: string): Promise<PaymentDoc>;
+}
+
+type Vars = EventsService & StoreService<Collections> & { provider: SimulatedProvider };
+type PaymentsService = Service & Vars & Methods;
+type Ctx<P> = Context<P, ShopMeta>;
+
+const CAS_ATTEMPTS = 5;
+
+const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
+	name: "payments",
+	mixins: [
+		EventsMixin<Collections>({
+			collections: { payments: { indexes: [{ field: "customerId" }, { field: "status" }] } },
+			outboxes: ["payments"],
+		}),
+	],
+
+	publishes: ["payment.settled", "payment.failed", "payment.refunded"],
+
+	domainEvents: {
+		async "order.created"(event) {
+			try {
+				await this.collections.payments.insert(newPayment(event, randomUUID(), new Date()));
+			} catch (err) {
+				// Seen before, or the order was cancelled first and left a VOIDED record.
+				if (!(err instanceof DuplicateKeyError)) throw err;
+			}
+		},
+		async "stock.reserved"(event) {
+			await this.charge(event.orderId, event);
+		},
+		async "order.cancelled"(event) {
+			await this.cancelPayment(event);
+		},
+	},
+
+	actions: {
+		list: {
+			auth: "customer",
+			params: { $$strict: true, ...pageParams, orderId: { ...idRule, optional: true } },
+			async handler(this: PaymentsService, ctx: Ctx<PageParams & { orderId?: string }>): Promise<Page<Payment>> {
+				const window = pageWindow(ctx.params.page, ctx.params.pageSize);
+				const user = ctx.meta.user!;
+				const query: Record<string, unknown> = user.role === "admin" ? {} : { customerId: user.id };
+				if (ctx.params.orderId) query._id = ctx.params.orderId;
+				const [docs, total] = await Promise.all([
+					this.collections.payments.find({ query, sort: ["-createdAt", "_id"], limit: window.limit, offset: window.offset }),
+					this.collections.payments.count(query),
+				]);
+				// Another customer's order looks exactly like one that does not exist.
+				if (ctx.params.orderId && total === 0) throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${ctx.params.orderId}`);
+				return toPage(docs.map(toPayment), total, window);
+			},
+		},
+
+		/** Charges the order's payment once, however often it is called. */
+		charge: {
+			visibility: "public",
+			params: { $$strict: true, orderId: idRule },
+			async handler(this: PaymentsService, ctx: Ctx<{ orderId: string }>): Promise<Payment> {
+				await this.findPayment(ctx.params.orderId);
+				return toPayment(await this.charge(ctx.params.orderId));
+			},
+		},
+
+		/** Refunds a settled payment once, however often it is called. */
+		refund: {
+			visibility: "public",
+			params: { $$strict: true, orderId: idRule },
+			async handler(this: PaymentsService, ctx: Ctx<{ orderId: string }>): Promise<Payment> {
+				await this.findPayment(ctx.params.orderId);
+				return toPayment(await this.refund(ctx.params.orderId));
+			},
+		},
+	},
+
+	methods: {
+		async findPayment(this: PaymentsService, orderId: string): Promise<PaymentDoc> {
+			const doc = await this.collections.payments.findOne({ _id: orderId });
+			if (!doc) throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${orderId}`);
+			return doc;
+		},
+
+		/** Compare-and-set on status (and on who holds a busy status); null if another call moved first. */
+		async move(this: PaymentsService, doc, to, reason, set = {}, event) {
+			const at = new Date().toISOString();
+			const changes = { ...set, status: to, updatedAt: at };
+			const entry = { status: to, at, reason };
+			const push: Record<string, unknown> = { history: entry };
+			if (event) push.outbox = event;
+			const condition: Record<string, unknown> = { _id: doc._id, status: doc.status };
+			if (doc.busySinceMs !== undefined) condition.busySinceMs = doc.busySinceMs;
+			if ((await this.collections.payments.update(condition, { $set: changes, $push: push })) !== 1) return null;
+			this.logger.info(`[order ${doc._id}] payment ${doc.status} -> ${to} (${reason})`);
+			if (event) this.kickRelay();
+			return { ...doc, ...changes, history: [...doc.history, entry] };
+		},
+
+		async charge(this: PaymentsService, orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc> {
+			const staleAfterMs = this.config.events.claimTimeoutMs;
+			for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+				const doc = await this.collections.payments.findOne({ _id: orderId });
+				if (!doc) {
+					if (cause) throw new EventOutOfOrderError(cause, `order.created for ${orderId}`);
+					throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${orderId}`);
+				}
+				const now = Date.now();
+				const mayStart = doc.status === "PENDING" || mayCallProvider(doc, "CHARGING", now, staleAfterMs);
+				if (!mayStart) return doc;
+				const claimed = await this.move(doc, "CHARGING", doc.status === "PENDING" ? "CHARGE_STARTED" : "CHARGE_RETRIED", { busySinceMs: now });
+				if (!claimed) continue;
+
+				// The orderId is the provider's idempotency key: a retried call cannot charge twice.
+				const result = await this.provider.charge({
+					idempotencyKey: orderId,
+					amountCents: claimed.amountCents,
+					currency: claimed.currency,
+					method: claimed.method,
+				});
+				const ids = { aggregateId: orderId, correlationId: orderId };
+				const common = { orderId, paymentId: claimed.paymentId, customerId: claimed.customerId };
+				if (result.approved) {
+					const event = this.publish("payment.settled", { ...common, amountCents: claimed.amountCents, currency: claimed.currency }, ids);
+					await this.move(claimed, "SETTLED", "PROVIDER_APPROVED", { providerRef: result.reference }, event);
+					// The order was cancelled while the charge was in flight: give the money back.
+					if ((await this.findPayment(orderId)).cancelRequested) return this.refund(orderId);
+				} else {
+					await this.move(claimed, "DECLINED", "PROVIDER_DECLINED", {}, this.publish("payment.failed", { ...common, reason: result.reason }, ids));
+				}
+				return this.findPayment(orderId);
+			}
+			return this.findPayment(orderId);
+		},
+
+		async refund(this: PaymentsService, orderId: string): Promise<PaymentDoc> {
+			const staleAfterMs = this.config.events.claimTimeoutMs;
+			for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+				const doc = await this.findPayment(orderId);
+				const now = Date.now();
+				if (doc.status !== "SETTLED" && !mayCallProvider(doc, "REFUNDING", now, staleAfterMs)) return doc;
+				const claimed = await this.move(doc, "REFUNDING", "REFUND_STARTED", { busySinceMs: now });
+				if (!claimed) continue;
+				await this.provider.refund(orderId, claimed.amountCents);
+				const event = this.publish(
+					"payment.refunded",
+					{ orderId, paymentId: claimed.paymentId, customerId: claimed.customerId, amountCents: claimed.amountCents, currency: claimed.currency },
+					{ aggregateId: orderId, correlationId: orderId },
+				);
+				await this.move(claimed, "REFUNDED", "PROVIDER_REFUNDED", { refundedCents: claimed.amountCents }, event);
+				return this.findPayment(orderId);
+			}
+			return this.findPayment(orderId);
+		},
+
+		/** The compensation for a cancelled order: void what was not charged, refund what was. */
+		async cancelPayment(this: PaymentsService, event: OrderCancelled): Promise<void> {
+			for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+				const doc = await this.collections.payments.findOne({ _id: event.orderId });
+				if (!doc) {
+					// Cancelled before order.created reached us: a VOIDED record stops a late charge.
+					const voided = newPayment({ ...event, paymentMethod: "none" }, randomUUID(), new Date(), "VOIDED", event.reason);
+					try {
+						await this.collections.payments.insert(voided);
+						return;
+					} catch (err) {
+						if (!(err instanceof DuplicateKeyError)) throw err;
+						continue;
+					}
+				}
+				switch (doc.status) {
+					case "PENDING":
+						if (await this.move(doc, "VOIDED", event.reason)) return;
+						continue;
+					case "CHARGING":
+						if ((await this.collections.payments.update({ _id: doc._id, status: "CHARGING" }, { $set: { cancelRequested: true } })) === 1) {
+							this.logger.info(`[order ${doc._id}] cancel noted during charge; will refund when it settles`);
+							return;
+						}
+						continue;
+					case "SETTLED":
+						await this.refund(doc._id);
+						return;
+					default:
+						return;
+				}
+			}
+		},
+	},
+
+	created(this: PaymentsService) {
+		this.provider = new SimulatedProvider(this.config.payments.slowCardDelayMs);
+	},
+};
+
+export default PaymentsSchema;
