@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { Errors } from "moleculer";
 import type { AnyDomainEvent, EventBody, EventName, EventPayloads } from "../contracts";
+import { repeat, type Repeating } from "../lib/timers";
 import { DuplicateKeyError, StoreMixin, type Collection, type CollectionSpec, type StoredDoc, type StoreService } from "./store.mixin";
 
 /*
@@ -79,7 +80,7 @@ interface Internals extends EventsService {
 	schema: { domainEvents?: DomainEventHandlers };
 	logger: { info(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void };
 	broker: { emit(name: string, payload: unknown): Promise<unknown> };
-	relayTimer?: NodeJS.Timeout;
+	relayTimer?: Repeating;
 	relaying?: Promise<void> | null;
 	relayAgain: boolean;
 	inFlight: Set<Promise<void>>;
@@ -247,21 +248,17 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 		},
 
 		async started(this: Internals) {
-			const tick = () => {
-				Promise.all([this.relayOutbox(), this.retryDueEvents()]).catch((err: unknown) =>
-					this.logger.warn("Event relay or retry failed; will try again", err),
-				);
-			};
-			this.relayTimer = setInterval(tick, this.config.events.relayIntervalMs);
-			this.relayTimer.unref();
+			const work = () => Promise.all([this.relayOutbox(), this.retryDueEvents()]);
+			const onError = (err: unknown) => this.logger.warn("Event relay or retry failed; will try again", err);
+			this.relayTimer = repeat(this.config.events.relayIntervalMs, work, onError);
 			// Events a crash left in the outboxes or the inbox go out at once.
-			tick();
+			work().catch(onError);
 		},
 
 		async stopped(this: Internals) {
 			// Finish what was taken on before the store closes; anything left is retried after restart.
 			this.stopping = true;
-			clearInterval(this.relayTimer);
+			this.relayTimer?.stop();
 			await this.relaying?.catch(() => undefined);
 			await Promise.all([...this.inFlight]);
 		},

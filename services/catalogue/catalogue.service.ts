@@ -16,6 +16,7 @@ import type {
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams, pageWindow, toPage } from "../../lib/paging";
 import { idRule } from "../../lib/rules";
+import { repeat, type Repeating } from "../../lib/timers";
 import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { newProduct, productChanges, productQuery, toProduct, type ProductDoc } from "./product";
@@ -53,7 +54,7 @@ interface Methods {
 	seedCatalogue(): Promise<void>;
 }
 
-type Vars = EventsService & StoreService<Collections> & { sweepTimer?: NodeJS.Timeout };
+type Vars = EventsService & StoreService<Collections> & { sweeper?: Repeating };
 type CatalogueService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
@@ -480,14 +481,13 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	async started(this: CatalogueService) {
 		await this.seedCatalogue();
 		await this.sweepReservations();
-		this.sweepTimer = setInterval(() => {
-			this.sweepReservations().catch((err: unknown) => this.logger.warn("Reservation sweep failed", err));
-		}, this.config.catalogue.reservationSweepMs);
-		this.sweepTimer.unref();
+		this.sweeper = repeat(this.config.catalogue.reservationSweepMs, () => this.sweepReservations(), (err) =>
+			this.logger.warn("Reservation sweep failed", err),
+		);
 	},
 
 	stopped(this: CatalogueService) {
-		clearInterval(this.sweepTimer);
+		this.sweeper?.stop();
 	},
 };
 

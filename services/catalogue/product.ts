@@ -2,23 +2,15 @@ import type { AnyDomainEvent, CreateProductParams, Product, ProductSort, UpdateP
 import { escapeRegExp } from "../../lib/paging";
 
 /** A product as stored: `holds` maps an orderId to the quantity its reservation holds. */
-export interface ProductDoc {
+export type ProductDoc = Omit<Product, "id"> & {
 	[key: string]: unknown;
 	_id: string;
-	sku: string;
-	name: string;
-	description: string;
-	category: string;
-	priceCents: number;
-	currency: string;
-	stock: number;
-	active: boolean;
 	holds?: Record<string, number>;
+	/** Sold quantities put back per cancelled order, so a return happens once. */
+	returns?: Record<string, number>;
 	/** Events written with this change, waiting for the relay (see mixins/events.mixin.ts). */
 	outbox?: AnyDomainEvent[];
-	createdAt: string;
-	updatedAt: string;
-}
+};
 
 export const DEFAULT_CURRENCY = "EUR";
 

@@ -2,13 +2,16 @@ import type { ReservationStatus } from "../../contracts";
 import {
 	FINAL_STATUSES,
 	OPEN_STATUSES,
+	cancelledBeforeReserved,
 	clearHold,
 	holdPath,
 	isExpired,
 	mergeLines,
 	newReservation,
+	restock,
 	returnHold,
 	settlementFor,
+	stockEventFor,
 	takeHold,
 	toReservation,
 	type ReservationDoc,
@@ -133,6 +136,25 @@ describe("clearHold", () => {
 	});
 });
 
+describe("restock", () => {
+	it("puts sold stock back once per order, marking the return on the product", () => {
+		expect(restock({ productId: "p4", qty: 6 }, "order-4", NOW)).toEqual({
+			query: { _id: "p4", "returns.order-4": { $exists: false } },
+			update: { $inc: { stock: 6 }, $set: { "returns.order-4": 6, updatedAt: NOW.toISOString() } },
+		});
+	});
+
+	it("does not require the product to be active or to hold anything", () => {
+		const { query } = restock({ productId: "p4", qty: 1 }, "order-4", NOW);
+		expect(query).not.toHaveProperty("active");
+		expect(query).not.toHaveProperty("holds.order-4");
+	});
+
+	it.each(["a.b", "$set", "", "x".repeat(65)])("refuses the orderId %p", (orderId) => {
+		expect(() => restock({ productId: "p1", qty: 1 }, orderId, NOW)).toThrow(RangeError);
+	});
+});
+
 describe("newReservation", () => {
 	it("starts PENDING and unsettled, expiring ttl milliseconds from now, with merged items", () => {
 		expect(
@@ -180,13 +202,14 @@ describe("isExpired", () => {
 });
 
 describe("settlementFor", () => {
-	it.each<[ReservationStatus, "return" | "clear" | "none"]>([
+	it.each<[ReservationStatus, "return" | "clear" | "restock" | "none"]>([
 		["PENDING", "none"],
 		["RESERVED", "none"],
 		["REJECTED", "return"],
 		["RELEASED", "return"],
 		["EXPIRED", "return"],
 		["COMMITTED", "clear"],
+		["RETURNED", "restock"],
 	])("settles a %s reservation with %p", (status, expected) => {
 		expect(settlementFor(status)).toBe(expected);
 	});
@@ -194,6 +217,80 @@ describe("settlementFor", () => {
 	it("settles every final status and no open one", () => {
 		for (const status of FINAL_STATUSES) expect(settlementFor(status)).not.toBe("none");
 		for (const status of OPEN_STATUSES) expect(settlementFor(status)).toBe("none");
+	});
+});
+
+describe("stockEventFor", () => {
+	const doc = {
+		_id: "order-7",
+		items: [
+			{ productId: "p1", qty: 2 },
+			{ productId: "p2", qty: 1 },
+		],
+	};
+
+	it("publishes stock.reserved with the items for RESERVED", () => {
+		expect(stockEventFor(doc, "RESERVED")).toEqual({ type: "stock.reserved", body: { orderId: "order-7", items: doc.items } });
+	});
+
+	it("publishes stock.rejected with the rejection's reason and product for REJECTED", () => {
+		expect(stockEventFor({ ...doc, rejection: { reason: "PRODUCT_UNAVAILABLE", productId: "p2" } }, "REJECTED")).toEqual({
+			type: "stock.rejected",
+			body: { orderId: "order-7", reason: "PRODUCT_UNAVAILABLE", productId: "p2" },
+		});
+	});
+
+	it("falls back to OUT_OF_STOCK and no product for a REJECTED reservation without a rejection", () => {
+		expect(stockEventFor(doc, "REJECTED")).toEqual({
+			type: "stock.rejected",
+			body: { orderId: "order-7", reason: "OUT_OF_STOCK", productId: "" },
+		});
+	});
+
+	it.each(["RELEASED", "EXPIRED"] as const)("publishes stock.released with reason %s", (status) => {
+		expect(stockEventFor(doc, status)).toEqual({
+			type: "stock.released",
+			body: { orderId: "order-7", items: doc.items, reason: status },
+		});
+	});
+
+	it("publishes stock.committed with the items for COMMITTED", () => {
+		expect(stockEventFor(doc, "COMMITTED")).toEqual({ type: "stock.committed", body: { orderId: "order-7", items: doc.items } });
+	});
+
+	it("publishes stock.returned with the items for RETURNED", () => {
+		expect(stockEventFor(doc, "RETURNED")).toEqual({ type: "stock.returned", body: { orderId: "order-7", items: doc.items } });
+	});
+
+	it("publishes nothing for PENDING", () => {
+		expect(stockEventFor(doc, "PENDING")).toBeNull();
+	});
+
+	it("publishes an event for every status except PENDING", () => {
+		for (const status of [...OPEN_STATUSES, ...FINAL_STATUSES]) {
+			if (status === "PENDING") continue;
+			expect(stockEventFor(doc, status)).not.toBeNull();
+		}
+	});
+});
+
+describe("cancelledBeforeReserved", () => {
+	it("records a settled RELEASED reservation with no items that has already expired", () => {
+		expect(cancelledBeforeReserved("order-8", NOW)).toEqual({
+			_id: "order-8",
+			status: "RELEASED",
+			items: [],
+			expiresAtMs: NOW.getTime(),
+			settled: true,
+			createdAt: "2030-06-01T10:00:00.000Z",
+			updatedAt: "2030-06-01T10:00:00.000Z",
+		});
+	});
+
+	it("is final, so it never expires and settling it takes nothing back", () => {
+		const doc = cancelledBeforeReserved("order-8", NOW);
+		expect(FINAL_STATUSES).toContain(doc.status);
+		expect(isExpired(doc, new Date(NOW.getTime() + 60_000))).toBe(false);
 	});
 });
 

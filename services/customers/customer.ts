@@ -1,19 +1,13 @@
-import type { Address, AnyDomainEvent, Customer, Role, UpdateProfileParams } from "../../contracts";
+import type { AnyDomainEvent, Customer, Role, UpdateProfileParams } from "../../contracts";
 import { escapeRegExp } from "../../lib/paging";
 
-export interface CustomerDoc {
+/** `email` is stored lower-cased, so uniqueness holds regardless of how it was typed. */
+export type CustomerDoc = Omit<Customer, "id"> & {
 	[key: string]: unknown;
 	_id: string;
-	/** Lower-cased, so uniqueness holds regardless of how the address was typed. */
-	email: string;
-	name: string;
-	role: Role;
 	passwordHash: string;
-	addresses: Address[];
-	createdAt: string;
-	updatedAt: string;
 	outbox?: AnyDomainEvent[];
-}
+};
 
 export function normalizeEmail(email: string): string {
 	return email.trim().toLowerCase();

@@ -14,6 +14,16 @@ const REASONS: Record<OrderCancelled["reason"], string> = {
 	CUSTOMER_CANCELLED: "you cancelled it",
 };
 
+/**
+ * Only a declined card or missing stock (nothing is charged before stock is reserved) are sure
+ * to mean no charge; otherwise a charge may be in flight, and a refund email follows if so.
+ */
+function chargeNote(event: OrderCancelled): string {
+	if (event.reason === "PAYMENT_DECLINED" || event.reason === "OUT_OF_STOCK") return " You have not been charged.";
+	if (event.previousStatus === "CONFIRMED") return " Your payment will be refunded.";
+	return " If a payment was taken, it will be refunded.";
+}
+
 export function formatMoney(cents: number, currency: string): string {
 	return `${(cents / 100).toFixed(2)} ${currency}`;
 }
@@ -30,9 +40,7 @@ export function renderEmail(event: NotifyingEvent, customerName: string): Email 
 		case "order.cancelled":
 			return {
 				subject: `Order ${shortId} cancelled`,
-				text: `${greeting}\n\nyour order ${event.orderId} was cancelled because ${REASONS[event.reason]}.${
-					event.reason === "PAYMENT_DECLINED" || event.previousStatus === "PENDING" ? " You have not been charged." : ""
-				}\n`,
+				text: `${greeting}\n\nyour order ${event.orderId} was cancelled because ${REASONS[event.reason]}.${chargeNote(event)}\n`,
 			};
 		case "payment.refunded":
 			return {

@@ -18,25 +18,15 @@ import { mergeLines } from "../catalogue/stock";
  * deliveries of the same step can never both apply.
  */
 
-export interface OrderDoc {
+export type OrderDoc = Omit<Order, "id"> & {
 	[key: string]: unknown;
 	_id: string;
-	customerId: string;
-	items: OrderLine[];
-	totalCents: number;
-	currency: string;
-	shippingAddress: Address;
-	paymentMethod: string;
-	status: OrderStatus;
-	cancelReason?: CancelReason;
-	refundedCents: number;
-	history: StatusChange[];
 	/** When the saga gives up waiting for its next step; null once the order is final. */
 	sagaDeadlineMs: number | null;
+	/** Refund event ids already counted into refundedCents. */
+	refunds?: Record<string, number>;
 	outbox?: AnyDomainEvent[];
-	createdAt: string;
-	updatedAt: string;
-}
+};
 
 export const DEFAULT_PAYMENT_METHOD = "tok_visa";
 export const OPEN_STATUSES: readonly OrderStatus[] = ["PENDING", "AWAITING_PAYMENT"];

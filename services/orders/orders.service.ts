@@ -4,6 +4,7 @@ import type { AnyDomainEvent, CreateOrderParams, ListOrdersParams, ListOrdersRes
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams, pageWindow, toPage } from "../../lib/paging";
 import { addressRule, idRule } from "../../lib/rules";
+import { repeat, type Repeating } from "../../lib/timers";
 import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import type { StoreService } from "../../mixins/store.mixin";
 import { DEFAULT_PAYMENT_METHOD, OPEN_STATUSES, decide, moveOrder, newOrder, priceOrder, toOrder, type OrderDoc, type SagaTrigger } from "./order";
@@ -16,7 +17,7 @@ interface Methods {
 	timeOutStalledSagas(): Promise<void>;
 }
 
-type Vars = EventsService & StoreService<Collections> & { sagaTimer?: NodeJS.Timeout };
+type Vars = EventsService & StoreService<Collections> & { sagaSweeper?: Repeating };
 type OrdersService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
@@ -220,14 +221,13 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	},
 
 	started(this: OrdersService) {
-		this.sagaTimer = setInterval(() => {
-			this.timeOutStalledSagas().catch((err: unknown) => this.logger.warn("Saga timeout sweep failed", err));
-		}, this.config.orders.sagaSweepMs);
-		this.sagaTimer.unref();
+		this.sagaSweeper = repeat(this.config.orders.sagaSweepMs, () => this.timeOutStalledSagas(), (err) =>
+			this.logger.warn("Saga timeout sweep failed", err),
+		);
 	},
 
 	stopped(this: OrdersService) {
-		clearInterval(this.sagaTimer);
+		this.sagaSweeper?.stop();
 	},
 };
 

@@ -1,26 +1,17 @@
 import type { AnyDomainEvent, Payment, PaymentStatus } from "../../contracts";
 
 /** One payment per order: the orderId is the document id and the provider's idempotency key. */
-export interface PaymentDoc {
+export type PaymentDoc = Omit<Payment, "id" | "orderId"> & {
 	[key: string]: unknown;
+	/** The orderId. */
 	_id: string;
 	paymentId: string;
-	customerId: string;
-	amountCents: number;
-	currency: string;
-	method: string;
-	status: PaymentStatus;
 	/** The order was cancelled while the charge was in flight: refund as soon as it settles. */
 	cancelRequested: boolean;
 	/** When the current CHARGING or REFUNDING began; a node that died mid-call leaves it stale. */
 	busySinceMs?: number;
-	providerRef?: string;
-	refundedCents: number;
-	history: { status: PaymentStatus; at: string; reason: string }[];
 	outbox?: AnyDomainEvent[];
-	createdAt: string;
-	updatedAt: string;
-}
+};
 
 export function newPayment(
 	order: { orderId: string; customerId: string; totalCents: number; currency: string; paymentMethod: string },

@@ -1,0 +1,95 @@
+import type { EventBody } from "../contracts";
+import { domainEvent, retryDelayMs } from "./events.mixin";
+
+const NOW = new Date("2030-06-01T10:00:00.000Z");
+
+describe("domainEvent", () => {
+	it("adds the envelope from its arguments to the body", () => {
+		const body: EventBody<"order.confirmed"> = { orderId: "order-1", customerId: "c1", totalCents: 2599, currency: "EUR" };
+		expect(domainEvent("order.confirmed", body, { aggregateId: "order-1", correlationId: "corr-1" }, "event-1", NOW)).toEqual({
+			id: "event-1",
+			type: "order.confirmed",
+			occurredAt: "2030-06-01T10:00:00.000Z",
+			aggregateId: "order-1",
+			correlationId: "corr-1",
+			orderId: "order-1",
+			customerId: "c1",
+			totalCents: 2599,
+			currency: "EUR",
+		});
+	});
+
+	it("keeps the aggregate and correlation ids apart", () => {
+		const event = domainEvent(
+			"product.deactivated",
+			{ productId: "p1" },
+			{ aggregateId: "aggregate-x", correlationId: "correlation-y" },
+			"event-2",
+			NOW,
+		);
+		expect(event.aggregateId).toBe("aggregate-x");
+		expect(event.correlationId).toBe("correlation-y");
+		expect(event.id).toBe("event-2");
+		expect(event.type).toBe("product.deactivated");
+		expect(event.productId).toBe("p1");
+	});
+
+	it("lets the envelope win over envelope fields smuggled into the body", () => {
+		const body = { productId: "p1", id: "forged", type: "order.created", occurredAt: "1970-01-01T00:00:00.000Z", aggregateId: "a", correlationId: "c" };
+		const event = domainEvent("product.deactivated", body as EventBody<"product.deactivated">, { aggregateId: "p1", correlationId: "p1" }, "event-3", NOW);
+		expect(event).toEqual({
+			id: "event-3",
+			type: "product.deactivated",
+			occurredAt: NOW.toISOString(),
+			aggregateId: "p1",
+			correlationId: "p1",
+			productId: "p1",
+		});
+	});
+
+	it("does not change the body it is given", () => {
+		const body: EventBody<"product.deactivated"> = { productId: "p1" };
+		domainEvent("product.deactivated", body, { aggregateId: "p1", correlationId: "p1" }, "event-4", NOW);
+		expect(body).toEqual({ productId: "p1" });
+	});
+});
+
+describe("retryDelayMs", () => {
+	it.each<[number, number, number]>([
+		[1, 200, 200],
+		[2, 200, 400],
+		[3, 200, 800],
+		[4, 200, 1600],
+		[8, 200, 25_600],
+		[9, 200, 30_000],
+		[50, 200, 30_000],
+		[1, 1000, 1000],
+		[5, 1000, 16_000],
+		[6, 1000, 30_000],
+	])("waits after attempt %p with base %p for %p ms", (attempt, baseMs, expected) => {
+		expect(retryDelayMs(attempt, baseMs)).toBe(expected);
+	});
+
+	it("waits the base delay for attempt 0 and below", () => {
+		expect(retryDelayMs(0, 200)).toBe(200);
+		expect(retryDelayMs(-3, 200)).toBe(200);
+	});
+
+	it("caps a base larger than the cap at 30 seconds", () => {
+		expect(retryDelayMs(1, 60_000)).toBe(30_000);
+	});
+
+	it("caps even for very large attempt counts", () => {
+		expect(retryDelayMs(10_000, 1)).toBe(30_000);
+	});
+
+	it("never shrinks from one attempt to the next", () => {
+		let previous = 0;
+		for (let attempt = 1; attempt <= 30; attempt++) {
+			const delay = retryDelayMs(attempt, 150);
+			expect(delay).toBeGreaterThanOrEqual(previous);
+			expect(delay).toBeLessThanOrEqual(30_000);
+			previous = delay;
+		}
+	});
+});

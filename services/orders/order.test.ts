@@ -1,0 +1,363 @@
+import type { Address, OrderLine, OrderStatus, Product } from "../../contracts";
+import { UnprocessableError } from "../../lib/errors";
+import {
+	DEFAULT_PAYMENT_METHOD,
+	OPEN_STATUSES,
+	decide,
+	moveOrder,
+	newOrder,
+	priceOrder,
+	toOrder,
+	type Decision,
+	type OrderDoc,
+	type SagaTrigger,
+} from "./order";
+
+const NOW = new Date("2030-06-01T10:00:00.000Z");
+const STEP_TIMEOUT_MS = 60_000;
+
+function product(overrides: Partial<Product> = {}): Product {
+	return {
+		id: "p1",
+		sku: "SKU-1",
+		name: "Mug",
+		description: "",
+		category: "kitchen",
+		priceCents: 899,
+		currency: "EUR",
+		stock: 10,
+		active: true,
+		createdAt: NOW.toISOString(),
+		updatedAt: NOW.toISOString(),
+		...overrides,
+	};
+}
+
+const ADDRESS: Address = {
+	name: "Ada Lovelace",
+	line1: "1 Engine Street",
+	city: "London",
+	postalCode: "N1 9GU",
+	country: "gb",
+};
+
+const LINE: OrderLine = { productId: "p1", sku: "SKU-1", name: "Mug", unitPriceCents: 899, qty: 2, lineTotalCents: 1798 };
+
+/** Runs a function that should throw and returns what it threw. */
+function thrownBy(fn: () => unknown): unknown {
+	try {
+		fn();
+	} catch (err) {
+		return err;
+	}
+	throw new Error("expected the call to throw");
+}
+
+const MOVE_AWAITING: Decision = { kind: "move", to: "AWAITING_PAYMENT", reason: "STOCK_RESERVED" };
+const MOVE_CONFIRMED: Decision = { kind: "move", to: "CONFIRMED", reason: "PAYMENT_SETTLED" };
+const WAIT: Decision = { kind: "wait" };
+const IGNORE: Decision = { kind: "ignore" };
+const cancelled = (reason: "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "TIMEOUT" | "CUSTOMER_CANCELLED"): Decision => ({
+	kind: "move",
+	to: "CANCELLED",
+	reason,
+	cancelReason: reason,
+});
+
+describe("decide", () => {
+	it.each<[OrderStatus, SagaTrigger, Decision]>([
+		["PENDING", "STOCK_RESERVED", MOVE_AWAITING],
+		["PENDING", "STOCK_REJECTED", cancelled("OUT_OF_STOCK")],
+		["PENDING", "PAYMENT_SETTLED", WAIT],
+		["PENDING", "PAYMENT_FAILED", WAIT],
+		["PENDING", "CUSTOMER_CANCELLED", cancelled("CUSTOMER_CANCELLED")],
+		["PENDING", "TIMEOUT", cancelled("TIMEOUT")],
+
+		["AWAITING_PAYMENT", "STOCK_RESERVED", IGNORE],
+		["AWAITING_PAYMENT", "STOCK_REJECTED", IGNORE],
+		["AWAITING_PAYMENT", "PAYMENT_SETTLED", MOVE_CONFIRMED],
+		["AWAITING_PAYMENT", "PAYMENT_FAILED", cancelled("PAYMENT_DECLINED")],
+		["AWAITING_PAYMENT", "CUSTOMER_CANCELLED", cancelled("CUSTOMER_CANCELLED")],
+		["AWAITING_PAYMENT", "TIMEOUT", cancelled("TIMEOUT")],
+
+		["CONFIRMED", "STOCK_RESERVED", IGNORE],
+		["CONFIRMED", "STOCK_REJECTED", IGNORE],
+		["CONFIRMED", "PAYMENT_SETTLED", IGNORE],
+		["CONFIRMED", "PAYMENT_FAILED", IGNORE],
+		["CONFIRMED", "CUSTOMER_CANCELLED", cancelled("CUSTOMER_CANCELLED")],
+		["CONFIRMED", "TIMEOUT", IGNORE],
+
+		["CANCELLED", "STOCK_RESERVED", IGNORE],
+		["CANCELLED", "STOCK_REJECTED", IGNORE],
+		["CANCELLED", "PAYMENT_SETTLED", IGNORE],
+		["CANCELLED", "PAYMENT_FAILED", IGNORE],
+		["CANCELLED", "CUSTOMER_CANCELLED", IGNORE],
+		["CANCELLED", "TIMEOUT", IGNORE],
+	])("in %s on %s decides %j", (status, trigger, expected) => {
+		expect(decide(status, trigger)).toEqual(expected);
+	});
+
+	it("gives no cancelReason to a move that does not cancel", () => {
+		expect(decide("PENDING", "STOCK_RESERVED")).not.toHaveProperty("cancelReason");
+		expect(decide("AWAITING_PAYMENT", "PAYMENT_SETTLED")).not.toHaveProperty("cancelReason");
+	});
+});
+
+describe("moveOrder", () => {
+	it("restarts the saga deadline when the order moves to an open status", () => {
+		expect(moveOrder({ kind: "move", to: "AWAITING_PAYMENT", reason: "STOCK_RESERVED" }, NOW, STEP_TIMEOUT_MS)).toEqual({
+			set: { status: "AWAITING_PAYMENT", updatedAt: NOW.toISOString(), sagaDeadlineMs: NOW.getTime() + STEP_TIMEOUT_MS },
+			entry: { status: "AWAITING_PAYMENT", at: NOW.toISOString(), reason: "STOCK_RESERVED" },
+		});
+	});
+
+	it("clears the deadline and sets no cancelReason when the order is confirmed", () => {
+		const { set, entry } = moveOrder({ kind: "move", to: "CONFIRMED", reason: "PAYMENT_SETTLED" }, NOW, STEP_TIMEOUT_MS);
+		expect(set).toEqual({ status: "CONFIRMED", updatedAt: NOW.toISOString(), sagaDeadlineMs: null });
+		expect(set).not.toHaveProperty("cancelReason");
+		expect(entry).toEqual({ status: "CONFIRMED", at: NOW.toISOString(), reason: "PAYMENT_SETTLED" });
+	});
+
+	it("clears the deadline and records the cancelReason when the order is cancelled", () => {
+		expect(
+			moveOrder({ kind: "move", to: "CANCELLED", reason: "PAYMENT_DECLINED", cancelReason: "PAYMENT_DECLINED" }, NOW, STEP_TIMEOUT_MS),
+		).toEqual({
+			set: { status: "CANCELLED", updatedAt: NOW.toISOString(), sagaDeadlineMs: null, cancelReason: "PAYMENT_DECLINED" },
+			entry: { status: "CANCELLED", at: NOW.toISOString(), reason: "PAYMENT_DECLINED" },
+		});
+	});
+
+	it.each(["OUT_OF_STOCK", "TIMEOUT", "CUSTOMER_CANCELLED"] as const)("records the cancelReason %s from decide", (reason) => {
+		const status: OrderStatus = reason === "OUT_OF_STOCK" ? "PENDING" : "AWAITING_PAYMENT";
+		const trigger: SagaTrigger = reason === "OUT_OF_STOCK" ? "STOCK_REJECTED" : reason;
+		const decision = decide(status, trigger);
+		if (decision.kind !== "move") throw new Error(`expected a move, got ${decision.kind}`);
+		const { set, entry } = moveOrder(decision, NOW, STEP_TIMEOUT_MS);
+		expect(set.cancelReason).toBe(reason);
+		expect(set.sagaDeadlineMs).toBeNull();
+		expect(entry.reason).toBe(reason);
+	});
+
+	it("uses the step timeout it is given for the new deadline", () => {
+		const { set } = moveOrder({ kind: "move", to: "PENDING", reason: "RETRY" }, NOW, 5);
+		expect(set.sagaDeadlineMs).toBe(NOW.getTime() + 5);
+	});
+});
+
+describe("priceOrder", () => {
+	it("prices each line from the product and totals the order in cents", () => {
+		const products = [
+			product({ id: "p1", sku: "SKU-1", name: "Mug", priceCents: 899 }),
+			product({ id: "p2", sku: "SKU-2", name: "Book", priceCents: 1250 }),
+		];
+		expect(
+			priceOrder(
+				[
+					{ productId: "p2", qty: 1 },
+					{ productId: "p1", qty: 3 },
+				],
+				products,
+			),
+		).toEqual({
+			items: [
+				{ productId: "p1", sku: "SKU-1", name: "Mug", unitPriceCents: 899, qty: 3, lineTotalCents: 2697 },
+				{ productId: "p2", sku: "SKU-2", name: "Book", unitPriceCents: 1250, qty: 1, lineTotalCents: 1250 },
+			],
+			totalCents: 3947,
+			currency: "EUR",
+		});
+	});
+
+	it("merges duplicate lines for one product into one line", () => {
+		const priced = priceOrder(
+			[
+				{ productId: "p1", qty: 2 },
+				{ productId: "p1", qty: 5 },
+			],
+			[product({ priceCents: 100 })],
+		);
+		expect(priced.items).toEqual([{ productId: "p1", sku: "SKU-1", name: "Mug", unitPriceCents: 100, qty: 7, lineTotalCents: 700 }]);
+		expect(priced.totalCents).toBe(700);
+	});
+
+	it("keeps totals exact integers where decimal euros would not add up", () => {
+		const priced = priceOrder(
+			[
+				{ productId: "a", qty: 1 },
+				{ productId: "b", qty: 1 },
+			],
+			[product({ id: "a", priceCents: 10 }), product({ id: "b", priceCents: 20 })],
+		);
+		expect(priced.totalCents).toBe(30);
+		expect(Number.isInteger(priced.totalCents)).toBe(true);
+	});
+
+	it("takes the currency from the products", () => {
+		expect(priceOrder([{ productId: "p1", qty: 1 }], [product({ currency: "USD" })]).currency).toBe("USD");
+	});
+
+	it("ignores products that were given but not ordered", () => {
+		const priced = priceOrder([{ productId: "p1", qty: 1 }], [product(), product({ id: "p9", currency: "USD", priceCents: 5 })]);
+		expect(priced.items.map((line) => line.productId)).toEqual(["p1"]);
+		expect(priced.totalCents).toBe(899);
+		expect(priced.currency).toBe("EUR");
+	});
+
+	it("refuses unknown products with UNKNOWN_PRODUCT_IN_ORDER and names every unknown id once", () => {
+		const err = thrownBy(() =>
+			priceOrder(
+				[
+					{ productId: "ghost-b", qty: 1 },
+					{ productId: "p1", qty: 1 },
+					{ productId: "ghost-a", qty: 1 },
+					{ productId: "ghost-b", qty: 2 },
+				],
+				[product()],
+			),
+		);
+		expect(err).toBeInstanceOf(UnprocessableError);
+		const error = err as UnprocessableError;
+		expect(error.code).toBe(422);
+		expect(error.type).toBe("UNKNOWN_PRODUCT_IN_ORDER");
+		expect(error.data).toEqual({ productIds: ["ghost-a", "ghost-b"] });
+	});
+
+	it("refuses every line when no products are given", () => {
+		const err = thrownBy(() => priceOrder([{ productId: "p1", qty: 1 }], [])) as UnprocessableError;
+		expect(err.type).toBe("UNKNOWN_PRODUCT_IN_ORDER");
+		expect(err.data).toEqual({ productIds: ["p1"] });
+	});
+
+	it("refuses products priced in different currencies with MIXED_CURRENCIES", () => {
+		const err = thrownBy(() =>
+			priceOrder(
+				[
+					{ productId: "p1", qty: 1 },
+					{ productId: "p2", qty: 1 },
+				],
+				[product({ id: "p1", currency: "EUR" }), product({ id: "p2", currency: "USD" })],
+			),
+		);
+		expect(err).toBeInstanceOf(UnprocessableError);
+		const error = err as UnprocessableError;
+		expect(error.code).toBe(422);
+		expect(error.type).toBe("MIXED_CURRENCIES");
+		expect(error.data).toEqual({ currencies: ["EUR", "USD"] });
+	});
+
+	it("reports unknown products before mixed currencies", () => {
+		const err = thrownBy(() =>
+			priceOrder(
+				[
+					{ productId: "p1", qty: 1 },
+					{ productId: "p2", qty: 1 },
+					{ productId: "ghost", qty: 1 },
+				],
+				[product({ id: "p1", currency: "EUR" }), product({ id: "p2", currency: "USD" })],
+			),
+		) as UnprocessableError;
+		expect(err.type).toBe("UNKNOWN_PRODUCT_IN_ORDER");
+	});
+});
+
+describe("newOrder", () => {
+	const priced = { items: [LINE], totalCents: 1798, currency: "EUR" };
+	const input = { customerId: "c1", shippingAddress: ADDRESS, paymentMethod: DEFAULT_PAYMENT_METHOD };
+
+	it("starts PENDING with an ORDER_PLACED history entry and a deadline one step from now", () => {
+		expect(newOrder(input, priced, "order-1", NOW, STEP_TIMEOUT_MS)).toEqual({
+			_id: "order-1",
+			customerId: "c1",
+			items: [LINE],
+			totalCents: 1798,
+			currency: "EUR",
+			shippingAddress: { ...ADDRESS, country: "GB" },
+			paymentMethod: "tok_visa",
+			status: "PENDING",
+			refundedCents: 0,
+			history: [{ status: "PENDING", at: "2030-06-01T10:00:00.000Z", reason: "ORDER_PLACED" }],
+			sagaDeadlineMs: NOW.getTime() + STEP_TIMEOUT_MS,
+			createdAt: "2030-06-01T10:00:00.000Z",
+			updatedAt: "2030-06-01T10:00:00.000Z",
+		});
+	});
+
+	it("upper-cases the country without changing the address it was given", () => {
+		const address: Address = { ...ADDRESS, country: "De", line2: "Hinterhaus" };
+		const doc = newOrder({ ...input, shippingAddress: address }, priced, "order-2", NOW, STEP_TIMEOUT_MS);
+		expect(doc.shippingAddress).toEqual({ ...address, country: "DE" });
+		expect(address.country).toBe("De");
+	});
+
+	it("has no cancelReason and no outbox", () => {
+		const doc = newOrder(input, priced, "order-3", NOW, STEP_TIMEOUT_MS);
+		expect(doc).not.toHaveProperty("cancelReason");
+		expect(doc).not.toHaveProperty("outbox");
+	});
+
+	it("keeps the payment method it is given", () => {
+		expect(newOrder({ ...input, paymentMethod: "tok_slow" }, priced, "order-4", NOW, STEP_TIMEOUT_MS).paymentMethod).toBe("tok_slow");
+	});
+});
+
+describe("toOrder", () => {
+	function orderDoc(overrides: Partial<OrderDoc> = {}): OrderDoc {
+		return {
+			_id: "order-1",
+			customerId: "c1",
+			items: [LINE],
+			totalCents: 1798,
+			currency: "EUR",
+			shippingAddress: { ...ADDRESS, country: "GB" },
+			paymentMethod: "tok_visa",
+			status: "AWAITING_PAYMENT",
+			refundedCents: 0,
+			history: [{ status: "PENDING", at: NOW.toISOString(), reason: "ORDER_PLACED" }],
+			sagaDeadlineMs: NOW.getTime() + STEP_TIMEOUT_MS,
+			outbox: [],
+			createdAt: NOW.toISOString(),
+			updatedAt: NOW.toISOString(),
+			...overrides,
+		};
+	}
+
+	it("names the order by its id and leaves out the outbox and the saga deadline", () => {
+		const result = toOrder(orderDoc());
+		expect(result).toEqual({
+			id: "order-1",
+			customerId: "c1",
+			items: [LINE],
+			totalCents: 1798,
+			currency: "EUR",
+			shippingAddress: { ...ADDRESS, country: "GB" },
+			paymentMethod: "tok_visa",
+			status: "AWAITING_PAYMENT",
+			refundedCents: 0,
+			history: [{ status: "PENDING", at: NOW.toISOString(), reason: "ORDER_PLACED" }],
+			createdAt: NOW.toISOString(),
+			updatedAt: NOW.toISOString(),
+		});
+		expect(result).not.toHaveProperty("outbox");
+		expect(result).not.toHaveProperty("sagaDeadlineMs");
+		expect(result).not.toHaveProperty("_id");
+		expect(result).not.toHaveProperty("cancelReason");
+	});
+
+	it("includes the cancelReason of a cancelled order", () => {
+		const result = toOrder(orderDoc({ status: "CANCELLED", cancelReason: "TIMEOUT", sagaDeadlineMs: null, refundedCents: 1798 }));
+		expect(result.status).toBe("CANCELLED");
+		expect(result.cancelReason).toBe("TIMEOUT");
+		expect(result.refundedCents).toBe(1798);
+	});
+
+	it("leaves out other bookkeeping fields stored on the document", () => {
+		const result = toOrder(orderDoc({ refunds: { "event-1": 500 } }));
+		expect(result).not.toHaveProperty("refunds");
+	});
+});
+
+describe("OPEN_STATUSES", () => {
+	it("lists the two statuses the saga is still working on", () => {
+		expect([...OPEN_STATUSES]).toEqual(["PENDING", "AWAITING_PAYMENT"]);
+	});
+});
