@@ -228,9 +228,11 @@ describe("the shop over HTTP", () => {
 	});
 
 	describe("what the gateway refuses", () => {
-		it("answers 400 for malformed JSON", async () => {
-			const res = await api.post("/auth/login", '{"email": "a@b.c",');
+		it("answers 400 for malformed JSON and stores nothing", async () => {
+			expectError(await api.post("/auth/login", '{"email": "a@b.c",'), 400, "MALFORMED_JSON");
+			const res = await api.post("/auth/register", '{"email": "broken@example.com", "password": "long-enough-pw", "name": "B"');
 			expectError(res, 400, "MALFORMED_JSON");
+			expect((await api.post("/auth/login", { email: "broken@example.com", password: "long-enough-pw" })).status).toBe(401);
 		});
 
 		it("answers 413 for a body over the limit and stores nothing", async () => {
@@ -293,5 +295,22 @@ describe("rate limit on the auth routes", () => {
 		expectError(res, 429, "RATE_LIMIT_EXCEEDED");
 		const admin = await shop.broker.call<{ rows: { email: string }[] }, object>("customers.list", { pageSize: 100 });
 		expect(admin.rows.map((customer) => customer.email)).not.toContain("late@example.com");
+	});
+});
+
+describe("rate limit behind a trusted proxy", () => {
+	let shop: TestShop;
+	beforeAll(async () => {
+		shop = await startShop({ env: { AUTH_RATE_LIMIT_PER_MINUTE: "2", TRUST_PROXY: "true" } });
+	});
+	afterAll(() => shop.destroy());
+
+	it("keys on the first X-Forwarded-For address when TRUST_PROXY is set", async () => {
+		const api = http(shop.baseUrl);
+		const login = (client: string) =>
+			api.post("/auth/login", { email: "x@example.com", password: "whatever-pw" }, undefined, { "x-forwarded-for": `${client}, 10.0.0.1` });
+		expect([(await login("203.0.113.7")).status, (await login("203.0.113.7")).status, (await login("203.0.113.7")).status]).toEqual([401, 401, 429]);
+		// Another client behind the same proxy has a bucket of its own.
+		expect((await login("198.51.100.9")).status).toBe(401);
 	});
 });
