@@ -25,6 +25,7 @@ describe("loadConfig", () => {
 				dataDir: path.resolve("data"),
 				natsUrl: undefined,
 				mongoUri: undefined,
+				kafkaBrokers: undefined,
 				logFormat: "text",
 				logLevel: "info",
 				jwt: {

@@ -12,6 +12,8 @@ export interface ShopConfig {
 	dataDir: string;
 	natsUrl?: string;
 	mongoUri?: string;
+	/** When set, domain events go through Kafka (host:port list) instead of Moleculer's bus. */
+	kafkaBrokers?: string[];
 	logFormat: "text" | "json";
 	logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 	jwt: {
@@ -115,6 +117,16 @@ class Reader {
 		return fallback;
 	}
 
+	hostPorts(name: string): string[] | undefined {
+		const value = this.raw(name);
+		if (value === undefined) return undefined;
+		const parts = value.split(",").map((part) => part.trim());
+		for (const part of parts) {
+			if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(part)) this.problems.push(`${name} must list host:port pairs separated by commas (got "${part}")`);
+		}
+		return parts;
+	}
+
 	url(name: string, protocols: string[], options: { list?: boolean } = {}): string | undefined {
 		const value = this.raw(name);
 		if (value === undefined) return undefined;
@@ -160,6 +172,7 @@ export function loadConfig(env: Env = process.env): ShopConfig {
 		dataDir: path.resolve(read.string("DATA_DIR", "data")),
 		natsUrl: read.url("NATS_URL", ["nats:", "tls:"], { list: true }),
 		mongoUri: read.url("MONGO_URI", ["mongodb:", "mongodb+srv:"]),
+		kafkaBrokers: read.hostPorts("KAFKA_BROKERS"),
 		logFormat: read.oneOf("LOG_FORMAT", ["text", "json"] as const, "text"),
 		logLevel: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace"] as const, "info"),
 		jwt: {

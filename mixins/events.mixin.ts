@@ -3,6 +3,7 @@ import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { Errors } from "moleculer";
 import type { AnyDomainEvent, EventBody, EventName, EventPayloads } from "../contracts";
 import { repeat, type Repeating } from "../lib/timers";
+import { KafkaBus } from "./kafka-bus";
 import { DuplicateKeyError, StoreMixin, type Collection, type CollectionSpec, type StoredDoc, type StoreService } from "./store.mixin";
 
 /*
@@ -17,6 +18,14 @@ import { DuplicateKeyError, StoreMixin, type Collection, type CollectionSpec, ty
  * `inbox` collection under its event id. A duplicate delivery finds the id and changes nothing; a
  * failed handler is retried with backoff from the inbox, and after EVENT_MAX_ATTEMPTS the event
  * stays there as a dead letter with its last error.
+ *
+ * Transport: Moleculer's balanced event bus by default (one instance per consuming service gets
+ * each event); Kafka when KAFKA_BROKERS is set (mixins/kafka-bus.ts), where the log makes delivery
+ * durable across restarts and the inbox retries run inline so an offset is committed only after
+ * the handler succeeded or the event went to the dead-letter topic. Service code is the same.
+ *
+ * Dead letters stay in the inbox with their last error; the `redriveDeadLetters` action (or
+ * `call <service>.redriveDeadLetters` in the REPL) hands them to the handler once more.
  *
  * A service declares what it publishes and reacts to in its schema:
  *   publishes: ["order.created", ...],
@@ -79,7 +88,10 @@ interface Internals extends EventsService {
 	name: string;
 	schema: { domainEvents?: DomainEventHandlers };
 	logger: { info(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void };
-	broker: { emit(name: string, payload: unknown): Promise<unknown> };
+	broker: { emit(name: string, payload: unknown): Promise<unknown>; nodeID: string };
+	kafkaBus?: KafkaBus;
+	handleFromLog(event: AnyDomainEvent): Promise<void>;
+	runHandler(doc: InboxDoc, inline: boolean): Promise<void>;
 	relayTimer?: Repeating;
 	relaying?: Promise<void> | null;
 	relayAgain: boolean;
@@ -117,6 +129,43 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				};
 			}
 			schema.events = events as ServiceSchema["events"];
+		},
+
+		actions: {
+			/** The events this service gave up on, with their last error. */
+			deadLetters: {
+				visibility: "public",
+				params: { $$strict: true },
+				async handler(this: Internals) {
+					const dead = await this.collections.inbox.find({ query: { status: "DEAD" }, sort: ["receivedAt"], limit: 1000 });
+					return dead.map(({ _id, type, attempts, lastError, receivedAt, event }) => ({ id: _id, type, attempts, lastError, receivedAt, correlationId: event.correlationId }));
+				},
+			},
+
+			/** Hands every dead letter (or the ones named) to its handler once more, e.g. after a fix. */
+			redriveDeadLetters: {
+				visibility: "public",
+				params: { $$strict: true, ids: { type: "array", items: "string", optional: true } },
+				async handler(this: Internals, ctx: Context<{ ids?: string[] }>) {
+					const query: Record<string, unknown> = { status: "DEAD" };
+					if (ctx.params.ids) query._id = { $in: ctx.params.ids };
+					const dead = await this.collections.inbox.find({ query, sort: ["receivedAt"], limit: 1000 });
+					const results: { id: string; status: InboxStatus; lastError?: string }[] = [];
+					for (const doc of dead) {
+						const now = Date.now();
+						const claimed = await this.collections.inbox.update(
+							{ _id: doc._id, status: "DEAD" },
+							{ $set: { status: "PROCESSING", attempts: 0, claimedAtMs: now } },
+						);
+						if (claimed !== 1) continue;
+						this.logger.info(`[${doc.event.correlationId}] redriving ${doc.type} ${doc._id}`);
+						await this.runHandler({ ...doc, status: "PROCESSING", attempts: 0, claimedAtMs: now }, true).catch(() => undefined);
+						const after = await this.collections.inbox.findOne({ _id: doc._id });
+						results.push({ id: doc._id, status: after?.status ?? "DEAD", ...(after?.lastError && after.status !== "DONE" ? { lastError: after.lastError } : {}) });
+					}
+					return results;
+				},
+			},
 		},
 
 		methods: {
@@ -158,7 +207,8 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			},
 
 			async deliverEvent(this: Internals, event: AnyDomainEvent) {
-				await this.broker.emit(event.type, event);
+				if (this.kafkaBus) await this.kafkaBus.publish(event);
+				else await this.broker.emit(event.type, event);
 			},
 
 			/** Records the event durably, then handles it without holding up the publisher. */
@@ -185,30 +235,68 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			},
 
 			async handleClaimed(this: Internals, doc: InboxDoc) {
+				await this.runHandler(doc, false);
+			},
+
+			/**
+			 * Runs the handler for a claimed event. Queued (the bus): one attempt, and a failure is
+			 * scheduled for retry from the inbox. Inline (Kafka): all attempts now, because the
+			 * partition must not move on until the event is handled or dead-lettered; rejects
+			 * when the event becomes a dead letter.
+			 */
+			async runHandler(this: Internals, doc: InboxDoc, inline: boolean) {
 				const handler = this.schema.domainEvents?.[doc.type] as DomainEventHandler<EventName> | undefined;
 				const inbox = this.collections.inbox;
-				const attempts = doc.attempts + 1;
-				try {
-					if (!handler) throw new Error(`${this.name} has no handler for ${doc.type}`);
-					await handler.call(this, doc.event);
-					await inbox.update({ _id: doc._id }, { $set: { status: "DONE", attempts, doneAt: new Date().toISOString() } });
-				} catch (err) {
-					const message = err instanceof Error ? err.message : String(err);
-					const dead = attempts >= this.config.events.maxAttempts;
-					await inbox.update(
-						{ _id: doc._id },
-						{
-							$set: {
-								status: dead ? "DEAD" : "RETRY",
-								attempts,
-								lastError: message,
-								nextAttemptAtMs: Date.now() + retryDelayMs(attempts, this.config.events.retryBaseMs),
-							},
-						},
-					);
-					const log = dead ? this.logger.error : this.logger.warn;
-					log.call(this.logger, `[${doc.event.correlationId}] ${doc.type} ${doc._id} failed (attempt ${attempts})${dead ? ", now a dead letter" : ""}: ${message}`);
+				for (let attempts = doc.attempts + 1; ; attempts++) {
+					try {
+						if (!handler) throw new Error(`${this.name} has no handler for ${doc.type}`);
+						await handler.call(this, doc.event);
+						await inbox.update({ _id: doc._id }, { $set: { status: "DONE", attempts, doneAt: new Date().toISOString() } });
+						return;
+					} catch (err) {
+						const message = err instanceof Error ? err.message : String(err);
+						const dead = attempts >= this.config.events.maxAttempts;
+						const delay = retryDelayMs(attempts, this.config.events.retryBaseMs);
+						await inbox.update(
+							{ _id: doc._id },
+							{ $set: { status: dead ? "DEAD" : inline ? "PROCESSING" : "RETRY", attempts, lastError: message, nextAttemptAtMs: Date.now() + delay } },
+						);
+						const log = dead ? this.logger.error : this.logger.warn;
+						log.call(this.logger, `[${doc.event.correlationId}] ${doc.type} ${doc._id} failed (attempt ${attempts})${dead ? ", now a dead letter" : ""}: ${message}`);
+						if (dead && inline) throw err;
+						if (dead || !inline || this.stopping) return;
+						await new Promise((resolve) => setTimeout(resolve, delay));
+					}
 				}
+			},
+
+			/** An event read from Kafka: de-duplicated through the inbox, handled before the offset moves. */
+			async handleFromLog(this: Internals, event: AnyDomainEvent) {
+				const inbox = this.collections.inbox;
+				const now = Date.now();
+				const doc: InboxDoc = {
+					_id: event.id,
+					type: event.type,
+					status: "PROCESSING",
+					attempts: 0,
+					event,
+					claimedAtMs: now,
+					receivedAt: new Date(now).toISOString(),
+				};
+				try {
+					await inbox.insert(doc);
+					return await this.runHandler(doc, true);
+				} catch (err) {
+					if (!(err instanceof DuplicateKeyError)) throw err;
+				}
+				const existing = await inbox.findOne({ _id: event.id });
+				if (!existing || existing.status === "DONE" || existing.status === "DEAD") {
+					this.logger.debug(`[${event.correlationId}] duplicate ${event.type} ${event.id} ignored`);
+					return;
+				}
+				// Redelivered after the node that held it stopped before finishing: take it up again.
+				await inbox.update({ _id: event.id }, { $set: { status: "PROCESSING", claimedAtMs: now } });
+				await this.runHandler({ ...existing, status: "PROCESSING", claimedAtMs: now }, true);
 			},
 
 			/** Picks up events due for another attempt, and those whose handler died holding them. */
@@ -248,7 +336,20 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 		},
 
 		async started(this: Internals) {
-			const work = () => Promise.all([this.relayOutbox(), this.retryDueEvents()]);
+			const brokers = this.config.kafkaBrokers;
+			if (brokers) {
+				this.kafkaBus = new KafkaBus({
+					brokers,
+					service: this.name,
+					nodeID: this.broker.nodeID,
+					handles: Object.keys(this.schema.domainEvents ?? {}) as EventName[],
+					handle: (event) => this.handleFromLog(event),
+					log: this.logger,
+				});
+				await this.kafkaBus.start();
+			}
+			// With Kafka the log redelivers what was not committed; the inbox retry loop is for the bus.
+			const work = () => Promise.all([this.relayOutbox(), brokers ? undefined : this.retryDueEvents()]);
 			const onError = (err: unknown) => this.logger.warn("Event relay or retry failed; will try again", err);
 			this.relayTimer = repeat(this.config.events.relayIntervalMs, work, onError);
 			// Events a crash left in the outboxes or the inbox go out at once.
@@ -260,6 +361,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			this.stopping = true;
 			this.relayTimer?.stop();
 			await this.relaying?.catch(() => undefined);
+			await this.kafkaBus?.stop();
 			await Promise.all([...this.inFlight]);
 		},
 	};

@@ -1,0 +1,138 @@
+import { Kafka, logLevel, type Consumer, type EachMessagePayload, type IHeaders, type Producer } from "kafkajs";
+import type { AnyDomainEvent, EventName } from "../contracts";
+
+/*
+ * Kafka as the durable event log behind the event mixin. Topics are per aggregate, the message
+ * key is the aggregate id (one order's events stay in one partition, in order), and the event
+ * type and ids travel in headers. Each service reads with a consumer group of its own, so its
+ * replicas share the partitions; an offset is committed only once the handler has succeeded or
+ * the message has been parked on the topic's dead-letter topic.
+ */
+
+const TOPIC_BY_ENTITY: Record<string, string> = {
+	order: "shop.orders",
+	payment: "shop.payments",
+	stock: "shop.catalogue",
+	product: "shop.catalogue",
+	customer: "shop.customers",
+};
+
+export function topicFor(type: EventName | string): string {
+	const topic = TOPIC_BY_ENTITY[type.split(".")[0]!];
+	if (!topic) throw new RangeError(`No topic for event type ${type}`);
+	return topic;
+}
+
+export function deadLetterTopic(topic: string): string {
+	return `${topic}.dlq`;
+}
+
+export function consumerGroup(service: string): string {
+	return `shop.${service}`;
+}
+
+export function eventHeaders(event: AnyDomainEvent): Record<string, string> {
+	return { "event-type": event.type, "event-id": event.id, "correlation-id": event.correlationId };
+}
+
+function header(headers: IHeaders | undefined, name: string): string | undefined {
+	const value = headers?.[name];
+	return value === undefined ? undefined : Array.isArray(value) ? String(value[0]) : String(value);
+}
+
+export interface KafkaBusOptions {
+	brokers: string[];
+	service: string;
+	nodeID: string;
+	/** Event types this service handles; other messages on its topics are skipped (and committed). */
+	handles: EventName[];
+	/** Handles one event to the end: resolves when done, rejects when it should be dead-lettered. */
+	handle(event: AnyDomainEvent): Promise<void>;
+	log: { info(message: string): void; warn(message: string, err?: unknown): void; error(message: string, err?: unknown): void };
+}
+
+export class KafkaBus {
+	private readonly kafka: Kafka;
+	private readonly producer: Producer;
+	private consumer?: Consumer;
+	private readonly inFlight = new Set<Promise<void>>();
+
+	constructor(private readonly options: KafkaBusOptions) {
+		this.kafka = new Kafka({
+			clientId: `${options.service}-${options.nodeID}`,
+			brokers: options.brokers,
+			logLevel: logLevel.NOTHING,
+			retry: { initialRetryTime: 200, retries: 8 },
+			connectionTimeout: 3000,
+		});
+		// Idempotent: a retried send after a lost acknowledgement is not written twice.
+		this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+	}
+
+	async start(): Promise<void> {
+		await this.producer.connect();
+		const topics = [...new Set(this.options.handles.map(topicFor))];
+		if (topics.length === 0) return;
+		this.consumer = this.kafka.consumer({ groupId: consumerGroup(this.options.service), allowAutoTopicCreation: false });
+		await this.consumer.connect();
+		await this.consumer.subscribe({ topics, fromBeginning: true });
+		await this.consumer.run({
+			autoCommit: false,
+			partitionsConsumedConcurrently: 3,
+			eachMessage: (payload) => this.track(this.consume(payload)),
+		});
+	}
+
+	/** Resolves once every broker in the quorum has the event (acks: all). */
+	async publish(event: AnyDomainEvent): Promise<void> {
+		await this.producer.send({
+			topic: topicFor(event.type),
+			acks: -1,
+			messages: [{ key: event.aggregateId, value: JSON.stringify(event), headers: eventHeaders(event) }],
+		});
+	}
+
+	/** Stops taking messages, lets the ones in hand finish and commit, then disconnects. */
+	async stop(): Promise<void> {
+		await this.consumer?.stop();
+		await Promise.allSettled([...this.inFlight]);
+		await this.consumer?.disconnect();
+		await this.producer.disconnect();
+	}
+
+	private track(work: Promise<void>): Promise<void> {
+		this.inFlight.add(work);
+		return work.finally(() => this.inFlight.delete(work));
+	}
+
+	private async consume({ topic, partition, message }: EachMessagePayload): Promise<void> {
+		const type = header(message.headers, "event-type") as EventName | undefined;
+		if (type && this.options.handles.includes(type) && message.value) {
+			const event = JSON.parse(message.value.toString()) as AnyDomainEvent;
+			try {
+				await this.options.handle(event);
+			} catch (err) {
+				// The handler has used up its attempts: park the message with its error so the
+				// partition moves on, and keep it for a redrive.
+				await this.producer.send({
+					topic: deadLetterTopic(topic),
+					acks: -1,
+					messages: [
+						{
+							key: message.key,
+							value: message.value,
+							headers: {
+								...eventHeaders(event),
+								"dlq-error": err instanceof Error ? err.message : String(err),
+								"dlq-consumer-group": consumerGroup(this.options.service),
+								"dlq-source": `${topic}/${partition}/${message.offset}`,
+							},
+						},
+					],
+				});
+				this.options.log.error(`[${event.correlationId}] ${type} ${event.id} dead-lettered to ${deadLetterTopic(topic)}`, err);
+			}
+		}
+		await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+	}
+}

@@ -1,0 +1,86 @@
+import net from "node:net";
+import { SMTPServer } from "smtp-server";
+import type { AnyDomainEvent, Customer, OrderConfirmed } from "../../contracts";
+import { startShop, type TestShop } from "../helpers/shop";
+
+async function freePort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const { port } = server.address() as net.AddressInfo;
+	await new Promise((resolve) => server.close(resolve));
+	return port;
+}
+
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await read();
+		if (done(value) || Date.now() > deadline) return value;
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+}
+
+describe("dead letters", () => {
+	let shop: TestShop;
+	let smtpPort: number;
+	let smtp: SMTPServer | undefined;
+	const delivered: string[] = [];
+
+	beforeAll(async () => {
+		smtpPort = await freePort();
+		// The mail server is down at first: every attempt to send fails until it comes up.
+		shop = await startShop({
+			services: ["customers", "notifications"],
+			env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", OUTBOX_RELAY_MS: "50" },
+		});
+	});
+	afterAll(async () => {
+		await shop.destroy();
+		await new Promise((resolve) => (smtp ? smtp.close(() => resolve(undefined)) : resolve(undefined)));
+	});
+
+	it("parks an event whose handler keeps failing, and redriving it once the cause is gone handles it once", async () => {
+		const customer = await shop.broker.call<Customer, object>("customers.register", { email: "dl@example.com", password: "long-enough-pw", name: "DL" });
+		const event: OrderConfirmed = {
+			id: "evt-dead-letter-1",
+			type: "order.confirmed",
+			occurredAt: new Date().toISOString(),
+			aggregateId: "order-dl-1",
+			correlationId: "order-dl-1",
+			orderId: "order-dl-1",
+			customerId: customer.id,
+			totalCents: 1000,
+			currency: "EUR",
+		};
+		await shop.broker.emit(event.type, event as AnyDomainEvent);
+
+		const dead = await waitFor(
+			() => shop.broker.call<{ id: string; attempts: number; lastError: string }[], object>("notifications.deadLetters", {}),
+			(rows) => rows.length > 0,
+		);
+		expect(dead).toEqual([expect.objectContaining({ id: event.id, attempts: 3, lastError: expect.stringMatching(/ECONNREFUSED/) })]);
+
+		smtp = new SMTPServer({
+			authOptional: true,
+			disabledCommands: ["AUTH", "STARTTLS"],
+			onData(stream, session, callback) {
+				stream.resume();
+				stream.on("end", () => {
+					delivered.push(session.envelope.rcptTo.map((rcpt) => rcpt.address).join(","));
+					callback();
+				});
+			},
+		});
+		await new Promise<void>((resolve) => smtp!.listen(smtpPort, "127.0.0.1", resolve));
+
+		const redriven = await shop.broker.call<{ id: string; status: string }[], object>("notifications.redriveDeadLetters", {});
+		expect(redriven).toEqual([{ id: event.id, status: "DONE" }]);
+		expect(delivered).toEqual(["dl@example.com"]);
+		expect(await shop.broker.call("notifications.deadLetters", {})).toEqual([]);
+
+		// Delivered again afterwards, the event is a duplicate: no second email.
+		await shop.broker.emit(event.type, event as AnyDomainEvent);
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		expect(delivered).toEqual(["dl@example.com"]);
+	});
+});
