@@ -195,7 +195,8 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 								// In order, and stop at the first failure, so one aggregate's events never overtake each other.
 								for (const event of doc.outbox ?? []) {
 									await this.deliverEvent(event);
-									await collection.update({ _id: doc._id }, { $pull: { outbox: { id: event.id } } });
+									// The element itself, not a condition on it: FerretDB's $pull only removes exact matches.
+									await collection.update({ _id: doc._id }, { $pull: { outbox: event } });
 								}
 							}
 						}

@@ -141,8 +141,8 @@ export async function signUp(baseUrl: string, email: string, password = "correct
 	return { token: login.body.token as string, customer: login.body.customer };
 }
 
-export async function adminToken(baseUrl: string): Promise<string> {
-	const login = await http(baseUrl).post("/auth/login", TEST_ADMIN);
+export async function adminToken(baseUrl: string, credentials = TEST_ADMIN): Promise<string> {
+	const login = await http(baseUrl).post("/auth/login", credentials);
 	if (login.status !== 200) throw new Error(`admin login failed: ${login.status} ${JSON.stringify(login.body)}`);
 	return login.body.token as string;
 }

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import readline from "node:readline";
+
+/*
+ * Starts the shop's services as separate node processes, exactly as containers would run them:
+ * moleculer-runner with SERVICES=<name>, talking over NATS, Kafka and MongoDB. Used by
+ * `npm run cluster` and by the infrastructure tests, which stop and kill single nodes.
+ */
+
+export const SERVICE_NAMES = ["api", "catalogue", "customers", "orders", "payments", "notifications"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** The project root, whether this runs from scripts/ (ts-jest) or dist/scripts/ (compiled). */
+function projectRoot(from: string): string {
+	for (let dir = from; ; dir = path.dirname(dir)) {
+		if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+		if (path.dirname(dir) === dir) throw new Error(`No package.json above ${from}`);
+	}
+}
+
+const ROOT = projectRoot(__dirname);
+const RUNNER = path.join(ROOT, "node_modules", "moleculer", "bin", "moleculer-runner.js");
+
+/** Reads `export NAME=value` lines written by `npm run infra:up`. */
+export function readInfraEnv(file = path.join(process.env.INFRA_DIR ?? path.join(ROOT, ".infra"), "env")): Record<string, string> {
+	if (!fs.existsSync(file)) return {};
+	const env: Record<string, string> = {};
+	for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+		const match = /^(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+		if (match) env[match[1]!] = match[2]!.replace(/^["']|["']$/g, "");
+	}
+	return env;
+}
+
+export interface NodeProcess {
+	service: ServiceName;
+	replica: number;
+	label: string;
+	child: ChildProcess;
+	exited: Promise<number | null>;
+}
+
+export interface StartNodeOptions {
+	env: Record<string, string | undefined>;
+	/** Each output line, already prefixed with the node's label. */
+	onLine?: (line: string) => void;
+}
+
+export function startNode(service: ServiceName, replica: number, options: StartNodeOptions): NodeProcess {
+	const label = `${service}#${replica}`;
+	const child = spawn(process.execPath, [RUNNER, "--config", path.join(ROOT, "dist", "moleculer.config.js")], {
+		cwd: ROOT,
+		env: {
+			...process.env,
+			...options.env,
+			SERVICEDIR: path.join(ROOT, "dist", "services"),
+			SERVICES: service,
+			NODE_OPTIONS: "--disable-warning=DEP0174",
+		},
+		stdio: ["ignore", "pipe", "pipe"],
+	});
+	for (const stream of [child.stdout!, child.stderr!]) {
+		readline.createInterface({ input: stream }).on("line", (line) => options.onLine?.(`[${label}] ${line}`));
+	}
+	const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+	return { service, replica, label, child, exited };
+}
+
+/** SIGTERM, then SIGKILL if the node has not finished its graceful shutdown in time. */
+export async function stopNode(node: NodeProcess, graceMs = 20_000): Promise<void> {
+	if (node.child.exitCode !== null || node.child.signalCode !== null) return;
+	node.child.kill("SIGTERM");
+	const timer = setTimeout(() => node.child.kill("SIGKILL"), graceMs);
+	await node.exited;
+	clearTimeout(timer);
+}
+
+export function parseScale(args: string[]): Record<ServiceName, number> {
+	const scale = Object.fromEntries(SERVICE_NAMES.map((name) => [name, 1])) as Record<ServiceName, number>;
+	for (let i = 0; i < args.length; i++) {
+		const arg = args[i]!;
+		const value = arg === "--scale" ? args[++i] : arg.startsWith("--scale=") ? arg.slice("--scale=".length) : undefined;
+		if (value === undefined) throw new Error(`Unknown argument ${arg}; use --scale <service>=<replicas>`);
+		const match = /^([a-z]+)=(\d+)$/.exec(value);
+		if (!match || !(SERVICE_NAMES as readonly string[]).includes(match[1]!) || Number(match[2]) < 1 || Number(match[2]) > 16) {
+			throw new Error(`--scale takes <service>=<1..16> with a service of ${SERVICE_NAMES.join(", ")} (got "${value}")`);
+		}
+		scale[match[1] as ServiceName] = Number(match[2]);
+	}
+	return scale;
+}
