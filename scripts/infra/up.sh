@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# `npm run infra:up`: NATS, a single-node KRaft Kafka and FerretDB (MongoDB wire protocol on
+# SQLite) as local processes on 127.0.0.1, for machines without Docker. Idempotent: a server whose
+# pid file names a live process is left alone. State lives in INFRA_DIR (default .infra/);
+# downloads and builds are cached in ~/.cache/shop so later runs start in seconds.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+
+KAFKA_VERSION=3.9.1
+FERRETDB_VERSION=v1.24.0
+KAFKA_LIBS="$SHOP_CACHE/kafka-$KAFKA_VERSION/libs"
+FERRETDB_BIN="$SHOP_CACHE/bin/ferretdb"
+KAFKA_TOPICS=(shop.orders shop.payments shop.catalogue shop.customers)
+
+need() { command -v "$1" >/dev/null || die "'$1' is not on PATH; $2"; }
+
+# apt_install PKG...: "apt-get update" only on failure, since it is slow and usually not needed.
+apt_install() {
+	local sudo=()
+	[ "$(id -u)" = 0 ] || sudo=(sudo)
+	export DEBIAN_FRONTEND=noninteractive
+	log "installing $* with apt-get"
+	"${sudo[@]}" apt-get install -y -q "$@" >&2 ||
+		{ "${sudo[@]}" apt-get update -q >&2 && "${sudo[@]}" apt-get install -y -q "$@" >&2; }
+}
+
+lock_infra
+touch "$INFRA_DIR/$INFRA_MARKER"
+need node "the MongoDB readiness check needs Node (see scripts/use-node22.sh)"
+
+# NATS
+command -v nats-server >/dev/null || apt_install nats-server
+command -v curl >/dev/null || apt_install curl
+
+if is_running nats; then
+	log "nats: already running (pid $(running_pid nats))"
+else
+	require_free_port nats NATS_PORT
+	require_free_port nats NATS_MONITOR_PORT
+	# Our own process, not the Debian package's systemd unit: it must run without systemd (CI
+	# containers) and be stoppable by infra:down.
+	start_daemon nats nats-server -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT"
+fi
+wait_for nats 60 curl -fsS --max-time 2 "http://127.0.0.1:$NATS_MONITOR_PORT/healthz"
+log "nats: ready on 127.0.0.1:$NATS_PORT"
+
+# Kafka
+need java "Kafka needs Java 17"
+KAFKA_CONF="$INFRA_DIR/kafka"
+mkdir -p "$KAFKA_CONF/data"
+
+# The libs dir counts only with the stamp of the pom it was fetched for, so a pom change (or an
+# interrupted fetch, which never gets as far as the rename) fetches again.
+pom="$HERE/kafka/pom.xml"
+pom_sum="$(sha256sum "$pom" | cut -d' ' -f1)"
+if [ "$(cat "$KAFKA_LIBS/.pom.sha256" 2>/dev/null)" != "$pom_sum" ]; then
+	need mvn "fetching Kafka needs Maven"
+	log "kafka: fetching Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_LIBS"
+	tmp_libs="$KAFKA_LIBS.tmp.$$"
+	mvn_log="$(mktemp)"
+	rm -rf "$tmp_libs"
+	# -q still prints colour resets on success; keep the output only to show it on failure.
+	if ! mvn -q -B -f "$pom" dependency:copy-dependencies -DoutputDirectory="$tmp_libs" >"$mvn_log" 2>&1; then
+		cat "$mvn_log" >&2
+		rm -rf "$tmp_libs" "$mvn_log"
+		die "kafka: Maven could not fetch the Kafka jars"
+	fi
+	rm -f "$mvn_log"
+	echo "$pom_sum" >"$tmp_libs/.pom.sha256"
+	rm -rf "$KAFKA_LIBS"
+	mv "$tmp_libs" "$KAFKA_LIBS"
+fi
+
+# Tools log warnings to stderr only, so their stdout (the cluster id, the topic list) stays clean.
+cat >"$KAFKA_CONF/tools-log4j.properties" <<'EOF'
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+EOF
+# The broker logs to stdout, which start_daemon appends to kafka.log; the per-request and
+# state-change loggers only repeat what INFO already says.
+cat >"$KAFKA_CONF/log4j.properties" <<'EOF'
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+EOF
+# Short admin timeouts: each readiness probe fails fast instead of retrying for a minute.
+cat >"$KAFKA_CONF/admin.properties" <<'EOF'
+request.timeout.ms=5000
+default.api.timeout.ms=10000
+EOF
+# Rewritten on every start so the ports follow the environment; the data stays in data/.
+cat >"$KAFKA_CONF/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_CONF/data
+num.partitions=3
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+EOF
+
+# kafka_tool CLASS ARGS...: a Kafka command-line tool, bounded so a wedged JVM cannot hang us.
+kafka_tool() {
+	timeout 60 java -Dlog4j.configuration="file:$KAFKA_CONF/tools-log4j.properties" \
+		-cp "$KAFKA_LIBS/*" "$@"
+}
+list_topics() {
+	kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+		--command-config "$KAFKA_CONF/admin.properties" --list
+}
+kafka_ready() { port_in_use "$KAFKA_PORT" && list_topics >/dev/null; }
+
+if is_running kafka; then
+	log "kafka: already running (pid $(running_pid kafka))"
+else
+	require_free_port kafka KAFKA_PORT
+	require_free_port kafka KAFKA_CONTROLLER_PORT
+	# KRaft storage is formatted once, with a cluster id generated once: reformatting would orphan
+	# the data of earlier runs.
+	if [ ! -s "$KAFKA_CONF/cluster-id" ]; then
+		kafka_tool kafka.tools.StorageTool random-uuid >"$KAFKA_CONF/cluster-id.tmp"
+		mv "$KAFKA_CONF/cluster-id.tmp" "$KAFKA_CONF/cluster-id"
+	fi
+	if [ ! -e "$KAFKA_CONF/data/meta.properties" ]; then
+		log "kafka: formatting storage in $KAFKA_CONF/data"
+		kafka_tool kafka.tools.StorageTool format -t "$(cat "$KAFKA_CONF/cluster-id")" \
+			-c "$KAFKA_CONF/server.properties" >&2
+	fi
+	start_daemon kafka java -Xms256m -Xmx512m -Djava.awt.headless=true \
+		-Dlog4j.configuration="file:$KAFKA_CONF/log4j.properties" \
+		-cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_CONF/server.properties"
+fi
+wait_for kafka 120 kafka_ready
+
+# Only missing topics are created: each TopicCommand run is a JVM start.
+existing_topics="$(list_topics)"
+for topic in "${KAFKA_TOPICS[@]}"; do
+	for t in "$topic" "$topic.dlq"; do
+		grep -qxF "$t" <<<"$existing_topics" && continue
+		partitions=3
+		[ "$t" = "$topic" ] || partitions=1
+		out="$(kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+			--command-config "$KAFKA_CONF/admin.properties" \
+			--create --if-not-exists --topic "$t" --partitions "$partitions" --replication-factor 1 2>&1)" ||
+			{ echo "$out" >&2; die "kafka: could not create topic $t"; }
+		# The '.'-versus-'_' metric name warning does not apply: no shop topic has an '_'.
+		grep -v "^WARNING: Due to limitations in metric names" <<<"$out" >&2 || true
+	done
+done
+log "kafka: ready on 127.0.0.1:$KAFKA_PORT"
+
+# FerretDB
+ferretdb_built() { "$FERRETDB_BIN" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"; }
+
+# `go install ...@version` needs the proxy's version list, which it refuses for this module, so
+# download the exact version instead. The module zip lacks the generated build/version/version.txt,
+# without which the binary panics at start, so build from a writable copy that has it.
+build_ferretdb() {
+	need go "building FerretDB needs Go"
+	local work dir
+	work="$(mktemp -d)"
+	log "ferretdb: building $FERRETDB_VERSION into $FERRETDB_BIN (about a minute)"
+	(
+		cd "$work"
+		# A go.work or GOFLAGS (-mod=vendor, say) meant for other projects must not leak in.
+		export GOWORK=off GOFLAGS=
+		go mod init shop-infra-ferretdb >/dev/null 2>&1
+		dir="$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" |
+			sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+		[ -n "$dir" ] || die "ferretdb: go mod download gave no module directory"
+		cp -R "$dir" src
+		chmod -R u+w src
+		echo "$FERRETDB_VERSION" >src/build/version/version.txt
+		cd src
+		go build -trimpath -buildvcs=false -o "$work/ferretdb" ./cmd/ferretdb
+	) || {
+		rm -rf "$work"
+		die "ferretdb: build failed"
+	}
+	mkdir -p "$(dirname "$FERRETDB_BIN")"
+	mv "$work/ferretdb" "$FERRETDB_BIN"
+	rm -rf "$work"
+	ferretdb_built || die "ferretdb: the built binary does not report version $FERRETDB_VERSION"
+}
+
+ferretdb_built || build_ferretdb
+
+if is_running ferretdb; then
+	log "ferretdb: already running (pid $(running_pid ferretdb))"
+else
+	require_free_port ferretdb MONGO_PORT
+	mkdir -p "$INFRA_DIR/ferretdb" "$INFRA_DIR/ferretdb-state"
+	# Telemetry off and no debug HTTP listener: CI is offline, and port 8088 may be taken.
+	start_daemon ferretdb "$FERRETDB_BIN" --handler=sqlite \
+		--sqlite-url="file:$INFRA_DIR/ferretdb/" \
+		--listen-addr="127.0.0.1:$MONGO_PORT" \
+		--state-dir="$INFRA_DIR/ferretdb-state" \
+		--telemetry=disable --debug-addr=- --log-format=text
+fi
+MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT"
+wait_for ferretdb 90 node "$HERE/wait-mongo.js" "$MONGO_URI" 3
+log "ferretdb: ready on 127.0.0.1:$MONGO_PORT"
+
+# Environment for the shop
+NATS_URL="nats://127.0.0.1:$NATS_PORT"
+KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+cat >"$INFRA_DIR/env" <<EOF
+export NATS_URL=$NATS_URL
+export KAFKA_BROKERS=$KAFKA_BROKERS
+export MONGO_URI=$MONGO_URI
+EOF
+log "all up; environment (also in $INFRA_DIR/env, for 'source'):"
+echo "NATS_URL=$NATS_URL KAFKA_BROKERS=$KAFKA_BROKERS MONGO_URI=$MONGO_URI"
