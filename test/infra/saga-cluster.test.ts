@@ -24,7 +24,15 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 
 	beforeAll(async () => {
 		cluster = new TestCluster(
-			{ ...TestCluster.infraEnv(), ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, AUTH_RATE_LIMIT_PER_MINUTE: "10000", OUTBOX_RELAY_MS: "200" },
+			{
+				...TestCluster.infraEnv(),
+				ADMIN_EMAIL: ADMIN.email,
+				ADMIN_PASSWORD: ADMIN.password,
+				AUTH_RATE_LIMIT_PER_MINUTE: "10000",
+				OUTBOX_RELAY_MS: "200",
+				// Long enough that a service stopped on purpose does not time the sagas out meanwhile.
+				SAGA_STEP_TIMEOUT_MS: "120000",
+			},
 			Number(process.env.INFRA_TEST_PORT ?? 3900),
 		);
 		await cluster.startAll({ payments: 2 });
@@ -64,5 +72,26 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 			expect(cluster.log.some((line) => line.startsWith(`[${service}#1]`))).toBe(true);
 		}
 		expect(cluster.log.some((line) => line.includes(`[order ${paid.id}] AWAITING_PAYMENT -> CONFIRMED`))).toBe(true);
+	});
+
+	it("catches up after a consuming service was down while 50 orders were placed: none lost", async () => {
+		const productId = await product(500, 1000);
+		for (const node of cluster.running("payments")) await cluster.stop(node);
+
+		const placed = await Promise.all(
+			Array.from({ length: 50 }, async () => (await api.post("/orders", { items: [{ productId, qty: 1 }], shippingAddress: address }, customer)).body as Order),
+		);
+		expect(placed.every((order) => order.status === "PENDING")).toBe(true);
+		// Without payments the sagas can get no further than a reservation.
+		await new Promise((resolve) => setTimeout(resolve, 2000));
+		const stalled = await Promise.all(placed.map(async (order) => ((await api.get(`/orders/${order.id}`, customer)).body as Order).status));
+		expect(stalled.filter((status) => status === "CONFIRMED")).toEqual([]);
+
+		const restartedAt = Date.now();
+		cluster.start("payments", 3);
+		const finals = await Promise.all(placed.map((order) => finalOrder(order.id)));
+		const drainedMs = Date.now() - restartedAt;
+		expect(finals.map((order) => order.status)).toEqual(placed.map(() => "CONFIRMED"));
+		console.log(`catch-up: 50 orders confirmed ${drainedMs} ms after payments restarted`);
 	});
 });
