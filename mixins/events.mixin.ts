@@ -56,6 +56,11 @@ export interface WithOutbox {
 	outbox?: AnyDomainEvent[];
 }
 
+/** How a received event is first recorded: claimed by the receiver, not yet attempted. */
+export function inboxEntry(event: AnyDomainEvent, nowMs: number): InboxDoc {
+	return { _id: event.id, type: event.type, status: "PROCESSING", attempts: 0, event, claimedAtMs: nowMs, receivedAt: new Date(nowMs).toISOString() };
+}
+
 /** Builds a complete event from its body; ids and time come from the caller. */
 export function domainEvent<K extends EventName>(
 	type: K,
@@ -216,15 +221,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			async receiveEvent(this: Internals, event: AnyDomainEvent) {
 				const inbox = this.collections.inbox;
 				const now = Date.now();
-				const doc: InboxDoc = {
-					_id: event.id,
-					type: event.type,
-					status: "PROCESSING",
-					attempts: 0,
-					event,
-					claimedAtMs: now,
-					receivedAt: new Date(now).toISOString(),
-				};
+				const doc = inboxEntry(event, now);
 				try {
 					await inbox.insert(doc);
 				} catch (err) {
@@ -275,15 +272,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			async handleFromLog(this: Internals, event: AnyDomainEvent) {
 				const inbox = this.collections.inbox;
 				const now = Date.now();
-				const doc: InboxDoc = {
-					_id: event.id,
-					type: event.type,
-					status: "PROCESSING",
-					attempts: 0,
-					event,
-					claimedAtMs: now,
-					receivedAt: new Date(now).toISOString(),
-				};
+				const doc = inboxEntry(event, now);
 				try {
 					await inbox.insert(doc);
 					return await this.runHandler(doc, true);

@@ -3,6 +3,7 @@ import type { ServiceSchema } from "moleculer";
 import type { AnyDomainEvent, Order } from "../../contracts";
 import type { SimulatedProvider } from "../../services/payments/provider";
 import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { waitFor } from "../helpers/wait";
 
 const address = { name: "Ada Lovelace", line1: "12 St James Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" };
 
@@ -14,14 +15,6 @@ function spyService(seen: AnyDomainEvent[]): ServiceSchema {
 	return { name: "spy", events: { "order.*": record, "stock.*": record, "payment.*": record } } as unknown as ServiceSchema;
 }
 
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await read();
-		if (done(value) || Date.now() > deadline) return value;
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
-}
 
 const isFinal = (order: Order) => order.status === "CONFIRMED" || order.status === "CANCELLED";
 

@@ -2,18 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { Order } from "../../contracts";
 import { adminToken, http, signUp } from "../helpers/shop";
 import { TestCluster } from "./cluster";
+import { waitFor } from "../helpers/wait";
 
 const address = { name: "Grace Hopper", line1: "1 Harbor Rd", city: "Arlington", postalCode: "22201", country: "US" };
 const ADMIN = { email: "admin@infra.local", password: "admin-infra-password" };
 
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await read();
-		if (done(value) || Date.now() > deadline) return value;
-		await new Promise((resolve) => setTimeout(resolve, 200));
-	}
-}
 
 describe("the saga across a cluster of node processes over NATS, Kafka and MongoDB", () => {
 	let cluster: TestCluster;
@@ -53,6 +46,8 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		waitFor(
 			async () => (await api.get(`/orders/${id}`, customer)).body as Order,
 			(order) => order.status === "CONFIRMED" || order.status === "CANCELLED",
+			60_000,
+			200,
 		);
 
 	it("confirms a paid order and cancels a declined one, each service in its own process", async () => {
@@ -63,7 +58,7 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 
 		expect((await finalOrder(paid.id)).status).toBe("CONFIRMED");
 		expect(await finalOrder(declined.id)).toMatchObject({ status: "CANCELLED", cancelReason: "PAYMENT_DECLINED" });
-		const stock = await waitFor(async () => (await api.get(`/products/${productId}`)).body.stock as number, (value) => value === 3);
+		const stock = await waitFor(async () => (await api.get(`/products/${productId}`)).body.stock as number, (value) => value === 3, 60_000, 200);
 		expect(stock).toBe(3);
 		const payment = (await api.get(`/payments?orderId=${paid.id}`, customer)).body.rows[0];
 		expect(payment).toMatchObject({ status: "SETTLED", amountCents: 6200 });

@@ -2,6 +2,7 @@ import net from "node:net";
 import { SMTPServer } from "smtp-server";
 import type { AnyDomainEvent, Customer, OrderConfirmed } from "../../contracts";
 import { startShop, type TestShop } from "../helpers/shop";
+import { waitFor } from "../helpers/wait";
 
 async function freePort(): Promise<number> {
 	const server = net.createServer();
@@ -11,14 +12,6 @@ async function freePort(): Promise<number> {
 	return port;
 }
 
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await read();
-		if (done(value) || Date.now() > deadline) return value;
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
-}
 
 describe("dead letters", () => {
 	let shop: TestShop;
