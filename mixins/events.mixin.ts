@@ -21,8 +21,9 @@ import { DuplicateKeyError, StoreMixin, type Collection, type CollectionSpec, ty
  *
  * Transport: Moleculer's balanced event bus by default (one instance per consuming service gets
  * each event); Kafka when KAFKA_BROKERS is set (mixins/kafka-bus.ts), where the log makes delivery
- * durable across restarts and the inbox retries run inline so an offset is committed only after
- * the handler succeeded or the event went to the dead-letter topic. Service code is the same.
+ * durable across restarts: an offset is committed only once the handler succeeded or the event is
+ * stored in the inbox for retry, and dead letters also go to the topic's dead-letter topic.
+ * Service code is the same.
  *
  * Dead letters stay in the inbox with their last error; the `redriveDeadLetters` action (or
  * `call <service>.redriveDeadLetters` in the REPL) hands them to the handler once more.
@@ -78,6 +79,9 @@ export class EventOutOfOrderError extends Errors.MoleculerRetryableError {
 		super(`${event.type} ${event.id} arrived before ${waitingFor}`, 503, "EVENT_OUT_OF_ORDER", { eventId: event.id });
 	}
 }
+
+/** Attempts made at once for an event read from Kafka before it waits in the inbox instead. */
+const INLINE_ATTEMPTS = 3;
 
 export function retryDelayMs(attempt: number, baseMs: number): number {
 	return Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 30_000);
@@ -164,7 +168,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 						);
 						if (claimed !== 1) continue;
 						this.logger.info(`[${doc.event.correlationId}] redriving ${doc.type} ${doc._id}`);
-						await this.runHandler({ ...doc, status: "PROCESSING", attempts: 0, claimedAtMs: now }, true).catch(() => undefined);
+						await this.runHandler({ ...doc, status: "PROCESSING", attempts: 0, claimedAtMs: now }, true);
 						const after = await this.collections.inbox.findOne({ _id: doc._id });
 						results.push({ id: doc._id, status: after?.status ?? "DEAD", ...(after?.lastError && after.status !== "DONE" ? { lastError: after.lastError } : {}) });
 					}
@@ -237,10 +241,12 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			},
 
 			/**
-			 * Runs the handler for a claimed event. Queued (the bus): one attempt, and a failure is
-			 * scheduled for retry from the inbox. Inline (Kafka): all attempts now, because the
-			 * partition must not move on until the event is handled or dead-lettered; rejects
-			 * when the event becomes a dead letter.
+			 * Runs the handler for a claimed event: one attempt when queued (the bus), a few quick
+			 * ones when inline (read from Kafka, or a redrive). What still fails is scheduled for
+			 * retry from the inbox, where the event is already stored, so a Kafka partition is not
+			 * held up by one event whose cause needs time to clear (an event from another topic
+			 * that it depends on, a service that is down). After EVENT_MAX_ATTEMPTS the event is a
+			 * dead letter: DEAD in the inbox, and on Kafka also on the topic's dead-letter topic.
 			 */
 			async runHandler(this: Internals, doc: InboxDoc, inline: boolean) {
 				const handler = this.schema.domainEvents?.[doc.type] as DomainEventHandler<EventName> | undefined;
@@ -254,21 +260,26 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 					} catch (err) {
 						const message = err instanceof Error ? err.message : String(err);
 						const dead = attempts >= this.config.events.maxAttempts;
+						const again = inline && !dead && !this.stopping && attempts - doc.attempts < INLINE_ATTEMPTS;
 						const delay = retryDelayMs(attempts, this.config.events.retryBaseMs);
 						await inbox.update(
 							{ _id: doc._id },
-							{ $set: { status: dead ? "DEAD" : inline ? "PROCESSING" : "RETRY", attempts, lastError: message, nextAttemptAtMs: Date.now() + delay } },
+							{ $set: { status: dead ? "DEAD" : again ? "PROCESSING" : "RETRY", attempts, lastError: message, nextAttemptAtMs: Date.now() + delay } },
 						);
 						const log = dead ? this.logger.error : this.logger.warn;
 						log.call(this.logger, `[${doc.event.correlationId}] ${doc.type} ${doc._id} failed (attempt ${attempts})${dead ? ", now a dead letter" : ""}: ${message}`);
-						if (dead && inline) throw err;
-						if (dead || !inline || this.stopping) return;
+						if (dead) await this.kafkaBus?.deadLetter(doc.event, message);
+						if (!again) return;
 						await new Promise((resolve) => setTimeout(resolve, delay));
 					}
 				}
 			},
 
-			/** An event read from Kafka: de-duplicated through the inbox, handled before the offset moves. */
+			/**
+			 * An event read from Kafka: de-duplicated through the inbox and handled, or stored there
+			 * for a retry, before its offset is committed. Rejects only when it cannot even be
+			 * recorded (the store is down), so that Kafka delivers it again.
+			 */
 			async handleFromLog(this: Internals, event: AnyDomainEvent) {
 				const inbox = this.collections.inbox;
 				const now = Date.now();
@@ -280,7 +291,8 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 					if (!(err instanceof DuplicateKeyError)) throw err;
 				}
 				const existing = await inbox.findOne({ _id: event.id });
-				if (!existing || existing.status === "DONE" || existing.status === "DEAD") {
+				// Done, dead, or waiting for its retry from the inbox: nothing for this delivery to do.
+				if (!existing || existing.status !== "PROCESSING") {
 					this.logger.debug(`[${event.correlationId}] duplicate ${event.type} ${event.id} ignored`);
 					return;
 				}
@@ -338,8 +350,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				});
 				await this.kafkaBus.start();
 			}
-			// With Kafka the log redelivers what was not committed; the inbox retry loop is for the bus.
-			const work = () => Promise.all([this.relayOutbox(), brokers ? undefined : this.retryDueEvents()]);
+			const work = () => Promise.all([this.relayOutbox(), this.retryDueEvents()]);
 			const onError = (err: unknown) => this.logger.warn("Event relay or retry failed; will try again", err);
 			this.relayTimer = repeat(this.config.events.relayIntervalMs, work, onError);
 			// Events a crash left in the outboxes or the inbox go out at once.

@@ -6,7 +6,7 @@ import type { AnyDomainEvent, EventName } from "../contracts";
  * key is the aggregate id (one order's events stay in one partition, in order), and the event
  * type and ids travel in headers. Each service reads with a consumer group of its own, so its
  * replicas share the partitions; an offset is committed only once the handler has succeeded or
- * the message has been parked on the topic's dead-letter topic.
+ * the event is stored in the service's inbox for a retry.
  */
 
 const TOPIC_BY_ENTITY: Record<string, string> = {
@@ -46,7 +46,7 @@ export interface KafkaBusOptions {
 	nodeID: string;
 	/** Event types this service handles; other messages on its topics are skipped (and committed). */
 	handles: EventName[];
-	/** Handles one event to the end: resolves when done, rejects when it should be dead-lettered. */
+	/** Handles an event, or stores it for retry; rejects only if it could not be recorded at all. */
 	handle(event: AnyDomainEvent): Promise<void>;
 	log: { info(message: string): void; warn(message: string, err?: unknown): void; error(message: string, err?: unknown): void };
 }
@@ -105,34 +105,27 @@ export class KafkaBus {
 		return work.finally(() => this.inFlight.delete(work));
 	}
 
+	/** Parks an event a handler gave up on, with its error, on its topic's dead-letter topic. */
+	async deadLetter(event: AnyDomainEvent, error: string): Promise<void> {
+		const topic = topicFor(event.type);
+		await this.producer.send({
+			topic: deadLetterTopic(topic),
+			acks: -1,
+			messages: [
+				{
+					key: event.aggregateId,
+					value: JSON.stringify(event),
+					headers: { ...eventHeaders(event), "dlq-error": error, "dlq-consumer-group": consumerGroup(this.options.service) },
+				},
+			],
+		});
+		this.options.log.error(`[${event.correlationId}] ${event.type} ${event.id} dead-lettered to ${deadLetterTopic(topic)}`);
+	}
+
 	private async consume({ topic, partition, message }: EachMessagePayload): Promise<void> {
 		const type = header(message.headers, "event-type") as EventName | undefined;
-		if (type && this.options.handles.includes(type) && message.value) {
-			const event = JSON.parse(message.value.toString()) as AnyDomainEvent;
-			try {
-				await this.options.handle(event);
-			} catch (err) {
-				// The handler has used up its attempts: park the message with its error so the
-				// partition moves on, and keep it for a redrive.
-				await this.producer.send({
-					topic: deadLetterTopic(topic),
-					acks: -1,
-					messages: [
-						{
-							key: message.key,
-							value: message.value,
-							headers: {
-								...eventHeaders(event),
-								"dlq-error": err instanceof Error ? err.message : String(err),
-								"dlq-consumer-group": consumerGroup(this.options.service),
-								"dlq-source": `${topic}/${partition}/${message.offset}`,
-							},
-						},
-					],
-				});
-				this.options.log.error(`[${event.correlationId}] ${type} ${event.id} dead-lettered to ${deadLetterTopic(topic)}`, err);
-			}
-		}
+		// A throw here (the event could not even be stored) leaves the offset alone: Kafka redelivers.
+		if (type && this.options.handles.includes(type) && message.value) await this.options.handle(JSON.parse(message.value.toString()) as AnyDomainEvent);
 		await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
 	}
 }
