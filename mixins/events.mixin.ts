@@ -108,7 +108,7 @@ interface Internals extends EventsService {
 	stopping: boolean;
 	deliverEvent(event: AnyDomainEvent): Promise<void>;
 	receiveEvent(event: AnyDomainEvent): Promise<void>;
-	handleClaimed(doc: InboxDoc): Promise<void>;
+	recordReceived(event: AnyDomainEvent): Promise<InboxDoc | null>;
 	retryDueEvents(): Promise<void>;
 	track(work: Promise<void>): void;
 }
@@ -221,23 +221,23 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				else await this.broker.emit(event.type, event);
 			},
 
-			/** Records the event durably, then handles it without holding up the publisher. */
-			async receiveEvent(this: Internals, event: AnyDomainEvent) {
-				const inbox = this.collections.inbox;
-				const now = Date.now();
-				const doc = inboxEntry(event, now);
+			/** Stores a newly received event in the inbox, claimed for handling; null for one seen before. */
+			async recordReceived(this: Internals, event: AnyDomainEvent): Promise<InboxDoc | null> {
+				const doc = inboxEntry(event, Date.now());
 				try {
-					await inbox.insert(doc);
+					await this.collections.inbox.insert(doc);
+					return doc;
 				} catch (err) {
 					if (!(err instanceof DuplicateKeyError)) throw err;
-					this.logger.debug(`[${event.correlationId}] duplicate ${event.type} ${event.id} ignored`);
-					return;
+					return null;
 				}
-				this.track(this.handleClaimed(doc));
 			},
 
-			async handleClaimed(this: Internals, doc: InboxDoc) {
-				await this.runHandler(doc, false);
+			/** Records the event durably, then handles it without holding up the publisher. */
+			async receiveEvent(this: Internals, event: AnyDomainEvent) {
+				const doc = await this.recordReceived(event);
+				if (doc) this.track(this.runHandler(doc, false));
+				else this.logger.debug(`[${event.correlationId}] duplicate ${event.type} ${event.id} ignored`);
 			},
 
 			/**
@@ -281,15 +281,10 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			 * recorded (the store is down), so that Kafka delivers it again.
 			 */
 			async handleFromLog(this: Internals, event: AnyDomainEvent) {
+				const doc = await this.recordReceived(event);
+				if (doc) return this.runHandler(doc, true);
 				const inbox = this.collections.inbox;
 				const now = Date.now();
-				const doc = inboxEntry(event, now);
-				try {
-					await inbox.insert(doc);
-					return await this.runHandler(doc, true);
-				} catch (err) {
-					if (!(err instanceof DuplicateKeyError)) throw err;
-				}
 				const existing = await inbox.findOne({ _id: event.id });
 				// Done, dead, or waiting for its retry from the inbox: nothing for this delivery to do.
 				if (!existing || existing.status !== "PROCESSING") {
@@ -320,7 +315,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 						{ _id: doc._id, status: doc.status, claimedAtMs: doc.claimedAtMs },
 						{ $set: { status: "PROCESSING", claimedAtMs: now } },
 					);
-					if (claimed === 1) this.track(this.handleClaimed({ ...doc, status: "PROCESSING", claimedAtMs: now }));
+					if (claimed === 1) this.track(this.runHandler({ ...doc, status: "PROCESSING", claimedAtMs: now }, false));
 				}
 			},
 

@@ -55,7 +55,6 @@ export class KafkaBus {
 	private readonly kafka: Kafka;
 	private readonly producer: Producer;
 	private consumer?: Consumer;
-	private readonly inFlight = new Set<Promise<void>>();
 
 	constructor(private readonly options: KafkaBusOptions) {
 		this.kafka = new Kafka({
@@ -79,7 +78,7 @@ export class KafkaBus {
 		await this.consumer.run({
 			autoCommit: false,
 			partitionsConsumedConcurrently: 3,
-			eachMessage: (payload) => this.track(this.consume(payload)),
+			eachMessage: (payload) => this.consume(payload),
 		});
 	}
 
@@ -94,15 +93,10 @@ export class KafkaBus {
 
 	/** Stops taking messages, lets the ones in hand finish and commit, then disconnects. */
 	async stop(): Promise<void> {
+		// kafkajs's stop waits for the messages being handled before it leaves the group.
 		await this.consumer?.stop();
-		await Promise.allSettled([...this.inFlight]);
 		await this.consumer?.disconnect();
 		await this.producer.disconnect();
-	}
-
-	private track(work: Promise<void>): Promise<void> {
-		this.inFlight.add(work);
-		return work.finally(() => this.inFlight.delete(work));
 	}
 
 	/** Parks an event a handler gave up on, with its error, on its topic's dead-letter topic. */

@@ -4,7 +4,9 @@ import type { ServiceSchema } from "moleculer";
 import { MemoryAdapter, type DbAdapter } from "moleculer-db";
 import MongoDbAdapter from "moleculer-db-adapter-mongo";
 import { loadConfig, type ShopConfig } from "../lib/env";
+import type { Page, PageParams } from "../contracts";
 import { StoreUnavailableError } from "../lib/errors";
+import { pageWindow, toPage } from "../lib/paging";
 
 /*
  * Each service owns its store: NeDB files under DATA_DIR/<service>/ by default, or its own
@@ -69,6 +71,13 @@ export class Collection<T extends StoredDoc> {
 
 	find(options: FindOptions = {}): Promise<T[]> {
 		return this.run(async () => (await this.adapter.find(options as never)) as T[]);
+	}
+
+	/** One page of the matches (page size capped), with the total for the whole query. */
+	async findPage<R>(query: Record<string, unknown>, sort: string[], params: PageParams, toRow: (doc: T) => R): Promise<Page<R>> {
+		const window = pageWindow(params.page, params.pageSize);
+		const [docs, total] = await Promise.all([this.find({ query, sort, limit: window.limit, offset: window.offset }), this.count(query)]);
+		return toPage(docs.map(toRow), total, window);
 	}
 
 	count(query: Record<string, unknown> = {}): Promise<number> {

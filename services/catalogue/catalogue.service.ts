@@ -14,7 +14,7 @@ import type {
 	UpdateProductParams,
 } from "../../contracts";
 import { ConflictError, NotFoundError } from "../../lib/errors";
-import { pageParams, pageWindow, toPage } from "../../lib/paging";
+import { pageParams } from "../../lib/paging";
 import { idRule } from "../../lib/rules";
 import { repeat, type Repeating } from "../../lib/timers";
 import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
@@ -155,13 +155,8 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				sort: { type: "enum", values: ["price", "-price", "name", "-name"], optional: true },
 			},
 			async handler(this: CatalogueService, ctx: Ctx<ListProductsParams>): Promise<ListProductsResult> {
-				const window = pageWindow(ctx.params.page, ctx.params.pageSize);
 				const { query, sort } = productQuery({ ...ctx.params, includeInactive: isAdmin(ctx) });
-				const [docs, total] = await Promise.all([
-					this.collections.products.find({ query, sort, limit: window.limit, offset: window.offset }),
-					this.collections.products.count(query),
-				]);
-				return toPage(docs.map(toProduct), total, window);
+				return this.collections.products.findPage(query, sort, ctx.params, toProduct);
 			},
 		},
 

@@ -12,7 +12,7 @@ import type {
 } from "../../contracts";
 import { AccessTokens } from "../../lib/auth-token";
 import { ConflictError, NotFoundError, UnauthorizedError } from "../../lib/errors";
-import { pageParams, pageWindow, toPage } from "../../lib/paging";
+import { pageParams } from "../../lib/paging";
 import { addressRule, idRule } from "../../lib/rules";
 import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
@@ -117,13 +117,7 @@ const CustomersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			auth: "admin",
 			params: { $$strict: true, ...pageParams, q: { type: "string", trim: true, max: 100, optional: true } },
 			async handler(this: CustomersService, ctx: Ctx<ListCustomersParams>): Promise<ListCustomersResult> {
-				const window = pageWindow(ctx.params.page, ctx.params.pageSize);
-				const query = customerQuery(ctx.params.q);
-				const [docs, total] = await Promise.all([
-					this.collections.customers.find({ query, sort: ["createdAt", "_id"], limit: window.limit, offset: window.offset }),
-					this.collections.customers.count(query),
-				]);
-				return toPage(docs.map(toCustomer), total, window);
+				return this.collections.customers.findPage(customerQuery(ctx.params.q), ["createdAt", "_id"], ctx.params, toCustomer);
 			},
 		},
 

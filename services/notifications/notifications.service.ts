@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { Customer, Notification, Page, PageParams, ShopMeta } from "../../contracts";
-import { pageParams, pageWindow, toPage } from "../../lib/paging";
+import { pageParams } from "../../lib/paging";
 import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { createMailer, type Mailer } from "./mailer";
@@ -16,6 +16,20 @@ interface NotificationDoc extends Omit<Notification, "id"> {
 }
 
 type Collections = { notifications: NotificationDoc };
+
+function toNotification({ _id, customerId, orderId, kind, to, subject, status, createdAt, sentAt }: NotificationDoc): Notification {
+	return {
+		id: _id,
+		customerId,
+		orderId,
+		kind,
+		to,
+		subject,
+		status,
+		createdAt,
+		...(sentAt ? { sentAt } : {}),
+	};
+}
 
 interface Methods {
 	notify(event: NotifyingEvent): Promise<void>;
@@ -50,24 +64,7 @@ const NotificationsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = 
 			auth: "customer",
 			params: { $$strict: true, ...pageParams },
 			async handler(this: NotificationsService, ctx: Context<PageParams, ShopMeta>): Promise<Page<Notification>> {
-				const window = pageWindow(ctx.params.page, ctx.params.pageSize);
-				const query = { customerId: ctx.meta.user!.id };
-				const [docs, total] = await Promise.all([
-					this.collections.notifications.find({ query, sort: ["-createdAt", "_id"], limit: window.limit, offset: window.offset }),
-					this.collections.notifications.count(query),
-				]);
-				const rows = docs.map(({ _id, customerId, orderId, kind, to, subject, status, createdAt, sentAt }) => ({
-					id: _id,
-					customerId,
-					orderId,
-					kind,
-					to,
-					subject,
-					status,
-					createdAt,
-					...(sentAt ? { sentAt } : {}),
-				}));
-				return toPage(rows, total, window);
+				return this.collections.notifications.findPage({ customerId: ctx.meta.user!.id }, ["-createdAt", "_id"], ctx.params, toNotification);
 			},
 		},
 	},

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { AnyDomainEvent, CreateOrderParams, ListOrdersParams, ListOrdersResult, Order, Product, ShopMeta } from "../../contracts";
 import { ConflictError, NotFoundError } from "../../lib/errors";
-import { pageParams, pageWindow, toPage } from "../../lib/paging";
+import { pageParams } from "../../lib/paging";
 import { addressRule, idRule } from "../../lib/rules";
 import { repeat, type Repeating } from "../../lib/timers";
 import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
@@ -122,15 +122,10 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				status: { type: "enum", values: ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"], optional: true },
 			},
 			async handler(this: OrdersService, ctx: Ctx<ListOrdersParams>): Promise<ListOrdersResult> {
-				const window = pageWindow(ctx.params.page, ctx.params.pageSize);
 				const user = ctx.meta.user!;
 				const query: Record<string, unknown> = user.role === "admin" ? {} : { customerId: user.id };
 				if (ctx.params.status) query.status = ctx.params.status;
-				const [docs, total] = await Promise.all([
-					this.collections.orders.find({ query, sort: ["-createdAt", "_id"], limit: window.limit, offset: window.offset }),
-					this.collections.orders.count(query),
-				]);
-				return toPage(docs.map(toOrder), total, window);
+				return this.collections.orders.findPage(query, ["-createdAt", "_id"], ctx.params, toOrder);
 			},
 		},
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { AnyDomainEvent, OrderCancelled, Page, PageParams, Payment, PaymentStatus, ShopMeta } from "../../contracts";
 import { NotFoundError } from "../../lib/errors";
-import { pageParams, pageWindow, toPage } from "../../lib/paging";
+import { pageParams } from "../../lib/paging";
 import { idRule } from "../../lib/rules";
 import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
@@ -58,17 +58,13 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			auth: "customer",
 			params: { $$strict: true, ...pageParams, orderId: { ...idRule, optional: true } },
 			async handler(this: PaymentsService, ctx: Ctx<PageParams & { orderId?: string }>): Promise<Page<Payment>> {
-				const window = pageWindow(ctx.params.page, ctx.params.pageSize);
 				const user = ctx.meta.user!;
 				const query: Record<string, unknown> = user.role === "admin" ? {} : { customerId: user.id };
 				if (ctx.params.orderId) query._id = ctx.params.orderId;
-				const [docs, total] = await Promise.all([
-					this.collections.payments.find({ query, sort: ["-createdAt", "_id"], limit: window.limit, offset: window.offset }),
-					this.collections.payments.count(query),
-				]);
+				const page = await this.collections.payments.findPage(query, ["-createdAt", "_id"], ctx.params, toPayment);
 				// Another customer's order looks exactly like one that does not exist.
-				if (ctx.params.orderId && total === 0) throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${ctx.params.orderId}`);
-				return toPage(docs.map(toPayment), total, window);
+				if (ctx.params.orderId && page.total === 0) throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${ctx.params.orderId}`);
+				return page;
 			},
 		},
 
