@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run infra:down [-- --clean]`: stops the servers that infra:up started (found by their pid
+# `npm run infra:down [-- --clean] [-- nats|kafka|ferretdb ...]`: stops the servers that infra:up started (found by their pid
 # files only, so a NATS or MongoDB someone else runs is never touched) and keeps their data;
 # --clean also deletes INFRA_DIR.
 set -euo pipefail
@@ -8,12 +8,18 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/lib.sh"
 
 clean=false
+servers=()
 for arg in "$@"; do
 	case "$arg" in
 		--clean) clean=true ;;
-		*) die "usage: down.sh [--clean]" ;;
+		-*) die "usage: down.sh [--clean] [${ALL_SERVERS[*]}]..." ;;
+		*) servers+=("$arg") ;;
 	esac
 done
+select_servers down.sh "${servers[@]}"
+if $clean && [ "${#servers[@]}" -gt 0 ]; then
+	die "--clean removes the data of every server; it cannot be combined with server names"
+fi
 
 if [ ! -d "$INFRA_DIR" ]; then
 	log "nothing to stop ($INFRA_DIR does not exist)"
@@ -26,10 +32,11 @@ fi
 
 lock_infra
 # Reverse start order; each gets 20 s to exit cleanly before SIGKILL.
-stop_daemon ferretdb
-stop_daemon kafka
-stop_daemon nats
-rm -f "$INFRA_DIR/env"
+for name in ferretdb kafka nats; do
+	selected "$name" && stop_daemon "$name"
+done
+# The environment file says the whole set is up; one server stopped for a while keeps it.
+[ "${#servers[@]}" -gt 0 ] || rm -f "$INFRA_DIR/env"
 
 if $clean; then
 	rm -rf "$INFRA_DIR"

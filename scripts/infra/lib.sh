@@ -20,6 +20,8 @@ declare -A DAEMON_MATCH=([nats]=nats-server [kafka]=kafka.Kafka [ferretdb]=ferre
 # Marks a directory as ours, so that `down --clean` never deletes a mistyped INFRA_DIR.
 INFRA_MARKER=".shop-infra"
 
+ALL_SERVERS=(nats kafka ferretdb)
+
 log() { echo "infra: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -124,3 +126,17 @@ stop_daemon() {
 	rm -f "$pidf"
 	log "$name: stopped (pid $pid)"
 }
+
+# select_servers SCRIPT ARGS...: sets SELECTED to the servers named (all when none), e.g. so a
+# test can stop and restart Kafka alone.
+select_servers() {
+	local script="$1" arg
+	shift
+	SELECTED=()
+	for arg in "$@"; do
+		[[ -v "DAEMON_MATCH[$arg]" ]] || die "usage: $script [${ALL_SERVERS[*]}]... (unknown server '$arg')"
+		SELECTED+=("$arg")
+	done
+	[ "${#SELECTED[@]}" -gt 0 ] || SELECTED=("${ALL_SERVERS[@]}")
+}
+selected() { [[ " ${SELECTED[*]} " == *" $1 "* ]]; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run infra:up`: NATS, a single-node KRaft Kafka and FerretDB (MongoDB wire protocol on
+# `npm run infra:up [-- nats|kafka|ferretdb ...]`: NATS, a single-node KRaft Kafka and FerretDB (MongoDB wire protocol on
 # SQLite) as local processes on 127.0.0.1, for machines without Docker. Idempotent: a server whose
 # pid file names a live process is left alone. State lives in INFRA_DIR (default .infra/);
 # downloads and builds are cached in ~/.cache/shop so later runs start in seconds.
@@ -12,6 +12,7 @@ KAFKA_VERSION=3.9.1
 FERRETDB_VERSION=v1.24.0
 KAFKA_LIBS="$SHOP_CACHE/kafka-$KAFKA_VERSION/libs"
 FERRETDB_BIN="$SHOP_CACHE/bin/ferretdb"
+MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT"
 KAFKA_TOPICS=(shop.orders shop.payments shop.catalogue shop.customers)
 
 need() { command -v "$1" >/dev/null || die "'$1' is not on PATH; $2"; }
@@ -26,11 +27,12 @@ apt_install() {
 		{ "${sudo[@]}" apt-get update -q >&2 && "${sudo[@]}" apt-get install -y -q "$@" >&2; }
 }
 
+select_servers up.sh "$@"
 lock_infra
 touch "$INFRA_DIR/$INFRA_MARKER"
 need node "the MongoDB readiness check needs Node (see scripts/use-node22.sh)"
 
-# NATS
+if selected nats; then
 command -v nats-server >/dev/null || apt_install nats-server
 command -v curl >/dev/null || apt_install curl
 
@@ -45,8 +47,9 @@ else
 fi
 wait_for nats 60 curl -fsS --max-time 2 "http://127.0.0.1:$NATS_MONITOR_PORT/healthz"
 log "nats: ready on 127.0.0.1:$NATS_PORT"
+fi
 
-# Kafka
+if selected kafka; then
 need java "Kafka needs Java 17"
 KAFKA_CONF="$INFRA_DIR/kafka"
 mkdir -p "$KAFKA_CONF/data"
@@ -165,8 +168,8 @@ for topic in "${KAFKA_TOPICS[@]}"; do
 	done
 done
 log "kafka: ready on 127.0.0.1:$KAFKA_PORT"
+fi
 
-# FerretDB
 ferretdb_built() { "$FERRETDB_BIN" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"; }
 
 # `go install ...@version` needs the proxy's version list, which it refuses for this module, so
@@ -200,6 +203,7 @@ build_ferretdb() {
 	ferretdb_built || die "ferretdb: the built binary does not report version $FERRETDB_VERSION"
 }
 
+if selected ferretdb; then
 ferretdb_built || build_ferretdb
 
 if is_running ferretdb; then
@@ -214,9 +218,9 @@ else
 		--state-dir="$INFRA_DIR/ferretdb-state" \
 		--telemetry=disable --debug-addr=- --log-format=text
 fi
-MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT"
 wait_for ferretdb 90 node "$HERE/wait-mongo.js" "$MONGO_URI" 3
 log "ferretdb: ready on 127.0.0.1:$MONGO_PORT"
+fi
 
 # Environment for the shop
 NATS_URL="nats://127.0.0.1:$NATS_PORT"

@@ -7,9 +7,9 @@ import { idRule } from "../../lib/rules";
 import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { mayCallProvider, newPayment, toPayment, type PaymentDoc } from "./payment";
-import { SimulatedProvider } from "./provider";
+import { booksIn, SimulatedProvider, type ProcessorRecord } from "./provider";
 
-type Collections = { payments: PaymentDoc };
+type Collections = { payments: PaymentDoc; processor: ProcessorRecord };
 
 interface Methods {
 	move(doc: PaymentDoc, to: PaymentStatus, reason: string, set?: Record<string, unknown>, event?: AnyDomainEvent): Promise<PaymentDoc | null>;
@@ -29,7 +29,8 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	name: "payments",
 	mixins: [
 		EventsMixin<Collections>({
-			collections: { payments: { indexes: [{ field: "customerId" }, { field: "status" }] } },
+			// `processor` holds the simulated card processor's books (see provider.ts).
+			collections: { payments: { indexes: [{ field: "customerId" }, { field: "status" }] }, processor: {} },
 			outboxes: ["payments"],
 		}),
 	],
@@ -203,7 +204,10 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	},
 
 	created(this: PaymentsService) {
-		this.provider = new SimulatedProvider(this.config.payments.slowCardDelayMs);
+		this.provider = new SimulatedProvider(
+			booksIn(() => this.collections.processor),
+			this.config.payments.slowCardDelayMs,
+		);
 	},
 };
 

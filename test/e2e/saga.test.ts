@@ -27,8 +27,8 @@ describe("the order saga", () => {
 	const seen: AnyDomainEvent[] = [];
 
 	const provider = () => (shop.broker.getLocalService("payments") as unknown as { provider: SimulatedProvider }).provider;
-	const charges = (orderId?: string) => provider().ledger.filter((entry) => entry.kind === "charge" && (!orderId || entry.key === orderId));
-	const refunds = (orderId?: string) => provider().ledger.filter((entry) => entry.kind === "refund" && (!orderId || entry.key === orderId));
+	const charges = async (orderId?: string) => (await provider().ledger()).filter((entry) => entry.kind === "charge" && (!orderId || entry.key === orderId));
+	const refunds = async (orderId?: string) => (await provider().ledger()).filter((entry) => entry.kind === "refund" && (!orderId || entry.key === orderId));
 
 	async function newProduct(sku: string, stock: number, priceCents = 1500): Promise<string> {
 		const res = await api.post("/products", { sku, name: `Saga ${sku}`, category: "saga", priceCents, stock }, admin);
@@ -104,7 +104,7 @@ describe("the order saga", () => {
 		expect(final.history.map((change) => change.status)).toEqual(["PENDING", "AWAITING_PAYMENT", "CONFIRMED"]);
 		expect(await stockOf(productId)).toBe(8);
 
-		expect(charges(order.id)).toEqual([expect.objectContaining({ amountCents: 5000 })]);
+		expect(await charges(order.id)).toEqual([expect.objectContaining({ amountCents: 5000 })]);
 		const payments = await api.get(`/payments?orderId=${order.id}`, customer);
 		expect(payments.body.rows).toEqual([expect.objectContaining({ orderId: order.id, status: "SETTLED", amountCents: 5000 })]);
 
@@ -122,7 +122,7 @@ describe("the order saga", () => {
 		expect(final).toMatchObject({ status: "CANCELLED", cancelReason: "PAYMENT_DECLINED" });
 		await waitFor(() => stockOf(productId), (stock) => stock === 5);
 		expect(await stockOf(productId)).toBe(5);
-		expect(charges(order.id)).toEqual([]);
+		expect(await charges(order.id)).toEqual([]);
 		expect((await api.get(`/payments?orderId=${order.id}`, customer)).body.rows[0].status).toBe("DECLINED");
 		const emails = await waitFor(() => emailsFor(order.id), (rows) => rows.length > 0);
 		expect(emails).toEqual([expect.objectContaining({ kind: "order.cancelled" })]);
@@ -134,7 +134,7 @@ describe("the order saga", () => {
 		const final = await finalOrder(order.id);
 		expect(final).toMatchObject({ status: "CANCELLED", cancelReason: "OUT_OF_STOCK" });
 		expect(await stockOf(productId)).toBe(1);
-		expect(charges(order.id)).toEqual([]);
+		expect(await charges(order.id)).toEqual([]);
 		await waitFor(() => api.get(`/payments?orderId=${order.id}`, customer), (res) => res.body.rows?.[0]?.status === "VOIDED");
 		expect((await api.get(`/payments?orderId=${order.id}`, customer)).body.rows[0].status).toBe("VOIDED");
 	});
@@ -151,7 +151,7 @@ describe("the order saga", () => {
 
 		const refunded = await waitFor(() => orderOf(order.id), (o) => o.refundedCents === 3996);
 		expect(refunded.refundedCents).toBe(3996);
-		expect(refunds(order.id)).toEqual([expect.objectContaining({ amountCents: 3996 })]);
+		expect(await refunds(order.id)).toEqual([expect.objectContaining({ amountCents: 3996 })]);
 		await waitFor(() => stockOf(productId), (stock) => stock === 4);
 		expect(await stockOf(productId)).toBe(4);
 		const emails = await waitFor(() => emailsFor(order.id), (rows) => rows.length >= 3);
@@ -181,7 +181,7 @@ describe("the order saga", () => {
 		await new Promise((resolve) => setTimeout(resolve, 500));
 
 		expect(await stockOf(productId)).toBe(7);
-		expect(charges(order.id)).toHaveLength(1);
+		expect(await charges(order.id)).toHaveLength(1);
 		expect(await emailsFor(order.id)).toHaveLength(1);
 		expect((await orderOf(order.id)).history.map((change) => change.status)).toEqual(["PENDING", "AWAITING_PAYMENT", "CONFIRMED"]);
 	});
@@ -204,7 +204,7 @@ describe("the order saga", () => {
 		expect(await stockOf(productId)).toBe(30 - confirmedUnits);
 
 		const ids = new Set(placed.map((order) => order.id));
-		const charged = charges().filter((entry) => ids.has(entry.key));
+		const charged = (await charges()).filter((entry) => ids.has(entry.key));
 		expect(charged).toHaveLength(confirmed.length);
 		expect(charged.reduce((sum, entry) => sum + entry.amountCents, 0)).toBe(confirmed.reduce((sum, order) => sum + order.totalCents, 0));
 	});
