@@ -26,6 +26,7 @@ describe("loadConfig", () => {
 				natsUrl: undefined,
 				mongoUri: undefined,
 				kafkaBrokers: undefined,
+				kafkaSessionTimeoutMs: 10000,
 				logFormat: "text",
 				logLevel: "info",
 				jwt: {
@@ -50,7 +51,7 @@ describe("loadConfig", () => {
 				},
 				events: { relayIntervalMs: 1000, maxAttempts: 8, retryBaseMs: 200, claimTimeoutMs: 60 * 1000 },
 				orders: { sagaStepTimeoutMs: 60 * 1000, sagaSweepMs: 1000 },
-				payments: { slowCardDelayMs: 5000 },
+				payments: { slowCardDelayMs: 5000, recoverySweepMs: 5000 },
 				notifications: { smtpUrl: undefined, mailFrom: "Shop <no-reply@shop.local>" },
 			});
 		});

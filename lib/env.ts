@@ -14,6 +14,8 @@ export interface ShopConfig {
 	mongoUri?: string;
 	/** When set, domain events go through Kafka (host:port list) instead of Moleculer's bus. */
 	kafkaBrokers?: string[];
+	/** A consumer that stops heartbeating this long (a killed node) loses its partitions to its replicas. */
+	kafkaSessionTimeoutMs: number;
 	logFormat: "text" | "json";
 	logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 	jwt: {
@@ -55,6 +57,8 @@ export interface ShopConfig {
 	payments: {
 		/** How long the simulated provider takes to answer for the `tok_slow` card. */
 		slowCardDelayMs: number;
+		/** How often a payments node looks for charges or refunds a dead node left half done. */
+		recoverySweepMs: number;
 	};
 	notifications: {
 		smtpUrl?: string;
@@ -173,6 +177,8 @@ export function loadConfig(env: Env = process.env): ShopConfig {
 		natsUrl: read.url("NATS_URL", ["nats:", "tls:"], { list: true }),
 		mongoUri: read.url("MONGO_URI", ["mongodb:", "mongodb+srv:"]),
 		kafkaBrokers: read.hostPorts("KAFKA_BROKERS"),
+		// The broker refuses less than its group.min.session.timeout.ms, 6 s by default.
+		kafkaSessionTimeoutMs: read.int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6000, 300_000),
 		logFormat: read.oneOf("LOG_FORMAT", ["text", "json"] as const, "text"),
 		logLevel: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace"] as const, "info"),
 		jwt: {
@@ -210,6 +216,7 @@ export function loadConfig(env: Env = process.env): ShopConfig {
 		},
 		payments: {
 			slowCardDelayMs: read.int("PAYMENT_SLOW_MS", 5000, 0, 10 * 60 * 1000),
+			recoverySweepMs: read.int("PAYMENT_RECOVERY_SWEEP_MS", 5000, 10, 3600 * 1000),
 		},
 		notifications: {
 			smtpUrl: read.url("SMTP_URL", ["smtp:", "smtps:"]),

@@ -21,7 +21,12 @@ export type ConflictType =
 	| "ORDER_ALREADY_FINAL";
 export type UnauthorizedType = "INVALID_CREDENTIALS" | "TOKEN_MISSING" | "TOKEN_INVALID" | "TOKEN_EXPIRED";
 export type ForbiddenType = "ROLE_FORBIDDEN";
-export type UnprocessableType = "UNKNOWN_PRODUCT_IN_ORDER" | "MIXED_CURRENCIES";
+export type UnprocessableType =
+	| "UNKNOWN_PRODUCT_IN_ORDER"
+	| "MIXED_CURRENCIES"
+	| "REPLAY_NEEDS_KAFKA"
+	| "TOPIC_NOT_CONSUMED"
+	| "REPLAY_START_REQUIRED";
 
 export class NotFoundError extends Errors.MoleculerClientError {
 	constructor(type: NotFoundType, message: string, data?: unknown) {

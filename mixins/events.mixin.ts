@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { Errors } from "moleculer";
 import type { AnyDomainEvent, EventBody, EventName, EventPayloads } from "../contracts";
+import { UnprocessableError } from "../lib/errors";
 import { repeat, type Repeating } from "../lib/timers";
-import { KafkaBus } from "./kafka-bus";
+import { KafkaBus, topicFor, type ReplayReport } from "./kafka-bus";
 import { DuplicateKeyError, StoreMixin, type Collection, type CollectionSpec, type StoredDoc, type StoreService } from "./store.mixin";
 
 /*
@@ -26,7 +27,10 @@ import { DuplicateKeyError, StoreMixin, type Collection, type CollectionSpec, ty
  * Service code is the same.
  *
  * Dead letters stay in the inbox with their last error; the `redriveDeadLetters` action (or
- * `call <service>.redriveDeadLetters` in the REPL) hands them to the handler once more.
+ * `call <service>.redriveDeadLetters` in the REPL) hands them to the handler once more. On Kafka,
+ * `replayEvents` reads a topic again for this service alone, from a time or an offset, and hands
+ * every event to its handler even if it was handled before: handlers are idempotent, so this
+ * rebuilds what a lost or new projection lacks and leaves the rest as it is.
  *
  * A service declares what it publishes and reacts to in its schema:
  *   publishes: ["order.created", ...],
@@ -79,6 +83,8 @@ export class EventOutOfOrderError extends Errors.MoleculerRetryableError {
 		super(`${event.type} ${event.id} arrived before ${waitingFor}`, 503, "EVENT_OUT_OF_ORDER", { eventId: event.id });
 	}
 }
+
+const REPLAY_TIMEOUT_MS = 10 * 60 * 1000;
 
 /** Attempts made at once for an event read from Kafka before it waits in the inbox instead. */
 const INLINE_ATTEMPTS = 3;
@@ -173,6 +179,39 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 						results.push({ id: doc._id, status: after?.status ?? "DEAD", ...(after?.lastError && after.status !== "DONE" ? { lastError: after.lastError } : {}) });
 					}
 					return results;
+				},
+			},
+
+			/** Re-reads a Kafka topic for this service's consumer group from a time or an offset. */
+			replayEvents: {
+				visibility: "public",
+				// Reading a long topic again takes longer than an ordinary request may.
+				timeout: REPLAY_TIMEOUT_MS + 10_000,
+				params: {
+					$$strict: true,
+					topic: "string",
+					fromTime: { type: "date", convert: true, optional: true },
+					fromOffset: { type: "number", integer: true, min: 0, convert: true, optional: true },
+					partition: { type: "number", integer: true, min: 0, convert: true, optional: true },
+				},
+				async handler(this: Internals, ctx: Context<{ topic: string; fromTime?: Date; fromOffset?: number; partition?: number }>): Promise<ReplayReport> {
+					const { topic, fromTime, fromOffset, partition } = ctx.params;
+					if (!this.kafkaBus) throw new UnprocessableError("REPLAY_NEEDS_KAFKA", "Events can be replayed only from Kafka (KAFKA_BROKERS is not set)");
+					const topics = [...new Set(Object.keys(this.schema.domainEvents ?? {}).map(topicFor))];
+					if (!topics.includes(topic)) {
+						throw new UnprocessableError("TOPIC_NOT_CONSUMED", `${this.name} reads ${topics.join(", ") || "no topic"}, not ${topic}`);
+					}
+					if ((fromTime === undefined) === (fromOffset === undefined) || (partition !== undefined && fromOffset === undefined)) {
+						throw new UnprocessableError("REPLAY_START_REQUIRED", "Give either fromTime, or fromOffset (with an optional partition)");
+					}
+					const from = fromTime ? { time: fromTime } : { offset: fromOffset!, ...(partition === undefined ? {} : { partition }) };
+					this.logger.info(`replaying ${topic} for ${this.name} from ${fromTime ? fromTime.toISOString() : `offset ${fromOffset}`}`);
+					const report = await this.kafkaBus.replay(topic, from, async (event) => {
+						const handler = this.schema.domainEvents?.[event.type] as DomainEventHandler<EventName> | undefined;
+						await handler!.call(this, event);
+					}, REPLAY_TIMEOUT_MS);
+					this.logger.info(`replayed ${topic} for ${this.name}: ${report.read} read, ${report.handled} handled, ${report.failed.length} failed`);
+					return report;
 				},
 			},
 		},
@@ -339,6 +378,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 					brokers,
 					service: this.name,
 					nodeID: this.broker.nodeID,
+					sessionTimeoutMs: this.config.kafkaSessionTimeoutMs,
 					handles: Object.keys(this.schema.domainEvents ?? {}) as EventName[],
 					handle: (event) => this.handleFromLog(event),
 					log: this.logger,

@@ -8,6 +8,8 @@ declare module "moleculer/src/service" {
 		// Which role an action needs is declared on the action itself and enforced in one place,
 		// the gateway's authorize hook; no declaration means the action is public.
 		auth?: Role;
+		/** Overrides the broker's requestTimeout for this action; Moleculer's timeout middleware honours it. */
+		timeout?: number;
 	}
 
 	interface ServiceSchema<TSettings, TMethods, TVars, TThis> {

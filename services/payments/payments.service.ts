@@ -3,6 +3,7 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import type { AnyDomainEvent, OrderCancelled, Page, PageParams, Payment, PaymentStatus, ShopMeta } from "../../contracts";
 import { NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
+import { repeat, type Repeating } from "../../lib/timers";
 import { idRule } from "../../lib/rules";
 import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
@@ -17,9 +18,10 @@ interface Methods {
 	refund(orderId: string): Promise<PaymentDoc>;
 	cancelPayment(event: OrderCancelled): Promise<void>;
 	findPayment(orderId: string): Promise<PaymentDoc>;
+	recoverStalledPayments(): Promise<void>;
 }
 
-type Vars = EventsService & StoreService<Collections> & { provider: SimulatedProvider };
+type Vars = EventsService & StoreService<Collections> & { provider: SimulatedProvider; recoverySweeper?: Repeating };
 type PaymentsService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
@@ -168,6 +170,24 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			return this.findPayment(orderId);
 		},
 
+		/**
+		 * A node killed between claiming a payment and recording the processor's answer leaves it
+		 * CHARGING or REFUNDING; its event may already be marked done elsewhere, so nothing else
+		 * would finish it. Asking the processor again with the same key is safe: it answers with
+		 * what it did the first time, or does it now, once.
+		 */
+		async recoverStalledPayments(this: PaymentsService): Promise<void> {
+			const staleBefore = Date.now() - this.config.events.claimTimeoutMs;
+			const stalled = await this.collections.payments.find({
+				query: { status: { $in: ["CHARGING", "REFUNDING"] }, busySinceMs: { $lte: staleBefore } },
+				limit: 100,
+			});
+			for (const doc of stalled) {
+				this.logger.warn(`[order ${doc._id}] payment stalled in ${doc.status}; finishing it`);
+				await (doc.status === "CHARGING" ? this.charge(doc._id) : this.refund(doc._id));
+			}
+		},
+
 		/** The compensation for a cancelled order: void what was not charged, refund what was. */
 		async cancelPayment(this: PaymentsService, event: OrderCancelled): Promise<void> {
 			for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
@@ -201,6 +221,16 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				}
 			}
 		},
+	},
+
+	started(this: PaymentsService) {
+		this.recoverySweeper = repeat(this.config.payments.recoverySweepMs, () => this.recoverStalledPayments(), (err) =>
+			this.logger.warn("Payment recovery sweep failed", err),
+		);
+	},
+
+	stopped(this: PaymentsService) {
+		this.recoverySweeper?.stop();
 	},
 
 	created(this: PaymentsService) {
