@@ -10,3 +10,11 @@ declare module "moleculer-db" {
 		};
 	}
 }
+
+// The Mongo adapter keeps its driver database handle on `db`; the store mixin asks the server
+// what it is (buildInfo) through it.
+declare module "moleculer-db-adapter-mongo" {
+	export default interface MongoDbAdapter {
+		db: { admin(): { command(command: Record<string, unknown>): Promise<Record<string, unknown>> } };
+	}
+}

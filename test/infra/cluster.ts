@@ -1,9 +1,12 @@
+import { randomUUID } from "node:crypto";
+import { ServiceBroker } from "moleculer";
 import { SERVICE_NAMES, readInfraEnv, startNode, stopNode, type NodeProcess, type ServiceName } from "../../scripts/cluster-lib";
 
 /** A multi-process cluster of the shop for one test file, on the servers from `npm run infra:up`. */
 export class TestCluster {
 	readonly nodes: NodeProcess[] = [];
 	readonly log: string[] = [];
+	private readonly observers: ServiceBroker[] = [];
 	readonly baseUrl: string;
 
 	constructor(
@@ -22,9 +25,10 @@ export class TestCluster {
 		return env;
 	}
 
-	start(service: ServiceName, replica = 1): NodeProcess {
+	/** `env` adds to or overrides the cluster's environment for this node alone. */
+	start(service: ServiceName, replica = 1, env: Record<string, string> = {}): NodeProcess {
 		const node = startNode(service, replica, {
-			env: { ...this.env, PORT: String(this.port), LOG_LEVEL: process.env.CLUSTER_LOG_LEVEL ?? "info" },
+			env: { ...this.env, PORT: String(this.port), LOG_LEVEL: process.env.CLUSTER_LOG_LEVEL ?? "info", ...env },
 			onLine: (line) => {
 				this.log.push(line);
 				if (process.env.CLUSTER_LOG) console.log(line);
@@ -34,8 +38,8 @@ export class TestCluster {
 		return node;
 	}
 
-	async startAll(scale: Partial<Record<ServiceName, number>> = {}): Promise<void> {
-		for (const service of SERVICE_NAMES) for (let replica = 1; replica <= (scale[service] ?? 1); replica++) this.start(service, replica);
+	async startAll(scale: Partial<Record<ServiceName, number>> = {}, envOf: Partial<Record<ServiceName, Record<string, string>>> = {}): Promise<void> {
+		for (const service of SERVICE_NAMES) for (let replica = 1; replica <= (scale[service] ?? 1); replica++) this.start(service, replica, envOf[service]);
 		await this.waitHealthy();
 	}
 
@@ -54,6 +58,21 @@ export class TestCluster {
 		}
 	}
 
+	/** One more node on the cluster's NATS, running no services: calls actions as the REPL does. */
+	async attach(waitFor: ServiceName[] = []): Promise<ServiceBroker> {
+		const broker = new ServiceBroker({
+			namespace: "shop",
+			nodeID: `infra-test-${randomUUID().slice(0, 8)}`,
+			transporter: { type: "NATS", options: { url: this.env.NATS_URL } },
+			logger: false,
+			requestTimeout: 60_000,
+		});
+		await broker.start();
+		await broker.waitForServices(waitFor, 60_000);
+		this.observers.push(broker);
+		return broker;
+	}
+
 	running(service: ServiceName): NodeProcess[] {
 		return this.nodes.filter((node) => node.service === service && node.child.exitCode === null && node.child.signalCode === null);
 	}
@@ -62,7 +81,13 @@ export class TestCluster {
 		await stopNode(node);
 	}
 
+	/** No graceful shutdown: the process is gone at once, as when a machine dies. */
+	async kill(node: NodeProcess): Promise<void> {
+		node.child.kill("SIGKILL");
+		await node.exited;
+	}
+
 	async stopAll(): Promise<void> {
-		await Promise.all(this.nodes.map((node) => stopNode(node)));
+		await Promise.all([...this.nodes.map((node) => stopNode(node)), ...this.observers.splice(0).map((broker) => broker.stop())]);
 	}
 }

@@ -1,92 +1,128 @@
 import { randomUUID } from "node:crypto";
-import type { Order } from "../../contracts";
-import { adminToken, http, signUp } from "../helpers/shop";
+import type { Reservation } from "../../contracts";
 import { TestCluster } from "./cluster";
+import { infra, processorBooks, readTopics } from "./servers";
+import { INFRA_ADMIN, Shopper } from "./shopper";
 import { waitFor } from "../helpers/wait";
 
-const address = { name: "Grace Hopper", line1: "1 Harbor Rd", city: "Arlington", postalCode: "22201", country: "US" };
-const ADMIN = { email: "admin@infra.local", password: "admin-infra-password" };
-
+const SERVICES = ["api", "catalogue", "customers", "orders", "payments", "notifications"];
 
 describe("the saga across a cluster of node processes over NATS, Kafka and MongoDB", () => {
+	const env = TestCluster.infraEnv();
 	let cluster: TestCluster;
-	let api: ReturnType<typeof http>;
-	let admin: string;
-	let customer: string;
-	const run = randomUUID().slice(0, 8);
+	let shop: Shopper;
 
 	beforeAll(async () => {
 		cluster = new TestCluster(
 			{
-				...TestCluster.infraEnv(),
-				ADMIN_EMAIL: ADMIN.email,
-				ADMIN_PASSWORD: ADMIN.password,
+				...env,
+				ADMIN_EMAIL: INFRA_ADMIN.email,
+				ADMIN_PASSWORD: INFRA_ADMIN.password,
 				AUTH_RATE_LIMIT_PER_MINUTE: "10000",
 				OUTBOX_RELAY_MS: "200",
-				// Long enough that a service stopped on purpose does not time the sagas out meanwhile.
-				SAGA_STEP_TIMEOUT_MS: "120000",
+				// Long enough that a service or Kafka stopped on purpose does not time the sagas out meanwhile.
+				SAGA_STEP_TIMEOUT_MS: "180000",
 			},
 			Number(process.env.INFRA_TEST_PORT ?? 3900),
 		);
 		await cluster.startAll({ payments: 2 });
-		api = http(cluster.baseUrl);
-		admin = await adminToken(cluster.baseUrl, ADMIN);
-		customer = (await signUp(cluster.baseUrl, `buyer-${run}@example.com`)).token;
+		shop = await Shopper.signIn(cluster.baseUrl);
 	});
 	afterAll(async () => {
 		await cluster?.stopAll();
 	});
 
-	async function product(stock: number, priceCents = 2000): Promise<string> {
-		const res = await api.post("/products", { sku: `INFRA-${run}-${randomUUID().slice(0, 6)}`, name: "Infra product", category: "infra", priceCents, stock }, admin);
-		expect(res.status).toBe(201);
-		return res.body.id;
-	}
-	const finalOrder = (id: string) =>
-		waitFor(
-			async () => (await api.get(`/orders/${id}`, customer)).body as Order,
-			(order) => order.status === "CONFIRMED" || order.status === "CANCELLED",
-			60_000,
-			200,
-		);
-
 	it("confirms a paid order and cancels a declined one, each service in its own process", async () => {
-		const productId = await product(5, 3100);
-		const paid = (await api.post("/orders", { items: [{ productId, qty: 2 }], shippingAddress: address }, customer)).body as Order;
-		const declined = (await api.post("/orders", { items: [{ productId, qty: 1 }], shippingAddress: address, paymentMethod: "tok_decline" }, customer))
-			.body as Order;
+		const productId = await shop.product(5, 3100);
+		const paid = await shop.order(productId, 2);
+		const declined = await shop.order(productId, 1, "tok_decline");
 
-		expect((await finalOrder(paid.id)).status).toBe("CONFIRMED");
-		expect(await finalOrder(declined.id)).toMatchObject({ status: "CANCELLED", cancelReason: "PAYMENT_DECLINED" });
-		const stock = await waitFor(async () => (await api.get(`/products/${productId}`)).body.stock as number, (value) => value === 3, 60_000, 200);
-		expect(stock).toBe(3);
-		const payment = (await api.get(`/payments?orderId=${paid.id}`, customer)).body.rows[0];
+		expect((await shop.finalOrder(paid.id)).status).toBe("CONFIRMED");
+		expect(await shop.finalOrder(declined.id)).toMatchObject({ status: "CANCELLED", cancelReason: "PAYMENT_DECLINED" });
+		expect(await waitFor(() => shop.stock(productId), (value) => value === 3, 60_000, 200)).toBe(3);
+		const payment = (await shop.api.get(`/payments?orderId=${paid.id}`, shop.customer)).body.rows[0];
 		expect(payment).toMatchObject({ status: "SETTLED", amountCents: 6200 });
 		// The services ran as separate node processes; each wrote its own log.
-		for (const service of ["api", "catalogue", "customers", "orders", "payments", "notifications"]) {
-			expect(cluster.log.some((line) => line.startsWith(`[${service}#1]`))).toBe(true);
-		}
+		for (const service of SERVICES) expect(cluster.log.some((line) => line.startsWith(`[${service}#1]`))).toBe(true);
 		expect(cluster.log.some((line) => line.includes(`[order ${paid.id}] AWAITING_PAYMENT -> CONFIRMED`))).toBe(true);
 	});
 
 	it("catches up after a consuming service was down while 50 orders were placed: none lost", async () => {
-		const productId = await product(500, 1000);
+		const productId = await shop.product(500, 1000);
 		for (const node of cluster.running("payments")) await cluster.stop(node);
 
-		const placed = await Promise.all(
-			Array.from({ length: 50 }, async () => (await api.post("/orders", { items: [{ productId, qty: 1 }], shippingAddress: address }, customer)).body as Order),
-		);
+		const placed = await shop.orders(productId, 50);
 		expect(placed.every((order) => order.status === "PENDING")).toBe(true);
 		// Without payments the sagas can get no further than a reservation.
 		await new Promise((resolve) => setTimeout(resolve, 2000));
-		const stalled = await Promise.all(placed.map(async (order) => ((await api.get(`/orders/${order.id}`, customer)).body as Order).status));
+		const stalled = await Promise.all(placed.map(async (order) => (await shop.get(order.id)).status));
 		expect(stalled.filter((status) => status === "CONFIRMED")).toEqual([]);
 
 		const restartedAt = Date.now();
 		cluster.start("payments", 3);
-		const finals = await Promise.all(placed.map((order) => finalOrder(order.id)));
+		const finals = await Promise.all(placed.map((order) => shop.finalOrder(order.id)));
 		const drainedMs = Date.now() - restartedAt;
 		expect(finals.map((order) => order.status)).toEqual(placed.map(() => "CONFIRMED"));
-		console.log(`catch-up: 50 orders confirmed ${drainedMs} ms after payments restarted`);
+		console.log(`consumer down: 50 orders confirmed ${drainedMs} ms after payments restarted`);
+	});
+
+	it("drains the outboxes once Kafka is back after it stopped mid-stream: no event lost, duplicates without effect", async () => {
+		const productId = await shop.product(500, 1000);
+		const beforeOutage = shop.orders(productId, 20);
+		// Stopped while the first orders' events are being published and consumed.
+		await new Promise((resolve) => setTimeout(resolve, 150));
+		await infra("down", "kafka");
+		const placed = [...(await beforeOutage), ...(await shop.orders(productId, 20))];
+		await new Promise((resolve) => setTimeout(resolve, 3000));
+		const duringOutage = await Promise.all(placed.map(async (order) => (await shop.get(order.id)).status));
+
+		const restartedAt = Date.now();
+		await infra("up", "kafka");
+		const finals = await Promise.all(placed.map((order) => shop.finalOrder(order.id, 150_000)));
+		const drainedMs = Date.now() - restartedAt;
+		expect(finals.map((order) => order.status)).toEqual(placed.map(() => "CONFIRMED"));
+		expect(await waitFor(() => shop.stock(productId), (stock) => stock === 460, 30_000, 200)).toBe(460);
+
+		// Every step of every saga is on the log exactly once as an event, however often it was sent.
+		const ids = new Set(placed.map((order) => order.id));
+		const logged = (await readTopics(env.KAFKA_BROKERS!.split(","), ["shop.orders", "shop.catalogue", "shop.payments"])).filter((event) => ids.has(event.correlationId));
+		const distinct = new Map(logged.map((event) => [event.eventId, event]));
+		for (const type of ["order.created", "stock.reserved", "payment.settled", "order.confirmed"]) {
+			const perOrder = [...distinct.values()].filter((event) => event.type === type).map((event) => event.correlationId);
+			expect(new Set(perOrder).size).toBe(placed.length);
+			expect(perOrder).toHaveLength(placed.length);
+		}
+		// Exactly one charge per order in the processor's books, whatever was redelivered.
+		const charges = (await processorBooks(env.MONGO_URI!)).filter((record) => record.kind === "charge" && ids.has(record.key));
+		expect(charges).toHaveLength(placed.length);
+		console.log(
+			`kafka outage: ${placed.length} orders (${duringOutage.filter((s) => s === "PENDING").length} still PENDING while Kafka was down), ` +
+				`${logged.length} messages for ${distinct.size} distinct events (${logged.length - distinct.size} duplicates), drained ${drainedMs} ms after Kafka restarted`,
+		);
+	});
+
+	it("never oversells: 60 concurrent reservations of 30 units on the real database", async () => {
+		const productId = await shop.product(30, 500);
+		const repl = await cluster.attach(["catalogue"]);
+		const results = await Promise.all(
+			Array.from({ length: 60 }, () => repl.call<Reservation, object>("catalogue.reserve", { orderId: randomUUID(), items: [{ productId, qty: 1 }] })),
+		);
+		expect(results.filter((r) => r.status === "RESERVED")).toHaveLength(30);
+		expect(results.filter((r) => r.status === "REJECTED")).toHaveLength(30);
+		expect(await shop.stock(productId)).toBe(0);
+	});
+
+	it("keeps every service's data across a full restart of the cluster", async () => {
+		const productId = await shop.product(10, 1500);
+		const order = await shop.finalOrder((await shop.order(productId, 2)).id);
+		expect(order.status).toBe("CONFIRMED");
+
+		await cluster.stopAll();
+		await cluster.startAll();
+		// Same login (customers), same order (orders), same stock (catalogue), same payment (payments).
+		expect((await shop.api.post("/auth/login", { email: shop.email, password: "correct-horse-battery" })).status).toBe(200);
+		expect(await shop.get(order.id)).toEqual(order);
+		expect(await shop.stock(productId)).toBe(8);
+		expect((await shop.api.get(`/payments?orderId=${order.id}`, shop.customer)).body.rows[0]).toMatchObject({ status: "SETTLED", amountCents: 3000 });
 	});
 });

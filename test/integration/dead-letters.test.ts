@@ -1,16 +1,8 @@
-import net from "node:net";
 import { SMTPServer } from "smtp-server";
 import type { AnyDomainEvent, Customer, OrderConfirmed } from "../../contracts";
 import { startShop, type TestShop } from "../helpers/shop";
+import { freePort } from "../helpers/net";
 import { waitFor } from "../helpers/wait";
-
-async function freePort(): Promise<number> {
-	const server = net.createServer();
-	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-	const { port } = server.address() as net.AddressInfo;
-	await new Promise((resolve) => server.close(resolve));
-	return port;
-}
 
 
 describe("dead letters", () => {

@@ -1,0 +1,93 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import { Kafka, logLevel } from "kafkajs";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+/** Stops or starts one of the servers of `npm run infra:up`, with the ports and INFRA_DIR of this run. */
+export function infra(action: "up" | "down", server: "nats" | "kafka" | "ferretdb"): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const child = spawn("bash", [path.join(ROOT, "scripts", "infra", `${action}.sh`), server], { stdio: ["ignore", "ignore", "pipe"] });
+		let stderr = "";
+		child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+		child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`infra ${action} ${server} exited with ${code}:\n${stderr}`))));
+	});
+}
+
+export interface LoggedEvent {
+	topic: string;
+	eventId: string;
+	type: string;
+	correlationId: string;
+	headers: Record<string, string>;
+}
+
+/** Every message on the topics now, read as an outside observer (a throw-away consumer group). */
+export async function readTopics(brokers: string[], topics: string[]): Promise<LoggedEvent[]> {
+	const kafka = new Kafka({ clientId: "infra-test-reader", brokers, logLevel: logLevel.NOTHING });
+	const admin = kafka.admin();
+	await admin.connect();
+	const groupId = `infra-test-reader-${randomUUID()}`;
+	const consumer = kafka.consumer({ groupId });
+	const events: LoggedEvent[] = [];
+	try {
+		const ends = new Map<string, number>();
+		for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) if (Number(p.high) > 0) ends.set(`${topic}/${p.partition}`, Number(p.high));
+		if (ends.size === 0) return events;
+		await consumer.connect();
+		await consumer.subscribe({ topics, fromBeginning: true });
+		await new Promise<void>((resolve, reject) => {
+			const timer = setTimeout(() => reject(new Error(`reading ${topics.join(", ")} did not finish`)), 60_000);
+			void consumer
+				.run({
+					eachMessage: async ({ topic, partition, message }) => {
+						const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
+						events.push({ topic, eventId: headers["event-id"]!, type: headers["event-type"]!, correlationId: headers["correlation-id"]!, headers });
+						const key = `${topic}/${partition}`;
+						if (Number(message.offset) + 1 >= (ends.get(key) ?? 0)) ends.delete(key);
+						if (ends.size === 0) {
+							clearTimeout(timer);
+							resolve();
+						}
+					},
+				})
+				.catch(reject);
+		});
+		return events;
+	} finally {
+		await consumer.disconnect();
+		await admin.deleteGroups([groupId]).catch(() => undefined);
+		await admin.disconnect();
+	}
+}
+
+interface ProcessorRecord {
+	kind: "charge" | "refund";
+	key: string;
+	approved: boolean;
+	amountCents: number;
+}
+
+interface MongoClientLike {
+	connect(): Promise<unknown>;
+	db(name: string): { collection(name: string): { find(query: object): { toArray(): Promise<ProcessorRecord[]> } } };
+	close(): Promise<void>;
+}
+
+/**
+ * The simulated card processor's books (the payments database's `processor` collection), read
+ * straight from the database: money moved, whatever the services say about it. Read with the
+ * mongodb driver the shop itself runs (3.x, untyped, hence the narrow interface above).
+ */
+export async function processorBooks(mongoUri: string): Promise<ProcessorRecord[]> {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const { MongoClient } = require("mongodb") as { MongoClient: new (uri: string, options: object) => MongoClientLike };
+	const client = new MongoClient(mongoUri, { useUnifiedTopology: true, serverSelectionTimeoutMS: 5000 });
+	await client.connect();
+	try {
+		return await client.db("payments").collection("processor").find({ approved: true }).toArray();
+	} finally {
+		await client.close();
+	}
+}
