@@ -86,6 +86,9 @@ export class EventOutOfOrderError extends Errors.MoleculerRetryableError {
 
 const REPLAY_TIMEOUT_MS = 10 * 60 * 1000;
 
+/** How many relay polls (OUTBOX_RELAY_MS apart) go by between full scans of outboxes and inbox. */
+const OUTBOX_SCAN_EVERY = 5;
+
 /** Attempts made at once for an event read from Kafka before it waits in the inbox instead. */
 const INLINE_ATTEMPTS = 3;
 
@@ -95,8 +98,8 @@ export function retryDelayMs(attempt: number, baseMs: number): number {
 
 export interface EventsService extends StoreService<{ inbox: InboxDoc }> {
 	publish<K extends EventName>(type: K, body: EventBody<K>, ids: { aggregateId: string; correlationId: string }, now?: Date): EventPayloads[K];
-	kickRelay(): void;
-	relayOutbox(): Promise<void>;
+	kickRelay(collection: string, id: string): void;
+	relayOutbox(fullScan?: boolean): Promise<void>;
 }
 
 interface Internals extends EventsService {
@@ -108,8 +111,16 @@ interface Internals extends EventsService {
 	handleFromLog(event: AnyDomainEvent): Promise<void>;
 	runHandler(doc: InboxDoc, inline: boolean): Promise<void>;
 	relayTimer?: Repeating;
+	relayTicks: number;
 	relaying?: Promise<void> | null;
 	relayAgain: boolean;
+	relayFullScan: boolean;
+	/** Documents written with events since the relay last looked, by collection. */
+	relayHints: Map<string, Set<string>>;
+	noteOutbox(collection: string, id: string): void;
+	retryTimers: Set<NodeJS.Timeout>;
+	scheduleRetry(id: string, delayMs: number): void;
+	retryOne(id: string): Promise<void>;
 	inFlight: Set<Promise<void>>;
 	stopping: boolean;
 	deliverEvent(event: AnyDomainEvent): Promise<void>;
@@ -222,13 +233,20 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				return domainEvent(type, body, ids, randomUUID(), now);
 			},
 
-			/** Delivers what is in the outboxes now rather than at the next poll. */
-			kickRelay(this: Internals) {
+			/** Delivers the events just written to this document now rather than at the next poll. */
+			kickRelay(this: Internals, collection: string, id: string) {
+				this.noteOutbox(collection, id);
 				this.relayOutbox().catch((err: unknown) => this.logger.warn("Outbox relay failed; will retry", err));
 			},
 
-			/** Single-flight: a kick during a run makes the run go round once more. */
-			relayOutbox(this: Internals): Promise<void> {
+			/**
+			 * Single-flight: a kick during a run makes the run go round once more. A run reads the
+			 * documents it was told about by id; a full scan for outboxes (what a crash or a failed
+			 * delivery left behind) runs at start and every OUTBOX_SCAN_EVERY polls, since it reads
+			 * the whole collection on servers that cannot index it.
+			 */
+			relayOutbox(this: Internals, fullScan = false): Promise<void> {
+				if (fullScan) this.relayFullScan = true;
 				if (this.relaying) {
 					this.relayAgain = true;
 					return this.relaying;
@@ -236,16 +254,28 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				this.relaying = (async () => {
 					do {
 						this.relayAgain = false;
+						const scan = this.relayFullScan;
+						this.relayFullScan = false;
 						for (const name of options.outboxes) {
 							const collection = (this.collections as unknown as Record<string, Collection<StoredDoc & WithOutbox>>)[name]!;
-							const pending = await collection.find({ query: { "outbox.0": { $exists: true } }, limit: 200 });
-							for (const doc of pending) {
-								// In order, and stop at the first failure, so one aggregate's events never overtake each other.
-								for (const event of doc.outbox ?? []) {
-									await this.deliverEvent(event);
-									// The element itself, not a condition on it: FerretDB's $pull only removes exact matches.
-									await collection.update({ _id: doc._id }, { $pull: { outbox: event } });
+							const hinted = [...(this.relayHints.get(name) ?? [])];
+							this.relayHints.delete(name);
+							try {
+								const pending = scan
+									? await collection.find({ query: { "outbox.0": { $exists: true } }, limit: 200 })
+									: (await Promise.all(hinted.map((id) => collection.findOne({ _id: id })))).filter((doc) => doc !== null);
+								for (const doc of pending) {
+									// In order, and stop at the first failure, so one aggregate's events never overtake each other.
+									for (const event of doc.outbox ?? []) {
+										await this.deliverEvent(event);
+										// The element itself, not a condition on it: FerretDB's $pull only removes exact matches.
+										await collection.update({ _id: doc._id }, { $pull: { outbox: event } });
+									}
 								}
+							} catch (err) {
+								// Looked at again on the next poll; what was delivered is gone from the outbox by then.
+								for (const id of hinted) this.noteOutbox(name, id);
+								throw err;
 							}
 						}
 					} while (this.relayAgain && !this.stopping);
@@ -253,6 +283,12 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 					this.relaying = null;
 				});
 				return this.relaying;
+			},
+
+			noteOutbox(this: Internals, collection: string, id: string) {
+				let hinted = this.relayHints.get(collection);
+				if (!hinted) this.relayHints.set(collection, (hinted = new Set()));
+				hinted.add(id);
 			},
 
 			async deliverEvent(this: Internals, event: AnyDomainEvent) {
@@ -308,6 +344,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 						const log = dead ? this.logger.error : this.logger.warn;
 						log.call(this.logger, `[${doc.event.correlationId}] ${doc.type} ${doc._id} failed (attempt ${attempts})${dead ? ", now a dead letter" : ""}: ${message}`);
 						if (dead) await this.kafkaBus?.deadLetter(doc.event, message);
+						if (!dead && !again && !this.stopping) this.scheduleRetry(doc._id, delay);
 						if (!again) return;
 						await new Promise((resolve) => setTimeout(resolve, delay));
 					}
@@ -335,7 +372,27 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				await this.runHandler({ ...existing, status: "PROCESSING", claimedAtMs: now }, true);
 			},
 
-			/** Picks up events due for another attempt, and those whose handler died holding them. */
+			/** This node retries what it scheduled itself when it is due, without polling for it. */
+			scheduleRetry(this: Internals, id: string, delayMs: number) {
+				const timer = setTimeout(() => {
+					this.retryTimers.delete(timer);
+					this.retryOne(id).catch((err: unknown) => this.logger.warn(`Retry of event ${id} failed; the inbox scan will pick it up`, err));
+				}, delayMs);
+				this.retryTimers.add(timer);
+			},
+
+			async retryOne(this: Internals, id: string) {
+				const doc = await this.collections.inbox.findOne({ _id: id });
+				if (doc?.status !== "RETRY") return;
+				const now = Date.now();
+				const claimed = await this.collections.inbox.update({ _id: id, status: "RETRY", claimedAtMs: doc.claimedAtMs }, { $set: { status: "PROCESSING", claimedAtMs: now } });
+				if (claimed === 1) this.track(this.runHandler({ ...doc, status: "PROCESSING", claimedAtMs: now }, false));
+			},
+
+			/**
+			 * Picks up events due for another attempt that no timer of this node holds (their node
+			 * stopped or died), and those whose handler died holding them.
+			 */
 			async retryDueEvents(this: Internals) {
 				const inbox = this.collections.inbox;
 				const now = Date.now();
@@ -367,6 +424,10 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 		created(this: Internals) {
 			this.relaying = null;
 			this.relayAgain = false;
+			this.relayFullScan = false;
+			this.relayTicks = 0;
+			this.relayHints = new Map();
+			this.retryTimers = new Set();
 			this.inFlight = new Set();
 			this.stopping = false;
 		},
@@ -385,7 +446,11 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				});
 				await this.kafkaBus.start();
 			}
-			const work = () => Promise.all([this.relayOutbox(), this.retryDueEvents()]);
+			// Every poll relays what kicks left over; every OUTBOX_SCAN_EVERY-th also scans outboxes and inbox.
+			const work = () => {
+				const scan = this.relayTicks++ % OUTBOX_SCAN_EVERY === 0;
+				return Promise.all([this.relayOutbox(scan), scan ? this.retryDueEvents() : undefined]);
+			};
 			const onError = (err: unknown) => this.logger.warn("Event relay or retry failed; will try again", err);
 			this.relayTimer = repeat(this.config.events.relayIntervalMs, work, onError);
 			// Events a crash left in the outboxes or the inbox go out at once.
@@ -396,6 +461,8 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			// Finish what was taken on before the store closes; anything left is retried after restart.
 			this.stopping = true;
 			this.relayTimer?.stop();
+			for (const timer of this.retryTimers) clearTimeout(timer);
+			this.retryTimers.clear();
 			await this.relaying?.catch(() => undefined);
 			await this.kafkaBus?.stop();
 			await Promise.all([...this.inFlight]);

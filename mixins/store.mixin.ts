@@ -134,10 +134,11 @@ export class Collection<T extends StoredDoc> {
 function createAdapter(config: ShopConfig, service: string, collection: string): DbAdapter {
 	if (config.mongoUri) {
 		// The old driver under moleculer-db-adapter-mongo waits 30 s by default before giving up
-		// on an unreachable server; a dead database must fail start-up quickly instead.
+		// on an unreachable server; a dead database must fail start-up quickly instead, and a
+		// request must not wait long (the broker retries it, possibly on another replica).
 		return new MongoDbAdapter(
 			config.mongoUri,
-			{ useUnifiedTopology: true, serverSelectionTimeoutMS: 5000, connectTimeoutMS: 5000 },
+			{ useUnifiedTopology: true, serverSelectionTimeoutMS: 2500, connectTimeoutMS: 2500 },
 			service,
 		);
 	}

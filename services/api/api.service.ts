@@ -118,6 +118,11 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 		},
 
 		actions: {
+			// moleculer-web's HTTP entry point. The call it makes is already retried by the broker's
+			// policy; retrying the entry point itself would replay a request whose body and
+			// response are spent (it answered a spurious 404 after a store outage).
+			rest: { retryPolicy: { enabled: false } },
+
 			health: {
 				params: { $$strict: true },
 				async handler(this: ApiService, ctx: Context<Record<string, never>, ShopMeta>) {

@@ -201,7 +201,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					}
 					throw err;
 				}
-				this.kickRelay();
+				this.kickRelay("products", doc._id);
 				ctx.meta.$statusCode = 201;
 				return product;
 			},
@@ -240,7 +240,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				if (updated === 0) {
 					throw new ConflictError("STOCK_CHANGED_CONCURRENTLY", "Stock kept changing while it was being set; try again");
 				}
-				this.kickRelay();
+				this.kickRelay("products", ctx.params.id);
 				return product!;
 			},
 		},
@@ -257,7 +257,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 						{ _id: current._id, active: true },
 						{ $set: { active: false, updatedAt: now.toISOString() }, $push: { outbox: event } },
 					);
-					this.kickRelay();
+					this.kickRelay("products", current._id);
 				}
 				return toProduct(await this.findProduct(ctx.params.id, true));
 			},
@@ -419,7 +419,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				update.$push = { outbox: this.publish(stockEvent.type, stockEvent.body as never, ids, now) };
 			}
 			const updated = await this.collections.reservations.update({ _id: doc._id, status: doc.status }, update);
-			if (updated === 1 && stockEvent) this.kickRelay();
+			if (updated === 1 && stockEvent) this.kickRelay("reservations", doc._id);
 			return updated === 1 ? next : null;
 		},
 

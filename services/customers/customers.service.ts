@@ -73,7 +73,7 @@ const CustomersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					if (err instanceof DuplicateKeyError) throw new ConflictError("EMAIL_TAKEN", "An account with this email already exists");
 					throw err;
 				}
-				this.kickRelay();
+				this.kickRelay("customers", doc._id);
 				ctx.meta.$statusCode = 201;
 				return toCustomer(doc);
 			},

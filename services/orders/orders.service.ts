@@ -107,7 +107,7 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					),
 				];
 				await this.collections.orders.insert(doc);
-				this.kickRelay();
+				this.kickRelay("orders", doc._id);
 				this.logger.info(`[order ${doc._id}] created: ${doc.items.length} line(s), ${doc.totalCents} ${doc.currency} cents, PENDING`);
 				ctx.meta.$statusCode = 201;
 				return toOrder(doc);
@@ -196,7 +196,7 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				if (event) push.outbox = event;
 				if ((await orders.update({ _id: orderId, status: order.status }, { $set: set, $push: push })) === 1) {
 					this.logger.info(`[order ${orderId}] ${order.status} -> ${decision.to} (${decision.reason})`);
-					if (event) this.kickRelay();
+					if (event) this.kickRelay("orders", orderId);
 					return moved;
 				}
 			}

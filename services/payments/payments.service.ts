@@ -110,7 +110,7 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			if (doc.busySinceMs !== undefined) condition.busySinceMs = doc.busySinceMs;
 			if ((await this.collections.payments.update(condition, { $set: changes, $push: push })) !== 1) return null;
 			this.logger.info(`[order ${doc._id}] payment ${doc.status} -> ${to} (${reason})`);
-			if (event) this.kickRelay();
+			if (event) this.kickRelay("payments", doc._id);
 			return { ...doc, ...changes, history: [...doc.history, entry] };
 		},
 

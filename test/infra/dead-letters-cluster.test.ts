@@ -47,7 +47,6 @@ describe("dead letters and replay on Kafka, through a node attached to the clust
 				ADMIN_EMAIL: INFRA_ADMIN.email,
 				ADMIN_PASSWORD: INFRA_ADMIN.password,
 				AUTH_RATE_LIMIT_PER_MINUTE: "10000",
-				OUTBOX_RELAY_MS: "200",
 				SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
 				EVENT_MAX_ATTEMPTS: "2",
 				EVENT_RETRY_BASE_MS: "100",

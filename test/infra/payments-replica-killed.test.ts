@@ -15,7 +15,6 @@ describe("a payments replica killed with SIGKILL during a burst of orders", () =
 				ADMIN_EMAIL: INFRA_ADMIN.email,
 				ADMIN_PASSWORD: INFRA_ADMIN.password,
 				AUTH_RATE_LIMIT_PER_MINUTE: "10000",
-				OUTBOX_RELAY_MS: "200",
 				SAGA_STEP_TIMEOUT_MS: "20000",
 				// A dead node's claims and half-done charges are taken over after 4 s, its partitions after 6 s.
 				EVENT_CLAIM_TIMEOUT_MS: "4000",
