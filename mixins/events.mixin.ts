@@ -335,7 +335,9 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 					} catch (err) {
 						const message = err instanceof Error ? err.message : String(err);
 						const dead = attempts >= this.config.events.maxAttempts;
-						const again = inline && !dead && !this.stopping && attempts - doc.attempts < INLINE_ATTEMPTS;
+						// An event that came before the one it depends on waits in the inbox rather than
+						// in the partition: the other event may be behind it on the same consumer.
+						const again = inline && !dead && !this.stopping && !(err instanceof EventOutOfOrderError) && attempts - doc.attempts < INLINE_ATTEMPTS;
 						const delay = retryDelayMs(attempts, this.config.events.retryBaseMs);
 						await inbox.update(
 							{ _id: doc._id },

@@ -98,9 +98,22 @@ export class KafkaBus {
 		await this.consumer.subscribe({ topics, fromBeginning: true });
 		await this.consumer.run({
 			autoCommit: false,
-			partitionsConsumedConcurrently: 3,
+			// Every partition this service reads at once, so a slow event on one never holds up
+			// another topic's event that it may be waiting for.
+			partitionsConsumedConcurrently: await this.partitionCount(topics),
 			eachMessage: (payload) => this.consume(payload),
 		});
+	}
+
+	private async partitionCount(topics: string[]): Promise<number> {
+		const admin = this.kafka.admin();
+		await admin.connect();
+		try {
+			const metadata = await admin.fetchTopicMetadata({ topics });
+			return metadata.topics.reduce((sum, topic) => sum + topic.partitions.length, 0);
+		} finally {
+			await admin.disconnect();
+		}
 	}
 
 	/** Resolves once every broker in the quorum has the event (acks: all). */
