@@ -79,7 +79,7 @@ describe("a payments replica killed with SIGKILL during a burst of orders", () =
 		expect(survivor!.child.exitCode).toBeNull();
 		console.log(
 			`payments replica killed: ${placed.length} orders, ${confirmed} confirmed, ${cancelled.length} cancelled ` +
-				`(${cancelled.map((order) => order.cancelReason).join(", ") || "none"}), ` +
+				`(${[...new Set(cancelled.map((order) => order.cancelReason))].map((reason) => `${cancelled.filter((order) => order.cancelReason === reason).length} ${reason}`).join(", ") || "none"}), ` +
 				`${books.filter((r) => r.kind === "charge").length} charges and ${books.filter((r) => r.kind === "refund").length} refunds in the books, ` +
 				`all final ${settledMs} ms after the kill`,
 		);
