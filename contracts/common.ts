@@ -10,6 +10,8 @@ export interface AuthUser {
 export interface ShopMeta {
 	user?: AuthUser | null;
 	$statusCode?: number;
+	/** The Location header of a 201: where the created resource can be read. */
+	$location?: string;
 }
 
 export interface Page<T> {

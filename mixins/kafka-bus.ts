@@ -77,7 +77,9 @@ export class KafkaBus {
 			clientId: `${options.service}-${options.nodeID}`,
 			brokers: options.brokers,
 			logLevel: logLevel.NOTHING,
-			retry: { initialRetryTime: 200, retries: 8 },
+			// Waits capped at 2 s: a broker that comes back is used within seconds, not after a
+			// backoff that has grown to half a minute meanwhile.
+			retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 8 },
 			connectionTimeout: 3000,
 		});
 		// Idempotent: a retried send after a lost acknowledgement is not written twice.

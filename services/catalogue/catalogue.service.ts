@@ -203,6 +203,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				}
 				this.kickRelay("products", doc._id);
 				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/products/${doc._id}`;
 				return product;
 			},
 		},

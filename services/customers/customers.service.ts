@@ -75,6 +75,8 @@ const CustomersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				}
 				this.kickRelay("customers", doc._id);
 				ctx.meta.$statusCode = 201;
+				// The new account reads itself at /api/me once logged in.
+				ctx.meta.$location = "/api/me";
 				return toCustomer(doc);
 			},
 		},

@@ -110,6 +110,7 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				this.kickRelay("orders", doc._id);
 				this.logger.info(`[order ${doc._id}] created: ${doc.items.length} line(s), ${doc.totalCents} ${doc.currency} cents, PENDING`);
 				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/orders/${doc._id}`;
 				return toOrder(doc);
 			},
 		},

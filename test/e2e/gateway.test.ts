@@ -150,6 +150,7 @@ describe("the shop over HTTP", () => {
 			const created = await api.post("/products", newProduct, admin);
 			expect(created.status).toBe(201);
 			expect(created.body).toMatchObject({ sku: "NEW-001", category: "kitchen", priceCents: 29900, currency: "EUR", active: true });
+			expect(created.headers.get("location")).toBe(`/api/products/${created.body.id}`);
 			expect((await api.get(`/products/${created.body.id}`)).status).toBe(200);
 			expect((await api.get("/products?q=espresso")).body.total).toBe(1);
 		});
