@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { ServiceBroker } from "moleculer";
 import { SERVICE_NAMES, readInfraEnv, startNode, stopNode, type NodeProcess, type ServiceName } from "../../scripts/cluster-lib";
+import { INFRA_ADMIN } from "./shopper";
 
 /** A multi-process cluster of the shop for one test file, on the servers from `npm run infra:up`. */
 export class TestCluster {
@@ -9,10 +10,20 @@ export class TestCluster {
 	private readonly observers: ServiceBroker[] = [];
 	readonly baseUrl: string;
 
-	constructor(
-		private readonly env: Record<string, string>,
-		readonly port: number,
-	) {
+	private readonly env: Record<string, string>;
+
+	/**
+	 * A cluster on the servers of `npm run infra:up`, its admin account the one Shopper signs in
+	 * with; `settings` are the test's own environment variables on top.
+	 */
+	constructor(settings: Record<string, string> = {}, readonly port = Number(process.env.INFRA_TEST_PORT ?? 3900)) {
+		this.env = {
+			...TestCluster.infraEnv(),
+			ADMIN_EMAIL: INFRA_ADMIN.email,
+			ADMIN_PASSWORD: INFRA_ADMIN.password,
+			AUTH_RATE_LIMIT_PER_MINUTE: "10000",
+			...settings,
+		};
 		this.baseUrl = `http://127.0.0.1:${port}/api`;
 	}
 

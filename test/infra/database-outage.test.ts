@@ -1,7 +1,7 @@
 import { TcpProxy, freePort } from "../helpers/net";
 import { waitFor } from "../helpers/wait";
 import { TestCluster } from "./cluster";
-import { INFRA_ADMIN, Shopper } from "./shopper";
+import { Shopper } from "./shopper";
 
 describe("one service's database out of reach", () => {
 	const env = TestCluster.infraEnv();
@@ -13,16 +13,9 @@ describe("one service's database out of reach", () => {
 		// Only the catalogue reaches the database through this relay; cutting it partitions the
 		// catalogue from its database while every other service keeps its own.
 		proxy = await TcpProxy.start({ host: mongo.hostname, port: Number(mongo.port || 27017) });
-		cluster = new TestCluster(
-			{
-				...env,
-				ADMIN_EMAIL: INFRA_ADMIN.email,
-				ADMIN_PASSWORD: INFRA_ADMIN.password,
-				AUTH_RATE_LIMIT_PER_MINUTE: "10000",
-				SAGA_STEP_TIMEOUT_MS: "180000",
-			},
-			Number(process.env.INFRA_TEST_PORT ?? 3900),
-		);
+		cluster = new TestCluster({
+			SAGA_STEP_TIMEOUT_MS: "180000",
+		});
 		await cluster.startAll({}, { catalogue: { MONGO_URI: `mongodb://127.0.0.1:${proxy.port}` } });
 	});
 	afterAll(async () => {

@@ -4,7 +4,7 @@ import { freePort } from "../helpers/net";
 import { waitFor } from "../helpers/wait";
 import { TestCluster } from "./cluster";
 import { readTopics } from "./servers";
-import { INFRA_ADMIN, Shopper } from "./shopper";
+import { Shopper } from "./shopper";
 
 interface DeadLetter {
 	id: string;
@@ -41,18 +41,11 @@ describe("dead letters and replay on Kafka, through a node attached to the clust
 			},
 		});
 		await new Promise<void>((resolve) => smtp.listen(smtpPort, "127.0.0.1", resolve));
-		cluster = new TestCluster(
-			{
-				...env,
-				ADMIN_EMAIL: INFRA_ADMIN.email,
-				ADMIN_PASSWORD: INFRA_ADMIN.password,
-				AUTH_RATE_LIMIT_PER_MINUTE: "10000",
-				SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-				EVENT_MAX_ATTEMPTS: "2",
-				EVENT_RETRY_BASE_MS: "100",
-			},
-			Number(process.env.INFRA_TEST_PORT ?? 3900),
-		);
+		cluster = new TestCluster({
+			SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+			EVENT_MAX_ATTEMPTS: "2",
+			EVENT_RETRY_BASE_MS: "100",
+		});
 		await cluster.startAll();
 	});
 	afterAll(async () => {

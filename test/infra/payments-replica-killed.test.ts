@@ -1,6 +1,6 @@
 import { TestCluster } from "./cluster";
 import { processorBooks } from "./servers";
-import { INFRA_ADMIN, Shopper } from "./shopper";
+import { Shopper } from "./shopper";
 import { waitFor } from "../helpers/wait";
 
 describe("a payments replica killed with SIGKILL during a burst of orders", () => {
@@ -9,22 +9,15 @@ describe("a payments replica killed with SIGKILL during a burst of orders", () =
 	let shop: Shopper;
 
 	beforeAll(async () => {
-		cluster = new TestCluster(
-			{
-				...env,
-				ADMIN_EMAIL: INFRA_ADMIN.email,
-				ADMIN_PASSWORD: INFRA_ADMIN.password,
-				AUTH_RATE_LIMIT_PER_MINUTE: "10000",
-				SAGA_STEP_TIMEOUT_MS: "20000",
-				// A dead node's claims and half-done charges are taken over after 4 s, its partitions after 6 s.
-				EVENT_CLAIM_TIMEOUT_MS: "4000",
-				PAYMENT_RECOVERY_SWEEP_MS: "500",
-				KAFKA_SESSION_TIMEOUT_MS: "6000",
-				// Slow cards keep charges in flight, so the kill lands in the middle of some.
-				PAYMENT_SLOW_MS: "1500",
-			},
-			Number(process.env.INFRA_TEST_PORT ?? 3900),
-		);
+		cluster = new TestCluster({
+			SAGA_STEP_TIMEOUT_MS: "20000",
+			// A dead node's claims and half-done charges are taken over after 4 s, its partitions after 6 s.
+			EVENT_CLAIM_TIMEOUT_MS: "4000",
+			PAYMENT_RECOVERY_SWEEP_MS: "500",
+			KAFKA_SESSION_TIMEOUT_MS: "6000",
+			// Slow cards keep charges in flight, so the kill lands in the middle of some.
+			PAYMENT_SLOW_MS: "1500",
+		});
 		await cluster.startAll({ payments: 2 });
 		shop = await Shopper.signIn(cluster.baseUrl);
 	});

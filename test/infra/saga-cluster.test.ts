@@ -1,6 +1,6 @@
 import { TestCluster } from "./cluster";
 import { infra, processorBooks, readTopics } from "./servers";
-import { INFRA_ADMIN, Shopper } from "./shopper";
+import { Shopper } from "./shopper";
 import { waitFor } from "../helpers/wait";
 
 const SERVICES = ["api", "catalogue", "customers", "orders", "payments", "notifications"];
@@ -11,17 +11,10 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 	let shop: Shopper;
 
 	beforeAll(async () => {
-		cluster = new TestCluster(
-			{
-				...env,
-				ADMIN_EMAIL: INFRA_ADMIN.email,
-				ADMIN_PASSWORD: INFRA_ADMIN.password,
-				AUTH_RATE_LIMIT_PER_MINUTE: "10000",
-				// Long enough that a service or Kafka stopped on purpose does not time the sagas out meanwhile.
-				SAGA_STEP_TIMEOUT_MS: "180000",
-			},
-			Number(process.env.INFRA_TEST_PORT ?? 3900),
-		);
+		cluster = new TestCluster({
+			// Long enough that a service or Kafka stopped on purpose does not time the sagas out meanwhile.
+			SAGA_STEP_TIMEOUT_MS: "180000",
+		});
 		await cluster.startAll({ payments: 2 });
 		shop = await Shopper.signIn(cluster.baseUrl);
 	});
