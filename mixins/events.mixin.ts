@@ -5,7 +5,7 @@ import type { AnyDomainEvent, EventBody, EventName, EventPayloads } from "../con
 import { UnprocessableError } from "../lib/errors";
 import { repeat, type Repeating } from "../lib/timers";
 import { KafkaBus, topicFor, type ReplayReport } from "./kafka-bus";
-import { DuplicateKeyError, StoreMixin, type Collection, type CollectionSpec, type StoredDoc, type StoreService } from "./store.mixin";
+import { StoreMixin, type Collection, type CollectionSpec, type StoredDoc, type StoreService } from "./store.mixin";
 
 /*
  * The one way services publish and consume domain events.
@@ -299,13 +299,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			/** Stores a newly received event in the inbox, claimed for handling; null for one seen before. */
 			async recordReceived(this: Internals, event: AnyDomainEvent): Promise<InboxDoc | null> {
 				const doc = inboxEntry(event, Date.now());
-				try {
-					await this.collections.inbox.insert(doc);
-					return doc;
-				} catch (err) {
-					if (!(err instanceof DuplicateKeyError)) throw err;
-					return null;
-				}
+				return (await this.collections.inbox.insertIfAbsent(doc)) ? doc : null;
 			},
 
 			/** Records the event durably, then handles it without holding up the publisher. */

@@ -121,6 +121,17 @@ export class Collection<T extends StoredDoc> {
 		return this.run(async () => (await this.adapter.insert(doc)) as T);
 	}
 
+	/** Inserts unless a document with the same id (or unique key) is there; false if one was. */
+	async insertIfAbsent(doc: T): Promise<boolean> {
+		try {
+			await this.insert(doc);
+			return true;
+		} catch (err) {
+			if (err instanceof DuplicateKeyError) return false;
+			throw err;
+		}
+	}
+
 	/** Applies `update` to every match; returns how many matched, the basis of conditional writes. */
 	update(query: Record<string, unknown>, update: Record<string, unknown>): Promise<number> {
 		return this.write(query, () => this.adapter.updateMany(query as never, update));
@@ -186,15 +197,21 @@ export function StoreMixin<C extends Record<string, StoredDoc>>(
 			this.collections = {} as StoreService<C>["collections"];
 		},
 		async started() {
+			// Every collection of a service lives on one server: ask it once what it is.
+			let atomic: boolean | undefined;
 			for (const [name, spec] of Object.entries(specs) as [keyof C & string, CollectionSpec][]) {
 				const adapter = createAdapter(this.config, this.name, name);
 				// The mongo adapter reads the collection name from the schema of the service it serves.
 				adapter.init(this.broker, { schema: { collection: name }, logger: this.logger } as never);
-				let atomic: boolean;
 				try {
 					await adapter.connect();
 					await ensureIndexes(adapter, spec.indexes ?? []);
-					atomic = await updatesAreAtomic(adapter);
+					if (atomic === undefined) {
+						atomic = await updatesAreAtomic(adapter);
+						if (!atomic) {
+							this.logger.warn("The database server's updates are not atomic (FerretDB 1.x): this node queues its writes per document; other nodes' writes can still interleave");
+						}
+					}
 				} catch (err) {
 					const where = this.config.mongoUri ? "MongoDB at MONGO_URI" : `DATA_DIR ${this.config.dataDir}`;
 					throw new StoreUnavailableError(
@@ -203,9 +220,6 @@ export function StoreMixin<C extends Record<string, StoredDoc>>(
 					);
 				}
 				this.adapters.push(adapter);
-				if (!atomic && name === Object.keys(specs)[0]) {
-					this.logger.warn("The database server's updates are not atomic (FerretDB 1.x): this node queues its writes per document; other nodes' writes can still interleave");
-				}
 				this.collections[name] = new Collection(name, adapter, this.name, !atomic);
 			}
 		},

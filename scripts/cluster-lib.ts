@@ -20,8 +20,9 @@ function projectRoot(from: string): string {
 	}
 }
 
-const ROOT = projectRoot(__dirname);
-const RUNNER = path.join(ROOT, "node_modules", "moleculer", "bin", "moleculer-runner.js");
+export const ROOT = projectRoot(__dirname);
+export const RUNNER = path.join(ROOT, "node_modules", "moleculer", "bin", "moleculer-runner.js");
+export const BROKER_CONFIG = path.join(ROOT, "dist", "moleculer.config.js");
 
 /** Reads `export NAME=value` lines written by `npm run infra:up`. */
 export function readInfraEnv(file = path.join(process.env.INFRA_DIR ?? path.join(ROOT, ".infra"), "env")): Record<string, string> {
@@ -50,7 +51,7 @@ export interface StartNodeOptions {
 
 export function startNode(service: ServiceName, replica: number, options: StartNodeOptions): NodeProcess {
 	const label = `${service}#${replica}`;
-	const child = spawn(process.execPath, [RUNNER, "--config", path.join(ROOT, "dist", "moleculer.config.js")], {
+	const child = spawn(process.execPath, [RUNNER, "--config", BROKER_CONFIG], {
 		cwd: ROOT,
 		env: {
 			...process.env,

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
-import path from "node:path";
-import { readInfraEnv } from "./cluster-lib";
+import { BROKER_CONFIG, ROOT, RUNNER, readInfraEnv } from "./cluster-lib";
 
 /*
  * `npm run repl:cluster`: the Moleculer REPL as one more node of a running cluster. It runs no
@@ -8,14 +7,12 @@ import { readInfraEnv } from "./cluster-lib";
  * reach the cluster's nodes over NATS.
  */
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const natsUrl = process.env.NATS_URL ?? readInfraEnv().NATS_URL;
 if (!natsUrl) {
 	console.error("NATS_URL is not set: run `npm run infra:up` (and `npm run cluster`) first, or set it to your NATS server.");
 	process.exit(2);
 }
-const runner = path.join(ROOT, "node_modules", "moleculer", "bin", "moleculer-runner.js");
-const repl = spawn(process.execPath, [runner, "--config", path.join(ROOT, "dist", "moleculer.config.js"), "--repl"], {
+const repl = spawn(process.execPath, [RUNNER, "--config", BROKER_CONFIG, "--repl"], {
 	cwd: ROOT,
 	// The REPL node must not open a gateway port or load services from the environment.
 	env: { ...process.env, NATS_URL: natsUrl, SERVICES: "", SERVICEDIR: "", NODE_OPTIONS: "--disable-warning=DEP0174" },

@@ -132,12 +132,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			const doc = await this.collections.reservations.findOne({ _id: event.orderId });
 			if (!doc) {
 				// Cancelled before order.created reached us: leave a record so a late reservation takes nothing.
-				try {
-					await this.collections.reservations.insert(cancelledBeforeReserved(event.orderId, new Date()));
-					return;
-				} catch (err) {
-					if (!(err instanceof DuplicateKeyError)) throw err;
-				}
+				if (await this.collections.reservations.insertIfAbsent(cancelledBeforeReserved(event.orderId, new Date()))) return;
 			}
 			const current = await this.awaitDecision(event.orderId);
 			if (current.status === "COMMITTED") await this.returnStock(event.orderId);
@@ -307,13 +302,8 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			let existing = await reservations.findOne({ _id: orderId });
 			if (!existing) {
 				const fresh = newReservation(orderId, items, new Date(), this.config.catalogue.reservationTtlMs);
-				try {
-					await reservations.insert(fresh);
-					return await this.holdStock(fresh);
-				} catch (err) {
-					if (!(err instanceof DuplicateKeyError)) throw err;
-					existing = await this.awaitDecision(orderId);
-				}
+				if (await reservations.insertIfAbsent(fresh)) return this.holdStock(fresh);
+				existing = await this.awaitDecision(orderId);
 			}
 			// An empty record is an order cancelled before its reservation arrived.
 			if (existing.items.length > 0 && JSON.stringify(existing.items) !== JSON.stringify(items)) {
@@ -462,13 +452,8 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			const now = new Date();
 			let added = 0;
 			for (const input of SEED_PRODUCTS) {
-				try {
-					await this.collections.products.insert(newProduct(input, randomUUID(), now));
-					added++;
-				} catch (err) {
-					// Another replica seeding at the same moment already added this SKU.
-					if (!(err instanceof DuplicateKeyError)) throw err;
-				}
+				// False when another replica seeding at the same moment already added this SKU.
+				if (await this.collections.products.insertIfAbsent(newProduct(input, randomUUID(), now))) added++;
 			}
 			this.logger.info(`Seeded the catalogue with ${added} products`);
 		},

@@ -155,12 +155,8 @@ const CustomersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				}
 			} else {
 				const doc = newCustomer({ email: adminEmail, name: "Administrator", role: "admin" }, randomUUID(), await hashPassword(password), new Date());
-				try {
-					await this.collections.customers.insert(doc);
-				} catch (err) {
-					// A replica starting at the same moment created it first.
-					if (!(err instanceof DuplicateKeyError)) throw err;
-				}
+				// False when a replica starting at the same moment created it first.
+				await this.collections.customers.insertIfAbsent(doc);
 			}
 			if (isDefaultPassword) {
 				this.logger.warn(`Admin account (development default, set ADMIN_EMAIL and ADMIN_PASSWORD to change): ${adminEmail} / ${password}`);

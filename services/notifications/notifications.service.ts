@@ -3,7 +3,7 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import type { Customer, Notification, Page, PageParams, ShopMeta } from "../../contracts";
 import { pageParams } from "../../lib/paging";
 import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
-import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
+import type { StoreService } from "../../mixins/store.mixin";
 import { createMailer, type Mailer } from "./mailer";
 import { renderEmail, type NotifyingEvent } from "./templates";
 
@@ -87,11 +87,7 @@ const NotificationsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = 
 					status: "SENDING",
 					createdAt: new Date().toISOString(),
 				};
-				try {
-					await notifications.insert(doc);
-				} catch (err) {
-					if (!(err instanceof DuplicateKeyError)) throw err;
-				}
+				await notifications.insertIfAbsent(doc);
 			}
 			// At-least-once: if we stop between sending and recording, the retry sends it again.
 			const sent = await this.mailer.send({ id: event.id, from: this.config.notifications.mailFrom, to: customer.email, ...email });

@@ -6,7 +6,7 @@ import { pageParams } from "../../lib/paging";
 import { repeat, type Repeating } from "../../lib/timers";
 import { idRule } from "../../lib/rules";
 import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
-import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
+import type { StoreService } from "../../mixins/store.mixin";
 import { mayCallProvider, newPayment, toPayment, type PaymentDoc } from "./payment";
 import { booksIn, SimulatedProvider, type ProcessorRecord } from "./provider";
 
@@ -41,12 +41,8 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 
 	domainEvents: {
 		async "order.created"(event) {
-			try {
-				await this.collections.payments.insert(newPayment(event, randomUUID(), new Date()));
-			} catch (err) {
-				// Seen before, or the order was cancelled first and left a VOIDED record.
-				if (!(err instanceof DuplicateKeyError)) throw err;
-			}
+			// False when seen before, or when the order was cancelled first and left a VOIDED record.
+			await this.collections.payments.insertIfAbsent(newPayment(event, randomUUID(), new Date()));
 		},
 		async "stock.reserved"(event) {
 			await this.charge(event.orderId, event);
@@ -195,13 +191,8 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				if (!doc) {
 					// Cancelled before order.created reached us: a VOIDED record stops a late charge.
 					const voided = newPayment({ ...event, paymentMethod: "none" }, randomUUID(), new Date(), "VOIDED", event.reason);
-					try {
-						await this.collections.payments.insert(voided);
-						return;
-					} catch (err) {
-						if (!(err instanceof DuplicateKeyError)) throw err;
-						continue;
-					}
+					if (await this.collections.payments.insertIfAbsent(voided)) return;
+					continue;
 				}
 				switch (doc.status) {
 					case "PENDING":

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { StoreUnavailableError } from "../../lib/errors";
-import { DuplicateKeyError, type Collection } from "../../mixins/store.mixin";
+import type { Collection } from "../../mixins/store.mixin";
 
 /*
  * A simulated card processor, deterministic for tests: `tok_visa` is approved, `tok_decline` is
@@ -51,15 +51,7 @@ export interface ProcessorBooks {
 export function booksIn(collection: () => Collection<ProcessorRecord>): ProcessorBooks {
 	return {
 		get: (id) => collection().findOne({ _id: id }),
-		async add(record) {
-			try {
-				await collection().insert(record);
-				return true;
-			} catch (err) {
-				if (err instanceof DuplicateKeyError) return false;
-				throw err;
-			}
-		},
+		add: (record) => collection().insertIfAbsent(record),
 		all: () => collection().find({ sort: ["createdAt"] }),
 	};
 }

@@ -2,8 +2,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
-
-const ROOT = path.resolve(__dirname, "..", "..");
+import { ROOT } from "../../scripts/cluster-lib";
 
 /** Stops or starts one of the servers of `npm run infra:up`, with the ports and INFRA_DIR of this run. */
 export function infra(action: "up" | "down", server: "nats" | "kafka" | "ferretdb"): Promise<void> {
