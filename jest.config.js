@@ -3,7 +3,8 @@ module.exports = {
 	testEnvironment: "node",
 	roots: ["<rootDir>/lib", "<rootDir>/services", "<rootDir>/mixins", "<rootDir>/test"],
 	testMatch: ["**/*.test.ts"],
-	testPathIgnorePatterns: ["/node_modules/", "/dist/", "<rootDir>/test/infra/"],
+	// test/infra needs the servers of `npm run infra:up`, test/deploy the files `npm run check:deploy` renders.
+	testPathIgnorePatterns: ["/node_modules/", "/dist/", "<rootDir>/test/infra/", "<rootDir>/test/deploy/"],
 	transform: {
 		// tsconfig's isolatedModules makes ts-jest transpile only; `npm test` type-checks once with tsc first.
 		"^.+\\.ts$": "ts-jest",

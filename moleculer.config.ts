@@ -1,6 +1,7 @@
 import os from "node:os";
 import type { BrokerOptions } from "moleculer";
 import { loadConfig } from "./lib/env";
+import { HealthMiddleware } from "./lib/health";
 
 /*
  * Broker settings. Every value below can be overridden without a rebuild through
@@ -47,13 +48,16 @@ const brokerConfig: BrokerOptions = {
 	// At most 100 concurrent calls per action on a node, 1000 queued; beyond that callers get
 	// QueueIsFullError at once instead of the node running out of memory.
 	bulkhead: { enabled: true, concurrency: 100, maxQueueSize: 1000 },
-	// Round-robin over replicas, but a local instance wins, saving a network hop.
-	registry: { strategy: "RoundRobin", preferLocal: true },
 
 	// Every action declares its params; fastest-validator checks them before the handler runs.
 	validator: true,
-	// On SIGTERM, wait up to 10 s for in-flight requests before stopping services.
+	// On SIGTERM (moleculer-runner stops the broker): first tell the other nodes to send nothing
+	// more, then wait up to 10 s for in-flight requests before stopping services. Orchestrators
+	// must allow more than this before they kill (k8s terminationGracePeriodSeconds is 30).
 	tracking: { enabled: true, shutdownTimeout: 10 * 1000 },
+	registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: 100 },
+
+	middlewares: config.healthPort ? [HealthMiddleware(config.healthPort)] : [],
 };
 
 export default brokerConfig;

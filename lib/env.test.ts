@@ -22,11 +22,13 @@ describe("loadConfig", () => {
 				nodeEnv: "development",
 				isDevelopment: true,
 				port: 3000,
+				healthPort: undefined,
 				dataDir: path.resolve("data"),
 				natsUrl: undefined,
 				mongoUri: undefined,
 				kafkaBrokers: undefined,
 				kafkaSessionTimeoutMs: 10000,
+				kafkaTopicPartitions: 3,
 				logFormat: "text",
 				logLevel: "info",
 				jwt: {

@@ -9,6 +9,8 @@ export interface ShopConfig {
 	nodeEnv: "development" | "test" | "production";
 	isDevelopment: boolean;
 	port: number;
+	/** Liveness and readiness of this node on their own small HTTP server; absent when off. */
+	healthPort?: number;
 	dataDir: string;
 	natsUrl?: string;
 	mongoUri?: string;
@@ -16,6 +18,8 @@ export interface ShopConfig {
 	kafkaBrokers?: string[];
 	/** A consumer that stops heartbeating this long (a killed node) loses its partitions to its replicas. */
 	kafkaSessionTimeoutMs: number;
+	/** Partitions of each shop topic a node creates when the topic is missing. */
+	kafkaTopicPartitions: number;
 	logFormat: "text" | "json";
 	logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 	jwt: {
@@ -80,11 +84,19 @@ const MIN_SECRET_BYTES = 32;
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * Variables that have no safe default outside development: a deployment must set them, and the
+ * deployment-file tests check that every deployment does.
+ */
+export const REQUIRED_IN_PRODUCTION = ["JWT_SECRET", "ADMIN_PASSWORD"] as const;
+
 class Reader {
 	readonly problems: string[] = [];
+	readonly names = new Set<string>();
 	constructor(private readonly env: Env) {}
 
 	raw(name: string): string | undefined {
+		this.names.add(name);
 		const value = this.env[name];
 		return value === undefined || value.trim() === "" ? undefined : value.trim();
 	}
@@ -149,22 +161,33 @@ class Reader {
 }
 
 export function loadConfig(env: Env = process.env): ShopConfig {
+	const { config, problems } = readConfig(env);
+	if (problems.length > 0) throw new ConfigError(problems);
+	return config;
+}
+
+/** Every variable the shop reads, so deployment files can be checked for names it would ignore. */
+export function configVariableNames(): string[] {
+	return [...readConfig({}).names].sort();
+}
+
+function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: Set<string> } {
 	const read = new Reader(env);
 	const nodeEnv = read.oneOf("NODE_ENV", ["development", "test", "production"] as const, "development");
 	const isDevelopment = nodeEnv !== "production";
+
+	if (!isDevelopment) {
+		for (const name of REQUIRED_IN_PRODUCTION) {
+			if (read.raw(name) === undefined) read.problems.push(`${name} is required outside development`);
+		}
+	}
 
 	const givenSecret = read.raw("JWT_SECRET");
 	if (givenSecret !== undefined && Buffer.byteLength(givenSecret) < MIN_SECRET_BYTES && !isDevelopment) {
 		read.problems.push(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes outside development`);
 	}
-	if (givenSecret === undefined && !isDevelopment) {
-		read.problems.push("JWT_SECRET is required outside development");
-	}
 
 	const givenAdminPassword = read.raw("ADMIN_PASSWORD");
-	if (givenAdminPassword === undefined && !isDevelopment) {
-		read.problems.push("ADMIN_PASSWORD is required outside development");
-	}
 	if (givenAdminPassword !== undefined && givenAdminPassword.length < 8) {
 		read.problems.push("ADMIN_PASSWORD must be at least 8 characters");
 	}
@@ -173,12 +196,14 @@ export function loadConfig(env: Env = process.env): ShopConfig {
 		nodeEnv,
 		isDevelopment,
 		port: read.int("PORT", 3000, 0, 65535),
+		healthPort: read.int("HEALTH_PORT", 0, 0, 65535) || undefined,
 		dataDir: path.resolve(read.string("DATA_DIR", "data")),
 		natsUrl: read.url("NATS_URL", ["nats:", "tls:"], { list: true }),
 		mongoUri: read.url("MONGO_URI", ["mongodb:", "mongodb+srv:"]),
 		kafkaBrokers: read.hostPorts("KAFKA_BROKERS"),
 		// The broker refuses less than its group.min.session.timeout.ms, 6 s by default.
 		kafkaSessionTimeoutMs: read.int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6000, 300_000),
+		kafkaTopicPartitions: read.int("KAFKA_TOPIC_PARTITIONS", 3, 1, 1000),
 		logFormat: read.oneOf("LOG_FORMAT", ["text", "json"] as const, "text"),
 		logLevel: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace"] as const, "info"),
 		jwt: {
@@ -231,6 +256,5 @@ export function loadConfig(env: Env = process.env): ShopConfig {
 		read.problems.push(`BODY_LIMIT must be a size such as 100kb or 1mb (got "${config.http.bodyLimit}")`);
 	}
 
-	if (read.problems.length > 0) throw new ConfigError(read.problems);
-	return config;
+	return { config, problems: read.problems, names: read.names };
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { Context, ServiceBroker, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { Errors } from "moleculer";
 import type { AnyDomainEvent, EventBody, EventName, EventPayloads } from "../contracts";
 import { UnprocessableError } from "../lib/errors";
+import { healthChecksOf } from "../lib/health";
 import { repeat, type Repeating } from "../lib/timers";
 import { KafkaBus, topicFor, type ReplayReport } from "./kafka-bus";
 import { StoreMixin, type Collection, type CollectionSpec, type StoredDoc, type StoreService } from "./store.mixin";
@@ -106,8 +107,9 @@ interface Internals extends EventsService {
 	name: string;
 	schema: { domainEvents?: DomainEventHandlers };
 	logger: { info(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void };
-	broker: { emit(name: string, payload: unknown): Promise<unknown>; nodeID: string };
+	broker: ServiceBroker;
 	kafkaBus?: KafkaBus;
+	removeKafkaCheck?: () => void;
 	handleFromLog(event: AnyDomainEvent): Promise<void>;
 	runHandler(doc: InboxDoc, inline: boolean): Promise<void>;
 	relayTimer?: Repeating;
@@ -436,11 +438,14 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 					service: this.name,
 					nodeID: this.broker.nodeID,
 					sessionTimeoutMs: this.config.kafkaSessionTimeoutMs,
+					topicPartitions: this.config.kafkaTopicPartitions,
 					handles: Object.keys(this.schema.domainEvents ?? {}) as EventName[],
 					handle: (event) => this.handleFromLog(event),
 					log: this.logger,
 				});
 				await this.kafkaBus.start();
+				const bus = this.kafkaBus;
+				this.removeKafkaCheck = healthChecksOf(this.broker).register(`kafka:${this.name}`, () => bus.checkHealth());
 			}
 			// Every poll relays what kicks left over; every OUTBOX_SCAN_EVERY-th also scans outboxes and inbox.
 			const work = () => {
@@ -456,6 +461,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 		async stopped(this: Internals) {
 			// Finish what was taken on before the store closes; anything left is retried after restart.
 			this.stopping = true;
+			this.removeKafkaCheck?.();
 			this.relayTimer?.stop();
 			for (const timer of this.retryTimers) clearTimeout(timer);
 			this.retryTimers.clear();

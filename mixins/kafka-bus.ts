@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Errors } from "moleculer";
-import { Kafka, logLevel, type Consumer, type EachMessagePayload, type IHeaders, type Producer } from "kafkajs";
+import { Kafka, logLevel, type Admin, type Consumer, type EachMessagePayload, type IHeaders, type Producer } from "kafkajs";
 import type { AnyDomainEvent, EventName } from "../contracts";
 
 /*
@@ -42,11 +42,18 @@ function header(headers: IHeaders | undefined, name: string): string | undefined
 	return value === undefined ? undefined : Array.isArray(value) ? String(value[0]) : String(value);
 }
 
+/** Every topic the shop writes to, with its dead-letter topic. */
+export function shopTopics(): string[] {
+	return [...new Set(Object.values(TOPIC_BY_ENTITY))].flatMap((topic) => [topic, deadLetterTopic(topic)]);
+}
+
 export interface KafkaBusOptions {
 	brokers: string[];
 	service: string;
 	nodeID: string;
 	sessionTimeoutMs: number;
+	/** Partitions of a topic this node has to create; dead-letter topics get one. */
+	topicPartitions: number;
 	/** Event types this service handles; other messages on its topics are skipped (and committed). */
 	handles: EventName[];
 	/** Handles an event, or stores it for retry; rejects only if it could not be recorded at all. */
@@ -71,6 +78,9 @@ export class KafkaBus {
 	private readonly kafka: Kafka;
 	private readonly producer: Producer;
 	private consumer?: Consumer;
+	private readonly admin: Admin;
+	private consumerFailure?: Error;
+	private probe?: Promise<unknown>;
 
 	constructor(private readonly options: KafkaBusOptions) {
 		this.kafka = new Kafka({
@@ -84,9 +94,12 @@ export class KafkaBus {
 		});
 		// Idempotent: a retried send after a lost acknowledgement is not written twice.
 		this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+		this.admin = this.kafka.admin();
 	}
 
 	async start(): Promise<void> {
+		await this.admin.connect();
+		await this.ensureTopics();
 		await this.producer.connect();
 		const topics = [...new Set(this.options.handles.map(topicFor))];
 		if (topics.length === 0) return;
@@ -95,6 +108,10 @@ export class KafkaBus {
 			allowAutoTopicCreation: false,
 			sessionTimeout: this.options.sessionTimeoutMs,
 			heartbeatInterval: Math.max(500, Math.floor(this.options.sessionTimeoutMs / 5)),
+		});
+		// kafkajs restarts a consumer after most errors; one it gives up on leaves the node unready.
+		this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+			if (!payload.restart) this.consumerFailure = payload.error;
 		});
 		await this.consumer.connect();
 		await this.consumer.subscribe({ topics, fromBeginning: true });
@@ -107,15 +124,42 @@ export class KafkaBus {
 		});
 	}
 
-	private async partitionCount(topics: string[]): Promise<number> {
-		const admin = this.kafka.admin();
-		await admin.connect();
+	/**
+	 * Creates the shop's topics that do not exist yet, so a fresh Kafka (a new compose stack, a
+	 * managed cluster) needs no set-up step. The replication factor is the broker's default.
+	 */
+	private async ensureTopics(): Promise<void> {
+		const existing = new Set(await this.admin.listTopics());
+		const missing = shopTopics().filter((topic) => !existing.has(topic));
+		if (missing.length === 0) return;
 		try {
-			const metadata = await admin.fetchTopicMetadata({ topics });
-			return metadata.topics.reduce((sum, topic) => sum + topic.partitions.length, 0);
-		} finally {
-			await admin.disconnect();
+			await this.admin.createTopics({
+				topics: missing.map((topic) => ({
+					topic,
+					numPartitions: topic.endsWith(".dlq") ? 1 : this.options.topicPartitions,
+					replicationFactor: -1,
+				})),
+			});
+			this.options.log.info(`Created Kafka topics ${missing.join(", ")}`);
+		} catch (err) {
+			// Replicas starting together race to create the same topics; losing that race is fine.
+			if ((err as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") throw err;
 		}
+	}
+
+	private async partitionCount(topics: string[]): Promise<number> {
+		const metadata = await this.admin.fetchTopicMetadata({ topics });
+		return metadata.topics.reduce((sum, topic) => sum + topic.partitions.length, 0);
+	}
+
+	/** For readiness: the cluster answers and the consumer has not given up. */
+	async checkHealth(): Promise<void> {
+		if (this.consumerFailure) throw new Error(`Kafka consumer stopped: ${this.consumerFailure.message}`);
+		// One question in flight at a time, however often the node is probed.
+		this.probe ??= this.admin.describeCluster().finally(() => {
+			this.probe = undefined;
+		});
+		await this.probe;
 	}
 
 	/** Resolves once every broker in the quorum has the event (acks: all). */
@@ -133,6 +177,7 @@ export class KafkaBus {
 		await this.consumer?.stop();
 		await this.consumer?.disconnect();
 		await this.producer.disconnect();
+		await this.admin.disconnect();
 	}
 
 	/**
@@ -143,8 +188,7 @@ export class KafkaBus {
 	 */
 	async replay(topic: string, from: ReplayFrom, handle: (event: AnyDomainEvent) => Promise<void>, timeoutMs: number): Promise<ReplayReport> {
 		const group = `${consumerGroup(this.options.service)}.replay.${randomUUID()}`;
-		const admin = this.kafka.admin();
-		await admin.connect();
+		const admin = this.admin;
 		const consumer = this.kafka.consumer({ groupId: group, allowAutoTopicCreation: false });
 		try {
 			const ends = await admin.fetchTopicOffsets(topic);
@@ -206,7 +250,6 @@ export class KafkaBus {
 		} finally {
 			await consumer.disconnect().catch(() => undefined);
 			await admin.deleteGroups([group]).catch(() => undefined);
-			await admin.disconnect();
 		}
 	}
 

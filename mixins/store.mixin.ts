@@ -4,6 +4,7 @@ import type { ServiceSchema } from "moleculer";
 import { MemoryAdapter, type DbAdapter } from "moleculer-db";
 import MongoDbAdapter from "moleculer-db-adapter-mongo";
 import { loadConfig, type ShopConfig } from "../lib/env";
+import { healthChecksOf } from "../lib/health";
 import type { Page, PageParams } from "../contracts";
 import { StoreUnavailableError } from "../lib/errors";
 import { pageWindow, toPage } from "../lib/paging";
@@ -158,6 +159,11 @@ function createAdapter(config: ShopConfig, service: string, collection: string):
 	return new MemoryAdapter({ filename: path.join(dir, `${collection}.db`) });
 }
 
+async function pingDatabase(adapter: DbAdapter): Promise<void> {
+	// The embedded file store is in this process: if the process answers, so does the store.
+	if (adapter instanceof MongoDbAdapter) await adapter.db.admin().command({ ping: 1 });
+}
+
 /** FerretDB answers buildInfo with its own version beside the MongoDB version it emulates. */
 async function updatesAreAtomic(adapter: DbAdapter): Promise<boolean> {
 	if (!(adapter instanceof MongoDbAdapter)) return true;
@@ -222,8 +228,11 @@ export function StoreMixin<C extends Record<string, StoredDoc>>(
 				this.adapters.push(adapter);
 				this.collections[name] = new Collection(name, adapter, this.name, !atomic);
 			}
+			const [first] = this.adapters as DbAdapter[];
+			if (first) this.removeDatabaseCheck = healthChecksOf(this.broker).register(`database:${this.name}`, () => pingDatabase(first));
 		},
 		async stopped() {
+			this.removeDatabaseCheck?.();
 			for (const adapter of this.adapters.splice(0) as DbAdapter[]) {
 				if (adapter instanceof MemoryAdapter && adapter.db) await adapter.db.compactDatafileAsync();
 				await adapter.disconnect();

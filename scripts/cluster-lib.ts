@@ -39,12 +39,15 @@ export interface NodeProcess {
 	service: ServiceName;
 	replica: number;
 	label: string;
+	/** Where the node answers /livez and /readyz, when it was given a port. */
+	healthPort?: number;
 	child: ChildProcess;
 	exited: Promise<number | null>;
 }
 
 export interface StartNodeOptions {
 	env: Record<string, string | undefined>;
+	healthPort?: number;
 	/** Each output line, already prefixed with the node's label. */
 	onLine?: (line: string) => void;
 }
@@ -56,6 +59,7 @@ export function startNode(service: ServiceName, replica: number, options: StartN
 		env: {
 			...process.env,
 			...options.env,
+			...(options.healthPort ? { HEALTH_PORT: String(options.healthPort) } : {}),
 			SERVICEDIR: path.join(ROOT, "dist", "services"),
 			SERVICES: service,
 			NODE_OPTIONS: "--disable-warning=DEP0174",
@@ -66,7 +70,7 @@ export function startNode(service: ServiceName, replica: number, options: StartN
 		readline.createInterface({ input: stream }).on("line", (line) => options.onLine?.(`[${label}] ${line}`));
 	}
 	const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-	return { service, replica, label, child, exited };
+	return { service, replica, label, healthPort: options.healthPort, child, exited };
 }
 
 /** SIGTERM, then SIGKILL if the node has not finished its graceful shutdown in time. */

@@ -1,4 +1,4 @@
-# Shared by up.sh and down.sh (sourced, not run): settings and the pid-file daemon helpers.
+# Shared by up.sh, down.sh and ../check-deploy.sh (sourced, not run): settings, the pid-file daemon helpers, apt_install.
 # shellcheck shell=bash disable=SC2034 # the settings below are used by up.sh and down.sh
 
 INFRA_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -140,3 +140,13 @@ select_servers() {
 	[ "${#SELECTED[@]}" -gt 0 ] || SELECTED=("${ALL_SERVERS[@]}")
 }
 selected() { [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
+
+# apt_install PKG...: "apt-get update" only on failure, since it is slow and usually not needed.
+apt_install() {
+	local sudo=()
+	[ "$(id -u)" = 0 ] || sudo=(sudo)
+	export DEBIAN_FRONTEND=noninteractive
+	log "installing $* with apt-get"
+	"${sudo[@]}" apt-get install -y -q "$@" >&2 ||
+		{ "${sudo[@]}" apt-get update -q >&2 && "${sudo[@]}" apt-get install -y -q "$@" >&2; }
+}

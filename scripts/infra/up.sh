@@ -13,19 +13,8 @@ FERRETDB_VERSION=v1.24.0
 KAFKA_LIBS="$SHOP_CACHE/kafka-$KAFKA_VERSION/libs"
 FERRETDB_BIN="$SHOP_CACHE/bin/ferretdb"
 MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT"
-KAFKA_TOPICS=(shop.orders shop.payments shop.catalogue shop.customers)
 
 need() { command -v "$1" >/dev/null || die "'$1' is not on PATH; $2"; }
-
-# apt_install PKG...: "apt-get update" only on failure, since it is slow and usually not needed.
-apt_install() {
-	local sudo=()
-	[ "$(id -u)" = 0 ] || sudo=(sudo)
-	export DEBIAN_FRONTEND=noninteractive
-	log "installing $* with apt-get"
-	"${sudo[@]}" apt-get install -y -q "$@" >&2 ||
-		{ "${sudo[@]}" apt-get update -q >&2 && "${sudo[@]}" apt-get install -y -q "$@" >&2; }
-}
 
 select_servers up.sh "$@"
 lock_infra
@@ -152,21 +141,8 @@ else
 fi
 wait_for kafka 120 kafka_ready
 
-# Only missing topics are created: each TopicCommand run is a JVM start.
-existing_topics="$(list_topics)"
-for topic in "${KAFKA_TOPICS[@]}"; do
-	for t in "$topic" "$topic.dlq"; do
-		grep -qxF "$t" <<<"$existing_topics" && continue
-		partitions=3
-		[ "$t" = "$topic" ] || partitions=1
-		out="$(kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
-			--command-config "$KAFKA_CONF/admin.properties" \
-			--create --if-not-exists --topic "$t" --partitions "$partitions" --replication-factor 1 2>&1)" ||
-			{ echo "$out" >&2; die "kafka: could not create topic $t"; }
-		# The '.'-versus-'_' metric name warning does not apply: no shop topic has an '_'.
-		grep -v "^WARNING: Due to limitations in metric names" <<<"$out" >&2 || true
-	done
-done
+# No topics here: each node creates the shop's missing topics itself (mixins/kafka-bus.ts),
+# as it must against a fresh compose stack or a managed cluster.
 log "kafka: ready on 127.0.0.1:$KAFKA_PORT"
 fi
 

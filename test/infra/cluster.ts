@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { ServiceBroker } from "moleculer";
 import { SERVICE_NAMES, readInfraEnv, startNode, stopNode, type NodeProcess, type ServiceName } from "../../scripts/cluster-lib";
+import type { Readiness } from "../../lib/health";
 import { INFRA_ADMIN } from "./shopper";
 
 /** A multi-process cluster of the shop for one test file, on the servers from `npm run infra:up`. */
@@ -39,6 +40,8 @@ export class TestCluster {
 	/** `env` adds to or overrides the cluster's environment for this node alone. */
 	start(service: ServiceName, replica = 1, env: Record<string, string> = {}): NodeProcess {
 		const node = startNode(service, replica, {
+			// Ports of their own next to the gateway's, one per node ever started, so a restarted node never waits for its predecessor's port.
+			healthPort: this.port + 1 + this.nodes.length,
 			env: { ...this.env, PORT: String(this.port), LOG_LEVEL: process.env.CLUSTER_LOG_LEVEL ?? "info", ...env },
 			onLine: (line) => {
 				this.log.push(line);
@@ -54,13 +57,25 @@ export class TestCluster {
 		await this.waitHealthy();
 	}
 
-	/** Until the gateway reports every service available. */
+	/** What a node's /readyz answers: its status and checks, or `null` while nothing listens. */
+	async readiness(node: NodeProcess): Promise<{ status: number; body: Readiness } | null> {
+		try {
+			const res = await fetch(`http://127.0.0.1:${node.healthPort}/readyz`);
+			return { status: res.status, body: (await res.json()) as Readiness };
+		} catch {
+			return null;
+		}
+	}
+
+	/** Until the gateway reports every service available and every running node says it is ready. */
 	async waitHealthy(timeoutMs = 90_000): Promise<void> {
 		const deadline = Date.now() + timeoutMs;
 		for (;;) {
 			try {
 				const res = await fetch(`${this.baseUrl}/health`);
-				if (res.status === 200) return;
+				const running = this.nodes.filter((node) => node.child.exitCode === null && node.child.signalCode === null);
+				const readiness = await Promise.all(running.map((node) => this.readiness(node)));
+				if (res.status === 200 && readiness.every((ready) => ready?.status === 200)) return;
 			} catch {
 				// Not listening yet.
 			}

@@ -38,7 +38,7 @@ describe("one service's database out of reach", () => {
 		console.log(`database unreachable at start-up: the node exited with code ${code} after ${tookMs} ms`);
 	});
 
-	it("answers 503 while the database is unreachable and, once it is back, serves again and applies what happened meanwhile", async () => {
+	it("answers 503 and reports the node unready while the database is unreachable and, once it is back, serves again and applies what happened meanwhile", async () => {
 		const shop = await Shopper.signIn(cluster.baseUrl);
 		const productId = await shop.product(10, 990);
 		const order = await shop.finalOrder((await shop.order(productId, 2)).id);
@@ -50,6 +50,12 @@ describe("one service's database out of reach", () => {
 		const during = await shop.api.get(`/products/${productId}`);
 		const answeredMs = Date.now() - cutAt;
 		expect({ status: during.status, body: during.body }).toMatchObject({ status: 503, body: { error: { type: "STORE_UNAVAILABLE" } } });
+		// The catalogue node takes itself out of rotation, naming its database; orders stays ready.
+		const catalogueNode = cluster.nodes.find((node) => node.label === "catalogue#1")!;
+		const ordersNode = cluster.nodes.find((node) => node.label === "orders#1")!;
+		const unready = await waitFor(() => cluster.readiness(catalogueNode), (ready) => ready?.status === 503, 10_000, 200);
+		expect(unready?.body).toMatchObject({ ready: false, phase: "running", checks: { "database:catalogue": { ok: false }, transporter: { ok: true } } });
+		expect((await cluster.readiness(ordersNode))?.status).toBe(200);
 		// An order needs the catalogue's prices: refused with a 5xx, and nothing is stored.
 		const refused = await shop.api.post("/orders", { items: [{ productId, qty: 1 }], shippingAddress: order.shippingAddress }, shop.customer);
 		expect([503, 504]).toContain(refused.status);
@@ -62,6 +68,7 @@ describe("one service's database out of reach", () => {
 		const after = await waitFor(() => shop.api.get(`/products/${productId}`), (res) => res.status === 200, 60_000, 250);
 		const recoveredMs = Date.now() - restoredAt;
 		expect(after.status).toBe(200);
+		expect((await waitFor(() => cluster.readiness(catalogueNode), (ready) => ready?.status === 200, 10_000, 200))?.status).toBe(200);
 		expect(await waitFor(() => shop.stock(productId), (stock) => stock === 10, 120_000, 250)).toBe(10);
 		const restockedMs = Date.now() - restoredAt;
 		expect((await shop.api.get("/orders", shop.customer)).body.total).toBe(1);

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# `npm run check:deploy`: everything about the deployment files that can be checked without a
+# Docker engine or a Kubernetes cluster, with the tools themselves:
+#   1. docker-compose.yml renders (Debian's docker-compose validates without an engine), and
+#      refuses to render without the secrets;
+#   2. k8s/ renders with kustomize (pinned, built from the Go module proxy);
+#   3. the rendered objects validate against the Kubernetes schemas, strictly (unknown fields
+#      fail), offline (kubernetes-validate from PyPI carries the schemas);
+#   4. test/deploy/ checks the rendered files against services/ and lib/env.ts.
+# Tools are cached in ~/.cache/shop, so later runs take seconds.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=infra/lib.sh
+source "$ROOT/scripts/infra/lib.sh"
+log() { echo "check-deploy: $*" >&2; }
+
+KUSTOMIZE_VERSION=v5.7.1
+KUBERNETES_VALIDATE_VERSION=1.37.0
+# The oldest Kubernetes minor still in upstream support when this was written; the manifests use
+# only stable APIs (apps/v1, autoscaling/v2, networking.k8s.io/v1).
+KUBERNETES_VERSION=1.31.0
+KUSTOMIZE="$SHOP_CACHE/bin/kustomize-$KUSTOMIZE_VERSION"
+VALIDATE_VENV="$SHOP_CACHE/kubernetes-validate-$KUBERNETES_VALIDATE_VERSION"
+
+OUT="${DEPLOY_RENDERED:-$ROOT/.deploy-check}"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+# Valid values of the right shape, so the rendered settings can be loaded by lib/env.ts.
+export JWT_SECRET=check-deploy-secret-of-at-least-32-bytes ADMIN_PASSWORD=check-deploy-password
+
+log "docker-compose.yml"
+command -v docker-compose >/dev/null || apt_install docker-compose
+cd "$ROOT"
+docker-compose -f docker-compose.yml config >"$OUT/compose.yaml"
+docker-compose -f docker-compose.yml --profile observability config -q
+if env -u JWT_SECRET docker-compose -f docker-compose.yml config -q 2>/dev/null; then
+	die "docker-compose.yml renders without JWT_SECRET; it must refuse to"
+fi
+
+log "k8s/ with kustomize $KUSTOMIZE_VERSION"
+if [ ! -x "$KUSTOMIZE" ]; then
+	command -v go >/dev/null || die "building kustomize needs Go"
+	log "building kustomize $KUSTOMIZE_VERSION from the Go module proxy (about a minute)"
+	gobin="$(mktemp -d)"
+	GOBIN="$gobin" GOWORK=off GOFLAGS= GOTOOLCHAIN=local go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+	mkdir -p "$(dirname "$KUSTOMIZE")"
+	mv "$gobin/kustomize" "$KUSTOMIZE"
+	rm -rf "$gobin"
+fi
+# The Secret comes from k8s/secret.env, which is never committed: render a copy of k8s/ whose
+# secret.env has the template's keys with the values above (the template's own placeholders are
+# meant to be refused; test/deploy checks that they are).
+k8s_copy="$(mktemp -d)"
+trap 'rm -rf "$k8s_copy"' EXIT
+cp -R "$ROOT/k8s/." "$k8s_copy/"
+rm -f "$k8s_copy/secret.env"
+while IFS= read -r line; do
+	case "$line" in
+	JWT_SECRET=*) echo "JWT_SECRET=$JWT_SECRET" ;;
+	ADMIN_PASSWORD=*) echo "ADMIN_PASSWORD=$ADMIN_PASSWORD" ;;
+	*) echo "$line" ;;
+	esac
+done <"$k8s_copy/secret.env.example" >"$k8s_copy/secret.env"
+"$KUSTOMIZE" build "$k8s_copy" >"$OUT/k8s.yaml"
+
+log "Kubernetes $KUBERNETES_VERSION schemas (kubernetes-validate $KUBERNETES_VALIDATE_VERSION, strict)"
+# A venv cannot be moved (its scripts name its path), so it is built in place and counts only
+# once the stamp written after a complete install is there.
+if [ ! -e "$VALIDATE_VENV/.installed" ]; then
+	rm -rf "$VALIDATE_VENV"
+	python3 -m venv "$VALIDATE_VENV"
+	"$VALIDATE_VENV/bin/pip" install -q --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+	touch "$VALIDATE_VENV/.installed"
+fi
+validate() { "$VALIDATE_VENV/bin/kubernetes-validate" --strict --quiet -k "$KUBERNETES_VERSION" "$@"; }
+validate "$OUT/k8s.yaml"
+# The validator must catch what it is here for: a misspelt field fails it.
+sed 's/readinessProbe:/readinesProbe:/' "$OUT/k8s.yaml" >"$k8s_copy/misspelt.yaml"
+if validate "$k8s_copy/misspelt.yaml" >/dev/null 2>&1; then
+	die "the validator accepted a misspelt field; it is not checking strictly"
+fi
+
+log "rendered files against services/ and lib/env.ts"
+DEPLOY_RENDERED="$OUT" NODE_OPTIONS=--disable-warning=DEP0174 npx jest -c jest.deploy.config.js
+log "all checks passed"

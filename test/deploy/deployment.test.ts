@@ -1,0 +1,240 @@
+import fs from "node:fs";
+import path from "node:path";
+import { parse, parseAllDocuments } from "yaml";
+import brokerConfig from "../../moleculer.config";
+import { REQUIRED_IN_PRODUCTION, configVariableNames, loadConfig } from "../../lib/env";
+
+/*
+ * The deployment files as docker-compose and kustomize render them (scripts/check-deploy.sh
+ * writes them to DEPLOY_RENDERED), held against the code: every service deployed, every
+ * required setting given and valid, probes on the port the nodes listen on.
+ */
+
+const ROOT = path.resolve(__dirname, "../..");
+const RENDERED = process.env.DEPLOY_RENDERED;
+if (!RENDERED) throw new Error("DEPLOY_RENDERED is not set: run `npm run check:deploy`, which renders the files first");
+
+/** Variables moleculer-runner reads itself, beside those of lib/env.ts. */
+const RUNNER_VARIABLES = ["SERVICES", "SERVICEDIR"];
+/** Each node must know where its servers are; without them it would run alone on local files. */
+const TOPOLOGY_VARIABLES = ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI", "HEALTH_PORT"];
+const INFRA = ["nats", "kafka", "mongo"];
+
+const SERVICES = fs
+	.readdirSync(path.join(ROOT, "services"))
+	.filter((name) => fs.existsSync(path.join(ROOT, "services", name, `${name}.service.ts`)))
+	.sort();
+
+type Env = Record<string, string>;
+type K8sObject = { kind: string; metadata: { name: string; labels?: Env; annotations?: Env }; spec?: any; data?: Env; stringData?: Env };
+
+const compose = parse(fs.readFileSync(path.join(RENDERED, "compose.yaml"), "utf8")) as { services: Record<string, any>; volumes?: Record<string, unknown> };
+const k8s = parseAllDocuments(fs.readFileSync(path.join(RENDERED, "k8s.yaml"), "utf8")).map((doc) => doc.toJSON() as K8sObject);
+
+function objects(kind: string): K8sObject[] {
+	return k8s.filter((object) => object.kind === kind);
+}
+
+function object(kind: string, name: string): K8sObject {
+	const found = k8s.find((candidate) => candidate.kind === kind && candidate.metadata.name === name);
+	if (!found) throw new Error(`No ${kind} ${name} in the rendered k8s/`);
+	return found;
+}
+
+/** What a shop container's environment holds: its ConfigMaps and Secrets, then its own env. */
+function containerEnv(container: any): Env {
+	const env: Env = {};
+	for (const source of container.envFrom ?? []) {
+		if (source.configMapRef) Object.assign(env, object("ConfigMap", source.configMapRef.name).data);
+		if (source.secretRef) {
+			const secret = object("Secret", source.secretRef.name);
+			for (const [key, value] of Object.entries(secret.data ?? {})) env[key] = Buffer.from(value, "base64").toString("utf8");
+			Object.assign(env, secret.stringData);
+		}
+	}
+	for (const variable of container.env ?? []) env[variable.name] = String(variable.value);
+	return env;
+}
+
+function stringEnv(env: Record<string, unknown> | undefined): Env {
+	return Object.fromEntries(Object.entries(env ?? {}).map(([key, value]) => [key, String(value)]));
+}
+
+function hostsOf(config: ReturnType<typeof loadConfig>): string[] {
+	return [new URL(config.natsUrl!).hostname, ...config.kafkaBrokers!.map((broker) => broker.split(":")[0]!), new URL(config.mongoUri!).hostname];
+}
+
+/** Checks shared by both deployments: the settings a shop node gets make a valid production config. */
+function expectProductionSettings(env: Env, where: string): ReturnType<typeof loadConfig> {
+	const known = new Set([...configVariableNames(), ...RUNNER_VARIABLES]);
+	expect({ where, unknown: Object.keys(env).filter((name) => !known.has(name)) }).toEqual({ where, unknown: [] });
+	const missing = [...REQUIRED_IN_PRODUCTION, ...TOPOLOGY_VARIABLES, "NODE_ENV"].filter((name) => !env[name]);
+	expect({ where, missing }).toEqual({ where, missing: [] });
+	// loadConfig throws, naming each variable, where a value would stop the node at start-up.
+	const config = loadConfig(env);
+	expect({ where, nodeEnv: config.nodeEnv }).toEqual({ where, nodeEnv: "production" });
+	return config;
+}
+
+describe("the services to deploy", () => {
+	it("are the six of services/", () => {
+		expect(SERVICES).toEqual(["api", "catalogue", "customers", "notifications", "orders", "payments"]);
+	});
+});
+
+describe("docker-compose.yml", () => {
+	const shopNodes = Object.entries(compose.services).filter(([, service]) => service.environment?.SERVICES);
+
+	it("runs each service of services/ as a compose service of its own name, and nothing else from the image", () => {
+		expect(shopNodes.map(([name, service]) => [name, service.environment.SERVICES]).sort()).toEqual(SERVICES.map((name) => [name, name]));
+		expect(Object.keys(compose.services).sort()).toEqual([...SERVICES, ...INFRA].sort());
+	});
+
+	it("gives every shop node a valid production configuration that points at the compose servers", () => {
+		for (const [name, service] of shopNodes) {
+			const config = expectProductionSettings(stringEnv(service.environment), `compose service ${name}`);
+			for (const host of hostsOf(config)) expect(Object.keys(compose.services)).toContain(host);
+		}
+	});
+
+	it("can scale every service: no fixed container names, and a host port for the gateway alone", () => {
+		for (const [name, service] of Object.entries(compose.services)) {
+			expect({ name, containerName: service.container_name }).toEqual({ name, containerName: undefined });
+			expect({ name, ports: service.ports }).toEqual({ name, ports: name === "api" ? [expect.objectContaining({ target: 3000 })] : undefined });
+		}
+	});
+
+	it("starts the shop only once its servers are healthy, and keeps Kafka's and MongoDB's data in named volumes", () => {
+		for (const [name, service] of shopNodes) {
+			expect({ name, dependsOn: service.depends_on }).toEqual({ name, dependsOn: Object.fromEntries(INFRA.map((server) => [server, { condition: "service_healthy" }])) });
+			expect({ name, stopGrace: service.stop_grace_period }).toEqual({ name, stopGrace: "30s" });
+		}
+		for (const server of INFRA) expect(compose.services[server].healthcheck?.test).toBeDefined();
+		// docker-compose 1.x renders the short form "volume:/path:rw", 2.x the long form.
+		const volumeOf = (mount: string | { source: string; target: string }) => (typeof mount === "string" ? mount.split(":").slice(0, 2) : [mount.source, mount.target]);
+		expect(compose.services.kafka.volumes.map(volumeOf)).toEqual([["kafka-data", "/var/lib/kafka/data"]]);
+		expect(compose.services.mongo.volumes.map(volumeOf)).toEqual([["mongo-data", "/data/db"]]);
+		expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(["kafka-data", "mongo-data"]);
+	});
+});
+
+describe("k8s/", () => {
+	const deployments = objects("Deployment");
+
+	function shopContainer(deployment: K8sObject): any {
+		const containers = deployment.spec.template.spec.containers as any[];
+		expect(containers).toHaveLength(1);
+		return containers[0];
+	}
+
+	it("has a Deployment for each service of services/, named after it and running it alone", () => {
+		expect(deployments.map((deployment) => deployment.metadata.name).sort()).toEqual(SERVICES);
+		for (const deployment of deployments) {
+			expect(containerEnv(shopContainer(deployment)).SERVICES).toBe(deployment.metadata.name);
+			expect(deployment.spec.selector.matchLabels["app.kubernetes.io/name"]).toBe(deployment.metadata.name);
+		}
+	});
+
+	it("gives every shop node a valid production configuration that points at the cluster's servers", () => {
+		const services = objects("Service").map((service) => service.metadata.name);
+		for (const deployment of deployments) {
+			const config = expectProductionSettings(containerEnv(shopContainer(deployment)), `Deployment ${deployment.metadata.name}`);
+			for (const host of hostsOf(config)) expect(services).toContain(host);
+		}
+		// Secrets come from the Secret, never from the ConfigMap or the manifests.
+		for (const name of REQUIRED_IN_PRODUCTION) {
+			expect(objects("ConfigMap").some((map) => map.data?.[name] !== undefined)).toBe(false);
+			expect(objects("Secret").some((secret) => secret.data?.[name] !== undefined)).toBe(true);
+		}
+	});
+
+	it("ships a Secret template whose placeholders a node refuses, so a forgotten copy cannot run", () => {
+		const template = fs.readFileSync(path.join(ROOT, "k8s", "secret.env.example"), "utf8");
+		const placeholders = Object.fromEntries(
+			template
+				.split("\n")
+				.filter((line) => /^[A-Z_]+=/.test(line))
+				.map((line) => line.split("=", 2) as [string, string]),
+		);
+		expect(Object.keys(placeholders).sort()).toEqual([...REQUIRED_IN_PRODUCTION].sort());
+		const env = { ...containerEnv(shopContainer(object("Deployment", "orders"))), ...placeholders };
+		expect(() => loadConfig(env)).toThrow(/JWT_SECRET must be at least 32 bytes[\s\S]*ADMIN_PASSWORD must be at least 8 characters/);
+	});
+
+	it("probes liveness and readiness on the health port the node listens on", () => {
+		for (const deployment of deployments) {
+			const container = shopContainer(deployment);
+			const healthPort = loadConfig(containerEnv(container)).healthPort;
+			const portNamed = (name: string) => container.ports.find((port: any) => port.name === name)?.containerPort;
+			expect([container.livenessProbe.httpGet, container.startupProbe.httpGet, container.readinessProbe.httpGet].map((get) => [get.path, portNamed(get.port)])).toEqual([
+				["/livez", healthPort],
+				["/livez", healthPort],
+				["/readyz", healthPort],
+			]);
+		}
+	});
+
+	it("stops a node only after it has had time to drain, runs it as non-root with requests and limits", () => {
+		const shutdownSeconds = (brokerConfig.tracking?.shutdownTimeout ?? 0) / 1000;
+		for (const deployment of deployments) {
+			const pod = deployment.spec.template.spec;
+			const container = shopContainer(deployment);
+			const preStopSeconds = Number(container.lifecycle?.preStop?.exec?.command?.at(-1) ?? 0);
+			expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(preStopSeconds + shutdownSeconds);
+			expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: expect.any(Number) });
+			expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+			expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+			expect(container.resources).toMatchObject({ requests: { cpu: expect.anything(), memory: expect.anything() }, limits: { cpu: expect.anything(), memory: expect.anything() } });
+		}
+	});
+
+	it("reaches the gateway through a Service and an Ingress, and autoscales the gateway and payments", () => {
+		const api = object("Deployment", "api");
+		const service = object("Service", "api");
+		expect(service.spec.selector).toEqual(api.spec.selector.matchLabels);
+		expect(shopContainer(api).ports.map((port: any) => port.name)).toContain(service.spec.ports[0].targetPort);
+		const ingressBackends = objects("Ingress").flatMap((ingress) => ingress.spec.rules.flatMap((rule: any) => rule.http.paths.map((p: any) => p.backend.service.name)));
+		expect(ingressBackends).toEqual(["api"]);
+		const scaled = objects("HorizontalPodAutoscaler").map((hpa) => hpa.spec.scaleTargetRef);
+		expect(scaled.map((target) => target.name).sort()).toEqual(["api", "payments"]);
+		for (const target of scaled) expect(deployments.map((deployment) => deployment.metadata.name)).toContain(target.name);
+		// An HPA owns its Deployment's replicas; a replicas field would fight it on every apply.
+		for (const target of scaled) expect(object("Deployment", target.name).spec.replicas).toBeUndefined();
+	});
+
+	it("runs NATS, Kafka and MongoDB as StatefulSets, Kafka and MongoDB on persistent volumes", () => {
+		expect(objects("StatefulSet").map((set) => set.metadata.name).sort()).toEqual([...INFRA].sort());
+		for (const name of ["kafka", "mongo"]) {
+			expect(object("StatefulSet", name).spec.volumeClaimTemplates).toEqual([expect.objectContaining({ metadata: { name: "data" } })]);
+		}
+	});
+
+	it("puts everything in the shop namespace", () => {
+		for (const item of k8s.filter((candidate) => candidate.kind !== "Namespace")) {
+			expect({ kind: item.kind, name: item.metadata.name, namespace: (item.metadata as any).namespace }).toEqual({ kind: item.kind, name: item.metadata.name, namespace: "shop" });
+		}
+	});
+});
+
+describe("Dockerfile", () => {
+	const dockerfile = fs.readFileSync(path.join(ROOT, "Dockerfile"), "utf8");
+	const dockerignore = fs.readFileSync(path.join(ROOT, ".dockerignore"), "utf8").split("\n");
+
+	it("builds on Node 22 in stages and runs as a non-root user with a health check", () => {
+		expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22[-.\w]*$/m);
+		expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+		const users = [...dockerfile.matchAll(/^USER (\S+)/gm)].map((match) => match[1]);
+		expect(users.at(-1)).toMatch(/^[1-9]\d*(:\d+)?$/);
+		expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/readyz/m);
+		expect(dockerfile).toMatch(/^ENV [\s\S]*HEALTH_PORT=/m);
+	});
+
+	it("copies every source directory the build compiles, and the build context lets each through", () => {
+		const include = (JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.build.json"), "utf8")) as { include: string[] }).include;
+		const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((match) => match[1]!.split(/\s+/));
+		for (const entry of include) {
+			expect({ entry, copied: copied.includes(entry) }).toEqual({ entry, copied: true });
+			expect({ entry, allowed: dockerignore.includes(`!${entry}`) || dockerignore.includes(`!${entry}/`) }).toEqual({ entry, allowed: true });
+		}
+	});
+});
