@@ -4,7 +4,8 @@ import type { Middleware, ServiceBroker } from "moleculer";
 /*
  * Liveness and readiness of one node, on a small HTTP server of its own, so an orchestrator can
  * probe every node and not only the gateway:
- *   GET /livez   200 while the process can answer at all (restart it when this fails);
+ *   GET /livez   200 while the process can answer and no part of it has given up for good
+ *                (restart it when this fails);
  *   GET /readyz  200 once the broker has started and every registered check passes, 503 while
  *                starting, while stopping and while a dependency is down (send it no work).
  * Mixins register the checks of what they connect to (database, Kafka); the transporter check
@@ -31,20 +32,29 @@ type Phase = "starting" | "running" | "stopping";
 /** A check that has not answered within this time counts as failed: probes must stay quick. */
 const CHECK_TIMEOUT_MS = 2000;
 
+/**
+ * Readiness checks are about what the node depends on (a database that is down: send no work);
+ * liveness checks about the node itself (a consumer that gave up for good: restart the node).
+ */
+export type CheckKind = "readiness" | "liveness";
+
 export class HealthChecks {
-	private readonly checks = new Map<string, HealthCheck>();
+	private readonly checks: Record<CheckKind, Map<string, HealthCheck>> = { readiness: new Map(), liveness: new Map() };
 
 	/** Returns the function that removes the check again (a service that stops takes it away). */
-	register(name: string, check: HealthCheck): () => void {
-		this.checks.set(name, check);
+	register(name: string, check: HealthCheck, kind: CheckKind = "readiness"): () => void {
+		const checks = this.checks[kind];
+		checks.set(name, check);
 		return () => {
-			if (this.checks.get(name) === check) this.checks.delete(name);
+			if (checks.get(name) === check) checks.delete(name);
 		};
 	}
 
-	async run(): Promise<Record<string, CheckResult>> {
+	/** A node that is not alive is not ready either, so readiness runs both kinds. */
+	async run(kind: CheckKind): Promise<Record<string, CheckResult>> {
+		const checks = kind === "liveness" ? [...this.checks.liveness] : [...this.checks.readiness, ...this.checks.liveness];
 		const entries = await Promise.all(
-			[...this.checks].map(async ([name, check]): Promise<[string, CheckResult]> => {
+			checks.map(async ([name, check]): Promise<[string, CheckResult]> => {
 				try {
 					await withTimeout(check(), CHECK_TIMEOUT_MS, `no answer within ${CHECK_TIMEOUT_MS} ms`);
 					return [name, { ok: true }];
@@ -132,7 +142,7 @@ export class HealthServer {
 	}
 
 	async readiness(): Promise<Readiness> {
-		const checks = await healthChecksOf(this.broker).run();
+		const checks = await healthChecksOf(this.broker).run("readiness");
 		const transit = (this.broker as unknown as { transit?: TransitLike }).transit;
 		if (transit) {
 			checks.transporter = await transporterCheck(transit)
@@ -148,7 +158,11 @@ export class HealthServer {
 	private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
 		const path = (req.url ?? "/").split("?")[0];
 		if (req.method !== "GET" && req.method !== "HEAD") return this.send(res, 405, { error: "Only GET and HEAD" });
-		if (path === "/livez") return this.send(res, 200, { status: "alive", nodeID: this.broker.nodeID, phase: this.phase });
+		if (path === "/livez") {
+			const checks = await healthChecksOf(this.broker).run("liveness");
+			const alive = Object.values(checks).every((check) => check.ok);
+			return this.send(res, alive ? 200 : 503, { alive, nodeID: this.broker.nodeID, phase: this.phase, checks });
+		}
 		if (path === "/readyz") {
 			const readiness = await this.readiness();
 			return this.send(res, readiness.ready ? 200 : 503, readiness);

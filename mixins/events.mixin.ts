@@ -109,7 +109,7 @@ interface Internals extends EventsService {
 	logger: { info(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void };
 	broker: ServiceBroker;
 	kafkaBus?: KafkaBus;
-	removeKafkaCheck?: () => void;
+	removeKafkaChecks?: () => void;
 	handleFromLog(event: AnyDomainEvent): Promise<void>;
 	runHandler(doc: InboxDoc, inline: boolean): Promise<void>;
 	relayTimer?: Repeating;
@@ -445,7 +445,12 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				});
 				await this.kafkaBus.start();
 				const bus = this.kafkaBus;
-				this.removeKafkaCheck = healthChecksOf(this.broker).register(`kafka:${this.name}`, () => bus.checkHealth());
+				const checks = healthChecksOf(this.broker);
+				const removers = [
+					checks.register(`kafka:${this.name}`, () => bus.checkCluster()),
+					checks.register(`kafka-consumer:${this.name}`, () => bus.checkConsumer(), "liveness"),
+				];
+				this.removeKafkaChecks = () => removers.forEach((remove) => remove());
 			}
 			// Every poll relays what kicks left over; every OUTBOX_SCAN_EVERY-th also scans outboxes and inbox.
 			const work = () => {
@@ -461,7 +466,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 		async stopped(this: Internals) {
 			// Finish what was taken on before the store closes; anything left is retried after restart.
 			this.stopping = true;
-			this.removeKafkaCheck?.();
+			this.removeKafkaChecks?.();
 			this.relayTimer?.stop();
 			for (const timer of this.retryTimers) clearTimeout(timer);
 			this.retryTimers.clear();

@@ -109,7 +109,6 @@ export class KafkaBus {
 			sessionTimeout: this.options.sessionTimeoutMs,
 			heartbeatInterval: Math.max(500, Math.floor(this.options.sessionTimeoutMs / 5)),
 		});
-		// kafkajs restarts a consumer after most errors; one it gives up on leaves the node unready.
 		this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
 			if (!payload.restart) this.consumerFailure = payload.error;
 		});
@@ -152,9 +151,13 @@ export class KafkaBus {
 		return metadata.topics.reduce((sum, topic) => sum + topic.partitions.length, 0);
 	}
 
-	/** For readiness: the cluster answers and the consumer has not given up. */
-	async checkHealth(): Promise<void> {
-		if (this.consumerFailure) throw new Error(`Kafka consumer stopped: ${this.consumerFailure.message}`);
+	/** For liveness: kafkajs restarts its consumer after most errors; one it gave up on needs a new process. */
+	async checkConsumer(): Promise<void> {
+		if (this.consumerFailure) throw new Error(`Kafka consumer stopped for good: ${this.consumerFailure.message}`);
+	}
+
+	/** For readiness: the cluster answers. */
+	async checkCluster(): Promise<void> {
 		// One question in flight at a time, however often the node is probed.
 		this.probe ??= this.admin.describeCluster().finally(() => {
 			this.probe = undefined;

@@ -65,6 +65,11 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		const placed = [...(await beforeOutage), ...(await shop.orders(productId, 20))];
 		await new Promise((resolve) => setTimeout(resolve, 3000));
 		const duringOutage = await Promise.all(placed.map(async (order) => (await shop.get(order.id)).status));
+		// The nodes that use Kafka say so on /readyz; the gateway, which does not, stays ready.
+		const node = (label: string) => cluster.nodes.find((candidate) => candidate.label === label)!;
+		const ordersReadiness = await waitFor(() => cluster.readiness(node("orders#1")), (ready) => ready?.status === 503, 10_000, 250);
+		expect(ordersReadiness?.body).toMatchObject({ ready: false, phase: "running", checks: { "kafka:orders": { ok: false }, "kafka-consumer:orders": { ok: true }, "database:orders": { ok: true } } });
+		expect((await cluster.readiness(node("api#1")))?.status).toBe(200);
 
 		const restartedAt = Date.now();
 		await infra("up", "kafka");
@@ -72,6 +77,7 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		const drainedMs = Date.now() - restartedAt;
 		expect(finals.map((order) => order.status)).toEqual(placed.map(() => "CONFIRMED"));
 		expect(await waitFor(() => shop.stock(productId), (stock) => stock === 460, 30_000, 200)).toBe(460);
+		await cluster.waitHealthy(30_000);
 
 		// Every step of every saga is on the log exactly once as an event, however often it was sent.
 		const ids = new Set(placed.map((order) => order.id));

@@ -55,7 +55,7 @@ describe("node health endpoints", () => {
 
 	it("answers liveness while the broker starts, and readiness only once it has started", async () => {
 		const alive = await waitFor(() => probe(port, "/livez"), (res) => res !== null, 5000, 20);
-		expect(alive).toMatchObject({ status: 200, body: { status: "alive", phase: "starting" } });
+		expect(alive).toMatchObject({ status: 200, body: { alive: true, phase: "starting" } });
 		expect(await probe(port, "/readyz")).toMatchObject({ status: 503, body: { ready: false, phase: "starting" } });
 
 		await broker.start();
@@ -93,6 +93,23 @@ describe("node health endpoints", () => {
 		// Liveness never depends on other systems: a restart would not bring them back.
 		kafkaUp = false;
 		expect((await probe(port, "/livez"))?.status).toBe(200);
+	});
+
+	it("fails liveness, and so readiness, when a part of the node has given up for good", async () => {
+		await broker.start();
+		let consumerFailure: string | undefined;
+		healthChecksOf(broker).register(
+			"kafka-consumer:things",
+			async () => {
+				if (consumerFailure) throw new Error(consumerFailure);
+			},
+			"liveness",
+		);
+		expect(await probe(port, "/livez")).toMatchObject({ status: 200, body: { alive: true, checks: { "kafka-consumer:things": { ok: true } } } });
+
+		consumerFailure = "Kafka consumer stopped for good: not authorized";
+		expect(await probe(port, "/livez")).toMatchObject({ status: 503, body: { alive: false, checks: { "kafka-consumer:things": { ok: false, error: consumerFailure } } } });
+		expect(await probe(port, "/readyz")).toMatchObject({ status: 503, body: { ready: false, checks: { "database:things": { ok: true }, "kafka-consumer:things": { ok: false } } } });
 	});
 
 	it("turns unready as soon as the broker begins to stop, and lets the request in flight finish", async () => {
