@@ -48,6 +48,8 @@ const brokerConfig: BrokerOptions = {
 	// At most 100 concurrent calls per action on a node, 1000 queued; beyond that callers get
 	// QueueIsFullError at once instead of the node running out of memory.
 	bulkhead: { enabled: true, concurrency: 100, maxQueueSize: 1000 },
+	// Round-robin over replicas, but a local instance wins, saving a network hop.
+	registry: { strategy: "RoundRobin", preferLocal: true },
 
 	// Every action declares its params; fastest-validator checks them before the handler runs.
 	validator: true,
@@ -55,8 +57,8 @@ const brokerConfig: BrokerOptions = {
 	// more, then wait up to 10 s for in-flight requests before stopping services. Orchestrators
 	// must allow more than this before they kill (k8s terminationGracePeriodSeconds is 30).
 	tracking: { enabled: true, shutdownTimeout: 10 * 1000 },
-	registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: 100 },
 
+	// With HEALTH_PORT set, /livez and /readyz of this node (lib/health.ts).
 	middlewares: config.healthPort ? [HealthMiddleware(config.healthPort)] : [],
 };
 

@@ -6,7 +6,10 @@
 #   2. k8s/ renders with kustomize (pinned, built from the Go module proxy);
 #   3. the rendered objects validate against the Kubernetes schemas, strictly (unknown fields
 #      fail), offline (kubernetes-validate from PyPI carries the schemas);
-#   4. test/deploy/ checks the rendered files against services/ and lib/env.ts.
+#   4. test/deploy/ checks the rendered files against services/ and lib/env.ts;
+#   5. the image's stages replayed without Docker: the build context .dockerignore lets through
+#      compiles, and the runtime stage (production dependencies only) starts the image's CMD,
+#      turns ready, and exits 0 on SIGTERM.
 # Tools are cached in ~/.cache/shop, so later runs take seconds.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,9 +19,9 @@ log() { echo "check-deploy: $*" >&2; }
 
 KUSTOMIZE_VERSION=v5.7.1
 KUBERNETES_VALIDATE_VERSION=1.37.0
-# The oldest Kubernetes minor still in upstream support when this was written; the manifests use
-# only stable APIs (apps/v1, autoscaling/v2, networking.k8s.io/v1).
-KUBERNETES_VERSION=1.31.0
+# The manifests use only stable APIs (apps/v1, autoscaling/v2, networking.k8s.io/v1) and must
+# validate on an older cluster still run by managed providers and on the newest the validator knows.
+KUBERNETES_VERSIONS=(1.31.0 1.37.0)
 KUSTOMIZE="$SHOP_CACHE/bin/kustomize-$KUSTOMIZE_VERSION"
 VALIDATE_VENV="$SHOP_CACHE/kubernetes-validate-$KUBERNETES_VALIDATE_VERSION"
 
@@ -64,7 +67,7 @@ while IFS= read -r line; do
 done <"$k8s_copy/secret.env.example" >"$k8s_copy/secret.env"
 "$KUSTOMIZE" build "$k8s_copy" >"$OUT/k8s.yaml"
 
-log "Kubernetes $KUBERNETES_VERSION schemas (kubernetes-validate $KUBERNETES_VALIDATE_VERSION, strict)"
+log "Kubernetes ${KUBERNETES_VERSIONS[*]} schemas (kubernetes-validate $KUBERNETES_VALIDATE_VERSION, strict)"
 # A venv cannot be moved (its scripts name its path), so it is built in place and counts only
 # once the stamp written after a complete install is there.
 if [ ! -e "$VALIDATE_VENV/.installed" ]; then
@@ -73,14 +76,61 @@ if [ ! -e "$VALIDATE_VENV/.installed" ]; then
 	"$VALIDATE_VENV/bin/pip" install -q --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
 	touch "$VALIDATE_VENV/.installed"
 fi
-validate() { "$VALIDATE_VENV/bin/kubernetes-validate" --strict --quiet -k "$KUBERNETES_VERSION" "$@"; }
-validate "$OUT/k8s.yaml"
+validate() { "$VALIDATE_VENV/bin/kubernetes-validate" --strict --quiet -k "$1" "$2"; }
+for version in "${KUBERNETES_VERSIONS[@]}"; do
+	validate "$version" "$OUT/k8s.yaml"
+done
 # The validator must catch what it is here for: a misspelt field fails it.
 sed 's/readinessProbe:/readinesProbe:/' "$OUT/k8s.yaml" >"$k8s_copy/misspelt.yaml"
-if validate "$k8s_copy/misspelt.yaml" >/dev/null 2>&1; then
+if validate "${KUBERNETES_VERSIONS[0]}" "$k8s_copy/misspelt.yaml" >/dev/null 2>&1; then
 	die "the validator accepted a misspelt field; it is not checking strictly"
 fi
 
 log "rendered files against services/ and lib/env.ts"
 DEPLOY_RENDERED="$OUT" NODE_OPTIONS=--disable-warning=DEP0174 npx jest -c jest.deploy.config.js
+log "the image's stages, replayed without Docker"
+image="$k8s_copy/image"
+mkdir -p "$image/context" "$image/runtime"
+# The context: what .dockerignore lets through ("*" then "!" exceptions), minus the tests.
+sed -n 's/^!\(.*\)$/\1/p' .dockerignore | while IFS= read -r entry; do
+	cp -R "${entry%/}" "$image/context/"
+done
+find "$image/context" -name '*.test.ts' -delete
+(cd "$image/context" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) >"$image/build.log" 2>&1 ||
+	{ cat "$image/build.log" >&2; die "the image's build stage failed"; }
+cp package.json package-lock.json "$image/runtime/"
+(cd "$image/runtime" && npm ci --omit=dev --no-audit --no-fund --loglevel=error) >"$image/deps.log" 2>&1 ||
+	{ cat "$image/deps.log" >&2; die "the image's production dependencies did not install"; }
+cp -R "$image/context/dist" "$image/runtime/dist"
+mapfile -t cmd < <(node -e 'const m = /^CMD (\[.*\])$/m.exec(require("fs").readFileSync("Dockerfile", "utf8")); for (const part of JSON.parse(m[1])) console.log(part)')
+health_port="$(node -e 'const s = require("net").createServer().listen(0, () => { console.log(s.address().port); s.close(); })')"
+# The image's ENV, with every service in one process and the file store, as `docker run` without
+# SERVICES or MONGO_URI would run it.
+(
+	cd "$image/runtime"
+	exec env NODE_ENV=production LOG_FORMAT=json PORT=0 HEALTH_PORT="$health_port" SERVICEDIR=dist/services \
+		DATA_DIR="$image/data" NODE_OPTIONS=--disable-warning=DEP0174 "${cmd[@]}"
+) >"$image/run.log" 2>&1 &
+node_pid=$!
+started_at=$SECONDS
+ready=""
+for _ in $(seq 1 120); do
+	if curl -fsS --max-time 2 "http://127.0.0.1:$health_port/readyz" >/dev/null 2>&1; then ready=1; break; fi
+	kill -0 "$node_pid" 2>/dev/null || break
+	sleep 0.5
+done
+if [ -z "$ready" ]; then
+	kill -9 "$node_pid" 2>/dev/null || true
+	tail -n 30 "$image/run.log" >&2
+	die "the image's CMD did not become ready on its health port"
+fi
+ready_after=$((SECONDS - started_at))
+kill -TERM "$node_pid"
+stopping_at=$SECONDS
+if ! wait "$node_pid"; then
+	tail -n 30 "$image/run.log" >&2
+	die "the image's CMD did not exit 0 on SIGTERM"
+fi
+grep -q '"msg":"ServiceBroker is stopped' "$image/run.log" || die "the image's CMD exited without stopping its broker"
+log "the image's CMD: ready after ${ready_after} s, stopped gracefully $((SECONDS - stopping_at)) s after SIGTERM"
 log "all checks passed"

@@ -14,8 +14,8 @@ const ROOT = path.resolve(__dirname, "../..");
 const RENDERED = process.env.DEPLOY_RENDERED;
 if (!RENDERED) throw new Error("DEPLOY_RENDERED is not set: run `npm run check:deploy`, which renders the files first");
 
-/** Variables moleculer-runner reads itself, beside those of lib/env.ts. */
-const RUNNER_VARIABLES = ["SERVICES", "SERVICEDIR"];
+/** Variables moleculer-runner or Node read themselves, beside those of lib/env.ts. */
+const RUNNER_VARIABLES = ["SERVICES", "SERVICEDIR", "NODE_OPTIONS"];
 /** Each node must know where its servers are; without them it would run alone on local files. */
 const TOPOLOGY_VARIABLES = ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI", "HEALTH_PORT"];
 const INFRA = ["nats", "kafka", "mongo"];
@@ -41,9 +41,23 @@ function object(kind: string, name: string): K8sObject {
 	return found;
 }
 
-/** What a shop container's environment holds: its ConfigMaps and Secrets, then its own env. */
-function containerEnv(container: any): Env {
+/** The ENV of the image's last stage: what every container starts with, beneath its own settings. */
+function imageEnv(): Env {
+	const dockerfile = fs.readFileSync(path.join(ROOT, "Dockerfile"), "utf8");
+	const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
 	const env: Env = {};
+	for (const block of runtime.matchAll(/^ENV ((?:.*\\\n)*.*)$/gm)) {
+		for (const pair of block[1]!.replace(/\\\n/g, " ").trim().split(/\s+/)) {
+			const [name, ...value] = pair.split("=");
+			env[name!] = value.join("=");
+		}
+	}
+	return env;
+}
+
+/** What a shop container's environment holds: the image's ENV, its ConfigMaps and Secrets, then its own env. */
+function containerEnv(container: any): Env {
+	const env: Env = imageEnv();
 	for (const source of container.envFrom ?? []) {
 		if (source.configMapRef) Object.assign(env, object("ConfigMap", source.configMapRef.name).data);
 		if (source.secretRef) {
@@ -92,7 +106,7 @@ describe("docker-compose.yml", () => {
 
 	it("gives every shop node a valid production configuration that points at the compose servers", () => {
 		for (const [name, service] of shopNodes) {
-			const config = expectProductionSettings(stringEnv(service.environment), `compose service ${name}`);
+			const config = expectProductionSettings({ ...imageEnv(), ...stringEnv(service.environment) }, `compose service ${name}`);
 			for (const host of hostsOf(config)) expect(Object.keys(compose.services)).toContain(host);
 		}
 	});
@@ -184,6 +198,10 @@ describe("k8s/", () => {
 			expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: expect.any(Number) });
 			expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
 			expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+			// The stores and the mail drop write below DATA_DIR: it must be a volume when the root is read-only.
+			const dataDir = loadConfig(containerEnv(container)).dataDir;
+			const mounts = (container.volumeMounts ?? []).map((mount: any) => mount.readOnly ? undefined : mount.mountPath);
+			expect({ name: deployment.metadata.name, writable: mounts.includes(dataDir) }).toEqual({ name: deployment.metadata.name, writable: true });
 			expect(container.resources).toMatchObject({ requests: { cpu: expect.anything(), memory: expect.anything() }, limits: { cpu: expect.anything(), memory: expect.anything() } });
 		}
 	});
