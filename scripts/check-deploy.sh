@@ -102,14 +102,17 @@ cp package.json package-lock.json "$image/runtime/"
 (cd "$image/runtime" && npm ci --omit=dev --no-audit --no-fund --loglevel=error) >"$image/deps.log" 2>&1 ||
 	{ cat "$image/deps.log" >&2; die "the image's production dependencies did not install"; }
 cp -R "$image/context/dist" "$image/runtime/dist"
-mapfile -t cmd < <(node -e 'const m = /^CMD (\[.*\])$/m.exec(require("fs").readFileSync("Dockerfile", "utf8")); for (const part of JSON.parse(m[1])) console.log(part)')
+# The runtime stage's ENV (NAME=value per line) and CMD (one argument per line), read from the Dockerfile.
+runtime_stage='const d = require("fs").readFileSync("Dockerfile", "utf8"); const stage = d.slice(d.lastIndexOf("\nFROM "));'
+mapfile -t image_env < <(node -e "$runtime_stage"' for (const m of stage.matchAll(/^ENV ((?:.*\\\n)*.*)$/gm)) for (const pair of m[1].replace(/\\\n/g, " ").trim().split(/\s+/)) console.log(pair)')
+mapfile -t cmd < <(node -e "$runtime_stage"' for (const part of JSON.parse(/^CMD (\[.*\])$/m.exec(stage)[1])) console.log(part)')
+[ "${#image_env[@]}" -gt 0 ] && [ "${#cmd[@]}" -gt 0 ] || die "could not read the runtime stage's ENV and CMD from the Dockerfile"
 health_port="$(node -e 'const s = require("net").createServer().listen(0, () => { console.log(s.address().port); s.close(); })')"
-# The image's ENV, with every service in one process and the file store, as `docker run` without
-# SERVICES or MONGO_URI would run it.
+# As `docker run` without SERVICES or MONGO_URI would run it: every service in one process on the
+# file store; only the ports and the data directory are moved out of the way.
 (
 	cd "$image/runtime"
-	exec env NODE_ENV=production LOG_FORMAT=json PORT=0 HEALTH_PORT="$health_port" SERVICEDIR=dist/services \
-		DATA_DIR="$image/data" NODE_OPTIONS=--disable-warning=DEP0174 "${cmd[@]}"
+	exec env "${image_env[@]}" PORT=0 HEALTH_PORT="$health_port" DATA_DIR="$image/data" "${cmd[@]}"
 ) >"$image/run.log" 2>&1 &
 node_pid=$!
 started_at=$SECONDS

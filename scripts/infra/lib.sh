@@ -44,7 +44,10 @@ is_running() {
 	local pid
 	pid="$(cat "$(pid_file "$1")" 2>/dev/null)" || return 1
 	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
-	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "${DAEMON_MATCH[$1]}"
+	# Read first, then match: with pipefail, `grep -q` leaving a pipe early can fail the writer with SIGPIPE.
+	local cmdline
+	cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 1
+	grep -qF -- "${DAEMON_MATCH[$1]}" <<<"$cmdline"
 }
 
 running_pid() { cat "$(pid_file "$1")"; }

@@ -146,7 +146,13 @@ wait_for kafka 120 kafka_ready
 log "kafka: ready on 127.0.0.1:$KAFKA_PORT"
 fi
 
-ferretdb_built() { "$FERRETDB_BIN" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"; }
+# Output captured before matching: `--version | grep -q` under pipefail fails whenever grep's early
+# exit hits ferretdb with SIGPIPE, which rebuilt a good binary and then refused it.
+ferretdb_built() {
+	local version
+	version="$("$FERRETDB_BIN" --version 2>/dev/null)" || return 1
+	grep -qx "version: $FERRETDB_VERSION" <<<"$version"
+}
 
 # `go install ...@version` needs the proxy's version list, which it refuses for this module, so
 # download the exact version instead. The module zip lacks the generated build/version/version.txt,
