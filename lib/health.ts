@@ -8,8 +8,8 @@ import type { Middleware, ServiceBroker } from "moleculer";
  *                (restart it when this fails);
  *   GET /readyz  200 once the broker has started and every registered check passes, 503 while
  *                starting, while stopping and while a dependency is down (send it no work).
- * Mixins register the checks of what they connect to (database, Kafka); the transporter check
- * is built in.
+ * Mixins register the checks of what they connect to (database, Kafka); the middleware
+ * registers the transporter's.
  */
 
 /** Resolves when the dependency answers; rejects (or times out) when it does not. */
@@ -143,12 +143,6 @@ export class HealthServer {
 
 	async readiness(): Promise<Readiness> {
 		const checks = await healthChecksOf(this.broker).run("readiness");
-		const transit = (this.broker as unknown as { transit?: TransitLike }).transit;
-		if (transit) {
-			checks.transporter = await transporterCheck(transit)
-				.then((): CheckResult => ({ ok: true }))
-				.catch((err: Error): CheckResult => ({ ok: false, error: err.message }));
-		}
 		// The broker clears `started` as the first step of stopping, before the middleware hook runs.
 		const phase: Phase = this.phase === "running" && !this.broker.started ? "stopping" : this.phase;
 		const ready = phase === "running" && Object.values(checks).every((check) => check.ok);
@@ -187,6 +181,8 @@ export function HealthMiddleware(port: number): Middleware {
 	return {
 		name: "Health",
 		created(broker: ServiceBroker) {
+			const transit = (broker as unknown as { transit?: TransitLike }).transit;
+			if (transit) healthChecksOf(broker).register("transporter", () => transporterCheck(transit));
 			server = new HealthServer(broker, port);
 			listening = server.listen().then(
 				(bound) => broker.logger.info(`Health checks on http://0.0.0.0:${bound}/livez and /readyz`),

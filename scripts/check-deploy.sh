@@ -102,10 +102,9 @@ cp package.json package-lock.json "$image/runtime/"
 (cd "$image/runtime" && npm ci --omit=dev --no-audit --no-fund --loglevel=error) >"$image/deps.log" 2>&1 ||
 	{ cat "$image/deps.log" >&2; die "the image's production dependencies did not install"; }
 cp -R "$image/context/dist" "$image/runtime/dist"
-# The runtime stage's ENV (NAME=value per line) and CMD (one argument per line), read from the Dockerfile.
-runtime_stage='const d = require("fs").readFileSync("Dockerfile", "utf8"); const stage = d.slice(d.lastIndexOf("\nFROM "));'
-mapfile -t image_env < <(node -e "$runtime_stage"' for (const m of stage.matchAll(/^ENV ((?:.*\\\n)*.*)$/gm)) for (const pair of m[1].replace(/\\\n/g, " ").trim().split(/\s+/)) console.log(pair)')
-mapfile -t cmd < <(node -e "$runtime_stage"' for (const part of JSON.parse(/^CMD (\[.*\])$/m.exec(stage)[1])) console.log(part)')
+# The runtime stage's ENV and CMD, read from the Dockerfile by the code the build just compiled.
+mapfile -t image_env < <(node "$image/context/dist/scripts/dockerfile.js" Dockerfile env)
+mapfile -t cmd < <(node "$image/context/dist/scripts/dockerfile.js" Dockerfile cmd)
 [ "${#image_env[@]}" -gt 0 ] && [ "${#cmd[@]}" -gt 0 ] || die "could not read the runtime stage's ENV and CMD from the Dockerfile"
 health_port="$(node -e 'const s = require("net").createServer().listen(0, () => { console.log(s.address().port); s.close(); })')"
 # As `docker run` without SERVICES or MONGO_URI would run it: every service in one process on the

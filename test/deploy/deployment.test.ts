@@ -3,6 +3,7 @@ import path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import brokerConfig from "../../moleculer.config";
 import { REQUIRED_IN_PRODUCTION, configVariableNames, loadConfig } from "../../lib/env";
+import { readRuntimeStage } from "../../scripts/dockerfile";
 
 /*
  * The deployment files as docker-compose and kustomize render them (scripts/check-deploy.sh
@@ -19,6 +20,9 @@ const RUNNER_VARIABLES = ["SERVICES", "SERVICEDIR", "NODE_OPTIONS"];
 /** Each node must know where its servers are; without them it would run alone on local files. */
 const TOPOLOGY_VARIABLES = ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI", "HEALTH_PORT"];
 const INFRA = ["nats", "kafka", "mongo"];
+
+/** The ENV of the image's runtime stage: what every container starts with, beneath its own settings. */
+const imageEnv = (): Env => ({ ...readRuntimeStage(path.join(ROOT, "Dockerfile")).env });
 
 const SERVICES = fs
 	.readdirSync(path.join(ROOT, "services"))
@@ -39,20 +43,6 @@ function object(kind: string, name: string): K8sObject {
 	const found = k8s.find((candidate) => candidate.kind === kind && candidate.metadata.name === name);
 	if (!found) throw new Error(`No ${kind} ${name} in the rendered k8s/`);
 	return found;
-}
-
-/** The ENV of the image's last stage: what every container starts with, beneath its own settings. */
-function imageEnv(): Env {
-	const dockerfile = fs.readFileSync(path.join(ROOT, "Dockerfile"), "utf8");
-	const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
-	const env: Env = {};
-	for (const block of runtime.matchAll(/^ENV ((?:.*\\\n)*.*)$/gm)) {
-		for (const pair of block[1]!.replace(/\\\n/g, " ").trim().split(/\s+/)) {
-			const [name, ...value] = pair.split("=");
-			env[name!] = value.join("=");
-		}
-	}
-	return env;
 }
 
 /** What a shop container's environment holds: the image's ENV, its ConfigMaps and Secrets, then its own env. */
