@@ -12,6 +12,10 @@ export interface ShopMeta {
 	$statusCode?: number;
 	/** The Location header of a 201: where the created resource can be read. */
 	$location?: string;
+	/** The X-Request-Id of the HTTP request this work is for (the client's, or one the gateway made). */
+	requestId?: string;
+	/** The order the work is for, when an event handler knows it: its calls' log lines name it too. */
+	orderId?: string;
 }
 
 export interface Page<T> {

@@ -142,5 +142,19 @@ export interface EventPayloads {
 export type EventName = keyof EventPayloads;
 export type AnyDomainEvent = EventPayloads[EventName];
 
+/**
+ * The trace an event belongs to, which travels beside it rather than in it: as Kafka message
+ * headers (`traceparent`, `x-request-id`), in the bus's meta, and in the outbox and inbox.
+ */
+export interface TraceCarrier {
+	/** W3C trace context of the span that published the event: 00-<trace id>-<span id>-<flags>. */
+	traceparent?: string;
+	/** The X-Request-Id of the HTTP request whose work published the event. */
+	requestId?: string;
+}
+
+/** An event as it waits in an outbox: the event, and the trace it was published in. */
+export type OutboxEvent = AnyDomainEvent & { trace?: TraceCarrier };
+
 /** What a publisher supplies; the envelope fields are filled in by the event mixin. */
 export type EventBody<K extends EventName> = Omit<EventPayloads[K], keyof DomainEvent>;

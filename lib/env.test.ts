@@ -23,6 +23,8 @@ describe("loadConfig", () => {
 				isDevelopment: true,
 				port: 3000,
 				healthPort: undefined,
+				metricsPort: undefined,
+				tracing: { zipkinUrl: undefined, console: false, sampleRate: 1, flushSeconds: 5 },
 				dataDir: path.resolve("data"),
 				natsUrl: undefined,
 				mongoUri: undefined,
@@ -349,5 +351,24 @@ describe("loadConfig", () => {
 	it("accepts a MongoDB replica-set URI with several hosts", () => {
 		const uri = "mongodb://db1:27017,db2:27017/shop?replicaSet=rs0";
 		expect(loadConfig({ MONGO_URI: uri }).mongoUri).toBe(uri);
+	});
+
+	describe("observability settings", () => {
+		it("switches tracing to Zipkin, without a trailing slash, and reads the sample rate and metrics port", () => {
+			const config = loadConfig({ ZIPKIN_URL: "http://zipkin:9411/", TRACE_SAMPLE_RATE: "0.25", TRACE_FLUSH_MS: "500", METRICS_PORT: "3030" });
+			expect(config.tracing).toEqual({ zipkinUrl: "http://zipkin:9411", console: false, sampleRate: 0.25, flushSeconds: 0.5 });
+			expect(config.metricsPort).toBe(3030);
+		});
+
+		it("refuses a sample rate outside 0 to 1, or not a number", () => {
+			for (const value of ["1.5", "-0.1", "half", "1e-1"]) {
+				expect(() => loadConfig({ TRACE_SAMPLE_RATE: value })).toThrow(/TRACE_SAMPLE_RATE must be a number from 0 to 1/);
+			}
+			expect(loadConfig({ TRACE_SAMPLE_RATE: "0" }).tracing.sampleRate).toBe(0);
+		});
+
+		it("refuses a ZIPKIN_URL that is not http or https", () => {
+			expect(() => loadConfig({ ZIPKIN_URL: "zipkin:9411" })).toThrow(/ZIPKIN_URL must be a http: or https: URL/);
+		});
 	});
 });

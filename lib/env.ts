@@ -11,6 +11,17 @@ export interface ShopConfig {
 	port: number;
 	/** Liveness and readiness of this node on their own small HTTP server; absent when off. */
 	healthPort?: number;
+	/** Prometheus metrics of this node on /metrics at this port; absent when off. */
+	metricsPort?: number;
+	tracing: {
+		/** Zipkin's base URL (or any collector that takes Zipkin's v2 JSON); tracing is on when set. */
+		zipkinUrl?: string;
+		/** Prints spans to the console, for development. */
+		console: boolean;
+		/** Share of new traces recorded, from 0 to 1; a trace that started elsewhere keeps its decision. */
+		sampleRate: number;
+		flushSeconds: number;
+	};
 	dataDir: string;
 	natsUrl?: string;
 	mongoUri?: string;
@@ -124,6 +135,17 @@ class Reader {
 		return parsed;
 	}
 
+	fraction(name: string, fallback: number): number {
+		const value = this.raw(name);
+		if (value === undefined) return fallback;
+		const parsed = Number(value);
+		if (!/^\d*\.?\d+$/.test(value) || parsed < 0 || parsed > 1) {
+			this.problems.push(`${name} must be a number from 0 to 1 (got "${value}")`);
+			return fallback;
+		}
+		return parsed;
+	}
+
 	bool(name: string, fallback: boolean): boolean {
 		const value = this.raw(name);
 		if (value === undefined) return fallback;
@@ -197,6 +219,13 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 		isDevelopment,
 		port: read.int("PORT", 3000, 0, 65535),
 		healthPort: read.int("HEALTH_PORT", 0, 0, 65535) || undefined,
+		metricsPort: read.int("METRICS_PORT", 0, 0, 65535) || undefined,
+		tracing: {
+			zipkinUrl: read.url("ZIPKIN_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
+			console: read.bool("TRACE_CONSOLE", false),
+			sampleRate: read.fraction("TRACE_SAMPLE_RATE", 1),
+			flushSeconds: read.int("TRACE_FLUSH_MS", 5000, 100, 60_000) / 1000,
+		},
 		dataDir: path.resolve(read.string("DATA_DIR", "data")),
 		natsUrl: read.url("NATS_URL", ["nats:", "tls:"], { list: true }),
 		mongoUri: read.url("MONGO_URI", ["mongodb:", "mongodb+srv:"]),

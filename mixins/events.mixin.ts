@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
-import type { Context, ServiceBroker, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { Context, ServiceBroker, ServiceSchema, ServiceSettingSchema, Span } from "moleculer";
 import { Errors } from "moleculer";
-import type { AnyDomainEvent, EventBody, EventName, EventPayloads } from "../contracts";
+import type { AnyDomainEvent, EventBody, EventName, EventPayloads, OutboxEvent, ShopMeta, TraceCarrier } from "../contracts";
 import { UnprocessableError } from "../lib/errors";
 import { healthChecksOf } from "../lib/health";
+import { shopMetrics } from "../lib/metrics";
 import { repeat, type Repeating } from "../lib/timers";
+import { currentCarrier, formatTraceparent, runDetached, runInWork, spanIdOf, traceIdOf, workFromCarrier, type WorkContext } from "../lib/trace-context";
+import { CONSUME_SPAN, PUBLISH_SPAN } from "../lib/tracing";
 import { KafkaBus, topicFor, type ReplayReport } from "./kafka-bus";
 import { StoreMixin, type Collection, type CollectionSpec, type StoredDoc, type StoreService } from "./store.mixin";
 
@@ -27,6 +30,11 @@ import { StoreMixin, type Collection, type CollectionSpec, type StoredDoc, type 
  * stored in the inbox for retry, and dead letters also go to the topic's dead-letter topic.
  * Service code is the same.
  *
+ * Tracing: an event carries the trace it was published in beside it (outbox, Kafka headers, the
+ * bus's meta, the inbox), so the relay's publish and every attempt at handling it are spans of
+ * that trace, and a handler's calls (through the `ctx` it is given) and the events it publishes
+ * continue it: one order's saga is one trace, whichever nodes and hops it takes.
+ *
  * Dead letters stay in the inbox with their last error; the `redriveDeadLetters` action (or
  * `call <service>.redriveDeadLetters` in the REPL) hands them to the handler once more. On Kafka,
  * `replayEvents` reads a topic again for this service alone, from a time or an offset, and hands
@@ -35,10 +43,15 @@ import { StoreMixin, type Collection, type CollectionSpec, type StoredDoc, type 
  *
  * A service declares what it publishes and reacts to in its schema:
  *   publishes: ["order.created", ...],
- *   domainEvents: { "stock.reserved"(event) { ... } }
+ *   domainEvents: { "stock.reserved"(event, ctx) { ... } }
  */
 
-export type DomainEventHandler<K extends EventName, TThis = unknown> = (this: TThis, event: EventPayloads[K]) => Promise<void> | void;
+/** `ctx` belongs to this attempt at handling the event: calls made through it join the event's trace. */
+export type DomainEventHandler<K extends EventName, TThis = unknown> = (
+	this: TThis,
+	event: EventPayloads[K],
+	ctx: Context<unknown, ShopMeta>,
+) => Promise<void> | void;
 export type DomainEventHandlers<TThis = unknown> = { [K in EventName]?: DomainEventHandler<K, TThis> };
 
 export type InboxStatus = "PROCESSING" | "RETRY" | "DONE" | "DEAD";
@@ -50,6 +63,8 @@ export interface InboxDoc {
 	status: InboxStatus;
 	attempts: number;
 	event: AnyDomainEvent;
+	/** The trace the event was published in; every attempt at handling it is a span of it. */
+	trace?: TraceCarrier;
 	claimedAtMs: number;
 	nextAttemptAtMs?: number;
 	lastError?: string;
@@ -59,12 +74,19 @@ export interface InboxDoc {
 
 /** A document that can carry events waiting to be relayed. */
 export interface WithOutbox {
-	outbox?: AnyDomainEvent[];
+	outbox?: OutboxEvent[];
 }
 
 /** How a received event is first recorded: claimed by the receiver, not yet attempted. */
-export function inboxEntry(event: AnyDomainEvent, nowMs: number): InboxDoc {
-	return { _id: event.id, type: event.type, status: "PROCESSING", attempts: 0, event, claimedAtMs: nowMs, receivedAt: new Date(nowMs).toISOString() };
+export function inboxEntry(event: AnyDomainEvent, nowMs: number, trace?: TraceCarrier): InboxDoc {
+	const doc: InboxDoc = { _id: event.id, type: event.type, status: "PROCESSING", attempts: 0, event, claimedAtMs: nowMs, receivedAt: new Date(nowMs).toISOString() };
+	if (trace) doc.trace = trace;
+	return doc;
+}
+
+/** The order an event is about, for log lines and span tags. */
+export function orderIdOf(event: AnyDomainEvent): string | undefined {
+	return "orderId" in event ? event.orderId : undefined;
 }
 
 /** Builds a complete event from its body; ids and time come from the caller. */
@@ -98,7 +120,8 @@ export function retryDelayMs(attempt: number, baseMs: number): number {
 }
 
 export interface EventsService extends StoreService<{ inbox: InboxDoc }> {
-	publish<K extends EventName>(type: K, body: EventBody<K>, ids: { aggregateId: string; correlationId: string }, now?: Date): EventPayloads[K];
+	/** The event to store in an outbox, with the trace of the work in hand. */
+	publish<K extends EventName>(type: K, body: EventBody<K>, ids: { aggregateId: string; correlationId: string }, now?: Date): EventPayloads[K] & OutboxEvent;
 	kickRelay(collection: string, id: string): void;
 	relayOutbox(fullScan?: boolean): Promise<void>;
 }
@@ -110,8 +133,10 @@ interface Internals extends EventsService {
 	broker: ServiceBroker;
 	kafkaBus?: KafkaBus;
 	removeKafkaChecks?: () => void;
-	handleFromLog(event: AnyDomainEvent): Promise<void>;
+	handleFromLog(event: AnyDomainEvent, trace?: TraceCarrier): Promise<void>;
 	runHandler(doc: InboxDoc, inline: boolean): Promise<void>;
+	runHandlerInWork(doc: InboxDoc, inline: boolean): Promise<void>;
+	attempt(doc: InboxDoc, attempt: number, handler: DomainEventHandler<EventName>): Promise<void>;
 	relayTimer?: Repeating;
 	relayTicks: number;
 	relaying?: Promise<void> | null;
@@ -125,9 +150,9 @@ interface Internals extends EventsService {
 	retryOne(id: string): Promise<void>;
 	inFlight: Set<Promise<void>>;
 	stopping: boolean;
-	deliverEvent(event: AnyDomainEvent): Promise<void>;
-	receiveEvent(event: AnyDomainEvent): Promise<void>;
-	recordReceived(event: AnyDomainEvent): Promise<InboxDoc | null>;
+	deliverEvent(event: OutboxEvent): Promise<void>;
+	receiveEvent(event: AnyDomainEvent, trace?: TraceCarrier): Promise<void>;
+	recordReceived(event: AnyDomainEvent, trace?: TraceCarrier): Promise<InboxDoc | null>;
 	retryDueEvents(): Promise<void>;
 	track(work: Promise<void>): void;
 }
@@ -151,8 +176,10 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			for (const name of Object.keys(schema.domainEvents ?? {})) {
 				events[name] = {
 					group: schema.name,
-					handler(this: Internals, ctx: Context<AnyDomainEvent>) {
-						return this.receiveEvent(ctx.params);
+					// The handler's own span, in the event's trace, is made when it runs.
+					tracing: false,
+					handler(this: Internals, ctx: Context<AnyDomainEvent, { $trace?: TraceCarrier }>) {
+						return this.receiveEvent(ctx.params, ctx.meta.$trace);
 					},
 				};
 			}
@@ -207,7 +234,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 					fromOffset: { type: "number", integer: true, min: 0, convert: true, optional: true },
 					partition: { type: "number", integer: true, min: 0, convert: true, optional: true },
 				},
-				async handler(this: Internals, ctx: Context<{ topic: string; fromTime?: Date; fromOffset?: number; partition?: number }>): Promise<ReplayReport> {
+				async handler(this: Internals, ctx: Context<{ topic: string; fromTime?: Date; fromOffset?: number; partition?: number }, ShopMeta>): Promise<ReplayReport> {
 					const { topic, fromTime, fromOffset, partition } = ctx.params;
 					if (!this.kafkaBus) throw new UnprocessableError("REPLAY_NEEDS_KAFKA", "Events can be replayed only from Kafka (KAFKA_BROKERS is not set)");
 					const topics = [...new Set(Object.keys(this.schema.domainEvents ?? {}).map(topicFor))];
@@ -221,7 +248,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 					this.logger.info(`replaying ${topic} for ${this.name} from ${fromTime ? fromTime.toISOString() : `offset ${fromOffset}`}`);
 					const report = await this.kafkaBus.replay(topic, from, async (event) => {
 						const handler = this.schema.domainEvents?.[event.type] as DomainEventHandler<EventName> | undefined;
-						await handler!.call(this, event);
+						await handler!.call(this, event, ctx);
 					}, REPLAY_TIMEOUT_MS);
 					this.logger.info(`replayed ${topic} for ${this.name}: ${report.read} read, ${report.handled} handled, ${report.failed.length} failed`);
 					return report;
@@ -232,13 +259,17 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 		methods: {
 			/** Builds the event to store in an outbox alongside the change it describes. */
 			publish(this: Internals, type, body, ids, now = new Date()) {
-				return domainEvent(type, body, ids, randomUUID(), now);
+				const event: OutboxEvent = domainEvent(type, body, ids, randomUUID(), now);
+				const trace = currentCarrier();
+				if (trace) event.trace = trace;
+				return event as never;
 			},
 
 			/** Delivers the events just written to this document now rather than at the next poll. */
 			kickRelay(this: Internals, collection: string, id: string) {
 				this.noteOutbox(collection, id);
-				this.relayOutbox().catch((err: unknown) => this.logger.warn("Outbox relay failed; will retry", err));
+				// The run serves every kick that comes while it lasts, so it is no one request's work.
+				runDetached(() => this.relayOutbox().catch((err: unknown) => this.logger.warn("Outbox relay failed; will retry", err)));
 			},
 
 			/**
@@ -258,6 +289,8 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 						this.relayAgain = false;
 						const scan = this.relayFullScan;
 						this.relayFullScan = false;
+						// Events found by this scan and not yet delivered: the outbox backlog.
+						let backlog = 0;
 						for (const name of options.outboxes) {
 							const collection = (this.collections as unknown as Record<string, Collection<StoredDoc & WithOutbox>>)[name]!;
 							const hinted = [...(this.relayHints.get(name) ?? [])];
@@ -266,20 +299,24 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 								const pending = scan
 									? await collection.find({ query: { "outbox.0": { $exists: true } }, limit: 200 })
 									: (await Promise.all(hinted.map((id) => collection.findOne({ _id: id })))).filter((doc) => doc !== null);
+								if (scan) backlog += pending.reduce((sum, doc) => sum + (doc.outbox?.length ?? 0), 0);
 								for (const doc of pending) {
 									// In order, and stop at the first failure, so one aggregate's events never overtake each other.
 									for (const event of doc.outbox ?? []) {
 										await this.deliverEvent(event);
 										// The element itself, not a condition on it: FerretDB's $pull only removes exact matches.
 										await collection.update({ _id: doc._id }, { $pull: { outbox: event } });
+										if (scan) backlog--;
 									}
 								}
 							} catch (err) {
 								// Looked at again on the next poll; what was delivered is gone from the outbox by then.
 								for (const id of hinted) this.noteOutbox(name, id);
+								if (scan) shopMetrics(this.broker).outboxBacklog(this.name, backlog);
 								throw err;
 							}
 						}
+						if (scan) shopMetrics(this.broker).outboxBacklog(this.name, backlog);
 					} while (this.relayAgain && !this.stopping);
 				})().finally(() => {
 					this.relaying = null;
@@ -293,20 +330,45 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				hinted.add(id);
 			},
 
-			async deliverEvent(this: Internals, event: AnyDomainEvent) {
-				if (this.kafkaBus) await this.kafkaBus.publish(event);
-				else await this.broker.emit(event.type, event);
+			/** Publishes one event as a span of the trace it was written in; the carrier names that span. */
+			async deliverEvent(this: Internals, stored: OutboxEvent) {
+				const { trace, ...event } = stored;
+				const work = workFromCarrier(trace, orderIdOf(event as AnyDomainEvent));
+				await runInWork(work, async () => {
+					let span: Span | undefined;
+					let carrier = trace;
+					if (this.broker.isTracingEnabled() && work.traceId) {
+						span = this.broker.tracer.startSpan(`publish '${event.type}'`, {
+							type: PUBLISH_SPAN,
+							traceID: work.traceId,
+							parentID: work.spanId,
+							sampled: work.sampled,
+							service: this,
+							tags: { eventId: event.id, eventType: event.type, orderId: work.orderId, transport: this.kafkaBus ? "kafka" : "bus" },
+						});
+						carrier = { ...trace, traceparent: formatTraceparent({ traceId: work.traceId, spanId: spanIdOf(span.id), sampled: span.sampled }) };
+					}
+					try {
+						if (this.kafkaBus) await this.kafkaBus.publish(event as AnyDomainEvent, carrier);
+						else await this.broker.emit(event.type, event, { meta: { $trace: carrier } } as never);
+					} catch (err) {
+						span?.setError(err as Error);
+						throw err;
+					} finally {
+						span?.finish();
+					}
+				});
 			},
 
 			/** Stores a newly received event in the inbox, claimed for handling; null for one seen before. */
-			async recordReceived(this: Internals, event: AnyDomainEvent): Promise<InboxDoc | null> {
-				const doc = inboxEntry(event, Date.now());
+			async recordReceived(this: Internals, event: AnyDomainEvent, trace?: TraceCarrier): Promise<InboxDoc | null> {
+				const doc = inboxEntry(event, Date.now(), trace);
 				return (await this.collections.inbox.insertIfAbsent(doc)) ? doc : null;
 			},
 
 			/** Records the event durably, then handles it without holding up the publisher. */
-			async receiveEvent(this: Internals, event: AnyDomainEvent) {
-				const doc = await this.recordReceived(event);
+			async receiveEvent(this: Internals, event: AnyDomainEvent, trace?: TraceCarrier) {
+				const doc = await this.recordReceived(event, trace);
 				if (doc) this.track(this.runHandler(doc, false));
 				else this.logger.debug(`[${event.correlationId}] duplicate ${event.type} ${event.id} ignored`);
 			},
@@ -320,12 +382,17 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			 * dead letter: DEAD in the inbox, and on Kafka also on the topic's dead-letter topic.
 			 */
 			async runHandler(this: Internals, doc: InboxDoc, inline: boolean) {
+				// Its log lines say which request and order they are about, wherever and whenever it runs.
+				return runInWork(workFromCarrier(doc.trace, orderIdOf(doc.event)), () => this.runHandlerInWork(doc, inline));
+			},
+
+			async runHandlerInWork(this: Internals, doc: InboxDoc, inline: boolean) {
 				const handler = this.schema.domainEvents?.[doc.type] as DomainEventHandler<EventName> | undefined;
 				const inbox = this.collections.inbox;
 				for (let attempts = doc.attempts + 1; ; attempts++) {
 					try {
 						if (!handler) throw new Error(`${this.name} has no handler for ${doc.type}`);
-						await handler.call(this, doc.event);
+						await this.attempt(doc, attempts, handler);
 						await inbox.update({ _id: doc._id }, { $set: { status: "DONE", attempts, doneAt: new Date().toISOString() } });
 						return;
 					} catch (err) {
@@ -341,7 +408,10 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 						);
 						const log = dead ? this.logger.error : this.logger.warn;
 						log.call(this.logger, `[${doc.event.correlationId}] ${doc.type} ${doc._id} failed (attempt ${attempts})${dead ? ", now a dead letter" : ""}: ${message}`);
-						if (dead) await this.kafkaBus?.deadLetter(doc.event, message);
+						if (dead) {
+							shopMetrics(this.broker).deadLetter(this.name, doc.type);
+							await this.kafkaBus?.deadLetter(doc.event, message, doc.trace);
+						}
 						if (!dead && !again && !this.stopping) this.scheduleRetry(doc._id, delay);
 						if (!again) return;
 						await new Promise((resolve) => setTimeout(resolve, delay));
@@ -350,12 +420,50 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			},
 
 			/**
+			 * One attempt at handling an event: a span of the event's trace (child of its publish),
+			 * with a Moleculer context of its own so that the handler's calls continue the trace.
+			 */
+			async attempt(this: Internals, doc: InboxDoc, attempt: number, handler: DomainEventHandler<EventName>) {
+				const received = workFromCarrier(doc.trace, orderIdOf(doc.event));
+				const ctx = this.broker.ContextFactory.create(this.broker, null as never, {}, {
+					...(received.traceId ? { requestID: received.traceId } : {}),
+					// The order goes along in meta so that the log lines of the calls the handler makes name it too.
+					meta: { ...(received.requestId ? { requestId: received.requestId } : {}), ...(received.orderId ? { orderId: received.orderId } : {}) },
+				}) as Context<unknown, ShopMeta>;
+				(ctx as { service: unknown }).service = this;
+				if (received.spanId) ctx.parentID = received.spanId;
+				if (received.sampled !== undefined) ctx.tracing = received.sampled;
+				let span: Span | undefined;
+				if (this.broker.isTracingEnabled()) {
+					span = ctx.startSpan(`handle '${doc.type}'`, {
+						id: ctx.id,
+						type: CONSUME_SPAN,
+						traceID: ctx.requestID!,
+						parentID: ctx.parentID ?? undefined,
+						sampled: received.sampled,
+						service: this,
+						tags: { eventId: doc._id, eventType: doc.type, attempt, orderId: received.orderId },
+					});
+					ctx.tracing = span.sampled;
+				}
+				const work: WorkContext = { ...received, traceId: traceIdOf(ctx.requestID ?? ctx.id), spanId: spanIdOf(ctx.id), sampled: ctx.tracing !== false };
+				try {
+					await runInWork(work, () => handler.call(this, doc.event as never, ctx));
+				} catch (err) {
+					span?.setError(err as Error);
+					throw err;
+				} finally {
+					if (span) ctx.finishSpan(span);
+				}
+			},
+
+			/**
 			 * An event read from Kafka: de-duplicated through the inbox and handled, or stored there
 			 * for a retry, before its offset is committed. Rejects only when it cannot even be
 			 * recorded (the store is down), so that Kafka delivers it again.
 			 */
-			async handleFromLog(this: Internals, event: AnyDomainEvent) {
-				const doc = await this.recordReceived(event);
+			async handleFromLog(this: Internals, event: AnyDomainEvent, trace?: TraceCarrier) {
+				const doc = await this.recordReceived(event, trace);
 				if (doc) return this.runHandler(doc, true);
 				const inbox = this.collections.inbox;
 				const now = Date.now();
@@ -440,8 +548,9 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 					sessionTimeoutMs: this.config.kafkaSessionTimeoutMs,
 					topicPartitions: this.config.kafkaTopicPartitions,
 					handles: Object.keys(this.schema.domainEvents ?? {}) as EventName[],
-					handle: (event) => this.handleFromLog(event),
+					handle: (event, trace) => this.handleFromLog(event, trace),
 					log: this.logger,
+					reportLag: this.broker.isMetricsEnabled() ? (group, topic, partition, lag) => shopMetrics(this.broker).consumerLag(group, topic, partition, lag) : undefined,
 				});
 				await this.kafkaBus.start();
 				const bus = this.kafkaBus;

@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { Errors } from "moleculer";
 import { Kafka, logLevel, type Admin, type Consumer, type EachMessagePayload, type IHeaders, type Producer } from "kafkajs";
-import type { AnyDomainEvent, EventName } from "../contracts";
+import type { AnyDomainEvent, EventName, TraceCarrier } from "../contracts";
 
 /*
  * Kafka as the durable event log behind the event mixin. Topics are per aggregate, the message
  * key is the aggregate id (one order's events stay in one partition, in order), and the event
- * type and ids travel in headers. Each service reads with a consumer group of its own, so its
+ * type and ids travel in headers, and so does the trace the event was published in (W3C
+ * `traceparent`, and the `x-request-id` of the request behind it). Each service reads with a consumer group of its own, so its
  * replicas share the partitions; an offset is committed only once the handler has succeeded or
  * the event is stored in the service's inbox for a retry.
  */
@@ -33,14 +34,28 @@ export function consumerGroup(service: string): string {
 	return `shop.${service}`;
 }
 
-export function eventHeaders(event: AnyDomainEvent): Record<string, string> {
-	return { "event-type": event.type, "event-id": event.id, "correlation-id": event.correlationId };
+export function eventHeaders(event: AnyDomainEvent, trace?: TraceCarrier): Record<string, string> {
+	const headers: Record<string, string> = { "event-type": event.type, "event-id": event.id, "correlation-id": event.correlationId };
+	if (trace?.traceparent) headers.traceparent = trace.traceparent;
+	if (trace?.requestId) headers["x-request-id"] = trace.requestId;
+	return headers;
 }
 
 function header(headers: IHeaders | undefined, name: string): string | undefined {
 	const value = headers?.[name];
 	return value === undefined ? undefined : Array.isArray(value) ? String(value[0]) : String(value);
 }
+
+/** The trace a message's headers name, if any. */
+export function traceFromHeaders(headers: IHeaders | undefined): TraceCarrier | undefined {
+	const traceparent = header(headers, "traceparent");
+	const requestId = header(headers, "x-request-id");
+	if (!traceparent && !requestId) return undefined;
+	return { ...(traceparent ? { traceparent } : {}), ...(requestId ? { requestId } : {}) };
+}
+
+/** How often a node measures its consumer group's lag on the partitions it reads. */
+const LAG_INTERVAL_MS = 5000;
 
 /** Every topic the shop writes to, with its dead-letter topic. */
 export function shopTopics(): string[] {
@@ -57,7 +72,9 @@ export interface KafkaBusOptions {
 	/** Event types this service handles; other messages on its topics are skipped (and committed). */
 	handles: EventName[];
 	/** Handles an event, or stores it for retry; rejects only if it could not be recorded at all. */
-	handle(event: AnyDomainEvent): Promise<void>;
+	handle(event: AnyDomainEvent, trace?: TraceCarrier): Promise<void>;
+	/** Given, it is told every few seconds how far the group is behind on each partition this node reads. */
+	reportLag?(group: string, topic: string, partition: number, lag: number): void;
 	log: { info(message: string): void; warn(message: string, err?: unknown): void; error(message: string, err?: unknown): void };
 }
 
@@ -81,6 +98,10 @@ export class KafkaBus {
 	private readonly admin: Admin;
 	private consumerFailure?: Error;
 	private probe?: Promise<unknown>;
+	/** The partitions this node reads, by topic, as of the group's last rebalance. */
+	private assignment: Record<string, number[]> = {};
+	private lagTimer?: NodeJS.Timeout;
+	private measuring = false;
 
 	constructor(private readonly options: KafkaBusOptions) {
 		this.kafka = new Kafka({
@@ -112,6 +133,16 @@ export class KafkaBus {
 		this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
 			if (!payload.restart) this.consumerFailure = payload.error;
 		});
+		this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+			const before = this.assignment;
+			this.assignment = payload.memberAssignment;
+			// Partitions gone to another node are its to report now.
+			for (const [topic, partitions] of Object.entries(before)) {
+				for (const partition of partitions) {
+					if (!this.assignment[topic]?.includes(partition)) this.options.reportLag?.(consumerGroup(this.options.service), topic, partition, 0);
+				}
+			}
+		});
 		await this.consumer.connect();
 		await this.consumer.subscribe({ topics, fromBeginning: true });
 		await this.consumer.run({
@@ -121,6 +152,35 @@ export class KafkaBus {
 			partitionsConsumedConcurrently: await this.partitionCount(topics),
 			eachMessage: (payload) => this.consume(payload),
 		});
+		if (this.options.reportLag) {
+			this.lagTimer = setInterval(() => void this.measureLag(), LAG_INTERVAL_MS);
+			this.lagTimer.unref();
+			void this.measureLag();
+		}
+	}
+
+	/** Lag = the partition's end offset minus the group's committed offset (its start when none). */
+	private async measureLag(): Promise<void> {
+		if (this.measuring) return;
+		this.measuring = true;
+		const group = consumerGroup(this.options.service);
+		try {
+			for (const [topic, partitions] of Object.entries(this.assignment)) {
+				if (partitions.length === 0) continue;
+				const [ends, [committed]] = await Promise.all([this.admin.fetchTopicOffsets(topic), this.admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+				for (const partition of partitions) {
+					const end = ends.find((p) => p.partition === partition);
+					if (!end) continue;
+					const done = committed?.partitions.find((p) => p.partition === partition)?.offset;
+					const from = done === undefined || Number(done) < 0 ? Number(end.low) : Number(done);
+					this.options.reportLag!(group, topic, partition, Math.max(0, Number(end.high) - from));
+				}
+			}
+		} catch {
+			// Kafka is unreachable: readiness says so; the figures stay as last measured.
+		} finally {
+			this.measuring = false;
+		}
 	}
 
 	/**
@@ -166,16 +226,17 @@ export class KafkaBus {
 	}
 
 	/** Resolves once every broker in the quorum has the event (acks: all). */
-	async publish(event: AnyDomainEvent): Promise<void> {
+	async publish(event: AnyDomainEvent, trace?: TraceCarrier): Promise<void> {
 		await this.producer.send({
 			topic: topicFor(event.type),
 			acks: -1,
-			messages: [{ key: event.aggregateId, value: JSON.stringify(event), headers: eventHeaders(event) }],
+			messages: [{ key: event.aggregateId, value: JSON.stringify(event), headers: eventHeaders(event, trace) }],
 		});
 	}
 
 	/** Stops taking messages, lets the ones in hand finish and commit, then disconnects. */
 	async stop(): Promise<void> {
+		clearInterval(this.lagTimer);
 		// kafkajs's stop waits for the messages being handled before it leaves the group.
 		await this.consumer?.stop();
 		await this.consumer?.disconnect();
@@ -257,7 +318,7 @@ export class KafkaBus {
 	}
 
 	/** Parks an event a handler gave up on, with its error, on its topic's dead-letter topic. */
-	async deadLetter(event: AnyDomainEvent, error: string): Promise<void> {
+	async deadLetter(event: AnyDomainEvent, error: string, trace?: TraceCarrier): Promise<void> {
 		const topic = topicFor(event.type);
 		await this.producer.send({
 			topic: deadLetterTopic(topic),
@@ -266,7 +327,7 @@ export class KafkaBus {
 				{
 					key: event.aggregateId,
 					value: JSON.stringify(event),
-					headers: { ...eventHeaders(event), "dlq-error": error, "dlq-consumer-group": consumerGroup(this.options.service) },
+					headers: { ...eventHeaders(event, trace), "dlq-error": error, "dlq-consumer-group": consumerGroup(this.options.service) },
 				},
 			],
 		});
@@ -276,7 +337,9 @@ export class KafkaBus {
 	private async consume({ topic, partition, message }: EachMessagePayload): Promise<void> {
 		const type = header(message.headers, "event-type") as EventName | undefined;
 		// A throw here (the event could not even be stored) leaves the offset alone: Kafka redelivers.
-		if (type && this.options.handles.includes(type) && message.value) await this.options.handle(JSON.parse(message.value.toString()) as AnyDomainEvent);
+		if (type && this.options.handles.includes(type) && message.value) {
+			await this.options.handle(JSON.parse(message.value.toString()) as AnyDomainEvent, traceFromHeaders(message.headers));
+		}
 		await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
 	}
 }

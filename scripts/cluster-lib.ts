@@ -41,6 +41,8 @@ export interface NodeProcess {
 	label: string;
 	/** Where the node answers /livez and /readyz, when it was given a port. */
 	healthPort?: number;
+	/** Where the node serves Prometheus's /metrics, when it was given a port. */
+	metricsPort?: number;
 	child: ChildProcess;
 	exited: Promise<number | null>;
 }
@@ -48,6 +50,7 @@ export interface NodeProcess {
 export interface StartNodeOptions {
 	env: Record<string, string | undefined>;
 	healthPort?: number;
+	metricsPort?: number;
 	/** Each output line, already prefixed with the node's label. */
 	onLine?: (line: string) => void;
 }
@@ -60,6 +63,7 @@ export function startNode(service: ServiceName, replica: number, options: StartN
 			...process.env,
 			...options.env,
 			...(options.healthPort ? { HEALTH_PORT: String(options.healthPort) } : {}),
+			...(options.metricsPort ? { METRICS_PORT: String(options.metricsPort) } : {}),
 			SERVICEDIR: path.join(ROOT, "dist", "services"),
 			SERVICES: service,
 			NODE_OPTIONS: "--disable-warning=DEP0174",
@@ -70,7 +74,7 @@ export function startNode(service: ServiceName, replica: number, options: StartN
 		readline.createInterface({ input: stream }).on("line", (line) => options.onLine?.(`[${label}] ${line}`));
 	}
 	const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-	return { service, replica, label, healthPort: options.healthPort, child, exited };
+	return { service, replica, label, healthPort: options.healthPort, metricsPort: options.metricsPort, child, exited };
 }
 
 /** SIGTERM, then SIGKILL if the node has not finished its graceful shutdown in time. */

@@ -24,6 +24,8 @@ async function main(): Promise<void> {
 	const basePort = Number(process.env.PORT ?? 3000);
 	// Every node answers /livez and /readyz on a port of its own, counting up from here.
 	const baseHealthPort = Number(process.env.HEALTH_PORT ?? 3100);
+	// And Prometheus's /metrics on one more.
+	const baseMetricsPort = Number(process.env.METRICS_PORT ?? 3200);
 	const nodes: NodeProcess[] = [];
 	let stopping = false;
 	for (const service of SERVICE_NAMES) {
@@ -31,10 +33,11 @@ async function main(): Promise<void> {
 			// Gateway replicas each need a port of their own on one host; a container would not.
 			const port = service === "api" ? String(basePort + replica - 1) : undefined;
 			const healthPort = baseHealthPort + nodes.length;
-			const node = startNode(service, replica, { env: { ...env, ...(port ? { PORT: port } : {}) }, healthPort, onLine: (line) => console.log(line) });
+			const metricsPort = baseMetricsPort + nodes.length;
+			const node = startNode(service, replica, { env: { ...env, ...(port ? { PORT: port } : {}) }, healthPort, metricsPort, onLine: (line) => console.log(line) });
 			nodes.push(node);
 			const gateway = port ? `, gateway on http://localhost:${port}` : "";
-			console.log(`cluster: started ${node.label} as pid ${node.child.pid} (health on http://localhost:${healthPort}/readyz${gateway})`);
+			console.log(`cluster: started ${node.label} as pid ${node.child.pid} (health on http://localhost:${healthPort}/readyz, metrics on http://localhost:${metricsPort}/metrics${gateway})`);
 			void node.exited.then((code) => {
 				if (!stopping) console.error(`cluster: ${node.label} exited with code ${code}`);
 			});

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
@@ -5,12 +6,19 @@ import type { AuthUser, ShopMeta } from "../../contracts";
 import { AccessTokens } from "../../lib/auth-token";
 import { loadConfig, type ShopConfig } from "../../lib/env";
 import { ForbiddenError, UnauthorizedError } from "../../lib/errors";
+import { acceptRequestId, parseTraceparent } from "../../lib/trace-context";
 import { errorResponse } from "./error-response";
 
 /*
  * The only public entry point: it authenticates, checks the role an action declares, and routes.
  * Business rules live in the services behind it. Only the aliases below are reachable
  * (mappingPolicy "restrict"), so internal actions such as catalogue.reserve or $node.* are 404.
+ *
+ * Every request has an id: the client's X-Request-Id when it sends a sensible one, a new one
+ * otherwise. It goes back in the response's X-Request-Id and travels in ctx.meta.requestId to
+ * every node that works on the request, into their log lines and the events they publish. The
+ * trace id is the gateway's own (ctx.requestID), never the client's, unless TRUST_PROXY says a
+ * proxy of ours is in front and it sends a W3C traceparent.
  */
 
 /** Services the shop cannot serve requests without; /api/health reports 503 until all are up. */
@@ -18,7 +26,10 @@ const REQUIRED_SERVICES = ["catalogue", "customers", "orders", "payments", "noti
 
 interface GatewayRequest extends IncomingMessage {
 	$action?: { auth?: "customer" | "admin" };
+	$ctx?: Context<unknown, ShopMeta>;
 }
+
+const REQUEST_ID_HEADER = "X-Request-Id";
 
 interface Methods {
 	authenticate(ctx: Context, route: unknown, req: IncomingMessage): AuthUser | null;
@@ -35,9 +46,16 @@ function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
 	return req.socket.remoteAddress ?? "unknown";
 }
 
-function sendJsonError(res: ServerResponse, err: unknown): void {
+/** moleculer-web answers with ctx.requestID, the trace id; the client gets its request id instead. */
+function returnRequestId(req: IncomingMessage, res: ServerResponse): void {
+	const requestId = (req as GatewayRequest).$ctx?.meta.requestId;
+	if (requestId && !res.headersSent) res.setHeader(REQUEST_ID_HEADER, requestId);
+}
+
+function sendJsonError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
 	const { status, body } = errorResponse(err);
 	if (res.headersSent) return res.end() as unknown as void;
+	returnRequestId(req, res);
 	res.statusCode = status;
 	res.setHeader("Content-Type", "application/json; charset=utf-8");
 	res.end(JSON.stringify(body));
@@ -63,6 +81,17 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			port: config.port,
 			path: "/api",
 			cors,
+			// moleculer-web also takes a function here, though its typings know only an object.
+			rootCallOptions: ((options: Record<string, unknown>, req: IncomingMessage) => {
+				options.meta = { requestId: acceptRequestId(req.headers["x-request-id"]) };
+				const parent = config.http.trustProxy ? parseTraceparent(req.headers.traceparent) : undefined;
+				if (parent) {
+					options.requestID = parent.traceId;
+					options.parentSpan = { id: parent.spanId, traceID: parent.traceId, sampled: parent.sampled };
+				} else {
+					options.requestID = randomUUID();
+				}
+			}) as never,
 			// Request bodies carry passwords; never log them.
 			logRequestParams: null,
 			logResponseData: null,
@@ -73,6 +102,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 					path: "/auth",
 					mappingPolicy: "restrict",
 					bodyParsers,
+					onBeforeCall: (_ctx: Context, _route: unknown, req: IncomingMessage, res: ServerResponse) => returnRequestId(req, res),
 					rateLimit: {
 						window: 60 * 1000,
 						limit: config.http.authRateLimitPerMinute,
@@ -93,6 +123,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 					authentication: true,
 					authorization: true,
 					bodyParsers,
+					onBeforeCall: (_ctx: Context, _route: unknown, req: IncomingMessage, res: ServerResponse) => returnRequestId(req, res),
 					aliases: {
 						"GET /health": "api.health",
 						"GET /me": "customers.me",
@@ -112,8 +143,8 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 					},
 				},
 			],
-			onError(_req: IncomingMessage, res: ServerResponse, err: unknown) {
-				sendJsonError(res, err);
+			onError(req: IncomingMessage, res: ServerResponse, err: unknown) {
+				sendJsonError(req, res, err);
 			},
 		},
 

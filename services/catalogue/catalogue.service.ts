@@ -15,8 +15,10 @@ import type {
 } from "../../contracts";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
+import { shopMetrics } from "../../lib/metrics";
 import { idRule } from "../../lib/rules";
 import { repeat, type Repeating } from "../../lib/timers";
+import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { newProduct, productChanges, productQuery, toProduct, type ProductDoc } from "./product";
@@ -301,7 +303,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			const reservations = this.collections.reservations;
 			let existing = await reservations.findOne({ _id: orderId });
 			if (!existing) {
-				const fresh = newReservation(orderId, items, new Date(), this.config.catalogue.reservationTtlMs);
+				const fresh = withTrace(newReservation(orderId, items, new Date(), this.config.catalogue.reservationTtlMs));
 				if (await reservations.insertIfAbsent(fresh)) return this.holdStock(fresh);
 				existing = await this.awaitDecision(orderId);
 			}
@@ -433,10 +435,14 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				limit: 500,
 			});
 			for (const doc of expired) {
-				const moved = await this.transition(doc, "EXPIRED", {}, now);
-				if (!moved) continue;
-				this.logger.info(`[order ${doc._id}] stock reservation expired`);
-				await this.settle(moved);
+				// In the order's trace: the expiry releases its stock and so ends its saga.
+				await runInWork(workFromCarrier(doc.trace, doc._id), async () => {
+					const moved = await this.transition(doc, "EXPIRED", {}, now);
+					if (!moved) return;
+					shopMetrics(this.broker).reservationExpired();
+					this.logger.info(`[order ${doc._id}] stock reservation expired`);
+					await this.settle(moved);
+				});
 			}
 			// A node that stopped between a status change and its holds leaves the reservation
 			// unsettled; settling is idempotent, so any node may finish the job.

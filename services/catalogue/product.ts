@@ -1,4 +1,4 @@
-import type { AnyDomainEvent, CreateProductParams, Product, ProductSort, UpdateProductParams } from "../../contracts";
+import type { CreateProductParams, OutboxEvent, Product, ProductSort, UpdateProductParams } from "../../contracts";
 import { escapeRegExp } from "../../lib/paging";
 
 /** A product as stored: `holds` maps an orderId to the quantity its reservation holds. */
@@ -9,7 +9,7 @@ export type ProductDoc = Omit<Product, "id"> & {
 	/** Sold quantities put back per cancelled order, so a return happens once. */
 	returns?: Record<string, number>;
 	/** Events written with this change, waiting for the relay (see mixins/events.mixin.ts). */
-	outbox?: AnyDomainEvent[];
+	outbox?: OutboxEvent[];
 };
 
 export const DEFAULT_CURRENCY = "EUR";

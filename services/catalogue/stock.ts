@@ -1,4 +1,4 @@
-import type { AnyDomainEvent, EventBody, Reservation, ReservationStatus, StockLine } from "../../contracts";
+import type { EventBody, OutboxEvent, Reservation, ReservationStatus, StockLine, TraceCarrier } from "../../contracts";
 
 /*
  * Stock reservations. Available stock lives on the product; a reservation moves quantity from
@@ -19,7 +19,9 @@ export interface ReservationDoc {
 	/** False until the holds on the products have been taken, returned or cleared for the status. */
 	settled: boolean;
 	/** Events written with this change, waiting for the relay (see mixins/events.mixin.ts). */
-	outbox?: AnyDomainEvent[];
+	outbox?: OutboxEvent[];
+	/** The trace of the order the stock is held for, which the expiry sweep continues. */
+	trace?: TraceCarrier;
 	createdAt: string;
 	updatedAt: string;
 }

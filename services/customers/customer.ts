@@ -1,4 +1,4 @@
-import type { AnyDomainEvent, Customer, Role, UpdateProfileParams } from "../../contracts";
+import type { Customer, OutboxEvent, Role, UpdateProfileParams } from "../../contracts";
 import { escapeRegExp } from "../../lib/paging";
 
 /** `email` is stored lower-cased, so uniqueness holds regardless of how it was typed. */
@@ -6,7 +6,7 @@ export type CustomerDoc = Omit<Customer, "id"> & {
 	[key: string]: unknown;
 	_id: string;
 	passwordHash: string;
-	outbox?: AnyDomainEvent[];
+	outbox?: OutboxEvent[];
 };
 
 export function normalizeEmail(email: string): string {

@@ -32,7 +32,7 @@ function toNotification({ _id, customerId, orderId, kind, to, subject, status, c
 }
 
 interface Methods {
-	notify(event: NotifyingEvent): Promise<void>;
+	notify(event: NotifyingEvent, ctx: Context<unknown, ShopMeta>): Promise<void>;
 }
 
 type Vars = EventsService & StoreService<Collections> & { mailer: Mailer };
@@ -48,14 +48,14 @@ const NotificationsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = 
 	],
 
 	domainEvents: {
-		async "order.confirmed"(event) {
-			await this.notify(event);
+		async "order.confirmed"(event, ctx) {
+			await this.notify(event, ctx);
 		},
-		async "order.cancelled"(event) {
-			await this.notify(event);
+		async "order.cancelled"(event, ctx) {
+			await this.notify(event, ctx);
 		},
-		async "payment.refunded"(event) {
-			await this.notify(event);
+		async "payment.refunded"(event, ctx) {
+			await this.notify(event, ctx);
 		},
 	},
 
@@ -70,11 +70,11 @@ const NotificationsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = 
 	},
 
 	methods: {
-		async notify(this: NotificationsService, event: NotifyingEvent): Promise<void> {
+		async notify(this: NotificationsService, event: NotifyingEvent, ctx: Context<unknown, ShopMeta>): Promise<void> {
 			const notifications = this.collections.notifications;
 			const existing = await notifications.findOne({ _id: event.id });
 			if (existing?.status === "SENT") return;
-			const customer = await this.broker.call<Customer, { id: string }>("customers.get", { id: event.customerId });
+			const customer = await ctx.call<Customer, { id: string }>("customers.get", { id: event.customerId });
 			const email = renderEmail(event, customer.name);
 			if (!existing) {
 				const doc: NotificationDoc = {

@@ -1,14 +1,4 @@
-import type {
-	Address,
-	AnyDomainEvent,
-	CancelReason,
-	CreateOrderParams,
-	Order,
-	OrderLine,
-	OrderStatus,
-	Product,
-	StatusChange,
-} from "../../contracts";
+import type { Address, CancelReason, CreateOrderParams, Order, OrderLine, OrderStatus, OutboxEvent, Product, StatusChange, TraceCarrier } from "../../contracts";
 import { UnprocessableError } from "../../lib/errors";
 import { mergeLines } from "../catalogue/stock";
 
@@ -25,7 +15,9 @@ export type OrderDoc = Omit<Order, "id"> & {
 	sagaDeadlineMs: number | null;
 	/** Refund event ids already counted into refundedCents. */
 	refunds?: Record<string, number>;
-	outbox?: AnyDomainEvent[];
+	outbox?: OutboxEvent[];
+	/** The trace the order was placed in; its saga's later steps continue it. */
+	trace?: TraceCarrier;
 };
 
 export const DEFAULT_PAYMENT_METHOD = "tok_visa";
@@ -81,6 +73,11 @@ export function moveOrder(
 	};
 	if (decision.cancelReason) set.cancelReason = decision.cancelReason;
 	return { set, entry: { status: decision.to, at: now.toISOString(), reason: decision.reason } };
+}
+
+/** How long the order's saga took, from its creation to `now` when it reached its final status. */
+export function sagaSeconds(order: Pick<OrderDoc, "createdAt">, now: Date): number {
+	return Math.max(0, now.getTime() - Date.parse(order.createdAt)) / 1000;
 }
 
 /** Prices an order from the catalogue's current products; the client never names a price. */

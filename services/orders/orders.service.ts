@@ -4,10 +4,12 @@ import type { AnyDomainEvent, CreateOrderParams, ListOrdersParams, ListOrdersRes
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import { addressRule, idRule } from "../../lib/rules";
+import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
+import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import type { StoreService } from "../../mixins/store.mixin";
-import { DEFAULT_PAYMENT_METHOD, OPEN_STATUSES, decide, moveOrder, newOrder, priceOrder, toOrder, type OrderDoc, type SagaTrigger } from "./order";
+import { DEFAULT_PAYMENT_METHOD, OPEN_STATUSES, decide, moveOrder, newOrder, priceOrder, sagaSeconds, toOrder, type OrderDoc, type SagaTrigger } from "./order";
 
 type Collections = { orders: OrderDoc };
 
@@ -89,7 +91,8 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					shippingAddress: ctx.params.shippingAddress,
 					paymentMethod: ctx.params.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
 				};
-				const doc = newOrder(input, priced, randomUUID(), now, this.config.orders.sagaStepTimeoutMs);
+				const doc = withTrace(newOrder(input, priced, randomUUID(), now, this.config.orders.sagaStepTimeoutMs));
+				noteOrderId(doc._id);
 				const ids = { aggregateId: doc._id, correlationId: doc._id };
 				doc.outbox = [
 					this.publish(
@@ -107,6 +110,7 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					),
 				];
 				await this.collections.orders.insert(doc);
+				shopMetrics(this.broker).orderCreated();
 				this.kickRelay("orders", doc._id);
 				this.logger.info(`[order ${doc._id}] created: ${doc.items.length} line(s), ${doc.totalCents} ${doc.currency} cents, PENDING`);
 				ctx.meta.$statusCode = 201;
@@ -155,6 +159,7 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	methods: {
 		/** A customer sees only their own orders: another's is 404, as if it did not exist. */
 		async ownOrder(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<OrderDoc> {
+			noteOrderId(ctx.params.id);
 			const user = ctx.meta.user!;
 			const doc = await this.collections.orders.findOne({ _id: ctx.params.id });
 			if (!doc || (user.role !== "admin" && doc.customerId !== user.id)) {
@@ -197,6 +202,9 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				if (event) push.outbox = event;
 				if ((await orders.update({ _id: orderId, status: order.status }, { $set: set, $push: push })) === 1) {
 					this.logger.info(`[order ${orderId}] ${order.status} -> ${decision.to} (${decision.reason})`);
+					if (decision.to === "CONFIRMED" || decision.to === "CANCELLED") {
+						shopMetrics(this.broker).orderFinished(decision.to, decision.cancelReason, sagaSeconds(order, now));
+					}
 					if (event) this.kickRelay("orders", orderId);
 					return moved;
 				}
@@ -210,8 +218,11 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				limit: 200,
 			});
 			for (const order of stalled) {
-				this.logger.warn(`[order ${order._id}] saga step timed out in ${order.status}`);
-				await this.advance(order._id, "TIMEOUT");
+				// In the order's own trace: the cancellation is the end of its saga.
+				await runInWork(workFromCarrier(order.trace, order._id), async () => {
+					this.logger.warn(`[order ${order._id}] saga step timed out in ${order.status}`);
+					await this.advance(order._id, "TIMEOUT");
+				});
 			}
 		},
 	},

@@ -1,4 +1,4 @@
-import type { AnyDomainEvent, Payment, PaymentStatus } from "../../contracts";
+import type { OutboxEvent, Payment, PaymentStatus, TraceCarrier } from "../../contracts";
 
 /** One payment per order: the orderId is the document id and the provider's idempotency key. */
 export type PaymentDoc = Omit<Payment, "id" | "orderId"> & {
@@ -10,7 +10,9 @@ export type PaymentDoc = Omit<Payment, "id" | "orderId"> & {
 	cancelRequested: boolean;
 	/** When the current CHARGING or REFUNDING began; a node that died mid-call leaves it stale. */
 	busySinceMs?: number;
-	outbox?: AnyDomainEvent[];
+	outbox?: OutboxEvent[];
+	/** The trace of the order's saga, which the recovery sweep continues. */
+	trace?: TraceCarrier;
 };
 
 export function newPayment(

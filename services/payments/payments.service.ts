@@ -3,7 +3,9 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import type { AnyDomainEvent, OrderCancelled, Page, PageParams, Payment, PaymentStatus, ShopMeta } from "../../contracts";
 import { NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
+import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
+import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { idRule } from "../../lib/rules";
 import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import type { StoreService } from "../../mixins/store.mixin";
@@ -42,7 +44,7 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	domainEvents: {
 		async "order.created"(event) {
 			// False when seen before, or when the order was cancelled first and left a VOIDED record.
-			await this.collections.payments.insertIfAbsent(newPayment(event, randomUUID(), new Date()));
+			await this.collections.payments.insertIfAbsent(withTrace(newPayment(event, randomUUID(), new Date())));
 		},
 		async "stock.reserved"(event) {
 			await this.charge(event.orderId, event);
@@ -106,6 +108,9 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			if (doc.busySinceMs !== undefined) condition.busySinceMs = doc.busySinceMs;
 			if ((await this.collections.payments.update(condition, { $set: changes, $push: push })) !== 1) return null;
 			this.logger.info(`[order ${doc._id}] payment ${doc.status} -> ${to} (${reason})`);
+			// Counted once: only the call whose compare-and-set won gets here.
+			if (to === "SETTLED") shopMetrics(this.broker).paymentCaptured(doc.amountCents, doc.currency);
+			if (to === "REFUNDED") shopMetrics(this.broker).paymentRefunded(doc.amountCents, doc.currency);
 			if (event) this.kickRelay("payments", doc._id);
 			return { ...doc, ...changes, history: [...doc.history, entry] };
 		},
@@ -179,8 +184,10 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				limit: 100,
 			});
 			for (const doc of stalled) {
-				this.logger.warn(`[order ${doc._id}] payment stalled in ${doc.status}; finishing it`);
-				await (doc.status === "CHARGING" ? this.charge(doc._id) : this.refund(doc._id));
+				await runInWork(workFromCarrier(doc.trace, doc._id), async () => {
+					this.logger.warn(`[order ${doc._id}] payment stalled in ${doc.status}; finishing it`);
+					await (doc.status === "CHARGING" ? this.charge(doc._id) : this.refund(doc._id));
+				});
 			}
 		},
 

@@ -4,7 +4,8 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
-import brokerConfig from "../../moleculer.config";
+import { createBrokerConfig } from "../../moleculer.config";
+import { loadConfig } from "../../lib/env";
 import apiService from "../../services/api/api.service";
 import catalogueService from "../../services/catalogue/catalogue.service";
 import customersService from "../../services/customers/customers.service";
@@ -43,6 +44,8 @@ export interface StartOptions {
 	dataDir?: string;
 	/** Extra services, e.g. a spy that records events. */
 	extra?: ServiceSchema[];
+	/** Log as the configuration says (LOG_FORMAT, LOG_LEVEL) instead of not at all. */
+	logs?: boolean;
 }
 
 export const TEST_JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long!";
@@ -67,12 +70,15 @@ export async function startShop(options: StartOptions = {}): Promise<TestShop> {
 	const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
 	Object.assign(process.env, env);
 
-	const broker = new ServiceBroker({
-		...brokerConfig,
-		nodeID: `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-		logger: false,
-	});
+	let broker: ServiceBroker;
 	try {
+		// The broker's settings come from the same variables, as under moleculer-runner.
+		const brokerConfig = createBrokerConfig(loadConfig());
+		broker = new ServiceBroker({
+			...brokerConfig,
+			nodeID: `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+			logger: options.logs ? brokerConfig.logger : false,
+		});
 		for (const name of options.services ?? ALL_SERVICES) broker.createService(SCHEMAS[name]());
 		for (const schema of options.extra ?? []) broker.createService(schema);
 		await broker.start();

@@ -42,6 +42,7 @@ export class TestCluster {
 		const node = startNode(service, replica, {
 			// Ports of their own next to the gateway's, one per node ever started, so a restarted node never waits for its predecessor's port.
 			healthPort: this.port + 1 + this.nodes.length,
+			metricsPort: this.port + 51 + this.nodes.length,
 			env: { ...this.env, PORT: String(this.port), LOG_LEVEL: process.env.CLUSTER_LOG_LEVEL ?? "info", ...env },
 			onLine: (line) => {
 				this.log.push(line);
