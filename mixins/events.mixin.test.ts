@@ -1,5 +1,5 @@
-import type { EventBody } from "../contracts";
-import { domainEvent, retryDelayMs } from "./events.mixin";
+import type { EventBody, StockReserved } from "../contracts";
+import { domainEvent, inboxEntry, orderIdOf, retryDelayMs } from "./events.mixin";
 
 const NOW = new Date("2030-06-01T10:00:00.000Z");
 
@@ -91,5 +91,20 @@ describe("retryDelayMs", () => {
 			expect(delay).toBeLessThanOrEqual(30_000);
 			previous = delay;
 		}
+	});
+});
+
+describe("inboxEntry", () => {
+	const event: StockReserved = { id: "event-9", type: "stock.reserved", occurredAt: NOW.toISOString(), aggregateId: "order-9", correlationId: "order-9", orderId: "order-9", items: [] };
+
+	it("keeps the trace the event came with, so every attempt at it is a span of that trace", () => {
+		const trace = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", requestId: "req-9" };
+		expect(inboxEntry(event, NOW.getTime(), trace)).toMatchObject({ _id: "event-9", status: "PROCESSING", attempts: 0, trace });
+		expect(inboxEntry(event, NOW.getTime())).not.toHaveProperty("trace");
+	});
+
+	it("names the order of saga events and no order for others", () => {
+		expect(orderIdOf(event)).toBe("order-9");
+		expect(orderIdOf({ id: "e", type: "product.deactivated", occurredAt: "", aggregateId: "p1", correlationId: "p1", productId: "p1" })).toBeUndefined();
 	});
 });

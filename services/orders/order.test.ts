@@ -7,6 +7,7 @@ import {
 	moveOrder,
 	newOrder,
 	priceOrder,
+	sagaSeconds,
 	toOrder,
 	type Decision,
 	type OrderDoc,
@@ -359,5 +360,15 @@ describe("toOrder", () => {
 describe("OPEN_STATUSES", () => {
 	it("lists the two statuses the saga is still working on", () => {
 		expect([...OPEN_STATUSES]).toEqual(["PENDING", "AWAITING_PAYMENT"]);
+	});
+});
+
+describe("sagaSeconds", () => {
+	it("is the time from the order's creation to the final step, in seconds", () => {
+		expect(sagaSeconds({ createdAt: "2030-06-01T10:00:00.000Z" }, new Date("2030-06-01T10:00:02.500Z"))).toBe(2.5);
+	});
+
+	it("is never negative when clocks of two nodes disagree", () => {
+		expect(sagaSeconds({ createdAt: "2030-06-01T10:00:01.000Z" }, new Date("2030-06-01T10:00:00.000Z"))).toBe(0);
 	});
 });

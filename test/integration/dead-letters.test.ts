@@ -2,21 +2,25 @@ import { SMTPServer } from "smtp-server";
 import type { AnyDomainEvent, Customer, OrderConfirmed } from "../../contracts";
 import { startShop, type TestShop } from "../helpers/shop";
 import { freePort } from "../helpers/net";
+import { sample, scrape } from "../helpers/observability";
 import { waitFor } from "../helpers/wait";
 
 
 describe("dead letters", () => {
 	let shop: TestShop;
 	let smtpPort: number;
+	let metricsUrl: string;
 	let smtp: SMTPServer | undefined;
 	const delivered: string[] = [];
 
 	beforeAll(async () => {
 		smtpPort = await freePort();
+		const metricsPort = await freePort();
+		metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
 		// The mail server is down at first: every attempt to send fails until it comes up.
 		shop = await startShop({
 			services: ["customers", "notifications"],
-			env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", OUTBOX_RELAY_MS: "50" },
+			env: { METRICS_PORT: String(metricsPort), SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", OUTBOX_RELAY_MS: "50" },
 		});
 	});
 	afterAll(async () => {
@@ -44,6 +48,7 @@ describe("dead letters", () => {
 			(rows) => rows.length > 0,
 		);
 		expect(dead).toEqual([expect.objectContaining({ id: event.id, attempts: 3, lastError: expect.stringMatching(/ECONNREFUSED/) })]);
+		expect(sample(await scrape(metricsUrl), "shop_events_dead_letters_total", { service: "notifications", type: "order.confirmed" })).toBe(1);
 
 		smtp = new SMTPServer({
 			authOptional: true,
