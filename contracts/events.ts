@@ -16,7 +16,8 @@ export interface DomainEvent<T extends string = string> {
 	correlationId: string;
 }
 
-export type CancelReason = "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "TIMEOUT" | "CUSTOMER_CANCELLED";
+export const CANCEL_REASONS = ["OUT_OF_STOCK", "PAYMENT_DECLINED", "TIMEOUT", "CUSTOMER_CANCELLED"] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
 export type OrderStatus = "PENDING" | "AWAITING_PAYMENT" | "CONFIRMED" | "CANCELLED";
 
 export interface PricedLine extends StockLine {

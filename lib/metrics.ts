@@ -1,5 +1,5 @@
 import type { BrokerOptions, Middleware, ServiceBroker } from "moleculer";
-import type { CancelReason } from "../contracts";
+import { CANCEL_REASONS, type CancelReason } from "../contracts";
 import type { ShopConfig } from "./env";
 
 /*
@@ -74,6 +74,11 @@ export class ShopMetrics {
 		this.registry?.increment(SHOP_METRICS.deadLetters.name, { service, type });
 	}
 
+	/** A series at 0 for each event a service handles, so the first dead letter shows in rate() and increase(). */
+	noDeadLettersYet(service: string, types: string[]): void {
+		for (const type of types) this.registry?.increment(SHOP_METRICS.deadLetters.name, { service, type }, 0);
+	}
+
 	paymentCaptured(cents: number, currency: string): void {
 		this.registry?.increment(SHOP_METRICS.paymentsCaptured.name, { currency }, cents);
 	}
@@ -101,9 +106,14 @@ export function ShopMetricsMiddleware(): Middleware {
 		name: "ShopMetrics",
 		created(broker: ServiceBroker) {
 			if (!broker.isMetricsEnabled()) return;
+			const registry = broker.metrics;
 			for (const metric of Object.values(SHOP_METRICS)) {
-				broker.metrics.register({ ...metric, labelNames: [...metric.labelNames], ...("buckets" in metric ? { buckets: [...metric.buckets] } : {}), rate: false } as never);
+				registry.register({ ...metric, labelNames: [...metric.labelNames], ...("buckets" in metric ? { buckets: [...metric.buckets] } : {}), rate: false } as never);
 			}
+			// Counters start at 0 where their labels are known in advance: a series that appears only
+			// with its first event makes rate() and increase() miss that event.
+			for (const metric of [SHOP_METRICS.ordersCreated, SHOP_METRICS.ordersConfirmed, SHOP_METRICS.reservationsExpired]) registry.increment(metric.name, undefined, 0);
+			for (const reason of CANCEL_REASONS) registry.increment(SHOP_METRICS.ordersCancelled.name, { reason }, 0);
 		},
 	} as Middleware;
 }

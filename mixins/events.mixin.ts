@@ -561,6 +561,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				];
 				this.removeKafkaChecks = () => removers.forEach((remove) => remove());
 			}
+			shopMetrics(this.broker).noDeadLettersYet(this.name, Object.keys(this.schema.domainEvents ?? {}));
 			// Every poll relays what kicks left over; every OUTBOX_SCAN_EVERY-th also scans outboxes and inbox.
 			const work = () => {
 				const scan = this.relayTicks++ % OUTBOX_SCAN_EVERY === 0;

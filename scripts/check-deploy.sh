@@ -36,7 +36,7 @@ log "docker-compose.yml"
 command -v docker-compose >/dev/null || apt_install docker-compose
 cd "$ROOT"
 docker-compose -f docker-compose.yml config >"$OUT/compose.yaml"
-docker-compose -f docker-compose.yml --profile observability config -q
+docker-compose -f docker-compose.yml --profile observability config >"$OUT/compose-observability.yaml"
 if env -u JWT_SECRET docker-compose -f docker-compose.yml config -q 2>/dev/null; then
 	die "docker-compose.yml renders without JWT_SECRET; it must refuse to"
 fi

@@ -18,7 +18,7 @@ if (!RENDERED) throw new Error("DEPLOY_RENDERED is not set: run `npm run check:d
 /** Variables moleculer-runner or Node read themselves, beside those of lib/env.ts. */
 const RUNNER_VARIABLES = ["SERVICES", "SERVICEDIR", "NODE_OPTIONS"];
 /** Each node must know where its servers are; without them it would run alone on local files. */
-const TOPOLOGY_VARIABLES = ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI", "HEALTH_PORT"];
+const TOPOLOGY_VARIABLES = ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI", "HEALTH_PORT", "METRICS_PORT"];
 const INFRA = ["nats", "kafka", "mongo"];
 
 /** The ENV of the image's runtime stage: what every container starts with, beneath its own settings. */
@@ -33,6 +33,8 @@ type Env = Record<string, string>;
 type K8sObject = { kind: string; metadata: { name: string; labels?: Env; annotations?: Env }; spec?: any; data?: Env; stringData?: Env };
 
 const compose = parse(fs.readFileSync(path.join(RENDERED, "compose.yaml"), "utf8")) as { services: Record<string, any>; volumes?: Record<string, unknown> };
+const observabilityCompose = parse(fs.readFileSync(path.join(RENDERED, "compose-observability.yaml"), "utf8")) as { services: Record<string, any>; volumes?: Record<string, unknown> };
+const OBSERVABILITY = ["zipkin", "prometheus", "grafana"];
 const k8s = parseAllDocuments(fs.readFileSync(path.join(RENDERED, "k8s.yaml"), "utf8")).map((doc) => doc.toJSON() as K8sObject);
 
 function objects(kind: string): K8sObject[] {
@@ -88,10 +90,12 @@ describe("the services to deploy", () => {
 
 describe("docker-compose.yml", () => {
 	const shopNodes = Object.entries(compose.services).filter(([, service]) => service.environment?.SERVICES);
+	// What `docker compose up` starts; docker-compose 1.x renders the services of every profile.
+	const started = Object.fromEntries(Object.entries(compose.services).filter(([, service]) => !service.profiles));
 
 	it("runs each service of services/ as a compose service of its own name, and nothing else from the image", () => {
 		expect(shopNodes.map(([name, service]) => [name, service.environment.SERVICES]).sort()).toEqual(SERVICES.map((name) => [name, name]));
-		expect(Object.keys(compose.services).sort()).toEqual([...SERVICES, ...INFRA].sort());
+		expect(Object.keys(started).sort()).toEqual([...SERVICES, ...INFRA].sort());
 	});
 
 	it("gives every shop node a valid production configuration that points at the compose servers", () => {
@@ -102,7 +106,7 @@ describe("docker-compose.yml", () => {
 	});
 
 	it("can scale every service: no fixed container names, and a host port for the gateway alone", () => {
-		for (const [name, service] of Object.entries(compose.services)) {
+		for (const [name, service] of Object.entries(started)) {
 			expect({ name, containerName: service.container_name }).toEqual({ name, containerName: undefined });
 			expect({ name, ports: service.ports }).toEqual({ name, ports: name === "api" ? [expect.objectContaining({ target: 3000 })] : undefined });
 		}
@@ -118,7 +122,73 @@ describe("docker-compose.yml", () => {
 		const volumeOf = (mount: string | { source: string; target: string }) => (typeof mount === "string" ? mount.split(":").slice(0, 2) : [mount.source, mount.target]);
 		expect(compose.services.kafka.volumes.map(volumeOf)).toEqual([["kafka-data", "/var/lib/kafka/data"]]);
 		expect(compose.services.mongo.volumes.map(volumeOf)).toEqual([["mongo-data", "/data/db"]]);
-		expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(["kafka-data", "mongo-data"]);
+		expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(["grafana-data", "kafka-data", "mongo-data", "prometheus-data"]);
+	});
+});
+
+describe("docker-compose.yml --profile observability", () => {
+	const services = observabilityCompose.services;
+	const shopNodes = Object.entries(services).filter(([, service]) => service.environment?.SERVICES);
+	/** The host file a service mounts at `target`. */
+	function mountedFrom(service: any, target: string): string {
+		for (const mount of service.volumes ?? []) {
+			const [source, at] = typeof mount === "string" ? mount.split(":") : [mount.source, mount.target];
+			if (at === target) return source;
+		}
+		throw new Error(`nothing mounted at ${target}`);
+	}
+
+	it("adds Zipkin, Prometheus and Grafana to the shop, on the host's loopback only", () => {
+		expect(Object.keys(services).sort()).toEqual([...SERVICES, ...INFRA, ...OBSERVABILITY].sort());
+		for (const name of OBSERVABILITY) {
+			expect({ name, profiles: services[name].profiles }).toEqual({ name, profiles: ["observability"] });
+			// docker-compose 1.x renders "ip:published:target/proto", 2.x an object.
+			const hostIps = services[name].ports.map((port: string | { host_ip?: string }) => (typeof port === "string" ? port.split(":").length === 3 ? port.split(":")[0] : undefined : port.host_ip));
+			expect({ name, hostIps }).toEqual({ name, hostIps: hostIps.map(() => "127.0.0.1") });
+		}
+	});
+
+	it("has every shop node send its spans to the profile's Zipkin", () => {
+		for (const [name, service] of shopNodes) {
+			const config = loadConfig({ ...imageEnv(), ...stringEnv(service.environment) });
+			const zipkin = new URL(config.tracing.zipkinUrl ?? "http://nowhere");
+			expect({ name, host: zipkin.host }).toEqual({ name, host: "zipkin:9411" });
+		}
+	});
+
+	it("has Prometheus scrape every service of services/ on the port its nodes serve /metrics on", () => {
+		const prometheus = parse(fs.readFileSync(mountedFrom(services.prometheus, "/etc/prometheus/prometheus.yml"), "utf8"));
+		const discovery = prometheus.scrape_configs.flatMap((job: any) => job.dns_sd_configs ?? []);
+		expect(discovery.flatMap((sd: any) => sd.names).sort()).toEqual(SERVICES);
+		for (const [name, service] of shopNodes) {
+			const config = loadConfig({ ...imageEnv(), ...stringEnv(service.environment) });
+			expect({ name, scraped: discovery.find((sd: any) => sd.names.includes(name))?.port }).toEqual({ name, scraped: config.metricsPort });
+		}
+	});
+
+	it("provisions Grafana with both data sources and the shop's dashboard, every panel on a provisioned source", () => {
+		const grafana = services.grafana;
+		const provisioning = mountedFrom(grafana, "/etc/grafana/provisioning");
+		const sources = parse(fs.readFileSync(path.join(provisioning, "datasources", "datasources.yml"), "utf8")).datasources as { uid: string; type: string; url: string }[];
+		expect(sources.map((source) => [source.type, new URL(source.url).host]).sort()).toEqual([
+			["prometheus", "prometheus:9090"],
+			["zipkin", "zipkin:9411"],
+		]);
+		const providers = parse(fs.readFileSync(path.join(provisioning, "dashboards", "shop.yml"), "utf8")).providers as { options: { path: string } }[];
+		const dashboards = mountedFrom(grafana, providers[0]!.options.path);
+		const dashboard = JSON.parse(fs.readFileSync(path.join(dashboards, "shop.json"), "utf8"));
+		expect(grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(path.posix.join(providers[0]!.options.path, "shop.json"));
+		const uids = new Set(sources.map((source) => source.uid));
+		expect(dashboard.panels.length).toBeGreaterThanOrEqual(8);
+		for (const panel of dashboard.panels) {
+			expect({ panel: panel.title, source: uids.has(panel.datasource.uid) }).toEqual({ panel: panel.title, source: true });
+			expect({ panel: panel.title, queries: panel.targets.every((target: any) => typeof target.expr === "string" && target.expr.length > 0) }).toEqual({ panel: panel.title, queries: true });
+		}
+		// What the issue asks the dashboard to show, each in a panel of its own.
+		const exprs = JSON.stringify(dashboard.panels.map((panel: any) => panel.targets));
+		for (const metric of ["moleculer_request_total", "moleculer_request_error_total", "moleculer_request_time_bucket", "shop_orders_confirmed_total", "shop_orders_cancelled_total", "shop_orders_saga_duration_seconds_bucket", "shop_outbox_backlog", "shop_kafka_consumer_lag"]) {
+			expect(exprs).toContain(metric);
+		}
 	});
 });
 
@@ -175,6 +245,15 @@ describe("k8s/", () => {
 				["/livez", healthPort],
 				["/readyz", healthPort],
 			]);
+		}
+	});
+
+	it("exposes each node's /metrics on a port named metrics, and asks Prometheus to scrape it", () => {
+		for (const deployment of deployments) {
+			const container = shopContainer(deployment);
+			const metricsPort = loadConfig(containerEnv(container)).metricsPort;
+			expect(container.ports.find((port: any) => port.name === "metrics")?.containerPort).toBe(metricsPort);
+			expect(deployment.spec.template.metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": String(metricsPort), "prometheus.io/path": "/metrics" });
 		}
 	});
 

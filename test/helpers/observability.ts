@@ -79,6 +79,18 @@ export async function scrape(url: string): Promise<Samples> {
 	return samples;
 }
 
+/** The metric families a /metrics page declares (its # TYPE lines), whether or not they have a sample yet. */
+export async function families(url: string): Promise<Set<string>> {
+	const text = await (await fetch(url)).text();
+	return new Set([...text.matchAll(/^# TYPE (\S+) \S+$/gm)].map((match) => match[1]!));
+}
+
+/** The metric names a PromQL expression reads, with a histogram's _bucket/_sum/_count taken back to its family. */
+export function metricsIn(expr: string): string[] {
+	const names = [...expr.matchAll(/\b((?:shop|moleculer|process|os)_[a-z0-9_]+)/g)].map((match) => match[1]!.replace(/_(bucket|sum|count)$/, ""));
+	return [...new Set(names)];
+}
+
 /** The value of one series: `labels` must all match; the node's own labels (nodeID, namespace) are ignored. */
 export function sample(samples: Samples, name: string, labels: Record<string, string> = {}): number | undefined {
 	let total: number | undefined;

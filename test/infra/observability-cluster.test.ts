@@ -3,7 +3,9 @@ import { Kafka, logLevel } from "kafkajs";
 import type { Order } from "../../contracts";
 import { KafkaBus } from "../../mixins/kafka-bus";
 import type { JsonLogLine } from "../../lib/logging";
-import { jsonLines, orphans, sample, scrape, servicesOf, ZipkinCollector } from "../helpers/observability";
+import fs from "node:fs";
+import path from "node:path";
+import { families, jsonLines, metricsIn, orphans, sample, scrape, servicesOf, ZipkinCollector } from "../helpers/observability";
 import { waitFor } from "../helpers/wait";
 import { TestCluster } from "./cluster";
 import { Shopper } from "./shopper";
@@ -93,6 +95,19 @@ describe("observability of one order across a cluster of node processes over NAT
 			expect([...samples.keys()].some((key) => key.startsWith("shop_kafka_consumer_lag{") && key.includes(`group="shop.${service}"`))).toBe(true);
 			expect(sample(samples, "process_memory_rss")).toBeGreaterThan(0);
 		}
+	});
+
+	it("serves every metric the Grafana dashboard queries", async () => {
+		// A few series appear with their first event: a failed request, a refund.
+		expect((await shop.api.get(`/orders/${randomUUID()}`, shop.customer)).status).toBe(404);
+		expect((await shop.api.post(`/orders/${order.id}/cancel`, undefined, shop.customer)).status).toBe(200);
+		await waitFor(() => shop.get(order.id), (current) => current.refundedCents === order.totalCents, 60_000, 200);
+		const served = new Set<string>();
+		for (const node of cluster.nodes.filter((node) => node.child.exitCode === null)) for (const name of await families(`http://127.0.0.1:${node.metricsPort}/metrics`)) served.add(name);
+		const dashboard = JSON.parse(fs.readFileSync(path.join(__dirname, "../../observability/grafana/dashboards/shop.json"), "utf8"));
+		const queried = dashboard.panels.flatMap((panel: { targets: { expr: string }[] }) => panel.targets.flatMap((target) => metricsIn(target.expr)));
+		expect(queried.length).toBeGreaterThan(10);
+		expect(queried.filter((name: string) => !served.has(name))).toEqual([]);
 	});
 });
 
