@@ -1,7 +1,7 @@
 /** Unit tests sit next to the code they test; tests that start brokers or servers live under test/. */
 module.exports = {
 	testEnvironment: "node",
-	roots: ["<rootDir>/lib", "<rootDir>/services", "<rootDir>/mixins", "<rootDir>/test"],
+	roots: ["<rootDir>/lib", "<rootDir>/services", "<rootDir>/mixins", "<rootDir>/scripts", "<rootDir>/test"],
 	testMatch: ["**/*.test.ts"],
 	// test/infra needs the servers of `npm run infra:up`, test/deploy the files `npm run check:deploy` renders.
 	testPathIgnorePatterns: ["/node_modules/", "/dist/", "<rootDir>/test/infra/", "<rootDir>/test/deploy/"],

@@ -1,0 +1,316 @@
+import { fork, spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { ROOT, RUNNER, BROKER_CONFIG, SERVICE_NAMES, readInfraEnv, startNode, stopNode, type NodeProcess } from "../cluster-lib";
+import { judge, percentile, summarize, table, type Sample, type Target } from "./report";
+
+/*
+ * `npm run bench [-- --mode cluster --rounds 5 --seconds 10]`: the shop's HTTP API under load,
+ * side by side with the machine's own limits, in one run. Every target is loaded the same way
+ * (autocannon, same connections and duration) in interleaved rounds (A B C A B C ...), and the
+ * medians are compared, because a shared machine is noisy. Results go to bench/results/.
+ */
+
+interface Options {
+	mode: "embedded" | "cluster";
+	rounds: number;
+	seconds: number;
+	connections: number;
+	checkoutSeconds: number;
+	checkoutWorkers: number;
+}
+
+function parseOptions(argv: string[]): Options {
+	const options: Options = { mode: "embedded", rounds: 3, seconds: 5, connections: 32, checkoutSeconds: 10, checkoutWorkers: 16 };
+	for (let i = 0; i < argv.length; i++) {
+		const [flag, inline] = argv[i]!.split("=", 2) as [string, string | undefined];
+		const value = inline ?? argv[++i];
+		const number = Number(value);
+		switch (flag) {
+			case "--mode":
+				if (value !== "embedded" && value !== "cluster") throw new Error(`--mode is embedded or cluster (got ${value})`);
+				options.mode = value;
+				break;
+			case "--rounds":
+			case "--seconds":
+			case "--connections":
+			case "--checkout-seconds":
+			case "--checkout-workers": {
+				if (!Number.isInteger(number) || number < 1 || number > 10_000) throw new Error(`${flag} takes a whole number from 1 (got ${value})`);
+				const key = flag.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as keyof Options;
+				(options as unknown as Record<string, number>)[key] = number;
+				break;
+			}
+			default:
+				throw new Error(`Unknown option ${flag}; see scripts/bench/bench.ts`);
+		}
+	}
+	return options;
+}
+
+const PORT = Number(process.env.BENCH_PORT ?? 3700);
+const ADMIN = { email: "bench-admin@shop.local", password: "bench-admin-password" };
+const address = { name: "Bench Buyer", line1: "1 Load Street", city: "Testville", postalCode: "12345", country: "DE" };
+
+/** One line that rewrites itself on a terminal; elsewhere (CI logs) only each new phase. */
+let lastPhase = "";
+function progress(message: string): void {
+	if (process.stderr.isTTY) {
+		process.stderr.write(`\r\x1b[2K${message}`);
+		return;
+	}
+	const phase = message.split(":")[0]!;
+	if (message && phase !== lastPhase) process.stderr.write(`${message}\n`);
+	lastPhase = phase;
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (await check().catch(() => false)) return;
+		await new Promise((resolve) => setTimeout(resolve, 200));
+	}
+	throw new Error(`${what} not ready in ${timeoutMs} ms`);
+}
+
+async function json<T = any>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
+	const res = await fetch(url, { ...init, headers: { "content-type": "application/json", ...(init.headers ?? {}) } });
+	return { status: res.status, body: (await res.json().catch(() => null)) as T };
+}
+
+/** A process of the bench, with the pid whose peak RSS is reported. */
+interface Proc {
+	label: string;
+	child: ChildProcess;
+}
+
+function peakRssMb(pid: number | undefined): number | undefined {
+	if (!pid) return undefined;
+	try {
+		const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+		const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+		return kb ? Math.round(Number(kb) / 1024) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+function startBaseline(label: string, args: string[]): Promise<Proc> {
+	const child = fork(path.join(__dirname, "baseline.js"), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+	return new Promise((resolve, reject) => {
+		child.once("message", () => resolve({ label, child }));
+		child.once("exit", (code) => reject(new Error(`${label} exited with ${code}`)));
+	});
+}
+
+async function startShop(options: Options, dataDir: string): Promise<{ procs: Proc[]; stop(): Promise<void> }> {
+	const env = {
+		NODE_ENV: "production",
+		JWT_SECRET: randomUUID() + randomUUID(),
+		ADMIN_EMAIL: ADMIN.email,
+		ADMIN_PASSWORD: ADMIN.password,
+		LOG_LEVEL: "warn",
+		LOG_FORMAT: "json",
+		AUTH_RATE_LIMIT_PER_MINUTE: "100000",
+		PORT: String(PORT),
+	};
+	if (options.mode === "embedded") {
+		const child = spawn(process.execPath, [RUNNER, "--config", BROKER_CONFIG, path.join(ROOT, "dist", "services")], {
+			cwd: ROOT,
+			env: { ...process.env, ...env, DATA_DIR: dataDir, NODE_OPTIONS: "--disable-warning=DEP0174" },
+			stdio: ["ignore", "ignore", "inherit"],
+		});
+		return {
+			procs: [{ label: "shop (embedded)", child }],
+			stop: async () => {
+				child.kill("SIGTERM");
+				await new Promise((resolve) => child.once("exit", resolve));
+			},
+		};
+	}
+	const infra = readInfraEnv();
+	for (const name of ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI"]) if (!infra[name]) throw new Error(`${name} is not set: run \`npm run infra:up\` first`);
+	const nodes: NodeProcess[] = SERVICE_NAMES.map((service) => startNode(service, 1, { env: { ...infra, ...env, DATA_DIR: dataDir } }));
+	return {
+		procs: nodes.map((node) => ({ label: node.label, child: node.child })),
+		stop: async () => {
+			await Promise.all(nodes.map((node) => stopNode(node)));
+		},
+	};
+}
+
+async function load(target: string, url: string, paths: string[], options: Options, headers: Record<string, string> = {}): Promise<Omit<Sample, "round">> {
+	const result = await autocannon({
+		url,
+		connections: options.connections,
+		duration: options.seconds,
+		headers,
+		requests: paths.map((p) => ({ method: "GET", path: p })),
+	});
+	const errors = result.errors + result.timeouts + result.non2xx;
+	return { target, rate: result.requests.total / options.seconds, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors, requests: result.requests.total };
+}
+
+/**
+ * Customers place orders as fast as their saga lets them: each worker posts an order and polls
+ * it until it is CONFIRMED or CANCELLED, then places the next. Every order placed is followed
+ * to its end, after the clock stops too: one that never gets there is lost.
+ */
+async function checkout(base: string, tokens: string[], productId: string, options: Options) {
+	const latencies: number[] = [];
+	const finals: Record<string, number> = {};
+	let placed = 0;
+	let failedPosts = 0;
+	const stopAt = Date.now() + options.checkoutSeconds * 1000;
+	const started = Date.now();
+	let finishedInTime = 0;
+	const lost: string[] = [];
+	await Promise.all(
+		tokens.map(async (token) => {
+			while (Date.now() < stopAt) {
+				const t0 = performance.now();
+				const res = await json<{ id: string }>(`${base}/orders`, {
+					method: "POST",
+					headers: { authorization: `Bearer ${token}` },
+					body: JSON.stringify({ items: [{ productId, qty: 1 }], shippingAddress: address }),
+				});
+				if (res.status !== 201) {
+					failedPosts++;
+					continue;
+				}
+				placed++;
+				const giveUpAt = Date.now() + 120_000;
+				for (;;) {
+					const order = await json<{ status: string }>(`${base}/orders/${res.body.id}`, { headers: { authorization: `Bearer ${token}` } });
+					if (order.body?.status === "CONFIRMED" || order.body?.status === "CANCELLED") {
+						latencies.push(performance.now() - t0);
+						finals[order.body.status] = (finals[order.body.status] ?? 0) + 1;
+						if (Date.now() <= stopAt) finishedInTime++;
+						break;
+					}
+					if (Date.now() > giveUpAt) {
+						lost.push(res.body.id);
+						break;
+					}
+					await new Promise((resolve) => setTimeout(resolve, 10));
+				}
+				progress(`checkout: ${placed} placed, ${latencies.length} final`);
+			}
+		}),
+	);
+	const elapsed = (Date.now() - started) / 1000;
+	return {
+		sample: {
+			target: "checkout",
+			rate: latencies.length / elapsed,
+			p50Ms: percentile(latencies, 50),
+			p99Ms: percentile(latencies, 99),
+			errors: failedPosts + lost.length,
+			requests: placed,
+		},
+		placed,
+		finals,
+		lost,
+		finishedInTime,
+	};
+}
+
+async function main(): Promise<void> {
+	const options = parseOptions(process.argv.slice(2));
+	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-bench-"));
+	const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-bench-bodies-"));
+	const procs: Proc[] = [];
+	const stops: (() => Promise<void>)[] = [];
+	const base = `http://127.0.0.1:${PORT}/api`;
+	try {
+		progress(`starting the shop (${options.mode})`);
+		const shop = await startShop(options, dataDir);
+		procs.push(...shop.procs);
+		stops.push(shop.stop);
+		await waitUntil("the shop", async () => (await fetch(`${base}/health`)).status === 200);
+
+		const admin = (await json(`${base}/auth/login`, { method: "POST", body: JSON.stringify(ADMIN) })).body.token as string;
+		const products = (await json(`${base}/products?pageSize=100`)).body.rows as { id: string }[];
+		const customers: string[] = [];
+		for (let i = 0; i < Math.max(options.checkoutWorkers, 1); i++) {
+			const email = `bench-${randomUUID().slice(0, 8)}@example.com`;
+			await json(`${base}/auth/register`, { method: "POST", body: JSON.stringify({ email, password: "bench-password-1", name: "Bench" }) });
+			customers.push((await json(`${base}/auth/login`, { method: "POST", body: JSON.stringify({ email, password: "bench-password-1" }) })).body.token as string);
+		}
+		const stock = await json<{ id: string }>(`${base}/products`, {
+			method: "POST",
+			headers: { authorization: `Bearer ${admin}` },
+			body: JSON.stringify({ sku: `BENCH-${Date.now()}`, name: "Bench item", category: "bench", priceCents: 999, stock: 1_000_000 }),
+		});
+		const browsePaths = products.slice(0, 20).flatMap((product, i) => [`/api/products?page=${(i % 3) + 1}&pageSize=10`, `/api/products/${product.id}`]);
+
+		// The baselines answer with the shop's own JSON, byte for byte.
+		const listFile = path.join(workDir, "list.json");
+		const itemFile = path.join(workDir, "item.json");
+		fs.writeFileSync(listFile, await (await fetch(`${base}/products?page=1&pageSize=10`)).text());
+		fs.writeFileSync(itemFile, await (await fetch(`${base}/products/${products[0]!.id}`)).text());
+		const httpPort = PORT + 1;
+		procs.push(await startBaseline("bare http", ["http", String(httpPort), listFile, itemFile]));
+		const targets: { name: string; url: string; headers?: Record<string, string> }[] = [{ name: "bare http", url: `http://127.0.0.1:${httpPort}` }];
+		const baselines: Record<string, string> = { browse: "bare http", "browse-auth": "browse" };
+		const goals: Target[] = [{ name: "browse-auth", of: "browse", atLeast: 0.8 }];
+		if (options.mode === "cluster") {
+			const natsUrl = readInfraEnv().NATS_URL!;
+			const natsPort = PORT + 2;
+			procs.push(await startBaseline("nats responder", ["nats-responder", natsUrl, listFile, itemFile]));
+			procs.push(await startBaseline("http→nats", ["nats-front", String(natsPort), natsUrl]));
+			targets.push({ name: "http→nats", url: `http://127.0.0.1:${natsPort}` });
+			baselines.browse = "http→nats";
+			goals.push({ name: "browse", of: "http→nats", atLeast: 0.6 });
+		}
+		targets.push({ name: "browse", url: `http://127.0.0.1:${PORT}` }, { name: "browse-auth", url: `http://127.0.0.1:${PORT}`, headers: { authorization: `Bearer ${customers[0]}` } });
+
+		const samples: Sample[] = [];
+		for (let round = 1; round <= options.rounds; round++) {
+			for (const target of targets) {
+				progress(`round ${round}/${options.rounds}: ${target.name} (${options.seconds} s, ${options.connections} connections)`);
+				samples.push({ ...(await load(target.name, target.url, browsePaths, options, target.headers)), round });
+			}
+		}
+		progress(`checkout: ${options.checkoutWorkers} customers for ${options.checkoutSeconds} s`);
+		const orders = await checkout(base, customers.slice(0, options.checkoutWorkers), stock.body.id, options);
+		samples.push({ ...orders.sample, round: 1 });
+		const memory = procs.map((proc) => ({ process: proc.label, peakRssMb: peakRssMb(proc.child.pid) }));
+		progress("");
+
+		const rows = summarize(samples, baselines);
+		const verdicts = judge(rows, goals);
+		const out = [
+			`shop benchmark, ${options.mode} mode, ${options.rounds} rounds of ${options.seconds} s, ${options.connections} connections; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`,
+			"",
+			table(rows, (target) => (target === "checkout" ? "orders/s" : "req/s")),
+			"",
+			`checkout: ${orders.placed} orders placed, ${Object.entries(orders.finals).map(([status, n]) => `${n} ${status}`).join(", ") || "none final"}, ${orders.lost.length} lost; latency is POST to final status`,
+			"",
+			...verdicts.map((v) => `${v.met ? "MET   " : "MISSED"} ${v.name} at least ${(v.atLeast * 100).toFixed(0)}% of ${v.of}: ${(v.ratio * 100).toFixed(0)}%`),
+			"",
+			"peak RSS: " + memory.map((m) => `${m.process} ${m.peakRssMb ?? "?"} MB`).join(", "),
+		].join("\n");
+		console.log(out);
+		const resultsDir = path.join(ROOT, "bench", "results");
+		fs.mkdirSync(resultsDir, { recursive: true });
+		const file = path.join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${options.mode}.json`);
+		const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
+		fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), options, machine, samples, rows, verdicts, checkout: { placed: orders.placed, finals: orders.finals, lost: orders.lost }, memory }, null, 2) + "\n");
+		console.log(`\nwritten to ${path.relative(ROOT, file)}`);
+		if (orders.lost.length > 0 || Object.keys(orders.finals).some((status) => !["CONFIRMED", "CANCELLED"].includes(status))) process.exitCode = 1;
+	} finally {
+		for (const proc of procs.filter((p) => !p.label.startsWith("shop") && !SERVICE_NAMES.some((s) => p.label.startsWith(`${s}#`)))) proc.child.kill("SIGTERM");
+		for (const stop of stops) await stop().catch(() => undefined);
+		fs.rmSync(dataDir, { recursive: true, force: true });
+		fs.rmSync(workDir, { recursive: true, force: true });
+	}
+}
+
+main().catch((err: unknown) => {
+	console.error(`\nbench: ${(err as Error).message}`);
+	process.exit(1);
+});
