@@ -222,14 +222,16 @@ async function main(): Promise<void> {
 	const options = parseOptions(process.argv.slice(2));
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-bench-"));
 	const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-bench-bodies-"));
+	/** Every process measured; the baselines among them are stopped by a signal, the shop by its own stop. */
 	const procs: Proc[] = [];
-	const stops: (() => Promise<void>)[] = [];
+	const baselineProcs: Proc[] = [];
+	let stopShop: (() => Promise<void>) | undefined;
 	const base = `http://127.0.0.1:${PORT}/api`;
 	try {
 		progress(`starting the shop (${options.mode})`);
 		const shop = await startShop(options, dataDir);
 		procs.push(...shop.procs);
-		stops.push(shop.stop);
+		stopShop = shop.stop;
 		await waitUntil("the shop", async () => (await fetch(`${base}/health`)).status === 200);
 
 		const admin = (await json(`${base}/auth/login`, { method: "POST", body: JSON.stringify(ADMIN) })).body.token as string;
@@ -253,15 +255,20 @@ async function main(): Promise<void> {
 		fs.writeFileSync(listFile, await (await fetch(`${base}/products?page=1&pageSize=10`)).text());
 		fs.writeFileSync(itemFile, await (await fetch(`${base}/products/${products[0]!.id}`)).text());
 		const httpPort = PORT + 1;
-		procs.push(await startBaseline("bare http", ["http", String(httpPort), listFile, itemFile]));
+		const baseline = async (label: string, args: string[]) => {
+			const proc = await startBaseline(label, args);
+			baselineProcs.push(proc);
+			procs.push(proc);
+		};
+		await baseline("bare http", ["http", String(httpPort), listFile, itemFile]);
 		const targets: { name: string; url: string; headers?: Record<string, string> }[] = [{ name: "bare http", url: `http://127.0.0.1:${httpPort}` }];
 		const baselines: Record<string, string> = { browse: "bare http", "browse-auth": "browse" };
 		const goals: Target[] = [{ name: "browse-auth", of: "browse", atLeast: 0.8 }];
 		if (options.mode === "cluster") {
 			const natsUrl = readInfraEnv().NATS_URL!;
 			const natsPort = PORT + 2;
-			procs.push(await startBaseline("nats responder", ["nats-responder", natsUrl, listFile, itemFile]));
-			procs.push(await startBaseline("http→nats", ["nats-front", String(natsPort), natsUrl]));
+			await baseline("nats responder", ["nats-responder", natsUrl, listFile, itemFile]);
+			await baseline("http→nats", ["nats-front", String(natsPort), natsUrl]);
 			targets.push({ name: "http→nats", url: `http://127.0.0.1:${natsPort}` });
 			baselines.browse = "http→nats";
 			goals.push({ name: "browse", of: "http→nats", atLeast: 0.6 });
@@ -303,8 +310,8 @@ async function main(): Promise<void> {
 		console.log(`\nwritten to ${path.relative(ROOT, file)}`);
 		if (orders.lost.length > 0 || Object.keys(orders.finals).some((status) => !["CONFIRMED", "CANCELLED"].includes(status))) process.exitCode = 1;
 	} finally {
-		for (const proc of procs.filter((p) => !p.label.startsWith("shop") && !SERVICE_NAMES.some((s) => p.label.startsWith(`${s}#`)))) proc.child.kill("SIGTERM");
-		for (const stop of stops) await stop().catch(() => undefined);
+		for (const proc of baselineProcs) proc.child.kill("SIGTERM");
+		await stopShop?.().catch(() => undefined);
 		fs.rmSync(dataDir, { recursive: true, force: true });
 		fs.rmSync(workDir, { recursive: true, force: true });
 	}
