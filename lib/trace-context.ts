@@ -121,19 +121,39 @@ export function withTrace<T extends object>(doc: T): T & { trace?: TraceCarrier 
 	return trace ? { ...doc, trace } : doc;
 }
 
-function actionWork(ctx: Context<unknown, { requestId?: string; orderId?: string }>): WorkContext {
-	const params = ctx.params as { orderId?: unknown } | null;
-	const orderId = typeof params?.orderId === "string" ? params.orderId : ctx.meta?.orderId;
-	return {
-		requestId: ctx.meta?.requestId,
-		traceId: traceIdOf(ctx.requestID ?? ctx.id),
-		// The tracing middleware gives an action's span the context's id.
-		spanId: spanIdOf(ctx.id),
-		get sampled() {
-			return ctx.tracing !== false;
-		},
-		...(orderId ? { orderId } : {}),
-	};
+type ActionContext = Context<unknown, { requestId?: string; orderId?: string }>;
+
+/**
+ * An action's work context. Every action call gets one, so the ids are worked out only when a
+ * log line or a published event asks for them, not on every call.
+ */
+class ActionWork implements WorkContext {
+	orderId?: string;
+	private trace?: string;
+	private span?: string;
+
+	constructor(private readonly ctx: ActionContext) {
+		const params = ctx.params as { orderId?: unknown } | null;
+		const orderId = typeof params?.orderId === "string" ? params.orderId : ctx.meta?.orderId;
+		if (orderId) this.orderId = orderId;
+	}
+
+	get requestId(): string | undefined {
+		return this.ctx.meta?.requestId;
+	}
+
+	get traceId(): string {
+		return (this.trace ??= traceIdOf(this.ctx.requestID ?? this.ctx.id));
+	}
+
+	/** The tracing middleware gives an action's span the context's id. */
+	get spanId(): string {
+		return (this.span ??= spanIdOf(this.ctx.id));
+	}
+
+	get sampled(): boolean {
+		return this.ctx.tracing !== false;
+	}
 }
 
 /** Every action runs in the work context of its Moleculer context, so its log lines can say whose work they are. */
@@ -142,7 +162,7 @@ export function WorkContextMiddleware(): Middleware {
 		name: "WorkContext",
 		localAction(handler: (ctx: Context) => Promise<unknown>) {
 			return function inWorkContext(ctx: Context) {
-				return storage.run(actionWork(ctx as Context<unknown, { requestId?: string; orderId?: string }>), () => handler(ctx));
+				return storage.run(new ActionWork(ctx as ActionContext), () => handler(ctx));
 			};
 		},
 	} as Middleware;

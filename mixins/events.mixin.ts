@@ -135,8 +135,8 @@ interface Internals extends EventsService {
 	removeKafkaChecks?: () => void;
 	handleFromLog(event: AnyDomainEvent, trace?: TraceCarrier): Promise<void>;
 	runHandler(doc: InboxDoc, inline: boolean): Promise<void>;
-	runHandlerInWork(doc: InboxDoc, inline: boolean): Promise<void>;
-	attempt(doc: InboxDoc, attempt: number, handler: DomainEventHandler<EventName>): Promise<void>;
+	runHandlerInWork(doc: InboxDoc, inline: boolean, received: WorkContext): Promise<void>;
+	attempt(doc: InboxDoc, attempt: number, handler: DomainEventHandler<EventName>, received: WorkContext): Promise<void>;
 	relayTimer?: Repeating;
 	relayTicks: number;
 	relaying?: Promise<void> | null;
@@ -383,16 +383,17 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			 */
 			async runHandler(this: Internals, doc: InboxDoc, inline: boolean) {
 				// Its log lines say which request and order they are about, wherever and whenever it runs.
-				return runInWork(workFromCarrier(doc.trace, orderIdOf(doc.event)), () => this.runHandlerInWork(doc, inline));
+				const received = workFromCarrier(doc.trace, orderIdOf(doc.event));
+				return runInWork(received, () => this.runHandlerInWork(doc, inline, received));
 			},
 
-			async runHandlerInWork(this: Internals, doc: InboxDoc, inline: boolean) {
+			async runHandlerInWork(this: Internals, doc: InboxDoc, inline: boolean, received: WorkContext) {
 				const handler = this.schema.domainEvents?.[doc.type] as DomainEventHandler<EventName> | undefined;
 				const inbox = this.collections.inbox;
 				for (let attempts = doc.attempts + 1; ; attempts++) {
 					try {
 						if (!handler) throw new Error(`${this.name} has no handler for ${doc.type}`);
-						await this.attempt(doc, attempts, handler);
+						await this.attempt(doc, attempts, handler, received);
 						await inbox.update({ _id: doc._id }, { $set: { status: "DONE", attempts, doneAt: new Date().toISOString() } });
 						return;
 					} catch (err) {
@@ -423,8 +424,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			 * One attempt at handling an event: a span of the event's trace (child of its publish),
 			 * with a Moleculer context of its own so that the handler's calls continue the trace.
 			 */
-			async attempt(this: Internals, doc: InboxDoc, attempt: number, handler: DomainEventHandler<EventName>) {
-				const received = workFromCarrier(doc.trace, orderIdOf(doc.event));
+			async attempt(this: Internals, doc: InboxDoc, attempt: number, handler: DomainEventHandler<EventName>, received: WorkContext) {
 				const ctx = this.broker.ContextFactory.create(this.broker, null as never, {}, {
 					...(received.traceId ? { requestID: received.traceId } : {}),
 					// The order goes along in meta so that the log lines of the calls the handler makes name it too.

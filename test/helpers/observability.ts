@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JsonLogLine } from "../../lib/logging";
+import { waitFor } from "./wait";
 
 /** A span as Zipkin's v2 JSON has it. */
 export interface ZipkinSpan {
@@ -62,6 +63,34 @@ export function servicesOf(spans: ZipkinSpan[]): Set<string> {
 export function orphans(spans: ZipkinSpan[]): ZipkinSpan[] {
 	const ids = new Set(spans.map((span) => span.id));
 	return spans.filter((span) => span.parentId && !ids.has(span.parentId));
+}
+
+/** Waits for the trace to reach every one of `services` with no gap, then checks it: one root, no orphans. */
+export async function completeTrace(collector: ZipkinCollector, traceId: string, services: string[], timeoutMs: number): Promise<ZipkinSpan[]> {
+	const spans = await waitFor(
+		async () => collector.trace(traceId),
+		(spans) => services.every((service) => servicesOf(spans).has(service)) && orphans(spans).length === 0,
+		timeoutMs,
+		100,
+	);
+	expect([...servicesOf(spans)]).toEqual(expect.arrayContaining(services));
+	expect(orphans(spans)).toEqual([]);
+	expect(spans.filter((span) => !span.parentId)).toHaveLength(1);
+	return spans;
+}
+
+/**
+ * Checks that the lines of one request's work carry its trace id, and that every line (other than
+ * the gateway's) that mentions the order carries the request id and the order id. Returns the
+ * request's lines for what a test checks beyond that.
+ */
+export function expectOrderWorkLogged<L extends JsonLogLine>(lines: L[], ids: { requestId: string; traceId: string; orderId: string }): L[] {
+	const ofRequest = lines.filter((line) => line.requestId === ids.requestId);
+	expect(ofRequest.every((line) => line.traceId === ids.traceId)).toBe(true);
+	const aboutOrder = lines.filter((line) => line.msg.includes(ids.orderId) && line.service !== "api");
+	expect(aboutOrder.length).toBeGreaterThan(0);
+	expect(aboutOrder.filter((line) => line.requestId !== ids.requestId || line.orderId !== ids.orderId)).toEqual([]);
+	return ofRequest;
 }
 
 /** Prometheus's text format, as `name{label="value",...}` → value (labels in the order written). */
