@@ -46,6 +46,10 @@ export function createBrokerConfig(config: ShopConfig): BrokerOptions {
 		// Round-robin over replicas, but a local instance wins, saving a network hop.
 		registry: { strategy: "RoundRobin", preferLocal: true },
 
+		// In-process and bounded (least recently used entries go first); the catalogue caches its
+		// public reads on it and keeps it fresh itself (lib/read-cache.ts), every replica its own.
+		cacher: config.catalogue.cacheTtlSeconds > 0 ? { type: "MemoryLRU", options: { max: config.catalogue.cacheMaxEntries } } : null,
+
 		// Every action declares its params; fastest-validator checks them before the handler runs.
 		validator: true,
 		// On SIGTERM (moleculer-runner stops the broker): first tell the other nodes to send nothing

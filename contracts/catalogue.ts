@@ -77,3 +77,20 @@ export interface ReserveStockParams {
 export interface ReservationRef {
 	orderId: string;
 }
+
+/**
+ * Broker event, not a domain event: it goes over the transporter to every catalogue node and is
+ * never written to Kafka. The node that changed these products has already dropped its cached
+ * reads of them; the others drop theirs on this notice. A notice missed while a node was
+ * disconnected is made up for by a full drop when its transporter reconnects, and in the last
+ * resort by the cache's TTL.
+ */
+export const CATALOGUE_CHANGED = "catalogue.changed";
+
+export interface CatalogueChanged {
+	id: string;
+	occurredAt: string;
+	/** The node that made the change (it ignores its own notice). */
+	nodeID: string;
+	productIds: string[];
+}

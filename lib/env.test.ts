@@ -52,6 +52,8 @@ describe("loadConfig", () => {
 				catalogue: {
 					reservationTtlMs: 15 * 60 * 1000,
 					reservationSweepMs: 30 * 1000,
+					cacheTtlSeconds: 30,
+					cacheMaxEntries: 5000,
 				},
 				events: { relayIntervalMs: 1000, maxAttempts: 8, retryBaseMs: 200, claimTimeoutMs: 60 * 1000 },
 				orders: { sagaStepTimeoutMs: 60 * 1000, sagaSweepMs: 1000 },
@@ -90,6 +92,8 @@ describe("loadConfig", () => {
 				AUTH_RATE_LIMIT_PER_MINUTE: "5",
 				RESERVATION_TTL_MS: "60000",
 				RESERVATION_SWEEP_MS: "500",
+				CATALOGUE_CACHE_TTL_SECONDS: "0",
+				CATALOGUE_CACHE_MAX_ENTRIES: "100",
 			});
 			expect(config.nodeEnv).toBe("test");
 			expect(config.isDevelopment).toBe(true);
@@ -100,7 +104,7 @@ describe("loadConfig", () => {
 			expect(config.admin).toEqual({ email: "boss@example.com", password: "long-enough", isDefaultPassword: false });
 			expect(config.http.bodyLimit).toBe("1mb");
 			expect(config.http.authRateLimitPerMinute).toBe(5);
-			expect(config.catalogue).toEqual({ reservationTtlMs: 60000, reservationSweepMs: 500 });
+			expect(config.catalogue).toEqual({ reservationTtlMs: 60000, reservationSweepMs: 500, cacheTtlSeconds: 0, cacheMaxEntries: 100 });
 		});
 
 		it("accepts port 0 and 65535 at the edges of the range", () => {
@@ -141,10 +145,12 @@ describe("loadConfig", () => {
 				AUTH_RATE_LIMIT_PER_MINUTE: "0",
 				RESERVATION_TTL_MS: "5",
 				RESERVATION_SWEEP_MS: "1",
+				CATALOGUE_CACHE_TTL_SECONDS: "-1",
+				CATALOGUE_CACHE_MAX_ENTRIES: "0",
 				NATS_URL: "http://nats:4222",
 				MONGO_URI: "postgres://db/shop",
 			});
-			expect(problems).toHaveLength(14);
+			expect(problems).toHaveLength(16);
 			for (const name of [
 				"NODE_ENV",
 				"PORT",
@@ -158,6 +164,8 @@ describe("loadConfig", () => {
 				"AUTH_RATE_LIMIT_PER_MINUTE",
 				"RESERVATION_TTL_MS",
 				"RESERVATION_SWEEP_MS",
+				"CATALOGUE_CACHE_TTL_SECONDS",
+				"CATALOGUE_CACHE_MAX_ENTRIES",
 				"NATS_URL",
 				"MONGO_URI",
 			]) {

@@ -54,6 +54,10 @@ export interface ShopConfig {
 	catalogue: {
 		reservationTtlMs: number;
 		reservationSweepMs: number;
+		/** How long a product or page read may be served from the catalogue's cache; 0 turns it off. */
+		cacheTtlSeconds: number;
+		/** Entries one catalogue node keeps at most, least recently used dropped first. */
+		cacheMaxEntries: number;
 	};
 	events: {
 		/** How often the outbox relay looks for events a crash or a failed delivery left behind. */
@@ -257,6 +261,8 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 		catalogue: {
 			reservationTtlMs: read.int("RESERVATION_TTL_MS", 15 * 60 * 1000, 1000, 7 * 24 * 3600 * 1000),
 			reservationSweepMs: read.int("RESERVATION_SWEEP_MS", 30 * 1000, 100, 3600 * 1000),
+			cacheTtlSeconds: read.int("CATALOGUE_CACHE_TTL_SECONDS", 30, 0, 3600),
+			cacheMaxEntries: read.int("CATALOGUE_CACHE_MAX_ENTRIES", 5000, 1, 1_000_000),
 		},
 		events: {
 			relayIntervalMs: read.int("OUTBOX_RELAY_MS", 1000, 10, 60 * 1000),

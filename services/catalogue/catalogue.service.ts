@@ -1,27 +1,39 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type {
-	CreateProductParams,
-	GetProductParams,
-	ListProductsParams,
-	ListProductsResult,
-	Product,
-	Reservation,
-	ReservationRef,
-	ReserveStockParams,
-	ShopMeta,
-	StockLine,
-	UpdateProductParams,
+import {
+	CATALOGUE_CHANGED,
+	type CatalogueChanged,
+	type CreateProductParams,
+	type GetProductParams,
+	type ListProductsParams,
+	type ListProductsResult,
+	type Product,
+	type Reservation,
+	type ReservationRef,
+	type ReserveStockParams,
+	type ShopMeta,
+	type StockLine,
+	type UpdateProductParams,
 } from "../../contracts";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
+import { ReadCache } from "../../lib/read-cache";
 import { shopMetrics } from "../../lib/metrics";
 import { idRule } from "../../lib/rules";
 import { repeat, type Repeating } from "../../lib/timers";
 import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
-import { newProduct, productChanges, productQuery, toProduct, type ProductDoc } from "./product";
+import {
+	newProduct,
+	pageCacheKey,
+	productCacheKey,
+	productChanges,
+	productQuery,
+	readsChangedBy,
+	toProduct,
+	type ProductDoc,
+} from "./product";
 import { SEED_PRODUCTS } from "./seed-products";
 import {
 	FINAL_STATUSES,
@@ -44,6 +56,9 @@ type Collections = { products: ProductDoc; reservations: ReservationDoc };
 
 interface Methods {
 	findProduct(id: string, includeInactive: boolean): Promise<ProductDoc>;
+	listProducts(params: ListProductsParams, includeInactive: boolean): Promise<ListProductsResult>;
+	writeProduct(productId: string, query: Record<string, unknown>, update: Record<string, unknown>): Promise<number>;
+	productsChanged(productIds: string[]): Promise<void>;
 	reserveStock(orderId: string, items: StockLine[]): Promise<Reservation>;
 	releaseStock(orderId: string): Promise<Reservation>;
 	commitStock(orderId: string): Promise<Reservation>;
@@ -56,7 +71,7 @@ interface Methods {
 	seedCatalogue(): Promise<void>;
 }
 
-type Vars = EventsService & StoreService<Collections> & { sweeper?: Repeating };
+type Vars = EventsService & StoreService<Collections> & { sweeper?: Repeating; readCache: ReadCache };
 type CatalogueService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
@@ -142,6 +157,19 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 		},
 	},
 
+	events: {
+		[CATALOGUE_CHANGED]: {
+			handler(this: CatalogueService, ctx: Context<CatalogueChanged>) {
+				if (ctx.params.nodeID === this.broker.nodeID) return;
+				return this.readCache.invalidate(readsChangedBy(ctx.params.productIds));
+			},
+		},
+		// Notices sent while this node was cut off from the transporter never arrive.
+		"$transporter.connected"(this: CatalogueService) {
+			return this.readCache.invalidate(["catalogue.**"]);
+		},
+	},
+
 	actions: {
 		list: {
 			params: {
@@ -151,20 +179,25 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				q: { type: "string", trim: true, max: 100, optional: true },
 				sort: { type: "enum", values: ["price", "-price", "name", "-name"], optional: true },
 			},
-			async handler(this: CatalogueService, ctx: Ctx<ListProductsParams>): Promise<ListProductsResult> {
-				const { query, sort } = productQuery({ ...ctx.params, includeInactive: isAdmin(ctx) });
-				return this.collections.products.findPage(query, sort, ctx.params, toProduct);
+			handler(this: CatalogueService, ctx: Ctx<ListProductsParams>): Promise<ListProductsResult> {
+				if (isAdmin(ctx)) return this.listProducts(ctx.params, true);
+				return this.readCache.through(pageCacheKey(ctx.params), () => this.listProducts(ctx.params, false));
 			},
 		},
 
 		get: {
 			params: { $$strict: true, id: idRule },
 			async handler(this: CatalogueService, ctx: Ctx<GetProductParams>): Promise<Product> {
-				return toProduct(await this.findProduct(ctx.params.id, isAdmin(ctx)));
+				const { id } = ctx.params;
+				if (isAdmin(ctx)) return toProduct(await this.findProduct(id, true));
+				return this.readCache.through(productCacheKey(id), async () => toProduct(await this.findProduct(id, false)));
 			},
 		},
 
-		/** Current prices for an order being placed: the active products among the ids asked for. */
+		/**
+		 * Current prices for an order being placed: the active products among the ids asked for.
+		 * Always read from the store, never the cache: an order is priced from what is stored now.
+		 */
 		quote: {
 			visibility: "public",
 			params: { $$strict: true, productIds: { type: "array", min: 1, max: 50, items: idRule } },
@@ -198,6 +231,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					}
 					throw err;
 				}
+				await this.productsChanged([doc._id]);
 				this.kickRelay("products", doc._id);
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/products/${doc._id}`;
@@ -215,7 +249,6 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			async handler(this: CatalogueService, ctx: Ctx<UpdateProductParams>): Promise<Product> {
 				const now = new Date();
 				const { set, changed } = productChanges(ctx.params, now);
-				const products = this.collections.products;
 				let updated = 0;
 				let product: Product | undefined;
 				// A stock edit is a compare-and-set against the stock the admin's change was based
@@ -227,7 +260,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					product = toProduct({ ...current, ...update } as ProductDoc);
 					const event = this.publish("product.updated", { productId: product.id, product, changed }, { aggregateId: product.id, correlationId: product.id }, now);
 					try {
-						updated = await products.update(query, { $set: update, $push: { outbox: event } });
+						updated = await this.writeProduct(current._id, query, { $set: update, $push: { outbox: event } });
 					} catch (err) {
 						if (err instanceof DuplicateKeyError) {
 							throw new ConflictError("SKU_TAKEN", `A product with SKU ${String(set.sku)} already exists`, { sku: set.sku });
@@ -251,7 +284,8 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				const current = await this.findProduct(ctx.params.id, true);
 				if (current.active) {
 					const event = this.publish("product.deactivated", { productId: current._id }, { aggregateId: current._id, correlationId: current._id }, now);
-					await this.collections.products.update(
+					await this.writeProduct(
+						current._id,
 						{ _id: current._id, active: true },
 						{ $set: { active: false, updatedAt: now.toISOString() }, $push: { outbox: event } },
 					);
@@ -356,6 +390,40 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			return toReservation(doc.settled ? doc : await this.settle(doc));
 		},
 
+		listProducts(this: CatalogueService, params: ListProductsParams, includeInactive: boolean): Promise<ListProductsResult> {
+			const { query, sort } = productQuery({ ...params, includeInactive });
+			return this.collections.products.findPage(query, sort, params, toProduct);
+		},
+
+		/**
+		 * Every write that changes what a product read returns goes through here. The cached reads
+		 * are dropped even when the write failed, as it may have been applied all the same.
+		 */
+		async writeProduct(this: CatalogueService, productId: string, query: Record<string, unknown>, update: Record<string, unknown>): Promise<number> {
+			try {
+				return await this.collections.products.update(query, update);
+			} finally {
+				await this.productsChanged([productId]);
+			}
+		},
+
+		/**
+		 * This node drops its cached reads of the products at once, so its own caller reads the
+		 * change; the notice makes every other catalogue node drop theirs. It is sent before the
+		 * caller is answered, so a request the caller makes next reaches a replica after it.
+		 */
+		async productsChanged(this: CatalogueService, productIds: string[]): Promise<void> {
+			await this.readCache.invalidate(readsChangedBy(productIds));
+			if (!this.readCache.enabled) return;
+			const notice: CatalogueChanged = { id: randomUUID(), occurredAt: new Date().toISOString(), nodeID: this.broker.nodeID, productIds };
+			try {
+				await this.broker.broadcast(CATALOGUE_CHANGED, notice, { groups: ["catalogue"] });
+			} catch (err) {
+				// The change itself is stored; a replica that misses the notice drops everything when it reconnects.
+				this.logger.warn(`Could not tell the other catalogue nodes that products changed: ${(err as Error).message}`);
+			}
+		},
+
 		async findProduct(this: CatalogueService, id: string, includeInactive: boolean): Promise<ProductDoc> {
 			const doc = await this.collections.products.findOne({ _id: id });
 			if (!doc || (!doc.active && !includeInactive)) {
@@ -368,7 +436,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			const products = this.collections.products;
 			for (const line of doc.items) {
 				const { query, update } = takeHold(line, doc._id, new Date());
-				if ((await products.update(query, update)) === 1) continue;
+				if ((await this.writeProduct(line.productId, query, update)) === 1) continue;
 				const product = await products.findOne({ _id: line.productId });
 				const reason = product?.active ? "OUT_OF_STOCK" : "PRODUCT_UNAVAILABLE";
 				const rejected = await this.transition(doc, "REJECTED", { rejection: { reason, productId: line.productId } });
@@ -386,9 +454,14 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			const now = new Date();
 			for (const line of doc.items) {
 				if (action === "none") break;
-				const step: { query: Record<string, unknown>; update: Record<string, unknown> } =
-					action === "return" ? returnHold(line, doc._id, now) : action === "restock" ? restock(line, doc._id, now) : clearHold(line, doc._id);
-				await this.collections.products.update(step.query, step.update);
+				if (action === "clear") {
+					// A committed sale only forgets its hold: nothing a reader sees changes.
+					const step = clearHold(line, doc._id);
+					await this.collections.products.update(step.query, step.update);
+					continue;
+				}
+				const step = action === "return" ? returnHold(line, doc._id, now) : restock(line, doc._id, now);
+				await this.writeProduct(line.productId, step.query, step.update);
 			}
 			if (action === "none") return doc;
 			await this.collections.reservations.update({ _id: doc._id, status: doc.status }, { $set: { settled: true } });
@@ -461,8 +534,13 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				// False when another replica seeding at the same moment already added this SKU.
 				if (await this.collections.products.insertIfAbsent(newProduct(input, randomUUID(), now))) added++;
 			}
+			if (added > 0) await this.productsChanged([]);
 			this.logger.info(`Seeded the catalogue with ${added} products`);
 		},
+	},
+
+	created(this: CatalogueService) {
+		this.readCache = new ReadCache(this.broker.cacher, this.config.catalogue.cacheTtlSeconds);
 	},
 
 	async started(this: CatalogueService) {

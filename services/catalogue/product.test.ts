@@ -1,4 +1,15 @@
-import { newProduct, normalizeCategory, normalizeSku, productChanges, productQuery, toProduct, type ProductDoc } from "./product";
+import {
+	newProduct,
+	normalizeCategory,
+	normalizeSku,
+	pageCacheKey,
+	productCacheKey,
+	productChanges,
+	productQuery,
+	readsChangedBy,
+	toProduct,
+	type ProductDoc,
+} from "./product";
 
 const NOW = new Date("2030-03-04T05:06:07.089Z");
 
@@ -271,5 +282,33 @@ describe("toProduct", () => {
 		expect(Object.keys(toProduct(doc)).sort()).toEqual(
 			["active", "category", "createdAt", "currency", "description", "id", "name", "priceCents", "sku", "stock", "updatedAt"],
 		);
+	});
+});
+
+describe("cache keys", () => {
+	it("gives requests for the same page the same key, whatever the spelling", () => {
+		expect(pageCacheKey({})).toBe(pageCacheKey({ page: 1, pageSize: 20, sort: "name" }));
+		expect(pageCacheKey({ category: " Toys ", q: " lamp " })).toBe(pageCacheKey({ category: "toys", q: "lamp" }));
+		expect(pageCacheKey({ pageSize: 500 })).toBe(pageCacheKey({ pageSize: 100 }));
+	});
+
+	it("gives different pages, filters and orders different keys", () => {
+		const keys = [
+			{},
+			{ page: 2 },
+			{ pageSize: 10 },
+			{ category: "toys" },
+			{ q: "toys" },
+			{ sort: "-price" as const },
+			{ category: "a", q: "b" },
+			{ category: "a b" },
+			{ q: '","' },
+		].map(pageCacheKey);
+		expect(new Set(keys).size).toBe(keys.length);
+	});
+
+	it("makes every page and the changed products' own reads stale, and nothing else", () => {
+		expect(readsChangedBy(["p1", "p2", "p1"])).toEqual(["catalogue.list:**", productCacheKey("p1"), productCacheKey("p2")]);
+		expect(pageCacheKey({ q: "x.y" }).startsWith("catalogue.list:")).toBe(true);
 	});
 });

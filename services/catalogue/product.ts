@@ -1,5 +1,5 @@
-import type { CreateProductParams, OutboxEvent, Product, ProductSort, UpdateProductParams } from "../../contracts";
-import { escapeRegExp } from "../../lib/paging";
+import type { CreateProductParams, ListProductsParams, OutboxEvent, Product, ProductSort, UpdateProductParams } from "../../contracts";
+import { escapeRegExp, pageWindow } from "../../lib/paging";
 
 /** A product as stored: `holds` maps an orderId to the quantity its reservation holds. */
 export type ProductDoc = Omit<Product, "id"> & {
@@ -115,4 +115,24 @@ export function productQuery(filter: ProductFilter): { query: Record<string, unk
 	// A stable tie-breaker keeps pages from overlapping when many products share a price.
 	const sort = [...SORT_FIELDS[filter.sort ?? "name"], "_id"];
 	return { query, sort };
+}
+
+/*
+ * Cache keys of the reads anyone but an admin makes (admins see inactive products and are never
+ * served from the cache). Equal requests share a key: a page is keyed by its normalised window
+ * and filter, so `?page=1` and no page at all are one entry.
+ */
+export function productCacheKey(id: string): string {
+	return `catalogue.get:${id}`;
+}
+
+export function pageCacheKey(params: ListProductsParams): string {
+	const { page, pageSize } = pageWindow(params.page, params.pageSize);
+	const filter = [params.category ? normalizeCategory(params.category) : "", params.q?.trim() ?? "", params.sort ?? "name"];
+	return `catalogue.list:${JSON.stringify([page, pageSize, ...filter])}`;
+}
+
+/** What a change to these products makes stale: their own reads and every page, since any page may list them. */
+export function readsChangedBy(productIds: string[]): string[] {
+	return ["catalogue.list:**", ...new Set(productIds.map(productCacheKey))];
 }

@@ -1,6 +1,10 @@
 import type { ServiceBroker } from "moleculer";
-import type { Product, Reservation } from "../../contracts";
+import { randomUUID } from "node:crypto";
+import type { OrderCancelled, Page, Product, Reservation } from "../../contracts";
+import { freePort } from "../helpers/net";
+import { sample, scrape } from "../helpers/observability";
 import { startShop, type TestShop } from "../helpers/shop";
+import { waitFor } from "../helpers/wait";
 
 const admin = { meta: { user: { id: "admin-1", role: "admin" } } };
 
@@ -201,6 +205,119 @@ describe("catalogue store", () => {
 			expect(page.total).toBe(24 + 1);
 		} finally {
 			await second.destroy();
+		}
+	});
+});
+
+describe("catalogue read cache", () => {
+	let shop: TestShop;
+	let broker: ServiceBroker;
+	let metricsUrl: string;
+
+	/** Reads as a shopper makes them (no admin role), so they may come from the cache. */
+	const shopperView = (id: string) => broker.call<Product, object>("catalogue.get", { id });
+	const shopperPage = (category: string) => broker.call<Page<Product>, object>("catalogue.list", { category });
+	const cacheHits = async () => sample(await scrape(metricsUrl), "moleculer_cacher_found_total") ?? 0;
+
+	beforeAll(async () => {
+		const metricsPort = await freePort();
+		metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+		shop = await startShop({
+			services: ["catalogue"],
+			env: { METRICS_PORT: String(metricsPort), RESERVATION_TTL_MS: "1000", RESERVATION_SWEEP_MS: "100" },
+		});
+		broker = shop.broker;
+	});
+	afterAll(() => shop.destroy());
+
+	it("answers repeated reads of a product and of a page from the cache", async () => {
+		const product = await createProduct(broker, "CACHE-HIT", 3, { category: "cache-hit" });
+		await shopperView(product.id);
+		await shopperPage("cache-hit");
+		const before = await cacheHits();
+		expect(await shopperView(product.id)).toMatchObject({ id: product.id, stock: 3 });
+		expect((await shopperPage("cache-hit")).rows.map((row) => row.id)).toEqual([product.id]);
+		expect((await cacheHits()) - before).toBe(2);
+	});
+
+	it("serves the new price in the product and on its page right after an update", async () => {
+		const product = await createProduct(broker, "CACHE-PRICE", 3, { category: "cache-price", priceCents: 1000 });
+		await shopperView(product.id);
+		await shopperPage("cache-price");
+		await broker.call("catalogue.update", { id: product.id, priceCents: 1299, name: "Renamed" }, admin);
+		expect(await shopperView(product.id)).toMatchObject({ priceCents: 1299, name: "Renamed" });
+		expect((await shopperPage("cache-price")).rows[0]).toMatchObject({ priceCents: 1299, name: "Renamed" });
+	});
+
+	it("shows stock taken by a reservation at once, and given back by a release and by an expiry", async () => {
+		const product = await createProduct(broker, "CACHE-STOCK", 10, { category: "cache-stock" });
+		await shopperView(product.id);
+		await shopperPage("cache-stock");
+		await reserve(broker, "order-cache-1", [{ productId: product.id, qty: 4 }]);
+		expect((await shopperView(product.id)).stock).toBe(6);
+		expect((await shopperPage("cache-stock")).rows[0]!.stock).toBe(6);
+		await broker.call("catalogue.release", { orderId: "order-cache-1" });
+		expect((await shopperView(product.id)).stock).toBe(10);
+
+		await reserve(broker, "order-cache-2", [{ productId: product.id, qty: 7 }]);
+		expect((await shopperView(product.id)).stock).toBe(3);
+		// The sweeper expires the hold within about a second; a cached read would keep showing 3 for 30 s.
+		expect((await waitFor(() => shopperView(product.id), (view) => view.stock === 10, 10_000, 100)).stock).toBe(10);
+		expect((await shopperPage("cache-stock")).rows[0]!.stock).toBe(10);
+	});
+
+	it("keeps stock sold by a commit, and shows it back once the confirmed order is cancelled", async () => {
+		const product = await createProduct(broker, "CACHE-SOLD", 5, { category: "cache-sold" });
+		await reserve(broker, "order-cache-3", [{ productId: product.id, qty: 2 }]);
+		await broker.call("catalogue.commit", { orderId: "order-cache-3" });
+		expect((await shopperView(product.id)).stock).toBe(3);
+		const cancelled: OrderCancelled = {
+			id: randomUUID(),
+			type: "order.cancelled",
+			occurredAt: new Date().toISOString(),
+			aggregateId: "order-cache-3",
+			correlationId: "order-cache-3",
+			orderId: "order-cache-3",
+			customerId: "customer-1",
+			reason: "CUSTOMER_CANCELLED",
+			previousStatus: "CONFIRMED",
+			totalCents: 2000,
+			currency: "EUR",
+		};
+		await broker.emit(cancelled.type, cancelled);
+		expect((await waitFor(() => shopperView(product.id), (view) => view.stock === 5, 10_000, 50)).stock).toBe(5);
+	});
+
+	it("stops showing a deactivated product at once, and shows a new one on the next page read", async () => {
+		const product = await createProduct(broker, "CACHE-GONE", 1, { category: "cache-gone" });
+		await shopperView(product.id);
+		expect((await shopperPage("cache-gone")).total).toBe(1);
+		await broker.call("catalogue.deactivate", { id: product.id }, admin);
+		await expect(shopperView(product.id)).rejects.toMatchObject({ code: 404, type: "PRODUCT_NOT_FOUND" });
+		expect((await shopperPage("cache-gone")).total).toBe(0);
+		const next = await createProduct(broker, "CACHE-NEW", 1, { category: "cache-gone" });
+		expect((await shopperPage("cache-gone")).rows.map((row) => row.id)).toEqual([next.id]);
+	});
+
+	it("serves admins from the store, inactive products included", async () => {
+		const product = await createProduct(broker, "CACHE-ADMIN", 1, { category: "cache-admin", active: false });
+		await expect(shopperView(product.id)).rejects.toMatchObject({ code: 404 });
+		expect(await broker.call("catalogue.get", { id: product.id }, admin)).toMatchObject({ active: false });
+		expect((await broker.call<Page<Product>, object>("catalogue.list", { category: "cache-admin" }, admin)).total).toBe(1);
+		expect((await shopperPage("cache-admin")).total).toBe(0);
+	});
+
+	it("is off with CATALOGUE_CACHE_TTL_SECONDS=0", async () => {
+		const port = await freePort();
+		const uncached = await startShop({ services: ["catalogue"], env: { METRICS_PORT: String(port), CATALOGUE_CACHE_TTL_SECONDS: "0" } });
+		try {
+			const page = await uncached.broker.call<Page<Product>, object>("catalogue.list", {});
+			await uncached.broker.call("catalogue.list", {});
+			await uncached.broker.call("catalogue.get", { id: page.rows[0]!.id });
+			expect(uncached.broker.cacher).toBeFalsy();
+			expect(sample(await scrape(`http://127.0.0.1:${port}/metrics`), "moleculer_cacher_found_total") ?? 0).toBe(0);
+		} finally {
+			await uncached.destroy();
 		}
 	});
 });

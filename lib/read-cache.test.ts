@@ -1,0 +1,87 @@
+import { ServiceBroker } from "moleculer";
+import { ReadCache } from "./read-cache";
+
+function deferred<T>() {
+	let resolve!: (value: T) => void;
+	const promise = new Promise<T>((r) => (resolve = r));
+	return { promise, resolve };
+}
+
+describe("ReadCache", () => {
+	let broker: ServiceBroker;
+	let loads: number;
+	const load = (value: object) => async () => {
+		loads++;
+		return value;
+	};
+
+	beforeEach(() => {
+		broker = new ServiceBroker({ logger: false, cacher: { type: "MemoryLRU", options: { max: 100 } } });
+		loads = 0;
+	});
+
+	it("serves a stored read without loading it again", async () => {
+		const cache = new ReadCache(broker.cacher, 30);
+		expect(await cache.through("catalogue.get:a", load({ price: 1 }))).toEqual({ price: 1 });
+		expect(await cache.through("catalogue.get:a", load({ price: 2 }))).toEqual({ price: 1 });
+		expect(loads).toBe(1);
+	});
+
+	it("drops exactly the entries an invalidation names, and a prefix's entries with **", async () => {
+		const cache = new ReadCache(broker.cacher, 30);
+		await cache.through("catalogue.get:a", load({ id: "a" }));
+		await cache.through("catalogue.get:b", load({ id: "b" }));
+		await cache.through('catalogue.list:[1,20,"",""]', load({ rows: [] }));
+		await cache.through('catalogue.list:[2,20,"toys","a.b"]', load({ rows: [] }));
+		await cache.invalidate(["catalogue.get:a", "catalogue.list:**"]);
+		loads = 0;
+		await cache.through("catalogue.get:a", load({ id: "a" }));
+		await cache.through("catalogue.get:b", load({ id: "b" }));
+		await cache.through('catalogue.list:[1,20,"",""]', load({ rows: [] }));
+		await cache.through('catalogue.list:[2,20,"toys","a.b"]', load({ rows: [] }));
+		expect(loads).toBe(3);
+	});
+
+	it("does not store a read that was under way when its data changed", async () => {
+		const cache = new ReadCache(broker.cacher, 30);
+		const before = deferred<{ price: number }>();
+		const slowRead = cache.through("catalogue.get:a", () => before.promise);
+		// The price changes and is invalidated while the read still holds the old document.
+		await cache.invalidate(["catalogue.get:a"]);
+		before.resolve({ price: 1 });
+		expect(await slowRead).toEqual({ price: 1 });
+		expect(await cache.through("catalogue.get:a", load({ price: 2 }))).toEqual({ price: 2 });
+		expect(loads).toBe(1);
+	});
+
+	it("expires an entry its TTL after it was stored, however often it is read", async () => {
+		const cache = new ReadCache(broker.cacher, 1);
+		await cache.through("catalogue.get:a", load({ price: 1 }));
+		const storedAt = Date.now();
+		while (Date.now() - storedAt < 900) {
+			expect(await cache.through("catalogue.get:a", load({ price: 2 }))).toEqual({ price: 1 });
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		await new Promise((resolve) => setTimeout(resolve, 250));
+		expect(await cache.through("catalogue.get:a", load({ price: 2 }))).toEqual({ price: 2 });
+		expect(loads).toBe(2);
+	});
+
+	it("hands out frozen entries, so one caller cannot change what the next one is served", async () => {
+		const cache = new ReadCache(broker.cacher, 30);
+		const page = await cache.through("catalogue.list:1", load({ rows: [{ price: 1 }] }));
+		expect(() => {
+			(page as { rows: { price: number }[] }).rows[0]!.price = 0;
+		}).toThrow(TypeError);
+		expect(await cache.through("catalogue.list:1", load({}))).toEqual({ rows: [{ price: 1 }] });
+	});
+
+	it("loads every time with a TTL of 0 or without a cacher", async () => {
+		for (const cache of [new ReadCache(broker.cacher, 0), new ReadCache(undefined, 30)]) {
+			await cache.through("catalogue.get:a", load({ price: 1 }));
+			await cache.through("catalogue.get:a", load({ price: 1 }));
+			await cache.invalidate(["catalogue.get:a"]);
+		}
+		expect(loads).toBe(4);
+	});
+});

@@ -1,0 +1,53 @@
+import type { Cachers } from "moleculer";
+
+type Cacher = Cachers.Base<Cachers.Base.CacherOptions>;
+
+function deepFreeze<T>(value: T): T {
+	if (value && typeof value === "object" && !Object.isFrozen(value)) {
+		Object.freeze(value);
+		for (const child of Object.values(value)) deepFreeze(child);
+	}
+	return value;
+}
+
+/**
+ * Read-through caching on the broker's cacher, for reads whose source changes under them.
+ *
+ * Moleculer's cacher middleware stores whatever a handler returns. A read that began before a
+ * change and finished after the change was invalidated would put the old value back, to be served
+ * for a whole TTL. Here every invalidation advances a generation, and a read stores its result
+ * only when no invalidation happened while it ran.
+ *
+ * Entries expire `ttlSeconds` after they were stored, however often they are read: the TTL bounds
+ * how long an entry can be stale when an invalidation was missed. The entries are shared, so they
+ * are frozen; a caller that tries to change one fails loudly instead of corrupting it for the next.
+ */
+export class ReadCache {
+	private generation = 0;
+
+	constructor(
+		private readonly cacher: Cacher | undefined,
+		private readonly ttlSeconds: number,
+	) {}
+
+	get enabled(): boolean {
+		return this.cacher !== undefined && this.ttlSeconds > 0;
+	}
+
+	async through<T extends object>(key: string, load: () => Promise<T>): Promise<T> {
+		const cacher = this.cacher;
+		if (!cacher || this.ttlSeconds <= 0) return load();
+		const generation = this.generation;
+		const hit = (await cacher.get(key)) as T | null | undefined;
+		if (hit != null) return hit;
+		const value = deepFreeze(await load());
+		if (generation === this.generation) await cacher.set(key, value, this.ttlSeconds);
+		return value;
+	}
+
+	/** Drops the entries matching the patterns (the cacher's globs; `prefix**` for a prefix). */
+	async invalidate(patterns: string[]): Promise<void> {
+		this.generation++;
+		if (this.cacher) await this.cacher.clean(patterns);
+	}
+}
