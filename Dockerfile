@@ -47,4 +47,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=40s --retries=3 \
 # moleculer-runner stops the broker gracefully on SIGTERM: no new work, in-flight requests and
 # Kafka messages finished, then exit (within the broker's 10 s shutdown timeout).
 STOPSIGNAL SIGTERM
-CMD ["node", "node_modules/moleculer/bin/moleculer-runner.js", "--config", "dist/moleculer.config.js"]
+# AsyncLocalStorage on context frames rather than async hooks: see scripts/node-options.sh.
+CMD ["node", "--experimental-async-context-frame", "node_modules/moleculer/bin/moleculer-runner.js", "--config", "dist/moleculer.config.js"]

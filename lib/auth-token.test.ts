@@ -126,5 +126,56 @@ describe("AccessTokens", () => {
 		it.each(["", "garbage", "a.b.c"])("refuses the malformed token %p", (token) => {
 			expect(rejection(() => tokens.verify(token)).type).toBe("TOKEN_INVALID");
 		});
+
+		it("refuses a properly signed token that never expires", () => {
+			const claims = validClaims();
+			delete claims.exp;
+			const token = jwt.sign(claims, SECRET, { algorithm: "HS256" });
+			expect(rejection(() => tokens.verify(token)).type).toBe("TOKEN_INVALID");
+		});
+	});
+
+	describe("verify, for a token it has verified before", () => {
+		const issuedAt = new Date("2030-05-01T10:00:00Z");
+		const after = (seconds: number) => new Date(issuedAt.getTime() + seconds * 1000);
+
+		it("checks the signature once, however often the token is presented", () => {
+			const fresh = new AccessTokens(SECRET, TTL_SECONDS);
+			const { token } = fresh.issue({ id: "c7", role: "customer" }, issuedAt);
+			const checks = jest.spyOn(jwt, "verify");
+			try {
+				for (let i = 0; i < 5; i++) expect(fresh.verify(token, after(60 + i))).toEqual({ id: "c7", role: "customer" });
+				expect(checks).toHaveBeenCalledTimes(1);
+			} finally {
+				checks.mockRestore();
+			}
+		});
+
+		it("still refuses it once it has expired", () => {
+			const fresh = new AccessTokens(SECRET, TTL_SECONDS);
+			const { token } = fresh.issue({ id: "c7", role: "customer" }, issuedAt);
+			expect(fresh.verify(token, after(TTL_SECONDS - 1))).toEqual({ id: "c7", role: "customer" });
+			expect(rejection(() => fresh.verify(token, after(TTL_SECONDS))).type).toBe("TOKEN_EXPIRED");
+		});
+
+		it("refuses a forgery made from it", () => {
+			const fresh = new AccessTokens(SECRET, TTL_SECONDS);
+			const { token } = fresh.issue({ id: "c7", role: "customer" }, issuedAt);
+			fresh.verify(token, after(1));
+			const [header, , signature] = token.split(".");
+			const forged = `${header}.${base64url({ sub: "c7", role: "admin", iat: 1, exp: 4_000_000_000 })}.${signature}`;
+			expect(rejection(() => fresh.verify(forged, after(2))).type).toBe("TOKEN_INVALID");
+			expect(rejection(() => fresh.verify(`${token}x`, after(2))).type).toBe("TOKEN_INVALID");
+		});
+
+		it("hands out a user no caller can change for the next one", () => {
+			const fresh = new AccessTokens(SECRET, TTL_SECONDS);
+			const { token } = fresh.issue({ id: "c7", role: "customer" }, issuedAt);
+			const user = fresh.verify(token, after(1));
+			expect(() => {
+				(user as { role: string }).role = "admin";
+			}).toThrow(TypeError);
+			expect(fresh.verify(token, after(2)).role).toBe("customer");
+		});
 	});
 });

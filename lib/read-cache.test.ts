@@ -1,5 +1,5 @@
 import { ServiceBroker } from "moleculer";
-import { ReadCache } from "./read-cache";
+import { immutableJson, ReadCache } from "./read-cache";
 
 function deferred<T>() {
 	let resolve!: (value: T) => void;
@@ -74,6 +74,23 @@ describe("ReadCache", () => {
 			(page as { rows: { price: number }[] }).rows[0]!.price = 0;
 		}).toThrow(TypeError);
 		expect(await cache.through("catalogue.list:1", load({}))).toEqual({ rows: [{ price: 1 }] });
+	});
+
+	it("makes the JSON of a value it handed out once, and of anything else every time", async () => {
+		const cache = new ReadCache(broker.cacher, 30);
+		const page = await cache.through("catalogue.list:1", load({ rows: [{ price: 1 }] }));
+		const mutable = { rows: [{ price: 1 }] };
+		const stringify = jest.spyOn(JSON, "stringify");
+		try {
+			for (let i = 0; i < 3; i++) expect(immutableJson(page)).toBe('{"rows":[{"price":1}]}');
+			expect(stringify).toHaveBeenCalledTimes(1);
+			expect(immutableJson(mutable)).toBe('{"rows":[{"price":1}]}');
+			mutable.rows[0]!.price = 2;
+			expect(immutableJson(mutable)).toBe('{"rows":[{"price":2}]}');
+			expect(immutableJson(Object.freeze({ rows: mutable.rows }))).toBe('{"rows":[{"price":2}]}');
+		} finally {
+			stringify.mockRestore();
+		}
 	});
 
 	it("loads every time with a TTL of 0 or without a cacher", async () => {

@@ -2,12 +2,27 @@ import type { Cachers } from "moleculer";
 
 type Cacher = Cachers.Base<Cachers.Base.CacherOptions>;
 
+/** Values frozen all the way down by a ReadCache: nothing can change them, nor their JSON. */
+const immutable = new WeakSet<object>();
+const jsonOfImmutable = new WeakMap<object, string>();
+
 function deepFreeze<T>(value: T): T {
 	if (value && typeof value === "object" && !Object.isFrozen(value)) {
 		Object.freeze(value);
 		for (const child of Object.values(value)) deepFreeze(child);
 	}
 	return value;
+}
+
+/** JSON.stringify, made once per value for the values a ReadCache hands out. */
+export function immutableJson(value: unknown): string {
+	if (typeof value !== "object" || value === null || !immutable.has(value)) return JSON.stringify(value);
+	let json = jsonOfImmutable.get(value);
+	if (json === undefined) {
+		json = JSON.stringify(value);
+		jsonOfImmutable.set(value, json);
+	}
+	return json;
 }
 
 /**
@@ -41,6 +56,7 @@ export class ReadCache {
 		const hit = (await cacher.get(key)) as T | null | undefined;
 		if (hit != null) return hit;
 		const value = deepFreeze(await load());
+		immutable.add(value);
 		if (generation === this.generation) await cacher.set(key, value, this.ttlSeconds);
 		return value;
 	}

@@ -16,6 +16,9 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=infra/lib.sh
 source "$ROOT/scripts/infra/lib.sh"
 log() { echo "check-deploy: $*" >&2; }
+# The image runs Node 22; so do the replay of its stages and the tests here.
+# shellcheck source=use-node22.sh
+source "$ROOT/scripts/use-node22.sh"
 
 KUSTOMIZE_VERSION=v5.7.1
 KUBERNETES_VALIDATE_VERSION=1.37.0
@@ -87,7 +90,8 @@ if validate "${KUBERNETES_VERSIONS[0]}" "$k8s_copy/misspelt.yaml" >/dev/null 2>&
 fi
 
 log "rendered files against services/ and lib/env.ts"
-DEPLOY_RENDERED="$OUT" NODE_OPTIONS=--disable-warning=DEP0174 npx jest -c jest.deploy.config.js
+. "$ROOT/scripts/node-options.sh"
+DEPLOY_RENDERED="$OUT" npx jest -c jest.deploy.config.js
 log "the image's stages, replayed without Docker"
 image="$k8s_copy/image"
 mkdir -p "$image/context" "$image/runtime"

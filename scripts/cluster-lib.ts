@@ -24,6 +24,13 @@ export const ROOT = projectRoot(__dirname);
 export const RUNNER = path.join(ROOT, "node_modules", "moleculer", "bin", "moleculer-runner.js");
 export const BROKER_CONFIG = path.join(ROOT, "dist", "moleculer.config.js");
 
+/** The Node options of every shop process this spawns, as scripts/node-options.sh gives them to npm's (see there why). */
+export function shopNodeOptions(): string {
+	const options = ["--disable-warning=DEP0174"];
+	if (process.allowedNodeEnvironmentFlags.has("--experimental-async-context-frame")) options.push("--experimental-async-context-frame");
+	return options.join(" ");
+}
+
 /** Reads `export NAME=value` lines written by `npm run infra:up`. */
 export function readInfraEnv(file = path.join(process.env.INFRA_DIR ?? path.join(ROOT, ".infra"), "env")): Record<string, string> {
 	if (!fs.existsSync(file)) return {};
@@ -66,7 +73,7 @@ export function startNode(service: ServiceName, replica: number, options: StartN
 			...(options.metricsPort ? { METRICS_PORT: String(options.metricsPort) } : {}),
 			SERVICEDIR: path.join(ROOT, "dist", "services"),
 			SERVICES: service,
-			NODE_OPTIONS: "--disable-warning=DEP0174",
+			NODE_OPTIONS: shopNodeOptions(),
 		},
 		stdio: ["ignore", "pipe", "pipe"],
 	});

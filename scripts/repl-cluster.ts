@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { BROKER_CONFIG, ROOT, RUNNER, readInfraEnv } from "./cluster-lib";
+import { BROKER_CONFIG, ROOT, RUNNER, readInfraEnv, shopNodeOptions } from "./cluster-lib";
 
 /*
  * `npm run repl:cluster`: the Moleculer REPL as one more node of a running cluster. It runs no
@@ -15,7 +15,7 @@ if (!natsUrl) {
 const repl = spawn(process.execPath, [RUNNER, "--config", BROKER_CONFIG, "--repl"], {
 	cwd: ROOT,
 	// The REPL node must not open a gateway port or load services from the environment.
-	env: { ...process.env, NATS_URL: natsUrl, SERVICES: "", SERVICEDIR: "", NODE_OPTIONS: "--disable-warning=DEP0174" },
+	env: { ...process.env, NATS_URL: natsUrl, SERVICES: "", SERVICEDIR: "", NODE_OPTIONS: shopNodeOptions() },
 	stdio: "inherit",
 });
 repl.on("exit", (code) => process.exit(code ?? 1));

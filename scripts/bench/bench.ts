@@ -3,8 +3,8 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import autocannon from "autocannon";
-import { ROOT, RUNNER, BROKER_CONFIG, SERVICE_NAMES, readInfraEnv, startNode, stopNode, type NodeProcess } from "../cluster-lib";
+import { ROOT, RUNNER, BROKER_CONFIG, SERVICE_NAMES, readInfraEnv, shopNodeOptions, startNode, stopNode, type NodeProcess } from "../cluster-lib";
+import type { LoadRequest, LoadResult } from "./load";
 import { judge, percentile, summarize, table, type Sample, type Target } from "./report";
 
 /*
@@ -21,10 +21,11 @@ interface Options {
 	connections: number;
 	checkoutSeconds: number;
 	checkoutWorkers: number;
+	warmupSeconds: number;
 }
 
 function parseOptions(argv: string[]): Options {
-	const options: Options = { mode: "embedded", rounds: 3, seconds: 5, connections: 32, checkoutSeconds: 10, checkoutWorkers: 16 };
+	const options: Options = { mode: "embedded", rounds: 3, seconds: 5, connections: 32, checkoutSeconds: 10, checkoutWorkers: 16, warmupSeconds: 3 };
 	for (let i = 0; i < argv.length; i++) {
 		const [flag, inline] = argv[i]!.split("=", 2) as [string, string | undefined];
 		const value = inline ?? argv[++i];
@@ -38,7 +39,8 @@ function parseOptions(argv: string[]): Options {
 			case "--seconds":
 			case "--connections":
 			case "--checkout-seconds":
-			case "--checkout-workers": {
+			case "--checkout-workers":
+			case "--warmup-seconds": {
 				if (!Number.isInteger(number) || number < 1 || number > 10_000) throw new Error(`${flag} takes a whole number from 1 (got ${value})`);
 				const key = flag.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as keyof Options;
 				(options as unknown as Record<string, number>)[key] = number;
@@ -106,8 +108,9 @@ function startBaseline(label: string, args: string[]): Promise<Proc> {
 	});
 }
 
-async function startShop(options: Options, dataDir: string): Promise<{ procs: Proc[]; stop(): Promise<void> }> {
+async function startShop(options: Options, dataDir: string, phase: Phase): Promise<{ procs: Proc[]; stop(): Promise<void> }> {
 	const env = {
+		...phase.env,
 		NODE_ENV: "production",
 		JWT_SECRET: randomUUID() + randomUUID(),
 		ADMIN_EMAIL: ADMIN.email,
@@ -120,11 +123,11 @@ async function startShop(options: Options, dataDir: string): Promise<{ procs: Pr
 	if (options.mode === "embedded") {
 		const child = spawn(process.execPath, [RUNNER, "--config", BROKER_CONFIG, path.join(ROOT, "dist", "services")], {
 			cwd: ROOT,
-			env: { ...process.env, ...env, DATA_DIR: dataDir, NODE_OPTIONS: "--disable-warning=DEP0174" },
+			env: { ...process.env, ...env, DATA_DIR: dataDir, NODE_OPTIONS: shopNodeOptions() },
 			stdio: ["ignore", "ignore", "inherit"],
 		});
 		return {
-			procs: [{ label: "shop (embedded)", child }],
+			procs: [{ label: `shop (embedded) [${phase.name}]`, child }],
 			stop: async () => {
 				child.kill("SIGTERM");
 				await new Promise((resolve) => child.once("exit", resolve));
@@ -135,7 +138,7 @@ async function startShop(options: Options, dataDir: string): Promise<{ procs: Pr
 	for (const name of ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI"]) if (!infra[name]) throw new Error(`${name} is not set: run \`npm run infra:up\` first`);
 	const nodes: NodeProcess[] = SERVICE_NAMES.map((service) => startNode(service, 1, { env: { ...infra, ...env, DATA_DIR: dataDir } }));
 	return {
-		procs: nodes.map((node) => ({ label: node.label, child: node.child })),
+		procs: nodes.map((node) => ({ label: `${node.label} [${phase.name}]`, child: node.child })),
 		stop: async () => {
 			await Promise.all(nodes.map((node) => stopNode(node)));
 		},
@@ -143,21 +146,25 @@ async function startShop(options: Options, dataDir: string): Promise<{ procs: Pr
 }
 
 async function load(target: string, url: string, paths: string[], options: Options, headers: Record<string, string> = {}): Promise<Omit<Sample, "round">> {
-	const result = await autocannon({
-		url,
-		connections: options.connections,
-		duration: options.seconds,
-		headers,
-		requests: paths.map((p) => ({ method: "GET", path: p })),
+	const child = fork(path.join(__dirname, "load.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+	const request: LoadRequest = { url, paths, connections: options.connections, seconds: options.seconds, headers };
+	const result = await new Promise<LoadResult>((resolve, reject) => {
+		child.once("message", (message) => resolve(message as LoadResult));
+		child.once("exit", (code) => reject(new Error(`the load generator for ${target} exited with ${code}`)));
+		child.send(request);
 	});
-	const errors = result.errors + result.timeouts + result.non2xx;
-	return { target, rate: result.requests.total / options.seconds, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors, requests: result.requests.total };
+	return { target, rate: result.requests / options.seconds, p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors, requests: result.requests };
 }
 
 /**
  * Customers place orders as fast as their saga lets them: each worker posts an order and polls
  * it until it is CONFIRMED or CANCELLED, then places the next. Every order placed is followed
  * to its end, after the clock stops too: one that never gets there is lost.
+ *
+ * The latency is measured to the moment the order became final by its own `updatedAt` (the shop
+ * runs on this machine's clock), not to the moment a poll saw it, so polls can be spaced out:
+ * a quarter of the time waited so far, 25 to 200 ms apart. Polling every few milliseconds would
+ * itself be a load on the orders service that the saga competes with.
  */
 async function checkout(base: string, tokens: string[], productId: string, options: Options) {
 	const latencies: number[] = [];
@@ -165,13 +172,12 @@ async function checkout(base: string, tokens: string[], productId: string, optio
 	let placed = 0;
 	let failedPosts = 0;
 	const stopAt = Date.now() + options.checkoutSeconds * 1000;
-	const started = Date.now();
 	let finishedInTime = 0;
 	const lost: string[] = [];
 	await Promise.all(
 		tokens.map(async (token) => {
 			while (Date.now() < stopAt) {
-				const t0 = performance.now();
+				const postedAt = Date.now();
 				const res = await json<{ id: string }>(`${base}/orders`, {
 					method: "POST",
 					headers: { authorization: `Bearer ${token}` },
@@ -184,28 +190,29 @@ async function checkout(base: string, tokens: string[], productId: string, optio
 				placed++;
 				const giveUpAt = Date.now() + 120_000;
 				for (;;) {
-					const order = await json<{ status: string }>(`${base}/orders/${res.body.id}`, { headers: { authorization: `Bearer ${token}` } });
+					await new Promise((resolve) => setTimeout(resolve, Math.min(200, Math.max(25, (Date.now() - postedAt) / 4))));
+					const order = await json<{ status: string; updatedAt: string }>(`${base}/orders/${res.body.id}`, { headers: { authorization: `Bearer ${token}` } });
 					if (order.body?.status === "CONFIRMED" || order.body?.status === "CANCELLED") {
-						latencies.push(performance.now() - t0);
+						const finalAt = Date.parse(order.body.updatedAt);
+						latencies.push(finalAt - postedAt);
 						finals[order.body.status] = (finals[order.body.status] ?? 0) + 1;
-						if (Date.now() <= stopAt) finishedInTime++;
+						if (finalAt <= stopAt) finishedInTime++;
 						break;
 					}
 					if (Date.now() > giveUpAt) {
 						lost.push(res.body.id);
 						break;
 					}
-					await new Promise((resolve) => setTimeout(resolve, 10));
 				}
 				progress(`checkout: ${placed} placed, ${latencies.length} final`);
 			}
 		}),
 	);
-	const elapsed = (Date.now() - started) / 1000;
 	return {
 		sample: {
 			target: "checkout",
-			rate: latencies.length / elapsed,
+			// Orders that became final while customers were placing them, per second of that time.
+			rate: finishedInTime / options.checkoutSeconds,
 			p50Ms: percentile(latencies, 50),
 			p99Ms: percentile(latencies, 99),
 			errors: failedPosts + lost.length,
@@ -214,88 +221,131 @@ async function checkout(base: string, tokens: string[], productId: string, optio
 		placed,
 		finals,
 		lost,
-		finishedInTime,
 	};
+}
+
+/**
+ * The shop runs twice: first with the catalogue's read cache off (what the gateway and the
+ * transporter cost on their own), then as shipped, with the cache on. Each phase interleaves its
+ * targets with the same baselines; checkout runs in the second.
+ */
+interface Phase {
+	name: string;
+	/** Appended to the names of the phase's targets. */
+	suffix: string;
+	env: Record<string, string>;
+	checkout: boolean;
+}
+
+const PHASES: Phase[] = [
+	{ name: "catalogue cache off", suffix: "", env: { CATALOGUE_CACHE_TTL_SECONDS: "0" }, checkout: false },
+	{ name: "catalogue cache on", suffix: " (cached)", env: {}, checkout: true },
+];
+
+async function signUpCustomers(base: string, count: number): Promise<string[]> {
+	const tokens: string[] = [];
+	for (let i = 0; i < count; i++) {
+		const email = `bench-${randomUUID().slice(0, 8)}@example.com`;
+		await json(`${base}/auth/register`, { method: "POST", body: JSON.stringify({ email, password: "bench-password-1", name: "Bench" }) });
+		tokens.push((await json(`${base}/auth/login`, { method: "POST", body: JSON.stringify({ email, password: "bench-password-1" }) })).body.token as string);
+	}
+	return tokens;
 }
 
 async function main(): Promise<void> {
 	const options = parseOptions(process.argv.slice(2));
-	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-bench-"));
-	const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-bench-bodies-"));
-	/** Every process measured; the baselines among them are stopped by a signal, the shop by its own stop. */
-	const procs: Proc[] = [];
+	const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-bench-"));
 	const baselineProcs: Proc[] = [];
+	const memory: { process: string; peakRssMb?: number }[] = [];
 	let stopShop: (() => Promise<void>) | undefined;
 	const base = `http://127.0.0.1:${PORT}/api`;
+	const httpPort = PORT + 1;
+	const natsPort = PORT + 2;
+	const baselineTargets: { name: string; url: string }[] = [];
+	const baselines: Record<string, string> = {};
+	const goals: Target[] = [{ name: "browse (cached)", of: "bare http", atLeast: 0.4 }];
+	const samples: Sample[] = [];
+	let orders: Awaited<ReturnType<typeof checkout>> | undefined;
 	try {
-		progress(`starting the shop (${options.mode})`);
-		const shop = await startShop(options, dataDir);
-		procs.push(...shop.procs);
-		stopShop = shop.stop;
-		await waitUntil("the shop", async () => (await fetch(`${base}/health`)).status === 200);
+		for (const phase of PHASES) {
+			progress(`starting the shop (${options.mode}, ${phase.name})`);
+			const dataDir = fs.mkdtempSync(path.join(workDir, "data-"));
+			const shop = await startShop(options, dataDir, phase);
+			stopShop = shop.stop;
+			await waitUntil("the shop", async () => (await fetch(`${base}/health`)).status === 200);
 
-		const admin = (await json(`${base}/auth/login`, { method: "POST", body: JSON.stringify(ADMIN) })).body.token as string;
-		const products = (await json(`${base}/products?pageSize=100`)).body.rows as { id: string }[];
-		const customers: string[] = [];
-		for (let i = 0; i < Math.max(options.checkoutWorkers, 1); i++) {
-			const email = `bench-${randomUUID().slice(0, 8)}@example.com`;
-			await json(`${base}/auth/register`, { method: "POST", body: JSON.stringify({ email, password: "bench-password-1", name: "Bench" }) });
-			customers.push((await json(`${base}/auth/login`, { method: "POST", body: JSON.stringify({ email, password: "bench-password-1" }) })).body.token as string);
-		}
-		const stock = await json<{ id: string }>(`${base}/products`, {
-			method: "POST",
-			headers: { authorization: `Bearer ${admin}` },
-			body: JSON.stringify({ sku: `BENCH-${Date.now()}`, name: "Bench item", category: "bench", priceCents: 999, stock: 1_000_000 }),
-		});
-		const browsePaths = products.slice(0, 20).flatMap((product, i) => [`/api/products?page=${(i % 3) + 1}&pageSize=10`, `/api/products/${product.id}`]);
+			const products = (await json(`${base}/products?pageSize=100`)).body.rows as { id: string }[];
+			const customers = await signUpCustomers(base, phase.checkout ? Math.max(options.checkoutWorkers, 1) : 1);
+			const browsePaths = products.slice(0, 20).flatMap((product, i) => [`/api/products?page=${(i % 3) + 1}&pageSize=10`, `/api/products/${product.id}`]);
 
-		// The baselines answer with the shop's own JSON, byte for byte.
-		const listFile = path.join(workDir, "list.json");
-		const itemFile = path.join(workDir, "item.json");
-		fs.writeFileSync(listFile, await (await fetch(`${base}/products?page=1&pageSize=10`)).text());
-		fs.writeFileSync(itemFile, await (await fetch(`${base}/products/${products[0]!.id}`)).text());
-		const httpPort = PORT + 1;
-		const baseline = async (label: string, args: string[]) => {
-			const proc = await startBaseline(label, args);
-			baselineProcs.push(proc);
-			procs.push(proc);
-		};
-		await baseline("bare http", ["http", String(httpPort), listFile, itemFile]);
-		const targets: { name: string; url: string; headers?: Record<string, string> }[] = [{ name: "bare http", url: `http://127.0.0.1:${httpPort}` }];
-		const baselines: Record<string, string> = { browse: "bare http", "browse-auth": "browse" };
-		const goals: Target[] = [{ name: "browse-auth", of: "browse", atLeast: 0.8 }];
-		if (options.mode === "cluster") {
-			const natsUrl = readInfraEnv().NATS_URL!;
-			const natsPort = PORT + 2;
-			await baseline("nats responder", ["nats-responder", natsUrl, listFile, itemFile]);
-			await baseline("http→nats", ["nats-front", String(natsPort), natsUrl]);
-			targets.push({ name: "http→nats", url: `http://127.0.0.1:${natsPort}` });
-			baselines.browse = "http→nats";
-			goals.push({ name: "browse", of: "http→nats", atLeast: 0.6 });
-		}
-		targets.push({ name: "browse", url: `http://127.0.0.1:${PORT}` }, { name: "browse-auth", url: `http://127.0.0.1:${PORT}`, headers: { authorization: `Bearer ${customers[0]}` } });
-
-		const samples: Sample[] = [];
-		for (let round = 1; round <= options.rounds; round++) {
-			for (const target of targets) {
-				progress(`round ${round}/${options.rounds}: ${target.name} (${options.seconds} s, ${options.connections} connections)`);
-				samples.push({ ...(await load(target.name, target.url, browsePaths, options, target.headers)), round });
+			if (baselineTargets.length === 0) {
+				// The baselines answer with the shop's own JSON, byte for byte.
+				const listFile = path.join(workDir, "list.json");
+				const itemFile = path.join(workDir, "item.json");
+				fs.writeFileSync(listFile, await (await fetch(`${base}/products?page=1&pageSize=10`)).text());
+				fs.writeFileSync(itemFile, await (await fetch(`${base}/products/${products[0]!.id}`)).text());
+				baselineProcs.push(await startBaseline("bare http", ["http", String(httpPort), listFile, itemFile]));
+				baselineTargets.push({ name: "bare http", url: `http://127.0.0.1:${httpPort}` });
+				if (options.mode === "cluster") {
+					const natsUrl = readInfraEnv().NATS_URL!;
+					baselineProcs.push(await startBaseline("nats responder", ["nats-responder", natsUrl, listFile, itemFile]));
+					baselineProcs.push(await startBaseline("http→nats", ["nats-front", String(natsPort), natsUrl]));
+					baselineTargets.push({ name: "http→nats", url: `http://127.0.0.1:${natsPort}` });
+				}
 			}
+
+			const browse = `browse${phase.suffix}`;
+			const browseAuth = `browse-auth${phase.suffix}`;
+			// In a cluster every browse request crosses NATS to the catalogue, cached or not.
+			baselines[browse] = options.mode === "cluster" ? "http→nats" : "bare http";
+			baselines[browseAuth] = browse;
+			goals.push({ name: browseAuth, of: browse, atLeast: 0.8 });
+			if (options.mode === "cluster") goals.push({ name: browse, of: "http→nats", atLeast: 0.6 });
+			const targets = [
+				...baselineTargets,
+				{ name: browse, url: `http://127.0.0.1:${PORT}` },
+				{ name: browseAuth, url: `http://127.0.0.1:${PORT}`, headers: { authorization: `Bearer ${customers[0]}` } },
+			];
+			// Unmeasured, so that rounds compare code the JIT has compiled, not start-up.
+			for (const target of targets) {
+				progress(`${phase.name}, warming up: ${target.name} (${options.warmupSeconds} s)`);
+				await load(target.name, target.url, browsePaths, { ...options, seconds: options.warmupSeconds }, "headers" in target ? target.headers : {});
+			}
+			for (let round = 1; round <= options.rounds; round++) {
+				for (const target of targets) {
+					progress(`${phase.name}, round ${round}/${options.rounds}: ${target.name} (${options.seconds} s, ${options.connections} connections)`);
+					samples.push({ ...(await load(target.name, target.url, browsePaths, options, "headers" in target ? target.headers : {})), round });
+				}
+			}
+
+			if (phase.checkout) {
+				const admin = (await json(`${base}/auth/login`, { method: "POST", body: JSON.stringify(ADMIN) })).body.token as string;
+				const stock = await json<{ id: string }>(`${base}/products`, {
+					method: "POST",
+					headers: { authorization: `Bearer ${admin}` },
+					body: JSON.stringify({ sku: `BENCH-${Date.now()}`, name: "Bench item", category: "bench", priceCents: 999, stock: 1_000_000 }),
+				});
+				progress(`checkout: ${options.checkoutWorkers} customers for ${options.checkoutSeconds} s`);
+				orders = await checkout(base, customers.slice(0, options.checkoutWorkers), stock.body.id, options);
+				samples.push({ ...orders.sample, round: 1 });
+			}
+			memory.push(...shop.procs.map((proc) => ({ process: proc.label, peakRssMb: peakRssMb(proc.child.pid) })));
+			await shop.stop();
+			stopShop = undefined;
 		}
-		progress(`checkout: ${options.checkoutWorkers} customers for ${options.checkoutSeconds} s`);
-		const orders = await checkout(base, customers.slice(0, options.checkoutWorkers), stock.body.id, options);
-		samples.push({ ...orders.sample, round: 1 });
-		const memory = procs.map((proc) => ({ process: proc.label, peakRssMb: peakRssMb(proc.child.pid) }));
+		memory.push(...baselineProcs.map((proc) => ({ process: proc.label, peakRssMb: peakRssMb(proc.child.pid) })));
 		progress("");
 
 		const rows = summarize(samples, baselines);
 		const verdicts = judge(rows, goals);
+		const finals = orders?.finals ?? {};
+		const lost = orders?.lost ?? [];
 		const out = [
-			`shop benchmark, ${options.mode} mode, ${options.rounds} rounds of ${options.seconds} s, ${options.connections} connections; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`,
+			`shop benchmark, ${options.mode} mode, ${options.rounds} rounds of ${options.seconds} s per phase, ${options.connections} connections; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`,
 			"",
 			table(rows, (target) => (target === "checkout" ? "orders/s" : "req/s")),
 			"",
-			`checkout: ${orders.placed} orders placed, ${Object.entries(orders.finals).map(([status, n]) => `${n} ${status}`).join(", ") || "none final"}, ${orders.lost.length} lost; latency is POST to final status`,
+			`checkout: ${orders?.placed ?? 0} orders placed, ${Object.entries(finals).map(([status, n]) => `${n} ${status}`).join(", ") || "none final"}, ${lost.length} lost; latency is POST to final status`,
 			"",
 			...verdicts.map((v) => `${v.met ? "MET   " : "MISSED"} ${v.name} at least ${(v.atLeast * 100).toFixed(0)}% of ${v.of}: ${(v.ratio * 100).toFixed(0)}%`),
 			"",
@@ -306,13 +356,12 @@ async function main(): Promise<void> {
 		fs.mkdirSync(resultsDir, { recursive: true });
 		const file = path.join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${options.mode}.json`);
 		const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
-		fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), options, machine, samples, rows, verdicts, checkout: { placed: orders.placed, finals: orders.finals, lost: orders.lost }, memory }, null, 2) + "\n");
+		fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), options, machine, samples, rows, verdicts, checkout: { placed: orders?.placed ?? 0, finals, lost }, memory }, null, 2) + "\n");
 		console.log(`\nwritten to ${path.relative(ROOT, file)}`);
-		if (orders.lost.length > 0 || Object.keys(orders.finals).some((status) => !["CONFIRMED", "CANCELLED"].includes(status))) process.exitCode = 1;
+		if (lost.length > 0 || Object.keys(finals).some((status) => !["CONFIRMED", "CANCELLED"].includes(status))) process.exitCode = 1;
 	} finally {
 		for (const proc of baselineProcs) proc.child.kill("SIGTERM");
 		await stopShop?.().catch(() => undefined);
-		fs.rmSync(dataDir, { recursive: true, force: true });
 		fs.rmSync(workDir, { recursive: true, force: true });
 	}
 }

@@ -6,6 +6,7 @@ import type { AuthUser, ShopMeta } from "../../contracts";
 import { AccessTokens } from "../../lib/auth-token";
 import { loadConfig, type ShopConfig } from "../../lib/env";
 import { ForbiddenError, UnauthorizedError } from "../../lib/errors";
+import { immutableJson } from "../../lib/read-cache";
 import { acceptRequestId, parseTraceparent } from "../../lib/trace-context";
 import { errorResponse } from "./error-response";
 
@@ -32,6 +33,7 @@ interface GatewayRequest extends IncomingMessage {
 const REQUEST_ID_HEADER = "X-Request-Id";
 
 interface Methods {
+	encodeResponse(req: IncomingMessage, res: ServerResponse, data: unknown): string;
 	authenticate(ctx: Context, route: unknown, req: IncomingMessage): AuthUser | null;
 	authorize(ctx: Context<unknown, ShopMeta>, route: unknown, req: GatewayRequest): void;
 }
@@ -74,6 +76,8 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 				}
 			: undefined;
 
+	const logsInfo = ["info", "debug", "trace"].includes(config.logLevel);
+
 	return {
 		name: "api",
 		mixins: [ApiGateway],
@@ -96,6 +100,10 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			logRequestParams: null,
 			logResponseData: null,
 			log4XXResponses: false,
+			// moleculer-web formats and colours its per-request lines before it hands them to the
+			// logger, even at levels that drop them; below info they are not made at all.
+			logRequest: logsInfo ? "info" : null,
+			logResponse: logsInfo ? "info" : null,
 			routes: [
 				{
 					name: "auth",
@@ -149,10 +157,12 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 		},
 
 		actions: {
-			// moleculer-web's HTTP entry point. The call it makes is already retried by the broker's
-			// policy; retrying the entry point itself would replay a request whose body and
-			// response are spent (it answered a spurious 404 after a store outage).
-			rest: { retryPolicy: { enabled: false } },
+			// moleculer-web's HTTP entry point. The action it calls has the broker's timeout, circuit
+			// breaker and bulkhead; on the entry point they would only be paid for twice, and a
+			// bulkhead here would queue browsing behind slow checkouts. Retrying the entry point
+			// itself would replay a request whose body and response are spent (it answered a
+			// spurious 404 after a store outage).
+			rest: { retryPolicy: { enabled: false }, circuitBreaker: { enabled: false }, bulkhead: { enabled: false }, timeout: 0 },
 
 			health: {
 				params: { $$strict: true },
@@ -175,6 +185,11 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 		},
 
 		methods: {
+			/** A cached read is the same immutable object for every request, so its JSON is made once. */
+			encodeResponse(this: ApiService, _req: IncomingMessage, _res: ServerResponse, data: unknown): string {
+				return immutableJson(data);
+			},
+
 			/** Establishes who is calling; no header means anonymous, a bad header is a 401. */
 			authenticate(this: ApiService, _ctx: Context, _route: unknown, req: IncomingMessage): AuthUser | null {
 				const header = req.headers.authorization;
