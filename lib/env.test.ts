@@ -49,6 +49,7 @@ describe("loadConfig", () => {
 					trustProxy: false,
 					authRateLimitPerMinute: 20,
 				},
+				mongoDbPrefix: "",
 				catalogue: {
 					reservationTtlMs: 15 * 60 * 1000,
 					reservationSweepMs: 30 * 1000,
@@ -306,6 +307,12 @@ describe("loadConfig", () => {
 			expect(problemsOf({ MONGO_URI: "postgres://db:5432/shop" })).toEqual([
 				'MONGO_URI must be a mongodb: or mongodb+srv: URL (got "postgres://db:5432/shop")',
 			]);
+		});
+
+		it("takes a database-name prefix of letters, digits, _ and -, and refuses anything else", () => {
+			expect(loadConfig({ MONGO_DB_PREFIX: "bench_1-" }).mongoDbPrefix).toBe("bench_1-");
+			expect(problemsOf({ MONGO_DB_PREFIX: "shop.prod" })).toEqual(['MONGO_DB_PREFIX must be up to 32 letters, digits, _ or - (got "shop.prod")']);
+			expect(problemsOf({ MONGO_DB_PREFIX: "x".repeat(33) })).toHaveLength(1);
 		});
 
 		it("leaves both unset when they are not given", () => {

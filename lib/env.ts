@@ -25,6 +25,8 @@ export interface ShopConfig {
 	dataDir: string;
 	natsUrl?: string;
 	mongoUri?: string;
+	/** Put before each service's database name, so several shops (or a benchmark) can share one server. */
+	mongoDbPrefix: string;
 	/** When set, domain events go through Kafka (host:port list) instead of Moleculer's bus. */
 	kafkaBrokers?: string[];
 	/** A consumer that stops heartbeating this long (a killed node) loses its partitions to its replicas. */
@@ -233,6 +235,7 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 		dataDir: path.resolve(read.string("DATA_DIR", "data")),
 		natsUrl: read.url("NATS_URL", ["nats:", "tls:"], { list: true }),
 		mongoUri: read.url("MONGO_URI", ["mongodb:", "mongodb+srv:"]),
+		mongoDbPrefix: read.string("MONGO_DB_PREFIX", ""),
 		kafkaBrokers: read.hostPorts("KAFKA_BROKERS"),
 		// The broker refuses less than its group.min.session.timeout.ms, 6 s by default.
 		kafkaSessionTimeoutMs: read.int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6000, 300_000),
@@ -286,6 +289,9 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 
 	if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.admin.email)) {
 		read.problems.push(`ADMIN_EMAIL must be an email address (got "${config.admin.email}")`);
+	}
+	if (!/^[A-Za-z0-9_-]{0,32}$/.test(config.mongoDbPrefix)) {
+		read.problems.push(`MONGO_DB_PREFIX must be up to 32 letters, digits, _ or - (got "${config.mongoDbPrefix}")`);
 	}
 	if (!/^\d+(b|kb|mb)?$/i.test(config.http.bodyLimit)) {
 		read.problems.push(`BODY_LIMIT must be a size such as 100kb or 1mb (got "${config.http.bodyLimit}")`);

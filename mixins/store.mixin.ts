@@ -151,7 +151,7 @@ function createAdapter(config: ShopConfig, service: string, collection: string):
 		return new MongoDbAdapter(
 			config.mongoUri,
 			{ useUnifiedTopology: true, serverSelectionTimeoutMS: 2500, connectTimeoutMS: 2500 },
-			service,
+			`${config.mongoDbPrefix}${service}`,
 		);
 	}
 	const dir = path.join(config.dataDir, service);

@@ -136,13 +136,32 @@ async function startShop(options: Options, dataDir: string, phase: Phase): Promi
 	}
 	const infra = readInfraEnv();
 	for (const name of ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI"]) if (!infra[name]) throw new Error(`${name} is not set: run \`npm run infra:up\` first`);
-	const nodes: NodeProcess[] = SERVICE_NAMES.map((service) => startNode(service, 1, { env: { ...infra, ...env, DATA_DIR: dataDir } }));
+	// Databases of its own, dropped afterwards: the shop's data from earlier runs and tests would
+	// otherwise be measured too (FerretDB looks documents up by scanning, so it slows as they pile up).
+	const prefix = `bench_${process.pid}_${PHASES.indexOf(phase)}_`;
+	const nodes: NodeProcess[] = SERVICE_NAMES.map((service) =>
+		startNode(service, 1, { env: { ...infra, ...env, DATA_DIR: dataDir, MONGO_DB_PREFIX: prefix } }),
+	);
 	return {
 		procs: nodes.map((node) => ({ label: `${node.label} [${phase.name}]`, child: node.child })),
 		stop: async () => {
 			await Promise.all(nodes.map((node) => stopNode(node)));
+			await dropDatabases(infra.MONGO_URI!, SERVICE_NAMES.map((service) => `${prefix}${service}`));
 		},
 	};
+}
+
+async function dropDatabases(mongoUri: string, names: string[]): Promise<void> {
+	// The driver moleculer-db-adapter-mongo brings, as the infrastructure tests use it.
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const { MongoClient } = require("mongodb") as { MongoClient: new (uri: string, options: object) => { connect(): Promise<void>; close(): Promise<void>; db(name: string): { dropDatabase(): Promise<unknown> } } };
+	const client = new MongoClient(mongoUri, { useUnifiedTopology: true, serverSelectionTimeoutMS: 5000 });
+	await client.connect();
+	try {
+		for (const name of names) await client.db(name).dropDatabase();
+	} finally {
+		await client.close();
+	}
 }
 
 async function load(target: string, url: string, paths: string[], options: Options, headers: Record<string, string> = {}): Promise<Omit<Sample, "round">> {

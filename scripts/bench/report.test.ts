@@ -55,4 +55,9 @@ describe("table", () => {
 		expect(lines[0]).toMatch(/^target\s+rate\s+p50 ms\s+p99 ms\s+errors\s+vs baseline$/);
 		expect(lines[3]).toMatch(/^browse\s+600\s+req\/s\s+6\.0\s+60\.0\s+0\s+60% of http$/);
 	});
+
+	it("gives rates under 100 a decimal", () => {
+		const lines = table(summarize([sample("checkout", 1, 7.25)])).split("\n");
+		expect(lines[2]).toMatch(/^checkout\s+7\.3\s+req\/s/);
+	});
 });
