@@ -114,6 +114,8 @@ export function ShopMetricsMiddleware(): Middleware {
 			// with its first event makes rate() and increase() miss that event.
 			for (const metric of [SHOP_METRICS.ordersCreated, SHOP_METRICS.ordersConfirmed, SHOP_METRICS.reservationsExpired]) registry.increment(metric.name, undefined, 0);
 			for (const reason of CANCEL_REASONS) registry.increment(SHOP_METRICS.ordersCancelled.name, { reason }, 0);
+			// Moleculer's cacher counters too (the dashboard's hit ratio reads them); the cacher registered them already.
+			if (broker.cacher) for (const name of ["moleculer.cacher.get.total", "moleculer.cacher.found.total"]) registry.increment(name, undefined, 0);
 		},
 	} as Middleware;
 }
