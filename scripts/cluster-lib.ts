@@ -31,6 +31,29 @@ export function shopNodeOptions(): string {
 	return options.join(" ");
 }
 
+/** What the scripts and tests use of the MongoDB driver that moleculer-db-adapter-mongo brings. */
+export interface MongoClientLike {
+	db(name: string): {
+		dropDatabase(): Promise<unknown>;
+		collection<T>(name: string): { find(query: object): { toArray(): Promise<T[]> } };
+	};
+}
+
+/** Connects to the server, hands the client to `use`, and closes it whatever happens. */
+export async function withMongo<T>(uri: string, use: (client: MongoClientLike) => Promise<T>): Promise<T> {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const { MongoClient } = require("mongodb") as {
+		MongoClient: new (uri: string, options: object) => MongoClientLike & { connect(): Promise<unknown>; close(): Promise<void> };
+	};
+	const client = new MongoClient(uri, { useUnifiedTopology: true, serverSelectionTimeoutMS: 5000 });
+	await client.connect();
+	try {
+		return await use(client);
+	} finally {
+		await client.close();
+	}
+}
+
 /** Reads `export NAME=value` lines written by `npm run infra:up`. */
 export function readInfraEnv(file = path.join(process.env.INFRA_DIR ?? path.join(ROOT, ".infra"), "env")): Record<string, string> {
 	if (!fs.existsSync(file)) return {};

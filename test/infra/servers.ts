@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
-import { ROOT } from "../../scripts/cluster-lib";
+import { ROOT, withMongo } from "../../scripts/cluster-lib";
 
 /** Stops or starts one of the servers of `npm run infra:up`, with the ports and INFRA_DIR of this run. */
 export function infra(action: "up" | "down", server: "nats" | "kafka" | "ferretdb"): Promise<void> {
@@ -68,25 +68,11 @@ interface ProcessorRecord {
 	amountCents: number;
 }
 
-interface MongoClientLike {
-	connect(): Promise<unknown>;
-	db(name: string): { collection(name: string): { find(query: object): { toArray(): Promise<ProcessorRecord[]> } } };
-	close(): Promise<void>;
-}
-
 /**
  * The simulated card processor's books (the payments database's `processor` collection), read
  * straight from the database: money moved, whatever the services say about it. Read with the
- * mongodb driver the shop itself runs (3.x, untyped, hence the narrow interface above).
+ * mongodb driver the shop itself runs (see withMongo).
  */
 export async function processorBooks(mongoUri: string): Promise<ProcessorRecord[]> {
-	// eslint-disable-next-line @typescript-eslint/no-require-imports
-	const { MongoClient } = require("mongodb") as { MongoClient: new (uri: string, options: object) => MongoClientLike };
-	const client = new MongoClient(mongoUri, { useUnifiedTopology: true, serverSelectionTimeoutMS: 5000 });
-	await client.connect();
-	try {
-		return await client.db("payments").collection("processor").find({ approved: true }).toArray();
-	} finally {
-		await client.close();
-	}
+	return withMongo(mongoUri, (client) => client.db("payments").collection<ProcessorRecord>("processor").find({ approved: true }).toArray());
 }
