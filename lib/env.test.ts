@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ConfigError, loadConfig } from "./env";
+import { ConfigError, loadConfig, logsAt } from "./env";
 
 const STRONG_SECRET = "a-production-secret-of-at-least-32-bytes!";
 
@@ -385,5 +385,15 @@ describe("loadConfig", () => {
 		it("refuses a ZIPKIN_URL that is not http or https", () => {
 			expect(() => loadConfig({ ZIPKIN_URL: "zipkin:9411" })).toThrow(/ZIPKIN_URL must be a http: or https: URL/);
 		});
+	});
+});
+
+describe("logsAt", () => {
+	it("writes a level's own lines and more severe ones, not less severe ones", () => {
+		expect(logsAt("info", "info")).toBe(true);
+		expect(logsAt("info", "warn")).toBe(true);
+		expect(logsAt("info", "debug")).toBe(false);
+		expect(logsAt("warn", "info")).toBe(false);
+		expect(logsAt("trace", "info")).toBe(true);
 	});
 });

@@ -1,5 +1,14 @@
 import path from "node:path";
 
+/** Moleculer's log levels, most severe first: a level logs itself and everything before it. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Whether a node configured with `configured` writes lines of `level`. */
+export function logsAt(configured: LogLevel, level: LogLevel): boolean {
+	return LOG_LEVELS.indexOf(level) <= LOG_LEVELS.indexOf(configured);
+}
+
 /**
  * Every environment variable the shop reads, parsed once into a typed object. Unknown or
  * malformed values stop start-up with one message that lists all of them, so a typo in a
@@ -34,7 +43,7 @@ export interface ShopConfig {
 	/** Partitions of each shop topic a node creates when the topic is missing. */
 	kafkaTopicPartitions: number;
 	logFormat: "text" | "json";
-	logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+	logLevel: LogLevel;
 	jwt: {
 		secret: string;
 		/** True when no JWT_SECRET was given and the development default is used. */
@@ -241,7 +250,7 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 		kafkaSessionTimeoutMs: read.int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6000, 300_000),
 		kafkaTopicPartitions: read.int("KAFKA_TOPIC_PARTITIONS", 3, 1, 1000),
 		logFormat: read.oneOf("LOG_FORMAT", ["text", "json"] as const, "text"),
-		logLevel: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace"] as const, "info"),
+		logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
 		jwt: {
 			secret: givenSecret ?? DEV_JWT_SECRET,
 			isDefaultSecret: givenSecret === undefined,

@@ -4,7 +4,7 @@ import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { AuthUser, ShopMeta } from "../../contracts";
 import { AccessTokens } from "../../lib/auth-token";
-import { loadConfig, type ShopConfig } from "../../lib/env";
+import { loadConfig, logsAt, type ShopConfig } from "../../lib/env";
 import { ForbiddenError, UnauthorizedError } from "../../lib/errors";
 import { immutableJson } from "../../lib/read-cache";
 import { acceptRequestId, parseTraceparent } from "../../lib/trace-context";
@@ -76,7 +76,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 				}
 			: undefined;
 
-	const logsInfo = ["info", "debug", "trace"].includes(config.logLevel);
+	const logsInfo = logsAt(config.logLevel, "info");
 
 	return {
 		name: "api",

@@ -57,7 +57,7 @@ type Collections = { products: ProductDoc; reservations: ReservationDoc };
 interface Methods {
 	findProduct(id: string, includeInactive: boolean): Promise<ProductDoc>;
 	listProducts(params: ListProductsParams, includeInactive: boolean): Promise<ListProductsResult>;
-	writeProduct(productId: string, query: Record<string, unknown>, update: Record<string, unknown>): Promise<number>;
+	changingProducts<R>(productIds: string[], writes: () => Promise<R>): Promise<R>;
 	productsChanged(productIds: string[]): Promise<void>;
 	reserveStock(orderId: string, items: StockLine[]): Promise<Reservation>;
 	releaseStock(orderId: string): Promise<Reservation>;
@@ -260,7 +260,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					product = toProduct({ ...current, ...update } as ProductDoc);
 					const event = this.publish("product.updated", { productId: product.id, product, changed }, { aggregateId: product.id, correlationId: product.id }, now);
 					try {
-						updated = await this.writeProduct(current._id, query, { $set: update, $push: { outbox: event } });
+						updated = await this.changingProducts([current._id], () => this.collections.products.update(query, { $set: update, $push: { outbox: event } }));
 					} catch (err) {
 						if (err instanceof DuplicateKeyError) {
 							throw new ConflictError("SKU_TAKEN", `A product with SKU ${String(set.sku)} already exists`, { sku: set.sku });
@@ -284,10 +284,11 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				const current = await this.findProduct(ctx.params.id, true);
 				if (current.active) {
 					const event = this.publish("product.deactivated", { productId: current._id }, { aggregateId: current._id, correlationId: current._id }, now);
-					await this.writeProduct(
-						current._id,
-						{ _id: current._id, active: true },
-						{ $set: { active: false, updatedAt: now.toISOString() }, $push: { outbox: event } },
+					await this.changingProducts([current._id], () =>
+						this.collections.products.update(
+							{ _id: current._id, active: true },
+							{ $set: { active: false, updatedAt: now.toISOString() }, $push: { outbox: event } },
+						),
 					);
 					this.kickRelay("products", current._id);
 				}
@@ -396,14 +397,15 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 		},
 
 		/**
-		 * Every write that changes what a product read returns goes through here. The cached reads
-		 * are dropped even when the write failed, as it may have been applied all the same.
+		 * Every write that changes what a product read returns runs inside here; the cached reads of
+		 * the products are dropped once the writes are done, also when they failed, as a failed
+		 * write may have been applied all the same.
 		 */
-		async writeProduct(this: CatalogueService, productId: string, query: Record<string, unknown>, update: Record<string, unknown>): Promise<number> {
+		async changingProducts<R>(this: CatalogueService, productIds: string[], writes: () => Promise<R>): Promise<R> {
 			try {
-				return await this.collections.products.update(query, update);
+				return await writes();
 			} finally {
-				await this.productsChanged([productId]);
+				await this.productsChanged(productIds);
 			}
 		},
 
@@ -434,13 +436,22 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 
 		async holdStock(this: CatalogueService, doc: ReservationDoc): Promise<Reservation> {
 			const products = this.collections.products;
-			for (const line of doc.items) {
-				const { query, update } = takeHold(line, doc._id, new Date());
-				if ((await this.writeProduct(line.productId, query, update)) === 1) continue;
-				const product = await products.findOne({ _id: line.productId });
+			// The first line that cannot be held, if any; the lines before it are held.
+			const short = await this.changingProducts(
+				doc.items.map((line) => line.productId),
+				async () => {
+					for (const line of doc.items) {
+						const { query, update } = takeHold(line, doc._id, new Date());
+						if ((await products.update(query, update)) !== 1) return line;
+					}
+					return undefined;
+				},
+			);
+			if (short) {
+				const product = await products.findOne({ _id: short.productId });
 				const reason = product?.active ? "OUT_OF_STOCK" : "PRODUCT_UNAVAILABLE";
-				const rejected = await this.transition(doc, "REJECTED", { rejection: { reason, productId: line.productId } });
-				this.logger.info(`[order ${doc._id}] stock rejected: ${reason} for product ${line.productId}`);
+				const rejected = await this.transition(doc, "REJECTED", { rejection: { reason, productId: short.productId } });
+				this.logger.info(`[order ${doc._id}] stock rejected: ${reason} for product ${short.productId}`);
 				return toReservation(await this.settle(rejected ?? (await this.awaitDecision(doc._id))));
 			}
 			const reserved = await this.transition(doc, "RESERVED", { settled: true });
@@ -451,19 +462,26 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 		/** Makes the products' holds agree with the reservation's final status; safe to repeat. */
 		async settle(this: CatalogueService, doc: ReservationDoc): Promise<ReservationDoc> {
 			const action = settlementFor(doc.status);
-			const now = new Date();
-			for (const line of doc.items) {
-				if (action === "none") break;
-				if (action === "clear") {
-					// A committed sale only forgets its hold: nothing a reader sees changes.
-					const step = clearHold(line, doc._id);
-					await this.collections.products.update(step.query, step.update);
-					continue;
-				}
-				const step = action === "return" ? returnHold(line, doc._id, now) : restock(line, doc._id, now);
-				await this.writeProduct(line.productId, step.query, step.update);
-			}
 			if (action === "none") return doc;
+			const now = new Date();
+			const products = this.collections.products;
+			if (action === "clear") {
+				// A committed sale only forgets its holds: nothing a reader sees changes.
+				for (const line of doc.items) {
+					const step = clearHold(line, doc._id);
+					await products.update(step.query, step.update);
+				}
+			} else {
+				await this.changingProducts(
+					doc.items.map((line) => line.productId),
+					async () => {
+						for (const line of doc.items) {
+							const step = action === "return" ? returnHold(line, doc._id, now) : restock(line, doc._id, now);
+							await products.update(step.query, step.update);
+						}
+					},
+				);
+			}
 			await this.collections.reservations.update({ _id: doc._id, status: doc.status }, { $set: { settled: true } });
 			return { ...doc, settled: true };
 		},
