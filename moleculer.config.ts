@@ -6,6 +6,7 @@ import { loggerOptions } from "./lib/logging";
 import { metricsOptions, ShopMetricsMiddleware } from "./lib/metrics";
 import { WorkContextMiddleware } from "./lib/trace-context";
 import { tracingOptions } from "./lib/tracing";
+import { NullRefusingValidator } from "./lib/validator";
 
 /*
  * Broker settings. Every value below can be overridden without a rebuild through
@@ -50,8 +51,9 @@ export function createBrokerConfig(config: ShopConfig): BrokerOptions {
 		// public reads on it and keeps it fresh itself (lib/read-cache.ts), every replica its own.
 		cacher: config.catalogue.cacheTtlSeconds > 0 ? { type: "MemoryLRU", options: { max: config.catalogue.cacheMaxEntries } } : null,
 
-		// Every action declares its params; fastest-validator checks them before the handler runs.
-		validator: true,
+		// Every action declares its params; fastest-validator checks them before the handler runs,
+		// refusing null wherever a rule does not allow it (lib/validator.ts).
+		validator: new NullRefusingValidator(),
 		// On SIGTERM (moleculer-runner stops the broker): first tell the other nodes to send nothing
 		// more, then wait up to 10 s for in-flight requests before stopping services. Orchestrators
 		// must allow more than this before they kill (k8s terminationGracePeriodSeconds is 30).

@@ -12,6 +12,11 @@ export interface ShopMeta {
 	$statusCode?: number;
 	/** The Location header of a 201: where the created resource can be read. */
 	$location?: string;
+	/** moleculer-web: the media type and extra headers of an answer that is not plain JSON. */
+	$responseType?: string;
+	$responseHeaders?: Record<string, string>;
+	/** Set by a read whose answer is the same for every shopper: HTTP caches may keep it a short while. */
+	$publicCache?: boolean;
 	/** The X-Request-Id of the HTTP request this work is for (the client's, or one the gateway made). */
 	requestId?: string;
 	/** The order the work is for, when an event handler knows it: its calls' log lines name it too. */

@@ -44,7 +44,9 @@ describe("loadConfig", () => {
 					isDefaultPassword: true,
 				},
 				http: {
-					bodyLimit: "100kb",
+					host: "127.0.0.1",
+					bodyLimitBytes: 100 * 1024,
+					publicMaxAgeSeconds: 10,
 					corsOrigins: [],
 					trustProxy: false,
 					authRateLimitPerMinute: 20,
@@ -103,7 +105,7 @@ describe("loadConfig", () => {
 			expect(config.logLevel).toBe("debug");
 			expect(config.jwt).toEqual({ secret: "short-but-fine-outside-production", isDefaultSecret: false, ttlSeconds: 120 });
 			expect(config.admin).toEqual({ email: "boss@example.com", password: "long-enough", isDefaultPassword: false });
-			expect(config.http.bodyLimit).toBe("1mb");
+			expect(config.http.bodyLimitBytes).toBe(1024 * 1024);
 			expect(config.http.authRateLimitPerMinute).toBe(5);
 			expect(config.catalogue).toEqual({ reservationTtlMs: 60000, reservationSweepMs: 500, cacheTtlSeconds: 0, cacheMaxEntries: 100 });
 		});
@@ -200,12 +202,12 @@ describe("loadConfig", () => {
 			]);
 		});
 
-		it("refuses a BODY_LIMIT that is not a plain size", () => {
-			expect(problemsOf({ BODY_LIMIT: "1gb" })).toEqual([
-				'BODY_LIMIT must be a size such as 100kb or 1mb (got "1gb")',
-			]);
-			expect(loadConfig({ BODY_LIMIT: "2048" }).http.bodyLimit).toBe("2048");
-			expect(loadConfig({ BODY_LIMIT: "2MB" }).http.bodyLimit).toBe("2MB");
+		it("refuses a BODY_LIMIT that is not a plain size up to 16mb", () => {
+			for (const size of ["1gb", "17mb", "0"]) {
+				expect(problemsOf({ BODY_LIMIT: size })).toEqual([`BODY_LIMIT must be a size such as 100kb or 1mb, at most 16mb (got "${size}")`]);
+			}
+			expect(loadConfig({ BODY_LIMIT: "2048" }).http.bodyLimitBytes).toBe(2048);
+			expect(loadConfig({ BODY_LIMIT: "2MB" }).http.bodyLimitBytes).toBe(2 * 1024 * 1024);
 		});
 	});
 

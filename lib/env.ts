@@ -56,7 +56,12 @@ export interface ShopConfig {
 		isDefaultPassword: boolean;
 	};
 	http: {
-		bodyLimit: string;
+		/** The interface the gateway listens on: loopback unless HOST says otherwise (images set 0.0.0.0). */
+		host: string;
+		/** The largest request body the gateway reads, in bytes (BODY_LIMIT: 100kb, 1mb, 2048). */
+		bodyLimitBytes: number;
+		/** How long browsers and shared caches may keep a public catalogue read. */
+		publicMaxAgeSeconds: number;
 		corsOrigins: string[];
 		/** When true the client address comes from X-Forwarded-For (only behind a proxy you run). */
 		trustProxy: boolean;
@@ -197,6 +202,14 @@ class Reader {
 	}
 }
 
+/** "100kb" → 102400; undefined for anything that is not a plain size up to 16 MiB. */
+function parseSize(text: string): number | undefined {
+	const match = /^(\d+)(b|kb|mb)?$/i.exec(text);
+	if (!match) return undefined;
+	const bytes = Number(match[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[(match[2] ?? "b").toLowerCase() as "b" | "kb" | "mb"];
+	return bytes >= 1 && bytes <= 16 * 1024 * 1024 ? bytes : undefined;
+}
+
 export function loadConfig(env: Env = process.env): ShopConfig {
 	const { config, problems } = readConfig(env);
 	if (problems.length > 0) throw new ConfigError(problems);
@@ -262,7 +275,9 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 			isDefaultPassword: givenAdminPassword === undefined,
 		},
 		http: {
-			bodyLimit: read.string("BODY_LIMIT", "100kb"),
+			host: read.string("HOST", "127.0.0.1"),
+			bodyLimitBytes: parseSize(read.string("BODY_LIMIT", "100kb")) ?? Number.NaN,
+			publicMaxAgeSeconds: read.int("PUBLIC_MAX_AGE_SECONDS", 10, 0, 3600),
 			corsOrigins: (read.raw("CORS_ORIGINS") ?? "")
 				.split(",")
 				.map((origin) => origin.trim())
@@ -302,8 +317,8 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 	if (!/^[A-Za-z0-9_-]{0,32}$/.test(config.mongoDbPrefix)) {
 		read.problems.push(`MONGO_DB_PREFIX must be up to 32 letters, digits, _ or - (got "${config.mongoDbPrefix}")`);
 	}
-	if (!/^\d+(b|kb|mb)?$/i.test(config.http.bodyLimit)) {
-		read.problems.push(`BODY_LIMIT must be a size such as 100kb or 1mb (got "${config.http.bodyLimit}")`);
+	if (Number.isNaN(config.http.bodyLimitBytes)) {
+		read.problems.push(`BODY_LIMIT must be a size such as 100kb or 1mb, at most 16mb (got "${read.raw("BODY_LIMIT")}")`);
 	}
 
 	return { config, problems: read.problems, names: read.names };

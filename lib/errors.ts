@@ -26,7 +26,48 @@ export type UnprocessableType =
 	| "MIXED_CURRENCIES"
 	| "REPLAY_NEEDS_KAFKA"
 	| "TOPIC_NOT_CONSUMED"
-	| "REPLAY_START_REQUIRED";
+	| "REPLAY_START_REQUIRED"
+	| "LINE_QTY_TOO_LARGE";
+/** The request itself is malformed, whatever it asks for (see services/api/json-body.ts). */
+export type BadRequestType =
+	| "MALFORMED_JSON"
+	| "JSON_TOO_DEEP"
+	| "FORBIDDEN_KEY"
+	| "BODY_NOT_AN_OBJECT"
+	| "BODY_REQUIRED"
+	| "UNEXPECTED_BODY"
+	| "UNEXPECTED_QUERY"
+	| "PARAM_CONFLICT"
+	| "INVALID_ENCODING";
+export type UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_CHARSET";
+
+export class BadRequestError extends Errors.MoleculerClientError {
+	constructor(type: BadRequestType, message: string, data?: unknown) {
+		super(message, 400, type, data);
+	}
+}
+
+export class PayloadTooLargeError extends Errors.MoleculerClientError {
+	constructor(limitBytes: number) {
+		super(`The request body is larger than ${limitBytes} bytes`, 413, "PAYLOAD_TOO_LARGE", { limitBytes });
+	}
+}
+
+export class UnsupportedMediaTypeError extends Errors.MoleculerClientError {
+	constructor(type: UnsupportedMediaType, message: string) {
+		super(message, 415, type);
+	}
+}
+
+/** The path exists, but not for this method; `allow` goes into the Allow header. */
+export class MethodNotAllowedError extends Errors.MoleculerClientError {
+	constructor(
+		method: string,
+		readonly allow: string[],
+	) {
+		super(`${method} is not allowed here; use ${allow.join(", ")}`, 405, "METHOD_NOT_ALLOWED", { allow });
+	}
+}
 
 export class NotFoundError extends Errors.MoleculerClientError {
 	constructor(type: NotFoundType, message: string, data?: unknown) {
@@ -64,5 +105,12 @@ export class StoreUnavailableError extends Errors.MoleculerRetryableError {
 		super(`The ${service} store is unavailable`, 503, "STORE_UNAVAILABLE", {
 			cause: cause instanceof Error ? cause.message : String(cause),
 		});
+	}
+}
+
+/** Services a request needs have no live node yet (or any more); the caller may try again. */
+export class ServiceUnavailableError extends Errors.MoleculerRetryableError {
+	constructor(missing: string[]) {
+		super(`Not available: ${missing.join(", ")}`, 503, "SERVICE_UNAVAILABLE", { missing });
 	}
 }

@@ -10,7 +10,7 @@ export const addressRule = {
 		line2: { type: "string", trim: true, max: 200, optional: true },
 		city: { type: "string", trim: true, min: 1, max: 100 },
 		postalCode: { type: "string", trim: true, min: 1, max: 20 },
-		country: { type: "string", length: 2, pattern: /^[A-Za-z]{2}$/ },
+		country: { type: "string", length: 2, pattern: "^[A-Za-z]{2}$" },
 	},
 } as const;
 

@@ -5,15 +5,24 @@ import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { AuthUser, ShopMeta } from "../../contracts";
 import { AccessTokens } from "../../lib/auth-token";
 import { loadConfig, logsAt, type ShopConfig } from "../../lib/env";
-import { ForbiddenError, UnauthorizedError } from "../../lib/errors";
+import { ForbiddenError, MethodNotAllowedError, ServiceUnavailableError, UnauthorizedError } from "../../lib/errors";
+import { version as SHOP_VERSION } from "../../package.json";
 import { immutableJson } from "../../lib/read-cache";
 import { acceptRequestId, parseTraceparent } from "../../lib/trace-context";
-import { errorResponse } from "./error-response";
+import { entityTag, publicCacheHeaders, returnRequestId, sendJsonError, setBaseHeaders, type AnsweredRequest } from "./http-answers";
+import { assembleParams, readRequest, type RequestWithBody } from "./request-params";
+import { DOCS_ASSETS, DOCS_CONTENT_SECURITY_POLICY, DOCS_PAGE, docsAsset, type DocsAsset } from "./docs";
+import { buildOpenApiDocument, MissingActionsError, type ActionDescription, type OpenApiDocument } from "./openapi/document";
+import { aliasesOf, methodsAt, PUBLIC_ROUTES } from "./routes";
 
 /*
  * The only public entry point: it authenticates, checks the role an action declares, and routes.
  * Business rules live in the services behind it. Only the aliases below are reachable
  * (mappingPolicy "restrict"), so internal actions such as catalogue.reserve or $node.* are 404.
+ *
+ * Requests are bounded and checked before anything walks them (json-body.ts), take their params
+ * only from the sources their method declares (request-params.ts), and OPTIONS never reaches an
+ * action: the gateway answers it itself from the route table (routes.ts).
  *
  * Every request has an id: the client's X-Request-Id when it sends a sensible one, a new one
  * otherwise. It goes back in the response's X-Request-Id and travels in ctx.meta.requestId to
@@ -25,19 +34,25 @@ import { errorResponse } from "./error-response";
 /** Services the shop cannot serve requests without; /api/health reports 503 until all are up. */
 const REQUIRED_SERVICES = ["catalogue", "customers", "orders", "payments", "notifications"];
 
-interface GatewayRequest extends IncomingMessage {
-	$action?: { auth?: "customer" | "admin" };
+interface GatewayRequest extends AnsweredRequest, RequestWithBody {
+	$action?: { auth?: "customer" | "admin"; params?: Record<string, unknown> };
 	$ctx?: Context<unknown, ShopMeta>;
+	$params?: { params?: Record<string, unknown> };
 }
 
-const REQUEST_ID_HEADER = "X-Request-Id";
+/** moleculer-web's own request handler, which ours wraps. */
+const routeRequest = (ApiGateway.methods as { httpHandler: (req: IncomingMessage, res: ServerResponse, next?: unknown) => Promise<void> }).httpHandler;
 
 interface Methods {
-	encodeResponse(req: IncomingMessage, res: ServerResponse, data: unknown): string;
+	httpHandler(req: GatewayRequest, res: ServerResponse, next?: unknown): Promise<void>;
+	answerOptions(req: GatewayRequest, res: ServerResponse, path: string): void;
+	encodeResponse(req: GatewayRequest, res: ServerResponse, data: unknown): string;
 	authenticate(ctx: Context, route: unknown, req: IncomingMessage): AuthUser | null;
 	authorize(ctx: Context<unknown, ShopMeta>, route: unknown, req: GatewayRequest): void;
 }
-type Vars = { tokens: AccessTokens };
+/** moleculer-web's own methods that the gateway calls (its typings do not declare them). */
+type WebMethods = { writeCorsHeaders(settings: unknown, req: IncomingMessage, res: ServerResponse, isPreFlight: boolean): void };
+type Vars = { tokens: AccessTokens } & WebMethods;
 type ApiService = Service<ApiSettingsSchema> & Vars & Methods;
 
 function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
@@ -48,23 +63,26 @@ function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
 	return req.socket.remoteAddress ?? "unknown";
 }
 
-/** moleculer-web answers with ctx.requestID, the trace id; the client gets its request id instead. */
-function returnRequestId(req: IncomingMessage, res: ServerResponse): void {
-	const requestId = (req as GatewayRequest).$ctx?.meta.requestId;
-	if (requestId && !res.headersSent) res.setHeader(REQUEST_ID_HEADER, requestId);
-}
-
-function sendJsonError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-	const { status, body } = errorResponse(err);
-	if (res.headersSent) return res.end() as unknown as void;
-	returnRequestId(req, res);
-	res.statusCode = status;
-	res.setHeader("Content-Type", "application/json; charset=utf-8");
-	res.end(JSON.stringify(body));
-}
-
 export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsSchema, Methods, Vars> {
-	const bodyParsers = { json: { strict: true, limit: config.http.bodyLimit }, urlencoded: false };
+	// moleculer-web's body-parser and param merging are replaced by readRequest and assembleParams.
+	const requestHandling = {
+		bodyParsers: false,
+		mergeParams: false,
+		use: [
+			(req: GatewayRequest, _res: ServerResponse, next: (err?: unknown) => void) => {
+				readRequest(req, config.http.bodyLimitBytes).then(() => next(), next);
+			},
+		],
+		onBeforeCall(_ctx: Context, _route: unknown, req: GatewayRequest, res: ServerResponse) {
+			returnRequestId(req, res);
+			const { body, query } = req;
+			req.$params = assembleParams({ method: req.method!, body, query, path: req.$params?.params, schema: req.$action?.params });
+		},
+		onAfterCall(ctx: Context<unknown, ShopMeta>, _route: unknown, _req: GatewayRequest, res: ServerResponse, data: unknown) {
+			if (ctx.meta.$publicCache) publicCacheHeaders(res, config.http.publicMaxAgeSeconds);
+			return data;
+		},
+	};
 	const cors =
 		config.http.corsOrigins.length > 0
 			? {
@@ -83,11 +101,14 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 		mixins: [ApiGateway],
 		settings: {
 			port: config.port,
+			ip: config.http.host,
 			path: "/api",
+			// Query strings of reads are flat: a few parameters, no deep brackets.
+			qsOptions: { depth: 1, parameterLimit: 50, arrayLimit: 10 },
 			cors,
 			// moleculer-web also takes a function here, though its typings know only an object.
 			rootCallOptions: ((options: Record<string, unknown>, req: IncomingMessage) => {
-				options.meta = { requestId: acceptRequestId(req.headers["x-request-id"]) };
+				options.meta = { requestId: (req as GatewayRequest).$requestId ?? acceptRequestId(req.headers["x-request-id"]) };
 				const parent = config.http.trustProxy ? parseTraceparent(req.headers.traceparent) : undefined;
 				if (parent) {
 					options.requestID = parent.traceId;
@@ -109,8 +130,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 					name: "auth",
 					path: "/auth",
 					mappingPolicy: "restrict",
-					bodyParsers,
-					onBeforeCall: (_ctx: Context, _route: unknown, req: IncomingMessage, res: ServerResponse) => returnRequestId(req, res),
+					...requestHandling,
 					rateLimit: {
 						window: 60 * 1000,
 						limit: config.http.authRateLimitPerMinute,
@@ -119,10 +139,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 						// pick a fresh rate-limit bucket per request.
 						key: (req: IncomingMessage) => clientAddress(req, config.http.trustProxy),
 					},
-					aliases: {
-						"POST /register": "customers.register",
-						"POST /login": "customers.login",
-					},
+					aliases: aliasesOf("auth"),
 				},
 				{
 					name: "shop",
@@ -130,25 +147,8 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 					mappingPolicy: "restrict",
 					authentication: true,
 					authorization: true,
-					bodyParsers,
-					onBeforeCall: (_ctx: Context, _route: unknown, req: IncomingMessage, res: ServerResponse) => returnRequestId(req, res),
-					aliases: {
-						"GET /health": "api.health",
-						"GET /me": "customers.me",
-						"PATCH /me": "customers.updateMe",
-						"GET /customers": "customers.list",
-						"GET /products": "catalogue.list",
-						"GET /products/:id": "catalogue.get",
-						"POST /products": "catalogue.create",
-						"PATCH /products/:id": "catalogue.update",
-						"DELETE /products/:id": "catalogue.deactivate",
-						"POST /orders": "orders.create",
-						"GET /orders": "orders.list",
-						"GET /orders/:id": "orders.get",
-						"POST /orders/:id/cancel": "orders.cancel",
-						"GET /payments": "payments.list",
-						"GET /notifications": "notifications.list",
-					},
+					...requestHandling,
+					aliases: aliasesOf("shop"),
 				},
 			],
 			onError(req: IncomingMessage, res: ServerResponse, err: unknown) {
@@ -163,6 +163,47 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			// itself would replay a request whose body and response are spent (it answered a
 			// spurious 404 after a store outage).
 			rest: { retryPolicy: { enabled: false }, circuitBreaker: { enabled: false }, bulkhead: { enabled: false }, timeout: 0 },
+
+			/**
+			 * The OpenAPI document, made from the route table and the actions as the registry knows
+			 * them now (wherever they run), so it describes what the services really validate.
+			 */
+			openapi: {
+				params: { $$strict: true },
+				handler(this: ApiService, ctx: Context<Record<string, never>, ShopMeta>): OpenApiDocument {
+					const actions: Record<string, ActionDescription> = {};
+					for (const item of this.broker.registry.getActionList({ onlyAvailable: true, skipInternal: true }) as { name: string; action?: ActionDescription }[]) {
+						if (item.action) actions[item.name] = { params: item.action.params, auth: item.action.auth };
+					}
+					try {
+						return buildOpenApiDocument({ routes: PUBLIC_ROUTES, actions, info: { version: SHOP_VERSION } });
+					} catch (err) {
+						// Until every service has joined, some routes cannot be described.
+						if (err instanceof MissingActionsError) throw new ServiceUnavailableError(err.actions);
+						throw err;
+					} finally {
+						ctx.meta.$responseHeaders = { "Cache-Control": "no-cache" };
+					}
+				},
+			},
+
+			docs: {
+				params: { $$strict: true },
+				handler(ctx: Context<Record<string, never>, ShopMeta>): string {
+					ctx.meta.$responseType = "text/html; charset=utf-8";
+					ctx.meta.$responseHeaders = { "Content-Security-Policy": DOCS_CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache" };
+					return DOCS_PAGE;
+				},
+			},
+
+			docsAsset: {
+				params: { $$strict: true, file: { type: "enum", values: Object.keys(DOCS_ASSETS) } },
+				handler(ctx: Context<{ file: DocsAsset }, ShopMeta>): Buffer {
+					ctx.meta.$responseType = DOCS_ASSETS[ctx.params.file];
+					ctx.meta.$responseHeaders = { "Cache-Control": "public, max-age=3600" };
+					return docsAsset(ctx.params.file);
+				},
+			},
 
 			health: {
 				params: { $$strict: true },
@@ -185,9 +226,56 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 		},
 
 		methods: {
-			/** A cached read is the same immutable object for every request, so its JSON is made once. */
-			encodeResponse(this: ApiService, _req: IncomingMessage, _res: ServerResponse, data: unknown): string {
-				return immutableJson(data);
+			/**
+			 * Every request starts here: the headers every answer carries, OPTIONS and methods a
+			 * path does not serve answered from the route table, the rest routed by moleculer-web.
+			 * Whatever fails on the way, even the error path, ends in an answer, never in a
+			 * rejection that would stop the node.
+			 */
+			async httpHandler(this: ApiService, req: GatewayRequest, res: ServerResponse, next?: unknown): Promise<void> {
+				try {
+					req.$requestId = acceptRequestId(req.headers["x-request-id"]);
+					setBaseHeaders(req, res);
+					const url = req.url ?? "/";
+					const path = url.slice(0, (url.indexOf("?") + 1 || url.length + 1) - 1);
+					if (path === "/api" || path.startsWith("/api/")) {
+						const served = path.slice("/api".length);
+						if (req.method === "OPTIONS") return this.answerOptions(req, res, served);
+						const methods = methodsAt(served);
+						if (methods.length > 0 && !methods.includes(req.method as never)) {
+							throw new MethodNotAllowedError(req.method ?? "", [...methods, "OPTIONS"]);
+						}
+					}
+					await routeRequest.call(this, req, res, next);
+				} catch (err) {
+					if (!(typeof err === "object" && err !== null && "code" in err && Number(err.code) < 500)) {
+						this.logger.error(`Request ${req.$requestId} failed outside an action`, err);
+					}
+					sendJsonError(req, res, err);
+				}
+			},
+
+			/** OPTIONS never runs an action: the methods the path serves, and CORS when it is configured. */
+			answerOptions(this: ApiService, req: GatewayRequest, res: ServerResponse, path: string): void {
+				const methods = methodsAt(path);
+				if (methods.length === 0) return sendJsonError(req, res, { code: 404 });
+				const allow = [...methods, "OPTIONS"].join(", ");
+				res.setHeader("Allow", allow);
+				if (cors && req.headers["access-control-request-method"]) {
+					// Throws 403 ORIGIN_NOT_ALLOWED for an origin the configuration does not list.
+					this.writeCorsHeaders(this.settings, req, res, true);
+					if (res.hasHeader("Access-Control-Allow-Origin")) res.setHeader("Access-Control-Allow-Methods", allow);
+				}
+				res.statusCode = 204;
+				res.end();
+			},
+
+			/** A cached read is the same immutable object for every request, so its JSON and tag are made once. */
+			encodeResponse(this: ApiService, req: GatewayRequest, res: ServerResponse, data: unknown): string {
+				const json = immutableJson(data);
+				// moleculer-web compares the tag with If-None-Match and answers 304 when it matches.
+				if (req.$ctx?.meta.$publicCache) res.setHeader("ETag", entityTag(data, json));
+				return json;
 			},
 
 			/** Establishes who is calling; no header means anonymous, a bad header is a 401. */

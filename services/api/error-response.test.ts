@@ -23,51 +23,53 @@ describe("errorResponse", () => {
 		});
 	});
 
-	it("answers a body-parser parse failure with 400 MALFORMED_JSON", () => {
-		const err = Object.assign(new SyntaxError("Unexpected token } in JSON at position 9"), {
-			status: 400,
-			statusCode: 400,
-			type: "entity.parse.failed",
-			body: '{"a": 1,}',
-		});
-		expect(errorResponse(err)).toEqual({
-			status: 400,
-			body: { error: { type: "MALFORMED_JSON", message: "The request body is not valid JSON", code: 400 } },
-		});
+	it("gives a validation failure's field, rule and message only: no node, action or client value", () => {
+		const details = [
+			{ type: "email", field: "email", message: "The 'email' field must be a valid e-mail.", actual: { a: { b: 1 } }, nodeID: "node-7", action: "customers.register" },
+			{ type: "objectStrict", field: "", message: `The object '' contains forbidden keys: '${"k".repeat(5000)}'.`, actual: "k".repeat(5000), nodeID: "node-7", action: "customers.register" },
+		];
+		const { status, body } = errorResponse(new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", details));
+		expect(status).toBe(422);
+		const items = body.error.data as Record<string, string>[];
+		expect(items[0]).toEqual({ type: "email", field: "email", message: "The 'email' field must be a valid e-mail." });
+		expect(Object.keys(items[1]!).sort()).toEqual(["field", "message", "type"]);
+		expect(items[1]!.message.length).toBeLessThanOrEqual(200);
+		expect(JSON.stringify(body)).not.toMatch(/node-7|customers\.register/);
 	});
 
-	it("answers a plain body-parser-like object too", () => {
-		expect(errorResponse({ status: 400, type: "entity.parse.failed" })).toEqual({
-			status: 400,
-			body: { error: { type: "MALFORMED_JSON", message: "The request body is not valid JSON", code: 400 } },
-		});
+	it("lists at most 20 validation failures", () => {
+		const details = Array.from({ length: 500 }, (_, i) => ({ type: "required", field: `f${i}`, message: "required" }));
+		const { body } = errorResponse(new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", details));
+		expect(body.error.data).toHaveLength(20);
 	});
 
-	it("answers a body that is too large with 413 PAYLOAD_TOO_LARGE", () => {
-		expect(errorResponse({ status: 413, type: "entity.too.large", message: "request entity too large" })).toEqual({
-			status: 413,
-			body: { error: { type: "PAYLOAD_TOO_LARGE", message: "The request body is too large", code: 413 } },
-		});
+	it("drops data that is deeply nested, cyclic or large instead of throwing", () => {
+		let deep: unknown = 1;
+		for (let i = 0; i < 100_000; i++) deep = { a: deep };
+		const cyclic: Record<string, unknown> = {};
+		cyclic.self = cyclic;
+		for (const data of [deep, cyclic, { blob: "x".repeat(10_000) }]) {
+			const { status, body } = errorResponse(new ConflictError("SKU_TAKEN", "taken", data));
+			expect(status).toBe(409);
+			expect(body.error).toEqual({ type: "SKU_TAKEN", message: "taken", code: 409 });
+		}
 	});
 
-	it("answers an unsupported encoding and charset with their own types", () => {
-		expect(errorResponse({ status: 415, type: "encoding.unsupported" }).body.error).toEqual({
-			type: "UNSUPPORTED_ENCODING",
-			message: "The request body's encoding is not supported",
-			code: 415,
-		});
-		expect(errorResponse({ statusCode: 415, type: "charset.unsupported" }).body.error).toEqual({
-			type: "UNSUPPORTED_CHARSET",
-			message: "The request body's charset is not supported",
-			code: 415,
-		});
+	it("cuts a long client error message", () => {
+		const { body } = errorResponse(new NotFoundError("ORDER_NOT_FOUND", `Order ${"9".repeat(10_000)} not found`));
+		expect(body.error.message.length).toBeLessThanOrEqual(200);
 	});
 
-	it("answers a ServiceNotFoundError with a bare 404 NOT_FOUND that names no service", () => {
+	it("answers 500 rather than throwing for an error whose properties throw", () => {
+		const hostile = new Proxy({}, { get: () => { throw new Error("boom"); } });
+		expect(errorResponse(hostile)).toEqual({ status: 500, body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } } });
+	});
+
+	it("answers a ServiceNotFoundError (a service called on the way has no live node) with 503 that names no service", () => {
 		const response = errorResponse(new Errors.ServiceNotFoundError({ action: "secret.internalAction", nodeID: "node-7" }));
 		expect(response).toEqual({
-			status: 404,
-			body: { error: { type: "NOT_FOUND", message: "Not found", code: 404 } },
+			status: 503,
+			body: { error: { type: "SERVICE_UNAVAILABLE", message: "A service needed for this request is unavailable; try again shortly", code: 503 } },
 		});
 		expect(response.body.error).not.toHaveProperty("data");
 		expect(JSON.stringify(response)).not.toContain("secret.internalAction");

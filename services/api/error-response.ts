@@ -1,6 +1,9 @@
 /*
  * One JSON shape for every failure the gateway answers: `{ error: { type, message, code, data? } }`.
- * Client errors keep their type, message and data; server errors are reported without internals.
+ * Client errors keep their type and message, and data only as far as it is the client's to see:
+ * a validation failure names the field, the rule and a message, never the node or action that
+ * checked it, nor the value the client sent; other data is kept while it is small. Server errors
+ * are reported without internals. Nothing here can throw, whatever the error holds.
  */
 
 export interface ErrorBody {
@@ -17,22 +20,16 @@ interface ErrorLike {
 	data?: unknown;
 }
 
-/** body-parser reports its failures as http-errors with these types. */
-const BODY_PARSER_TYPES: Record<string, { type: string; message: string }> = {
-	"entity.parse.failed": { type: "MALFORMED_JSON", message: "The request body is not valid JSON" },
-	"entity.too.large": { type: "PAYLOAD_TOO_LARGE", message: "The request body is too large" },
-	"encoding.unsupported": { type: "UNSUPPORTED_ENCODING", message: "The request body's encoding is not supported" },
-	"charset.unsupported": { type: "UNSUPPORTED_CHARSET", message: "The request body's charset is not supported" },
-};
-
 /** For errors raised without a type, e.g. moleculer-web's own RateLimitExceeded. */
 const TYPE_BY_STATUS: Record<number, string> = {
 	400: "BAD_REQUEST",
 	401: "UNAUTHORIZED",
 	403: "FORBIDDEN",
 	404: "NOT_FOUND",
+	405: "METHOD_NOT_ALLOWED",
 	409: "CONFLICT",
 	413: "PAYLOAD_TOO_LARGE",
+	415: "UNSUPPORTED_MEDIA_TYPE",
 	422: "VALIDATION_ERROR",
 	429: "RATE_LIMIT_EXCEEDED",
 	503: "SERVICE_UNAVAILABLE",
@@ -54,18 +51,54 @@ function httpStatus(err: ErrorLike): number {
 	return 500;
 }
 
+/** Text from an error, cut to a length a client can be shown. */
+const MAX_TEXT = 200;
+/** Data larger than this, as JSON, is dropped rather than sent. */
+const MAX_DATA_JSON = 2048;
+const MAX_VALIDATION_ITEMS = 20;
+
+function clip(value: unknown): string {
+	const text = typeof value === "string" ? value : "";
+	return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
+}
+
+/** A validation failure's items as the client sees them: field, rule, message. */
+function validationItems(data: unknown[]): { field: string; type: string; message: string }[] {
+	return data.slice(0, MAX_VALIDATION_ITEMS).map((item) => {
+		const { field, type, message } = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
+		return { field: clip(field), type: clip(type), message: clip(message) };
+	});
+}
+
+/** Data a service chose to give (ids, a SKU), as a copy; undefined when it is large or not plain JSON. */
+function boundedData(data: unknown): unknown {
+	try {
+		const json = JSON.stringify(data);
+		return json !== undefined && json.length <= MAX_DATA_JSON ? JSON.parse(json) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
 export function errorResponse(raw: unknown): { status: number; body: ErrorBody } {
+	try {
+		return describe(raw);
+	} catch {
+		return { status: 500, body: { error: { type: "INTERNAL_ERROR", message: SERVER_MESSAGES[500]!, code: 500 } } };
+	}
+}
+
+function describe(raw: unknown): { status: number; body: ErrorBody } {
 	const err: ErrorLike = raw instanceof Error || (typeof raw === "object" && raw !== null) ? (raw as ErrorLike) : {};
 	const status = httpStatus(err);
-	const parserError = typeof err.type === "string" ? BODY_PARSER_TYPES[err.type] : undefined;
-
-	if (parserError) return { status, body: { error: { ...parserError, code: status } } };
 	// Which internal action, service or node was involved is nobody's business outside the cluster.
-	if (status === 404 && (err.type === undefined || err.type === "SERVICE_NOT_FOUND" || err.type === "NOT_FOUND")) {
+	if (status === 404 && (err.type === undefined || err.type === "NOT_FOUND")) {
 		return { status, body: { error: { type: "NOT_FOUND", message: "Not found", code: 404 } } };
 	}
-	// Moleculer reports a known service with no live instance as 404; for the client it is a 503.
-	if (err.type === "SERVICE_NOT_AVAILABLE") {
+	// Moleculer reports an action no live node offers (a service called on the way, all of whose
+	// nodes are down) as 404; for the client it is a 503. The gateway's own unknown paths are
+	// NOT_FOUND above: every route's action is published, so none is refused as unknown.
+	if (err.type === "SERVICE_NOT_AVAILABLE" || err.type === "SERVICE_NOT_FOUND") {
 		return { status: 503, body: { error: { type: "SERVICE_UNAVAILABLE", message: SERVER_MESSAGES[503]!, code: 503 } } };
 	}
 	if (status >= 500) {
@@ -78,10 +111,11 @@ export function errorResponse(raw: unknown): { status: number; body: ErrorBody }
 	const body: ErrorBody = {
 		error: {
 			type: typeof err.type === "string" && err.type ? err.type : (TYPE_BY_STATUS[status] ?? "ERROR"),
-			message: err.message || "Request failed",
+			message: clip(err.message) || "Request failed",
 			code: status,
 		},
 	};
-	if (err.data !== undefined) body.error.data = err.data;
+	const data = body.error.type === "VALIDATION_ERROR" && Array.isArray(err.data) ? validationItems(err.data) : boundedData(err.data);
+	if (data !== undefined) body.error.data = data;
 	return { status, body };
 }

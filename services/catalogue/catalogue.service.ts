@@ -75,7 +75,8 @@ type Vars = EventsService & StoreService<Collections> & { sweeper?: Repeating; r
 type CatalogueService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
-const orderIdRule = { type: "string", pattern: ORDER_ID_PATTERN } as const;
+// Patterns are strings: a RegExp does not survive the transporter (the registry is sent as JSON).
+const orderIdRule = { type: "string", pattern: ORDER_ID_PATTERN.source } as const;
 const stockLines = {
 	type: "array",
 	min: 1,
@@ -87,12 +88,12 @@ const stockLines = {
 	},
 } as const;
 const productFields = {
-	sku: { type: "string", trim: true, min: 1, max: 64, pattern: /^[A-Za-z0-9._-]+$/ },
+	sku: { type: "string", trim: true, min: 1, max: 64, pattern: "^[A-Za-z0-9._-]+$" },
 	name: { type: "string", trim: true, min: 1, max: 200 },
 	description: { type: "string", trim: true, max: 5000 },
-	category: { type: "string", trim: true, min: 1, max: 64, pattern: /^[A-Za-z0-9 _-]+$/ },
+	category: { type: "string", trim: true, min: 1, max: 64, pattern: "^[A-Za-z0-9 _-]+$" },
 	priceCents: { type: "number", integer: true, min: 0, max: 100_000_000 },
-	currency: { type: "string", length: 3, pattern: /^[A-Za-z]{3}$/ },
+	currency: { type: "string", length: 3, pattern: "^[A-Za-z]{3}$" },
 	stock: { type: "number", integer: true, min: 0, max: 10_000_000 },
 	active: { type: "boolean" },
 } as const;
@@ -181,6 +182,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			},
 			handler(this: CatalogueService, ctx: Ctx<ListProductsParams>): Promise<ListProductsResult> {
 				if (isAdmin(ctx)) return this.listProducts(ctx.params, true);
+				ctx.meta.$publicCache = true;
 				return this.readCache.through(pageCacheKey(ctx.params), () => this.listProducts(ctx.params, false));
 			},
 		},
@@ -190,6 +192,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			async handler(this: CatalogueService, ctx: Ctx<GetProductParams>): Promise<Product> {
 				const { id } = ctx.params;
 				if (isAdmin(ctx)) return toProduct(await this.findProduct(id, true));
+				ctx.meta.$publicCache = true;
 				return this.readCache.through(productCacheKey(id), async () => toProduct(await this.findProduct(id, false)));
 			},
 		},

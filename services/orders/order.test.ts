@@ -181,6 +181,16 @@ describe("priceOrder", () => {
 		expect(priced.totalCents).toBe(700);
 	});
 
+	it("refuses more than 100 of one product however many lines carry it, and accepts exactly 100", () => {
+		const lines = (...qtys: number[]) => qtys.map((qty) => ({ productId: "p1", qty }));
+		for (const split of [[100, 100, 100], [51, 50], [100, 1]]) {
+			expect(() => priceOrder(lines(...split), [product()])).toThrow(
+				expect.objectContaining({ code: 422, type: "LINE_QTY_TOO_LARGE", data: { productIds: ["p1"], max: 100 } }),
+			);
+		}
+		expect(priceOrder(lines(50, 30, 20), [product()]).items[0]!.qty).toBe(100);
+	});
+
 	it("keeps totals exact integers where decimal euros would not add up", () => {
 		const priced = priceOrder(
 			[

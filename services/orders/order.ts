@@ -20,6 +20,9 @@ export type OrderDoc = Omit<Order, "id"> & {
 	trace?: TraceCarrier;
 };
 
+/** The most of one product an order may hold, however many lines it is spread over. */
+export const MAX_LINE_QTY = 100;
+
 export const DEFAULT_PAYMENT_METHOD = "tok_visa";
 export const OPEN_STATUSES: readonly OrderStatus[] = ["PENDING", "AWAITING_PAYMENT"];
 
@@ -90,6 +93,13 @@ export function priceOrder(
 	const unknown = lines.filter((line) => !byId.has(line.productId)).map((line) => line.productId);
 	if (unknown.length > 0) {
 		throw new UnprocessableError("UNKNOWN_PRODUCT_IN_ORDER", "Some products do not exist or are not for sale", { productIds: unknown });
+	}
+	const tooLarge = lines.filter((line) => line.qty > MAX_LINE_QTY).map((line) => line.productId);
+	if (tooLarge.length > 0) {
+		throw new UnprocessableError("LINE_QTY_TOO_LARGE", `At most ${MAX_LINE_QTY} of one product per order, counting every line for it`, {
+			productIds: tooLarge,
+			max: MAX_LINE_QTY,
+		});
 	}
 	const currencies = new Set(lines.map((line) => byId.get(line.productId)!.currency));
 	if (currencies.size > 1) {

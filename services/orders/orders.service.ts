@@ -9,7 +9,7 @@ import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
 import type { StoreService } from "../../mixins/store.mixin";
-import { DEFAULT_PAYMENT_METHOD, OPEN_STATUSES, decide, moveOrder, newOrder, priceOrder, sagaSeconds, toOrder, type OrderDoc, type SagaTrigger } from "./order";
+import { DEFAULT_PAYMENT_METHOD, MAX_LINE_QTY, OPEN_STATUSES, decide, moveOrder, newOrder, priceOrder, sagaSeconds, toOrder, type OrderDoc, type SagaTrigger } from "./order";
 
 type Collections = { orders: OrderDoc };
 
@@ -75,10 +75,10 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					type: "array",
 					min: 1,
 					max: 50,
-					items: { type: "object", strict: true, props: { productId: idRule, qty: { type: "number", integer: true, min: 1, max: 100 } } },
+					items: { type: "object", strict: true, props: { productId: idRule, qty: { type: "number", integer: true, min: 1, max: MAX_LINE_QTY } } },
 				},
 				shippingAddress: addressRule,
-				paymentMethod: { type: "string", pattern: /^tok_[a-z0-9_]{1,40}$/, optional: true },
+				paymentMethod: { type: "string", pattern: "^tok_[a-z0-9_]{1,40}$", optional: true },
 			},
 			async handler(this: OrdersService, ctx: Ctx<CreateOrderParams>): Promise<Order> {
 				const now = new Date();

@@ -186,7 +186,7 @@ describe("the shop over HTTP", () => {
 
 		it("deactivates on DELETE: hidden from the public, still visible to the admin", async () => {
 			const product = (await api.get("/products?q=espresso")).body.rows[0];
-			const removed = await api.delete(`/products/${product.id}`, admin);
+			const removed = await api.post(`/products/${product.id}/deactivate`, undefined, admin);
 			expect(removed.status).toBe(200);
 			expect(removed.body.active).toBe(false);
 			expectError(await api.get(`/products/${product.id}`), 404, "PRODUCT_NOT_FOUND");

@@ -1,0 +1,55 @@
+import fs from "node:fs";
+import path from "node:path";
+
+/*
+ * The human-readable API reference at /api/docs: Swagger UI (swagger-ui-dist, installed from npm
+ * and served from node_modules by the gateway itself, so no CDN is needed at run time) pointed
+ * at /api/openapi.json. The page loads only files of its own origin; the one script of ours that
+ * starts Swagger UI is a file too, so the page's Content-Security-Policy needs no inline script.
+ */
+
+/** The files /api/docs/:file serves, with their media types. */
+export const DOCS_ASSETS = {
+	"swagger-ui.css": "text/css; charset=utf-8",
+	"swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+	"start.js": "text/javascript; charset=utf-8",
+} as const;
+
+export type DocsAsset = keyof typeof DOCS_ASSETS;
+
+/** Swagger UI loads its own files and styles; it talks only to this API. */
+export const DOCS_CONTENT_SECURITY_POLICY =
+	"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+export const DOCS_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Shop API reference</title>
+<link rel="stylesheet" href="docs/swagger-ui.css">
+</head>
+<body>
+<main id="swagger-ui" aria-label="Shop API reference"></main>
+<script src="docs/swagger-ui-bundle.js"></script>
+<script src="docs/start.js"></script>
+</body>
+</html>
+`;
+
+const START_SCRIPT = `window.addEventListener("load", function () {
+	window.ui = SwaggerUIBundle({ url: "openapi.json", dom_id: "#swagger-ui", deepLinking: true, persistAuthorization: false });
+});
+`;
+
+const loaded = new Map<DocsAsset, Buffer>();
+
+/** An asset's bytes, read from swagger-ui-dist once and kept. */
+export function docsAsset(name: DocsAsset): Buffer {
+	let bytes = loaded.get(name);
+	if (!bytes) {
+		bytes = name === "start.js" ? Buffer.from(START_SCRIPT) : fs.readFileSync(path.join(path.dirname(require.resolve("swagger-ui-dist/package.json")), name));
+		loaded.set(name, bytes);
+	}
+	return bytes;
+}

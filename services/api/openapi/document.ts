@@ -1,0 +1,272 @@
+import { refuseNullInParams, VALIDATOR_OPTIONS } from "../../../lib/validator";
+import { paramSource, pathParams, type PublicRoute } from "../routes";
+import { paramsToJsonSchema, type JsonSchema } from "./json-schema";
+import { COMPONENT_SCHEMAS, REQUEST_EXAMPLES } from "./schemas";
+
+/*
+ * The OpenAPI 3.1 document of the public API, built from the route table (routes.ts) and the
+ * actions' own `params` and `auth`. The gateway passes the actions as the registry knows them,
+ * so the document describes what the running services validate, wherever they run. Whatever
+ * the route table and the rules cannot tell (the error shape, the results) comes from
+ * schemas.ts.
+ */
+
+export interface ActionDescription {
+	params?: Record<string, unknown>;
+	auth?: "customer" | "admin";
+}
+
+export interface OpenApiInput {
+	routes: readonly PublicRoute[];
+	/** Action name → its params and auth, e.g. from broker.registry.getActionList(). */
+	actions: Readonly<Record<string, ActionDescription | undefined>>;
+	info: { version: string; title?: string; description?: string };
+}
+
+export type OpenApiDocument = {
+	openapi: "3.1.0";
+	info: { title: string; version: string; description?: string };
+	servers: { url: string }[];
+	tags: { name: string }[];
+	paths: Record<string, Record<string, Operation>>;
+	components: Record<string, Record<string, unknown>>;
+};
+
+export type Operation = {
+	operationId: string;
+	summary: string;
+	description: string;
+	tags: string[];
+	security: Record<string, string[]>[];
+	parameters: Record<string, unknown>[];
+	requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema; example?: unknown }> };
+	responses: Record<string, Record<string, unknown>>;
+	"x-roles"?: string[];
+};
+
+/** The table names an action no node offers now: its params, and so the document, are unknown. */
+export class MissingActionsError extends Error {
+	constructor(readonly actions: string[]) {
+		super(`No node offers ${actions.join(", ")}; the API document cannot describe ${actions.length === 1 ? "it" : "them"}`);
+		this.name = "MissingActionsError";
+	}
+}
+
+/**
+ * Statuses some actions give that the route table cannot express (its refusals are 409 and 422
+ * only): keyed by action, with the description of the response.
+ */
+const ACTION_STATUSES: Readonly<Record<string, Partial<Record<"401" | "404", string>>>> = {
+	"customers.login": { "401": "The email or password is wrong (INVALID_CREDENTIALS)." },
+	"payments.list": { "404": "No payment of the caller's for the orderId asked for (PAYMENT_NOT_FOUND)." },
+};
+
+const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
+const REQUEST_ID_HEADER = { "X-Request-Id": ref("headers", "RequestId") };
+const RATE_LIMIT_HEADERS = {
+	"X-Rate-Limit-Limit": { description: "Requests a client address may make per minute here.", schema: { type: "integer" } },
+	"X-Rate-Limit-Remaining": { description: "Requests left in the current minute.", schema: { type: "integer" } },
+	"X-Rate-Limit-Reset": { description: "When the current minute ends, in milliseconds since the epoch.", schema: { type: "integer" } },
+};
+
+function errorResponse(description: string, schema: JsonSchema = ref("schemas", "Error"), headers: Record<string, unknown> = REQUEST_ID_HEADER) {
+	return { description, headers, content: { "application/json": { schema } } };
+}
+
+/** Error responses many operations share; operations refer to them by name. */
+const RESPONSES = {
+	BadRequest: errorResponse(
+		"The request is malformed: JSON that does not parse or is not an object, a body on a read or a query string on a write, a missing body, or a path parameter sent again.",
+	),
+	Unauthorized: errorResponse("No usable bearer token: none where one is needed, or one that is malformed, invalid or expired."),
+	Forbidden: errorResponse("The caller's token lacks the role this operation needs (ROLE_FORBIDDEN)."),
+	NotFound: errorResponse("Nothing with this id, or nothing the caller may see."),
+	PayloadTooLarge: errorResponse("The request body is larger than the gateway accepts."),
+	UnsupportedMediaType: errorResponse("The body is not JSON in UTF-8, or it is compressed."),
+	ValidationFailed: errorResponse("The parameters break the operation's rules (VALIDATION_ERROR); data lists each failed check.", ref("schemas", "ValidationError")),
+	Overloaded: errorResponse("The service is overloaded (QUEUE_FULL); try again shortly."),
+	ServiceUnavailable: errorResponse("A service or store this request needs is unavailable; try again shortly."),
+	GatewayTimeout: errorResponse("A service took too long to answer (REQUEST_TIMEOUT); try again."),
+};
+
+export function buildOpenApiDocument(input: OpenApiInput): OpenApiDocument {
+	const missing = [...new Set(input.routes.map((route) => route.action))].filter((action) => !input.actions[action]);
+	if (missing.length > 0) throw new MissingActionsError(missing);
+
+	const ids = operationIds(input.routes);
+	const paths: OpenApiDocument["paths"] = {};
+	input.routes.forEach((route, index) => {
+		const path = openApiPath(route.path);
+		paths[path] ??= {};
+		paths[path]![route.method.toLowerCase()] = operation(route, input.actions[route.action]!, ids[index]!, linksFrom(route, input.routes, ids));
+	});
+
+	return {
+		openapi: "3.1.0",
+		info: {
+			title: input.info.title ?? "Shop API",
+			version: input.info.version,
+			description:
+				input.info.description ??
+				"The shop's public HTTP API. Every failure answers `{ error: { type, message, code, data? } }`; every response carries X-Request-Id.",
+		},
+		servers: [{ url: "/api" }],
+		tags: [...new Set(input.routes.map((route) => route.tag))].map((name) => ({ name })),
+		paths,
+		components: {
+			schemas: { ...COMPONENT_SCHEMAS },
+			responses: RESPONSES,
+			headers: {
+				RequestId: { description: "The request's id: the client's X-Request-Id when it sent a sensible one, a new one otherwise.", required: true, schema: { type: "string" } },
+			},
+			parameters: {
+				RequestId: { name: "X-Request-Id", in: "header", required: false, description: "An id to follow this request by in the shop's logs and traces.", schema: { type: "string" } },
+			},
+			securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "The token POST /auth/login returns." } },
+		},
+	};
+}
+
+/** `/orders/:id/cancel` → `/orders/{id}/cancel` */
+export function openApiPath(path: string): string {
+	return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, "{$1}");
+}
+
+/** `catalogue.get` → `catalogueGet`; an action served by several routes gets the method too. */
+function operationIds(routes: readonly PublicRoute[]): string[] {
+	const camel = (text: string) => text.replace(/[._-]+([A-Za-z0-9])/g, (_, next: string) => next.toUpperCase());
+	const uses = new Map<string, number>();
+	for (const route of routes) uses.set(route.action, (uses.get(route.action) ?? 0) + 1);
+	const ids = routes.map((route) => camel(uses.get(route.action)! > 1 ? `${route.action}.${route.method.toLowerCase()}` : route.action));
+	const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
+	if (duplicate) throw new Error(`Two routes would share the operationId ${duplicate}`);
+	return ids;
+}
+
+/**
+ * What a client (or a stateful fuzzer) can do next with what a 201 created at P: the operations
+ * at P/{id} and below, given the new resource's id.
+ */
+function linksFrom(route: PublicRoute, routes: readonly PublicRoute[], ids: string[]): Record<string, unknown> | undefined {
+	if (route.success !== 201) return undefined;
+	const links: Record<string, unknown> = {};
+	routes.forEach((target, index) => {
+		const match = new RegExp(`^${route.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/:([A-Za-z_][A-Za-z0-9_]*)(?:/|$)`).exec(target.path);
+		if (!match) return;
+		links[ids[index]!] = {
+			operationId: ids[index],
+			parameters: { [match[1]!]: "$response.body#/id" },
+			description: `${target.method} ${openApiPath(target.path)} with the id of what was created.`,
+		};
+	});
+	return Object.keys(links).length > 0 ? links : undefined;
+}
+
+function operation(route: PublicRoute, action: ActionDescription, operationId: string, links: Record<string, unknown> | undefined): Operation {
+	// As the broker's validator sees them: null refused wherever a rule does not allow it.
+	const params = action.params && refuseNullInParams(action.params);
+	const fromPath = pathParams(route.path);
+	const rest = Object.fromEntries(Object.entries(params ?? {}).filter(([name]) => !fromPath.includes(name)));
+	const fields = Object.keys(rest).filter((name) => !name.startsWith("$$"));
+	const reads = paramSource(route.method) === "query";
+
+	const parameters: Record<string, unknown>[] = fromPath.map((name) => ({
+		name,
+		in: "path",
+		required: true,
+		schema: params?.[name] === undefined ? { type: "string" } : propertySchemas({ [name]: params[name] }, "path").properties[name],
+	}));
+	if (reads && fields.length > 0) {
+		const query = propertySchemas(rest, "query");
+		for (const name of fields) parameters.push({ name, in: "query", required: query.required.includes(name), schema: query.properties[name] });
+	}
+	parameters.push(ref("parameters", "RequestId"));
+
+	const op: Operation = {
+		operationId,
+		summary: route.summary,
+		description: describeAccess(route, action),
+		tags: [route.tag],
+		security: route.group === "auth" ? [] : action.auth ? [{ bearerAuth: [] }] : [{}, { bearerAuth: [] }],
+		parameters,
+		responses: responses(route, action, links),
+	};
+	if (action.auth === "admin") op["x-roles"] = ["admin"];
+	if (!reads && params === undefined) {
+		// No params rule: the action takes whatever object it is sent.
+		op.requestBody = { required: false, content: { "application/json": { schema: { type: "object" } } } };
+	} else if (!reads && fields.length > 0) {
+		const example = REQUEST_EXAMPLES[route.action];
+		op.requestBody = {
+			required: true,
+			content: { "application/json": { schema: paramsToJsonSchema(rest, { source: "body", ...VALIDATOR_OPTIONS }), ...(example ? { example } : {}) } },
+		};
+	}
+	return op;
+}
+
+function propertySchemas(params: Record<string, unknown>, source: "path" | "query"): { properties: Record<string, JsonSchema>; required: string[] } {
+	const schema = paramsToJsonSchema(params, { source, ...VALIDATOR_OPTIONS });
+	return { properties: schema.properties as Record<string, JsonSchema>, required: (schema.required as string[] | undefined) ?? [] };
+}
+
+function describeAccess(route: PublicRoute, action: ActionDescription): string {
+	if (route.group === "auth") return "Anonymous; each client address may make a limited number of these requests per minute (429 beyond).";
+	if (action.auth === "admin") return "Needs a bearer token of a user with the admin role.";
+	if (action.auth === "customer") return "Needs a bearer token.";
+	return "Works without a token; a token, when sent, must be valid.";
+}
+
+function responses(route: PublicRoute, action: ActionDescription, links: Record<string, unknown> | undefined): Operation["responses"] {
+	const out: Operation["responses"] = {};
+	const auth = route.group === "auth";
+	const writes = paramSource(route.method) === "body";
+	const extra = ACTION_STATUSES[route.action] ?? {};
+	const refusals = (status: 409 | 422) => (route.refusals ?? []).filter((refusal) => refusal.status === status).flatMap((refusal) => refusal.types);
+
+	const headers: Record<string, unknown> = { ...REQUEST_ID_HEADER, ...(auth ? RATE_LIMIT_HEADERS : {}) };
+	if (route.success === 201) headers.Location = { description: "Where the created resource can be read.", required: true, schema: { type: "string" } };
+	out[String(route.success)] = {
+		description: route.success === 201 ? "Created." : "OK.",
+		headers,
+		content: route.media
+			? Object.fromEntries(route.media.map((media) => [media, { schema: { type: "string" } }]))
+			: { "application/json": { schema: ref("schemas", route.result) } },
+		...(links ? { links } : {}),
+	};
+
+	out["400"] = ref("responses", "BadRequest");
+	if (extra["401"]) out["401"] = errorResponse(extra["401"]);
+	else if (!auth) out["401"] = ref("responses", "Unauthorized");
+	if (action.auth === "admin") out["403"] = ref("responses", "Forbidden");
+	if (extra["404"]) out["404"] = errorResponse(extra["404"]);
+	else if (pathParams(route.path).length > 0) out["404"] = ref("responses", "NotFound");
+	const conflicts = refusals(409);
+	if (conflicts.length > 0) out["409"] = errorResponse(`Refused: ${conflicts.join(", ")}.`, typedError(conflicts));
+	if (writes) {
+		out["413"] = ref("responses", "PayloadTooLarge");
+		out["415"] = ref("responses", "UnsupportedMediaType");
+	}
+	const unprocessable = refusals(422);
+	if (unprocessable.length > 0) {
+		out["422"] = errorResponse(`The parameters break the operation's rules (VALIDATION_ERROR), or it is refused: ${unprocessable.join(", ")}.`, {
+			oneOf: [ref("schemas", "ValidationError"), typedError(unprocessable)],
+		});
+	} else if (action.params !== undefined) {
+		out["422"] = ref("responses", "ValidationFailed");
+	}
+	out["429"] = auth
+		? errorResponse("Too many requests from this client address (RATE_LIMIT_EXCEEDED), or the service is overloaded (QUEUE_FULL).", undefined, headers)
+		: ref("responses", "Overloaded");
+	out["503"] =
+		route.result === "Health"
+			? { description: "Some service the shop needs is unavailable; `missing` lists them.", headers: REQUEST_ID_HEADER, content: { "application/json": { schema: ref("schemas", "Health") } } }
+			: ref("responses", "ServiceUnavailable");
+	out["504"] = ref("responses", "GatewayTimeout");
+	return out;
+}
+
+/** The error shape, narrowed to the given types. */
+function typedError(types: string[]): JsonSchema {
+	return { allOf: [ref("schemas", "Error")], type: "object", properties: { error: { type: "object", properties: { type: { enum: types } } } } };
+}

@@ -1,0 +1,338 @@
+import { portablePattern, type JsonSchema } from "./json-schema";
+
+/*
+ * The hand-written part of the OpenAPI document: what the handlers return (toCustomer,
+ * toProduct, toOrder, toPayment, toNotification, the login result, api.health) and the gateway's
+ * one error shape, as components.schemas, plus an example request body per action. Every
+ * result is a closed shape (additionalProperties: false), so a field added to a handler but not
+ * here shows up as a failing response check rather than as undocumented data.
+ */
+
+const ID_EXAMPLE = "3f1c2b9e-8a4d-4c1e-9f7a-2b6d5e8c1a90";
+const CUSTOMER_ID_EXAMPLE = "b5e0c7d2-41f3-4a8e-9c6b-0d2e7f1a3b45";
+const AT_EXAMPLE = "2025-03-14T09:26:53.589Z";
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const dateTime: JsonSchema = { type: "string", format: "date-time" };
+const cents: JsonSchema = { type: "integer", minimum: 0 };
+const currency: JsonSchema = { type: "string", pattern: portablePattern("^[A-Z]{3}$") };
+
+/** A closed object: every property listed is required unless named in `optional`. */
+function closed(properties: Record<string, JsonSchema>, optional: string[] = [], example?: unknown): JsonSchema {
+	const schema: JsonSchema = {
+		type: "object",
+		properties,
+		required: Object.keys(properties).filter((name) => !optional.includes(name)),
+		additionalProperties: false,
+	};
+	if (example !== undefined) schema.example = example;
+	return schema;
+}
+
+/** What findPage returns (lib/paging.ts toPage); pageSize is capped at MAX_PAGE_SIZE. */
+function page(row: string, rowExample: unknown): JsonSchema {
+	return closed(
+		{
+			rows: { type: "array", items: ref(row) },
+			total: { type: "integer", minimum: 0 },
+			page: { type: "integer", minimum: 1 },
+			pageSize: { type: "integer", minimum: 1, maximum: 100 },
+			totalPages: { type: "integer", minimum: 0 },
+		},
+		[],
+		{ rows: [rowExample], total: 1, page: 1, pageSize: 20, totalPages: 1 },
+	);
+}
+
+const ADDRESS_EXAMPLE = { label: "Home", name: "Ada Lovelace", line1: "12 St James's Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" };
+
+const CUSTOMER_EXAMPLE = {
+	id: CUSTOMER_ID_EXAMPLE,
+	email: "ada@example.com",
+	name: "Ada Lovelace",
+	role: "customer",
+	addresses: [ADDRESS_EXAMPLE],
+	createdAt: AT_EXAMPLE,
+	updatedAt: AT_EXAMPLE,
+};
+
+const PRODUCT_EXAMPLE = {
+	id: ID_EXAMPLE,
+	sku: "BOOK-001",
+	name: "Designing Data-Intensive Applications",
+	description: "Reliable, scalable and maintainable systems.",
+	category: "books",
+	priceCents: 4299,
+	currency: "EUR",
+	stock: 40,
+	active: true,
+	createdAt: AT_EXAMPLE,
+	updatedAt: AT_EXAMPLE,
+};
+
+const ORDER_EXAMPLE = {
+	id: "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+	customerId: CUSTOMER_ID_EXAMPLE,
+	items: [{ productId: ID_EXAMPLE, sku: "BOOK-001", name: "Designing Data-Intensive Applications", unitPriceCents: 4299, qty: 2, lineTotalCents: 8598 }],
+	totalCents: 8598,
+	currency: "EUR",
+	shippingAddress: ADDRESS_EXAMPLE,
+	paymentMethod: "tok_visa",
+	status: "PENDING",
+	refundedCents: 0,
+	history: [{ status: "PENDING", at: AT_EXAMPLE, reason: "ORDER_PLACED" }],
+	createdAt: AT_EXAMPLE,
+	updatedAt: AT_EXAMPLE,
+};
+
+const PAYMENT_EXAMPLE = {
+	id: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+	orderId: ORDER_EXAMPLE.id,
+	customerId: CUSTOMER_ID_EXAMPLE,
+	amountCents: 8598,
+	currency: "EUR",
+	method: "tok_visa",
+	status: "SETTLED",
+	refundedCents: 0,
+	providerRef: "ch_3MqLiJ",
+	history: [
+		{ status: "PENDING", at: AT_EXAMPLE, reason: "ORDER_CREATED" },
+		{ status: "SETTLED", at: AT_EXAMPLE, reason: "PROVIDER_SETTLED" },
+	],
+	createdAt: AT_EXAMPLE,
+	updatedAt: AT_EXAMPLE,
+};
+
+const NOTIFICATION_EXAMPLE = {
+	id: "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9",
+	customerId: CUSTOMER_ID_EXAMPLE,
+	orderId: ORDER_EXAMPLE.id,
+	kind: "order.confirmed",
+	to: "ada@example.com",
+	subject: "Your order is confirmed",
+	status: "SENT",
+	createdAt: AT_EXAMPLE,
+	sentAt: AT_EXAMPLE,
+};
+
+const ORDER_STATUSES = ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"];
+const PAYMENT_STATUSES = ["PENDING", "CHARGING", "SETTLED", "DECLINED", "VOIDED", "REFUNDING", "REFUNDED"];
+
+/** An address as stored: the validated params, trimmed, with the country upper-cased. */
+const address = closed(
+	{
+		label: { type: "string", maxLength: 40 },
+		name: { type: "string", minLength: 1, maxLength: 100 },
+		line1: { type: "string", minLength: 1, maxLength: 200 },
+		line2: { type: "string", maxLength: 200 },
+		city: { type: "string", minLength: 1, maxLength: 100 },
+		postalCode: { type: "string", minLength: 1, maxLength: 20 },
+		country: { type: "string", pattern: portablePattern("^[A-Z]{2}$") },
+	},
+	["label", "line2"],
+	ADDRESS_EXAMPLE,
+);
+
+const customer = closed(
+	{
+		id: { type: "string" },
+		email: { type: "string", description: "Stored trimmed and lower-cased." },
+		name: { type: "string", minLength: 1 },
+		role: { enum: ["customer", "admin"] },
+		addresses: { type: "array", items: ref("Address"), maxItems: 10 },
+		createdAt: dateTime,
+		updatedAt: dateTime,
+	},
+	[],
+	CUSTOMER_EXAMPLE,
+);
+
+const product = closed(
+	{
+		id: { type: "string" },
+		sku: { type: "string", pattern: portablePattern("^[A-Z0-9._-]{1,64}$"), description: "Stored trimmed and upper-cased." },
+		name: { type: "string", minLength: 1, maxLength: 200 },
+		description: { type: "string", maxLength: 5000 },
+		category: { type: "string", pattern: portablePattern("^[a-z0-9 _-]{1,64}$"), description: "Stored trimmed and lower-cased." },
+		priceCents: { type: "integer", minimum: 0, maximum: 100_000_000 },
+		currency,
+		stock: { type: "integer", minimum: 0, description: "Available to order now; held stock is not counted." },
+		active: { type: "boolean" },
+		createdAt: dateTime,
+		updatedAt: dateTime,
+	},
+	[],
+	PRODUCT_EXAMPLE,
+);
+
+const orderLine = closed({
+	productId: { type: "string" },
+	sku: { type: "string" },
+	name: { type: "string" },
+	unitPriceCents: cents,
+	qty: { type: "integer", minimum: 1 },
+	lineTotalCents: cents,
+});
+
+const order = closed(
+	{
+		id: { type: "string" },
+		customerId: { type: "string" },
+		items: { type: "array", items: orderLine, minItems: 1 },
+		totalCents: cents,
+		currency,
+		shippingAddress: ref("Address"),
+		paymentMethod: { type: "string" },
+		status: { enum: ORDER_STATUSES },
+		cancelReason: { enum: ["OUT_OF_STOCK", "PAYMENT_DECLINED", "TIMEOUT", "CUSTOMER_CANCELLED"], description: "Set once the order is CANCELLED." },
+		refundedCents: cents,
+		history: {
+			type: "array",
+			minItems: 1,
+			items: closed({ status: { enum: ORDER_STATUSES }, at: dateTime, reason: { type: "string", description: "The saga step or request that caused it." } }),
+		},
+		createdAt: dateTime,
+		updatedAt: dateTime,
+	},
+	["cancelReason"],
+	ORDER_EXAMPLE,
+);
+
+const payment = closed(
+	{
+		id: { type: "string" },
+		orderId: { type: "string" },
+		customerId: { type: "string" },
+		amountCents: cents,
+		currency,
+		method: { type: "string" },
+		status: { enum: PAYMENT_STATUSES },
+		refundedCents: cents,
+		providerRef: { type: "string", description: "The payment provider's reference, once it has one." },
+		history: { type: "array", minItems: 1, items: closed({ status: { enum: PAYMENT_STATUSES }, at: dateTime, reason: { type: "string" } }) },
+		createdAt: dateTime,
+		updatedAt: dateTime,
+	},
+	["providerRef"],
+	PAYMENT_EXAMPLE,
+);
+
+const notification = closed(
+	{
+		id: { type: "string" },
+		customerId: { type: "string" },
+		orderId: { type: "string" },
+		kind: { enum: ["order.confirmed", "order.cancelled", "payment.refunded"] },
+		to: { type: "string" },
+		subject: { type: "string" },
+		status: { enum: ["SENDING", "SENT"] },
+		createdAt: dateTime,
+		sentAt: dateTime,
+	},
+	["sentAt"],
+	NOTIFICATION_EXAMPLE,
+);
+
+const loginResult = closed(
+	{ token: { type: "string", minLength: 1 }, tokenType: { const: "Bearer" }, expiresAt: dateTime, customer: ref("Customer") },
+	[],
+	{ token: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJiNWUwIn0.c2lnbmF0dXJl", tokenType: "Bearer", expiresAt: AT_EXAMPLE, customer: CUSTOMER_EXAMPLE },
+);
+
+/** 200 when every service the shop needs is available, 503 (same shape) listing the missing ones. */
+const health = closed(
+	{
+		status: { enum: ["ok", "degraded"] },
+		nodeID: { type: "string" },
+		uptimeSeconds: { type: "integer", minimum: 0 },
+		services: { type: "array", items: { type: "string" } },
+		missing: { type: "array", items: { type: "string" }, minItems: 1 },
+	},
+	["missing"],
+	{ status: "ok", nodeID: "shop-node-1-4242", uptimeSeconds: 3600, services: ["api", "catalogue", "customers", "notifications", "orders", "payments"] },
+);
+
+/** services/api/error-response.ts: one shape for every failure. */
+const error = closed(
+	{
+		error: closed(
+			{
+				type: { type: "string", pattern: portablePattern("^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$"), description: "What went wrong, for programs to branch on." },
+				message: { type: "string", description: "For people; not meant to be parsed." },
+				code: { type: "integer", minimum: 400, maximum: 599, description: "The HTTP status." },
+				data: { description: "Details for the client, depending on the type." },
+			},
+			["data"],
+		),
+	},
+	[],
+	{ error: { type: "PRODUCT_NOT_FOUND", message: "Product 3f1c2b9e-8a4d-4c1e-9f7a-2b6d5e8c1a90 not found", code: 404 } },
+);
+
+/** A 422 VALIDATION_ERROR: the error shape, with the failed checks as its data. */
+const validationError: JsonSchema = {
+	allOf: [ref("Error")],
+	type: "object",
+	properties: {
+		error: {
+			type: "object",
+			properties: {
+				type: { const: "VALIDATION_ERROR" },
+				code: { const: 422 },
+				data: {
+					type: "array",
+					minItems: 1,
+					items: closed({
+						field: { type: "string", description: "The path of the value, e.g. items[0].qty." },
+						type: { type: "string", description: "The validator's rule that failed, e.g. stringMin." },
+						message: { type: "string" },
+					}),
+				},
+			},
+			required: ["data"],
+		},
+	},
+	example: {
+		error: {
+			type: "VALIDATION_ERROR",
+			message: "Parameters validation error!",
+			code: 422,
+			data: [{ field: "priceCents", type: "numberMin", message: "The 'priceCents' field must be greater than or equal to 0." }],
+		},
+	},
+};
+
+export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
+	Address: address,
+	Customer: customer,
+	CustomerPage: page("Customer", CUSTOMER_EXAMPLE),
+	LoginResult: loginResult,
+	Health: health,
+	Product: product,
+	ProductPage: page("Product", PRODUCT_EXAMPLE),
+	Order: order,
+	OrderPage: page("Order", ORDER_EXAMPLE),
+	Payment: payment,
+	PaymentPage: page("Payment", PAYMENT_EXAMPLE),
+	Notification: notification,
+	NotificationPage: page("Notification", NOTIFICATION_EXAMPLE),
+	Error: error,
+	ValidationError: validationError,
+	OpenApiDocument: {
+		type: "object",
+		description: "An OpenAPI 3.1 document (this one).",
+		required: ["openapi", "info", "paths"],
+		properties: { openapi: { type: "string", pattern: "^3\\.1\\." }, info: { type: "object" }, paths: { type: "object" } },
+		example: { openapi: "3.1.0", info: { title: "Shop API", version: "0.1.0" }, paths: {} },
+	},
+};
+
+/** An example body for each action a write route calls (document.test checks each against its schema). */
+export const REQUEST_EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
+	"customers.register": { email: "ada@example.com", password: "correct horse battery", name: "Ada Lovelace" },
+	"customers.login": { email: "ada@example.com", password: "correct horse battery" },
+	"customers.updateMe": { name: "Ada King", addresses: [ADDRESS_EXAMPLE] },
+	"catalogue.create": { sku: "BOOK-009", name: "Domain-Driven Design", description: "Tackling complexity in the heart of software.", category: "books", priceCents: 5499, currency: "EUR", stock: 20 },
+	"catalogue.update": { priceCents: 4999, stock: 30 },
+	"orders.create": { items: [{ productId: ID_EXAMPLE, qty: 2 }], shippingAddress: ADDRESS_EXAMPLE, paymentMethod: "tok_visa" },
+};

@@ -1,0 +1,87 @@
+/*
+ * The public API: every route the gateway serves under /api, in one table. moleculer-web's
+ * aliases, the OpenAPI document and the per-route rules on where params come from are all made
+ * from it, so a route cannot exist in one of them and be missing from another.
+ */
+
+export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
+
+/** The gateway's moleculer-web routes: `auth` is anonymous and rate-limited, `shop` reads the bearer token. */
+export type RouteGroup = "auth" | "shop";
+
+export interface PublicRoute {
+	method: HttpMethod;
+	/** Under /api, in moleculer-web's alias syntax (`/products/:id`). */
+	path: string;
+	/** The action that serves it; its `params` and `auth` describe the request. */
+	action: string;
+	group: RouteGroup;
+	/** OpenAPI: a short sentence, the tag it is listed under, the success status and result schema name. */
+	summary: string;
+	tag: "auth" | "customers" | "catalogue" | "orders" | "payments" | "notifications" | "health" | "docs";
+	success: 200 | 201;
+	/** A name in the document's components.schemas (see services/api/openapi/schemas.ts). */
+	result: string;
+	/** For answers that are not JSON: their media types (the result is then text). */
+	media?: string[];
+	/** Refusals this route gives beyond the ones every route of its kind may give (409, a 422 type…). */
+	refusals?: { status: 409 | 422; types: string[] }[];
+}
+
+export const PUBLIC_ROUTES: readonly PublicRoute[] = [
+	{ method: "POST", path: "/auth/register", action: "customers.register", group: "auth", tag: "auth", summary: "Register a customer account", success: 201, result: "Customer", refusals: [{ status: 409, types: ["EMAIL_TAKEN"] }] },
+	{ method: "POST", path: "/auth/login", action: "customers.login", group: "auth", tag: "auth", summary: "Log in and receive a bearer token", success: 200, result: "LoginResult" },
+
+	{ method: "GET", path: "/openapi.json", action: "api.openapi", group: "shop", tag: "docs", summary: "This document: the API in OpenAPI 3.1", success: 200, result: "OpenApiDocument" },
+	{ method: "GET", path: "/docs", action: "api.docs", group: "shop", tag: "docs", summary: "The API reference page for people (Swagger UI)", success: 200, result: "Text", media: ["text/html; charset=utf-8"] },
+	{ method: "GET", path: "/docs/:file", action: "api.docsAsset", group: "shop", tag: "docs", summary: "A file of the reference page", success: 200, result: "Text", media: ["text/css; charset=utf-8", "text/javascript; charset=utf-8"] },
+	{ method: "GET", path: "/health", action: "api.health", group: "shop", tag: "health", summary: "Whether every service the shop needs is available", success: 200, result: "Health" },
+
+	{ method: "GET", path: "/me", action: "customers.me", group: "shop", tag: "customers", summary: "The caller's own profile", success: 200, result: "Customer" },
+	{ method: "PATCH", path: "/me", action: "customers.updateMe", group: "shop", tag: "customers", summary: "Change the caller's name or addresses", success: 200, result: "Customer" },
+	{ method: "GET", path: "/customers", action: "customers.list", group: "shop", tag: "customers", summary: "List customers (admin)", success: 200, result: "CustomerPage" },
+
+	{ method: "GET", path: "/products", action: "catalogue.list", group: "shop", tag: "catalogue", summary: "Browse active products (admins also see inactive ones)", success: 200, result: "ProductPage" },
+	{ method: "GET", path: "/products/:id", action: "catalogue.get", group: "shop", tag: "catalogue", summary: "One product", success: 200, result: "Product" },
+	{ method: "POST", path: "/products", action: "catalogue.create", group: "shop", tag: "catalogue", summary: "Create a product (admin)", success: 201, result: "Product", refusals: [{ status: 409, types: ["SKU_TAKEN"] }] },
+	{ method: "PATCH", path: "/products/:id", action: "catalogue.update", group: "shop", tag: "catalogue", summary: "Change a product's fields or stock (admin)", success: 200, result: "Product", refusals: [{ status: 409, types: ["SKU_TAKEN", "STOCK_CHANGED_CONCURRENTLY"] }] },
+	// Not DELETE: a deactivated product stays readable for admins (and orders keep naming it).
+	{ method: "POST", path: "/products/:id/deactivate", action: "catalogue.deactivate", group: "shop", tag: "catalogue", summary: "Deactivate a product (admin): hidden from shoppers, still readable for admins", success: 200, result: "Product" },
+
+	{ method: "POST", path: "/orders", action: "orders.create", group: "shop", tag: "orders", summary: "Place an order; the saga then reserves stock and charges the card", success: 201, result: "Order", refusals: [{ status: 422, types: ["UNKNOWN_PRODUCT_IN_ORDER", "MIXED_CURRENCIES", "LINE_QTY_TOO_LARGE"] }] },
+	{ method: "GET", path: "/orders", action: "orders.list", group: "shop", tag: "orders", summary: "The caller's orders (an admin's: everyone's)", success: 200, result: "OrderPage" },
+	{ method: "GET", path: "/orders/:id", action: "orders.get", group: "shop", tag: "orders", summary: "One order with its status history", success: 200, result: "Order" },
+	{ method: "POST", path: "/orders/:id/cancel", action: "orders.cancel", group: "shop", tag: "orders", summary: "Cancel an order; a settled payment is refunded", success: 200, result: "Order", refusals: [{ status: 409, types: ["ORDER_ALREADY_FINAL"] }] },
+
+	{ method: "GET", path: "/payments", action: "payments.list", group: "shop", tag: "payments", summary: "The caller's payments", success: 200, result: "PaymentPage" },
+	{ method: "GET", path: "/notifications", action: "notifications.list", group: "shop", tag: "notifications", summary: "The emails sent to the caller", success: 200, result: "NotificationPage" },
+];
+
+/** Reads take their params from the path and the query string; writes from the path and the JSON body. */
+export function paramSource(method: HttpMethod): "query" | "body" {
+	return method === "GET" || method === "DELETE" ? "query" : "body";
+}
+
+/** The names of a path's parameters, in order: `/orders/:id/cancel` → `["id"]`. */
+export function pathParams(path: string): string[] {
+	return [...path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((match) => match[1]!);
+}
+
+/** moleculer-web's aliases for one gateway route, made from the table. */
+export function aliasesOf(group: RouteGroup): Record<string, string> {
+	const prefix = group === "auth" ? "/auth" : "";
+	return Object.fromEntries(
+		PUBLIC_ROUTES.filter((route) => route.group === group).map((route) => [`${route.method} ${route.path.slice(prefix.length)}`, route.action]),
+	);
+}
+
+const matchers = PUBLIC_ROUTES.map((route) => ({
+	route,
+	pattern: new RegExp(`^${route.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:[A-Za-z_][A-Za-z0-9_]*/g, "[^/]+")}$`),
+}));
+
+/** The methods served at a path under /api (`/products/42`), for OPTIONS and 405's Allow; empty if none. */
+export function methodsAt(path: string): HttpMethod[] {
+	const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+	return matchers.filter(({ pattern }) => pattern.test(trimmed)).map(({ route }) => route.method);
+}
