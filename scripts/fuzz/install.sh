@@ -4,8 +4,9 @@
 # that already has the pinned version is left as it is. Prints the path of its `st`.
 set -euo pipefail
 
-# Pinned: Schemathesis 4 renamed CLI options and changes its checks between minor versions, and
-# scripts/fuzz/fuzz.ts reads its JUnit report; a new version is a deliberate change here.
+# Pinned: Schemathesis 4 changes options, checks and report fields between minor versions, and
+# scripts/fuzz/report.ts reads its JSON and NDJSON reports and lists its checks; moving to another
+# version is a deliberate change, made here and checked there.
 VERSION=4.32.5
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/shop/schemathesis"
 st="$venv/bin/st"
@@ -15,7 +16,8 @@ installed() { [ -x "$st" ] && [ "$("$venv/bin/python" -c 'import importlib.metad
 if ! installed; then
 	echo "fuzz/install: installing schemathesis $VERSION into $venv" >&2
 	# Schemathesis 4 needs Python >= 3.9; the machines have 3.11.
-	python3 -m venv "$venv"
+	# --clear: another version, or a venv whose Python has gone, is replaced rather than patched.
+	python3 -m venv --clear "$venv"
 	"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$VERSION" >&2
 	installed || { echo "fuzz/install: schemathesis $VERSION did not install" >&2; exit 1; }
 fi
