@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
 
 /*
  * Starts the shop's services as separate node processes, exactly as containers would run them:
  * moleculer-runner with SERVICES=<name>, talking over NATS, Kafka and MongoDB. Used by
- * `npm run cluster` and by the infrastructure tests, which stop and kill single nodes.
+ * `npm run cluster` and by the infrastructure tests, which stop and kill single nodes. Also starts
+ * the whole shop as one process (startEmbedded), as `npm start` runs it, for the bench and the fuzzer.
  */
 
 export const SERVICE_NAMES = ["api", "catalogue", "customers", "orders", "payments", "notifications"] as const;
@@ -65,16 +67,20 @@ export function readInfraEnv(file = path.join(process.env.INFRA_DIR ?? path.join
 	return env;
 }
 
-export interface NodeProcess {
+/** A shop process this started: one service (startNode) or all of them (startEmbedded). */
+export interface ShopProcess {
+	label: string;
+	child: ChildProcess;
+	exited: Promise<number | null>;
+}
+
+export interface NodeProcess extends ShopProcess {
 	service: ServiceName;
 	replica: number;
-	label: string;
 	/** Where the node answers /livez and /readyz, when it was given a port. */
 	healthPort?: number;
 	/** Where the node serves Prometheus's /metrics, when it was given a port. */
 	metricsPort?: number;
-	child: ChildProcess;
-	exited: Promise<number | null>;
 }
 
 export interface StartNodeOptions {
@@ -85,35 +91,75 @@ export interface StartNodeOptions {
 	onLine?: (line: string) => void;
 }
 
-export function startNode(service: ServiceName, replica: number, options: StartNodeOptions): NodeProcess {
-	const label = `${service}#${replica}`;
-	const child = spawn(process.execPath, [RUNNER, "--config", BROKER_CONFIG], {
+function spawnShop(label: string, args: string[], env: Record<string, string | undefined>, onLine?: (line: string) => void): ShopProcess {
+	const child = spawn(process.execPath, [RUNNER, "--config", BROKER_CONFIG, ...args], {
 		cwd: ROOT,
-		env: {
-			...process.env,
-			...options.env,
-			...(options.healthPort ? { HEALTH_PORT: String(options.healthPort) } : {}),
-			...(options.metricsPort ? { METRICS_PORT: String(options.metricsPort) } : {}),
-			SERVICEDIR: path.join(ROOT, "dist", "services"),
-			SERVICES: service,
-			NODE_OPTIONS: shopNodeOptions(),
-		},
+		env: { ...process.env, ...env, NODE_OPTIONS: shopNodeOptions() },
 		stdio: ["ignore", "pipe", "pipe"],
 	});
 	for (const stream of [child.stdout!, child.stderr!]) {
-		readline.createInterface({ input: stream }).on("line", (line) => options.onLine?.(`[${label}] ${line}`));
+		readline.createInterface({ input: stream }).on("line", (line) => onLine?.(`[${label}] ${line}`));
 	}
 	const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-	return { service, replica, label, healthPort: options.healthPort, metricsPort: options.metricsPort, child, exited };
+	return { label, child, exited };
+}
+
+export function startNode(service: ServiceName, replica: number, options: StartNodeOptions): NodeProcess {
+	const env = {
+		...options.env,
+		...(options.healthPort ? { HEALTH_PORT: String(options.healthPort) } : {}),
+		...(options.metricsPort ? { METRICS_PORT: String(options.metricsPort) } : {}),
+		SERVICEDIR: path.join(ROOT, "dist", "services"),
+		SERVICES: service,
+	};
+	const node = spawnShop(`${service}#${replica}`, [], env, options.onLine);
+	return { ...node, service, replica, healthPort: options.healthPort, metricsPort: options.metricsPort };
+}
+
+/** Every service in one process with no transporter, as `npm start` runs the shop (from dist/: build first). */
+export function startEmbedded(options: { env: Record<string, string | undefined>; onLine?: (line: string) => void }): ShopProcess {
+	return spawnShop("shop", [path.join(ROOT, "dist", "services")], options.env, options.onLine);
 }
 
 /** SIGTERM, then SIGKILL if the node has not finished its graceful shutdown in time. */
-export async function stopNode(node: NodeProcess, graceMs = 20_000): Promise<void> {
+export async function stopNode(node: ShopProcess, graceMs = 20_000): Promise<void> {
 	if (node.child.exitCode !== null || node.child.signalCode !== null) return;
 	node.child.kill("SIGTERM");
 	const timer = setTimeout(() => node.child.kill("SIGKILL"), graceMs);
 	await node.exited;
 	clearTimeout(timer);
+}
+
+/** Polls `check` until it holds; a check that throws counts as not yet. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (await check().catch(() => false)) return;
+		await new Promise((resolve) => setTimeout(resolve, 200));
+	}
+	throw new Error(`${what} not ready in ${timeoutMs} ms`);
+}
+
+/** A JSON request; the body is null when the response has none that parses. */
+export async function json<T = any>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
+	const res = await fetch(url, { ...init, headers: { "content-type": "application/json", ...(init.headers ?? {}) } });
+	return { status: res.status, body: (await res.json().catch(() => null)) as T };
+}
+
+/**
+ * A port on 127.0.0.1 that nothing listens on now, below 32768: the kernel's own picks (port 0)
+ * come from the ephemeral range above it, where outgoing connections take theirs.
+ */
+export async function freePort(from = 20_000, to = 32_767): Promise<number> {
+	for (let attempt = 0; attempt < 50; attempt++) {
+		const port = from + Math.floor(Math.random() * (to - from + 1));
+		const free = await new Promise<boolean>((resolve) => {
+			const server = net.createServer().once("error", () => resolve(false));
+			server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+		});
+		if (free) return port;
+	}
+	throw new Error(`No free port between ${from} and ${to}`);
 }
 
 export function parseScale(args: string[]): Record<ServiceName, number> {

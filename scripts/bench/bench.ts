@@ -1,9 +1,9 @@
-import { fork, spawn, type ChildProcess } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, RUNNER, BROKER_CONFIG, SERVICE_NAMES, readInfraEnv, shopNodeOptions, startNode, stopNode, withMongo, type NodeProcess } from "../cluster-lib";
+import { ROOT, SERVICE_NAMES, json, readInfraEnv, startEmbedded, startNode, stopNode, waitUntil, withMongo, type NodeProcess } from "../cluster-lib";
 import type { LoadRequest, LoadResult } from "./load";
 import { judge, percentile, summarize, table, type Sample, type Target } from "./report";
 
@@ -69,20 +69,6 @@ function progress(message: string): void {
 	lastPhase = phase;
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (Date.now() < deadline) {
-		if (await check().catch(() => false)) return;
-		await new Promise((resolve) => setTimeout(resolve, 200));
-	}
-	throw new Error(`${what} not ready in ${timeoutMs} ms`);
-}
-
-async function json<T = any>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
-	const res = await fetch(url, { ...init, headers: { "content-type": "application/json", ...(init.headers ?? {}) } });
-	return { status: res.status, body: (await res.json().catch(() => null)) as T };
-}
-
 /** A process of the bench, with the pid whose peak RSS is reported. */
 interface Proc {
 	label: string;
@@ -121,18 +107,9 @@ async function startShop(options: Options, dataDir: string, phase: Phase): Promi
 		PORT: String(PORT),
 	};
 	if (options.mode === "embedded") {
-		const child = spawn(process.execPath, [RUNNER, "--config", BROKER_CONFIG, path.join(ROOT, "dist", "services")], {
-			cwd: ROOT,
-			env: { ...process.env, ...env, DATA_DIR: dataDir, NODE_OPTIONS: shopNodeOptions() },
-			stdio: ["ignore", "ignore", "inherit"],
-		});
-		return {
-			procs: [{ label: `shop (embedded) [${phase.name}]`, child }],
-			stop: async () => {
-				child.kill("SIGTERM");
-				await new Promise((resolve) => child.once("exit", resolve));
-			},
-		};
+		// At LOG_LEVEL=warn the shop writes only warnings and errors; they belong with the bench's own.
+		const shop = startEmbedded({ env: { ...env, DATA_DIR: dataDir }, onLine: (line) => process.stderr.write(`${line}\n`) });
+		return { procs: [{ label: `shop (embedded) [${phase.name}]`, child: shop.child }], stop: () => stopNode(shop) };
 	}
 	const infra = readInfraEnv();
 	for (const name of ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI"]) if (!infra[name]) throw new Error(`${name} is not set: run \`npm run infra:up\` first`);
