@@ -6,7 +6,7 @@ import { loggerOptions } from "./lib/logging";
 import { metricsOptions, ShopMetricsMiddleware } from "./lib/metrics";
 import { WorkContextMiddleware } from "./lib/trace-context";
 import { tracingOptions } from "./lib/tracing";
-import { NullRefusingValidator } from "./lib/validator";
+import { ShopValidator } from "./lib/validator";
 
 /*
  * Broker settings. Every value below can be overridden without a rebuild through
@@ -52,8 +52,9 @@ export function createBrokerConfig(config: ShopConfig): BrokerOptions {
 		cacher: config.catalogue.cacheTtlSeconds > 0 ? { type: "MemoryLRU", options: { max: config.catalogue.cacheMaxEntries } } : null,
 
 		// Every action declares its params; fastest-validator checks them before the handler runs,
-		// refusing null wherever a rule does not allow it (lib/validator.ts).
-		validator: new NullRefusingValidator(),
+		// refusing null wherever a rule does not allow it and counting characters, not UTF-16 units
+		// (lib/validator.ts).
+		validator: new ShopValidator(),
 		// On SIGTERM (moleculer-runner stops the broker): first tell the other nodes to send nothing
 		// more, then wait up to 10 s for in-flight requests before stopping services. Orchestrators
 		// must allow more than this before they kill (k8s terminationGracePeriodSeconds is 30).

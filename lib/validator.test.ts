@@ -1,7 +1,7 @@
-import { NullRefusingValidator, refuseNullInParams } from "./validator";
+import { ShopValidator, refuseNullInParams } from "./validator";
 
-describe("NullRefusingValidator", () => {
-	const validator = new NullRefusingValidator();
+describe("ShopValidator", () => {
+	const validator = new ShopValidator();
 	const check = validator.compile({
 		$$strict: true,
 		name: { type: "string", optional: true },
@@ -32,4 +32,43 @@ describe("NullRefusingValidator", () => {
 		refuseNullInParams(params);
 		expect(params).toEqual({ name: { type: "string", optional: true } });
 	});
+});
+
+describe("ShopValidator's string lengths", () => {
+	const check = new ShopValidator().compile({
+		$$strict: true,
+		name: { type: "string", trim: true, min: 1, max: 3, optional: true },
+		country: { type: "string", length: 2, optional: true },
+		tags: { type: "array", optional: true, items: { type: "string", max: 2 } },
+	}) as (params: Record<string, unknown>) => true | { field: string; type: string; message: string }[];
+
+	it.each([
+		["three emoji within a max of 3", { name: "😀😀😀" }],
+		["a trimmed name", { name: "  abc  " }],
+		["two characters outside the BMP for a length of 2", { country: "𝔸𝔹" }],
+		["array items", { tags: ["😀😀", "ab"] }],
+	])("counts characters, not UTF-16 units: accepts %s", (_, params) => {
+		expect(check(params)).toBe(true);
+	});
+
+	it.each([
+		["four emoji over a max of 3", { name: "😀😀😀😀" }, "stringMax"],
+		["only white space under a min of 1", { name: "   " }, "stringMin"],
+		["one character for a length of 2", { country: "𝔸" }, "stringLength"],
+		["an array item over its max", { tags: ["abc"] }, "stringMax"],
+	])("refuses %s with the validator's own error type and message", (_, params, type) => {
+		const result = check(params);
+		expect(result).toEqual([expect.objectContaining({ type, message: expect.stringMatching(/characters/) })]);
+	});
+
+	it("trims before it counts, and stores the trimmed value", () => {
+		const params = { name: "  ab  " };
+		expect(check(params)).toBe(true);
+		expect(params.name).toBe("ab");
+	});
+});
+
+it("leaves a value that is not a string to the type check", () => {
+	const check = new ShopValidator().compile({ name: { type: "string", max: 3 } }) as (params: unknown) => true | { type: string }[];
+	for (const name of [42, {}, [], true]) expect(check({ name })).toEqual([expect.objectContaining({ type: "string" })]);
 });

@@ -6,14 +6,13 @@ import type { AuthUser, ShopMeta } from "../../contracts";
 import { AccessTokens } from "../../lib/auth-token";
 import { loadConfig, logsAt, type ShopConfig } from "../../lib/env";
 import { ForbiddenError, MethodNotAllowedError, ServiceUnavailableError, UnauthorizedError } from "../../lib/errors";
-import { version as SHOP_VERSION } from "../../package.json";
 import { immutableJson } from "../../lib/read-cache";
 import { acceptRequestId, parseTraceparent } from "../../lib/trace-context";
 import { entityTag, publicCacheHeaders, returnRequestId, sendJsonError, setBaseHeaders, type AnsweredRequest } from "./http-answers";
 import { assembleParams, readRequest, type RequestWithBody } from "./request-params";
 import { DOCS_ASSETS, DOCS_CONTENT_SECURITY_POLICY, DOCS_PAGE, docsAsset, type DocsAsset } from "./docs";
 import { buildOpenApiDocument, MissingActionsError, type ActionDescription, type OpenApiDocument } from "./openapi/document";
-import { aliasesOf, methodsAt, PUBLIC_ROUTES } from "./routes";
+import { aliasesOf, API_VERSION, methodsAt, PUBLIC_ROUTES } from "./routes";
 
 /*
  * The only public entry point: it authenticates, checks the role an action declares, and routes.
@@ -176,7 +175,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 						if (item.action) actions[item.name] = { params: item.action.params, auth: item.action.auth };
 					}
 					try {
-						return buildOpenApiDocument({ routes: PUBLIC_ROUTES, actions, info: { version: SHOP_VERSION } });
+						return buildOpenApiDocument({ routes: PUBLIC_ROUTES, actions, info: { version: API_VERSION } });
 					} catch (err) {
 						// Until every service has joined, some routes cannot be described.
 						if (err instanceof MissingActionsError) throw new ServiceUnavailableError(err.actions);

@@ -27,18 +27,19 @@ export const DOCS_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Shop API reference</title>
-<link rel="stylesheet" href="docs/swagger-ui.css">
+<link rel="stylesheet" href="/api/docs/swagger-ui.css">
 </head>
 <body>
 <main id="swagger-ui" aria-label="Shop API reference"></main>
-<script src="docs/swagger-ui-bundle.js"></script>
-<script src="docs/start.js"></script>
+<script src="/api/docs/swagger-ui-bundle.js"></script>
+<script src="/api/docs/start.js"></script>
 </body>
 </html>
 `;
 
+// validatorUrl: null, or Swagger UI would send the document to validator.swagger.io for a badge.
 const START_SCRIPT = `window.addEventListener("load", function () {
-	window.ui = SwaggerUIBundle({ url: "openapi.json", dom_id: "#swagger-ui", deepLinking: true, persistAuthorization: false });
+	window.ui = SwaggerUIBundle({ url: "/api/openapi.json", dom_id: "#swagger-ui", deepLinking: true, persistAuthorization: false, validatorUrl: null });
 });
 `;
 

@@ -4,6 +4,9 @@
  * from it, so a route cannot exist in one of them and be missing from another.
  */
 
+/** The version of this contract (the OpenAPI document's info.version): raised when a route or its rules change. */
+export const API_VERSION = "1.1.0";
+
 export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
 
 /** The gateway's moleculer-web routes: `auth` is anonymous and rate-limited, `shop` reads the bearer token. */

@@ -1,5 +1,5 @@
 import zlib from "node:zlib";
-import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { http, startShopWithUsers, type TestShop } from "../helpers/shop";
 import { JSON_TYPE, nested, rawRequest, type RawResponse } from "../helpers/raw-http";
 
 /*
@@ -15,15 +15,8 @@ function expectRefused(res: RawResponse, status: number, type: string) {
 }
 
 describe("hostile request bodies", () => {
-	let shop: TestShop;
-	let customer: string;
-	let admin: string;
-
-	beforeAll(async () => {
-		shop = await startShop({ env: { BODY_LIMIT: "64kb" } });
-		customer = (await signUp(shop.baseUrl, "bodies@example.com")).token;
-		admin = await adminToken(shop.baseUrl);
-	});
+	let shop: TestShop, customer: string, admin: string;
+	beforeAll(async () => ({ shop, customer, admin } = await startShopWithUsers("bodies@example.com", { env: { BODY_LIMIT: "64kb" } })));
 	afterAll(() => shop.destroy());
 
 	/** The node still answers, and nothing an attack sent was stored. */
@@ -131,6 +124,18 @@ describe("hostile request bodies", () => {
 			const addresses = await rawRequest(shop.baseUrl, { method: "PATCH", path: "/me", headers: { ...JSON_TYPE, authorization: `Bearer ${customer}` }, body: JSON.stringify({ addresses: [address] }) });
 			expectRefused(addresses, 422, "VALIDATION_ERROR");
 			expect(await http(shop.baseUrl).get(`/products/${product.id}`)).toMatchObject({ body: product });
+		});
+	});
+
+	describe("characters outside the Basic Multilingual Plane", () => {
+		it("counts each as one character, as the document's maxLength does", async () => {
+			const name = "😀".repeat(100);
+			const address = { name, line1: "𝔸".repeat(200), city: "C", postalCode: "🏠".repeat(20), country: "GB" };
+			const res = await rawRequest(shop.baseUrl, { method: "PATCH", path: "/me", headers: { ...JSON_TYPE, authorization: `Bearer ${customer}` }, body: JSON.stringify({ name, addresses: [address] }) });
+			expect(res.status).toBe(200);
+			expect(res.json).toMatchObject({ name, addresses: [address] });
+			const tooLong = await rawRequest(shop.baseUrl, { method: "PATCH", path: "/me", headers: { ...JSON_TYPE, authorization: `Bearer ${customer}` }, body: JSON.stringify({ name: "😀".repeat(101) }) });
+			expectRefused(tooLong, 422, "VALIDATION_ERROR");
 		});
 	});
 

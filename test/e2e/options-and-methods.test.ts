@@ -1,4 +1,4 @@
-import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { http, startShopWithUsers, type ShopWithUsers, type TestShop } from "../helpers/shop";
 import { rawRequest } from "../helpers/raw-http";
 
 /*
@@ -17,17 +17,8 @@ async function placedOrder(baseUrl: string, token: string): Promise<string> {
 
 for (const cors of [undefined, "https://shop.example"]) {
 	describe(`OPTIONS ${cors ? "with CORS configured" : "without CORS"}`, () => {
-		let shop: TestShop;
-		let api: ReturnType<typeof http>;
-		let admin: string;
-		let customer: string;
-
-		beforeAll(async () => {
-			shop = await startShop({ env: cors ? { CORS_ORIGINS: cors } : {} });
-			api = http(shop.baseUrl);
-			admin = await adminToken(shop.baseUrl);
-			customer = (await signUp(shop.baseUrl, "preflight@example.com")).token;
-		});
+		let shop: TestShop, api: ShopWithUsers["api"], customer: string, admin: string;
+		beforeAll(async () => ({ shop, api, customer, admin } = await startShopWithUsers("preflight@example.com", { env: cors ? { CORS_ORIGINS: cors } : {} })));
 		afterAll(() => shop.destroy());
 
 		const options = (path: string, headers: Record<string, string> = {}) => rawRequest(shop.baseUrl, { method: "OPTIONS", path, headers });

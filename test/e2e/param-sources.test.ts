@@ -1,4 +1,4 @@
-import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { startShopWithUsers, type ShopWithUsers, type TestShop } from "../helpers/shop";
 import { JSON_TYPE, rawRequest } from "../helpers/raw-http";
 
 /*
@@ -11,19 +11,8 @@ import { JSON_TYPE, rawRequest } from "../helpers/raw-http";
 const address = { name: "Param Tester", line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" };
 
 describe("where params come from", () => {
-	let shop: TestShop;
-	let api: ReturnType<typeof http>;
-	let customer: string;
-	let admin: string;
-	let productId: string;
-
-	beforeAll(async () => {
-		shop = await startShop();
-		api = http(shop.baseUrl);
-		customer = (await signUp(shop.baseUrl, "params@example.com", "correct-horse-battery")).token;
-		admin = await adminToken(shop.baseUrl);
-		productId = (await api.get("/products?pageSize=1")).body.rows[0].id;
-	});
+	let shop: TestShop, api: ShopWithUsers["api"], customer: string, admin: string, productId: string;
+	beforeAll(async () => ({ shop, api, customer, admin, productId } = await startShopWithUsers("params@example.com")));
 	afterAll(() => shop.destroy());
 
 	const send = (method: string, path: string, body?: string, token?: string) =>

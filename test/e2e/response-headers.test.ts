@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { startShop, startShopWithUsers, type ShopWithUsers, type TestShop } from "../helpers/shop";
 import { JSON_TYPE, rawRequest } from "../helpers/raw-http";
 
 /*
@@ -10,19 +10,8 @@ import { JSON_TYPE, rawRequest } from "../helpers/raw-http";
  */
 
 describe("response headers", () => {
-	let shop: TestShop;
-	let api: ReturnType<typeof http>;
-	let customer: string;
-	let admin: string;
-	let productId: string;
-
-	beforeAll(async () => {
-		shop = await startShop({ env: { PUBLIC_MAX_AGE_SECONDS: "7" } });
-		api = http(shop.baseUrl);
-		customer = (await signUp(shop.baseUrl, "headers@example.com")).token;
-		admin = await adminToken(shop.baseUrl);
-		productId = (await api.get("/products?pageSize=1")).body.rows[0].id;
-	});
+	let shop: TestShop, api: ShopWithUsers["api"], customer: string, admin: string, productId: string;
+	beforeAll(async () => ({ shop, api, customer, admin, productId } = await startShopWithUsers("headers@example.com", { env: { PUBLIC_MAX_AGE_SECONDS: "7" } })));
 	afterAll(() => shop.destroy());
 
 	it("sends X-Content-Type-Options: nosniff on every kind of answer", async () => {

@@ -152,3 +152,23 @@ export async function adminToken(baseUrl: string, credentials = TEST_ADMIN): Pro
 	if (login.status !== 200) throw new Error(`admin login failed: ${login.status} ${JSON.stringify(login.body)}`);
 	return login.body.token as string;
 }
+
+export interface ShopWithUsers {
+	shop: TestShop;
+	api: ReturnType<typeof http>;
+	/** Bearer tokens of the admin and of a newly registered customer. */
+	admin: string;
+	customer: string;
+	/** A seeded, active product. */
+	productId: string;
+}
+
+/** A whole shop with an admin's and a customer's token and a product to point at. */
+export async function startShopWithUsers(customerEmail: string, options: StartOptions = {}): Promise<ShopWithUsers> {
+	const shop = await startShop(options);
+	const api = http(shop.baseUrl);
+	const customer = (await signUp(shop.baseUrl, customerEmail)).token;
+	const admin = await adminToken(shop.baseUrl);
+	const productId = (await api.get("/products?pageSize=1")).body.rows[0].id as string;
+	return { shop, api, admin, customer, productId };
+}
