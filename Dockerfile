@@ -26,6 +26,7 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     LOG_FORMAT=json \
+    HOST=0.0.0.0 \
     PORT=3000 \
     HEALTH_PORT=3001 \
     SERVICEDIR=dist/services \

@@ -79,6 +79,8 @@ function expectProductionSettings(env: Env, where: string): ReturnType<typeof lo
 	// loadConfig throws, naming each variable, where a value would stop the node at start-up.
 	const config = loadConfig(env);
 	expect({ where, nodeEnv: config.nodeEnv }).toEqual({ where, nodeEnv: "production" });
+	// The gateway's default is loopback; in a container it must be reachable from outside it.
+	expect({ where, host: config.http.host }).toEqual({ where, host: "0.0.0.0" });
 	return config;
 }
 
