@@ -5,18 +5,17 @@ import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { AuthUser, ShopMeta } from "../../contracts";
 import { AccessTokens } from "../../lib/auth-token";
 import { loadConfig, logsAt, type ShopConfig } from "../../lib/env";
-import { ForbiddenError, MethodNotAllowedError, ServiceUnavailableError, UnauthorizedError } from "../../lib/errors";
+import { ForbiddenError, MethodNotAllowedError, UnauthorizedError } from "../../lib/errors";
 import { immutableJson } from "../../lib/read-cache";
 import { acceptRequestId, parseTraceparent } from "../../lib/trace-context";
 import { entityTag, publicCacheHeaders, returnRequestId, sendJsonError, setBaseHeaders, type AnsweredRequest } from "./http-answers";
 import { assembleParams, readRequest, type RequestWithBody } from "./request-params";
-import { DOCS_ASSETS, DOCS_CONTENT_SECURITY_POLICY, DOCS_PAGE, docsAsset, type DocsAsset } from "./docs";
-import { buildOpenApiDocument, MissingActionsError, type ActionDescription, type OpenApiDocument } from "./openapi/document";
-import { aliasesOf, API_VERSION, methodsAt, PUBLIC_ROUTES } from "./routes";
+import { docsActions } from "./docs";
+import { aliasesOf, methodsAt, PUBLIC_ROUTES } from "./routes";
 
 /*
  * The only public entry point: it authenticates, checks the role an action declares, and routes.
- * Business rules live in the services behind it. Only the aliases below are reachable
+ * Business rules live in the services behind it. Only the routes of routes.ts are reachable
  * (mappingPolicy "restrict"), so internal actions such as catalogue.reserve or $node.* are 404.
  *
  * Requests are bounded and checked before anything walks them (json-body.ts), take their params
@@ -86,7 +85,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 		config.http.corsOrigins.length > 0
 			? {
 					origin: config.http.corsOrigins.includes("*") ? "*" : config.http.corsOrigins,
-					methods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+					methods: [...new Set(PUBLIC_ROUTES.map((route) => route.method)), "OPTIONS"],
 					allowedHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
 					exposedHeaders: ["X-Request-Id", "X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"],
 					maxAge: 600,
@@ -107,7 +106,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			cors,
 			// moleculer-web also takes a function here, though its typings know only an object.
 			rootCallOptions: ((options: Record<string, unknown>, req: IncomingMessage) => {
-				options.meta = { requestId: (req as GatewayRequest).$requestId ?? acceptRequestId(req.headers["x-request-id"]) };
+				options.meta = { requestId: (req as GatewayRequest).$requestId };
 				const parent = config.http.trustProxy ? parseTraceparent(req.headers.traceparent) : undefined;
 				if (parent) {
 					options.requestID = parent.traceId;
@@ -163,46 +162,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			// spurious 404 after a store outage).
 			rest: { retryPolicy: { enabled: false }, circuitBreaker: { enabled: false }, bulkhead: { enabled: false }, timeout: 0 },
 
-			/**
-			 * The OpenAPI document, made from the route table and the actions as the registry knows
-			 * them now (wherever they run), so it describes what the services really validate.
-			 */
-			openapi: {
-				params: { $$strict: true },
-				handler(this: ApiService, ctx: Context<Record<string, never>, ShopMeta>): OpenApiDocument {
-					const actions: Record<string, ActionDescription> = {};
-					for (const item of this.broker.registry.getActionList({ onlyAvailable: true, skipInternal: true }) as { name: string; action?: ActionDescription }[]) {
-						if (item.action) actions[item.name] = { params: item.action.params, auth: item.action.auth };
-					}
-					try {
-						return buildOpenApiDocument({ routes: PUBLIC_ROUTES, actions, info: { version: API_VERSION } });
-					} catch (err) {
-						// Until every service has joined, some routes cannot be described.
-						if (err instanceof MissingActionsError) throw new ServiceUnavailableError(err.actions);
-						throw err;
-					} finally {
-						ctx.meta.$responseHeaders = { "Cache-Control": "no-cache" };
-					}
-				},
-			},
-
-			docs: {
-				params: { $$strict: true },
-				handler(ctx: Context<Record<string, never>, ShopMeta>): string {
-					ctx.meta.$responseType = "text/html; charset=utf-8";
-					ctx.meta.$responseHeaders = { "Content-Security-Policy": DOCS_CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache" };
-					return DOCS_PAGE;
-				},
-			},
-
-			docsAsset: {
-				params: { $$strict: true, file: { type: "enum", values: Object.keys(DOCS_ASSETS) } },
-				handler(ctx: Context<{ file: DocsAsset }, ShopMeta>): Buffer {
-					ctx.meta.$responseType = DOCS_ASSETS[ctx.params.file];
-					ctx.meta.$responseHeaders = { "Cache-Control": "public, max-age=3600" };
-					return docsAsset(ctx.params.file);
-				},
-			},
+			...docsActions,
 
 			health: {
 				params: { $$strict: true },
@@ -236,7 +196,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 					req.$requestId = acceptRequestId(req.headers["x-request-id"]);
 					setBaseHeaders(req, res);
 					const url = req.url ?? "/";
-					const path = url.slice(0, (url.indexOf("?") + 1 || url.length + 1) - 1);
+					const path = url.includes("?") ? url.slice(0, url.indexOf("?")) : url;
 					if (path === "/api" || path.startsWith("/api/")) {
 						const served = path.slice("/api".length);
 						if (req.method === "OPTIONS") return this.answerOptions(req, res, served);

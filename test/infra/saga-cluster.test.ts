@@ -1,6 +1,7 @@
 import { TestCluster } from "./cluster";
 import { infra, processorBooks, readTopics } from "./servers";
 import { Shopper } from "./shopper";
+import { http, startShop } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 const SERVICES = ["api", "catalogue", "customers", "orders", "payments", "notifications"];
@@ -35,6 +36,18 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		// The services ran as separate node processes; each wrote its own log.
 		for (const service of SERVICES) expect(cluster.log.some((line) => line.startsWith(`[${service}#1]`))).toBe(true);
 		expect(cluster.log.some((line) => line.includes(`[order ${paid.id}] AWAITING_PAYMENT -> CONFIRMED`))).toBe(true);
+	});
+
+	it("describes the API from actions on other nodes exactly as the one-process shop does", async () => {
+		const embedded = await startShop();
+		try {
+			const local = await http(embedded.baseUrl).get("/openapi.json");
+			const remote = await shop.api.get("/openapi.json");
+			expect(remote.status).toBe(200);
+			expect(remote.body).toEqual(local.body);
+		} finally {
+			await embedded.destroy();
+		}
 	});
 
 	it("catches up after a consuming service was down while 50 orders were placed: none lost", async () => {
