@@ -61,6 +61,16 @@ describe("ShopValidator's string lengths", () => {
 		expect(result).toEqual([expect.objectContaining({ type, message: expect.stringMatching(/characters/) })]);
 	});
 
+	it("adds no key for an optional field that was not sent, at any depth", () => {
+		const nested = new ShopValidator().compile({ address: { type: "object", props: { label: { type: "string", max: 40, optional: true }, name: { type: "string" } } } }) as (params: unknown) => unknown;
+		const params = { address: { name: "N" } };
+		expect(nested(params)).toBe(true);
+		expect(Object.keys(params.address)).toEqual(["name"]);
+		const top = { country: "GB" };
+		expect(check(top)).toBe(true);
+		expect(Object.keys(top)).toEqual(["country"]);
+	});
+
 	it("trims before it counts, and stores the trimmed value", () => {
 		const params = { name: "  ab  " };
 		expect(check(params)).toBe(true);

@@ -10,7 +10,10 @@ import { Validators } from "moleculer";
  *   a value (considerNullAsAValue) and every rule that does not say otherwise is
  *   `nullable: false`. A missing optional field is still fine.
  * - Lengths. A string's min, max and length count characters (code points), as JSON Schema does,
- *   not UTF-16 units: "😀" is one character, not two.
+ *   not UTF-16 units: "😀" is one character, not two. They are checked by a custom check, which
+ *   fastest-validator runs (and assigns the result of) even for a field that is absent, so the
+ *   keys that left it `undefined` are dropped again after each check: a missing field stays
+ *   missing, and MongoDB does not store it as null.
  */
 
 type Rule = Record<string, unknown>;
@@ -66,13 +69,32 @@ function countCharactersInParams(params: Rule): Rule {
 	return Object.fromEntries(Object.entries(params).map(([key, rule]) => [key, key.startsWith("$$") ? rule : countCharactersInRule(rule)]));
 }
 
+/** Deletes the keys whose value is undefined, in place, all the way down. */
+function dropUndefined(value: unknown): void {
+	const stack = [value];
+	while (stack.length > 0) {
+		const current = stack.pop();
+		if (typeof current !== "object" || current === null) continue;
+		for (const key of Object.keys(current)) {
+			const child = (current as Rule)[key];
+			if (child === undefined && !Array.isArray(current)) delete (current as Rule)[key];
+			else stack.push(child);
+		}
+	}
+}
+
 export class ShopValidator extends Validators.Fastest {
 	constructor() {
 		super(VALIDATOR_OPTIONS as never);
 	}
 
 	override compile(schema: Rule) {
-		return super.compile(countCharactersInParams(refuseNullInParams(schema)));
+		const check = super.compile(countCharactersInParams(refuseNullInParams(schema))) as (params: unknown) => unknown;
+		return ((params: unknown) => {
+			const result = check(params);
+			dropUndefined(params);
+			return result;
+		}) as ReturnType<Validators.Fastest["compile"]>;
 	}
 
 	override validate(params: Rule, schema: Rule) {

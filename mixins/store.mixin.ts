@@ -150,7 +150,9 @@ function createAdapter(config: ShopConfig, service: string, collection: string):
 		// request must not wait long (the broker retries it, possibly on another replica).
 		return new MongoDbAdapter(
 			config.mongoUri,
-			{ useUnifiedTopology: true, serverSelectionTimeoutMS: 2500, connectTimeoutMS: 2500 },
+			// ignoreUndefined: a field left undefined is not stored at all (as NeDB does), rather than
+			// as null, which the API's contract does not allow.
+			{ useUnifiedTopology: true, serverSelectionTimeoutMS: 2500, connectTimeoutMS: 2500, ignoreUndefined: true },
 			`${config.mongoDbPrefix}${service}`,
 		);
 	}
