@@ -52,6 +52,7 @@ describe("loadConfig", () => {
 					authRateLimitPerMinute: 20,
 				},
 				mongoDbPrefix: "",
+				mongoAllowNonAtomic: false,
 				catalogue: {
 					reservationTtlMs: 15 * 60 * 1000,
 					reservationSweepMs: 30 * 1000,
@@ -315,6 +316,12 @@ describe("loadConfig", () => {
 			expect(loadConfig({ MONGO_DB_PREFIX: "bench_1-" }).mongoDbPrefix).toBe("bench_1-");
 			expect(problemsOf({ MONGO_DB_PREFIX: "shop.prod" })).toEqual(['MONGO_DB_PREFIX must be up to 32 letters, digits, _ or - (got "shop.prod")']);
 			expect(problemsOf({ MONGO_DB_PREFIX: "x".repeat(33) })).toHaveLength(1);
+		});
+
+		it("refuses a non-atomic database server unless MONGO_ALLOW_NON_ATOMIC accepts it, as a boolean", () => {
+			expect(loadConfig({}).mongoAllowNonAtomic).toBe(false);
+			expect(loadConfig({ MONGO_ALLOW_NON_ATOMIC: "true" }).mongoAllowNonAtomic).toBe(true);
+			expect(problemsOf({ MONGO_ALLOW_NON_ATOMIC: "sure" })).toEqual(['MONGO_ALLOW_NON_ATOMIC must be true or false (got "sure")']);
 		});
 
 		it("leaves both unset when they are not given", () => {

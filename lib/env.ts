@@ -36,6 +36,8 @@ export interface ShopConfig {
 	mongoUri?: string;
 	/** Put before each service's database name, so several shops (or a benchmark) can share one server. */
 	mongoDbPrefix: string;
+	/** Use a MongoDB-wire server whose updates are not atomic (FerretDB) instead of refusing it at start. */
+	mongoAllowNonAtomic: boolean;
 	/** When set, domain events go through Kafka (host:port list) instead of Moleculer's bus. */
 	kafkaBrokers?: string[];
 	/** A consumer that stops heartbeating this long (a killed node) loses its partitions to its replicas. */
@@ -258,6 +260,7 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 		natsUrl: read.url("NATS_URL", ["nats:", "tls:"], { list: true }),
 		mongoUri: read.url("MONGO_URI", ["mongodb:", "mongodb+srv:"]),
 		mongoDbPrefix: read.string("MONGO_DB_PREFIX", ""),
+		mongoAllowNonAtomic: read.bool("MONGO_ALLOW_NON_ATOMIC", false),
 		kafkaBrokers: read.hostPorts("KAFKA_BROKERS"),
 		// The broker refuses less than its group.min.session.timeout.ms, 6 s by default.
 		kafkaSessionTimeoutMs: read.int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6000, 300_000),

@@ -275,8 +275,8 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			/**
 			 * Single-flight: a kick during a run makes the run go round once more. A run reads the
 			 * documents it was told about by id; a full scan for outboxes (what a crash or a failed
-			 * delivery left behind) runs at start and every OUTBOX_SCAN_EVERY polls, since it reads
-			 * the whole collection on servers that cannot index it.
+			 * delivery left behind) runs at start and every OUTBOX_SCAN_EVERY polls, since no index
+			 * serves its query (`outbox.0` exists), on MongoDB either: it reads the whole collection.
 			 */
 			relayOutbox(this: Internals, fullScan = false): Promise<void> {
 				if (fullScan) this.relayFullScan = true;
@@ -304,8 +304,8 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 									// In order, and stop at the first failure, so one aggregate's events never overtake each other.
 									for (const event of doc.outbox ?? []) {
 										await this.deliverEvent(event);
-										// The element itself, not a condition on it: FerretDB's $pull only removes exact matches.
-										await collection.update({ _id: doc._id }, { $pull: { outbox: event } });
+										// A document given to $pull is a condition on each element (MongoDB, NeDB): this event, by its id.
+										await collection.update({ _id: doc._id }, { $pull: { outbox: { id: event.id } } });
 										if (scan) backlog--;
 									}
 								}

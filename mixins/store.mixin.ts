@@ -8,6 +8,7 @@ import { healthChecksOf } from "../lib/health";
 import type { Page, PageParams } from "../contracts";
 import { StoreUnavailableError } from "../lib/errors";
 import { pageWindow, toPage } from "../lib/paging";
+import { judgeServer, UnsafeStoreError } from "./store-server";
 
 /*
  * Each service owns its store: NeDB files under DATA_DIR/<service>/ by default, or its own
@@ -49,46 +50,13 @@ function isDuplicateKey(err: unknown): boolean {
 	return e?.errorType === "uniqueViolated" || e?.code === 11000;
 }
 
-/**
- * One queue per document, for servers whose single-document updates are not atomic. FerretDB 1.x
- * (what `npm run infra:up` runs where no MongoDB can be had) reads a document and writes it back
- * as two steps, so concurrent conditional updates of one document lose each other's changes
- * (measured: 50 concurrent `$inc`s of one document, all reported matched, left 3 applied).
- * Queuing this process's writes per document restores what the shop relies on within one node;
- * MongoDB itself never takes this path.
- */
-class DocumentQueues {
-	private readonly tails = new Map<string, Promise<unknown>>();
-
-	run<R>(key: string, operation: () => Promise<R>): Promise<R> {
-		const previous = this.tails.get(key) ?? Promise.resolve();
-		const result = previous.then(operation, operation);
-		const tail = result.catch(() => undefined);
-		this.tails.set(key, tail);
-		void tail.then(() => {
-			if (this.tails.get(key) === tail) this.tails.delete(key);
-		});
-		return result;
-	}
-}
-
-const documentQueues = new DocumentQueues();
-
 /** What a service sees of one of its collections: typed documents, store-neutral errors. */
 export class Collection<T extends StoredDoc> {
 	constructor(
 		readonly name: string,
 		private readonly adapter: DbAdapter,
 		private readonly owner: string,
-		/** Queue writes per document: the server's own updates are not atomic (see DocumentQueues). */
-		private readonly queueWrites = false,
 	) {}
-
-	/** A write of one document by id goes through that document's queue when writes must queue. */
-	private write<R>(query: Record<string, unknown>, operation: () => Promise<R>): Promise<R> {
-		if (!this.queueWrites || typeof query._id !== "string") return this.run(operation);
-		return documentQueues.run(`${this.owner}/${this.name}/${query._id}`, () => this.run(operation));
-	}
 
 	private async run<R>(operation: () => Promise<R>): Promise<R> {
 		try {
@@ -133,13 +101,17 @@ export class Collection<T extends StoredDoc> {
 		}
 	}
 
-	/** Applies `update` to every match; returns how many matched, the basis of conditional writes. */
+	/**
+	 * Applies `update` to every match; returns how many matched, the basis of conditional writes.
+	 * Each document's match and change are one atomic step (NeDB, MongoDB), so of several
+	 * concurrent conditional updates of one document only those whose condition still held apply.
+	 */
 	update(query: Record<string, unknown>, update: Record<string, unknown>): Promise<number> {
-		return this.write(query, () => this.adapter.updateMany(query as never, update));
+		return this.run(() => this.adapter.updateMany(query as never, update));
 	}
 
 	remove(query: Record<string, unknown>): Promise<number> {
-		return this.write(query, () => this.adapter.removeMany(query as never));
+		return this.run(() => this.adapter.removeMany(query as never));
 	}
 }
 
@@ -166,11 +138,9 @@ async function pingDatabase(adapter: DbAdapter): Promise<void> {
 	if (adapter instanceof MongoDbAdapter) await adapter.db.admin().command({ ping: 1 });
 }
 
-/** FerretDB answers buildInfo with its own version beside the MongoDB version it emulates. */
-async function updatesAreAtomic(adapter: DbAdapter): Promise<boolean> {
-	if (!(adapter instanceof MongoDbAdapter)) return true;
-	const info = await adapter.db.admin().command({ buildInfo: 1 });
-	return info.ferretdbVersion === undefined;
+async function buildInfo(adapter: DbAdapter): Promise<Record<string, unknown> | undefined> {
+	if (!(adapter instanceof MongoDbAdapter)) return undefined;
+	return (await adapter.db.admin().command({ buildInfo: 1 })) as Record<string, unknown>;
 }
 
 async function ensureIndexes(adapter: DbAdapter, indexes: IndexSpec[]): Promise<void> {
@@ -206,21 +176,26 @@ export function StoreMixin<C extends Record<string, StoredDoc>>(
 		},
 		async started() {
 			// Every collection of a service lives on one server: ask it once what it is.
-			let atomic: boolean | undefined;
+			let checked = false;
 			for (const [name, spec] of Object.entries(specs) as [keyof C & string, CollectionSpec][]) {
 				const adapter = createAdapter(this.config, this.name, name);
 				// The mongo adapter reads the collection name from the schema of the service it serves.
 				adapter.init(this.broker, { schema: { collection: name }, logger: this.logger } as never);
 				try {
 					await adapter.connect();
-					await ensureIndexes(adapter, spec.indexes ?? []);
-					if (atomic === undefined) {
-						atomic = await updatesAreAtomic(adapter);
-						if (!atomic) {
-							this.logger.warn("The database server's updates are not atomic (FerretDB 1.x): this node queues its writes per document; other nodes' writes can still interleave");
+					if (!checked) {
+						checked = true;
+						// Before any index is made or document written, so a refused server is left as it was.
+						const verdict = judgeServer(await buildInfo(adapter), this.config.mongoAllowNonAtomic);
+						if (verdict.refuse) {
+							await adapter.disconnect();
+							throw new UnsafeStoreError(this.name, verdict.refuse);
 						}
+						if (verdict.warn) this.logger.warn(verdict.warn);
 					}
+					await ensureIndexes(adapter, spec.indexes ?? []);
 				} catch (err) {
+					if (err instanceof UnsafeStoreError) throw err;
 					const where = this.config.mongoUri ? "MongoDB at MONGO_URI" : `DATA_DIR ${this.config.dataDir}`;
 					throw new StoreUnavailableError(
 						`${this.name} (${where}, collection ${name})`,
@@ -228,7 +203,7 @@ export function StoreMixin<C extends Record<string, StoredDoc>>(
 					);
 				}
 				this.adapters.push(adapter);
-				this.collections[name] = new Collection(name, adapter, this.name, !atomic);
+				this.collections[name] = new Collection(name, adapter, this.name);
 			}
 			const [first] = this.adapters as DbAdapter[];
 			if (first) this.removeDatabaseCheck = healthChecksOf(this.broker).register(`database:${this.name}`, () => pingDatabase(first));

@@ -114,7 +114,7 @@ async function startShop(options: Options, dataDir: string, phase: Phase): Promi
 	const infra = readInfraEnv();
 	for (const name of ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI"]) if (!infra[name]) throw new Error(`${name} is not set: run \`npm run infra:up\` first`);
 	// Databases of its own, dropped afterwards: the shop's data from earlier runs and tests would
-	// otherwise be measured too (FerretDB looks documents up by scanning, so it slows as they pile up).
+	// otherwise be measured too (the local server, mongo-java-server, scans a collection for any query not by _id, so it slows as they pile up).
 	const prefix = `bench_${process.pid}_${PHASES.indexOf(phase)}_`;
 	const nodes: NodeProcess[] = SERVICE_NAMES.map((service) =>
 		startNode(service, 1, { env: { ...infra, ...env, DATA_DIR: dataDir, MONGO_DB_PREFIX: prefix } }),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run infra:down [-- --clean] [-- nats|kafka|ferretdb ...]`: stops the servers that infra:up started (found by their pid
+# `npm run infra:down [-- --clean] [-- nats|kafka|mongo ...]`: stops the servers that infra:up started (found by their pid
 # files only, so a NATS or MongoDB someone else runs is never touched) and keeps their data;
 # --clean also deletes INFRA_DIR.
 set -euo pipefail
@@ -32,7 +32,7 @@ fi
 
 lock_infra
 # Reverse start order; each gets 20 s to exit cleanly before SIGKILL.
-for name in ferretdb kafka nats; do
+for name in mongo kafka nats; do
 	selected "$name" && stop_daemon "$name"
 done
 # The environment file says the whole set is up; one server stopped for a while keeps it.

@@ -3,7 +3,7 @@
 
 INFRA_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 INFRA_DIR="${INFRA_DIR:-$INFRA_REPO/.infra}"
-# Kafka's log.dirs and FerretDB's SQLite URL must not depend on the current directory.
+# Kafka's log.dirs and the MongoDB server's data file must not depend on the current directory.
 case "$INFRA_DIR" in /*) ;; *) INFRA_DIR="$PWD/$INFRA_DIR" ;; esac
 SHOP_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/shop"
 
@@ -15,12 +15,12 @@ MONGO_PORT="${MONGO_PORT:-27017}"
 
 # Text each daemon's command line contains: a pid that the kernel has since given to another
 # process is then never mistaken for ours (and never killed).
-declare -A DAEMON_MATCH=([nats]=nats-server [kafka]=kafka.Kafka [ferretdb]=ferretdb)
+declare -A DAEMON_MATCH=([nats]=nats-server [kafka]=kafka.Kafka [mongo]=MongoServer.java)
 
 # Marks a directory as ours, so that `down --clean` never deletes a mistyped INFRA_DIR.
 INFRA_MARKER=".shop-infra"
 
-ALL_SERVERS=(nats kafka ferretdb)
+ALL_SERVERS=(nats kafka mongo)
 
 log() { echo "infra: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -1,20 +1,44 @@
 #!/usr/bin/env bash
-# `npm run infra:up [-- nats|kafka|ferretdb ...]`: NATS, a single-node KRaft Kafka and FerretDB (MongoDB wire protocol on
-# SQLite) as local processes on 127.0.0.1, for machines without Docker. Idempotent: a server whose
+# `npm run infra:up [-- nats|kafka|mongo ...]`: NATS, a single-node KRaft Kafka and mongo-java-server (MongoDB wire
+# protocol, data in an H2 file) as local processes on 127.0.0.1, for machines without Docker. Idempotent: a server whose
 # pid file names a live process is left alone. State lives in INFRA_DIR (default .infra/);
-# downloads and builds are cached in ~/.cache/shop so later runs start in seconds.
+# downloads are cached in ~/.cache/shop so later runs start in seconds.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
 
 KAFKA_VERSION=3.9.1
-FERRETDB_VERSION=v1.24.0
+MONGO_VERSION=1.47.0
 KAFKA_LIBS="$SHOP_CACHE/kafka-$KAFKA_VERSION/libs"
-FERRETDB_BIN="$SHOP_CACHE/bin/ferretdb"
+MONGO_LIBS="$SHOP_CACHE/mongo-java-server-$MONGO_VERSION/libs"
 MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT"
 
 need() { command -v "$1" >/dev/null || die "'$1' is not on PATH; $2"; }
+
+# fetch_jars NAME POM LIBS WHAT: the jars POM depends on, copied from Maven Central into LIBS. The
+# libs dir counts only with the stamp of the pom it was fetched for, so a pom change (or an
+# interrupted fetch, which never gets as far as the rename) fetches again.
+fetch_jars() {
+	local name="$1" pom="$2" libs="$3" what="$4" pom_sum tmp_libs mvn_log
+	pom_sum="$(sha256sum "$pom" | cut -d' ' -f1)"
+	[ "$(cat "$libs/.pom.sha256" 2>/dev/null)" != "$pom_sum" ] || return 0
+	need mvn "fetching $what needs Maven"
+	log "$name: fetching $what jars from Maven Central into $libs"
+	tmp_libs="$libs.tmp.$$"
+	mvn_log="$(mktemp)"
+	rm -rf "$tmp_libs"
+	# -q still prints colour resets on success; keep the output only to show it on failure.
+	if ! mvn -q -B -f "$pom" dependency:copy-dependencies -DoutputDirectory="$tmp_libs" >"$mvn_log" 2>&1; then
+		cat "$mvn_log" >&2
+		rm -rf "$tmp_libs" "$mvn_log"
+		die "$name: Maven could not fetch the $what jars"
+	fi
+	rm -f "$mvn_log"
+	echo "$pom_sum" >"$tmp_libs/.pom.sha256"
+	rm -rf "$libs"
+	mv "$tmp_libs" "$libs"
+}
 
 select_servers up.sh "$@"
 lock_infra
@@ -43,27 +67,7 @@ need java "Kafka needs Java 17"
 KAFKA_CONF="$INFRA_DIR/kafka"
 mkdir -p "$KAFKA_CONF/data"
 
-# The libs dir counts only with the stamp of the pom it was fetched for, so a pom change (or an
-# interrupted fetch, which never gets as far as the rename) fetches again.
-pom="$HERE/kafka/pom.xml"
-pom_sum="$(sha256sum "$pom" | cut -d' ' -f1)"
-if [ "$(cat "$KAFKA_LIBS/.pom.sha256" 2>/dev/null)" != "$pom_sum" ]; then
-	need mvn "fetching Kafka needs Maven"
-	log "kafka: fetching Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_LIBS"
-	tmp_libs="$KAFKA_LIBS.tmp.$$"
-	mvn_log="$(mktemp)"
-	rm -rf "$tmp_libs"
-	# -q still prints colour resets on success; keep the output only to show it on failure.
-	if ! mvn -q -B -f "$pom" dependency:copy-dependencies -DoutputDirectory="$tmp_libs" >"$mvn_log" 2>&1; then
-		cat "$mvn_log" >&2
-		rm -rf "$tmp_libs" "$mvn_log"
-		die "kafka: Maven could not fetch the Kafka jars"
-	fi
-	rm -f "$mvn_log"
-	echo "$pom_sum" >"$tmp_libs/.pom.sha256"
-	rm -rf "$KAFKA_LIBS"
-	mv "$tmp_libs" "$KAFKA_LIBS"
-fi
+fetch_jars kafka "$HERE/kafka/pom.xml" "$KAFKA_LIBS" "Kafka $KAFKA_VERSION"
 
 # Tools log warnings to stderr only, so their stdout (the cluster id, the topic list) stays clean.
 cat >"$KAFKA_CONF/tools-log4j.properties" <<'EOF'
@@ -146,62 +150,22 @@ wait_for kafka 120 kafka_ready
 log "kafka: ready on 127.0.0.1:$KAFKA_PORT"
 fi
 
-# Output captured before matching: `--version | grep -q` under pipefail fails whenever grep's early
-# exit hits ferretdb with SIGPIPE, which rebuilt a good binary and then refused it.
-ferretdb_built() {
-	local version
-	version="$("$FERRETDB_BIN" --version 2>/dev/null)" || return 1
-	grep -qx "version: $FERRETDB_VERSION" <<<"$version"
-}
+if selected mongo; then
+need java "mongo-java-server needs Java 11 or later"
+fetch_jars mongo "$HERE/mongo/pom.xml" "$MONGO_LIBS" "mongo-java-server $MONGO_VERSION"
 
-# `go install ...@version` needs the proxy's version list, which it refuses for this module, so
-# download the exact version instead. The module zip lacks the generated build/version/version.txt,
-# without which the binary panics at start, so build from a writable copy that has it.
-build_ferretdb() {
-	need go "building FerretDB needs Go"
-	local work dir
-	work="$(mktemp -d)"
-	log "ferretdb: building $FERRETDB_VERSION into $FERRETDB_BIN (about a minute)"
-	(
-		cd "$work"
-		# A go.work or GOFLAGS (-mod=vendor, say) meant for other projects must not leak in.
-		export GOWORK=off GOFLAGS=
-		go mod init shop-infra-ferretdb >/dev/null 2>&1
-		dir="$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" |
-			sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
-		[ -n "$dir" ] || die "ferretdb: go mod download gave no module directory"
-		cp -R "$dir" src
-		chmod -R u+w src
-		echo "$FERRETDB_VERSION" >src/build/version/version.txt
-		cd src
-		go build -trimpath -buildvcs=false -o "$work/ferretdb" ./cmd/ferretdb
-	) || {
-		rm -rf "$work"
-		die "ferretdb: build failed"
-	}
-	mkdir -p "$(dirname "$FERRETDB_BIN")"
-	mv "$work/ferretdb" "$FERRETDB_BIN"
-	rm -rf "$work"
-	ferretdb_built || die "ferretdb: the built binary does not report version $FERRETDB_VERSION"
-}
-
-if selected ferretdb; then
-ferretdb_built || build_ferretdb
-
-if is_running ferretdb; then
-	log "ferretdb: already running (pid $(running_pid ferretdb))"
+if is_running mongo; then
+	log "mongo: already running (pid $(running_pid mongo))"
 else
-	require_free_port ferretdb MONGO_PORT
-	mkdir -p "$INFRA_DIR/ferretdb" "$INFRA_DIR/ferretdb-state"
-	# Telemetry off and no debug HTTP listener: CI is offline, and port 8088 may be taken.
-	start_daemon ferretdb "$FERRETDB_BIN" --handler=sqlite \
-		--sqlite-url="file:$INFRA_DIR/ferretdb/" \
-		--listen-addr="127.0.0.1:$MONGO_PORT" \
-		--state-dir="$INFRA_DIR/ferretdb-state" \
-		--telemetry=disable --debug-addr=- --log-format=text
+	require_free_port mongo MONGO_PORT
+	mkdir -p "$INFRA_DIR/mongo"
+	# The launcher is a single-file program that java compiles as it starts (a second or two): no
+	# build step and nothing to keep in step with the jars. A small heap: the shop's test data is small.
+	start_daemon mongo java -Xms64m -Xmx512m -Djava.awt.headless=true \
+		-cp "$MONGO_LIBS/*" "$HERE/mongo/MongoServer.java" "$MONGO_PORT" "$INFRA_DIR/mongo/shop.mv.db"
 fi
-wait_for ferretdb 90 node "$HERE/wait-mongo.js" "$MONGO_URI" 3
-log "ferretdb: ready on 127.0.0.1:$MONGO_PORT"
+wait_for mongo 90 node "$HERE/wait-mongo.js" "$MONGO_URI" 3
+log "mongo: ready on 127.0.0.1:$MONGO_PORT"
 fi
 
 # Environment for the shop

@@ -5,7 +5,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { ROOT, withMongo } from "../../scripts/cluster-lib";
 
 /** Stops or starts one of the servers of `npm run infra:up`, with the ports and INFRA_DIR of this run. */
-export function infra(action: "up" | "down", server: "nats" | "kafka" | "ferretdb"): Promise<void> {
+export function infra(action: "up" | "down", server: "nats" | "kafka" | "mongo"): Promise<void> {
 	return new Promise((resolve, reject) => {
 		const child = spawn("bash", [path.join(ROOT, "scripts", "infra", `${action}.sh`), server], { stdio: ["ignore", "ignore", "pipe"] });
 		let stderr = "";
