@@ -168,6 +168,19 @@ class Reader {
 		return parsed;
 	}
 
+	/** A size in bytes written as `2048`, `100kb` or `1mb`, from 1 byte to `maxBytes`. */
+	bytes(name: string, fallback: number, maxBytes: number): number {
+		const value = this.raw(name);
+		if (value === undefined) return fallback;
+		const match = /^(\d+)(b|kb|mb)?$/i.exec(value);
+		const bytes = match ? Number(match[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[(match[2] ?? "b").toLowerCase() as "b" | "kb" | "mb"] : Number.NaN;
+		if (!(bytes >= 1 && bytes <= maxBytes)) {
+			this.problems.push(`${name} must be a size such as 100kb or 1mb, at most ${maxBytes / (1024 * 1024)}mb (got "${value}")`);
+			return fallback;
+		}
+		return bytes;
+	}
+
 	bool(name: string, fallback: boolean): boolean {
 		const value = this.raw(name);
 		if (value === undefined) return fallback;
@@ -202,14 +215,6 @@ class Reader {
 		}
 		return value;
 	}
-}
-
-/** "100kb" → 102400; undefined for anything that is not a plain size up to 16 MiB. */
-function parseSize(text: string): number | undefined {
-	const match = /^(\d+)(b|kb|mb)?$/i.exec(text);
-	if (!match) return undefined;
-	const bytes = Number(match[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[(match[2] ?? "b").toLowerCase() as "b" | "kb" | "mb"];
-	return bytes >= 1 && bytes <= 16 * 1024 * 1024 ? bytes : undefined;
 }
 
 export function loadConfig(env: Env = process.env): ShopConfig {
@@ -279,7 +284,7 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 		},
 		http: {
 			host: read.string("HOST", "127.0.0.1"),
-			bodyLimitBytes: parseSize(read.string("BODY_LIMIT", "100kb")) ?? Number.NaN,
+			bodyLimitBytes: read.bytes("BODY_LIMIT", 100 * 1024, 16 * 1024 * 1024),
 			publicMaxAgeSeconds: read.int("PUBLIC_MAX_AGE_SECONDS", 10, 0, 3600),
 			corsOrigins: (read.raw("CORS_ORIGINS") ?? "")
 				.split(",")
@@ -319,9 +324,6 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 	}
 	if (!/^[A-Za-z0-9_-]{0,32}$/.test(config.mongoDbPrefix)) {
 		read.problems.push(`MONGO_DB_PREFIX must be up to 32 letters, digits, _ or - (got "${config.mongoDbPrefix}")`);
-	}
-	if (Number.isNaN(config.http.bodyLimitBytes)) {
-		read.problems.push(`BODY_LIMIT must be a size such as 100kb or 1mb, at most 16mb (got "${read.raw("BODY_LIMIT")}")`);
 	}
 
 	return { config, problems: read.problems, names: read.names };

@@ -61,10 +61,7 @@ export class UnsupportedMediaTypeError extends Errors.MoleculerClientError {
 
 /** The path exists, but not for this method; `allow` goes into the Allow header. */
 export class MethodNotAllowedError extends Errors.MoleculerClientError {
-	constructor(
-		method: string,
-		readonly allow: string[],
-	) {
+	constructor(method: string, allow: string[]) {
 		super(`${method} is not allowed here; use ${allow.join(", ")}`, 405, "METHOD_NOT_ALLOWED", { allow });
 	}
 }

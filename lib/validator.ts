@@ -18,20 +18,28 @@ import { Validators } from "moleculer";
 
 type Rule = Record<string, unknown>;
 
-function refuseNullInRule(rule: unknown): unknown {
-	if (Array.isArray(rule)) return rule.map(refuseNullInRule);
-	if (typeof rule !== "object" || rule === null || typeof (rule as Rule).type !== "string") return rule;
-	const copy: Rule = { ...(rule as Rule) };
-	if (copy.nullable === undefined) copy.nullable = false;
-	if (copy.props && typeof copy.props === "object") copy.props = refuseNullInParams(copy.props as Rule);
-	if (copy.items !== undefined) copy.items = refuseNullInRule(copy.items);
-	if (Array.isArray(copy.rules)) copy.rules = copy.rules.map(refuseNullInRule);
-	return copy;
+/**
+ * A copy of an action's params (or an object rule's props) with `change` applied to every rule,
+ * nested ones included: an object's props, an array's items, a multi-rule's alternatives.
+ */
+function mapRules(params: Rule, change: (rule: Rule) => Rule): Rule {
+	const mapRule = (rule: unknown): unknown => {
+		if (Array.isArray(rule)) return rule.map(mapRule);
+		if (typeof rule !== "object" || rule === null || typeof (rule as Rule).type !== "string") return rule;
+		const copy = change({ ...(rule as Rule) });
+		if (copy.props && typeof copy.props === "object") copy.props = mapRules(copy.props as Rule, change);
+		if (copy.items !== undefined) copy.items = mapRule(copy.items);
+		if (Array.isArray(copy.rules)) copy.rules = copy.rules.map(mapRule);
+		return copy;
+	};
+	return Object.fromEntries(Object.entries(params).map(([key, rule]) => [key, key.startsWith("$$") ? rule : mapRule(rule)]));
 }
 
-/** A copy of an action's params (or an object rule's props) with null refused by every rule. */
+const refuseNull = (rule: Rule): Rule => (rule.nullable === undefined ? { ...rule, nullable: false } : rule);
+
+/** A copy of an action's params with null refused by every rule that does not say `nullable`. */
 export function refuseNullInParams(params: Rule): Rule {
-	return Object.fromEntries(Object.entries(params).map(([key, rule]) => [key, key.startsWith("$$") ? rule : refuseNullInRule(rule)]));
+	return mapRules(params, refuseNull);
 }
 
 /** The options the shop's validator runs fastest-validator with; the OpenAPI document mirrors them. */
@@ -42,7 +50,7 @@ type CustomCheck = (value: unknown, errors: Rule[], schema: Rule, path: string, 
 /** A string rule's length limits, checked in code points by a custom check after trimming. */
 function countCharacters(rule: Rule): Rule {
 	const { min, max, length, custom, ...rest } = rule;
-	if (min === undefined && max === undefined && length === undefined) return rule;
+	if (rule.type !== "string" || (min === undefined && max === undefined && length === undefined)) return rule;
 	const check: CustomCheck = (value, errors, ...more) => {
 		// fastest-validator calls a custom check even after the type check failed.
 		if (typeof value !== "string") return value;
@@ -53,20 +61,6 @@ function countCharacters(rule: Rule): Rule {
 		return typeof custom === "function" ? (custom as CustomCheck)(value, errors, ...more) : value;
 	};
 	return { ...rest, custom: check };
-}
-
-function countCharactersInRule(rule: unknown): unknown {
-	if (Array.isArray(rule)) return rule.map(countCharactersInRule);
-	if (typeof rule !== "object" || rule === null || typeof (rule as Rule).type !== "string") return rule;
-	const copy: Rule = (rule as Rule).type === "string" ? countCharacters(rule as Rule) : { ...(rule as Rule) };
-	if (copy.props && typeof copy.props === "object") copy.props = countCharactersInParams(copy.props as Rule);
-	if (copy.items !== undefined) copy.items = countCharactersInRule(copy.items);
-	if (Array.isArray(copy.rules)) copy.rules = copy.rules.map(countCharactersInRule);
-	return copy;
-}
-
-function countCharactersInParams(params: Rule): Rule {
-	return Object.fromEntries(Object.entries(params).map(([key, rule]) => [key, key.startsWith("$$") ? rule : countCharactersInRule(rule)]));
 }
 
 /** Deletes the keys whose value is undefined, in place, all the way down. */
@@ -83,13 +77,18 @@ function dropUndefined(value: unknown): void {
 	}
 }
 
+/** The rules as the shop's validator checks them. */
+function shopRules(schema: Rule): Rule {
+	return mapRules(schema, (rule) => countCharacters(refuseNull(rule)));
+}
+
 export class ShopValidator extends Validators.Fastest {
 	constructor() {
 		super(VALIDATOR_OPTIONS as never);
 	}
 
 	override compile(schema: Rule) {
-		const check = super.compile(countCharactersInParams(refuseNullInParams(schema))) as (params: unknown) => unknown;
+		const check = super.compile(shopRules(schema)) as (params: unknown) => unknown;
 		return ((params: unknown) => {
 			const result = check(params);
 			dropUndefined(params);
@@ -98,6 +97,6 @@ export class ShopValidator extends Validators.Fastest {
 	}
 
 	override validate(params: Rule, schema: Rule) {
-		return super.validate(params, countCharactersInParams(refuseNullInParams(schema)));
+		return super.validate(params, shopRules(schema));
 	}
 }

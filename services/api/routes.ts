@@ -1,3 +1,5 @@
+import { escapeRegExp } from "../../lib/paging";
+
 /*
  * The public API: every route the gateway serves under /api, in one table. moleculer-web's
  * aliases, the OpenAPI document and the per-route rules on where params come from are all made
@@ -65,9 +67,12 @@ export function paramSource(method: HttpMethod): "query" | "body" {
 	return method === "GET" || method === "DELETE" ? "query" : "body";
 }
 
+/** A path parameter in moleculer-web's alias syntax, its name captured: `:id`. */
+export const PATH_PARAM = /:([A-Za-z_][A-Za-z0-9_]*)/g;
+
 /** The names of a path's parameters, in order: `/orders/:id/cancel` → `["id"]`. */
 export function pathParams(path: string): string[] {
-	return [...path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((match) => match[1]!);
+	return [...path.matchAll(PATH_PARAM)].map((match) => match[1]!);
 }
 
 /** moleculer-web's aliases for one gateway route, made from the table. */
@@ -80,7 +85,7 @@ export function aliasesOf(group: RouteGroup): Record<string, string> {
 
 const matchers = PUBLIC_ROUTES.map((route) => ({
 	route,
-	pattern: new RegExp(`^${route.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:[A-Za-z_][A-Za-z0-9_]*/g, "[^/]+")}$`),
+	pattern: new RegExp(`^${escapeRegExp(route.path).replace(PATH_PARAM, "[^/]+")}$`),
 }));
 
 /** The methods served at a path under /api (`/products/42`), for OPTIONS and 405's Allow; empty if none. */

@@ -1,13 +1,8 @@
 import net from "node:net";
+import { freePort } from "../../scripts/cluster-lib";
 
-/** A port nothing listens on right now (the OS picks it), for a server a test starts later. */
-export async function freePort(): Promise<number> {
-	const server = net.createServer();
-	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-	const { port } = server.address() as net.AddressInfo;
-	await new Promise((resolve) => server.close(resolve));
-	return port;
-}
+/** A port nothing listens on right now, below the ephemeral range, for a server a test starts later. */
+export { freePort } from "../../scripts/cluster-lib";
 
 /**
  * A TCP relay in front of a real server, to make it unreachable for the clients that go through

@@ -1,5 +1,6 @@
 import { refuseNullInParams, VALIDATOR_OPTIONS } from "../../../lib/validator";
-import { paramSource, pathParams, type PublicRoute } from "../routes";
+import { escapeRegExp } from "../../../lib/paging";
+import { PATH_PARAM, paramSource, pathParams, type PublicRoute } from "../routes";
 import { paramsToJsonSchema, type JsonSchema } from "./json-schema";
 import { COMPONENT_SCHEMAS, REQUEST_EXAMPLES } from "./schemas";
 
@@ -129,7 +130,7 @@ export function buildOpenApiDocument(input: OpenApiInput): OpenApiDocument {
 
 /** `/orders/:id/cancel` → `/orders/{id}/cancel` */
 export function openApiPath(path: string): string {
-	return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, "{$1}");
+	return path.replace(PATH_PARAM, "{$1}");
 }
 
 /** `catalogue.get` → `catalogueGet`; an action served by several routes gets the method too. */
@@ -151,7 +152,7 @@ function linksFrom(route: PublicRoute, routes: readonly PublicRoute[], ids: stri
 	if (route.success !== 201) return undefined;
 	const links: Record<string, unknown> = {};
 	routes.forEach((target, index) => {
-		const match = new RegExp(`^${route.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/:([A-Za-z_][A-Za-z0-9_]*)(?:/|$)`).exec(target.path);
+		const match = new RegExp(`^${escapeRegExp(route.path)}/${PATH_PARAM.source}(?:/|$)`).exec(target.path);
 		if (!match) return;
 		links[ids[index]!] = {
 			operationId: ids[index],
