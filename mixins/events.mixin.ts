@@ -89,6 +89,11 @@ export function orderIdOf(event: AnyDomainEvent): string | undefined {
 	return "orderId" in event ? event.orderId : undefined;
 }
 
+/** What an event's saga step may wait for: its order's other events, or its own aggregate's. */
+function sagaKeyOf(event: AnyDomainEvent): string {
+	return orderIdOf(event) ?? event.aggregateId;
+}
+
 /** Builds a complete event from its body; ids and time come from the caller. */
 export function domainEvent<K extends EventName>(
 	type: K,
@@ -146,11 +151,14 @@ interface Internals extends EventsService {
 	relayHints: Map<string, Set<string>>;
 	noteOutbox(collection: string, id: string): void;
 	retryTimers: Set<NodeJS.Timeout>;
-	scheduleRetry(id: string, delayMs: number): void;
+	scheduleRetry(id: string, delayMs: number, waitingFor?: string): void;
+	/** Retries now the events scheduled as waiting for an event of this saga key. */
+	wakeWaiting(key: string): void;
+	waiting: Map<string, Map<string, () => void>>;
 	retryOne(id: string): Promise<void>;
 	inFlight: Set<Promise<void>>;
 	stopping: boolean;
-	deliverEvent(event: OutboxEvent): Promise<void>;
+	deliverEvents(events: OutboxEvent[]): Promise<void>;
 	receiveEvent(event: AnyDomainEvent, trace?: TraceCarrier): Promise<void>;
 	recordReceived(event: AnyDomainEvent, trace?: TraceCarrier): Promise<InboxDoc | null>;
 	retryDueEvents(): Promise<void>;
@@ -300,15 +308,13 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 									? await collection.find({ query: { "outbox.0": { $exists: true } }, limit: 200 })
 									: (await Promise.all(hinted.map((id) => collection.findOne({ _id: id })))).filter((doc) => doc !== null);
 								if (scan) backlog += pending.reduce((sum, doc) => sum + (doc.outbox?.length ?? 0), 0);
-								for (const doc of pending) {
-									// In order, and stop at the first failure, so one aggregate's events never overtake each other.
-									for (const event of doc.outbox ?? []) {
-										await this.deliverEvent(event);
-										// A document given to $pull is a condition on each element (MongoDB, NeDB): this event, by its id.
-										await collection.update({ _id: doc._id }, { $pull: { outbox: { id: event.id } } });
-										if (scan) backlog--;
-									}
-								}
+								// One send for every event found, then each document's delivered events pulled
+								// (a document given to $pull is a condition on each element, on MongoDB and NeDB).
+								// A failed send pulls nothing: all is sent again, and the inboxes drop the duplicates.
+								const withEvents = pending.filter((doc) => (doc.outbox?.length ?? 0) > 0);
+								await this.deliverEvents(withEvents.flatMap((doc) => doc.outbox!));
+								await Promise.all(withEvents.map((doc) => collection.update({ _id: doc._id }, { $pull: { outbox: { id: { $in: doc.outbox!.map((event) => event.id) } } } })));
+								if (scan) backlog -= withEvents.reduce((sum, doc) => sum + doc.outbox!.length, 0);
 							} catch (err) {
 								// Looked at again on the next poll; what was delivered is gone from the outbox by then.
 								for (const id of hinted) this.noteOutbox(name, id);
@@ -330,34 +336,36 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				hinted.add(id);
 			},
 
-			/** Publishes one event as a span of the trace it was written in; the carrier names that span. */
-			async deliverEvent(this: Internals, stored: OutboxEvent) {
-				const { trace, ...event } = stored;
-				const work = workFromCarrier(trace, orderIdOf(event as AnyDomainEvent));
-				await runInWork(work, async () => {
-					let span: Span | undefined;
-					let carrier = trace;
-					if (this.broker.isTracingEnabled() && work.traceId) {
-						span = this.broker.tracer.startSpan(`publish '${event.type}'`, {
-							type: PUBLISH_SPAN,
-							traceID: work.traceId,
-							parentID: work.spanId,
-							sampled: work.sampled,
-							service: this,
-							tags: { eventId: event.id, eventType: event.type, orderId: work.orderId, transport: this.kafkaBus ? "kafka" : "bus" },
-						});
-						carrier = { ...trace, traceparent: formatTraceparent({ traceId: work.traceId, spanId: spanIdOf(span.id), sampled: span.sampled }) };
-					}
-					try {
-						if (this.kafkaBus) await this.kafkaBus.publish(event as AnyDomainEvent, carrier);
-						else await this.broker.emit(event.type, event, { meta: { $trace: carrier } } as never);
-					} catch (err) {
-						span?.setError(err as Error);
-						throw err;
-					} finally {
-						span?.finish();
-					}
+			/**
+			 * Publishes events, each as a span of the trace it was written in (the carrier it travels
+			 * with names that span), in one send on Kafka; on the bus one after another, in order.
+			 */
+			async deliverEvents(this: Internals, stored: OutboxEvent[]) {
+				if (stored.length === 0) return;
+				const spans: Span[] = [];
+				const outgoing = stored.map(({ trace, ...event }) => {
+					const work = workFromCarrier(trace, orderIdOf(event as AnyDomainEvent));
+					if (!this.broker.isTracingEnabled() || !work.traceId) return { event: event as AnyDomainEvent, trace };
+					const span = this.broker.tracer.startSpan(`publish '${event.type}'`, {
+						type: PUBLISH_SPAN,
+						traceID: work.traceId,
+						parentID: work.spanId,
+						sampled: work.sampled,
+						service: this,
+						tags: { eventId: event.id, eventType: event.type, orderId: work.orderId, transport: this.kafkaBus ? "kafka" : "bus" },
+					});
+					spans.push(span);
+					return { event: event as AnyDomainEvent, trace: { ...trace, traceparent: formatTraceparent({ traceId: work.traceId, spanId: spanIdOf(span.id), sampled: span.sampled }) } };
 				});
+				try {
+					if (this.kafkaBus) await this.kafkaBus.publish(outgoing);
+					else for (const { event, trace } of outgoing) await this.broker.emit(event.type, event, { meta: { $trace: trace } } as never);
+				} catch (err) {
+					for (const span of spans) span.setError(err as Error);
+					throw err;
+				} finally {
+					for (const span of spans) span.finish();
+				}
 			},
 
 			/** Stores a newly received event in the inbox, claimed for handling; null for one seen before. */
@@ -395,6 +403,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 						if (!handler) throw new Error(`${this.name} has no handler for ${doc.type}`);
 						await this.attempt(doc, attempts, handler, received);
 						await inbox.update({ _id: doc._id }, { $set: { status: "DONE", attempts, doneAt: new Date().toISOString() } });
+						this.wakeWaiting(sagaKeyOf(doc.event));
 						return;
 					} catch (err) {
 						const message = err instanceof Error ? err.message : String(err);
@@ -413,7 +422,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 							shopMetrics(this.broker).deadLetter(this.name, doc.type);
 							await this.kafkaBus?.deadLetter(doc.event, message, doc.trace);
 						}
-						if (!dead && !again && !this.stopping) this.scheduleRetry(doc._id, delay);
+						if (!dead && !again && !this.stopping) this.scheduleRetry(doc._id, delay, err instanceof EventOutOfOrderError ? sagaKeyOf(doc.event) : undefined);
 						if (!again) return;
 						await new Promise((resolve) => setTimeout(resolve, delay));
 					}
@@ -478,13 +487,31 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				await this.runHandler({ ...existing, status: "PROCESSING", claimedAtMs: now }, true);
 			},
 
-			/** This node retries what it scheduled itself when it is due, without polling for it. */
-			scheduleRetry(this: Internals, id: string, delayMs: number) {
-				const timer = setTimeout(() => {
+			/**
+			 * This node retries what it scheduled itself when it is due, without polling for it; an
+			 * event that came too early (`waitingFor` names its order) is retried as soon as this node
+			 * has handled another event of that order, which is most often the one it waits for.
+			 */
+			scheduleRetry(this: Internals, id: string, delayMs: number, waitingFor?: string) {
+				const retry = () => {
+					clearTimeout(timer);
 					this.retryTimers.delete(timer);
+					if (waitingFor) this.waiting.get(waitingFor)?.delete(id);
 					this.retryOne(id).catch((err: unknown) => this.logger.warn(`Retry of event ${id} failed; the inbox scan will pick it up`, err));
-				}, delayMs);
+				};
+				const timer = setTimeout(retry, delayMs);
 				this.retryTimers.add(timer);
+				if (waitingFor) {
+					if (!this.waiting.has(waitingFor)) this.waiting.set(waitingFor, new Map());
+					this.waiting.get(waitingFor)!.set(id, retry);
+				}
+			},
+
+			wakeWaiting(this: Internals, key: string) {
+				const waiting = this.waiting.get(key);
+				if (!waiting) return;
+				this.waiting.delete(key);
+				for (const retry of waiting.values()) retry();
 			},
 
 			async retryOne(this: Internals, id: string) {
@@ -534,6 +561,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			this.relayTicks = 0;
 			this.relayHints = new Map();
 			this.retryTimers = new Set();
+			this.waiting = new Map();
 			this.inFlight = new Set();
 			this.stopping = false;
 		},
@@ -580,6 +608,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 			this.relayTimer?.stop();
 			for (const timer of this.retryTimers) clearTimeout(timer);
 			this.retryTimers.clear();
+			this.waiting.clear();
 			await this.relaying?.catch(() => undefined);
 			await this.kafkaBus?.stop();
 			await Promise.all([...this.inFlight]);

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { Errors } from "moleculer";
-import { Kafka, logLevel, type Admin, type Consumer, type EachMessagePayload, type IHeaders, type Producer } from "kafkajs";
+import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from "kafkajs";
 import type { AnyDomainEvent, EventName, TraceCarrier } from "../contracts";
+import { KeyedQueue, PartitionProgress } from "./kafka-dispatch";
 
 /*
  * Kafka as the durable event log behind the event mixin. Topics are per aggregate, the message
@@ -9,7 +10,8 @@ import type { AnyDomainEvent, EventName, TraceCarrier } from "../contracts";
  * type and ids travel in headers, and so does the trace the event was published in (W3C
  * `traceparent`, and the `x-request-id` of the request behind it). Each service reads with a consumer group of its own, so its
  * replicas share the partitions; an offset is committed only once the handler has succeeded or
- * the event is stored in the service's inbox for a retry.
+ * the event is stored in the service's inbox for a retry. Events of different aggregates are
+ * handled at once, each aggregate's in order (see kafka-dispatch.ts).
  */
 
 const TOPIC_BY_ENTITY: Record<string, string> = {
@@ -57,6 +59,12 @@ export function traceFromHeaders(headers: IHeaders | undefined): TraceCarrier | 
 /** How often a node measures its consumer group's lag on the partitions it reads. */
 const LAG_INTERVAL_MS = 5000;
 
+/** Events a node has read and not yet handled, at most; past it, it stops fetching. */
+const MAX_IN_HAND = 256;
+
+/** Waits between attempts at recording an event while the store is down, capped. */
+const RECORD_RETRY_MS = { first: 200, max: 5000 };
+
 /** Every topic the shop writes to, with its dead-letter topic. */
 export function shopTopics(): string[] {
 	return [...new Set(Object.values(TOPIC_BY_ENTITY))].flatMap((topic) => [topic, deadLetterTopic(topic)]);
@@ -102,6 +110,12 @@ export class KafkaBus {
 	private assignment: Record<string, number[]> = {};
 	private lagTimer?: NodeJS.Timeout;
 	private measuring = false;
+	private stopping = false;
+	private readonly queue = new KeyedQueue(MAX_IN_HAND);
+	/** Per topic and partition, for the group's current generation. */
+	private progress = new Map<string, PartitionProgress>();
+	/** Commits in flight, one per partition's progress; `again` when it moved meanwhile. */
+	private readonly commits = new Map<PartitionProgress, { running: Promise<void>; again: boolean }>();
 
 	constructor(private readonly options: KafkaBusOptions) {
 		this.kafka = new Kafka({
@@ -134,6 +148,8 @@ export class KafkaBus {
 			if (!payload.restart) this.consumerFailure = payload.error;
 		});
 		this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+			// Kafka hands a partition that comes back from its last commit: track it afresh.
+			this.progress = new Map();
 			const before = this.assignment;
 			this.assignment = payload.memberAssignment;
 			// Partitions gone to another node are its to report now.
@@ -147,10 +163,10 @@ export class KafkaBus {
 		await this.consumer.subscribe({ topics, fromBeginning: true });
 		await this.consumer.run({
 			autoCommit: false,
-			// Every partition this service reads at once, so a slow event on one never holds up
-			// another topic's event that it may be waiting for.
+			// Offsets are resolved as events are dispatched, committed as they are handled.
+			eachBatchAutoResolve: false,
 			partitionsConsumedConcurrently: await this.partitionCount(topics),
-			eachMessage: (payload) => this.consume(payload),
+			eachBatch: (payload) => this.dispatch(payload),
 		});
 		if (this.options.reportLag) {
 			this.lagTimer = setInterval(() => void this.measureLag(), LAG_INTERVAL_MS);
@@ -225,19 +241,28 @@ export class KafkaBus {
 		await this.probe;
 	}
 
-	/** Resolves once every broker in the quorum has the event (acks: all). */
-	async publish(event: AnyDomainEvent, trace?: TraceCarrier): Promise<void> {
-		await this.producer.send({
-			topic: topicFor(event.type),
-			acks: -1,
-			messages: [{ key: event.aggregateId, value: JSON.stringify(event), headers: eventHeaders(event, trace) }],
-		});
+	/**
+	 * Resolves once every broker in the quorum has every event (acks: all). One request for them
+	 * all; events of one aggregate share a partition, where a batch keeps their order.
+	 */
+	async publish(events: { event: AnyDomainEvent; trace?: TraceCarrier }[]): Promise<void> {
+		const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+		for (const { event, trace } of events) {
+			const topic = topicFor(event.type);
+			if (!byTopic.has(topic)) byTopic.set(topic, []);
+			byTopic.get(topic)!.push({ key: event.aggregateId, value: JSON.stringify(event), headers: eventHeaders(event, trace) });
+		}
+		if (byTopic.size === 0) return;
+		await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
 	}
 
 	/** Stops taking messages, lets the ones in hand finish and commit, then disconnects. */
 	async stop(): Promise<void> {
 		clearInterval(this.lagTimer);
-		// kafkajs's stop waits for the messages being handled before it leaves the group.
+		this.stopping = true;
+		// Still a member of the group, so the last commits count; kafkajs's stop then leaves it.
+		await this.queue.drained();
+		while (this.commits.size > 0) await Promise.all([...this.commits.values()].map((commit) => commit.running));
 		await this.consumer?.stop();
 		await this.consumer?.disconnect();
 		await this.producer.disconnect();
@@ -334,12 +359,86 @@ export class KafkaBus {
 		this.options.log.error(`[${event.correlationId}] ${event.type} ${event.id} dead-lettered to ${deadLetterTopic(topic)}`);
 	}
 
-	private async consume({ topic, partition, message }: EachMessagePayload): Promise<void> {
-		const type = header(message.headers, "event-type") as EventName | undefined;
-		// A throw here (the event could not even be stored) leaves the offset alone: Kafka redelivers.
-		if (type && this.options.handles.includes(type) && message.value) {
-			await this.options.handle(JSON.parse(message.value.toString()) as AnyDomainEvent, traceFromHeaders(message.headers));
+	/** Hands each message of a batch to the queue, in offset order, and returns to fetch more. */
+	private async dispatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+		const { topic, partition } = batch;
+		const key = `${topic}|${partition}`;
+		let progress = this.progress.get(key);
+		if (!progress) this.progress.set(key, (progress = new PartitionProgress()));
+		const open = () => !this.stopping && isRunning() && !isStale();
+		for (const message of batch.messages) {
+			if (!open()) return;
+			await this.queue.admit();
+			// What is not dispatched is not resolved either: it is fetched again, here or on another node.
+			if (!open()) return;
+			const handled = progress.track(message.offset);
+			const owner = progress;
+			void this.queue.run(`${topic}|${message.key?.toString("utf8") ?? ""}`, async () => {
+				if (await this.handleMessage(message)) {
+					handled();
+					this.commit(topic, partition, owner);
+				}
+			});
+			resolveOffset(message.offset);
 		}
-		await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+		await heartbeat();
+	}
+
+	/**
+	 * True once the event is handled or stored in the inbox for a retry (or is not one of ours);
+	 * false only when the node stops before it could even be recorded (the store is down): its
+	 * offset is then never committed, so the group delivers it again.
+	 */
+	private async handleMessage(message: KafkaMessage): Promise<boolean> {
+		const type = header(message.headers, "event-type") as EventName | undefined;
+		if (!type || !this.options.handles.includes(type) || !message.value) return true;
+		let event: AnyDomainEvent;
+		try {
+			event = JSON.parse(message.value.toString()) as AnyDomainEvent;
+		} catch (err) {
+			// No attempt can ever read it; holding the partition for it would stop every event behind it.
+			this.options.log.error(`Skipped a ${type} message that is not JSON at offset ${message.offset}`, err);
+			return true;
+		}
+		const trace = traceFromHeaders(message.headers);
+		for (let wait = RECORD_RETRY_MS.first; ; wait = Math.min(wait * 2, RECORD_RETRY_MS.max)) {
+			try {
+				await this.options.handle(event, trace);
+				return true;
+			} catch (err) {
+				if (this.stopping) return false;
+				this.options.log.warn(`[${event.correlationId}] could not record ${event.type} ${event.id}; trying again in ${wait} ms`, err);
+				await new Promise((resolve) => setTimeout(resolve, wait));
+			}
+		}
+	}
+
+	/** Commits how far the partition is handled; one commit in flight per partition, the latest position next. */
+	private commit(topic: string, partition: number, progress: PartitionProgress): void {
+		const inFlight = this.commits.get(progress);
+		if (inFlight) {
+			inFlight.again = true;
+			return;
+		}
+		const state = { running: Promise.resolve(), again: false };
+		state.running = (async () => {
+			do {
+				state.again = false;
+				const offset = progress.take();
+				if (offset === undefined) continue;
+				try {
+					await this.consumer!.commitOffsets([{ topic, partition, offset }]);
+				} catch (err) {
+					// The partition went to another node in a rebalance: it reads from the last commit,
+					// and its inbox recognises what this node handled since.
+					this.options.log.warn(`Could not commit ${topic}[${partition}] at ${offset}: ${(err as Error).message}`);
+				}
+			} while (state.again);
+		})().finally(() => {
+			this.commits.delete(progress);
+			// Moved between the loop's last look and now.
+			if (state.again) this.commit(topic, partition, progress);
+		});
+		this.commits.set(progress, state);
 	}
 }

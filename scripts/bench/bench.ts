@@ -6,6 +6,7 @@ import path from "node:path";
 import { ROOT, SERVICE_NAMES, json, readInfraEnv, startEmbedded, startNode, stopNode, waitUntil, withMongo, type NodeProcess } from "../cluster-lib";
 import type { LoadRequest, LoadResult } from "./load";
 import { judge, percentile, summarize, table, type Sample, type Target } from "./report";
+import { sagaStages, stagesTable, type PlacedOrder } from "./stages";
 
 /*
  * `npm run bench [-- --mode cluster --rounds 5 --seconds 10]`: the shop's HTTP API under load,
@@ -159,6 +160,7 @@ async function checkout(base: string, tokens: string[], productId: string, optio
 	const stopAt = Date.now() + options.checkoutSeconds * 1000;
 	let finishedInTime = 0;
 	const lost: string[] = [];
+	const confirmed: PlacedOrder[] = [];
 	await Promise.all(
 		tokens.map(async (token) => {
 			while (Date.now() < stopAt) {
@@ -181,6 +183,7 @@ async function checkout(base: string, tokens: string[], productId: string, optio
 						const finalAt = Date.parse(order.body.updatedAt);
 						latencies.push(finalAt - postedAt);
 						finals[order.body.status] = (finals[order.body.status] ?? 0) + 1;
+						if (order.body.status === "CONFIRMED") confirmed.push({ id: res.body.id, token, postedAt });
 						if (finalAt <= stopAt) finishedInTime++;
 						break;
 					}
@@ -206,6 +209,7 @@ async function checkout(base: string, tokens: string[], productId: string, optio
 		placed,
 		finals,
 		lost,
+		stages: await sagaStages(base, confirmed),
 	};
 }
 
@@ -332,6 +336,7 @@ async function main(): Promise<void> {
 			"",
 			`checkout: ${orders?.placed ?? 0} orders placed, ${Object.entries(finals).map(([status, n]) => `${n} ${status}`).join(", ") || "none final"}, ${lost.length} lost; latency is POST to final status`,
 			"",
+			...(orders?.stages.length ? [stagesTable(orders.stages), ""] : []),
 			...verdicts.map((v) => `${v.met ? "MET   " : "MISSED"} ${v.name} at least ${(v.atLeast * 100).toFixed(0)}% of ${v.of}: ${(v.ratio * 100).toFixed(0)}%`),
 			"",
 			"peak RSS: " + memory.map((m) => `${m.process} ${m.peakRssMb ?? "?"} MB`).join(", "),
@@ -341,7 +346,7 @@ async function main(): Promise<void> {
 		fs.mkdirSync(resultsDir, { recursive: true });
 		const file = path.join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${options.mode}.json`);
 		const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
-		fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), options, machine, samples, rows, verdicts, checkout: { placed: orders?.placed ?? 0, finals, lost }, memory }, null, 2) + "\n");
+		fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), options, machine, samples, rows, verdicts, checkout: { placed: orders?.placed ?? 0, finals, lost, stages: orders?.stages ?? [] }, memory }, null, 2) + "\n");
 		console.log(`\nwritten to ${path.relative(ROOT, file)}`);
 		// An order is counted final only as CONFIRMED or CANCELLED; any other end is a lost order.
 		if (lost.length > 0) process.exitCode = 1;

@@ -14,8 +14,10 @@ import { PHASES, formatSummary, summarizePass, type JsonReport, type PassSummary
  * stateful via the document's links) and every check runs; the pass fails on any failure, error
  * or skip (see report.ts). Reports go to fuzz/results/<time>/, with the shop's log.
  *
- *   node dist/scripts/fuzz/fuzz.js [--examples 50] [--seed 1] [--schema <url-or-file>]
+ *   node dist/scripts/fuzz/fuzz.js [--examples 50] [--seed 1] [--schema <url-or-file>] [--quiet]
  *
+ * --quiet (fuzz:ci) keeps Schemathesis's own output in <pass>.log beside the reports and prints
+ * it only for a pass that fails; the summary of every pass is printed either way.
  * --schema defaults to the shop's own /api/openapi.json; a file or another loopback URL serves
  * to try a document out. Requests always go to the shop (--url), whatever the document's servers say.
  */
@@ -24,11 +26,17 @@ interface Options {
 	examples: number;
 	seed: number;
 	schema?: string;
+	/** Schemathesis's own output to a file beside the reports, shown only for a pass that fails. */
+	quiet: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-	const options: Options = { examples: 50, seed: 1 };
+	const options: Options = { examples: 50, seed: 1, quiet: false };
 	for (let i = 0; i < argv.length; i++) {
+		if (argv[i] === "--quiet") {
+			options.quiet = true;
+			continue;
+		}
 		const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
 		const value = inline ?? argv[++i];
 		if (value === undefined) throw new Error(`${flag} needs a value`);
@@ -158,15 +166,23 @@ async function main(): Promise<void> {
 		for (const [name, token] of [["anonymous", undefined], ["customer", customer], ["admin", adminToken]] as const) {
 			console.log(`\nfuzz: pass ${passes.length + 1}/3, ${name}`);
 			const reports = path.join(results, name);
-			running = spawn(st, stArgs(schema, base, options, reports, token), { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+			const output = options.quiet ? fs.openSync(`${reports}.log`, "w") : "inherit";
+			running = spawn(st, stArgs(schema, base, options, reports, token), { cwd: ROOT, stdio: ["ignore", output, output] });
 			const code = await new Promise<number | null>((resolve) => {
 				running!.once("exit", resolve);
 				running!.once("error", (err) => (console.error(`fuzz: ${err.message}`), resolve(null)));
 			});
 			running = undefined;
+			if (typeof output === "number") fs.closeSync(output);
 			const report = fs.existsSync(`${reports}.json`) ? (JSON.parse(fs.readFileSync(`${reports}.json`, "utf8")) as JsonReport) : undefined;
 			const events = fs.existsSync(`${reports}.ndjson`) ? fs.readFileSync(`${reports}.ndjson`, "utf8") : "";
-			passes.push(summarizePass(name, code, report, events));
+			const pass = summarizePass(name, code, report, events);
+			passes.push(pass);
+			if (options.quiet) {
+				console.log(`fuzz: ${name}: Schemathesis's output in ${path.relative(ROOT, reports)}.log`);
+				// What a failing pass printed belongs in the CI log; a passing one's thousands of lines do not.
+				if (pass.problems.length > 0) console.log(fs.readFileSync(`${reports}.log`, "utf8").split("\n").slice(-150).join("\n"));
+			}
 			// The next passes would stop the same way (most often: the document does not load).
 			if (!report?.complete) break;
 		}
