@@ -94,7 +94,8 @@ export interface StartNodeOptions {
 function spawnShop(label: string, args: string[], env: Record<string, string | undefined>, onLine?: (line: string) => void): ShopProcess {
 	const child = spawn(process.execPath, [RUNNER, "--config", BROKER_CONFIG, ...args], {
 		cwd: ROOT,
-		env: { ...process.env, ...env, NODE_OPTIONS: shopNodeOptions() },
+		// The caller's own NODE_OPTIONS (e.g. the bench's --cpu-prof) add to the shop's; the parent's never reach it.
+		env: { ...process.env, ...env, NODE_OPTIONS: [shopNodeOptions(), env.NODE_OPTIONS].filter(Boolean).join(" ") },
 		stdio: ["ignore", "pipe", "pipe"],
 	});
 	for (const stream of [child.stdout!, child.stderr!]) {

@@ -7,12 +7,16 @@ import { ROOT, SERVICE_NAMES, json, readInfraEnv, startEmbedded, startNode, stop
 import type { LoadRequest, LoadResult } from "./load";
 import { judge, percentile, summarize, table, type Sample, type Target } from "./report";
 import { sagaStages, stagesTable, type PlacedOrder } from "./stages";
+import { cpuMs, monotonicUs, topFrames } from "./cpu";
 
 /*
  * `npm run bench [-- --mode cluster --rounds 5 --seconds 10]`: the shop's HTTP API under load,
  * side by side with the machine's own limits, in one run. Every target is loaded the same way
  * (autocannon, same connections and duration) in interleaved rounds (A B C A B C ...), and the
  * medians are compared, because a shared machine is noisy. Results go to bench/results/.
+ * Checkout also reports each saga step's latency and each shop process's CPU per order;
+ * `--profile` runs the checkout alone with every shop process under V8's profiler and prints
+ * each one's heaviest frames (the profiles stay in bench/results/ for DevTools).
  */
 
 interface Options {
@@ -23,11 +27,17 @@ interface Options {
 	checkoutSeconds: number;
 	checkoutWorkers: number;
 	warmupSeconds: number;
+	/** Checkout alone, each shop process under V8's sampling profiler (--cpu-prof). */
+	profile: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-	const options: Options = { mode: "embedded", rounds: 3, seconds: 5, connections: 32, checkoutSeconds: 10, checkoutWorkers: 16, warmupSeconds: 3 };
+	const options: Options = { mode: "embedded", rounds: 3, seconds: 5, connections: 32, checkoutSeconds: 10, checkoutWorkers: 16, warmupSeconds: 3, profile: false };
 	for (let i = 0; i < argv.length; i++) {
+		if (argv[i] === "--profile") {
+			options.profile = true;
+			continue;
+		}
 		const [flag, inline] = argv[i]!.split("=", 2) as [string, string | undefined];
 		const value = inline ?? argv[++i];
 		const number = Number(value);
@@ -95,9 +105,11 @@ function startBaseline(label: string, args: string[]): Promise<Proc> {
 	});
 }
 
-async function startShop(options: Options, dataDir: string, phase: Phase): Promise<{ procs: Proc[]; stop(): Promise<void> }> {
+async function startShop(options: Options, dataDir: string, phase: Phase, profileDir?: string): Promise<{ procs: Proc[]; stop(): Promise<void> }> {
 	const env = {
 		...phase.env,
+		// Written when the process exits, one file per process.
+		...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
 		NODE_ENV: "production",
 		JWT_SECRET: randomUUID() + randomUUID(),
 		ADMIN_EMAIL: ADMIN.email,
@@ -209,7 +221,7 @@ async function checkout(base: string, tokens: string[], productId: string, optio
 		placed,
 		finals,
 		lost,
-		stages: await sagaStages(base, confirmed),
+		confirmed,
 	};
 }
 
@@ -255,11 +267,18 @@ async function main(): Promise<void> {
 	const goals: Target[] = [{ name: "browse (cached)", of: "bare http", atLeast: 0.4 }];
 	const samples: Sample[] = [];
 	let orders: Awaited<ReturnType<typeof checkout>> | undefined;
+	const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+	const profileDir = options.profile ? path.join(ROOT, "bench", "results", `${stamp}-${options.mode}-profiles`) : undefined;
+	/** CPU ms per final order of each shop process during checkout, and with --profile its top frames. */
+	const cpuPerOrder: { process: string; pid?: number; ms: number }[] = [];
+	const profiles: { process: string; frames: ReturnType<typeof topFrames> }[] = [];
+	let checkoutWindow: { fromUs: number; toUs: number } | undefined;
+	let stages: Awaited<ReturnType<typeof sagaStages>> = [];
 	try {
-		for (const phase of PHASES) {
+		for (const phase of PHASES.filter((p) => !options.profile || p.checkout)) {
 			progress(`starting the shop (${options.mode}, ${phase.name})`);
 			const dataDir = fs.mkdtempSync(path.join(workDir, "data-"));
-			const shop = await startShop(options, dataDir, phase);
+			const shop = await startShop(options, dataDir, phase, profileDir);
 			stopShop = shop.stop;
 			await waitUntil("the shop", async () => (await fetch(`${base}/health`)).status === 200);
 
@@ -295,6 +314,8 @@ async function main(): Promise<void> {
 				{ name: browse, url: `http://127.0.0.1:${PORT}` },
 				{ name: browseAuth, url: `http://127.0.0.1:${PORT}`, headers: { authorization: `Bearer ${customers[0]}` } },
 			];
+			// A profile is of the checkout alone.
+			if (options.profile) targets.length = 0;
 			// Unmeasured, so that rounds compare code the JIT has compiled, not start-up.
 			for (const target of targets) {
 				progress(`${phase.name}, warming up: ${target.name} (${options.warmupSeconds} s)`);
@@ -315,12 +336,29 @@ async function main(): Promise<void> {
 					body: JSON.stringify({ sku: `BENCH-${Date.now()}`, name: "Bench item", category: "bench", priceCents: 999, stock: 1_000_000 }),
 				});
 				progress(`checkout: ${options.checkoutWorkers} customers for ${options.checkoutSeconds} s`);
+				const cpuBefore = shop.procs.map((proc) => cpuMs(proc.child.pid));
+				const fromUs = monotonicUs();
 				orders = await checkout(base, customers.slice(0, options.checkoutWorkers), stock.body.id, options);
+				checkoutWindow = { fromUs, toUs: monotonicUs() };
+				const finished = Object.values(orders.finals).reduce((sum, n) => sum + n, 0);
+				shop.procs.forEach((proc, i) => {
+					const after = cpuMs(proc.child.pid);
+					if (after !== undefined && cpuBefore[i] !== undefined && finished > 0) cpuPerOrder.push({ process: proc.label, pid: proc.child.pid, ms: (after - cpuBefore[i]!) / finished });
+				});
 				samples.push({ ...orders.sample, round: 1 });
+				// After the CPU was read: these reads are the bench's, not the checkout's.
+				stages = await sagaStages(base, orders.confirmed);
 			}
 			memory.push(...shop.procs.map((proc) => ({ process: proc.label, peakRssMb: peakRssMb(proc.child.pid) })));
 			await shop.stop();
 			stopShop = undefined;
+			if (profileDir) {
+				// V8 names each file after the process's pid.
+				for (const file of fs.readdirSync(profileDir).filter((name) => name.endsWith(".cpuprofile"))) {
+					const proc = shop.procs.find((p) => file.includes(`.${p.child.pid}.`));
+					if (proc) profiles.push({ process: proc.label, frames: topFrames(path.join(profileDir, file), 12, checkoutWindow) });
+				}
+			}
 		}
 		memory.push(...baselineProcs.map((proc) => ({ process: proc.label, peakRssMb: peakRssMb(proc.child.pid) })));
 		progress("");
@@ -336,7 +374,14 @@ async function main(): Promise<void> {
 			"",
 			`checkout: ${orders?.placed ?? 0} orders placed, ${Object.entries(finals).map(([status, n]) => `${n} ${status}`).join(", ") || "none final"}, ${lost.length} lost; latency is POST to final status`,
 			"",
-			...(orders?.stages.length ? [stagesTable(orders.stages), ""] : []),
+			...(stages.length ? [stagesTable(stages), ""] : []),
+			...(cpuPerOrder.length ? [`checkout CPU per final order: ${cpuPerOrder.map((c) => `${c.process.replace(/ \[.*\]$/, "")} ${c.ms.toFixed(1)} ms`).join(", ")} (${cpuPerOrder.reduce((sum, c) => sum + c.ms, 0).toFixed(1)} ms in all)`, ""] : []),
+			...profiles.flatMap(({ process: label, frames }) => [
+				`top frames by self time, ${label}:`,
+				...frames.map((f) => `  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.frame}`),
+				"",
+			]),
+			...(profileDir ? [`profiles (open in Chrome DevTools or speedscope): ${path.relative(ROOT, profileDir)}/`, ""] : []),
 			...verdicts.map((v) => `${v.met ? "MET   " : "MISSED"} ${v.name} at least ${(v.atLeast * 100).toFixed(0)}% of ${v.of}: ${(v.ratio * 100).toFixed(0)}%`),
 			"",
 			"peak RSS: " + memory.map((m) => `${m.process} ${m.peakRssMb ?? "?"} MB`).join(", "),
@@ -344,9 +389,9 @@ async function main(): Promise<void> {
 		console.log(out);
 		const resultsDir = path.join(ROOT, "bench", "results");
 		fs.mkdirSync(resultsDir, { recursive: true });
-		const file = path.join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${options.mode}.json`);
+		const file = path.join(resultsDir, `${stamp}-${options.mode}.json`);
 		const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
-		fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), options, machine, samples, rows, verdicts, checkout: { placed: orders?.placed ?? 0, finals, lost, stages: orders?.stages ?? [] }, memory }, null, 2) + "\n");
+		fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), options, machine, samples, rows, verdicts, checkout: { placed: orders?.placed ?? 0, finals, lost, stages, cpuPerOrder }, profiles, memory }, null, 2) + "\n");
 		console.log(`\nwritten to ${path.relative(ROOT, file)}`);
 		// An order is counted final only as CONFIRMED or CANCELLED; any other end is a lost order.
 		if (lost.length > 0) process.exitCode = 1;
