@@ -1,12 +1,15 @@
 import fs from "node:fs";
 import http from "node:http";
 import { connect, type NatsConnection } from "nats";
+import { kafkaFront, kafkaResponder } from "./kafka-baseline";
 
 /*
  * The limits the shop is measured against, each a process of its own like the shop's nodes:
  *   http <port> <listBody> <itemBody>             bare Node http answering the shop's own JSON
  *   nats-front <port> <natsUrl>                   HTTP in, a NATS request/reply out (the network hop)
  *   nats-responder <natsUrl> <listBody> <itemBody> answers those requests with the same JSON
+ *   kafka-front <port> <brokers> <runId>          HTTP in, a Kafka request/reply out (kafka-baseline.ts)
+ *   kafka-responder <brokers> <runId> <listBody> <itemBody> answers those with the same JSON
  * Nothing here parses, validates or authenticates: it is the floor the gateway's cost sits on.
  */
 
@@ -32,6 +35,11 @@ function serve(port: number, answer: (path: string) => Promise<Buffer> | Buffer)
 	server.listen(port, "127.0.0.1", () => process.send?.("ready"));
 }
 
+/** Leaves the consumer group on SIGTERM, so that the bench can delete it. */
+function stopOnSigterm(stop: () => Promise<void>): void {
+	process.once("SIGTERM", () => void stop().finally(() => process.exit(0)));
+}
+
 async function main(): Promise<void> {
 	const [role, ...args] = process.argv.slice(2);
 	if (role === "http") {
@@ -48,8 +56,15 @@ async function main(): Promise<void> {
 		await nc.flush();
 		process.send?.("ready");
 		for await (const message of subscription) message.respond(answer(Buffer.from(message.data).toString()));
+	} else if (role === "kafka-front") {
+		const front = await kafkaFront(args[1]!, args[2]!);
+		stopOnSigterm(front.stop);
+		serve(Number(args[0]), front.ask);
+	} else if (role === "kafka-responder") {
+		stopOnSigterm(await kafkaResponder(args[0]!, args[1]!, bodies(args[2]!, args[3]!)));
+		process.send?.("ready");
 	} else {
-		console.error("usage: baseline http|nats-front|nats-responder ...");
+		console.error("usage: baseline http|nats-front|nats-responder|kafka-front|kafka-responder ...");
 		process.exit(2);
 	}
 }

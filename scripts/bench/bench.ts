@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT, SERVICE_NAMES, json, readInfraEnv, startEmbedded, startNode, stopNode, waitUntil, withMongo, type NodeProcess } from "../cluster-lib";
+import { createRun, deleteRun, type KafkaRun } from "./kafka-baseline";
 import type { LoadRequest, LoadResult } from "./load";
 import { judge, percentile, summarize, table, type Sample, type Target } from "./report";
 import { sagaStages, stagesTable, type PlacedOrder } from "./stages";
@@ -15,8 +16,13 @@ import { cpuMs, monotonicUs, topFrames } from "./cpu";
  * (autocannon, same connections and duration) in interleaved rounds (A B C A B C ...), and the
  * medians are compared, because a shared machine is noisy. Results go to bench/results/.
  * Checkout also reports each saga step's latency and each shop process's CPU per order;
- * `--profile` runs the checkout alone with every shop process under V8's profiler and prints
+ * `--profile` runs the checkout alone (`--only checkout`) with every shop process under V8's profiler and prints
  * each one's heaviest frames (the profiles stay in bench/results/ for DevTools).
+ *
+ * `--only 'http->nats,http->kafka'` measures only the targets named (comma-separated, `->` for
+ * `→`): bare http, http→nats, http→kafka (both cluster mode only), browse, browse-auth, browse
+ * (cached), browse-auth (cached), checkout. A phase none of whose targets is named is skipped;
+ * when only baselines are named, the shop still starts once, for the JSON they answer with.
  */
 
 interface Options {
@@ -29,6 +35,16 @@ interface Options {
 	warmupSeconds: number;
 	/** Checkout alone, each shop process under V8's sampling profiler (--cpu-prof). */
 	profile: boolean;
+	/** The targets to measure; all when unset. */
+	only?: Set<string>;
+}
+
+const BASELINES = ["bare http", "http→nats", "http→kafka"];
+/** Baselines that need the cluster's servers. */
+const CLUSTER_BASELINES = ["http→nats", "http→kafka"];
+
+function targetsOf(phase: Phase): string[] {
+	return [`browse${phase.suffix}`, `browse-auth${phase.suffix}`, ...(phase.checkout ? ["checkout"] : [])];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -57,10 +73,22 @@ function parseOptions(argv: string[]): Options {
 				(options as unknown as Record<string, number>)[key] = number;
 				break;
 			}
+			case "--only": {
+				const known = [...BASELINES, ...PHASES.flatMap(targetsOf)];
+				const names = (value ?? "").split(",").map((name) => name.trim().replace("->", "→")).filter(Boolean);
+				const unknown = names.filter((name) => !known.includes(name));
+				if (names.length === 0 || unknown.length > 0) throw new Error(`--only takes target names from ${known.join(", ")} (got ${value})`);
+				options.only = new Set(names);
+				break;
+			}
 			default:
 				throw new Error(`Unknown option ${flag}; see scripts/bench/bench.ts`);
 		}
 	}
+	// A profile is of the checkout alone.
+	if (options.profile) options.only = new Set(["checkout"]);
+	const clusterOnly = CLUSTER_BASELINES.filter((name) => options.only?.has(name));
+	if (options.mode === "embedded" && clusterOnly.length > 0) throw new Error(`--mode cluster is needed for ${clusterOnly.join(" and ")}`);
 	return options;
 }
 
@@ -95,6 +123,16 @@ function peakRssMb(pid: number | undefined): number | undefined {
 	} catch {
 		return undefined;
 	}
+}
+
+/** Stops a baseline and waits for it to exit (the Kafka ones leave their groups first), 5 s at most. */
+async function stopBaseline(proc: Proc): Promise<void> {
+	if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+	const exited = new Promise((resolve) => proc.child.once("exit", resolve));
+	proc.child.kill("SIGTERM");
+	const timer = setTimeout(() => proc.child.kill("SIGKILL"), 5000);
+	await exited;
+	clearTimeout(timer);
 }
 
 function startBaseline(label: string, args: string[]): Promise<Proc> {
@@ -262,6 +300,12 @@ async function main(): Promise<void> {
 	const base = `http://127.0.0.1:${PORT}/api`;
 	const httpPort = PORT + 1;
 	const natsPort = PORT + 2;
+	const kafkaPort = PORT + 3;
+	let kafka: { brokers: string; run: KafkaRun } | undefined;
+	const selected = (target: string) => !options.only || options.only.has(target);
+	const phases = PHASES.filter((phase) => targetsOf(phase).some(selected));
+	// Only baselines named: the shop still runs, once, for the JSON they answer with.
+	if (phases.length === 0) phases.push(PHASES[0]!);
 	const baselineTargets: { name: string; url: string }[] = [];
 	const baselines: Record<string, string> = {};
 	const goals: Target[] = [{ name: "browse (cached)", of: "bare http", atLeast: 0.4 }];
@@ -275,7 +319,7 @@ async function main(): Promise<void> {
 	let checkoutWindow: { fromUs: number; toUs: number } | undefined;
 	let stages: Awaited<ReturnType<typeof sagaStages>> = [];
 	try {
-		for (const phase of PHASES.filter((p) => !options.profile || p.checkout)) {
+		for (const phase of phases) {
 			progress(`starting the shop (${options.mode}, ${phase.name})`);
 			const dataDir = fs.mkdtempSync(path.join(workDir, "data-"));
 			const shop = await startShop(options, dataDir, phase, profileDir);
@@ -283,22 +327,36 @@ async function main(): Promise<void> {
 			await waitUntil("the shop", async () => (await fetch(`${base}/health`)).status === 200);
 
 			const products = (await json(`${base}/products?pageSize=100`)).body.rows as { id: string }[];
-			const customers = await signUpCustomers(base, phase.checkout ? Math.max(options.checkoutWorkers, 1) : 1);
+			const runCheckout = phase.checkout && selected("checkout");
+			const customers = await signUpCustomers(base, runCheckout ? Math.max(options.checkoutWorkers, 1) : 1);
 			const browsePaths = products.slice(0, 20).flatMap((product, i) => [`/api/products?page=${(i % 3) + 1}&pageSize=10`, `/api/products/${product.id}`]);
 
-			if (baselineTargets.length === 0) {
+			if (phase === phases[0]) {
 				// The baselines answer with the shop's own JSON, byte for byte.
 				const listFile = path.join(workDir, "list.json");
 				const itemFile = path.join(workDir, "item.json");
 				fs.writeFileSync(listFile, await (await fetch(`${base}/products?page=1&pageSize=10`)).text());
 				fs.writeFileSync(itemFile, await (await fetch(`${base}/products/${products[0]!.id}`)).text());
-				baselineProcs.push(await startBaseline("bare http", ["http", String(httpPort), listFile, itemFile]));
-				baselineTargets.push({ name: "bare http", url: `http://127.0.0.1:${httpPort}` });
-				if (options.mode === "cluster") {
+				if (selected("bare http")) {
+					baselineProcs.push(await startBaseline("bare http", ["http", String(httpPort), listFile, itemFile]));
+					baselineTargets.push({ name: "bare http", url: `http://127.0.0.1:${httpPort}` });
+				}
+				if (options.mode === "cluster" && selected("http→nats")) {
 					const natsUrl = readInfraEnv().NATS_URL!;
 					baselineProcs.push(await startBaseline("nats responder", ["nats-responder", natsUrl, listFile, itemFile]));
 					baselineProcs.push(await startBaseline("http→nats", ["nats-front", String(natsPort), natsUrl]));
 					baselineTargets.push({ name: "http→nats", url: `http://127.0.0.1:${natsPort}` });
+				}
+				if (options.mode === "cluster" && selected("http→kafka")) {
+					// Topics of this run's own, made before the processes that read them start.
+					const brokers = readInfraEnv().KAFKA_BROKERS!;
+					const runId = `${process.pid}-${randomUUID().slice(0, 8)}`;
+					kafka = { brokers, run: await createRun(brokers, runId) };
+					baselineProcs.push(await startBaseline("kafka responder", ["kafka-responder", brokers, runId, listFile, itemFile]));
+					baselineProcs.push(await startBaseline("http→kafka", ["kafka-front", String(kafkaPort), brokers, runId]));
+					baselineTargets.push({ name: "http→kafka", url: `http://127.0.0.1:${kafkaPort}` });
+					// What a Kafka request/reply round trip costs beside the NATS one.
+					baselines["http→kafka"] = "http→nats";
 				}
 			}
 
@@ -313,9 +371,7 @@ async function main(): Promise<void> {
 				...baselineTargets,
 				{ name: browse, url: `http://127.0.0.1:${PORT}` },
 				{ name: browseAuth, url: `http://127.0.0.1:${PORT}`, headers: { authorization: `Bearer ${customers[0]}` } },
-			];
-			// A profile is of the checkout alone.
-			if (options.profile) targets.length = 0;
+			].filter((target) => selected(target.name));
 			// Unmeasured, so that rounds compare code the JIT has compiled, not start-up.
 			for (const target of targets) {
 				progress(`${phase.name}, warming up: ${target.name} (${options.warmupSeconds} s)`);
@@ -328,7 +384,7 @@ async function main(): Promise<void> {
 				}
 			}
 
-			if (phase.checkout) {
+			if (runCheckout) {
 				const admin = (await json(`${base}/auth/login`, { method: "POST", body: JSON.stringify(ADMIN) })).body.token as string;
 				const stock = await json<{ id: string }>(`${base}/products`, {
 					method: "POST",
@@ -372,8 +428,7 @@ async function main(): Promise<void> {
 			"",
 			table(rows, (target) => (target === "checkout" ? "orders/s" : "req/s")),
 			"",
-			`checkout: ${orders?.placed ?? 0} orders placed, ${Object.entries(finals).map(([status, n]) => `${n} ${status}`).join(", ") || "none final"}, ${lost.length} lost; latency is POST to final status`,
-			"",
+			...(orders ? [`checkout: ${orders.placed} orders placed, ${Object.entries(finals).map(([status, n]) => `${n} ${status}`).join(", ") || "none final"}, ${lost.length} lost; latency is POST to final status`, ""] : []),
 			...(stages.length ? [stagesTable(stages), ""] : []),
 			...(cpuPerOrder.length ? [`checkout CPU per final order: ${cpuPerOrder.map((c) => `${c.process.replace(/ \[.*\]$/, "")} ${c.ms.toFixed(1)} ms`).join(", ")} (${cpuPerOrder.reduce((sum, c) => sum + c.ms, 0).toFixed(1)} ms in all)`, ""] : []),
 			...profiles.flatMap(({ process: label, frames }) => [
@@ -391,12 +446,13 @@ async function main(): Promise<void> {
 		fs.mkdirSync(resultsDir, { recursive: true });
 		const file = path.join(resultsDir, `${stamp}-${options.mode}.json`);
 		const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
-		fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), options, machine, samples, rows, verdicts, checkout: { placed: orders?.placed ?? 0, finals, lost, stages, cpuPerOrder }, profiles, memory }, null, 2) + "\n");
+		fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), options: { ...options, only: options.only && [...options.only] }, machine, samples, rows, verdicts, checkout: { placed: orders?.placed ?? 0, finals, lost, stages, cpuPerOrder }, profiles, memory }, null, 2) + "\n");
 		console.log(`\nwritten to ${path.relative(ROOT, file)}`);
 		// An order is counted final only as CONFIRMED or CANCELLED; any other end is a lost order.
 		if (lost.length > 0) process.exitCode = 1;
 	} finally {
-		for (const proc of baselineProcs) proc.child.kill("SIGTERM");
+		await Promise.all(baselineProcs.map(stopBaseline));
+		if (kafka) await deleteRun(kafka.brokers, kafka.run).catch((err: unknown) => console.error(`bench: the Kafka topics ${kafka!.run.requests} and ${kafka!.run.replies} may be left: ${(err as Error).message}`));
 		await stopShop?.().catch(() => undefined);
 		fs.rmSync(workDir, { recursive: true, force: true });
 	}

@@ -56,6 +56,13 @@ describe("table", () => {
 		expect(lines[3]).toMatch(/^browse\s+600\s+req\/s\s+6\.0\s+60\.0\s+0\s+60% of http$/);
 	});
 
+	it("compares a baseline with another, as http→kafka with http→nats", () => {
+		const lines = table(summarize([sample("http→nats", 1, 9000), sample("http→kafka", 1, 1080), sample("browse", 1, 6300)], { "http→kafka": "http→nats", browse: "http→nats" })).split("\n");
+		expect(lines[2]).toMatch(/^http→nats\s+9000\s+req\/s\s+90\.0\s+900\.0\s+0$/);
+		expect(lines[3]).toMatch(/^http→kafka\s+1080\s+req\/s\s+10\.8\s+108\.0\s+0\s+12% of http→nats$/);
+		expect(lines[4]).toMatch(/70% of http→nats$/);
+	});
+
 	it("gives rates under 100 a decimal", () => {
 		const lines = table(summarize([sample("checkout", 1, 7.25)])).split("\n");
 		expect(lines[2]).toMatch(/^checkout\s+7\.3\s+req\/s/);
