@@ -7,6 +7,7 @@ declare module "moleculer-db" {
 		db: {
 			ensureIndex(options: { fieldName: string; unique?: boolean; sparse?: boolean }): Promise<void>;
 			compactDatafileAsync(): Promise<void>;
+			updateAsync(query: object, update: object, options: { multi: boolean }): Promise<{ numAffected: number }>;
 		};
 	}
 }
