@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, SERVICE_NAMES, json, readInfraEnv, startEmbedded, startNode, stopNode, waitUntil, withMongo, type NodeProcess } from "../cluster-lib";
+import { ROOT, SERVICE_NAMES, type ServiceName, json, readInfraEnv, startEmbedded, startNode, stopNode, waitUntil, withMongo, type NodeProcess } from "../cluster-lib";
 import { createRun, deleteRun, type KafkaRun } from "./kafka-baseline";
 import type { LoadRequest, LoadResult } from "./load";
 import { judge, percentile, summarize, table, type Sample, type Target } from "./report";
@@ -17,7 +17,8 @@ import { cpuMs, monotonicUs, topFrames } from "./cpu";
  * medians are compared, because a shared machine is noisy. Results go to bench/results/.
  * Checkout also reports each saga step's latency and each shop process's CPU per order;
  * `--profile` runs the checkout alone (`--only checkout`) with every shop process under V8's profiler and prints
- * each one's heaviest frames (the profiles stay in bench/results/ for DevTools).
+ * each one's heaviest frames (the profiles stay in bench/results/ for DevTools). In cluster
+ * mode `--scale orders=2` (repeatable; any service but the gateway) runs replicas of a service.
  *
  * `--only 'http->nats,http->kafka'` measures only the targets named (comma-separated, `->` for
  * `→`): bare http, http→nats, http→kafka (both cluster mode only), browse, browse-auth, browse
@@ -35,6 +36,8 @@ interface Options {
 	warmupSeconds: number;
 	/** Checkout alone, each shop process under V8's sampling profiler (--cpu-prof). */
 	profile: boolean;
+	/** Cluster mode: replicas per service (`--scale orders=2`, repeatable); one of each otherwise. */
+	scale: Partial<Record<ServiceName, number>>;
 	/** The targets to measure; all when unset. */
 	only?: Set<string>;
 }
@@ -48,7 +51,7 @@ function targetsOf(phase: Phase): string[] {
 }
 
 function parseOptions(argv: string[]): Options {
-	const options: Options = { mode: "embedded", rounds: 3, seconds: 5, connections: 32, checkoutSeconds: 10, checkoutWorkers: 16, warmupSeconds: 3, profile: false };
+	const options: Options = { mode: "embedded", rounds: 3, seconds: 5, connections: 32, checkoutSeconds: 10, checkoutWorkers: 16, warmupSeconds: 3, profile: false, scale: {} };
 	for (let i = 0; i < argv.length; i++) {
 		if (argv[i] === "--profile") {
 			options.profile = true;
@@ -73,6 +76,15 @@ function parseOptions(argv: string[]): Options {
 				(options as unknown as Record<string, number>)[key] = number;
 				break;
 			}
+			case "--scale": {
+				const [service, replicas] = (value ?? "").split("=");
+				// Every gateway would want the bench's one port.
+				if (!SERVICE_NAMES.includes(service as ServiceName) || service === "api" || !/^[1-8]$/.test(replicas ?? "")) {
+					throw new Error(`--scale takes <service>=<1..8> for a service other than api (got ${value})`);
+				}
+				options.scale[service as ServiceName] = Number(replicas);
+				break;
+			}
 			case "--only": {
 				const known = [...BASELINES, ...PHASES.flatMap(targetsOf)];
 				const names = (value ?? "").split(",").map((name) => name.trim().replace("->", "→")).filter(Boolean);
@@ -85,6 +97,7 @@ function parseOptions(argv: string[]): Options {
 				throw new Error(`Unknown option ${flag}; see scripts/bench/bench.ts`);
 		}
 	}
+	if (options.mode === "embedded" && Object.keys(options.scale).length > 0) throw new Error("--scale needs --mode cluster: the embedded shop is one process");
 	// A profile is of the checkout alone.
 	if (options.profile) options.only = new Set(["checkout"]);
 	const clusterOnly = CLUSTER_BASELINES.filter((name) => options.only?.has(name));
@@ -167,8 +180,8 @@ async function startShop(options: Options, dataDir: string, phase: Phase, profil
 	// Databases of its own, dropped afterwards: the shop's data from earlier runs and tests would
 	// otherwise be measured too (the local server, mongo-java-server, scans a collection for any query not by _id, so it slows as they pile up).
 	const prefix = `bench_${process.pid}_${PHASES.indexOf(phase)}_`;
-	const nodes: NodeProcess[] = SERVICE_NAMES.map((service) =>
-		startNode(service, 1, { env: { ...infra, ...env, DATA_DIR: dataDir, MONGO_DB_PREFIX: prefix } }),
+	const nodes: NodeProcess[] = SERVICE_NAMES.flatMap((service) =>
+		Array.from({ length: options.scale[service] ?? 1 }, (_, i) => startNode(service, i + 1, { env: { ...infra, ...env, DATA_DIR: dataDir, MONGO_DB_PREFIX: prefix } })),
 	);
 	return {
 		procs: nodes.map((node) => ({ label: `${node.label} [${phase.name}]`, child: node.child })),
