@@ -405,14 +405,25 @@ async function main(): Promise<void> {
 					body: JSON.stringify({ sku: `BENCH-${Date.now()}`, name: "Bench item", category: "bench", priceCents: 999, stock: 1_000_000 }),
 				});
 				progress(`checkout: ${options.checkoutWorkers} customers for ${options.checkoutSeconds} s`);
-				const cpuBefore = shop.procs.map((proc) => cpuMs(proc.child.pid));
+				// The servers' share too (cluster mode): their pid files are where infra:up keeps its state.
+				const infraDir = process.env.INFRA_DIR ?? path.join(ROOT, ".infra");
+				const pidOf = (name: string) => {
+					try {
+						return Number(fs.readFileSync(path.join(infraDir, `${name}.pid`), "utf8").trim()) || undefined;
+					} catch {
+						return undefined; // servers not started by infra:up
+					}
+				};
+				const servers = options.mode === "cluster" ? ["nats", "kafka", "mongo"].map((name) => ({ label: name, pid: pidOf(name) })) : [];
+				const measured = [...shop.procs.map((proc) => ({ label: proc.label, pid: proc.child.pid })), ...servers];
+				const cpuBefore = measured.map((proc) => cpuMs(proc.pid));
 				const fromUs = monotonicUs();
 				orders = await checkout(base, customers.slice(0, options.checkoutWorkers), stock.body.id, options);
 				checkoutWindow = { fromUs, toUs: monotonicUs() };
 				const finished = Object.values(orders.finals).reduce((sum, n) => sum + n, 0);
-				shop.procs.forEach((proc, i) => {
-					const after = cpuMs(proc.child.pid);
-					if (after !== undefined && cpuBefore[i] !== undefined && finished > 0) cpuPerOrder.push({ process: proc.label, pid: proc.child.pid, ms: (after - cpuBefore[i]!) / finished });
+				measured.forEach((proc, i) => {
+					const after = cpuMs(proc.pid);
+					if (after !== undefined && cpuBefore[i] !== undefined && finished > 0) cpuPerOrder.push({ process: proc.label, pid: proc.pid, ms: (after - cpuBefore[i]!) / finished });
 				});
 				samples.push({ ...orders.sample, round: 1 });
 				// After the CPU was read: these reads are the bench's, not the checkout's.
