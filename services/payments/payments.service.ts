@@ -141,12 +141,12 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				if (result.approved) {
 					const event = this.publish("payment.settled", { ...common, amountCents: claimed.amountCents, currency: claimed.currency }, ids);
 					await this.move(claimed, "SETTLED", "PROVIDER_APPROVED", { providerRef: result.reference }, event);
-					// The order was cancelled while the charge was in flight: give the money back.
-					if ((await this.findPayment(orderId)).cancelRequested) return this.refund(orderId);
 				} else {
 					await this.move(claimed, "DECLINED", "PROVIDER_DECLINED", {}, this.publish("payment.failed", { ...common, reason: result.reason }, ids));
 				}
-				return this.findPayment(orderId);
+				const after = await this.findPayment(orderId);
+				// The order was cancelled while the charge was in flight: give the money back.
+				return after.status === "SETTLED" && after.cancelRequested ? this.refund(orderId) : after;
 			}
 			return this.findPayment(orderId);
 		},
