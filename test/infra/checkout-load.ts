@@ -9,13 +9,15 @@ const POLL_MS = 200;
  * Customers checking out without pause while the test does something to the cluster: each views
  * the product, places an order, polls it until it is final, then looks at the payment, their
  * profile and their emails (a request to every service), and starts again. Every HTTP request
- * is counted, and every one that failed (no answer, or not the status that request answers
- * with) is kept with what came back.
+ * is counted and timed, and every one that failed (no answer, or not the status that request
+ * answers with) is kept with what came back.
  */
 export class CheckoutLoad {
 	readonly placed: Order[] = [];
 	readonly failures: string[] = [];
 	requests = 0;
+	/** The longest any request took, and which it was. */
+	slowest = { ms: 0, what: "" };
 	private running = true;
 	private readonly customers: Promise<void>[];
 
@@ -50,8 +52,11 @@ export class CheckoutLoad {
 
 	private async request(what: string, expected: number, send: () => Promise<{ status: number; body: unknown }>): Promise<unknown> {
 		this.requests++;
+		const began = Date.now();
 		try {
-			const res = await send();
+			const res = await send().finally(() => {
+				if (Date.now() - began > this.slowest.ms) this.slowest = { ms: Date.now() - began, what };
+			});
 			if (res.status === expected) return res.body;
 			this.failures.push(`${new Date().toISOString()} ${what} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
 		} catch (err) {
