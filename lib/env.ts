@@ -303,7 +303,15 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 			relayIntervalMs: read.int("OUTBOX_RELAY_MS", 1000, 10, 60 * 1000),
 			maxAttempts: read.int("EVENT_MAX_ATTEMPTS", 8, 1, 100),
 			retryBaseMs: read.int("EVENT_RETRY_BASE_MS", 200, 1, 60 * 1000),
-			claimTimeoutMs: read.int("EVENT_CLAIM_TIMEOUT_MS", 60 * 1000, 100, 3600 * 1000),
+			// How long a dead node's work waits to be taken over: an event it was handling (from the
+			// inbox scan, OUTBOX_RELAY_MS × 5 apart) and a charge or refund it had begun (from the
+			// payments sweep, PAYMENT_RECOVERY_SWEEP_MS apart). Well under the saga's step timeout
+			// (60 s), so that a replica's death costs its orders 15–20 s and not their cancellation
+			// (at 60 s a charge in flight on a killed replica was finished as its saga timed out). Longer
+			// than a live node holds one: its calls answer or time out within 10 s. Taking over from a
+			// live but slow node does no harm, only work twice: handlers are idempotent and the card
+			// processor de-duplicates on the order's key.
+			claimTimeoutMs: read.int("EVENT_CLAIM_TIMEOUT_MS", 15 * 1000, 100, 3600 * 1000),
 		},
 		orders: {
 			sagaStepTimeoutMs: read.int("SAGA_STEP_TIMEOUT_MS", 60 * 1000, 100, 24 * 3600 * 1000),

@@ -120,6 +120,16 @@ const OUTBOX_SCAN_EVERY = 5;
 /** Attempts made at once for an event read from Kafka before it waits in the inbox instead. */
 const INLINE_ATTEMPTS = 3;
 
+/**
+ * An event that came before the one it depends on is waiting, not failing: that one may be held
+ * up as long as a dead replica's Kafka partitions take to move (KAFKA_SESSION_TIMEOUT_MS) and its
+ * claims to be taken over (EVENT_CLAIM_TIMEOUT_MS), far longer than EVENT_MAX_ATTEMPTS quick
+ * retries last (they once made a stock.reserved a dead letter 9 s after a payments replica died,
+ * and its order timed out). So it is looked at again at least this often, and only becomes a
+ * dead letter once the saga would have given up on it (SAGA_STEP_TIMEOUT_MS after it arrived).
+ */
+const OUT_OF_ORDER_RETRY_MAX_MS = 2000;
+
 export function retryDelayMs(attempt: number, baseMs: number): number {
 	return Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 30_000);
 }
@@ -407,11 +417,12 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 						return;
 					} catch (err) {
 						const message = err instanceof Error ? err.message : String(err);
-						const dead = attempts >= this.config.events.maxAttempts;
+						const waiting = err instanceof EventOutOfOrderError && Date.now() - Date.parse(doc.receivedAt) < this.config.orders.sagaStepTimeoutMs;
+						const dead = !waiting && attempts >= this.config.events.maxAttempts;
 						// An event that came before the one it depends on waits in the inbox rather than
 						// in the partition: the other event may be behind it on the same consumer.
 						const again = inline && !dead && !this.stopping && !(err instanceof EventOutOfOrderError) && attempts - doc.attempts < INLINE_ATTEMPTS;
-						const delay = retryDelayMs(attempts, this.config.events.retryBaseMs);
+						const delay = waiting ? Math.min(retryDelayMs(attempts, this.config.events.retryBaseMs), OUT_OF_ORDER_RETRY_MAX_MS) : retryDelayMs(attempts, this.config.events.retryBaseMs);
 						await inbox.update(
 							{ _id: doc._id },
 							{ $set: { status: dead ? "DEAD" : again ? "PROCESSING" : "RETRY", attempts, lastError: message, nextAttemptAtMs: Date.now() + delay } },

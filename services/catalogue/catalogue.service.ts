@@ -343,13 +343,20 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			if (!existing) {
 				const fresh = withTrace(newReservation(orderId, items, new Date(), this.config.catalogue.reservationTtlMs));
 				if (await reservations.insertIfAbsent(fresh)) return this.holdStock(fresh);
-				existing = await this.awaitDecision(orderId);
+				existing = await reservations.findOne({ _id: orderId });
+				if (!existing) throw new NotFoundError("RESERVATION_NOT_FOUND", `No reservation for order ${orderId}`, { orderId });
 			}
 			// An empty record is an order cancelled before its reservation arrived.
 			if (existing.items.length > 0 && JSON.stringify(existing.items) !== JSON.stringify(items)) {
 				throw new ConflictError("RESERVATION_MISMATCH", `Order ${orderId} already reserved different items`, { orderId });
 			}
-			return toReservation(existing.status === "PENDING" ? await this.awaitDecision(orderId) : existing);
+			const current = existing.status === "PENDING" ? await this.awaitDecision(orderId) : existing;
+			if (current.status !== "PENDING") return toReservation(current);
+			// Still undecided: the node that began it died between taking holds and deciding (this is
+			// the event's redelivery), or is far behind. Holding is idempotent per order, so finish it
+			// here rather than leave the order to time out.
+			this.logger.warn(`[order ${orderId}] stock reservation left pending since ${current.updatedAt}; finishing it`);
+			return this.holdStock(current);
 		},
 
 		async releaseStock(this: CatalogueService, orderId: string): Promise<Reservation> {
@@ -445,7 +452,10 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				async () => {
 					for (const line of doc.items) {
 						const { query, update } = takeHold(line, doc._id, new Date());
-						if ((await products.update(query, update)) !== 1) return line;
+						if ((await products.update(query, update)) === 1) continue;
+						// Already held for this order: by a node that died before deciding, or a concurrent call.
+						if ((await products.findOne({ _id: line.productId }))?.holds?.[doc._id] === line.qty) continue;
+						return line;
 					}
 					return undefined;
 				},
@@ -458,8 +468,14 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				return toReservation(await this.settle(rejected ?? (await this.awaitDecision(doc._id))));
 			}
 			const reserved = await this.transition(doc, "RESERVED", { settled: true });
-			this.logger.info(`[order ${doc._id}] stock reserved: ${doc.items.length} line(s)`);
-			return toReservation(reserved ?? (await this.awaitDecision(doc._id)));
+			if (reserved) {
+				this.logger.info(`[order ${doc._id}] stock reserved: ${doc.items.length} line(s)`);
+				return toReservation(reserved);
+			}
+			// Another call decided first and its decision stands; settling it (again) gives back
+			// what this call held if that decision was to reject.
+			const decided = await this.awaitDecision(doc._id);
+			return toReservation(decided.status === "PENDING" ? decided : await this.settle(decided));
 		},
 
 		/** Makes the products' holds agree with the reservation's final status; safe to repeat. */

@@ -1,8 +1,13 @@
 import { randomUUID } from "node:crypto";
+import os from "node:os";
 import { ServiceBroker } from "moleculer";
 import { SERVICE_NAMES, readInfraEnv, startNode, stopNode, type NodeProcess, type ServiceName } from "../../scripts/cluster-lib";
 import type { Readiness } from "../../lib/health";
 import { INFRA_ADMIN } from "./shopper";
+
+/** Nodes one cluster may start: their metrics ports (+51 on) end below the spare ports. */
+const MAX_NODES = 44;
+const SPARE_PORTS = 5;
 
 /** A multi-process cluster of the shop for one test file, on the servers from `npm run infra:up`. */
 export class TestCluster {
@@ -37,8 +42,18 @@ export class TestCluster {
 		return env;
 	}
 
+	/**
+	 * A port for a server of the test's own (a second gateway, a proxy) next to the cluster's:
+	 * `port` + 95 to + 99, above every node's health and metrics port.
+	 */
+	sparePort(index: number): number {
+		if (index < 0 || index >= SPARE_PORTS) throw new RangeError(`only ${SPARE_PORTS} spare ports, 0 to ${SPARE_PORTS - 1}`);
+		return this.port + 100 - SPARE_PORTS + index;
+	}
+
 	/** `env` adds to or overrides the cluster's environment for this node alone. */
 	start(service: ServiceName, replica = 1, env: Record<string, string> = {}): NodeProcess {
+		if (this.nodes.length >= MAX_NODES) throw new Error(`a test cluster has ports for ${MAX_NODES} nodes`);
 		const node = startNode(service, replica, {
 			// Ports of their own next to the gateway's, one per node ever started, so a restarted node never waits for its predecessor's port.
 			healthPort: this.port + 1 + this.nodes.length,
@@ -98,6 +113,18 @@ export class TestCluster {
 		await broker.waitForServices(waitFor, 60_000);
 		this.observers.push(broker);
 		return broker;
+	}
+
+	/** Until the node answers 200 on /readyz and `observer`, a node of the cluster as its callers are, lists its service as available. */
+	async waitReady(node: NodeProcess, observer: ServiceBroker, timeoutMs = 60_000): Promise<void> {
+		const nodeID = `${os.hostname().toLowerCase()}-${node.child.pid}`;
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			const known = observer.registry.getServiceList({ onlyAvailable: true }).some((service) => service.nodeID === nodeID && service.name === node.service);
+			if (known && (await this.readiness(node))?.status === 200) return;
+			if (Date.now() > deadline) throw new Error(`${node.label} not ready in ${timeoutMs} ms:\n${this.log.slice(-40).join("\n")}`);
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
 	}
 
 	running(service: ServiceName): NodeProcess[] {

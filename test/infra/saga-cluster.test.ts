@@ -16,7 +16,8 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 			// Long enough that a service or Kafka stopped on purpose does not time the sagas out meanwhile.
 			SAGA_STEP_TIMEOUT_MS: "180000",
 		});
-		await cluster.startAll({ payments: 2 });
+		// Two catalogue replicas take stock from the same products at once, each from its own process.
+		await cluster.startAll({ payments: 2, catalogue: 2 });
 		shop = await Shopper.signIn(cluster.baseUrl);
 	});
 	afterAll(async () => {
@@ -118,13 +119,19 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		);
 	});
 
-	it("never oversells: 60 concurrent orders for 30 units on the real database", async () => {
+	it("never oversells: 60 concurrent orders for 30 units on two catalogue replicas and the real database", async () => {
 		const productId = await shop.product(30, 500);
 		const placed = await shop.orders(productId, 60);
 		const finals = await Promise.all(placed.map((order) => shop.finalOrder(order.id)));
 		expect(finals.filter((order) => order.status === "CONFIRMED")).toHaveLength(30);
 		expect(finals.filter((order) => order.status === "CANCELLED").map((order) => order.cancelReason)).toEqual(Array(30).fill("OUT_OF_STOCK"));
 		expect(await shop.stock(productId)).toBe(0);
+		// Both replicas decided reservations of this burst.
+		const ids = new Set(placed.map((order) => order.id));
+		const deciders = cluster.log
+			.filter((line) => /\] stock (reserved|rejected)/.test(line) && ids.has(/\[order ([0-9a-f-]{36})\]/.exec(line)?.[1] ?? ""))
+			.map((line) => line.slice(1, line.indexOf("]")));
+		expect([...new Set(deciders)].sort()).toEqual(["catalogue#1", "catalogue#2"]);
 	});
 
 	it("keeps every service's data across a full restart of the cluster", async () => {

@@ -61,7 +61,7 @@ export async function readTopics(brokers: string[], topics: string[]): Promise<L
 	}
 }
 
-interface ProcessorRecord {
+export interface ProcessorRecord {
 	kind: "charge" | "refund";
 	key: string;
 	approved: boolean;

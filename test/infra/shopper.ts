@@ -5,7 +5,7 @@ import { waitFor } from "../helpers/wait";
 
 export const INFRA_ADMIN = { email: "admin@infra.local", password: "admin-infra-password" };
 const address = { name: "Grace Hopper", line1: "1 Harbor Rd", city: "Arlington", postalCode: "22201", country: "US" };
-const FINAL = ["CONFIRMED", "CANCELLED"];
+export const FINAL = ["CONFIRMED", "CANCELLED"];
 
 /** A customer and the admin of a running cluster, driving it over HTTP as users would. */
 export class Shopper {
@@ -31,8 +31,13 @@ export class Shopper {
 		return res.body.id;
 	}
 
+	/** POST /orders as it answered, whatever the status. */
+	placeOrder(productId: string, qty = 1, paymentMethod?: string) {
+		return this.api.post("/orders", { items: [{ productId, qty }], shippingAddress: address, ...(paymentMethod ? { paymentMethod } : {}) }, this.customer);
+	}
+
 	async order(productId: string, qty = 1, paymentMethod?: string): Promise<Order> {
-		const res = await this.api.post("/orders", { items: [{ productId, qty }], shippingAddress: address, ...(paymentMethod ? { paymentMethod } : {}) }, this.customer);
+		const res = await this.placeOrder(productId, qty, paymentMethod);
 		if (res.status !== 201) throw new Error(`placing an order answered ${res.status}: ${JSON.stringify(res.body)}`);
 		return res.body as Order;
 	}
@@ -52,5 +57,21 @@ export class Shopper {
 
 	async stock(productId: string): Promise<number> {
 		return (await this.api.get(`/products/${productId}`)).body.stock as number;
+	}
+
+	/** The stock as the catalogue's database has it: the admin's reads bypass the replicas' caches. */
+	async storedStock(productId: string): Promise<number> {
+		return (await this.api.get(`/products/${productId}`, this.admin)).body.stock as number;
+	}
+
+	/** Every order of this customer, also any the shop holds that no answer told the test about. */
+	async allOrders(): Promise<Order[]> {
+		const orders: Order[] = [];
+		for (let page = 1; ; page++) {
+			const res = await this.api.get(`/orders?page=${page}&pageSize=100`, this.customer);
+			if (res.status !== 200) throw new Error(`listing orders answered ${res.status}: ${JSON.stringify(res.body)}`);
+			orders.push(...(res.body.rows as Order[]));
+			if (page >= res.body.totalPages) return orders;
+		}
 	}
 }

@@ -1,6 +1,9 @@
 import type { ServiceBroker } from "moleculer";
 import { randomUUID } from "node:crypto";
 import type { OrderCancelled, Page, Product, Reservation } from "../../contracts";
+import type { Collection } from "../../mixins/store.mixin";
+import type { ProductDoc } from "../../services/catalogue/product";
+import { mergeLines, newReservation, takeHold, type ReservationDoc } from "../../services/catalogue/stock";
 import { freePort } from "../helpers/net";
 import { sample, scrape } from "../helpers/observability";
 import { startShop, type TestShop } from "../helpers/shop";
@@ -96,6 +99,21 @@ describe("catalogue", () => {
 			const results = await Promise.all(Array.from({ length: 10 }, () => reserve(broker, "order-concurrent", items)));
 			expect(new Set(results.map((result) => result.status))).toEqual(new Set(["RESERVED"]));
 			expect(await stockOf(broker, product.id)).toBe(7);
+		});
+
+		it("finishes a reservation its node died deciding: a hold that node took counts once", async () => {
+			const [first, second] = (await Promise.all([createProduct(broker, "RES-DEAD-1", 10), createProduct(broker, "RES-DEAD-2", 10)])).map((product) => product.id);
+			const lines = mergeLines([{ productId: first!, qty: 2 }, { productId: second!, qty: 3 }]);
+			// What a node killed halfway through leaves behind: the reservation PENDING, its first line held, the second not.
+			const { collections } = broker.getLocalService("catalogue") as unknown as { collections: { reservations: Collection<ReservationDoc>; products: Collection<ProductDoc> } };
+			await collections.reservations.insert(newReservation("order-dead-node", lines, new Date(), 60_000));
+			const held = takeHold(lines[0]!, "order-dead-node", new Date());
+			expect(await collections.products.update(held.query, held.update)).toBe(1);
+
+			// The event is delivered again to a live node.
+			const reservation = await reserve(broker, "order-dead-node", lines);
+			expect(reservation.status).toBe("RESERVED");
+			expect(await Promise.all(lines.map((line) => stockOf(broker, line.productId)))).toEqual(lines.map((line) => 10 - line.qty));
 		});
 
 		it("refuses the same orderId with different items", async () => {
