@@ -113,7 +113,7 @@ export class KafkaBus {
 	private lagTimer?: NodeJS.Timeout;
 	private measuring = false;
 	private stopping = false;
-	private readonly queue = new KeyedQueue(MAX_IN_HAND);
+	private readonly queue = new KeyedQueue(MAX_IN_HAND, (err) => this.options.log.error("Handling an event from Kafka failed", err));
 	/** Per topic and partition, for the group's current generation. */
 	private progress = new Map<string, PartitionProgress>();
 	/** Commits in flight, one per partition's progress; `again` when it moved meanwhile. */

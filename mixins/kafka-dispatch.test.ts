@@ -34,7 +34,7 @@ describe("a partition's progress", () => {
 
 describe("the keyed queue", () => {
 	it("runs one key's work in order and other keys' work meanwhile", async () => {
-		const queue = new KeyedQueue(10);
+		const queue = new KeyedQueue(10, () => undefined);
 		const log: string[] = [];
 		const slow = deferred();
 		void queue.run("order-1", async () => {
@@ -55,7 +55,7 @@ describe("the keyed queue", () => {
 	});
 
 	it("admits no more work while its limit is in hand, and admits again once some finishes", async () => {
-		const queue = new KeyedQueue(2);
+		const queue = new KeyedQueue(2, () => undefined);
 		const gates = [deferred(), deferred()];
 		gates.forEach((gate, i) => void queue.run(`key-${i}`, () => gate.promise));
 		let admitted = false;
@@ -69,7 +69,22 @@ describe("the keyed queue", () => {
 		await queue.drained();
 	});
 
+	it("runs a key's later work after earlier work failed, and reports the failure", async () => {
+		const errors: unknown[] = [];
+		const queue = new KeyedQueue(10, (err) => errors.push(err));
+		const ran: string[] = [];
+		void queue.run("order-1", async () => {
+			throw new Error("handler blew up");
+		});
+		void queue.run("order-1", async () => {
+			ran.push("second");
+		});
+		await queue.drained();
+		expect(ran).toEqual(["second"]);
+		expect(errors).toEqual([new Error("handler blew up")]);
+	});
+
 	it("is drained at once when nothing is in hand", async () => {
-		await expect(new KeyedQueue(1).drained()).resolves.toBeUndefined();
+		await expect(new KeyedQueue(1, () => undefined).drained()).resolves.toBeUndefined();
 	});
 });

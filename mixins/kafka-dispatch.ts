@@ -47,18 +47,22 @@ export class KeyedQueue {
 	private readonly waiting: (() => void)[] = [];
 	private readonly idle: (() => void)[] = [];
 
-	constructor(private readonly limit: number) {}
+	/** `onError` hears of work that rejected; the key's later work runs all the same. */
+	constructor(
+		private readonly limit: number,
+		private readonly onError: (err: unknown) => void,
+	) {}
 
 	/** Waits while `limit` items are in hand, so a fast topic cannot fill memory. */
 	async admit(): Promise<void> {
 		while (this.inHand >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
 	}
 
-	/** Queues `work` behind the key's earlier work; `work` must not reject. */
+	/** Queues `work` behind the key's earlier work; resolves once it has run, whatever its outcome. */
 	run(key: string, work: () => Promise<void>): Promise<void> {
 		this.inHand++;
 		const previous = this.tails.get(key) ?? Promise.resolve();
-		const mine = previous.then(work).finally(() => {
+		const mine: Promise<void> = previous.then(work).catch(this.onError).finally(() => {
 			if (this.tails.get(key) === mine) this.tails.delete(key);
 			this.inHand--;
 			this.waiting.shift()?.();
