@@ -64,6 +64,13 @@ const LAG_INTERVAL_MS = 5000;
 /** Events a node has read and not yet handled, at most; past it, it stops fetching. */
 const MAX_IN_HAND = 256;
 
+/**
+ * How long a partition's commit waits for more of its events to finish, so that one commit
+ * covers them all: each commit is a write to Kafka's offsets log. A node that dies meanwhile
+ * leaves at most this much more to redeliver, which the inbox recognises.
+ */
+const COMMIT_GATHER_MS = 50;
+
 /** Waits between attempts at recording an event while the store is down, capped. */
 const RECORD_RETRY_MS = { first: 200, max: 5000 };
 
@@ -424,6 +431,7 @@ export class KafkaBus {
 		}
 		const state = { running: Promise.resolve(), again: false };
 		state.running = (async () => {
+			if (!this.stopping) await new Promise((resolve) => setTimeout(resolve, COMMIT_GATHER_MS));
 			do {
 				state.again = false;
 				const offset = progress.take();

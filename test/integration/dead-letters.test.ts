@@ -1,7 +1,5 @@
 import { SMTPServer } from "smtp-server";
-import type { AnyDomainEvent, Customer, OrderConfirmed, OrderCreated, Payment, StockReserved } from "../../contracts";
-import type { InboxDoc } from "../../mixins/events.mixin";
-import type { Collection } from "../../mixins/store.mixin";
+import type { AnyDomainEvent, Customer, OrderConfirmed } from "../../contracts";
 import { startShop, type TestShop } from "../helpers/shop";
 import { freePort } from "../helpers/net";
 import { sample, scrape } from "../helpers/observability";
@@ -73,48 +71,5 @@ describe("dead letters", () => {
 		await shop.broker.emit(event.type, event as AnyDomainEvent);
 		await new Promise((resolve) => setTimeout(resolve, 300));
 		expect(delivered).toEqual(["dl@example.com"]);
-	});
-});
-
-describe("an event that arrives before the one it depends on", () => {
-	let shop: TestShop;
-
-	beforeAll(async () => {
-		shop = await startShop({ services: ["payments"], env: { EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", OUTBOX_RELAY_MS: "50" } });
-	});
-	afterAll(() => shop.destroy());
-
-	it("waits for it past EVENT_MAX_ATTEMPTS instead of becoming a dead letter, and is handled once it has come", async () => {
-		const ids = { aggregateId: "order-late-1", correlationId: "order-late-1", orderId: "order-late-1" };
-		const reserved: StockReserved = { ...ids, id: "evt-early-1", type: "stock.reserved", occurredAt: new Date().toISOString(), items: [{ productId: "p1", qty: 1 }] };
-		await shop.broker.emit(reserved.type, reserved as AnyDomainEvent);
-
-		// order.created is late, as it is while a dead payments replica's partitions move: many attempts on, the event still waits.
-		const { inbox } = (shop.broker.getLocalService("payments") as unknown as { collections: { inbox: Collection<InboxDoc> } }).collections;
-		const waiting = await waitFor(() => inbox.findOne({ _id: reserved.id }), (doc) => (doc?.attempts ?? 0) > 6, 10_000);
-		expect(waiting).toMatchObject({ attempts: expect.any(Number), status: expect.stringMatching(/^(RETRY|PROCESSING)$/) });
-		expect(waiting!.attempts).toBeGreaterThan(6);
-		expect(await shop.broker.call("payments.deadLetters", {})).toEqual([]);
-
-		const created: OrderCreated = {
-			...ids,
-			id: "evt-late-1",
-			type: "order.created",
-			occurredAt: new Date().toISOString(),
-			customerId: "customer-late-1",
-			items: [{ productId: "p1", qty: 1, unitPriceCents: 700 }],
-			totalCents: 700,
-			currency: "EUR",
-			paymentMethod: "tok_visa",
-		};
-		await shop.broker.emit(created.type, created as AnyDomainEvent);
-		const admin = { meta: { user: { id: "admin-1", role: "admin" } } };
-		const settled = await waitFor(
-			async () => (await shop.broker.call<{ rows: Payment[] }, object>("payments.list", { orderId: ids.orderId }, admin).catch(() => ({ rows: [] }))).rows[0],
-			(payment) => payment?.status === "SETTLED",
-			10_000,
-		);
-		expect(settled).toMatchObject({ status: "SETTLED", amountCents: 700 });
-		expect(await inbox.findOne({ _id: reserved.id })).toMatchObject({ status: "DONE" });
 	});
 });

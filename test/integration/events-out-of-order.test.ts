@@ -1,48 +1,83 @@
-import type { AnyDomainEvent, OrderCreated, StockReserved } from "../../contracts";
+import type { AnyDomainEvent, OrderCreated, Payment, StockReserved } from "../../contracts";
+import type { InboxDoc } from "../../mixins/events.mixin";
+import type { Collection } from "../../mixins/store.mixin";
 import { startShop, type TestShop } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
-/** Records the payment events payments publishes, as any consumer on the bus would see them. */
-function spyService(seen: AnyDomainEvent[]) {
-	return { name: "spy", events: { "payment.*": (ctx: { params: AnyDomainEvent }) => void seen.push(ctx.params) } } as never;
-}
+/*
+ * Payments can charge only an order it has heard of: a stock.reserved that comes before the
+ * order's order.created (another topic, maybe held up on a dead replica's partition) waits in
+ * the inbox until it has.
+ */
 
-describe("an event that arrives before the event it depends on", () => {
-	let shop: TestShop;
-	const seen: AnyDomainEvent[] = [];
-
-	beforeAll(async () => {
-		// The backoff alone would wait 30 s before trying the early event again.
-		shop = await startShop({ services: ["payments"], extra: [spyService(seen)], env: { EVENT_RETRY_BASE_MS: "30000" } });
-	});
-	afterAll(() => shop.destroy());
-
-	it("is handled as soon as this node has handled the event it waited for, not after its retry delay", async () => {
-		const orderId = "order-early-1";
-		const envelope = { occurredAt: new Date().toISOString(), aggregateId: orderId, correlationId: orderId };
-		const reserved: StockReserved = { ...envelope, id: "evt-early-reserved", type: "stock.reserved", orderId, items: [{ productId: "p1", qty: 1 }] };
-		const created: OrderCreated = {
+/** An order's stock.reserved and the order.created it depends on, as the bus would carry them. */
+function orderEvents(orderId: string, totalCents: number): { reserved: StockReserved; created: OrderCreated } {
+	const envelope = { occurredAt: new Date().toISOString(), aggregateId: orderId, correlationId: orderId, orderId };
+	return {
+		reserved: { ...envelope, id: `${orderId}-reserved`, type: "stock.reserved", items: [{ productId: "p1", qty: 1 }] },
+		created: {
 			...envelope,
-			id: "evt-early-created",
+			id: `${orderId}-created`,
 			type: "order.created",
-			orderId,
-			customerId: "customer-1",
-			items: [{ productId: "p1", qty: 1, unitPriceCents: 1250 }],
-			totalCents: 1250,
+			customerId: `customer-of-${orderId}`,
+			items: [{ productId: "p1", qty: 1, unitPriceCents: totalCents }],
+			totalCents,
 			currency: "EUR",
 			paymentMethod: "tok_visa",
-		};
-		// Payments cannot charge an order it has not heard of: the reservation waits in the inbox.
-		await shop.broker.emit(reserved.type, reserved as AnyDomainEvent);
-		const inbox = (shop.broker.getLocalService("payments") as unknown as { collections: { inbox: { findOne(q: object): Promise<{ status: string } | null> } } }).collections.inbox;
-		await waitFor(() => inbox.findOne({ _id: reserved.id }), (doc) => doc?.status === "RETRY");
-		await shop.broker.emit(created.type, created as AnyDomainEvent);
+		},
+	};
+}
 
-		const settled = await waitFor(
-			async () => seen.filter((event) => event.type === "payment.settled" && "orderId" in event && event.orderId === orderId),
-			(events) => events.length > 0,
-			5000,
-		);
-		expect(settled).toHaveLength(1);
+function inboxOf(shop: TestShop): Collection<InboxDoc> {
+	return (shop.broker.getLocalService("payments") as unknown as { collections: { inbox: Collection<InboxDoc> } }).collections.inbox;
+}
+
+const ADMIN = { meta: { user: { id: "admin-1", role: "admin" } } };
+
+function paymentOf(shop: TestShop, orderId: string): Promise<Payment | undefined> {
+	return shop.broker
+		.call<{ rows: Payment[] }, object>("payments.list", { orderId }, ADMIN)
+		.then((page) => page.rows[0])
+		.catch(() => undefined);
+}
+
+describe("an event that arrives before the one it depends on", () => {
+	describe("with retries far apart", () => {
+		let shop: TestShop;
+		// The backoff alone would wait 30 s before trying the early event again.
+		beforeAll(async () => (shop = await startShop({ services: ["payments"], env: { EVENT_RETRY_BASE_MS: "30000" } })));
+		afterAll(() => shop.destroy());
+
+		it("is handled as soon as this node has handled the event it waited for, not after its retry delay", async () => {
+			const { reserved, created } = orderEvents("order-early-1", 1250);
+			await shop.broker.emit(reserved.type, reserved as AnyDomainEvent);
+			await waitFor(() => inboxOf(shop).findOne({ _id: reserved.id }), (doc) => doc?.status === "RETRY");
+			await shop.broker.emit(created.type, created as AnyDomainEvent);
+
+			const payment = await waitFor(() => paymentOf(shop, created.orderId), (found) => found?.status === "SETTLED", 5000);
+			expect(payment).toMatchObject({ status: "SETTLED", amountCents: 1250 });
+		});
+	});
+
+	describe("with few quick retries", () => {
+		let shop: TestShop;
+		beforeAll(async () => (shop = await startShop({ services: ["payments"], env: { EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", OUTBOX_RELAY_MS: "50" } })));
+		afterAll(() => shop.destroy());
+
+		it("waits for it past EVENT_MAX_ATTEMPTS instead of becoming a dead letter, and is handled once it has come", async () => {
+			const { reserved, created } = orderEvents("order-late-1", 700);
+			await shop.broker.emit(reserved.type, reserved as AnyDomainEvent);
+
+			// order.created is late, as it is while a dead payments replica's partitions move: many attempts on, the event still waits.
+			const waiting = await waitFor(() => inboxOf(shop).findOne({ _id: reserved.id }), (doc) => (doc?.attempts ?? 0) > 6, 10_000);
+			expect(waiting).toMatchObject({ attempts: expect.any(Number), status: expect.stringMatching(/^(RETRY|PROCESSING)$/) });
+			expect(waiting!.attempts).toBeGreaterThan(6);
+			expect(await shop.broker.call("payments.deadLetters", {})).toEqual([]);
+
+			await shop.broker.emit(created.type, created as AnyDomainEvent);
+			const settled = await waitFor(() => paymentOf(shop, created.orderId), (payment) => payment?.status === "SETTLED", 10_000);
+			expect(settled).toMatchObject({ status: "SETTLED", amountCents: 700 });
+			expect(await inboxOf(shop).findOne({ _id: reserved.id })).toMatchObject({ status: "DONE" });
+		});
 	});
 });
