@@ -507,7 +507,9 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				const retry = () => {
 					clearTimeout(timer);
 					this.retryTimers.delete(timer);
-					if (waitingFor) this.waiting.get(waitingFor)?.delete(id);
+					const waiting = waitingFor ? this.waiting.get(waitingFor) : undefined;
+					// An emptied entry goes too: one per order would pile up for the node's life.
+					if (waiting?.delete(id) && waiting.size === 0) this.waiting.delete(waitingFor!);
 					this.retryOne(id).catch((err: unknown) => this.logger.warn(`Retry of event ${id} failed; the inbox scan will pick it up`, err));
 				};
 				const timer = setTimeout(retry, delayMs);
