@@ -1,3 +1,8 @@
+/** Exponential backoff: `baseMs` after the first attempt, doubling after each, capped at `maxMs`. */
+export function retryDelayMs(attempt: number, baseMs: number, maxMs = 30_000): number {
+	return Math.min(baseMs * 2 ** Math.max(0, attempt - 1), maxMs);
+}
+
 export interface Repeating {
 	stop(): void;
 }

@@ -77,9 +77,15 @@ function dropUndefined(value: unknown): void {
 	}
 }
 
-/** The rules as the shop's validator checks them. */
-function shopRules(schema: Rule): Rule {
-	return mapRules(schema, (rule) => countCharacters(refuseNull(rule)));
+/** The rules as the shop's validator checks them, and whether any counts characters. */
+function shopRules(schema: Rule): { rules: Rule; countsCharacters: boolean } {
+	let countsCharacters = false;
+	const rules = mapRules(schema, (rule) => {
+		const checked = countCharacters(refuseNull(rule));
+		if (checked.custom !== rule.custom) countsCharacters = true;
+		return checked;
+	});
+	return { rules, countsCharacters };
 }
 
 export class ShopValidator extends Validators.Fastest {
@@ -88,15 +94,19 @@ export class ShopValidator extends Validators.Fastest {
 	}
 
 	override compile(schema: Rule) {
-		const check = super.compile(shopRules(schema)) as (params: unknown) => unknown;
+		const { rules, countsCharacters } = shopRules(schema);
+		const check = super.compile(rules);
+		// Only a character count's custom check leaves undefined keys behind: the other schemas'
+		// params (most reads) are not walked again on every call.
+		if (!countsCharacters) return check;
 		return ((params: unknown) => {
-			const result = check(params);
+			const result = (check as (params: unknown) => unknown)(params);
 			dropUndefined(params);
 			return result;
 		}) as ReturnType<Validators.Fastest["compile"]>;
 	}
 
 	override validate(params: Rule, schema: Rule) {
-		return super.validate(params, shopRules(schema));
+		return super.validate(params, shopRules(schema).rules);
 	}
 }

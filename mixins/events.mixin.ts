@@ -5,7 +5,7 @@ import type { AnyDomainEvent, EventBody, EventName, EventPayloads, OutboxEvent, 
 import { UnprocessableError } from "../lib/errors";
 import { healthChecksOf } from "../lib/health";
 import { shopMetrics } from "../lib/metrics";
-import { repeat, type Repeating } from "../lib/timers";
+import { repeat, retryDelayMs, type Repeating } from "../lib/timers";
 import { currentCarrier, formatTraceparent, runDetached, runInWork, spanIdOf, traceIdOf, workFromCarrier, type WorkContext } from "../lib/trace-context";
 import { CONSUME_SPAN, PUBLISH_SPAN } from "../lib/tracing";
 import { KafkaBus, topicFor, type ReplayReport } from "./kafka-bus";
@@ -130,9 +130,8 @@ const INLINE_ATTEMPTS = 3;
  */
 const OUT_OF_ORDER_RETRY_MAX_MS = 2000;
 
-export function retryDelayMs(attempt: number, baseMs: number): number {
-	return Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 30_000);
-}
+// The backoff of the inbox's retries, where readers of this mixin look for it.
+export { retryDelayMs };
 
 export interface EventsService extends StoreService<{ inbox: InboxDoc }> {
 	/** The event to store in an outbox, with the trace of the work in hand. */
@@ -417,12 +416,13 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 						return;
 					} catch (err) {
 						const message = err instanceof Error ? err.message : String(err);
-						const waiting = err instanceof EventOutOfOrderError && Date.now() - Date.parse(doc.receivedAt) < this.config.orders.sagaStepTimeoutMs;
+						const early = err instanceof EventOutOfOrderError;
+						const waiting = early && Date.now() - Date.parse(doc.receivedAt) < this.config.orders.sagaStepTimeoutMs;
 						const dead = !waiting && attempts >= this.config.events.maxAttempts;
 						// An event that came before the one it depends on waits in the inbox rather than
 						// in the partition: the other event may be behind it on the same consumer.
-						const again = inline && !dead && !this.stopping && !(err instanceof EventOutOfOrderError) && attempts - doc.attempts < INLINE_ATTEMPTS;
-						const delay = waiting ? Math.min(retryDelayMs(attempts, this.config.events.retryBaseMs), OUT_OF_ORDER_RETRY_MAX_MS) : retryDelayMs(attempts, this.config.events.retryBaseMs);
+						const again = inline && !dead && !this.stopping && !early && attempts - doc.attempts < INLINE_ATTEMPTS;
+						const delay = retryDelayMs(attempts, this.config.events.retryBaseMs, waiting ? OUT_OF_ORDER_RETRY_MAX_MS : undefined);
 						await inbox.update(
 							{ _id: doc._id },
 							{ $set: { status: dead ? "DEAD" : again ? "PROCESSING" : "RETRY", attempts, lastError: message, nextAttemptAtMs: Date.now() + delay } },
@@ -433,7 +433,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 							shopMetrics(this.broker).deadLetter(this.name, doc.type);
 							await this.kafkaBus?.deadLetter(doc.event, message, doc.trace);
 						}
-						if (!dead && !again && !this.stopping) this.scheduleRetry(doc._id, delay, err instanceof EventOutOfOrderError ? sagaKeyOf(doc.event) : undefined);
+						if (!dead && !again && !this.stopping) this.scheduleRetry(doc._id, delay, early ? sagaKeyOf(doc.event) : undefined);
 						if (!again) return;
 						await new Promise((resolve) => setTimeout(resolve, delay));
 					}

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Errors } from "moleculer";
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from "kafkajs";
 import type { AnyDomainEvent, EventName, TraceCarrier } from "../contracts";
+import { retryDelayMs } from "../lib/timers";
 import { KeyedQueue, PartitionProgress } from "./kafka-dispatch";
 // Before any Kafka client is made: kafkajs 2.2.4 spins a 1 ms timer per idle connection otherwise.
 import "../lib/kafkajs-idle-fix";
@@ -45,7 +46,8 @@ export function eventHeaders(event: AnyDomainEvent, trace?: TraceCarrier): Recor
 	return headers;
 }
 
-function header(headers: IHeaders | undefined, name: string): string | undefined {
+/** A header's value as text (kafkajs hands them over as buffers, or arrays of them). */
+export function header(headers: IHeaders | undefined, name: string): string | undefined {
 	const value = headers?.[name];
 	return value === undefined ? undefined : Array.isArray(value) ? String(value[0]) : String(value);
 }
@@ -71,8 +73,8 @@ const MAX_IN_HAND = 256;
  */
 const COMMIT_GATHER_MS = 50;
 
-/** Waits between attempts at recording an event while the store is down, capped. */
-const RECORD_RETRY_MS = { first: 200, max: 5000 };
+/** Waits between attempts at recording an event while the store is down: from 200 ms, doubling, 5 s at most. */
+const RECORD_RETRY_MS = { base: 200, max: 5000 };
 
 /** Every topic the shop writes to, with its dead-letter topic. */
 export function shopTopics(): string[] {
@@ -410,12 +412,13 @@ export class KafkaBus {
 			return true;
 		}
 		const trace = traceFromHeaders(message.headers);
-		for (let wait = RECORD_RETRY_MS.first; ; wait = Math.min(wait * 2, RECORD_RETRY_MS.max)) {
+		for (let attempt = 1; ; attempt++) {
 			try {
 				await this.options.handle(event, trace);
 				return true;
 			} catch (err) {
 				if (this.stopping) return false;
+				const wait = retryDelayMs(attempt, RECORD_RETRY_MS.base, RECORD_RETRY_MS.max);
 				this.options.log.warn(`[${event.correlationId}] could not record ${event.type} ${event.id}; trying again in ${wait} ms`, err);
 				await new Promise((resolve) => setTimeout(resolve, wait));
 			}

@@ -56,8 +56,22 @@ export async function withMongo<T>(uri: string, use: (client: MongoClientLike) =
 	}
 }
 
+/** Where `npm run infra:up` keeps its servers' state: INFRA_DIR, or .infra/. */
+export function infraDir(): string {
+	return process.env.INFRA_DIR ?? path.join(ROOT, ".infra");
+}
+
+/** The pid of a server `npm run infra:up` started (nats, kafka, mongo); undefined for one it did not. */
+export function infraServerPid(name: string): number | undefined {
+	try {
+		return Number(fs.readFileSync(path.join(infraDir(), `${name}.pid`), "utf8").trim()) || undefined;
+	} catch {
+		return undefined;
+	}
+}
+
 /** Reads `export NAME=value` lines written by `npm run infra:up`. */
-export function readInfraEnv(file = path.join(process.env.INFRA_DIR ?? path.join(ROOT, ".infra"), "env")): Record<string, string> {
+export function readInfraEnv(file = path.join(infraDir(), "env")): Record<string, string> {
 	if (!fs.existsSync(file)) return {};
 	const env: Record<string, string> = {};
 	for (const line of fs.readFileSync(file, "utf8").split("\n")) {

@@ -3,12 +3,12 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, SERVICE_NAMES, type ServiceName, json, readInfraEnv, startEmbedded, startNode, stopNode, waitUntil, withMongo, type NodeProcess } from "../cluster-lib";
+import { ROOT, SERVICE_NAMES, type ServiceName, infraServerPid, json, readInfraEnv, startEmbedded, startNode, stopNode, waitUntil, withMongo, type NodeProcess, type ShopProcess } from "../cluster-lib";
 import { createRun, deleteRun, type KafkaRun } from "./kafka-baseline";
 import type { LoadRequest, LoadResult } from "./load";
 import { judge, percentile, summarize, table, type Sample, type Target } from "./report";
 import { sagaStages, stagesTable, type PlacedOrder } from "./stages";
-import { cpuMs, monotonicUs, topFrames } from "./cpu";
+import { cpuMeter, monotonicUs, topFrames, type CpuPerOrder } from "./cpu";
 
 /*
  * `npm run bench [-- --mode cluster --rounds 5 --seconds 10]`: the shop's HTTP API under load,
@@ -138,20 +138,12 @@ function peakRssMb(pid: number | undefined): number | undefined {
 	}
 }
 
-/** Stops a baseline and waits for it to exit (the Kafka ones leave their groups first), 5 s at most. */
-async function stopBaseline(proc: Proc): Promise<void> {
-	if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-	const exited = new Promise((resolve) => proc.child.once("exit", resolve));
-	proc.child.kill("SIGTERM");
-	const timer = setTimeout(() => proc.child.kill("SIGKILL"), 5000);
-	await exited;
-	clearTimeout(timer);
-}
-
-function startBaseline(label: string, args: string[]): Promise<Proc> {
+/** A baseline process, ready; stopped like a shop node (the Kafka ones leave their groups first). */
+function startBaseline(label: string, args: string[]): Promise<ShopProcess> {
 	const child = fork(path.join(__dirname, "baseline.js"), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+	const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
 	return new Promise((resolve, reject) => {
-		child.once("message", () => resolve({ label, child }));
+		child.once("message", () => resolve({ label, child, exited }));
 		child.once("exit", (code) => reject(new Error(`${label} exited with ${code}`)));
 	});
 }
@@ -307,7 +299,7 @@ async function signUpCustomers(base: string, count: number): Promise<string[]> {
 async function main(): Promise<void> {
 	const options = parseOptions(process.argv.slice(2));
 	const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-bench-"));
-	const baselineProcs: Proc[] = [];
+	const baselineProcs: ShopProcess[] = [];
 	const memory: { process: string; peakRssMb?: number }[] = [];
 	let stopShop: (() => Promise<void>) | undefined;
 	const base = `http://127.0.0.1:${PORT}/api`;
@@ -327,7 +319,7 @@ async function main(): Promise<void> {
 	const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 	const profileDir = options.profile ? path.join(ROOT, "bench", "results", `${stamp}-${options.mode}-profiles`) : undefined;
 	/** CPU ms per final order of each shop process during checkout, and with --profile its top frames. */
-	const cpuPerOrder: { process: string; pid?: number; ms: number }[] = [];
+	let cpuPerOrder: CpuPerOrder[] = [];
 	const profiles: { process: string; frames: ReturnType<typeof topFrames> }[] = [];
 	let checkoutWindow: { fromUs: number; toUs: number } | undefined;
 	let stages: Awaited<ReturnType<typeof sagaStages>> = [];
@@ -405,26 +397,13 @@ async function main(): Promise<void> {
 					body: JSON.stringify({ sku: `BENCH-${Date.now()}`, name: "Bench item", category: "bench", priceCents: 999, stock: 1_000_000 }),
 				});
 				progress(`checkout: ${options.checkoutWorkers} customers for ${options.checkoutSeconds} s`);
-				// The servers' share too (cluster mode): their pid files are where infra:up keeps its state.
-				const infraDir = process.env.INFRA_DIR ?? path.join(ROOT, ".infra");
-				const pidOf = (name: string) => {
-					try {
-						return Number(fs.readFileSync(path.join(infraDir, `${name}.pid`), "utf8").trim()) || undefined;
-					} catch {
-						return undefined; // servers not started by infra:up
-					}
-				};
-				const servers = options.mode === "cluster" ? ["nats", "kafka", "mongo"].map((name) => ({ label: name, pid: pidOf(name) })) : [];
-				const measured = [...shop.procs.map((proc) => ({ label: proc.label, pid: proc.child.pid })), ...servers];
-				const cpuBefore = measured.map((proc) => cpuMs(proc.pid));
+				// The servers' share too in a cluster (those infra:up started).
+				const servers = options.mode === "cluster" ? ["nats", "kafka", "mongo"].map((name) => ({ label: name, pid: infraServerPid(name) })) : [];
+				const cpu = cpuMeter([...shop.procs.map((proc) => ({ label: proc.label, pid: proc.child.pid })), ...servers]);
 				const fromUs = monotonicUs();
 				orders = await checkout(base, customers.slice(0, options.checkoutWorkers), stock.body.id, options);
 				checkoutWindow = { fromUs, toUs: monotonicUs() };
-				const finished = Object.values(orders.finals).reduce((sum, n) => sum + n, 0);
-				measured.forEach((proc, i) => {
-					const after = cpuMs(proc.pid);
-					if (after !== undefined && cpuBefore[i] !== undefined && finished > 0) cpuPerOrder.push({ process: proc.label, pid: proc.pid, ms: (after - cpuBefore[i]!) / finished });
-				});
+				cpuPerOrder = cpu.perOrder(Object.values(orders.finals).reduce((sum, n) => sum + n, 0));
 				samples.push({ ...orders.sample, round: 1 });
 				// After the CPU was read: these reads are the bench's, not the checkout's.
 				stages = await sagaStages(base, orders.confirmed);
@@ -475,7 +454,7 @@ async function main(): Promise<void> {
 		// An order is counted final only as CONFIRMED or CANCELLED; any other end is a lost order.
 		if (lost.length > 0) process.exitCode = 1;
 	} finally {
-		await Promise.all(baselineProcs.map(stopBaseline));
+		await Promise.all(baselineProcs.map((proc) => stopNode(proc, 5000)));
 		if (kafka) await deleteRun(kafka.brokers, kafka.run).catch((err: unknown) => console.error(`bench: the Kafka topics ${kafka!.run.requests} and ${kafka!.run.replies} may be left: ${(err as Error).message}`));
 		await stopShop?.().catch(() => undefined);
 		fs.rmSync(workDir, { recursive: true, force: true });

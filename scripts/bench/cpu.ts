@@ -34,6 +34,26 @@ export function cpuMs(pid: number | undefined): number | undefined {
 	}
 }
 
+export interface CpuPerOrder {
+	process: string;
+	pid?: number;
+	ms: number;
+}
+
+/** Starts counting the CPU of the processes named; `perOrder` divides what each used since by the orders. */
+export function cpuMeter(procs: { label: string; pid?: number }[]): { perOrder(orders: number): CpuPerOrder[] } {
+	const before = procs.map((proc) => cpuMs(proc.pid));
+	return {
+		perOrder(orders) {
+			return procs.flatMap((proc, i) => {
+				const after = cpuMs(proc.pid);
+				const start = before[i];
+				return after === undefined || start === undefined || orders === 0 ? [] : [{ process: proc.label, pid: proc.pid, ms: (after - start) / orders }];
+			});
+		},
+	};
+}
+
 interface ProfileNode {
 	id: number;
 	callFrame: { functionName: string; url: string; lineNumber: number };

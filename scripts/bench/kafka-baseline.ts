@@ -1,6 +1,7 @@
-import { Kafka, Partitioners, logLevel, type Consumer, type IHeaders, type KafkaMessage, type Message, type Producer } from "kafkajs";
+import { Kafka, Partitioners, logLevel, type Consumer, type KafkaMessage, type Message, type Producer } from "kafkajs";
 // As the shop runs kafkajs: without the spinning idle timer of 2.2.4 (see there).
 import "../../lib/kafkajs-idle-fix";
+import { header } from "../../mixins/kafka-bus";
 
 /*
  * The `http→kafka` baseline: the request path of a request/reply design on Kafka, written
@@ -128,11 +129,6 @@ class Outbox {
 		}
 		this.sending = false;
 	}
-}
-
-function header(headers: IHeaders | undefined, name: string): string | undefined {
-	const value = headers?.[name];
-	return value === undefined ? undefined : String(Array.isArray(value) ? value[0] : value);
 }
 
 /** Connects a producer (its outbox), and a consumer of `topic` in `groupId` that hands each message to `each`; returns how to stop both. */
