@@ -1,6 +1,10 @@
-# syntax=docker/dockerfile:1
 # One image for every service of the shop; SERVICES picks what a container runs
 # (SERVICES=payments, or SERVICES=orders,payments), as moleculer-runner reads it.
+# No "# syntax=" line: BuildKit's built-in Dockerfile frontend does all this file needs, and the
+# line would make every build pull a frontend image from a registry.
+#
+# Behind a proxy that inspects TLS, npm trusts the proxy's CA when it is given as a build secret,
+# which no layer keeps:  docker build --secret id=ca,src=/etc/ssl/certs/ca-certificates.crt .
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 # Production dependencies only, installed apart from the build so no compiler or test tool
@@ -8,12 +12,16 @@ ARG NODE_IMAGE=node:22-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN --mount=type=secret,id=ca,required=false \
+    if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi \
+    && npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN --mount=type=secret,id=ca,required=false \
+    if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi \
+    && npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json moleculer.config.ts ./
 COPY contracts contracts
 COPY lib lib

@@ -13,6 +13,15 @@ KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 MONGO_PORT="${MONGO_PORT:-27017}"
 
+# The servers' jars, fetched from Maven Central by fetch_jars (the versions are the poms'), for
+# infra:up and for the compose stand-ins docker:images builds (../docker/images.sh).
+KAFKA_VERSION=3.9.1
+MONGO_VERSION=1.47.0
+KAFKA_LIBS="$SHOP_CACHE/kafka-$KAFKA_VERSION/libs"
+MONGO_LIBS="$SHOP_CACHE/mongo-java-server-$MONGO_VERSION/libs"
+KAFKA_POM="$INFRA_REPO/scripts/infra/kafka/pom.xml"
+MONGO_POM="$INFRA_REPO/scripts/infra/mongo/pom.xml"
+
 # Text each daemon's command line contains: a pid that the kernel has since given to another
 # process is then never mistaken for ours (and never killed).
 declare -A DAEMON_MATCH=([nats]=nats-server [kafka]=kafka.Kafka [mongo]=MongoServer.java)
@@ -143,6 +152,32 @@ select_servers() {
 	[ "${#SELECTED[@]}" -gt 0 ] || SELECTED=("${ALL_SERVERS[@]}")
 }
 selected() { [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
+
+need() { command -v "$1" >/dev/null || die "'$1' is not on PATH; $2"; }
+
+# fetch_jars NAME POM LIBS WHAT: the jars POM depends on, copied from Maven Central into LIBS. The
+# libs dir counts only with the stamp of the pom it was fetched for, so a pom change (or an
+# interrupted fetch, which never gets as far as the rename) fetches again.
+fetch_jars() {
+	local name="$1" pom="$2" libs="$3" what="$4" pom_sum tmp_libs mvn_log
+	pom_sum="$(sha256sum "$pom" | cut -d' ' -f1)"
+	[ "$(cat "$libs/.pom.sha256" 2>/dev/null)" != "$pom_sum" ] || return 0
+	need mvn "fetching $what needs Maven"
+	log "$name: fetching $what jars from Maven Central into $libs"
+	tmp_libs="$libs.tmp.$$"
+	mvn_log="$(mktemp)"
+	rm -rf "$tmp_libs"
+	# -q still prints colour resets on success; keep the output only to show it on failure.
+	if ! mvn -q -B -f "$pom" dependency:copy-dependencies -DoutputDirectory="$tmp_libs" >"$mvn_log" 2>&1; then
+		cat "$mvn_log" >&2
+		rm -rf "$tmp_libs" "$mvn_log"
+		die "$name: Maven could not fetch the $what jars"
+	fi
+	rm -f "$mvn_log"
+	echo "$pom_sum" >"$tmp_libs/.pom.sha256"
+	rm -rf "$libs"
+	mv "$tmp_libs" "$libs"
+}
 
 # apt_install PKG...: "apt-get update" only on failure, since it is slow and usually not needed.
 apt_install() {

@@ -8,37 +8,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
 
-KAFKA_VERSION=3.9.1
-MONGO_VERSION=1.47.0
-KAFKA_LIBS="$SHOP_CACHE/kafka-$KAFKA_VERSION/libs"
-MONGO_LIBS="$SHOP_CACHE/mongo-java-server-$MONGO_VERSION/libs"
 MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT"
-
-need() { command -v "$1" >/dev/null || die "'$1' is not on PATH; $2"; }
-
-# fetch_jars NAME POM LIBS WHAT: the jars POM depends on, copied from Maven Central into LIBS. The
-# libs dir counts only with the stamp of the pom it was fetched for, so a pom change (or an
-# interrupted fetch, which never gets as far as the rename) fetches again.
-fetch_jars() {
-	local name="$1" pom="$2" libs="$3" what="$4" pom_sum tmp_libs mvn_log
-	pom_sum="$(sha256sum "$pom" | cut -d' ' -f1)"
-	[ "$(cat "$libs/.pom.sha256" 2>/dev/null)" != "$pom_sum" ] || return 0
-	need mvn "fetching $what needs Maven"
-	log "$name: fetching $what jars from Maven Central into $libs"
-	tmp_libs="$libs.tmp.$$"
-	mvn_log="$(mktemp)"
-	rm -rf "$tmp_libs"
-	# -q still prints colour resets on success; keep the output only to show it on failure.
-	if ! mvn -q -B -f "$pom" dependency:copy-dependencies -DoutputDirectory="$tmp_libs" >"$mvn_log" 2>&1; then
-		cat "$mvn_log" >&2
-		rm -rf "$tmp_libs" "$mvn_log"
-		die "$name: Maven could not fetch the $what jars"
-	fi
-	rm -f "$mvn_log"
-	echo "$pom_sum" >"$tmp_libs/.pom.sha256"
-	rm -rf "$libs"
-	mv "$tmp_libs" "$libs"
-}
 
 select_servers up.sh "$@"
 lock_infra
@@ -67,7 +37,7 @@ need java "Kafka needs Java 17"
 KAFKA_CONF="$INFRA_DIR/kafka"
 mkdir -p "$KAFKA_CONF/data"
 
-fetch_jars kafka "$HERE/kafka/pom.xml" "$KAFKA_LIBS" "Kafka $KAFKA_VERSION"
+fetch_jars kafka "$KAFKA_POM" "$KAFKA_LIBS" "Kafka $KAFKA_VERSION"
 
 # Tools log warnings to stderr only, so their stdout (the cluster id, the topic list) stays clean.
 cat >"$KAFKA_CONF/tools-log4j.properties" <<'EOF'
@@ -152,7 +122,7 @@ fi
 
 if selected mongo; then
 need java "mongo-java-server needs Java 11 or later"
-fetch_jars mongo "$HERE/mongo/pom.xml" "$MONGO_LIBS" "mongo-java-server $MONGO_VERSION"
+fetch_jars mongo "$MONGO_POM" "$MONGO_LIBS" "mongo-java-server $MONGO_VERSION"
 
 if is_running mongo; then
 	log "mongo: already running (pid $(running_pid mongo))"

@@ -90,6 +90,14 @@ describe("the services to deploy", () => {
 	});
 });
 
+type ComposePort = string | { host_ip?: string; target: number };
+/** A published port as docker-compose 1.x renders it ("ip:published:target/proto") or 2.x does (an object). */
+function publishedPort(port: ComposePort): { hostIp?: string; target: number } {
+	if (typeof port !== "string") return { hostIp: port.host_ip, target: port.target };
+	const parts = port.replace(/\/\w+$/, "").split(":");
+	return { hostIp: parts.length === 3 ? parts[0] : undefined, target: Number(parts[parts.length - 1]) };
+}
+
 describe("docker-compose.yml", () => {
 	const shopNodes = Object.entries(compose.services).filter(([, service]) => service.environment?.SERVICES);
 	// What `docker compose up` starts; docker-compose 1.x renders the services of every profile.
@@ -107,14 +115,14 @@ describe("docker-compose.yml", () => {
 		}
 	});
 
-	it("can scale every service: no fixed container names, and a host port for the gateway alone", () => {
+	it("can scale every service: no fixed container names, and a host port for the gateway alone, on the host's loopback", () => {
 		for (const [name, service] of Object.entries(started)) {
 			expect({ name, containerName: service.container_name }).toEqual({ name, containerName: undefined });
-			expect({ name, ports: service.ports }).toEqual({ name, ports: name === "api" ? [expect.objectContaining({ target: 3000 })] : undefined });
+			expect({ name, ports: service.ports?.map(publishedPort) }).toEqual({ name, ports: name === "api" ? [{ hostIp: "127.0.0.1", target: 3000 }] : undefined });
 		}
 	});
 
-	it("starts the shop only once its servers are healthy, and keeps Kafka's and MongoDB's data in named volumes", () => {
+	it("starts the shop only once its servers are healthy, and keeps Kafka's and MongoDB's data and the emails written to files in named volumes", () => {
 		for (const [name, service] of shopNodes) {
 			expect({ name, dependsOn: service.depends_on }).toEqual({ name, dependsOn: Object.fromEntries(INFRA.map((server) => [server, { condition: "service_healthy" }])) });
 			expect({ name, stopGrace: service.stop_grace_period }).toEqual({ name, stopGrace: "30s" });
@@ -124,7 +132,8 @@ describe("docker-compose.yml", () => {
 		const volumeOf = (mount: string | { source: string; target: string }) => (typeof mount === "string" ? mount.split(":").slice(0, 2) : [mount.source, mount.target]);
 		expect(compose.services.kafka.volumes.map(volumeOf)).toEqual([["kafka-data", "/var/lib/kafka/data"]]);
 		expect(compose.services.mongo.volumes.map(volumeOf)).toEqual([["mongo-data", "/data/db"]]);
-		expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(["grafana-data", "kafka-data", "mongo-data", "prometheus-data"]);
+		expect(compose.services.notifications.volumes.map(volumeOf)).toEqual([["notifications-mail", "/app/data"]]);
+		expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(["grafana-data", "kafka-data", "mongo-data", "notifications-mail", "prometheus-data"]);
 	});
 });
 
@@ -144,8 +153,7 @@ describe("docker-compose.yml --profile observability", () => {
 		expect(Object.keys(services).sort()).toEqual([...SERVICES, ...INFRA, ...OBSERVABILITY].sort());
 		for (const name of OBSERVABILITY) {
 			expect({ name, profiles: services[name].profiles }).toEqual({ name, profiles: ["observability"] });
-			// docker-compose 1.x renders "ip:published:target/proto", 2.x an object.
-			const hostIps = services[name].ports.map((port: string | { host_ip?: string }) => (typeof port === "string" ? port.split(":").length === 3 ? port.split(":")[0] : undefined : port.host_ip));
+			const hostIps = services[name].ports.map((port: ComposePort) => publishedPort(port).hostIp);
 			expect({ name, hostIps }).toEqual({ name, hostIps: hostIps.map(() => "127.0.0.1") });
 		}
 	});

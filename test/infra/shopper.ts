@@ -21,8 +21,8 @@ export class Shopper {
 		this.api = http(baseUrl);
 	}
 
-	static async signIn(baseUrl: string, email = `buyer-${randomUUID().slice(0, 8)}@example.com`): Promise<Shopper> {
-		return new Shopper(baseUrl, await adminToken(baseUrl, INFRA_ADMIN), (await signUp(baseUrl, email)).token, email);
+	static async signIn(baseUrl: string, email = `buyer-${randomUUID().slice(0, 8)}@example.com`, admin = INFRA_ADMIN): Promise<Shopper> {
+		return new Shopper(baseUrl, await adminToken(baseUrl, admin), (await signUp(baseUrl, email)).token, email);
 	}
 
 	async product(stock: number, priceCents = 2000): Promise<string> {

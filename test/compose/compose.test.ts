@@ -1,0 +1,240 @@
+import type { Order } from "../../contracts";
+import { waitFor } from "../helpers/wait";
+import { CheckoutLoad } from "../infra/checkout-load";
+import { expectConserved, outcome } from "../infra/conservation";
+import { Shopper } from "../infra/shopper";
+import { COMPOSE_ADMIN, ComposeStack, type Container } from "./stack";
+
+/**
+ * The shop as docker-compose.yml runs it, in containers built on this machine
+ * (`npm run docker:images`), scaled as its users scale it: every image, health check, start
+ * order, volume and signal of the compose file, for real. One stack for the whole file, in order.
+ */
+const SCALE = { api: 1, catalogue: 2, customers: 1, orders: 2, payments: 3, notifications: 1 };
+const INFRA = ["nats", "kafka", "mongo", "zipkin", "prometheus"];
+const base = Number(process.env.COMPOSE_TEST_PORT ?? 3800);
+const stack = new ComposeStack(process.env.COMPOSE_TEST_PROJECT ?? "shoptest", { http: base, prometheus: base + 1, zipkin: base + 2 });
+/** Every service by name: Grafana, the one left, has no local stand-in (docker-compose.local.yml). */
+const up = () => stack.compose("up", "-d", ...Object.entries(SCALE).flatMap(([service, n]) => ["--scale", `${service}=${n}`]), ...INFRA, ...Object.keys(SCALE));
+
+/** The payments database's processor books, read from the MongoDB-wire container on the project's network. */
+let mongoUri = "";
+let shop: Shopper;
+/** Every order any test placed, for the checks after `down` and `up`. */
+const placed: Order[] = [];
+
+/** The ids of every email the shop sent this customer. */
+async function emailIds(customer: Shopper): Promise<string[]> {
+	const ids: string[] = [];
+	for (let page = 1; ; page++) {
+		const res = await customer.api.get(`/notifications?page=${page}&pageSize=100`, customer.customer);
+		if (res.status !== 200) throw new Error(`listing emails answered ${res.status}: ${JSON.stringify(res.body)}`);
+		ids.push(...(res.body.rows as { id: string }[]).map((row) => row.id));
+		if (page >= res.body.totalPages) return ids;
+	}
+}
+
+const chargesIn = (log: string) => [...log.matchAll(/\[order ([0-9a-f-]{36})\] payment PENDING -> CHARGING/g)].map((match) => match[1]!);
+
+beforeAll(async () => {
+	await stack.compose("down", "-v", "--remove-orphans");
+	await up();
+	const containers = await stack.waitHealthy();
+	mongoUri = `mongodb://${await stack.address(containers.find((c) => c.service === "mongo")!)}:27017`;
+	await waitFor(() => fetch(`${stack.baseUrl}/health`).then((res) => res.status, () => 0), (status) => status === 200, 120_000, 500);
+	shop = await Shopper.signIn(stack.baseUrl, undefined, COMPOSE_ADMIN);
+}, 600_000);
+
+afterAll(async () => {
+	if (process.env.COMPOSE_KEEP) return;
+	await stack.compose("down", "-v", "--remove-orphans").catch((err) => console.error(err));
+}, 120_000);
+
+describe("docker compose up with payments=3, orders=2, catalogue=2 and the observability profile", () => {
+	it("runs every replica and server, each healthy by its own health check", async () => {
+		const containers = await stack.containers();
+		const count = (service: string) => containers.filter((c) => c.service === service && c.state === "running").length;
+		expect(Object.fromEntries(Object.keys(SCALE).map((service) => [service, count(service)]))).toEqual(SCALE);
+		expect(Object.fromEntries(INFRA.map((service) => [service, count(service)]))).toEqual(Object.fromEntries(INFRA.map((service) => [service, 1])));
+		// Every shop node and server of the compose file has a health check, and passes it.
+		const unchecked = containers.filter((c) => c.health === "" && !["zipkin", "prometheus"].includes(c.service));
+		expect(unchecked.map((c) => c.name)).toEqual([]);
+		expect(containers.filter((c) => c.health !== "" && c.health !== "healthy").map((c) => `${c.name} ${c.health}`)).toEqual([]);
+	});
+
+	it("publishes the gateway, Prometheus and Zipkin on the host's loopback only, and nothing else", async () => {
+		const published: Record<string, string[]> = {};
+		for (const container of await stack.containers()) {
+			const ports = await stack.published(container);
+			if (ports.length) published[container.service] = ports;
+		}
+		expect(published).toEqual({
+			api: [`3000/tcp=127.0.0.1:${stack.ports.http}`],
+			prometheus: [`9090/tcp=127.0.0.1:${stack.ports.prometheus}`],
+			zipkin: [`9411/tcp=127.0.0.1:${stack.ports.zipkin}`],
+		});
+	});
+
+	it("confirms a good card, cancels a declined one and an order beyond the stock, through the gateway", async () => {
+		const productId = await shop.product(5, 1999);
+		const good = await shop.order(productId, 2);
+		const declined = await shop.order(productId, 1, "tok_decline");
+		const tooMany = await shop.order(productId, 4);
+		placed.push(good, declined, tooMany);
+		expect(await shop.finalOrder(good.id)).toMatchObject({ status: "CONFIRMED", totalCents: 2 * 1999 });
+		expect(await shop.finalOrder(declined.id)).toMatchObject({ status: "CANCELLED", cancelReason: "PAYMENT_DECLINED" });
+		expect(await shop.finalOrder(tooMany.id)).toMatchObject({ status: "CANCELLED", cancelReason: "OUT_OF_STOCK" });
+		// The declined order's unit went back; only the good order's two are gone.
+		expect(await waitFor(() => shop.storedStock(productId), (stock) => stock === 3, 30_000, 250)).toBe(3);
+	});
+
+	it("sells 30 units to 60 concurrent orders exactly once across two catalogue replicas", async () => {
+		const product = { id: await shop.product(30, 1000), stock: 30 };
+		const orders = await shop.orders(product.id, 60);
+		const finals = await Promise.all(orders.map((order) => shop.finalOrder(order.id, 150_000)));
+		placed.push(...finals);
+		expect(outcome(finals)).toBe("30 confirmed, 30 cancelled (30 OUT_OF_STOCK)");
+		await expectConserved(mongoUri, shop, product, finals);
+	});
+
+	it("shares the charges among the three payments containers", async () => {
+		const charged = await Promise.all((await stack.running("payments")).map(async (c) => [c.name, chargesIn(await stack.logs(c)).length] as const));
+		console.log(`charges per payments container: ${charged.map(([name, n]) => `${name} ${n}`).join(", ")}`);
+		expect(charged).toHaveLength(3);
+		expect(charged.filter(([, n]) => n === 0)).toEqual([]);
+	});
+});
+
+describe("a payments container killed during a burst of orders", () => {
+	it("finishes every order, charges none twice, and conserves stock and money", async () => {
+		const product = { id: await shop.product(1000, 1250), stock: 1000 };
+		const ids = new Set<string>();
+		// Slow cards keep charges in flight, so the kill lands between a charge and the processor's answer.
+		const burst = Promise.all(
+			Array.from({ length: 60 }, async (_, i) => {
+				const res = await shop.placeOrder(product.id, 1, i % 3 === 0 ? "tok_slow" : undefined);
+				if (res.status === 201) ids.add(res.body.id);
+				return res;
+			}),
+		);
+		const [victim] = await stack.running("payments");
+		// Killed once it has begun a charge for an order of this burst.
+		await waitFor(async () => chargesIn(await stack.logs(victim!, 400)).filter((id) => ids.has(id)), (begun) => begun.length > 0, 120_000, 250);
+		await stack.docker("kill", victim!.id);
+		const answers = await burst;
+		expect(answers.filter((res) => res.status !== 201).map((res) => `${res.status} ${JSON.stringify(res.body)}`)).toEqual([]);
+
+		const held = await waitFor(() => shop.allOrders(), (orders) => orders.every((order) => ["CONFIRMED", "CANCELLED"].includes(order.status)), 240_000, 1000);
+		const burstOrders = held.filter((order) => ids.has(order.id));
+		placed.push(...burstOrders);
+		expect(burstOrders).toHaveLength(60);
+		expect(burstOrders.filter((order) => order.status !== "CONFIRMED")).toEqual([]);
+		await expectConserved(mongoUri, shop, product, burstOrders);
+		console.log(`payments container ${victim!.name} killed: ${outcome(burstOrders)}`);
+
+		// A killed container counts as stopped by hand (its restart policy leaves it down); started
+		// again, it rejoins and turns healthy.
+		await stack.docker("start", victim!.id);
+		expect((await stack.waitHealthy()).find((c) => c.id === victim!.id)).toMatchObject({ state: "running", health: "healthy" });
+	});
+});
+
+describe("docker compose restart of the orders service under load", () => {
+	it("finishes every order placed, charges none twice, and conserves stock and money", async () => {
+		const product = { id: await shop.product(1000, 700), stock: 1000 };
+		const customers = [shop, ...(await Promise.all([1, 2].map(() => Shopper.signIn(stack.baseUrl, undefined, COMPOSE_ADMIN))))];
+		const load = new CheckoutLoad(customers, product.id);
+		let restartMs = 0;
+		try {
+			await waitFor(async () => load.placed.length, (n) => n >= 6, 60_000, 200);
+			const restarted = Date.now();
+			const orders = await stack.running("orders");
+			await stack.compose("restart", "orders");
+			restartMs = Date.now() - restarted;
+			// SIGTERM reached each node through compose's init, and each drained and stopped its broker.
+			for (const container of orders) expect({ container: container.name, stopped: /ServiceBroker is stopped/.test(await stack.logs(container)) }).toEqual({ container: container.name, stopped: true });
+			await stack.waitHealthy();
+			// Orders placed once both are back, too.
+			const before = load.placed.length;
+			await waitFor(async () => load.placed.length, (n) => n >= before + 6, 60_000, 200);
+		} finally {
+			placed.push(...(await load.stop()));
+		}
+
+		const held = (await Promise.all(customers.map((customer) => waitFor(() => customer.allOrders(), (all) => all.every((order) => ["CONFIRMED", "CANCELLED"].includes(order.status)), 180_000, 1000)))).flat();
+		const ofProduct = held.filter((order) => order.items.some((line) => line.productId === product.id));
+		expect(ofProduct.filter((order) => !["CONFIRMED", "CANCELLED"].includes(order.status))).toEqual([]);
+		expect(ofProduct.filter((order) => order.cancelReason === "TIMEOUT").map((order) => order.id)).toEqual([]);
+		await expectConserved(mongoUri, shop, product, ofProduct);
+		// While both orders containers restart, placing an order is refused as unavailable (and
+		// nothing else fails): the gateway answers 503, never a 500 or a hang.
+		const unexpected = load.failures.filter((failure) => !/POST \/orders answered 503|GET \/orders\/\S+ answered 503/.test(failure));
+		expect(unexpected).toEqual([]);
+		console.log(`orders restarted in ${restartMs} ms under load: ${load.requests} requests, ${load.failures.length} refused while it restarted, ${outcome(ofProduct)}; slowest ${load.slowest.ms} ms (${load.slowest.what})`);
+	});
+});
+
+describe("docker compose down, then up again", () => {
+	it("keeps every service's data in the named volumes", async () => {
+		const customerOrders = await shop.allOrders();
+		const products = (await shop.api.get("/products?pageSize=100")).body;
+		const emails = await emailIds(shop);
+		expect(customerOrders.length).toBeGreaterThan(0);
+		expect(emails.length).toBeGreaterThan(0);
+
+		await stack.compose("down");
+		expect(await stack.containers()).toEqual([]);
+		await up();
+		await stack.waitHealthy();
+		await waitFor(() => fetch(`${stack.baseUrl}/health`).then((res) => res.status, () => 0), (status) => status === 200, 120_000, 500);
+
+		// The same customer signs in again (customers), and finds the same orders (orders), stock
+		// (catalogue), payments (payments) and emails (notifications).
+		const login = await shop.api.post("/auth/login", { email: shop.email, password: "correct-horse-battery" });
+		expect(login.status).toBe(200);
+		expect((await shop.allOrders()).map((order) => [order.id, order.status]).sort()).toEqual(customerOrders.map((order) => [order.id, order.status]).sort());
+		expect((await shop.api.get("/products?pageSize=100")).body).toEqual(products);
+		// Every email sent before (one still on its way then may have been added since), and its
+		// .eml file (no SMTP_URL here) in the new notifications container's volume.
+		const emailsAfter = new Set(await emailIds(shop));
+		expect(emails.filter((id) => !emailsAfter.has(id))).toEqual([]);
+		const [notifications] = await stack.running("notifications");
+		const files = new Set((await stack.docker("exec", notifications!.id, "ls", "/app/data/notifications/mail")).split("\n"));
+		expect(emails.filter((id) => !files.has(`${id}.eml`))).toEqual([]);
+		const someConfirmed = customerOrders.find((order) => order.status === "CONFIRMED")!;
+		expect((await shop.api.get(`/payments?orderId=${someConfirmed.id}`, shop.customer)).status).toBe(200);
+	});
+});
+
+describe("the observability profile", () => {
+	it("has Prometheus scraping every replica of every service, each target up", async () => {
+		const shopContainers = (await stack.containers()).filter((c) => c.service in SCALE && c.state === "running");
+		const expected = (await Promise.all(shopContainers.map((c: Container) => stack.address(c)))).sort();
+		type Target = { labels: { instance: string; compose_service: string }; health: string };
+		const targets = await waitFor(
+			async () => {
+				const res = await fetch(`http://127.0.0.1:${stack.ports.prometheus}/api/v1/targets?state=active`).catch(() => undefined);
+				return res?.ok ? ((await res.json()) as { data: { activeTargets: Target[] } }).data.activeTargets : [];
+			},
+			(active) => active.length === expected.length && active.every((target) => target.health === "up"),
+			90_000,
+			1000,
+		);
+		expect(targets.map((target) => target.labels.instance.replace(/:3030$/, "")).sort()).toEqual(expected);
+		expect(targets.filter((target) => target.health !== "up")).toEqual([]);
+		expect(new Set(targets.map((target) => target.labels.compose_service))).toEqual(new Set(Object.keys(SCALE)));
+	});
+
+	it("has Zipkin receiving the shop's spans", async () => {
+		const services = await waitFor(
+			async () => {
+				const res = await fetch(`http://127.0.0.1:${stack.ports.zipkin}/api/v2/services`).catch(() => undefined);
+				return res?.ok ? ((await res.json()) as string[]) : [];
+			},
+			(names) => names.length > 0,
+			60_000,
+			1000,
+		);
+		expect(services.length).toBeGreaterThan(0);
+	});
+});
