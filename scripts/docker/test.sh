@@ -11,4 +11,4 @@ bash "$HERE/images.sh"
 source "$DOCKER_REPO/scripts/use-node22.sh"
 cd "$DOCKER_REPO"
 # The tests drive the stack with the same client the images were built with.
-PATH="$(dirname "$DOCKER"):$PATH" exec npx jest -c jest.compose.config.js "$@"
+DOCKER_CLI="$DOCKER" exec npx jest -c jest.compose.config.js "$@"

@@ -5,6 +5,8 @@ import { ROOT } from "../../scripts/cluster-lib";
 import { waitFor } from "../helpers/wait";
 
 const run = promisify(execFile);
+/** The client scripts/docker/test.sh names (Debian's, the engine's own version), else the one on PATH. */
+const DOCKER = process.env.DOCKER_CLI ?? "docker";
 
 /** The compose files as the README runs them on a machine without a container registry. */
 const FILES = ["docker-compose.yml", "docker-compose.local.yml"];
@@ -62,7 +64,7 @@ export class ComposeStack {
 
 	async docker(...args: string[]): Promise<string> {
 		try {
-			return (await run("docker", args, { env: this.env, maxBuffer: 64 << 20 })).stdout;
+			return (await run(DOCKER, args, { env: this.env, maxBuffer: 64 << 20 })).stdout;
 		} catch (err) {
 			throw new Error(`docker ${args.join(" ")} failed:\n${(err as { stderr?: string }).stderr ?? ""}`);
 		}
@@ -101,7 +103,7 @@ export class ComposeStack {
 	/** A container's log (stdout and stderr), the last `tail` lines or all of it. */
 	async logs(container: Container, tail?: number): Promise<string> {
 		try {
-			const { stdout, stderr } = await run("docker", ["logs", ...(tail ? ["--tail", String(tail)] : []), container.id], { env: this.env, maxBuffer: 256 << 20 });
+			const { stdout, stderr } = await run(DOCKER, ["logs", ...(tail ? ["--tail", String(tail)] : []), container.id], { env: this.env, maxBuffer: 256 << 20 });
 			return stdout + stderr;
 		} catch (err) {
 			return `(no log: ${(err as Error).message})`;
