@@ -31,14 +31,16 @@ private_dockerd_running() {
 	[[ "$cmdline" == *dockerd*"$DOCKER_STATE"* ]]
 }
 
-# install_docker: Debian's engine and compose, when missing.
+# install_docker: Debian's docker-compose (the tests' and the README's), and Debian's engine and
+# client when there is no client at all or an engine must be started here.
 install_docker() {
 	local missing=()
-	command -v dockerd >/dev/null || missing+=(docker.io)
 	command -v docker-compose >/dev/null || missing+=(docker-compose)
+	if ! command -v docker >/dev/null || { [ "${1:-}" = engine ] && ! command -v dockerd >/dev/null; }; then
+		missing+=(docker.io)
+	fi
 	[ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
-	[ -x /usr/bin/docker ] && DOCKER=/usr/bin/docker
-	return 0
+	if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; fi
 }
 
 # use_docker: exports DOCKER_HOST for an engine that answers. An explicit DOCKER_HOST must answer;
@@ -61,6 +63,14 @@ use_docker() {
 		return 0
 	fi
 	[ "$(id -u)" = 0 ] || die "no Docker engine answers, and starting one (dockerd) needs root"
+	install_docker engine
+	# Where installing the package started the system's engine, that one is used: two engines
+	# would fight over the default bridge.
+	if DOCKER_HOST="" docker_answers; then
+		unset DOCKER_HOST
+		log "the system's engine answers (started by its package); using it"
+		return 0
+	fi
 	mkdir -p "$DOCKER_STATE"
 	# A dockerd killed without its clean-up leaves its pid file, which makes the next one refuse.
 	private_dockerd_running || rm -f "$DOCKERD_PID"
