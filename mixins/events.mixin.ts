@@ -105,6 +105,20 @@ export function domainEvent<K extends EventName>(
 	return { ...body, id: eventId, type, occurredAt: now.toISOString(), ...ids } as EventPayloads[K];
 }
 
+/** An event a write causes: its type and body, and the aggregate it is about. */
+export interface NewEvent<K extends EventName = EventName> {
+	type: K;
+	body: EventBody<K>;
+	aggregateId: string;
+	/** The saga or request it belongs to; the aggregate's own id unless said otherwise. */
+	correlationId?: string;
+}
+
+/** `newEvent("order.confirmed", body, orderId)`: an event for the store's write path, typed by its name. */
+export function newEvent<K extends EventName>(type: K, body: EventBody<K>, aggregateId: string, correlationId?: string): NewEvent<K> {
+	return { type, body, aggregateId, ...(correlationId ? { correlationId } : {}) };
+}
+
 /** Raised by a handler that got an event before the one it depends on; retried later. */
 export class EventOutOfOrderError extends Errors.MoleculerRetryableError {
 	constructor(event: AnyDomainEvent, waitingFor: string) {
@@ -133,16 +147,27 @@ const OUT_OF_ORDER_RETRY_MAX_MS = 2000;
 // The backoff of the inbox's retries, where readers of this mixin look for it.
 export { retryDelayMs };
 
+/**
+ * The one way a service changes a document that publishes: the change and the events it causes
+ * are written in one single-document write (the events into the document's outbox), and the
+ * relay is woken to deliver them. A write that changed nothing stores no event.
+ */
 export interface EventsService extends StoreService<{ inbox: InboxDoc }> {
-	/** The event to store in an outbox, with the trace of the work in hand. */
-	publish<K extends EventName>(type: K, body: EventBody<K>, ids: { aggregateId: string; correlationId: string }, now?: Date): EventPayloads[K] & OutboxEvent;
-	kickRelay(collection: string, id: string): void;
+	/** Inserts `doc` with `events` in its outbox; the document as stored. */
+	insertWithEvents<D extends StoredDoc & WithOutbox>(collection: string, doc: D, events: NewEvent[], now?: Date): Promise<D>;
+	/** Applies `update` to the document `query` matches, and pushes `events` into its outbox with it; how many documents changed (0 or 1). */
+	updateWithEvents(collection: string, query: Record<string, unknown>, update: Record<string, unknown>, events: NewEvent[], now?: Date): Promise<number>;
 	relayOutbox(fullScan?: boolean): Promise<void>;
 }
 
 interface Internals extends EventsService {
 	name: string;
-	schema: { domainEvents?: DomainEventHandlers };
+	/** The event as stored in an outbox: its envelope, and the trace of the work in hand. */
+	outboxEntry(event: NewEvent, now: Date): OutboxEvent;
+	outboxCollection(name: string): Collection<StoredDoc & WithOutbox>;
+	/** Delivers the events just written to this document now rather than at the next poll. */
+	wakeRelay(collection: string, id: string): void;
+	schema: { domainEvents?: DomainEventHandlers; publishes?: EventName[] };
 	logger: { info(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void };
 	broker: ServiceBroker;
 	kafkaBus?: KafkaBus;
@@ -187,6 +212,9 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 		mixins: [StoreMixin<C & { inbox: InboxDoc }>({ ...options.collections, inbox: { indexes: [{ field: "status" }] } } as never)],
 
 		merged(schema: ServiceSchema) {
+			if (options.outboxes.length > 0 && !schema.publishes?.length) {
+				throw new Errors.ServiceSchemaError(`${schema.name} publishes from ${options.outboxes.join(", ")} but declares no events in publishes`, { name: schema.name });
+			}
 			// Each declared handler becomes a balanced Moleculer event subscription in the
 			// service's own group, so one instance per consuming service receives each event.
 			const events: Record<string, unknown> = { ...(schema.events ?? {}) };
@@ -274,16 +302,41 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 		},
 
 		methods: {
-			/** Builds the event to store in an outbox alongside the change it describes. */
-			publish(this: Internals, type, body, ids, now = new Date()) {
-				const event: OutboxEvent = domainEvent(type, body, ids, randomUUID(), now);
-				const trace = currentCarrier();
-				if (trace) event.trace = trace;
-				return event as never;
+			async insertWithEvents<D extends StoredDoc & WithOutbox>(this: Internals, collection: string, doc: D, events: NewEvent[], now = new Date()): Promise<D> {
+				const outboxes = this.outboxCollection(collection);
+				if (events.length > 0) doc.outbox = events.map((event) => this.outboxEntry(event, now));
+				await outboxes.insert(doc);
+				if (events.length > 0) this.wakeRelay(collection, doc._id);
+				return doc;
 			},
 
-			/** Delivers the events just written to this document now rather than at the next poll. */
-			kickRelay(this: Internals, collection: string, id: string) {
+			async updateWithEvents(this: Internals, collection: string, query: Record<string, unknown>, update: Record<string, unknown>, events: NewEvent[], now = new Date()): Promise<number> {
+				const outboxes = this.outboxCollection(collection);
+				// The relay reads the document back by its id.
+				if (typeof query._id !== "string") throw new Errors.ServiceSchemaError(`${this.name}: a write with events names its document by _id`, { collection });
+				if (events.length === 0) return outboxes.update(query, update);
+				const push = { ...((update.$push as Record<string, unknown> | undefined) ?? {}), outbox: { $each: events.map((event) => this.outboxEntry(event, now)) } };
+				const updated = await outboxes.update(query, { ...update, $push: push });
+				if (updated === 1) this.wakeRelay(collection, query._id);
+				return updated;
+			},
+
+			outboxEntry(this: Internals, { type, body, aggregateId, correlationId }: NewEvent, now: Date): OutboxEvent {
+				// The schema's `publishes` is the service's contract with its consumers: an event
+				// outside it is refused before anything is written.
+				if (!this.schema.publishes?.includes(type)) throw new Errors.ServiceSchemaError(`${this.name} publishes ${type}, which its schema's publishes does not declare`, { type });
+				const event: OutboxEvent = domainEvent(type, body, { aggregateId, correlationId: correlationId ?? aggregateId }, randomUUID(), now);
+				const trace = currentCarrier();
+				if (trace) event.trace = trace;
+				return event;
+			},
+
+			outboxCollection(this: Internals, name: string): Collection<StoredDoc & WithOutbox> {
+				if (!options.outboxes.includes(name)) throw new Errors.ServiceSchemaError(`${this.name}: ${name} is not one of the collections it publishes from (${options.outboxes.join(", ")})`, { name });
+				return (this.collections as unknown as Record<string, Collection<StoredDoc & WithOutbox>>)[name]!;
+			},
+
+			wakeRelay(this: Internals, collection: string, id: string) {
 				this.noteOutbox(collection, id);
 				// The run serves every kick that comes while it lasts, so it is no one request's work.
 				runDetached(() => this.relayOutbox().catch((err: unknown) => this.logger.warn("Outbox relay failed; will retry", err)));
@@ -309,7 +362,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 						// Events found by this scan and not yet delivered: the outbox backlog.
 						let backlog = 0;
 						for (const name of options.outboxes) {
-							const collection = (this.collections as unknown as Record<string, Collection<StoredDoc & WithOutbox>>)[name]!;
+							const collection = this.outboxCollection(name);
 							const hinted = [...(this.relayHints.get(name) ?? [])];
 							this.relayHints.delete(name);
 							try {

@@ -15,7 +15,7 @@ declare module "moleculer/src/service" {
 	interface ServiceSchema<TSettings, TMethods, TVars, TThis> {
 		/** Called with the schema after mixins are merged, before the service is created. */
 		merged?: (schema: ServiceSchema) => void;
-		/** The domain events this service writes to its outbox (documentation and checks). */
+		/** The domain events this service writes to its outbox: the events mixin refuses any other, and a service with outboxes must declare them. */
 		publishes?: EventName[];
 		/** Domain event name → handler, delivered through the event mixin's idempotent inbox. */
 		domainEvents?: DomainEventHandlers<TThis>;

@@ -15,6 +15,7 @@ import {
 	type StockLine,
 	type UpdateProductParams,
 } from "../../contracts";
+import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import { ReadCache } from "../../lib/read-cache";
@@ -22,7 +23,7 @@ import { shopMetrics } from "../../lib/metrics";
 import { idRule } from "../../lib/rules";
 import { repeat, type Repeating } from "../../lib/timers";
 import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
-import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
+import { EventsMixin, newEvent, type EventsService } from "../../mixins/events.mixin";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import {
 	newProduct,
@@ -100,7 +101,6 @@ const productFields = {
 
 const DECISION_POLL_MS = 25;
 const DECISION_WAIT_MS = 5000;
-const STOCK_CAS_ATTEMPTS = 5;
 
 function isAdmin(ctx: Ctx<unknown>): boolean {
 	return ctx.meta.user?.role === "admin";
@@ -224,10 +224,8 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				const now = new Date();
 				const doc = newProduct(ctx.params, randomUUID(), now);
 				const product = toProduct(doc);
-				const ids = { aggregateId: product.id, correlationId: product.id };
-				doc.outbox = [this.publish("product.created", { productId: product.id, product }, ids, now)];
 				try {
-					await this.collections.products.insert(doc);
+					await this.insertWithEvents("products", doc, [newEvent("product.created", { productId: product.id, product }, product.id)], now);
 				} catch (err) {
 					if (err instanceof DuplicateKeyError) {
 						throw new ConflictError("SKU_TAKEN", `A product with SKU ${doc.sku} already exists`, { sku: doc.sku });
@@ -235,7 +233,6 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					throw err;
 				}
 				await this.productsChanged([doc._id]);
-				this.kickRelay("products", doc._id);
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/products/${doc._id}`;
 				return product;
@@ -252,30 +249,27 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			async handler(this: CatalogueService, ctx: Ctx<UpdateProductParams>): Promise<Product> {
 				const now = new Date();
 				const { set, changed } = productChanges(ctx.params, now);
-				let updated = 0;
-				let product: Product | undefined;
 				// A stock edit is a compare-and-set against the stock the admin's change was based
 				// on, so a reservation taken meanwhile is never silently overwritten.
-				for (let attempt = 0; attempt < STOCK_CAS_ATTEMPTS && updated === 0; attempt++) {
+				const step = async (): Promise<Product | typeof CONFLICT> => {
 					const current = await this.findProduct(ctx.params.id, true);
 					const query = ctx.params.stock === undefined ? { _id: current._id } : { _id: current._id, stock: current.stock };
 					const update = ctx.params.stock === undefined ? set : { ...set, stock: ctx.params.stock };
-					product = toProduct({ ...current, ...update } as ProductDoc);
-					const event = this.publish("product.updated", { productId: product.id, product, changed }, { aggregateId: product.id, correlationId: product.id }, now);
+					const product = toProduct({ ...current, ...update } as ProductDoc);
+					const updated = newEvent("product.updated", { productId: product.id, product, changed }, product.id);
 					try {
-						updated = await this.changingProducts([current._id], () => this.collections.products.update(query, { $set: update, $push: { outbox: event } }));
+						const written = await this.changingProducts([current._id], () => this.updateWithEvents("products", query, { $set: update }, [updated], now));
+						return written === 1 ? product : CONFLICT;
 					} catch (err) {
 						if (err instanceof DuplicateKeyError) {
 							throw new ConflictError("SKU_TAKEN", `A product with SKU ${String(set.sku)} already exists`, { sku: set.sku });
 						}
 						throw err;
 					}
-				}
-				if (updated === 0) {
+				};
+				return compareAndSet(step, () => {
 					throw new ConflictError("STOCK_CHANGED_CONCURRENTLY", "Stock kept changing while it was being set; try again");
-				}
-				this.kickRelay("products", ctx.params.id);
-				return product!;
+				});
 			},
 		},
 
@@ -286,14 +280,10 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				const now = new Date();
 				const current = await this.findProduct(ctx.params.id, true);
 				if (current.active) {
-					const event = this.publish("product.deactivated", { productId: current._id }, { aggregateId: current._id, correlationId: current._id }, now);
+					const deactivated = newEvent("product.deactivated", { productId: current._id }, current._id);
 					await this.changingProducts([current._id], () =>
-						this.collections.products.update(
-							{ _id: current._id, active: true },
-							{ $set: { active: false, updatedAt: now.toISOString() }, $push: { outbox: event } },
-						),
+						this.updateWithEvents("products", { _id: current._id, active: true }, { $set: { active: false, updatedAt: now.toISOString() } }, [deactivated], now),
 					);
-					this.kickRelay("products", current._id);
 				}
 				return toProduct(await this.findProduct(ctx.params.id, true));
 			},
@@ -516,13 +506,8 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			const changes = { settled: false, ...extra, status: to, updatedAt: now.toISOString() };
 			const next = { ...doc, ...changes };
 			const stockEvent = stockEventFor(next, to);
-			const update: Record<string, unknown> = { $set: changes };
-			if (stockEvent) {
-				const ids = { aggregateId: doc._id, correlationId: doc._id };
-				update.$push = { outbox: this.publish(stockEvent.type, stockEvent.body as never, ids, now) };
-			}
-			const updated = await this.collections.reservations.update({ _id: doc._id, status: doc.status }, update);
-			if (updated === 1 && stockEvent) this.kickRelay("reservations", doc._id);
+			const events = stockEvent ? [newEvent(stockEvent.type, stockEvent.body as never, doc._id)] : [];
+			const updated = await this.updateWithEvents("reservations", { _id: doc._id, status: doc.status }, { $set: changes }, events, now);
 			return updated === 1 ? next : null;
 		},
 

@@ -14,7 +14,7 @@ import { AccessTokens } from "../../lib/auth-token";
 import { ConflictError, NotFoundError, UnauthorizedError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import { addressRule, idRule } from "../../lib/rules";
-import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
+import { EventsMixin, newEvent, type EventsService } from "../../mixins/events.mixin";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { customerQuery, newCustomer, normalizeEmail, profileChanges, toCustomer, type CustomerDoc } from "./customer";
 import { decoyHash, hashPassword, verifyPassword } from "./password";
@@ -65,15 +65,12 @@ const CustomersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					await hashPassword(ctx.params.password),
 					now,
 				);
-				const ids = { aggregateId: doc._id, correlationId: doc._id };
-				doc.outbox = [this.publish("customer.registered", { customerId: doc._id, email: doc.email, name: doc.name }, ids, now)];
 				try {
-					await this.collections.customers.insert(doc);
+					await this.insertWithEvents("customers", doc, [newEvent("customer.registered", { customerId: doc._id, email: doc.email, name: doc.name }, doc._id)], now);
 				} catch (err) {
 					if (err instanceof DuplicateKeyError) throw new ConflictError("EMAIL_TAKEN", "An account with this email already exists");
 					throw err;
 				}
-				this.kickRelay("customers", doc._id);
 				ctx.meta.$statusCode = 201;
 				// The new account reads itself at /api/me once logged in.
 				ctx.meta.$location = "/api/me";

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { AnyDomainEvent, CreateOrderParams, ListOrdersParams, ListOrdersResult, Order, Product, ShopMeta } from "../../contracts";
+import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import { addressRule, idRule } from "../../lib/rules";
 import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
-import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
+import { EventOutOfOrderError, EventsMixin, newEvent, type EventsService } from "../../mixins/events.mixin";
 import type { StoreService } from "../../mixins/store.mixin";
 import { DEFAULT_PAYMENT_METHOD, MAX_LINE_QTY, OPEN_STATUSES, decide, moveOrder, newOrder, priceOrder, sagaSeconds, toOrder, type OrderDoc, type SagaTrigger } from "./order";
 
@@ -22,8 +23,6 @@ interface Methods {
 type Vars = EventsService & StoreService<Collections> & { sagaSweeper?: Repeating };
 type OrdersService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
-
-const CAS_ATTEMPTS = 5;
 
 const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	name: "orders",
@@ -93,25 +92,20 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				};
 				const doc = withTrace(newOrder(input, priced, randomUUID(), now, this.config.orders.sagaStepTimeoutMs));
 				noteOrderId(doc._id);
-				const ids = { aggregateId: doc._id, correlationId: doc._id };
-				doc.outbox = [
-					this.publish(
-						"order.created",
-						{
-							orderId: doc._id,
-							customerId: doc.customerId,
-							items: doc.items.map(({ productId, qty, unitPriceCents }) => ({ productId, qty, unitPriceCents })),
-							totalCents: doc.totalCents,
-							currency: doc.currency,
-							paymentMethod: doc.paymentMethod,
-						},
-						ids,
-						now,
-					),
-				];
-				await this.collections.orders.insert(doc);
+				const created = newEvent(
+					"order.created",
+					{
+						orderId: doc._id,
+						customerId: doc.customerId,
+						items: doc.items.map(({ productId, qty, unitPriceCents }) => ({ productId, qty, unitPriceCents })),
+						totalCents: doc.totalCents,
+						currency: doc.currency,
+						paymentMethod: doc.paymentMethod,
+					},
+					doc._id,
+				);
+				await this.insertWithEvents("orders", doc, [created], now);
 				shopMetrics(this.broker).orderCreated();
-				this.kickRelay("orders", doc._id);
 				this.logger.info(`[order ${doc._id}] created: ${doc.items.length} line(s), ${doc.totalCents} ${doc.currency} cents, PENDING`);
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/orders/${doc._id}`;
@@ -174,9 +168,8 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 		 * Returns the moved order, or null when the step changed nothing.
 		 */
 		async advance(this: OrdersService, orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent): Promise<OrderDoc | null> {
-			const orders = this.collections.orders;
-			for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-				const order = await orders.findOne({ _id: orderId });
+			const step = async (): Promise<OrderDoc | null | typeof CONFLICT> => {
+				const order = await this.collections.orders.findOne({ _id: orderId });
 				if (!order) {
 					if (cause) throw new EventOutOfOrderError(cause, `order ${orderId}`);
 					return null;
@@ -190,26 +183,23 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				const now = new Date();
 				const { set, entry } = moveOrder(decision, now, this.config.orders.sagaStepTimeoutMs);
 				const moved = { ...order, ...set, history: [...order.history, entry] } as OrderDoc;
-				const ids = { aggregateId: orderId, correlationId: orderId };
 				const base = { orderId, customerId: order.customerId, totalCents: order.totalCents, currency: order.currency };
-				const event =
+				const events =
 					decision.to === "CONFIRMED"
-						? this.publish("order.confirmed", base, ids, now)
+						? [newEvent("order.confirmed", base, orderId)]
 						: decision.to === "CANCELLED"
-							? this.publish("order.cancelled", { ...base, reason: decision.cancelReason!, previousStatus: order.status }, ids, now)
-							: null;
-				const push: Record<string, unknown> = { history: entry };
-				if (event) push.outbox = event;
-				if ((await orders.update({ _id: orderId, status: order.status }, { $set: set, $push: push })) === 1) {
-					this.logger.info(`[order ${orderId}] ${order.status} -> ${decision.to} (${decision.reason})`);
-					if (decision.to === "CONFIRMED" || decision.to === "CANCELLED") {
-						shopMetrics(this.broker).orderFinished(decision.to, decision.cancelReason, sagaSeconds(order, now));
-					}
-					if (event) this.kickRelay("orders", orderId);
-					return moved;
+							? [newEvent("order.cancelled", { ...base, reason: decision.cancelReason!, previousStatus: order.status }, orderId)]
+							: [];
+				if ((await this.updateWithEvents("orders", { _id: orderId, status: order.status }, { $set: set, $push: { history: entry } }, events, now)) !== 1) return CONFLICT;
+				this.logger.info(`[order ${orderId}] ${order.status} -> ${decision.to} (${decision.reason})`);
+				if (decision.to === "CONFIRMED" || decision.to === "CANCELLED") {
+					shopMetrics(this.broker).orderFinished(decision.to, decision.cancelReason, sagaSeconds(order, now));
 				}
-			}
-			throw new ConflictError("ORDER_ALREADY_FINAL", `Order ${orderId} kept changing; try again`);
+				return moved;
+			};
+			return compareAndSet(step, () => {
+				throw new ConflictError("ORDER_ALREADY_FINAL", `Order ${orderId} kept changing; try again`);
+			});
 		},
 
 		async timeOutStalledSagas(this: OrdersService): Promise<void> {

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { AnyDomainEvent, OrderCancelled, Page, PageParams, Payment, PaymentStatus, ShopMeta } from "../../contracts";
+import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { idRule } from "../../lib/rules";
-import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events.mixin";
+import { EventOutOfOrderError, EventsMixin, newEvent, type EventsService, type NewEvent } from "../../mixins/events.mixin";
 import type { StoreService } from "../../mixins/store.mixin";
 import { mayCallProvider, newPayment, toPayment, type PaymentDoc } from "./payment";
 import { booksIn, SimulatedProvider, type ProcessorRecord } from "./provider";
@@ -15,7 +16,7 @@ import { booksIn, SimulatedProvider, type ProcessorRecord } from "./provider";
 type Collections = { payments: PaymentDoc; processor: ProcessorRecord };
 
 interface Methods {
-	move(doc: PaymentDoc, to: PaymentStatus, reason: string, set?: Record<string, unknown>, event?: AnyDomainEvent): Promise<PaymentDoc | null>;
+	move(doc: PaymentDoc, to: PaymentStatus, reason: string, set?: Record<string, unknown>, events?: NewEvent[]): Promise<PaymentDoc | null>;
 	charge(orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc>;
 	refund(orderId: string): Promise<PaymentDoc>;
 	cancelPayment(event: OrderCancelled): Promise<void>;
@@ -26,8 +27,6 @@ interface Methods {
 type Vars = EventsService & StoreService<Collections> & { provider: SimulatedProvider; recoverySweeper?: Repeating };
 type PaymentsService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
-
-const CAS_ATTEMPTS = 5;
 
 const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	name: "payments",
@@ -98,26 +97,24 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 		},
 
 		/** Compare-and-set on status (and on who holds a busy status); null if another call moved first. */
-		async move(this: PaymentsService, doc, to, reason, set = {}, event) {
-			const at = new Date().toISOString();
+		async move(this: PaymentsService, doc, to, reason, set = {}, events = []) {
+			const now = new Date();
+			const at = now.toISOString();
 			const changes = { ...set, status: to, updatedAt: at };
 			const entry = { status: to, at, reason };
-			const push: Record<string, unknown> = { history: entry };
-			if (event) push.outbox = event;
 			const condition: Record<string, unknown> = { _id: doc._id, status: doc.status };
 			if (doc.busySinceMs !== undefined) condition.busySinceMs = doc.busySinceMs;
-			if ((await this.collections.payments.update(condition, { $set: changes, $push: push })) !== 1) return null;
+			if ((await this.updateWithEvents("payments", condition, { $set: changes, $push: { history: entry } }, events, now)) !== 1) return null;
 			this.logger.info(`[order ${doc._id}] payment ${doc.status} -> ${to} (${reason})`);
 			// Counted once: only the call whose compare-and-set won gets here.
 			if (to === "SETTLED") shopMetrics(this.broker).paymentCaptured(doc.amountCents, doc.currency);
 			if (to === "REFUNDED") shopMetrics(this.broker).paymentRefunded(doc.amountCents, doc.currency);
-			if (event) this.kickRelay("payments", doc._id);
 			return { ...doc, ...changes, history: [...doc.history, entry] };
 		},
 
 		async charge(this: PaymentsService, orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc> {
 			const staleAfterMs = this.config.events.claimTimeoutMs;
-			for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+			const step = async (): Promise<PaymentDoc | typeof CONFLICT> => {
 				const doc = await this.collections.payments.findOne({ _id: orderId });
 				if (!doc) {
 					if (cause) throw new EventOutOfOrderError(cause, `order.created for ${orderId}`);
@@ -127,7 +124,7 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				const mayStart = doc.status === "PENDING" || mayCallProvider(doc, "CHARGING", now, staleAfterMs);
 				if (!mayStart) return doc;
 				const claimed = await this.move(doc, "CHARGING", doc.status === "PENDING" ? "CHARGE_STARTED" : "CHARGE_RETRIED", { busySinceMs: now });
-				if (!claimed) continue;
+				if (!claimed) return CONFLICT;
 
 				// The orderId is the provider's idempotency key: a retried call cannot charge twice.
 				const result = await this.provider.charge({
@@ -136,39 +133,38 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					currency: claimed.currency,
 					method: claimed.method,
 				});
-				const ids = { aggregateId: orderId, correlationId: orderId };
 				const common = { orderId, paymentId: claimed.paymentId, customerId: claimed.customerId };
 				if (result.approved) {
-					const event = this.publish("payment.settled", { ...common, amountCents: claimed.amountCents, currency: claimed.currency }, ids);
-					await this.move(claimed, "SETTLED", "PROVIDER_APPROVED", { providerRef: result.reference }, event);
+					const settled = newEvent("payment.settled", { ...common, amountCents: claimed.amountCents, currency: claimed.currency }, orderId);
+					await this.move(claimed, "SETTLED", "PROVIDER_APPROVED", { providerRef: result.reference }, [settled]);
 				} else {
-					await this.move(claimed, "DECLINED", "PROVIDER_DECLINED", {}, this.publish("payment.failed", { ...common, reason: result.reason }, ids));
+					await this.move(claimed, "DECLINED", "PROVIDER_DECLINED", {}, [newEvent("payment.failed", { ...common, reason: result.reason }, orderId)]);
 				}
 				const after = await this.findPayment(orderId);
 				// The order was cancelled while the charge was in flight: give the money back.
 				return after.status === "SETTLED" && after.cancelRequested ? this.refund(orderId) : after;
-			}
-			return this.findPayment(orderId);
+			};
+			return compareAndSet(step, () => this.findPayment(orderId));
 		},
 
 		async refund(this: PaymentsService, orderId: string): Promise<PaymentDoc> {
 			const staleAfterMs = this.config.events.claimTimeoutMs;
-			for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+			const step = async (): Promise<PaymentDoc | typeof CONFLICT> => {
 				const doc = await this.findPayment(orderId);
 				const now = Date.now();
 				if (doc.status !== "SETTLED" && !mayCallProvider(doc, "REFUNDING", now, staleAfterMs)) return doc;
 				const claimed = await this.move(doc, "REFUNDING", "REFUND_STARTED", { busySinceMs: now });
-				if (!claimed) continue;
+				if (!claimed) return CONFLICT;
 				await this.provider.refund(orderId, claimed.amountCents);
-				const event = this.publish(
+				const refunded = newEvent(
 					"payment.refunded",
 					{ orderId, paymentId: claimed.paymentId, customerId: claimed.customerId, amountCents: claimed.amountCents, currency: claimed.currency },
-					{ aggregateId: orderId, correlationId: orderId },
+					orderId,
 				);
-				await this.move(claimed, "REFUNDED", "PROVIDER_REFUNDED", { refundedCents: claimed.amountCents }, event);
+				await this.move(claimed, "REFUNDED", "PROVIDER_REFUNDED", { refundedCents: claimed.amountCents }, [refunded]);
 				return this.findPayment(orderId);
-			}
-			return this.findPayment(orderId);
+			};
+			return compareAndSet(step, () => this.findPayment(orderId));
 		},
 
 		/**
@@ -193,31 +189,28 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 
 		/** The compensation for a cancelled order: void what was not charged, refund what was. */
 		async cancelPayment(this: PaymentsService, event: OrderCancelled): Promise<void> {
-			for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+			const step = async (): Promise<void | typeof CONFLICT> => {
 				const doc = await this.collections.payments.findOne({ _id: event.orderId });
 				if (!doc) {
 					// Cancelled before order.created reached us: a VOIDED record stops a late charge.
 					const voided = newPayment({ ...event, paymentMethod: "none" }, randomUUID(), new Date(), "VOIDED", event.reason);
-					if (await this.collections.payments.insertIfAbsent(voided)) return;
-					continue;
+					return (await this.collections.payments.insertIfAbsent(voided)) ? undefined : CONFLICT;
 				}
 				switch (doc.status) {
 					case "PENDING":
-						if (await this.move(doc, "VOIDED", event.reason)) return;
-						continue;
+						return (await this.move(doc, "VOIDED", event.reason)) ? undefined : CONFLICT;
 					case "CHARGING":
-						if ((await this.collections.payments.update({ _id: doc._id, status: "CHARGING" }, { $set: { cancelRequested: true } })) === 1) {
-							this.logger.info(`[order ${doc._id}] cancel noted during charge; will refund when it settles`);
-							return;
-						}
-						continue;
+						if ((await this.collections.payments.update({ _id: doc._id, status: "CHARGING" }, { $set: { cancelRequested: true } })) !== 1) return CONFLICT;
+						this.logger.info(`[order ${doc._id}] cancel noted during charge; will refund when it settles`);
+						return;
 					case "SETTLED":
 						await this.refund(doc._id);
 						return;
 					default:
 						return;
 				}
-			}
+			};
+			await compareAndSet(step, () => undefined);
 		},
 	},
 
