@@ -1,7 +1,7 @@
 import "moleculer";
 import type { Role } from "../contracts/common";
 import type { EventName } from "../contracts/events";
-import type { DomainEventHandlers } from "../mixins/events.mixin";
+import type { DomainEventHandlers } from "../mixins/events";
 
 declare module "moleculer/src/service" {
 	interface ActionSchema<TThis> {

@@ -115,7 +115,7 @@ else
 fi
 wait_for kafka 120 kafka_ready
 
-# No topics here: each node creates the shop's missing topics itself (mixins/kafka-bus.ts),
+# No topics here: each node creates the shop's missing topics itself (mixins/events/kafka-bus.ts),
 # as it must against a fresh compose stack or a managed cluster.
 log "kafka: ready on 127.0.0.1:$KAFKA_PORT"
 fi

@@ -23,7 +23,7 @@ import { shopMetrics } from "../../lib/metrics";
 import { idRule } from "../../lib/rules";
 import { repeat, type Repeating } from "../../lib/timers";
 import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
-import { EventsMixin, newEvent, type EventsService } from "../../mixins/events.mixin";
+import { EventsMixin, newEvent, type EventsService } from "../../mixins/events";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import {
 	newProduct,

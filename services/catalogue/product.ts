@@ -8,7 +8,7 @@ export type ProductDoc = Omit<Product, "id"> & {
 	holds?: Record<string, number>;
 	/** Sold quantities put back per cancelled order, so a return happens once. */
 	returns?: Record<string, number>;
-	/** Events written with this change, waiting for the relay (see mixins/events.mixin.ts). */
+	/** Events written with this change, waiting for the relay (see mixins/events/outbox.ts). */
 	outbox?: OutboxEvent[];
 };
 

@@ -18,7 +18,7 @@ export interface ReservationDoc {
 	expiresAtMs: number;
 	/** False until the holds on the products have been taken, returned or cleared for the status. */
 	settled: boolean;
-	/** Events written with this change, waiting for the relay (see mixins/events.mixin.ts). */
+	/** Events written with this change, waiting for the relay (see mixins/events/outbox.ts). */
 	outbox?: OutboxEvent[];
 	/** The trace of the order the stock is held for, which the expiry sweep continues. */
 	trace?: TraceCarrier;

@@ -14,7 +14,7 @@ import { AccessTokens } from "../../lib/auth-token";
 import { ConflictError, NotFoundError, UnauthorizedError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import { addressRule, idRule } from "../../lib/rules";
-import { EventsMixin, newEvent, type EventsService } from "../../mixins/events.mixin";
+import { EventsMixin, newEvent, type EventsService } from "../../mixins/events";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { customerQuery, newCustomer, normalizeEmail, profileChanges, toCustomer, type CustomerDoc } from "./customer";
 import { decoyHash, hashPassword, verifyPassword } from "./password";

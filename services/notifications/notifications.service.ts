@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { Customer, Notification, Page, PageParams, ShopMeta } from "../../contracts";
 import { pageParams } from "../../lib/paging";
-import { EventsMixin, type EventsService } from "../../mixins/events.mixin";
+import { EventsMixin, type EventsService } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
 import { createMailer, type Mailer } from "./mailer";
 import { renderEmail, type NotifyingEvent } from "./templates";

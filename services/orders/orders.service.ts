@@ -8,7 +8,7 @@ import { addressRule, idRule } from "../../lib/rules";
 import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
-import { EventOutOfOrderError, EventsMixin, newEvent, type EventsService } from "../../mixins/events.mixin";
+import { EventOutOfOrderError, EventsMixin, newEvent, type EventsService } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
 import { DEFAULT_PAYMENT_METHOD, MAX_LINE_QTY, OPEN_STATUSES, decide, moveOrder, newOrder, priceOrder, sagaSeconds, toOrder, type OrderDoc, type SagaTrigger } from "./order";
 

@@ -8,7 +8,7 @@ import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { idRule } from "../../lib/rules";
-import { EventOutOfOrderError, EventsMixin, newEvent, type EventsService, type NewEvent } from "../../mixins/events.mixin";
+import { EventOutOfOrderError, EventsMixin, newEvent, type EventsService, type NewEvent } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
 import { mayCallProvider, newPayment, toPayment, type PaymentDoc } from "./payment";
 import { booksIn, SimulatedProvider, type ProcessorRecord } from "./provider";

@@ -1,5 +1,5 @@
 import { SMTPServer } from "smtp-server";
-import type { ReplayReport } from "../../mixins/kafka-bus";
+import type { ReplayReport } from "../../mixins/events/kafka-bus";
 import { freePort } from "../helpers/net";
 import { waitFor } from "../helpers/wait";
 import { TestCluster } from "./cluster";

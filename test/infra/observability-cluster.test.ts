@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
 import type { Order } from "../../contracts";
-import { KafkaBus } from "../../mixins/kafka-bus";
+import { KafkaBus } from "../../mixins/events/kafka-bus";
 import type { JsonLogLine } from "../../lib/logging";
 import fs from "node:fs";
 import path from "node:path";

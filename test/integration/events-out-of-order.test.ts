@@ -1,5 +1,5 @@
 import type { AnyDomainEvent, OrderCreated, Payment, StockReserved } from "../../contracts";
-import type { InboxDoc } from "../../mixins/events.mixin";
+import type { InboxDoc } from "../../mixins/events";
 import type { Collection } from "../../mixins/store.mixin";
 import { startShop, type TestShop } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";

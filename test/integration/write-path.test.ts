@@ -1,6 +1,6 @@
 import { ServiceBroker, type Context, type ServiceSchema } from "moleculer";
 import type { AnyDomainEvent, CustomerRegistered } from "../../contracts";
-import { EventsMixin, newEvent, type EventsService } from "../../mixins/events.mixin";
+import { EventsMixin, newEvent, type EventsService } from "../../mixins/events";
 import type { StoredDoc } from "../../mixins/store.mixin";
 import { startShop, type TestShop } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";

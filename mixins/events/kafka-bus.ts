@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Errors } from "moleculer";
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from "kafkajs";
-import type { AnyDomainEvent, EventName, TraceCarrier } from "../contracts";
-import { retryDelayMs } from "../lib/timers";
+import type { AnyDomainEvent, EventName, TraceCarrier } from "../../contracts";
+import { retryDelayMs } from "../../lib/timers";
 import { KeyedQueue, PartitionProgress } from "./kafka-dispatch";
 // Before any Kafka client is made: kafkajs 2.2.4 spins a 1 ms timer per idle connection otherwise.
-import "../lib/kafkajs-idle-fix";
+import "../../lib/kafkajs-idle-fix";
 
 /*
  * Kafka as the durable event log behind the event mixin. Topics are per aggregate, the message

@@ -1,4 +1,4 @@
-import type { OrderCreated } from "../contracts";
+import type { OrderCreated } from "../../contracts";
 import { eventHeaders, traceFromHeaders } from "./kafka-bus";
 
 const EVENT = { id: "event-1", type: "order.created", occurredAt: "2030-06-01T10:00:00.000Z", aggregateId: "order-1", correlationId: "order-1" } as OrderCreated;

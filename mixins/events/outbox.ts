@@ -1,0 +1,193 @@
+import { randomUUID } from "node:crypto";
+import type { ServiceSchema, Span } from "moleculer";
+import { Errors } from "moleculer";
+import type { AnyDomainEvent, OutboxEvent } from "../../contracts";
+import { shopMetrics } from "../../lib/metrics";
+import { currentCarrier, formatTraceparent, runDetached, spanIdOf, workFromCarrier } from "../../lib/trace-context";
+import { PUBLISH_SPAN } from "../../lib/tracing";
+import type { Collection, StoredDoc } from "../store.mixin";
+import type { EventsCore } from "./core";
+import { domainEvent, orderIdOf, type NewEvent, type WithOutbox } from "./envelope";
+
+/*
+ * Publishing (transactional outbox): a service writes a change and the events it causes in one
+ * single-document write, the events into the document's `outbox` array, so both are stored or
+ * neither is. The relay then delivers each event and pulls it from the outbox; a crash in between
+ * delivers it again after restart (the consumers' inboxes drop the duplicate), never loses it.
+ */
+
+/** How many relay polls (OUTBOX_RELAY_MS apart) go by between full scans of outboxes and inbox. */
+export const OUTBOX_SCAN_EVERY = 5;
+
+/**
+ * The one way a service changes a document that publishes: the change and the events it causes
+ * are written in one single-document write (the events into the document's outbox), and the
+ * relay is woken to deliver them. A write that changed nothing stores no event.
+ */
+export interface OutboxWrites {
+	/** Inserts `doc` with `events` in its outbox; the document as stored. */
+	insertWithEvents<D extends StoredDoc & WithOutbox>(collection: string, doc: D, events: NewEvent[], now?: Date): Promise<D>;
+	/** Applies `update` to the document `query` matches, and pushes `events` into its outbox with it; how many documents changed (0 or 1). */
+	updateWithEvents(collection: string, query: Record<string, unknown>, update: Record<string, unknown>, events: NewEvent[], now?: Date): Promise<number>;
+}
+
+export interface OutboxInternals extends EventsCore, OutboxWrites {
+	/** The event as stored in an outbox: its envelope, and the trace of the work in hand. */
+	outboxEntry(event: NewEvent, now: Date): OutboxEvent;
+	outboxCollection(name: string): Collection<StoredDoc & WithOutbox>;
+	/** Delivers the events just written to this document now rather than at the next poll. */
+	wakeRelay(collection: string, id: string): void;
+	relayOutbox(fullScan?: boolean): Promise<void>;
+	noteOutbox(collection: string, id: string): void;
+	deliverEvents(events: OutboxEvent[]): Promise<void>;
+	relayTicks: number;
+	relaying?: Promise<void> | null;
+	relayAgain: boolean;
+	relayFullScan: boolean;
+	/** Documents written with events since the relay last looked, by collection. */
+	relayHints: Map<string, Set<string>>;
+}
+
+/** The write path and the relay for the outboxes of the named collections. */
+export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
+	const schema: Partial<ServiceSchema<never, Record<string, never>, OutboxInternals>> = {
+		methods: {
+			async insertWithEvents<D extends StoredDoc & WithOutbox>(this: OutboxInternals, collection: string, doc: D, events: NewEvent[], now = new Date()): Promise<D> {
+				const outboxes = this.outboxCollection(collection);
+				if (events.length > 0) doc.outbox = events.map((event) => this.outboxEntry(event, now));
+				await outboxes.insert(doc);
+				if (events.length > 0) this.wakeRelay(collection, doc._id);
+				return doc;
+			},
+
+			async updateWithEvents(this: OutboxInternals, collection: string, query: Record<string, unknown>, update: Record<string, unknown>, events: NewEvent[], now = new Date()): Promise<number> {
+				const outboxes = this.outboxCollection(collection);
+				// The relay reads the document back by its id.
+				if (typeof query._id !== "string") throw new Errors.ServiceSchemaError(`${this.name}: a write with events names its document by _id`, { collection });
+				if (events.length === 0) return outboxes.update(query, update);
+				const push = { ...((update.$push as Record<string, unknown> | undefined) ?? {}), outbox: { $each: events.map((event) => this.outboxEntry(event, now)) } };
+				const updated = await outboxes.update(query, { ...update, $push: push });
+				if (updated === 1) this.wakeRelay(collection, query._id);
+				return updated;
+			},
+
+			outboxEntry(this: OutboxInternals, { type, body, aggregateId, correlationId }: NewEvent, now: Date): OutboxEvent {
+				// The schema's `publishes` is the service's contract with its consumers: an event
+				// outside it is refused before anything is written.
+				if (!this.schema.publishes?.includes(type)) throw new Errors.ServiceSchemaError(`${this.name} publishes ${type}, which its schema's publishes does not declare`, { type });
+				const event: OutboxEvent = domainEvent(type, body, { aggregateId, correlationId: correlationId ?? aggregateId }, randomUUID(), now);
+				const trace = currentCarrier();
+				if (trace) event.trace = trace;
+				return event;
+			},
+
+			outboxCollection(this: OutboxInternals, name: string): Collection<StoredDoc & WithOutbox> {
+				if (!outboxes.includes(name)) throw new Errors.ServiceSchemaError(`${this.name}: ${name} is not one of the collections it publishes from (${outboxes.join(", ")})`, { name });
+				return (this.collections as unknown as Record<string, Collection<StoredDoc & WithOutbox>>)[name]!;
+			},
+
+			wakeRelay(this: OutboxInternals, collection: string, id: string) {
+				this.noteOutbox(collection, id);
+				// The run serves every kick that comes while it lasts, so it is no one request's work.
+				runDetached(() => this.relayOutbox().catch((err: unknown) => this.logger.warn("Outbox relay failed; will retry", err)));
+			},
+
+			/**
+			 * Single-flight: a kick during a run makes the run go round once more. A run reads the
+			 * documents it was told about by id; a full scan for outboxes (what a crash or a failed
+			 * delivery left behind) runs at start and every OUTBOX_SCAN_EVERY polls, since no index
+			 * serves its query (`outbox.0` exists), on MongoDB either: it reads the whole collection.
+			 */
+			relayOutbox(this: OutboxInternals, fullScan = false): Promise<void> {
+				if (fullScan) this.relayFullScan = true;
+				if (this.relaying) {
+					this.relayAgain = true;
+					return this.relaying;
+				}
+				this.relaying = (async () => {
+					do {
+						this.relayAgain = false;
+						const scan = this.relayFullScan;
+						this.relayFullScan = false;
+						// Events found by this scan and not yet delivered: the outbox backlog.
+						let backlog = 0;
+						for (const name of outboxes) {
+							const collection = this.outboxCollection(name);
+							const hinted = [...(this.relayHints.get(name) ?? [])];
+							this.relayHints.delete(name);
+							try {
+								const pending = scan
+									? await collection.find({ query: { "outbox.0": { $exists: true } }, limit: 200 })
+									: (await Promise.all(hinted.map((id) => collection.findOne({ _id: id })))).filter((doc) => doc !== null);
+								if (scan) backlog += pending.reduce((sum, doc) => sum + (doc.outbox?.length ?? 0), 0);
+								// One send for every event found, then each document's delivered events pulled
+								// (a document given to $pull is a condition on each element, on MongoDB and NeDB).
+								// A failed send pulls nothing: all is sent again, and the inboxes drop the duplicates.
+								const withEvents = pending.filter((doc) => (doc.outbox?.length ?? 0) > 0);
+								await this.deliverEvents(withEvents.flatMap((doc) => doc.outbox!));
+								await Promise.all(withEvents.map((doc) => collection.update({ _id: doc._id }, { $pull: { outbox: { id: { $in: doc.outbox!.map((event) => event.id) } } } })));
+								if (scan) backlog -= withEvents.reduce((sum, doc) => sum + doc.outbox!.length, 0);
+							} catch (err) {
+								// Looked at again on the next poll; what was delivered is gone from the outbox by then.
+								for (const id of hinted) this.noteOutbox(name, id);
+								if (scan) shopMetrics(this.broker).outboxBacklog(this.name, backlog);
+								throw err;
+							}
+						}
+						if (scan) shopMetrics(this.broker).outboxBacklog(this.name, backlog);
+					} while (this.relayAgain && !this.stopping);
+				})().finally(() => {
+					this.relaying = null;
+				});
+				return this.relaying;
+			},
+
+			noteOutbox(this: OutboxInternals, collection: string, id: string) {
+				let hinted = this.relayHints.get(collection);
+				if (!hinted) this.relayHints.set(collection, (hinted = new Set()));
+				hinted.add(id);
+			},
+
+			/**
+			 * Publishes events, each as a span of the trace it was written in (the carrier it travels
+			 * with names that span), in one send on Kafka; on the bus one after another, in order.
+			 */
+			async deliverEvents(this: OutboxInternals, stored: OutboxEvent[]) {
+				if (stored.length === 0) return;
+				const spans: Span[] = [];
+				const outgoing = stored.map(({ trace, ...event }) => {
+					const work = workFromCarrier(trace, orderIdOf(event as AnyDomainEvent));
+					if (!this.broker.isTracingEnabled() || !work.traceId) return { event: event as AnyDomainEvent, trace };
+					const span = this.broker.tracer.startSpan(`publish '${event.type}'`, {
+						type: PUBLISH_SPAN,
+						traceID: work.traceId,
+						parentID: work.spanId,
+						sampled: work.sampled,
+						service: this,
+						tags: { eventId: event.id, eventType: event.type, orderId: work.orderId, transport: this.kafkaBus ? "kafka" : "bus" },
+					});
+					spans.push(span);
+					return { event: event as AnyDomainEvent, trace: { ...trace, traceparent: formatTraceparent({ traceId: work.traceId, spanId: spanIdOf(span.id), sampled: span.sampled }) } };
+				});
+				try {
+					if (this.kafkaBus) await this.kafkaBus.publish(outgoing);
+					else for (const { event, trace } of outgoing) await this.broker.emit(event.type, event, { meta: { $trace: trace } } as never);
+				} catch (err) {
+					for (const span of spans) span.setError(err as Error);
+					throw err;
+				} finally {
+					for (const span of spans) span.finish();
+				}
+			},
+		},
+
+		created(this: OutboxInternals) {
+			this.relaying = null;
+			this.relayAgain = false;
+			this.relayFullScan = false;
+			this.relayTicks = 0;
+			this.relayHints = new Map();
+		},
+	};
+	return schema as unknown as Partial<ServiceSchema>;
+}
