@@ -12,7 +12,6 @@ import {
 	type ReservationRef,
 	type ReserveStockParams,
 	type ShopMeta,
-	type StockLine,
 	type UpdateProductParams,
 } from "../../contracts";
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
@@ -22,7 +21,6 @@ import { ReadCache } from "../../lib/read-cache";
 import { shopMetrics } from "../../lib/metrics";
 import { idRule } from "../../lib/rules";
 import { repeat, type Repeating } from "../../lib/timers";
-import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { EventsMixin, newEvent, type EventsService } from "../../mixins/events";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import {
@@ -36,22 +34,8 @@ import {
 	type ProductDoc,
 } from "./product";
 import { SEED_PRODUCTS } from "./seed-products";
-import {
-	FINAL_STATUSES,
-	ORDER_ID_PATTERN,
-	cancelledBeforeReserved,
-	clearHold,
-	isExpired,
-	mergeLines,
-	newReservation,
-	restock,
-	returnHold,
-	settlementFor,
-	stockEventFor,
-	takeHold,
-	toReservation,
-	type ReservationDoc,
-} from "./stock";
+import { Reservations } from "./reservations";
+import { ORDER_ID_PATTERN, type ReservationDoc } from "./stock";
 
 type Collections = { products: ProductDoc; reservations: ReservationDoc };
 
@@ -60,19 +44,10 @@ interface Methods {
 	listProducts(params: ListProductsParams, includeInactive: boolean): Promise<ListProductsResult>;
 	changingProducts<R>(productIds: string[], writes: () => Promise<R>): Promise<R>;
 	productsChanged(productIds: string[]): Promise<void>;
-	reserveStock(orderId: string, items: StockLine[]): Promise<Reservation>;
-	releaseStock(orderId: string): Promise<Reservation>;
-	commitStock(orderId: string): Promise<Reservation>;
-	returnStock(orderId: string): Promise<Reservation>;
-	holdStock(doc: ReservationDoc): Promise<Reservation>;
-	settle(doc: ReservationDoc): Promise<ReservationDoc>;
-	transition(doc: ReservationDoc, to: ReservationDoc["status"], extra?: Partial<ReservationDoc>, now?: Date): Promise<ReservationDoc | null>;
-	awaitDecision(orderId: string): Promise<ReservationDoc>;
-	sweepReservations(): Promise<void>;
 	seedCatalogue(): Promise<void>;
 }
 
-type Vars = EventsService & StoreService<Collections> & { sweeper?: Repeating; readCache: ReadCache };
+type Vars = EventsService & StoreService<Collections> & { sweeper?: Repeating; readCache: ReadCache; reservations: Reservations };
 type CatalogueService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
@@ -98,9 +73,6 @@ const productFields = {
 	stock: { type: "number", integer: true, min: 0, max: 10_000_000 },
 	active: { type: "boolean" },
 } as const;
-
-const DECISION_POLL_MS = 25;
-const DECISION_WAIT_MS = 5000;
 
 function isAdmin(ctx: Ctx<unknown>): boolean {
 	return ctx.meta.user?.role === "admin";
@@ -131,11 +103,11 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 
 	domainEvents: {
 		async "order.created"(event) {
-			await this.reserveStock(event.orderId, event.items.map(({ productId, qty }) => ({ productId, qty })));
+			await this.reservations.reserve(event.orderId, event.items.map(({ productId, qty }) => ({ productId, qty })));
 		},
 		async "payment.settled"(event) {
 			try {
-				await this.commitStock(event.orderId);
+				await this.reservations.commit(event.orderId);
 			} catch (err) {
 				// The order was cancelled (or its hold expired) while the payment went through;
 				// the stock is already back on sale and payments refunds the charge.
@@ -144,17 +116,10 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			}
 		},
 		async "payment.failed"(event) {
-			await this.releaseStock(event.orderId);
+			await this.reservations.release(event.orderId);
 		},
 		async "order.cancelled"(event) {
-			const doc = await this.collections.reservations.findOne({ _id: event.orderId });
-			if (!doc) {
-				// Cancelled before order.created reached us: leave a record so a late reservation takes nothing.
-				if (await this.collections.reservations.insertIfAbsent(cancelledBeforeReserved(event.orderId, new Date()))) return;
-			}
-			const current = await this.awaitDecision(event.orderId);
-			if (current.status === "COMMITTED") await this.returnStock(event.orderId);
-			else await this.releaseStock(event.orderId);
+			await this.reservations.cancel(event.orderId);
 		},
 	},
 
@@ -294,7 +259,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			visibility: "public",
 			params: { $$strict: true, orderId: orderIdRule, items: stockLines },
 			handler(this: CatalogueService, ctx: Ctx<ReserveStockParams>): Promise<Reservation> {
-				return this.reserveStock(ctx.params.orderId, ctx.params.items);
+				return this.reservations.reserve(ctx.params.orderId, ctx.params.items);
 			},
 		},
 
@@ -302,7 +267,7 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			visibility: "public",
 			params: { $$strict: true, orderId: orderIdRule },
 			handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
-				return this.releaseStock(ctx.params.orderId);
+				return this.reservations.release(ctx.params.orderId);
 			},
 		},
 
@@ -310,87 +275,20 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			visibility: "public",
 			params: { $$strict: true, orderId: orderIdRule },
 			handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
-				return this.commitStock(ctx.params.orderId);
+				return this.reservations.commit(ctx.params.orderId);
 			},
 		},
 
 		getReservation: {
 			visibility: "public",
 			params: { $$strict: true, orderId: orderIdRule },
-			async handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
-				const doc = await this.collections.reservations.findOne({ _id: ctx.params.orderId });
-				if (!doc) throw new NotFoundError("RESERVATION_NOT_FOUND", `No reservation for order ${ctx.params.orderId}`);
-				return toReservation(doc);
+			handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
+				return this.reservations.get(ctx.params.orderId);
 			},
 		},
 	},
 
 	methods: {
-		async reserveStock(this: CatalogueService, orderId: string, lines: StockLine[]): Promise<Reservation> {
-			const items = mergeLines(lines);
-			const reservations = this.collections.reservations;
-			let existing = await reservations.findOne({ _id: orderId });
-			if (!existing) {
-				const fresh = withTrace(newReservation(orderId, items, new Date(), this.config.catalogue.reservationTtlMs));
-				if (await reservations.insertIfAbsent(fresh)) return this.holdStock(fresh);
-				existing = await reservations.findOne({ _id: orderId });
-				if (!existing) throw new NotFoundError("RESERVATION_NOT_FOUND", `No reservation for order ${orderId}`, { orderId });
-			}
-			// An empty record is an order cancelled before its reservation arrived.
-			if (existing.items.length > 0 && JSON.stringify(existing.items) !== JSON.stringify(items)) {
-				throw new ConflictError("RESERVATION_MISMATCH", `Order ${orderId} already reserved different items`, { orderId });
-			}
-			const current = existing.status === "PENDING" ? await this.awaitDecision(orderId) : existing;
-			if (current.status !== "PENDING") return toReservation(current);
-			// Still undecided: the node that began it died between taking holds and deciding (this is
-			// the event's redelivery), or is far behind. Holding is idempotent per order, so finish it
-			// here rather than leave the order to time out.
-			this.logger.warn(`[order ${orderId}] stock reservation left pending since ${current.updatedAt}; finishing it`);
-			return this.holdStock(current);
-		},
-
-		async releaseStock(this: CatalogueService, orderId: string): Promise<Reservation> {
-			let doc = await this.awaitDecision(orderId);
-			if (doc.status === "COMMITTED" || doc.status === "RETURNED") {
-				throw new ConflictError("RESERVATION_FINALISED", `Stock for order ${doc._id} is already committed`, {
-					orderId: doc._id,
-					status: doc.status,
-				});
-			}
-			if (doc.status === "RESERVED") doc = (await this.transition(doc, "RELEASED")) ?? (await this.awaitDecision(doc._id));
-			if (doc.status === "RELEASED") this.logger.info(`[order ${doc._id}] stock released`);
-			return toReservation(doc.settled ? doc : await this.settle(doc));
-		},
-
-		async commitStock(this: CatalogueService, orderId: string): Promise<Reservation> {
-			let doc = await this.awaitDecision(orderId);
-			const now = new Date();
-			if (doc.status === "RESERVED" && !isExpired(doc, now)) {
-				doc = (await this.transition(doc, "COMMITTED", {}, now)) ?? (await this.awaitDecision(doc._id));
-				this.logger.info(`[order ${doc._id}] stock committed`);
-			} else if (doc.status === "RESERVED") {
-				doc = (await this.transition(doc, "EXPIRED", {}, now)) ?? (await this.awaitDecision(doc._id));
-			}
-			if (!doc.settled) doc = await this.settle(doc);
-			if (doc.status !== "COMMITTED" && doc.status !== "RETURNED") {
-				throw new ConflictError("RESERVATION_FINALISED", `Stock for order ${doc._id} is ${doc.status.toLowerCase()}`, {
-					orderId: doc._id,
-					status: doc.status,
-				});
-			}
-			return toReservation(doc);
-		},
-
-		/** A confirmed order was cancelled: its sold stock goes back on sale, once. */
-		async returnStock(this: CatalogueService, orderId: string): Promise<Reservation> {
-			let doc = await this.awaitDecision(orderId);
-			if (doc.status === "COMMITTED") {
-				doc = (await this.transition(doc, "RETURNED")) ?? (await this.awaitDecision(orderId));
-				this.logger.info(`[order ${orderId}] sold stock returned`);
-			}
-			return toReservation(doc.settled ? doc : await this.settle(doc));
-		},
-
 		listProducts(this: CatalogueService, params: ListProductsParams, includeInactive: boolean): Promise<ListProductsResult> {
 			const { query, sort } = productQuery({ ...params, includeInactive });
 			return this.collections.products.findPage(query, sort, params, toProduct);
@@ -434,120 +332,6 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			return doc;
 		},
 
-		async holdStock(this: CatalogueService, doc: ReservationDoc): Promise<Reservation> {
-			const products = this.collections.products;
-			// The first line that cannot be held, if any; the lines before it are held.
-			const short = await this.changingProducts(
-				doc.items.map((line) => line.productId),
-				async () => {
-					for (const line of doc.items) {
-						const { query, update } = takeHold(line, doc._id, new Date());
-						if ((await products.update(query, update)) === 1) continue;
-						// Already held for this order: by a node that died before deciding, or a concurrent call.
-						if ((await products.findOne({ _id: line.productId }))?.holds?.[doc._id] === line.qty) continue;
-						return line;
-					}
-					return undefined;
-				},
-			);
-			if (short) {
-				const product = await products.findOne({ _id: short.productId });
-				const reason = product?.active ? "OUT_OF_STOCK" : "PRODUCT_UNAVAILABLE";
-				const rejected = await this.transition(doc, "REJECTED", { rejection: { reason, productId: short.productId } });
-				this.logger.info(`[order ${doc._id}] stock rejected: ${reason} for product ${short.productId}`);
-				return toReservation(await this.settle(rejected ?? (await this.awaitDecision(doc._id))));
-			}
-			const reserved = await this.transition(doc, "RESERVED", { settled: true });
-			if (reserved) {
-				this.logger.info(`[order ${doc._id}] stock reserved: ${doc.items.length} line(s)`);
-				return toReservation(reserved);
-			}
-			// Another call decided first and its decision stands; settling it (again) gives back
-			// what this call held if that decision was to reject.
-			const decided = await this.awaitDecision(doc._id);
-			return toReservation(decided.status === "PENDING" ? decided : await this.settle(decided));
-		},
-
-		/** Makes the products' holds agree with the reservation's final status; safe to repeat. */
-		async settle(this: CatalogueService, doc: ReservationDoc): Promise<ReservationDoc> {
-			const action = settlementFor(doc.status);
-			if (action === "none") return doc;
-			const now = new Date();
-			const products = this.collections.products;
-			if (action === "clear") {
-				// A committed sale only forgets its holds: nothing a reader sees changes.
-				for (const line of doc.items) {
-					const step = clearHold(line, doc._id);
-					await products.update(step.query, step.update);
-				}
-			} else {
-				await this.changingProducts(
-					doc.items.map((line) => line.productId),
-					async () => {
-						for (const line of doc.items) {
-							const step = action === "return" ? returnHold(line, doc._id, now) : restock(line, doc._id, now);
-							await products.update(step.query, step.update);
-						}
-					},
-				);
-			}
-			await this.collections.reservations.update({ _id: doc._id, status: doc.status }, { $set: { settled: true } });
-			return { ...doc, settled: true };
-		},
-
-		/** Compare-and-set on the status: null when another call moved the reservation first. */
-		async transition(
-			this: CatalogueService,
-			doc: ReservationDoc,
-			to: ReservationDoc["status"],
-			extra: Partial<ReservationDoc> = {},
-			now = new Date(),
-		): Promise<ReservationDoc | null> {
-			const changes = { settled: false, ...extra, status: to, updatedAt: now.toISOString() };
-			const next = { ...doc, ...changes };
-			const stockEvent = stockEventFor(next, to);
-			const events = stockEvent ? [newEvent(stockEvent.type, stockEvent.body as never, doc._id)] : [];
-			const updated = await this.updateWithEvents("reservations", { _id: doc._id, status: doc.status }, { $set: changes }, events, now);
-			return updated === 1 ? next : null;
-		},
-
-		/** A reservation still PENDING is being decided by a concurrent call; wait briefly for it. */
-		async awaitDecision(this: CatalogueService, orderId: string): Promise<ReservationDoc> {
-			const deadline = Date.now() + DECISION_WAIT_MS;
-			for (;;) {
-				const doc = await this.collections.reservations.findOne({ _id: orderId });
-				if (!doc) throw new NotFoundError("RESERVATION_NOT_FOUND", `No reservation for order ${orderId}`, { orderId });
-				if (doc.status !== "PENDING" || Date.now() >= deadline) return doc;
-				await new Promise((resolve) => setTimeout(resolve, DECISION_POLL_MS));
-			}
-		},
-
-		async sweepReservations(this: CatalogueService): Promise<void> {
-			const now = new Date();
-			const reservations = this.collections.reservations;
-			const expired = await reservations.find({
-				query: { status: { $in: ["PENDING", "RESERVED"] }, expiresAtMs: { $lte: now.getTime() } },
-				limit: 500,
-			});
-			for (const doc of expired) {
-				// In the order's trace: the expiry releases its stock and so ends its saga.
-				await runInWork(workFromCarrier(doc.trace, doc._id), async () => {
-					const moved = await this.transition(doc, "EXPIRED", {}, now);
-					if (!moved) return;
-					shopMetrics(this.broker).reservationExpired();
-					this.logger.info(`[order ${doc._id}] stock reservation expired`);
-					await this.settle(moved);
-				});
-			}
-			// A node that stopped between a status change and its holds leaves the reservation
-			// unsettled; settling is idempotent, so any node may finish the job.
-			const unsettled = await reservations.find({
-				query: { settled: false, status: { $in: [...FINAL_STATUSES] } },
-				limit: 500,
-			});
-			for (const doc of unsettled) await this.settle(doc);
-		},
-
 		async seedCatalogue(this: CatalogueService): Promise<void> {
 			if ((await this.collections.products.count()) > 0) return;
 			const now = new Date();
@@ -563,12 +347,27 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 
 	created(this: CatalogueService) {
 		this.readCache = new ReadCache(this.broker.cacher, this.config.catalogue.cacheTtlSeconds);
+		// eslint-disable-next-line @typescript-eslint/no-this-alias -- the host reads the collections, which exist only once started
+		const service = this;
+		this.reservations = new Reservations({
+			get reservations() {
+				return service.collections.reservations;
+			},
+			get products() {
+				return service.collections.products;
+			},
+			updateWithEvents: (collection, query, update, events, now) => service.updateWithEvents(collection, query, update, events, now),
+			changingProducts: (productIds, writes) => service.changingProducts(productIds, writes),
+			reservationTtlMs: this.config.catalogue.reservationTtlMs,
+			logger: this.logger,
+			onExpired: () => shopMetrics(this.broker).reservationExpired(),
+		});
 	},
 
 	async started(this: CatalogueService) {
 		await this.seedCatalogue();
-		await this.sweepReservations();
-		this.sweeper = repeat(this.config.catalogue.reservationSweepMs, () => this.sweepReservations(), (err) =>
+		await this.reservations.sweep();
+		this.sweeper = repeat(this.config.catalogue.reservationSweepMs, () => this.reservations.sweep(), (err) =>
 			this.logger.warn("Reservation sweep failed", err),
 		);
 	},

@@ -4,6 +4,7 @@ import {
 	OPEN_STATUSES,
 	cancelledBeforeReserved,
 	clearHold,
+	decideReservation,
 	holdPath,
 	isExpired,
 	mergeLines,
@@ -14,6 +15,8 @@ import {
 	stockEventFor,
 	takeHold,
 	toReservation,
+	type ReservationCommand,
+	type ReservationDecision,
 	type ReservationDoc,
 } from "./stock";
 
@@ -316,5 +319,74 @@ describe("toReservation", () => {
 		const result = toReservation(reservation({ status: "REJECTED", rejection }));
 		expect(result.status).toBe("REJECTED");
 		expect(result.rejection).toEqual({ reason: "OUT_OF_STOCK", productId: "p1" });
+	});
+});
+
+describe("decideReservation", () => {
+	const SHORT: ReservationCommand = { type: "SHORT", reason: "OUT_OF_STOCK", productId: "p1" };
+	const expired = { expiresAtMs: NOW.getTime() - 1 };
+	/** "STATUS [events]" for a move, "refuse" or "stay". */
+	const outcome = (decision: ReservationDecision) => (decision.kind === "move" ? `${decision.to} [${decision.events.map((event) => event.type).join(" ")}]` : decision.kind);
+
+	it.each<[ReservationStatus, Partial<ReservationDoc>, ReservationCommand["type"], string]>([
+		["PENDING", {}, "HELD", "RESERVED [stock.reserved]"],
+		["PENDING", {}, "SHORT", "REJECTED [stock.rejected]"],
+		["PENDING", {}, "RELEASE", "stay"],
+		["PENDING", {}, "COMMIT", "stay"],
+		["PENDING", {}, "RETURN", "stay"],
+		["PENDING", {}, "EXPIRE", "stay"],
+		["PENDING", expired, "EXPIRE", "EXPIRED [stock.released]"],
+
+		["RESERVED", {}, "HELD", "stay"],
+		["RESERVED", {}, "SHORT", "stay"],
+		["RESERVED", {}, "RELEASE", "RELEASED [stock.released]"],
+		["RESERVED", {}, "COMMIT", "COMMITTED [stock.committed]"],
+		["RESERVED", expired, "COMMIT", "EXPIRED [stock.released]"],
+		["RESERVED", {}, "RETURN", "stay"],
+		["RESERVED", {}, "EXPIRE", "stay"],
+		["RESERVED", expired, "EXPIRE", "EXPIRED [stock.released]"],
+
+		["COMMITTED", {}, "HELD", "stay"],
+		["COMMITTED", {}, "RELEASE", "refuse"],
+		["COMMITTED", {}, "COMMIT", "stay"],
+		["COMMITTED", {}, "RETURN", "RETURNED [stock.returned]"],
+		["COMMITTED", expired, "EXPIRE", "stay"],
+
+		["RETURNED", {}, "RELEASE", "refuse"],
+		["RETURNED", {}, "COMMIT", "stay"],
+		["RETURNED", {}, "RETURN", "stay"],
+
+		["REJECTED", {}, "HELD", "stay"],
+		["REJECTED", {}, "RELEASE", "stay"],
+		["REJECTED", {}, "COMMIT", "stay"],
+		["REJECTED", {}, "RETURN", "stay"],
+
+		["RELEASED", {}, "RELEASE", "stay"],
+		["RELEASED", {}, "COMMIT", "stay"],
+		["RELEASED", expired, "EXPIRE", "stay"],
+
+		["EXPIRED", {}, "RELEASE", "stay"],
+		["EXPIRED", {}, "COMMIT", "stay"],
+		["EXPIRED", expired, "EXPIRE", "stay"],
+	])("in %s (%j) on %s: %s", (status, overrides, command, expected) => {
+		const given: ReservationCommand = command === "SHORT" ? SHORT : ({ type: command } as ReservationCommand);
+		expect(outcome(decideReservation(reservation({ status, ...overrides }), given, NOW))).toBe(expected);
+	});
+
+	it("marks a move unsettled (the holds follow), except a reservation whose holds are all taken", () => {
+		expect(decideReservation(reservation(), { type: "HELD" }, NOW)).toMatchObject({ set: { status: "RESERVED", settled: true, updatedAt: NOW.toISOString() } });
+		expect(decideReservation(reservation({ status: "RESERVED", settled: true }), { type: "COMMIT" }, NOW)).toMatchObject({ set: { status: "COMMITTED", settled: false } });
+	});
+
+	it("rejects with the reason and the product that was short, and says so in its event", () => {
+		expect(decideReservation(reservation(), { type: "SHORT", reason: "PRODUCT_UNAVAILABLE", productId: "p9" }, NOW)).toMatchObject({
+			set: { status: "REJECTED", rejection: { reason: "PRODUCT_UNAVAILABLE", productId: "p9" } },
+			events: [{ type: "stock.rejected", aggregateId: "order-1", body: { orderId: "order-1", reason: "PRODUCT_UNAVAILABLE", productId: "p9" } }],
+		});
+	});
+
+	it("tells whether a release or an expiry freed the stock", () => {
+		expect(decideReservation(reservation({ status: "RESERVED" }), { type: "RELEASE" }, NOW)).toMatchObject({ events: [{ body: { reason: "RELEASED", items: [{ productId: "p1", qty: 2 }] } }] });
+		expect(decideReservation(reservation({ status: "RESERVED", ...expired }), { type: "EXPIRE" }, NOW)).toMatchObject({ events: [{ body: { reason: "EXPIRED" } }] });
 	});
 });

@@ -1,4 +1,5 @@
 import type { EventBody, OutboxEvent, Reservation, ReservationStatus, StockLine, TraceCarrier } from "../../contracts";
+import { newEvent, type NewEvent } from "../../mixins/events/envelope";
 
 /*
  * Stock reservations. Available stock lives on the product; a reservation moves quantity from
@@ -145,6 +146,58 @@ export function stockEventFor(
 			return { type: "stock.returned", body: { orderId, items: doc.items } };
 		default:
 			return null;
+	}
+}
+
+export type ReservationCommand =
+	/** Every line is held on its product. */
+	| { type: "HELD" }
+	/** A line could not be held (the lines before it are). */
+	| { type: "SHORT"; reason: "OUT_OF_STOCK" | "PRODUCT_UNAVAILABLE"; productId: string }
+	/** The order will not be paid for: its held stock goes back on sale. */
+	| { type: "RELEASE" }
+	/** The order was paid for: its held stock is sold. */
+	| { type: "COMMIT" }
+	/** A paid order was cancelled: its sold stock goes back on sale. */
+	| { type: "RETURN" }
+	/** The sweep found the hold past its expiry. */
+	| { type: "EXPIRE" };
+
+export type ReservationDecision =
+	| { kind: "move"; to: ReservationStatus; set: Partial<ReservationDoc>; events: NewEvent[] }
+	/** The stock is already sold (or sold and returned): it cannot be released. */
+	| { kind: "refuse"; status: ReservationStatus }
+	/** No move: decided already, by this call or another (the holds may still need settling). */
+	| { kind: "stay" };
+
+const STAY: ReservationDecision = { kind: "stay" };
+
+/**
+ * The reservation's decider: the reservation as read, a command and the time give the move to
+ * write (new status, fields and the stock event it publishes), a refusal, or nothing to do.
+ * A move leaves the products' holds to be settled for the new status (see settlementFor).
+ */
+export function decideReservation(doc: ReservationDoc, command: ReservationCommand, now: Date): ReservationDecision {
+	const move = (to: ReservationStatus, extra: Partial<ReservationDoc> = {}): ReservationDecision => {
+		const set: Partial<ReservationDoc> = { settled: false, ...extra, status: to, updatedAt: now.toISOString() };
+		const event = stockEventFor({ ...doc, ...set }, to);
+		return { kind: "move", to, set, events: event ? [newEvent(event.type, event.body as never, doc._id)] : [] };
+	};
+	switch (command.type) {
+		case "HELD":
+			return doc.status === "PENDING" ? move("RESERVED", { settled: true }) : STAY;
+		case "SHORT":
+			return doc.status === "PENDING" ? move("REJECTED", { rejection: { reason: command.reason, productId: command.productId } }) : STAY;
+		case "RELEASE":
+			if (doc.status === "COMMITTED" || doc.status === "RETURNED") return { kind: "refuse", status: doc.status };
+			return doc.status === "RESERVED" ? move("RELEASED") : STAY;
+		case "COMMIT":
+			if (doc.status !== "RESERVED") return STAY;
+			return isExpired(doc, now) ? move("EXPIRED") : move("COMMITTED");
+		case "RETURN":
+			return doc.status === "COMMITTED" ? move("RETURNED") : STAY;
+		case "EXPIRE":
+			return isExpired(doc, now) ? move("EXPIRED") : STAY;
 	}
 }
 

@@ -6,6 +6,7 @@ import {
 	decide,
 	moveOrder,
 	newOrder,
+	orderStep,
 	priceOrder,
 	sagaSeconds,
 	toOrder,
@@ -101,6 +102,51 @@ describe("decide", () => {
 	it("gives no cancelReason to a move that does not cancel", () => {
 		expect(decide("PENDING", "STOCK_RESERVED")).not.toHaveProperty("cancelReason");
 		expect(decide("AWAITING_PAYMENT", "PAYMENT_SETTLED")).not.toHaveProperty("cancelReason");
+	});
+});
+
+describe("orderStep", () => {
+	const order = (status: OrderStatus): OrderDoc => ({ ...newOrder({ customerId: "c1", shippingAddress: ADDRESS, paymentMethod: DEFAULT_PAYMENT_METHOD }, { items: [LINE], totalCents: 1798, currency: "EUR" }, "o1", NOW, STEP_TIMEOUT_MS), status });
+	const confirmed = { type: "order.confirmed", aggregateId: "o1", body: { orderId: "o1", customerId: "c1", totalCents: 1798, currency: "EUR" } };
+	const cancelledEvent = (reason: string, previousStatus: OrderStatus) => ({ type: "order.cancelled", aggregateId: "o1", body: { orderId: "o1", customerId: "c1", totalCents: 1798, currency: "EUR", reason, previousStatus } });
+
+	it.each<[OrderStatus, SagaTrigger, string, unknown[]]>([
+		["PENDING", "STOCK_RESERVED", "AWAITING_PAYMENT", []],
+		["PENDING", "STOCK_REJECTED", "CANCELLED", [cancelledEvent("OUT_OF_STOCK", "PENDING")]],
+		["PENDING", "PAYMENT_SETTLED", "wait", []],
+		["PENDING", "PAYMENT_FAILED", "wait", []],
+		["PENDING", "CUSTOMER_CANCELLED", "CANCELLED", [cancelledEvent("CUSTOMER_CANCELLED", "PENDING")]],
+		["PENDING", "TIMEOUT", "CANCELLED", [cancelledEvent("TIMEOUT", "PENDING")]],
+
+		["AWAITING_PAYMENT", "STOCK_RESERVED", "ignore", []],
+		["AWAITING_PAYMENT", "STOCK_REJECTED", "ignore", []],
+		["AWAITING_PAYMENT", "PAYMENT_SETTLED", "CONFIRMED", [confirmed]],
+		["AWAITING_PAYMENT", "PAYMENT_FAILED", "CANCELLED", [cancelledEvent("PAYMENT_DECLINED", "AWAITING_PAYMENT")]],
+		["AWAITING_PAYMENT", "CUSTOMER_CANCELLED", "CANCELLED", [cancelledEvent("CUSTOMER_CANCELLED", "AWAITING_PAYMENT")]],
+		["AWAITING_PAYMENT", "TIMEOUT", "CANCELLED", [cancelledEvent("TIMEOUT", "AWAITING_PAYMENT")]],
+
+		["CONFIRMED", "STOCK_RESERVED", "ignore", []],
+		["CONFIRMED", "STOCK_REJECTED", "ignore", []],
+		["CONFIRMED", "PAYMENT_SETTLED", "ignore", []],
+		["CONFIRMED", "PAYMENT_FAILED", "ignore", []],
+		["CONFIRMED", "CUSTOMER_CANCELLED", "CANCELLED", [cancelledEvent("CUSTOMER_CANCELLED", "CONFIRMED")]],
+		["CONFIRMED", "TIMEOUT", "ignore", []],
+
+		["CANCELLED", "STOCK_RESERVED", "ignore", []],
+		["CANCELLED", "STOCK_REJECTED", "ignore", []],
+		["CANCELLED", "PAYMENT_SETTLED", "ignore", []],
+		["CANCELLED", "PAYMENT_FAILED", "ignore", []],
+		["CANCELLED", "CUSTOMER_CANCELLED", "ignore", []],
+		["CANCELLED", "TIMEOUT", "ignore", []],
+	])("in %s on %s: %s, publishing %j", (status, trigger, outcome, events) => {
+		const step = orderStep(order(status), trigger, NOW, STEP_TIMEOUT_MS);
+		expect(step.kind === "move" ? step.decision.to : step.kind).toBe(outcome);
+		expect(step.kind === "move" ? step.events : []).toEqual(events);
+	});
+
+	it("writes the move as moveOrder does: status, deadline and history entry at the given time", () => {
+		const step = orderStep(order("AWAITING_PAYMENT"), "PAYMENT_SETTLED", NOW, STEP_TIMEOUT_MS);
+		expect(step).toMatchObject({ kind: "move", set: { status: "CONFIRMED", sagaDeadlineMs: null, updatedAt: NOW.toISOString() }, entry: { status: "CONFIRMED", at: NOW.toISOString(), reason: "PAYMENT_SETTLED" } });
 	});
 });
 

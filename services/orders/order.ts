@@ -1,5 +1,6 @@
 import type { Address, CancelReason, CreateOrderParams, Order, OrderLine, OrderStatus, OutboxEvent, Product, StatusChange, TraceCarrier } from "../../contracts";
 import { UnprocessableError } from "../../lib/errors";
+import { newEvent, type NewEvent } from "../../mixins/events/envelope";
 import { mergeLines } from "../catalogue/stock";
 
 /*
@@ -76,6 +77,27 @@ export function moveOrder(
 	};
 	if (decision.cancelReason) set.cancelReason = decision.cancelReason;
 	return { set, entry: { status: decision.to, at: now.toISOString(), reason: decision.reason } };
+}
+
+/** The events an order's move publishes: its confirmation or its cancellation, nothing on the way. */
+export function orderEvents(order: Pick<OrderDoc, "_id" | "customerId" | "totalCents" | "currency" | "status">, decision: Extract<Decision, { kind: "move" }>): NewEvent[] {
+	const base = { orderId: order._id, customerId: order.customerId, totalCents: order.totalCents, currency: order.currency };
+	if (decision.to === "CONFIRMED") return [newEvent("order.confirmed", base, order._id)];
+	if (decision.to === "CANCELLED") return [newEvent("order.cancelled", { ...base, reason: decision.cancelReason!, previousStatus: order.status }, order._id)];
+	return [];
+}
+
+/** One saga step as the store applies it: the decision, and for a move its `$set`, history entry and events. */
+export type OrderStep =
+	| { kind: "move"; decision: Extract<Decision, { kind: "move" }>; set: Record<string, unknown>; entry: StatusChange; events: NewEvent[] }
+	| { kind: "wait" }
+	| { kind: "ignore" };
+
+/** The order's decider: the order as read, a saga trigger and the time give the step to write. */
+export function orderStep(order: OrderDoc, trigger: SagaTrigger, now: Date, stepTimeoutMs: number): OrderStep {
+	const decision = decide(order.status, trigger);
+	if (decision.kind !== "move") return decision;
+	return { kind: "move", decision, ...moveOrder(decision, now, stepTimeoutMs), events: orderEvents(order, decision) };
 }
 
 /** How long the order's saga took, from its creation to `now` when it reached its final status. */

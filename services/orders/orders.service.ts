@@ -10,7 +10,7 @@ import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { EventOutOfOrderError, EventsMixin, newEvent, type EventsService } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
-import { DEFAULT_PAYMENT_METHOD, MAX_LINE_QTY, OPEN_STATUSES, decide, moveOrder, newOrder, priceOrder, sagaSeconds, toOrder, type OrderDoc, type SagaTrigger } from "./order";
+import { DEFAULT_PAYMENT_METHOD, MAX_LINE_QTY, OPEN_STATUSES, newOrder, orderStep, priceOrder, sagaSeconds, toOrder, type OrderDoc, type SagaTrigger } from "./order";
 
 type Collections = { orders: OrderDoc };
 
@@ -168,28 +168,21 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 		 * Returns the moved order, or null when the step changed nothing.
 		 */
 		async advance(this: OrdersService, orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent): Promise<OrderDoc | null> {
-			const step = async (): Promise<OrderDoc | null | typeof CONFLICT> => {
+			const attempt = async (): Promise<OrderDoc | null | typeof CONFLICT> => {
 				const order = await this.collections.orders.findOne({ _id: orderId });
 				if (!order) {
 					if (cause) throw new EventOutOfOrderError(cause, `order ${orderId}`);
 					return null;
 				}
-				const decision = decide(order.status, trigger);
-				if (decision.kind === "wait") throw new EventOutOfOrderError(cause!, `the step before ${trigger} for order ${orderId}`);
-				if (decision.kind === "ignore") {
+				const now = new Date();
+				const step = orderStep(order, trigger, now, this.config.orders.sagaStepTimeoutMs);
+				if (step.kind === "wait") throw new EventOutOfOrderError(cause!, `the step before ${trigger} for order ${orderId}`);
+				if (step.kind === "ignore") {
 					this.logger.debug(`[order ${orderId}] ${trigger} ignored in status ${order.status}`);
 					return null;
 				}
-				const now = new Date();
-				const { set, entry } = moveOrder(decision, now, this.config.orders.sagaStepTimeoutMs);
+				const { decision, set, entry, events } = step;
 				const moved = { ...order, ...set, history: [...order.history, entry] } as OrderDoc;
-				const base = { orderId, customerId: order.customerId, totalCents: order.totalCents, currency: order.currency };
-				const events =
-					decision.to === "CONFIRMED"
-						? [newEvent("order.confirmed", base, orderId)]
-						: decision.to === "CANCELLED"
-							? [newEvent("order.cancelled", { ...base, reason: decision.cancelReason!, previousStatus: order.status }, orderId)]
-							: [];
 				if ((await this.updateWithEvents("orders", { _id: orderId, status: order.status }, { $set: set, $push: { history: entry } }, events, now)) !== 1) return CONFLICT;
 				this.logger.info(`[order ${orderId}] ${order.status} -> ${decision.to} (${decision.reason})`);
 				if (decision.to === "CONFIRMED" || decision.to === "CANCELLED") {
@@ -197,7 +190,7 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				}
 				return moved;
 			};
-			return compareAndSet(step, () => {
+			return compareAndSet(attempt, () => {
 				throw new ConflictError("ORDER_ALREADY_FINAL", `Order ${orderId} kept changing; try again`);
 			});
 		},

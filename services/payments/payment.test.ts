@@ -1,5 +1,5 @@
 import type { PaymentStatus } from "../../contracts";
-import { mayCallProvider, newPayment, toPayment, type PaymentDoc } from "./payment";
+import { decidePayment, mayCallProvider, newPayment, toPayment, type PaymentCommand, type PaymentDecision, type PaymentDoc } from "./payment";
 
 const NOW = new Date("2030-06-01T10:00:00.000Z");
 const STALE_AFTER_MS = 60_000;
@@ -111,5 +111,78 @@ describe("toPayment", () => {
 		expect(result.providerRef).toBe("ch_123");
 		expect(result.status).toBe("SETTLED");
 		expect(result.refundedCents).toBe(100);
+	});
+});
+
+describe("decidePayment", () => {
+	const now = NOW.getTime();
+	const stale = now - STALE_AFTER_MS;
+	const fresh = now - 1000;
+	const payment = (status: PaymentStatus, busySinceMs?: number): PaymentDoc => ({ ...newPayment(ORDER, "pay-1", NOW), status, ...(busySinceMs === undefined ? {} : { busySinceMs }) });
+	const APPROVED: PaymentCommand = { type: "CHARGE_ANSWERED", approved: true, reference: "ch_1" };
+	const DECLINED: PaymentCommand = { type: "CHARGE_ANSWERED", approved: false, reason: "DECLINED" };
+	const CANCEL: PaymentCommand = { type: "CANCEL", reason: "CUSTOMER_CANCELLED" };
+	/** "STATUS REASON [events]" for a move, else the decision's kind. */
+	const outcome = (decision: PaymentDecision) => (decision.kind === "move" ? `${decision.to} ${decision.reason} [${decision.events.map((event) => event.type).join(" ")}]` : decision.kind);
+
+	it.each<[string, PaymentDoc, PaymentCommand, string]>([
+		["PENDING", payment("PENDING"), { type: "CHARGE" }, "CHARGING CHARGE_STARTED []"],
+		["PENDING", payment("PENDING"), APPROVED, "ignore"],
+		["PENDING", payment("PENDING"), { type: "REFUND" }, "ignore"],
+		["PENDING", payment("PENDING"), { type: "REFUND_DONE" }, "ignore"],
+		["PENDING", payment("PENDING"), CANCEL, "VOIDED CUSTOMER_CANCELLED []"],
+
+		["CHARGING, held by a live node", payment("CHARGING", fresh), { type: "CHARGE" }, "ignore"],
+		["CHARGING, left by a dead node", payment("CHARGING", stale), { type: "CHARGE" }, "CHARGING CHARGE_RETRIED []"],
+		["CHARGING", payment("CHARGING", fresh), APPROVED, "SETTLED PROVIDER_APPROVED [payment.settled]"],
+		["CHARGING", payment("CHARGING", fresh), DECLINED, "DECLINED PROVIDER_DECLINED [payment.failed]"],
+		["CHARGING", payment("CHARGING", fresh), { type: "REFUND" }, "ignore"],
+		["CHARGING", payment("CHARGING", fresh), CANCEL, "noteCancel"],
+
+		["SETTLED", payment("SETTLED"), { type: "CHARGE" }, "ignore"],
+		["SETTLED", payment("SETTLED"), APPROVED, "ignore"],
+		["SETTLED", payment("SETTLED"), { type: "REFUND" }, "REFUNDING REFUND_STARTED []"],
+		["SETTLED", payment("SETTLED"), { type: "REFUND_DONE" }, "ignore"],
+		["SETTLED", payment("SETTLED"), CANCEL, "refund"],
+
+		["DECLINED", payment("DECLINED"), { type: "CHARGE" }, "ignore"],
+		["DECLINED", payment("DECLINED"), { type: "REFUND" }, "ignore"],
+		["DECLINED", payment("DECLINED"), CANCEL, "ignore"],
+
+		["VOIDED", payment("VOIDED"), { type: "CHARGE" }, "ignore"],
+		["VOIDED", payment("VOIDED"), CANCEL, "ignore"],
+
+		["REFUNDING, held by a live node", payment("REFUNDING", fresh), { type: "REFUND" }, "ignore"],
+		["REFUNDING, left by a dead node", payment("REFUNDING", stale), { type: "REFUND" }, "REFUNDING REFUND_STARTED []"],
+		["REFUNDING", payment("REFUNDING", fresh), { type: "REFUND_DONE" }, "REFUNDED PROVIDER_REFUNDED [payment.refunded]"],
+		["REFUNDING", payment("REFUNDING", fresh), { type: "CHARGE" }, "ignore"],
+		["REFUNDING", payment("REFUNDING", fresh), CANCEL, "ignore"],
+
+		["REFUNDED", payment("REFUNDED"), { type: "REFUND" }, "ignore"],
+		["REFUNDED", payment("REFUNDED"), { type: "REFUND_DONE" }, "ignore"],
+		["REFUNDED", payment("REFUNDED"), CANCEL, "ignore"],
+	])("%s on %j: %s", (_status, doc, command, expected) => {
+		expect(outcome(decidePayment(doc, command, now, STALE_AFTER_MS))).toBe(expected);
+	});
+
+	it("claims with the time it claims at, and settles with the provider's reference and the payment's amount", () => {
+		expect(decidePayment(payment("PENDING"), { type: "CHARGE" }, now, STALE_AFTER_MS)).toMatchObject({ set: { busySinceMs: now } });
+		expect(decidePayment(payment("CHARGING", fresh), APPROVED, now, STALE_AFTER_MS)).toEqual({
+			kind: "move",
+			to: "SETTLED",
+			reason: "PROVIDER_APPROVED",
+			set: { providerRef: "ch_1" },
+			events: [{ type: "payment.settled", aggregateId: "order-1", body: { orderId: "order-1", paymentId: "pay-1", customerId: "c1", amountCents: 2599, currency: "EUR" } }],
+		});
+	});
+
+	it("records the refunded amount with the refund, and tells of it", () => {
+		expect(decidePayment(payment("REFUNDING", fresh), { type: "REFUND_DONE" }, now, STALE_AFTER_MS)).toEqual({
+			kind: "move",
+			to: "REFUNDED",
+			reason: "PROVIDER_REFUNDED",
+			set: { refundedCents: 2599 },
+			events: [{ type: "payment.refunded", aggregateId: "order-1", body: { orderId: "order-1", paymentId: "pay-1", customerId: "c1", amountCents: 2599, currency: "EUR" } }],
+		});
 	});
 });

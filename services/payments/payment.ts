@@ -1,4 +1,11 @@
-import type { OutboxEvent, Payment, PaymentStatus, TraceCarrier } from "../../contracts";
+import type { EventBody, OutboxEvent, Payment, PaymentStatus, TraceCarrier } from "../../contracts";
+import { newEvent, type NewEvent } from "../../mixins/events/envelope";
+
+/*
+ * The payment's rules as a pure decider: the payment as read, a command and the time give the
+ * move to write (status, fields, history reason, events) or what else to do. The service writes
+ * a move with a compare-and-set on the status it was decided on, so two calls never both apply.
+ */
 
 /** One payment per order: the orderId is the document id and the provider's idempotency key. */
 export type PaymentDoc = Omit<Payment, "id" | "orderId"> & {
@@ -42,6 +49,63 @@ export function newPayment(
 /** Whether this node may start (or, after a dead node, restart) the provider call for `status`. */
 export function mayCallProvider(doc: Pick<PaymentDoc, "status" | "busySinceMs">, busyStatus: "CHARGING" | "REFUNDING", now: number, staleAfterMs: number): boolean {
 	return doc.status === busyStatus && (doc.busySinceMs ?? 0) + staleAfterMs <= now;
+}
+
+export type PaymentCommand =
+	/** Begin the charge: claim the payment for the provider call. */
+	| { type: "CHARGE" }
+	/** What the provider answered to the charge this node claimed. */
+	| { type: "CHARGE_ANSWERED"; approved: true; reference: string }
+	| { type: "CHARGE_ANSWERED"; approved: false; reason: EventBody<"payment.failed">["reason"] }
+	/** Begin the refund: claim the payment for the provider call. */
+	| { type: "REFUND" }
+	/** The provider refunded the refund this node claimed. */
+	| { type: "REFUND_DONE" }
+	/** The order was cancelled for `reason`: compensate whatever the payment has reached. */
+	| { type: "CANCEL"; reason: string };
+
+export type PaymentDecision =
+	| { kind: "move"; to: PaymentStatus; reason: string; set: Record<string, unknown>; events: NewEvent[] }
+	/** The charge is in flight: note the cancel, and refund once it settles. */
+	| { kind: "noteCancel" }
+	/** The money was taken: give it back. */
+	| { kind: "refund" }
+	/** Nothing to do: done already, by this call or another. */
+	| { kind: "ignore" };
+
+const move = (to: PaymentStatus, reason: string, set: Record<string, unknown> = {}, events: NewEvent[] = []): PaymentDecision => ({ kind: "move", to, reason, set, events });
+const IGNORE: PaymentDecision = { kind: "ignore" };
+
+export function decidePayment(doc: PaymentDoc, command: PaymentCommand, now: number, staleAfterMs: number): PaymentDecision {
+	const common = { orderId: doc._id, paymentId: doc.paymentId, customerId: doc.customerId };
+	switch (command.type) {
+		case "CHARGE":
+			if (doc.status === "PENDING") return move("CHARGING", "CHARGE_STARTED", { busySinceMs: now });
+			return mayCallProvider(doc, "CHARGING", now, staleAfterMs) ? move("CHARGING", "CHARGE_RETRIED", { busySinceMs: now }) : IGNORE;
+		case "CHARGE_ANSWERED":
+			if (doc.status !== "CHARGING") return IGNORE;
+			return command.approved
+				? move("SETTLED", "PROVIDER_APPROVED", { providerRef: command.reference }, [newEvent("payment.settled", { ...common, amountCents: doc.amountCents, currency: doc.currency }, doc._id)])
+				: move("DECLINED", "PROVIDER_DECLINED", {}, [newEvent("payment.failed", { ...common, reason: command.reason }, doc._id)]);
+		case "REFUND":
+			return doc.status === "SETTLED" || mayCallProvider(doc, "REFUNDING", now, staleAfterMs) ? move("REFUNDING", "REFUND_STARTED", { busySinceMs: now }) : IGNORE;
+		case "REFUND_DONE":
+			if (doc.status !== "REFUNDING") return IGNORE;
+			return move("REFUNDED", "PROVIDER_REFUNDED", { refundedCents: doc.amountCents }, [
+				newEvent("payment.refunded", { ...common, amountCents: doc.amountCents, currency: doc.currency }, doc._id),
+			]);
+		case "CANCEL":
+			switch (doc.status) {
+				case "PENDING":
+					return move("VOIDED", command.reason);
+				case "CHARGING":
+					return { kind: "noteCancel" };
+				case "SETTLED":
+					return { kind: "refund" };
+				default:
+					return IGNORE;
+			}
+	}
 }
 
 export function toPayment(doc: PaymentDoc): Payment {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type { AnyDomainEvent, OrderCancelled, Page, PageParams, Payment, PaymentStatus, ShopMeta } from "../../contracts";
+import type { AnyDomainEvent, OrderCancelled, Page, PageParams, Payment, ShopMeta } from "../../contracts";
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
@@ -8,17 +8,18 @@ import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { idRule } from "../../lib/rules";
-import { EventOutOfOrderError, EventsMixin, newEvent, type EventsService, type NewEvent } from "../../mixins/events";
+import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
-import { mayCallProvider, newPayment, toPayment, type PaymentDoc } from "./payment";
+import { decidePayment, newPayment, toPayment, type PaymentDecision, type PaymentDoc } from "./payment";
 import { booksIn, SimulatedProvider, type ProcessorRecord } from "./provider";
 
 type Collections = { payments: PaymentDoc; processor: ProcessorRecord };
+type PaymentMove = Extract<PaymentDecision, { kind: "move" }>;
 
 interface Methods {
-	move(doc: PaymentDoc, to: PaymentStatus, reason: string, set?: Record<string, unknown>, events?: NewEvent[]): Promise<PaymentDoc | null>;
-	charge(orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc>;
-	refund(orderId: string): Promise<PaymentDoc>;
+	writeMove(doc: PaymentDoc, decision: PaymentMove): Promise<PaymentDoc | null>;
+	chargeOrder(orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc>;
+	refundOrder(orderId: string): Promise<PaymentDoc>;
 	cancelPayment(event: OrderCancelled): Promise<void>;
 	findPayment(orderId: string): Promise<PaymentDoc>;
 	recoverStalledPayments(): Promise<void>;
@@ -46,7 +47,7 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			await this.collections.payments.insertIfAbsent(withTrace(newPayment(event, randomUUID(), new Date())));
 		},
 		async "stock.reserved"(event) {
-			await this.charge(event.orderId, event);
+			await this.chargeOrder(event.orderId, event);
 		},
 		async "order.cancelled"(event) {
 			await this.cancelPayment(event);
@@ -74,7 +75,7 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			params: { $$strict: true, orderId: idRule },
 			async handler(this: PaymentsService, ctx: Ctx<{ orderId: string }>): Promise<Payment> {
 				await this.findPayment(ctx.params.orderId);
-				return toPayment(await this.charge(ctx.params.orderId));
+				return toPayment(await this.chargeOrder(ctx.params.orderId));
 			},
 		},
 
@@ -84,7 +85,7 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			params: { $$strict: true, orderId: idRule },
 			async handler(this: PaymentsService, ctx: Ctx<{ orderId: string }>): Promise<Payment> {
 				await this.findPayment(ctx.params.orderId);
-				return toPayment(await this.refund(ctx.params.orderId));
+				return toPayment(await this.refundOrder(ctx.params.orderId));
 			},
 		},
 	},
@@ -96,34 +97,36 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			return doc;
 		},
 
-		/** Compare-and-set on status (and on who holds a busy status); null if another call moved first. */
-		async move(this: PaymentsService, doc, to, reason, set = {}, events = []) {
+		/**
+		 * Writes a decided move with a compare-and-set on the status it was decided on (and on who
+		 * holds a busy status), its events with it; null if another call moved first.
+		 */
+		async writeMove(this: PaymentsService, doc: PaymentDoc, decision: PaymentMove): Promise<PaymentDoc | null> {
 			const now = new Date();
 			const at = now.toISOString();
-			const changes = { ...set, status: to, updatedAt: at };
-			const entry = { status: to, at, reason };
+			const changes = { ...decision.set, status: decision.to, updatedAt: at };
+			const entry = { status: decision.to, at, reason: decision.reason };
 			const condition: Record<string, unknown> = { _id: doc._id, status: doc.status };
 			if (doc.busySinceMs !== undefined) condition.busySinceMs = doc.busySinceMs;
-			if ((await this.updateWithEvents("payments", condition, { $set: changes, $push: { history: entry } }, events, now)) !== 1) return null;
-			this.logger.info(`[order ${doc._id}] payment ${doc.status} -> ${to} (${reason})`);
+			if ((await this.updateWithEvents("payments", condition, { $set: changes, $push: { history: entry } }, decision.events, now)) !== 1) return null;
+			this.logger.info(`[order ${doc._id}] payment ${doc.status} -> ${decision.to} (${decision.reason})`);
 			// Counted once: only the call whose compare-and-set won gets here.
-			if (to === "SETTLED") shopMetrics(this.broker).paymentCaptured(doc.amountCents, doc.currency);
-			if (to === "REFUNDED") shopMetrics(this.broker).paymentRefunded(doc.amountCents, doc.currency);
+			if (decision.to === "SETTLED") shopMetrics(this.broker).paymentCaptured(doc.amountCents, doc.currency);
+			if (decision.to === "REFUNDED") shopMetrics(this.broker).paymentRefunded(doc.amountCents, doc.currency);
 			return { ...doc, ...changes, history: [...doc.history, entry] };
 		},
 
-		async charge(this: PaymentsService, orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc> {
+		async chargeOrder(this: PaymentsService, orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc> {
 			const staleAfterMs = this.config.events.claimTimeoutMs;
-			const step = async (): Promise<PaymentDoc | typeof CONFLICT> => {
+			const attempt = async (): Promise<PaymentDoc | typeof CONFLICT> => {
 				const doc = await this.collections.payments.findOne({ _id: orderId });
 				if (!doc) {
 					if (cause) throw new EventOutOfOrderError(cause, `order.created for ${orderId}`);
 					throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${orderId}`);
 				}
-				const now = Date.now();
-				const mayStart = doc.status === "PENDING" || mayCallProvider(doc, "CHARGING", now, staleAfterMs);
-				if (!mayStart) return doc;
-				const claimed = await this.move(doc, "CHARGING", doc.status === "PENDING" ? "CHARGE_STARTED" : "CHARGE_RETRIED", { busySinceMs: now });
+				const claim = decidePayment(doc, { type: "CHARGE" }, Date.now(), staleAfterMs);
+				if (claim.kind !== "move") return doc;
+				const claimed = await this.writeMove(doc, claim);
 				if (!claimed) return CONFLICT;
 
 				// The orderId is the provider's idempotency key: a retried call cannot charge twice.
@@ -133,38 +136,29 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					currency: claimed.currency,
 					method: claimed.method,
 				});
-				const common = { orderId, paymentId: claimed.paymentId, customerId: claimed.customerId };
-				if (result.approved) {
-					const settled = newEvent("payment.settled", { ...common, amountCents: claimed.amountCents, currency: claimed.currency }, orderId);
-					await this.move(claimed, "SETTLED", "PROVIDER_APPROVED", { providerRef: result.reference }, [settled]);
-				} else {
-					await this.move(claimed, "DECLINED", "PROVIDER_DECLINED", {}, [newEvent("payment.failed", { ...common, reason: result.reason }, orderId)]);
-				}
+				const answered = decidePayment(claimed, { type: "CHARGE_ANSWERED", ...result }, Date.now(), staleAfterMs);
+				if (answered.kind === "move") await this.writeMove(claimed, answered);
 				const after = await this.findPayment(orderId);
 				// The order was cancelled while the charge was in flight: give the money back.
-				return after.status === "SETTLED" && after.cancelRequested ? this.refund(orderId) : after;
+				return after.status === "SETTLED" && after.cancelRequested ? this.refundOrder(orderId) : after;
 			};
-			return compareAndSet(step, () => this.findPayment(orderId));
+			return compareAndSet(attempt, () => this.findPayment(orderId));
 		},
 
-		async refund(this: PaymentsService, orderId: string): Promise<PaymentDoc> {
+		async refundOrder(this: PaymentsService, orderId: string): Promise<PaymentDoc> {
 			const staleAfterMs = this.config.events.claimTimeoutMs;
-			const step = async (): Promise<PaymentDoc | typeof CONFLICT> => {
+			const attempt = async (): Promise<PaymentDoc | typeof CONFLICT> => {
 				const doc = await this.findPayment(orderId);
-				const now = Date.now();
-				if (doc.status !== "SETTLED" && !mayCallProvider(doc, "REFUNDING", now, staleAfterMs)) return doc;
-				const claimed = await this.move(doc, "REFUNDING", "REFUND_STARTED", { busySinceMs: now });
+				const claim = decidePayment(doc, { type: "REFUND" }, Date.now(), staleAfterMs);
+				if (claim.kind !== "move") return doc;
+				const claimed = await this.writeMove(doc, claim);
 				if (!claimed) return CONFLICT;
 				await this.provider.refund(orderId, claimed.amountCents);
-				const refunded = newEvent(
-					"payment.refunded",
-					{ orderId, paymentId: claimed.paymentId, customerId: claimed.customerId, amountCents: claimed.amountCents, currency: claimed.currency },
-					orderId,
-				);
-				await this.move(claimed, "REFUNDED", "PROVIDER_REFUNDED", { refundedCents: claimed.amountCents }, [refunded]);
+				const refunded = decidePayment(claimed, { type: "REFUND_DONE" }, Date.now(), staleAfterMs);
+				if (refunded.kind === "move") await this.writeMove(claimed, refunded);
 				return this.findPayment(orderId);
 			};
-			return compareAndSet(step, () => this.findPayment(orderId));
+			return compareAndSet(attempt, () => this.findPayment(orderId));
 		},
 
 		/**
@@ -182,35 +176,36 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 			for (const doc of stalled) {
 				await runInWork(workFromCarrier(doc.trace, doc._id), async () => {
 					this.logger.warn(`[order ${doc._id}] payment stalled in ${doc.status}; finishing it`);
-					await (doc.status === "CHARGING" ? this.charge(doc._id) : this.refund(doc._id));
+					await (doc.status === "CHARGING" ? this.chargeOrder(doc._id) : this.refundOrder(doc._id));
 				});
 			}
 		},
 
 		/** The compensation for a cancelled order: void what was not charged, refund what was. */
 		async cancelPayment(this: PaymentsService, event: OrderCancelled): Promise<void> {
-			const step = async (): Promise<void | typeof CONFLICT> => {
+			const attempt = async (): Promise<void | typeof CONFLICT> => {
 				const doc = await this.collections.payments.findOne({ _id: event.orderId });
 				if (!doc) {
 					// Cancelled before order.created reached us: a VOIDED record stops a late charge.
 					const voided = newPayment({ ...event, paymentMethod: "none" }, randomUUID(), new Date(), "VOIDED", event.reason);
 					return (await this.collections.payments.insertIfAbsent(voided)) ? undefined : CONFLICT;
 				}
-				switch (doc.status) {
-					case "PENDING":
-						return (await this.move(doc, "VOIDED", event.reason)) ? undefined : CONFLICT;
-					case "CHARGING":
+				const decision = decidePayment(doc, { type: "CANCEL", reason: event.reason }, Date.now(), this.config.events.claimTimeoutMs);
+				switch (decision.kind) {
+					case "move":
+						return (await this.writeMove(doc, decision)) ? undefined : CONFLICT;
+					case "noteCancel":
 						if ((await this.collections.payments.update({ _id: doc._id, status: "CHARGING" }, { $set: { cancelRequested: true } })) !== 1) return CONFLICT;
 						this.logger.info(`[order ${doc._id}] cancel noted during charge; will refund when it settles`);
 						return;
-					case "SETTLED":
-						await this.refund(doc._id);
+					case "refund":
+						await this.refundOrder(doc._id);
 						return;
-					default:
+					case "ignore":
 						return;
 				}
 			};
-			await compareAndSet(step, () => undefined);
+			await compareAndSet(attempt, () => undefined);
 		},
 	},
 
