@@ -86,16 +86,20 @@ export class TestCluster {
 	/** Until the gateway reports every service available and every running node says it is ready. */
 	async waitHealthy(timeoutMs = 90_000): Promise<void> {
 		const deadline = Date.now() + timeoutMs;
+		let unready: string[] = ["the gateway"];
 		for (;;) {
 			try {
 				const res = await fetch(`${this.baseUrl}/health`);
 				const running = this.nodes.filter((node) => node.child.exitCode === null && node.child.signalCode === null);
 				const readiness = await Promise.all(running.map((node) => this.readiness(node)));
-				if (res.status === 200 && readiness.every((ready) => ready?.status === 200)) return;
+				// Which nodes are not ready, and what their /readyz says, for the error below.
+				unready = running.flatMap((node, i) => (readiness[i]?.status === 200 ? [] : [`${node.label}: ${readiness[i] ? JSON.stringify(readiness[i]!.body) : "not listening"}`]));
+				if (res.status !== 200) unready.unshift(`the gateway's /health: ${res.status}`);
+				if (unready.length === 0) return;
 			} catch {
 				// Not listening yet.
 			}
-			if (Date.now() > deadline) throw new Error(`cluster not healthy in ${timeoutMs} ms:\n${this.log.slice(-40).join("\n")}`);
+			if (Date.now() > deadline) throw new Error(`cluster not healthy in ${timeoutMs} ms; not ready: ${unready.join("; ")}\n${this.log.slice(-40).join("\n")}`);
 			await new Promise((resolve) => setTimeout(resolve, 250));
 		}
 	}
