@@ -56,7 +56,7 @@ export class AccessTokens {
 			if (err instanceof jwt.TokenExpiredError) throw new UnauthorizedError("TOKEN_EXPIRED", "The token has expired");
 			throw new UnauthorizedError("TOKEN_INVALID", "The token is invalid");
 		}
-		if (typeof claims === "string" || typeof claims.sub !== "string" || !ROLES.includes(claims.role) || typeof claims.exp !== "number") {
+		if (typeof claims === "string" || typeof claims.sub !== "string" || !(ROLES as readonly unknown[]).includes(claims.role) || typeof claims.exp !== "number") {
 			throw new UnauthorizedError("TOKEN_INVALID", "The token is invalid");
 		}
 		const user: AuthUser = Object.freeze({ id: claims.sub, role: claims.role as Role });

@@ -65,7 +65,7 @@ export function parseTraceparent(value: unknown): TraceParent | undefined {
 
 /** The client's request id if it is a sensible one, otherwise a new one. */
 export function acceptRequestId(header: unknown): string {
-	const value = Array.isArray(header) ? header[0] : header;
+	const value: unknown = Array.isArray(header) ? header[0] : header;
 	return typeof value === "string" && REQUEST_ID.test(value) ? value : randomUUID();
 }
 

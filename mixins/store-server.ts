@@ -23,6 +23,7 @@ export interface ServerVerdict {
 export function judgeServer(buildInfo: Record<string, unknown> | undefined, allowNonAtomic: boolean): ServerVerdict {
 	const ferretdb = buildInfo?.ferretdbVersion;
 	if (ferretdb === undefined) return {};
+	// eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever buildInfo holds is named as it is
 	const what = `The database server is FerretDB ${String(ferretdb)}, whose single-document updates are not atomic: concurrent conditional updates of one document overwrite each other, so stock can be oversold and a payment moved twice`;
 	if (!allowNonAtomic) {
 		return { refuse: `${what}. Use MongoDB (or \`npm run infra:up\`'s mongo-java-server), or set MONGO_ALLOW_NON_ATOMIC=true to run on it anyway.` };

@@ -156,7 +156,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
 }
 
 /** A JSON request; the body is null when the response has none that parses. */
-export async function json<T = any>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
+export async function json<T = Record<string, unknown>>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
 	const res = await fetch(url, { ...init, headers: { "content-type": "application/json", ...(init.headers ?? {}) } });
 	return { status: res.status, body: (await res.json().catch(() => null)) as T };
 }

@@ -25,7 +25,8 @@ const TOPIC_BY_ENTITY: Record<string, string> = {
 	customer: "shop.customers",
 };
 
-export function topicFor(type: EventName | string): string {
+/** The topic for an event type (an EventName; any other name gets a RangeError). */
+export function topicFor(type: string): string {
 	const topic = TOPIC_BY_ENTITY[type.split(".")[0]!];
 	if (!topic) throw new RangeError(`No topic for event type ${type}`);
 	return topic;

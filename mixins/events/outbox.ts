@@ -89,7 +89,7 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 			wakeRelay(this: OutboxInternals, collection: string, id: string) {
 				this.noteOutbox(collection, id);
 				// The run serves every kick that comes while it lasts, so it is no one request's work.
-				runDetached(() => this.relayOutbox().catch((err: unknown) => this.logger.warn("Outbox relay failed; will retry", err)));
+				void runDetached(() => this.relayOutbox().catch((err: unknown) => this.logger.warn("Outbox relay failed; will retry", err)));
 			},
 
 			/**

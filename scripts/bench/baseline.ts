@@ -22,7 +22,7 @@ function bodies(listFile: string, itemFile: string): (path: string) => Buffer {
 }
 
 function serve(port: number, answer: (path: string) => Promise<Buffer> | Buffer): void {
-	const server = http.createServer(async (req, res) => {
+	const respond = async (req: http.IncomingMessage, res: http.ServerResponse) => {
 		try {
 			const body = await answer(req.url ?? "/");
 			res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length });
@@ -30,7 +30,8 @@ function serve(port: number, answer: (path: string) => Promise<Buffer> | Buffer)
 		} catch {
 			res.writeHead(503).end();
 		}
-	});
+	};
+	const server = http.createServer((req, res) => void respond(req, res));
 	server.keepAliveTimeout = 60_000;
 	server.listen(port, "127.0.0.1", () => process.send?.("ready"));
 }

@@ -21,7 +21,7 @@ export interface LoadResult {
 	p99Ms: number;
 }
 
-process.once("message", async (request: LoadRequest) => {
+async function run(request: LoadRequest): Promise<void> {
 	const result = await autocannon({
 		url: request.url,
 		connections: request.connections,
@@ -36,4 +36,6 @@ process.once("message", async (request: LoadRequest) => {
 		p99Ms: result.latency.p99,
 	};
 	process.send!(answer, () => process.exit(0));
-});
+}
+
+process.once("message", (request: LoadRequest) => void run(request));

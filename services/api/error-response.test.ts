@@ -10,6 +10,7 @@ import {
 import { errorResponse } from "./error-response";
 
 // moleculer-web ships no type declarations for its error classes.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const WebErrors = require("moleculer-web").Errors as { RateLimitExceeded: new () => Error };
 
 describe("errorResponse", () => {

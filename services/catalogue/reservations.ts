@@ -1,5 +1,6 @@
 import type { Reservation, StockLine } from "../../contracts";
 import { ConflictError, NotFoundError } from "../../lib/errors";
+import { mergeLines } from "../../lib/stock-lines";
 import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import type { NewEvent } from "../../mixins/events";
 import type { Collection } from "../../mixins/store.mixin";
@@ -9,7 +10,6 @@ import {
 	cancelledBeforeReserved,
 	clearHold,
 	decideReservation,
-	mergeLines,
 	newReservation,
 	restock,
 	returnHold,

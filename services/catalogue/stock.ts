@@ -1,5 +1,6 @@
 import type { EventBody, OutboxEvent, Reservation, ReservationStatus, StockLine, TraceCarrier } from "../../contracts";
 import { newEvent, type NewEvent } from "../../mixins/events/envelope";
+import { mergeLines } from "../../lib/stock-lines";
 
 /*
  * Stock reservations. Available stock lives on the product; a reservation moves quantity from
@@ -33,15 +34,6 @@ export const OPEN_STATUSES: readonly ReservationStatus[] = ["PENDING", "RESERVED
 
 /** orderIds become part of a field path (`holds.<orderId>`), so dots and `$` are never allowed. */
 export const ORDER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** One line per product, quantities summed, in a fixed order so concurrent calls touch products alike. */
-export function mergeLines(items: StockLine[]): StockLine[] {
-	const totals = new Map<string, number>();
-	for (const { productId, qty } of items) totals.set(productId, (totals.get(productId) ?? 0) + qty);
-	return [...totals.entries()]
-		.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-		.map(([productId, qty]) => ({ productId, qty }));
-}
 
 export function holdPath(orderId: string): string {
 	if (!ORDER_ID_PATTERN.test(orderId)) throw new RangeError(`orderId "${orderId}" cannot key a hold`);

@@ -1,7 +1,7 @@
 import type { Address, CancelReason, CreateOrderParams, Order, OrderLine, OrderStatus, OutboxEvent, Product, StatusChange, TraceCarrier } from "../../contracts";
 import { UnprocessableError } from "../../lib/errors";
 import { newEvent, type NewEvent } from "../../mixins/events/envelope";
-import { mergeLines } from "../catalogue/stock";
+import { mergeLines } from "../../lib/stock-lines";
 
 /*
  * The order's side of the saga as pure functions: what an order costs, and which status a saga

@@ -60,6 +60,7 @@ export class CheckoutLoad {
 			if (res.status === expected) return res.body;
 			this.failures.push(`${new Date().toISOString()} ${what} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
 		} catch (err) {
+			// eslint-disable-next-line @typescript-eslint/no-base-to-string -- the cause is usually an Error, which String() prints as its name and message
 			this.failures.push(`${new Date().toISOString()} ${what} failed: ${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? "")}`);
 		}
 		return undefined;

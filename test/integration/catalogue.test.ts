@@ -1,9 +1,10 @@
 import type { ServiceBroker } from "moleculer";
 import { randomUUID } from "node:crypto";
 import type { OrderCancelled, Page, Product, Reservation } from "../../contracts";
+import { mergeLines } from "../../lib/stock-lines";
 import type { Collection } from "../../mixins/store.mixin";
 import type { ProductDoc } from "../../services/catalogue/product";
-import { mergeLines, newReservation, takeHold, type ReservationDoc } from "../../services/catalogue/stock";
+import { newReservation, takeHold, type ReservationDoc } from "../../services/catalogue/stock";
 import { freePort } from "../helpers/net";
 import { sample, scrape } from "../helpers/observability";
 import { startShop, type TestShop } from "../helpers/shop";

@@ -159,7 +159,7 @@ function enumSchema(rule: Rule, ctx: Context): JsonSchema {
 	if (ctx.source !== "body" && values.some((value) => typeof value !== "string")) {
 		throw new UnsupportedRuleError(ctx.where, `an enum in the ${ctx.source} can only match text values`);
 	}
-	return { enum: [...values] };
+	return { enum: [...(values as unknown[])] };
 }
 
 function arraySchema(rule: Rule, ctx: Context): JsonSchema {
@@ -175,6 +175,7 @@ function arraySchema(rule: Rule, ctx: Context): JsonSchema {
 function objectSchema(props: Rule, strict: unknown, ctx: Context, root = false): JsonSchema {
 	if (!root) bodyOnly(ctx, "an object");
 	if (strict !== undefined && strict !== true && strict !== false && strict !== "remove") {
+		// eslint-disable-next-line @typescript-eslint/no-base-to-string -- an unsupported value is named as it is
 		throw new UnsupportedRuleError(ctx.where, `strict: ${String(strict)} is not supported`);
 	}
 	const properties: Record<string, JsonSchema> = {};
@@ -206,7 +207,7 @@ function property(raw: unknown, ctx: Context): { schema: JsonSchema; required: b
 }
 
 function addNull(schema: JsonSchema): void {
-	if (Array.isArray(schema.enum)) schema.enum = [...schema.enum, null];
+	if (Array.isArray(schema.enum)) schema.enum = [...(schema.enum as unknown[]), null];
 	else if (typeof schema.type === "string") schema.type = [schema.type, "null"];
 }
 
@@ -230,7 +231,7 @@ function stringSchema(rule: Rule, ctx: Context): JsonSchema {
 	const schema: JsonSchema = { type: "string" };
 	if (rule.enum !== undefined) {
 		if (rule.trim === true || !Array.isArray(rule.enum)) throw new UnsupportedRuleError(ctx.where, "enum is supported only as a list on an untrimmed string");
-		schema.enum = [...rule.enum];
+		schema.enum = [...(rule.enum as unknown[])];
 	}
 	if (rule.trim !== true) {
 		if (min > 0) schema.minLength = min;
@@ -253,6 +254,7 @@ function stringSchema(rule: Rule, ctx: Context): JsonSchema {
  * lower-cases, with min/max counted after that too. Two patterns, as one cannot bound the length.
  */
 function emailSchema(rule: Rule, ctx: Context): JsonSchema {
+	// eslint-disable-next-line @typescript-eslint/no-base-to-string -- an unsupported value is named as it is
 	if (rule.mode !== undefined && rule.mode !== "quick") throw new UnsupportedRuleError(ctx.where, `email mode "${String(rule.mode)}" is not supported`);
 	const { min, max } = lengthRange(rule, ctx);
 	const address = `${NON_SPACE}+@${NON_SPACE}+\\.${NON_SPACE}+`;
@@ -282,6 +284,7 @@ function patternSource(rule: Rule, ctx: Context): string | undefined {
 	if (typeof pattern !== "string") {
 		throw new UnsupportedRuleError(ctx.where, "pattern is neither a string nor a RegExp (a RegExp sent through the transporter arrives as {}; write it as a string)");
 	}
+	// eslint-disable-next-line @typescript-eslint/no-base-to-string -- an unsupported value is named as it is
 	if (patternFlags !== undefined && patternFlags !== "") throw new UnsupportedRuleError(ctx.where, `patternFlags "${String(patternFlags)}" are not supported`);
 	return pattern;
 }
