@@ -29,7 +29,10 @@ export class AccessTokens {
 	private readonly key: KeyObject;
 	private readonly verified = new Map<string, { user: AuthUser; expiresAtMs: number }>();
 
-	constructor(secret: string, private readonly ttlSeconds: number) {
+	constructor(
+		secret: string,
+		private readonly ttlSeconds: number,
+	) {
 		this.key = createSecretKey(Buffer.from(secret, "utf8"));
 	}
 
@@ -56,7 +59,12 @@ export class AccessTokens {
 			if (err instanceof jwt.TokenExpiredError) throw new UnauthorizedError("TOKEN_EXPIRED", "The token has expired");
 			throw new UnauthorizedError("TOKEN_INVALID", "The token is invalid");
 		}
-		if (typeof claims === "string" || typeof claims.sub !== "string" || !(ROLES as readonly unknown[]).includes(claims.role) || typeof claims.exp !== "number") {
+		if (
+			typeof claims === "string" ||
+			typeof claims.sub !== "string" ||
+			!(ROLES as readonly unknown[]).includes(claims.role) ||
+			typeof claims.exp !== "number"
+		) {
 			throw new UnauthorizedError("TOKEN_INVALID", "The token is invalid");
 		}
 		const user: AuthUser = Object.freeze({ id: claims.sub, role: claims.role as Role });

@@ -130,9 +130,7 @@ describe("loadConfig", () => {
 		});
 
 		it("refuses a NODE_ENV that is not one of the known ones", () => {
-			expect(problemsOf({ NODE_ENV: "staging" })).toEqual([
-				'NODE_ENV must be one of development, test, production (got "staging")',
-			]);
+			expect(problemsOf({ NODE_ENV: "staging" })).toEqual(['NODE_ENV must be one of development, test, production (got "staging")']);
 		});
 
 		it("lists every problem at once instead of stopping at the first", () => {
@@ -198,9 +196,7 @@ describe("loadConfig", () => {
 		});
 
 		it("refuses an ADMIN_EMAIL that is not an address", () => {
-			expect(problemsOf({ ADMIN_EMAIL: "admin@localhost" })).toEqual([
-				'ADMIN_EMAIL must be an email address (got "admin@localhost")',
-			]);
+			expect(problemsOf({ ADMIN_EMAIL: "admin@localhost" })).toEqual(['ADMIN_EMAIL must be an email address (got "admin@localhost")']);
 		});
 
 		it("refuses a BODY_LIMIT that is not a plain size up to 16mb", () => {
@@ -226,9 +222,7 @@ describe("loadConfig", () => {
 
 		it("refuses a secret shorter than 32 bytes in production", () => {
 			const shortSecret = "x".repeat(31);
-			expect(problemsOf({ ...production, JWT_SECRET: shortSecret })).toEqual([
-				"JWT_SECRET must be at least 32 bytes outside development",
-			]);
+			expect(problemsOf({ ...production, JWT_SECRET: shortSecret })).toEqual(["JWT_SECRET must be at least 32 bytes outside development"]);
 			expect(loadConfig({ ...production, JWT_SECRET: "x".repeat(32) }).jwt.secret).toBe("x".repeat(32));
 		});
 
@@ -236,9 +230,7 @@ describe("loadConfig", () => {
 			// 16 characters of two bytes each are 32 bytes.
 			const secret = "é".repeat(16);
 			expect(loadConfig({ ...production, JWT_SECRET: secret }).jwt.secret).toBe(secret);
-			expect(problemsOf({ ...production, JWT_SECRET: "é".repeat(15) })).toEqual([
-				"JWT_SECRET must be at least 32 bytes outside development",
-			]);
+			expect(problemsOf({ ...production, JWT_SECRET: "é".repeat(15) })).toEqual(["JWT_SECRET must be at least 32 bytes outside development"]);
 		});
 
 		it("accepts a short secret in development", () => {
@@ -255,15 +247,11 @@ describe("loadConfig", () => {
 		});
 
 		it("requires JWT_SECRET in production even when the admin password is given", () => {
-			expect(problemsOf({ NODE_ENV: "production", ADMIN_PASSWORD: "a-real-admin-password" })).toEqual([
-				"JWT_SECRET is required outside development",
-			]);
+			expect(problemsOf({ NODE_ENV: "production", ADMIN_PASSWORD: "a-real-admin-password" })).toEqual(["JWT_SECRET is required outside development"]);
 		});
 
 		it("requires ADMIN_PASSWORD in production even when the secret is given", () => {
-			expect(problemsOf({ NODE_ENV: "production", JWT_SECRET: STRONG_SECRET })).toEqual([
-				"ADMIN_PASSWORD is required outside development",
-			]);
+			expect(problemsOf({ NODE_ENV: "production", JWT_SECRET: STRONG_SECRET })).toEqual(["ADMIN_PASSWORD is required outside development"]);
 		});
 
 		it("uses the trimmed secret", () => {
@@ -283,9 +271,7 @@ describe("loadConfig", () => {
 		});
 
 		it("refuses a NATS URL with another protocol", () => {
-			expect(problemsOf({ NATS_URL: "http://nats:4222" })).toEqual([
-				'NATS_URL must be a nats: or tls: URL (got "http://nats:4222")',
-			]);
+			expect(problemsOf({ NATS_URL: "http://nats:4222" })).toEqual(['NATS_URL must be a nats: or tls: URL (got "http://nats:4222")']);
 		});
 
 		it("refuses a NATS URL that does not parse", () => {
@@ -301,9 +287,7 @@ describe("loadConfig", () => {
 
 		it("accepts mongodb:// and mongodb+srv:// URIs", () => {
 			expect(loadConfig({ MONGO_URI: "mongodb://mongo:27017/shop" }).mongoUri).toBe("mongodb://mongo:27017/shop");
-			expect(loadConfig({ MONGO_URI: "mongodb+srv://cluster0.example.net/shop" }).mongoUri).toBe(
-				"mongodb+srv://cluster0.example.net/shop",
-			);
+			expect(loadConfig({ MONGO_URI: "mongodb+srv://cluster0.example.net/shop" }).mongoUri).toBe("mongodb+srv://cluster0.example.net/shop");
 		});
 
 		it("refuses a MONGO_URI with another protocol", () => {

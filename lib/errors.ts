@@ -6,28 +6,13 @@ import { Errors } from "moleculer";
  * can branch on `error.type` without parsing messages.
  */
 
-export type NotFoundType =
-	| "PRODUCT_NOT_FOUND"
-	| "CUSTOMER_NOT_FOUND"
-	| "RESERVATION_NOT_FOUND"
-	| "ORDER_NOT_FOUND"
-	| "PAYMENT_NOT_FOUND";
+export type NotFoundType = "PRODUCT_NOT_FOUND" | "CUSTOMER_NOT_FOUND" | "RESERVATION_NOT_FOUND" | "ORDER_NOT_FOUND" | "PAYMENT_NOT_FOUND";
 export type ConflictType =
-	| "SKU_TAKEN"
-	| "EMAIL_TAKEN"
-	| "RESERVATION_FINALISED"
-	| "RESERVATION_MISMATCH"
-	| "STOCK_CHANGED_CONCURRENTLY"
-	| "ORDER_ALREADY_FINAL";
+	"SKU_TAKEN" | "EMAIL_TAKEN" | "RESERVATION_FINALISED" | "RESERVATION_MISMATCH" | "STOCK_CHANGED_CONCURRENTLY" | "ORDER_ALREADY_FINAL";
 export type UnauthorizedType = "INVALID_CREDENTIALS" | "TOKEN_MISSING" | "TOKEN_INVALID" | "TOKEN_EXPIRED";
 export type ForbiddenType = "ROLE_FORBIDDEN";
 export type UnprocessableType =
-	| "UNKNOWN_PRODUCT_IN_ORDER"
-	| "MIXED_CURRENCIES"
-	| "REPLAY_NEEDS_KAFKA"
-	| "TOPIC_NOT_CONSUMED"
-	| "REPLAY_START_REQUIRED"
-	| "LINE_QTY_TOO_LARGE";
+	"UNKNOWN_PRODUCT_IN_ORDER" | "MIXED_CURRENCIES" | "REPLAY_NEEDS_KAFKA" | "TOPIC_NOT_CONSUMED" | "REPLAY_START_REQUIRED" | "LINE_QTY_TOO_LARGE";
 /** The request itself is malformed, whatever it asks for (see services/api/json-body.ts). */
 export type BadRequestType =
 	| "MALFORMED_JSON"

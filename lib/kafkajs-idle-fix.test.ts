@@ -10,7 +10,16 @@ const RequestQueue = require("kafkajs/src/network/requestQueue") as new (options
 
 function idleQueue() {
 	const logger = { debug() {}, info() {}, warn() {}, error() {} };
-	return new RequestQueue({ instrumentationEmitter: null, maxInFlightRequests: null, requestTimeout: 30000, enforceRequestTimeout: true, clientId: "test", broker: "127.0.0.1:1", logger, isConnected: () => true });
+	return new RequestQueue({
+		instrumentationEmitter: null,
+		maxInFlightRequests: null,
+		requestTimeout: 30000,
+		enforceRequestTimeout: true,
+		clientId: "test",
+		broker: "127.0.0.1:1",
+		logger,
+		isConnected: () => true,
+	});
 }
 
 describe("kafkajs's request queue, as the shop runs it", () => {

@@ -40,4 +40,3 @@ RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPend
 		this.checkPendingRequests();
 	}, delay);
 };
-

@@ -24,7 +24,12 @@ export const SHOP_METRICS = {
 		quantiles: true,
 		description: "Time from an order's creation to its final status",
 	},
-	outboxBacklog: { name: "shop.outbox.backlog", type: "gauge", labelNames: ["service"], description: "Events waiting in a service's outboxes at its last scan" },
+	outboxBacklog: {
+		name: "shop.outbox.backlog",
+		type: "gauge",
+		labelNames: ["service"],
+		description: "Events waiting in a service's outboxes at its last scan",
+	},
 	consumerLag: {
 		name: "shop.kafka.consumer.lag",
 		type: "gauge",
@@ -34,7 +39,12 @@ export const SHOP_METRICS = {
 	deadLetters: { name: "shop.events.dead.letters.total", type: "counter", labelNames: ["service", "type"], description: "Events a service gave up on" },
 	paymentsCaptured: { name: "shop.payments.captured.cents.total", type: "counter", labelNames: ["currency"], description: "Money captured, in cents" },
 	paymentsRefunded: { name: "shop.payments.refunded.cents.total", type: "counter", labelNames: ["currency"], description: "Money refunded, in cents" },
-	reservationsExpired: { name: "shop.stock.reservations.expired.total", type: "counter", labelNames: [], description: "Stock holds released because their order never paid" },
+	reservationsExpired: {
+		name: "shop.stock.reservations.expired.total",
+		type: "counter",
+		labelNames: [],
+		description: "Stock holds released because their order never paid",
+	},
 } as const;
 
 /** The Prometheus name of a shop metric, as it appears on /metrics. */
@@ -108,11 +118,17 @@ export function ShopMetricsMiddleware(): Middleware {
 			if (!broker.isMetricsEnabled()) return;
 			const registry = broker.metrics;
 			for (const metric of Object.values(SHOP_METRICS)) {
-				registry.register({ ...metric, labelNames: [...metric.labelNames], ...("buckets" in metric ? { buckets: [...metric.buckets] } : {}), rate: false } as never);
+				registry.register({
+					...metric,
+					labelNames: [...metric.labelNames],
+					...("buckets" in metric ? { buckets: [...metric.buckets] } : {}),
+					rate: false,
+				} as never);
 			}
 			// Counters start at 0 where their labels are known in advance: a series that appears only
 			// with its first event makes rate() and increase() miss that event.
-			for (const metric of [SHOP_METRICS.ordersCreated, SHOP_METRICS.ordersConfirmed, SHOP_METRICS.reservationsExpired]) registry.increment(metric.name, undefined, 0);
+			for (const metric of [SHOP_METRICS.ordersCreated, SHOP_METRICS.ordersConfirmed, SHOP_METRICS.reservationsExpired])
+				registry.increment(metric.name, undefined, 0);
 			for (const reason of CANCEL_REASONS) registry.increment(SHOP_METRICS.ordersCancelled.name, { reason }, 0);
 			// Moleculer's cacher counters too (the dashboard's hit ratio reads them); the cacher registered them already.
 			if (broker.cacher) for (const name of ["moleculer.cacher.get.total", "moleculer.cacher.found.total"]) registry.increment(name, undefined, 0);

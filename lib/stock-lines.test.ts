@@ -26,10 +26,12 @@ describe("mergeLines", () => {
 	});
 
 	it("orders by code unit, so upper case sorts before lower case", () => {
-		expect(mergeLines([{ productId: "b", qty: 1 }, { productId: "B", qty: 1 }]).map((line) => line.productId)).toEqual([
-			"B",
-			"b",
-		]);
+		expect(
+			mergeLines([
+				{ productId: "b", qty: 1 },
+				{ productId: "B", qty: 1 },
+			]).map((line) => line.productId),
+		).toEqual(["B", "b"]);
 	});
 
 	it("returns nothing for no lines", () => {

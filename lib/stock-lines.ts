@@ -9,7 +9,5 @@ import type { StockLine } from "../contracts";
 export function mergeLines(items: StockLine[]): StockLine[] {
 	const totals = new Map<string, number>();
 	for (const { productId, qty } of items) totals.set(productId, (totals.get(productId) ?? 0) + qty);
-	return [...totals.entries()]
-		.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-		.map(([productId, qty]) => ({ productId, qty }));
+	return [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([productId, qty]) => ({ productId, qty }));
 }

@@ -1,4 +1,17 @@
-import { acceptRequestId, carrierOf, currentCarrier, formatTraceparent, noteOrderId, parseTraceparent, runDetached, runInWork, spanIdOf, traceIdOf, withTrace, workFromCarrier } from "./trace-context";
+import {
+	acceptRequestId,
+	carrierOf,
+	currentCarrier,
+	formatTraceparent,
+	noteOrderId,
+	parseTraceparent,
+	runDetached,
+	runInWork,
+	spanIdOf,
+	traceIdOf,
+	withTrace,
+	workFromCarrier,
+} from "./trace-context";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN = "00f067aa0ba902b7";
@@ -31,7 +44,16 @@ describe("traceparent", () => {
 	});
 
 	it("ignores what is not a version-00 traceparent, and all-zero ids", () => {
-		for (const bad of [undefined, 42, "", `01-${TRACE}-${SPAN}-01`, `00-${TRACE}-${SPAN}`, `00-${"0".repeat(32)}-${SPAN}-01`, `00-${TRACE}-${"0".repeat(16)}-01`, `00-${TRACE.slice(1)}-${SPAN}-01`]) {
+		for (const bad of [
+			undefined,
+			42,
+			"",
+			`01-${TRACE}-${SPAN}-01`,
+			`00-${TRACE}-${SPAN}`,
+			`00-${"0".repeat(32)}-${SPAN}-01`,
+			`00-${TRACE}-${"0".repeat(16)}-01`,
+			`00-${TRACE.slice(1)}-${SPAN}-01`,
+		]) {
 			expect(parseTraceparent(bad)).toBeUndefined();
 		}
 	});
@@ -44,7 +66,7 @@ describe("request ids", () => {
 	});
 
 	it("makes a new one for a missing, overlong or odd id", () => {
-		for (const bad of [undefined, "", "a".repeat(129), "has space", "quote\"d", "new\nline"]) {
+		for (const bad of [undefined, "", "a".repeat(129), "has space", 'quote"d', "new\nline"]) {
 			expect(acceptRequestId(bad)).toMatch(/^[0-9a-f-]{36}$/);
 		}
 	});

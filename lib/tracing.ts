@@ -48,12 +48,18 @@ export class ShopZipkinExporter extends TracerExporters.Zipkin {
 	private async send(spans: unknown[]): Promise<void> {
 		const url = `${this.opts.baseURL}/api/v2/spans`;
 		try {
-			const res = await fetch(url, { method: "POST", body: JSON.stringify(spans), headers: this.opts.headers as Record<string, string>, signal: AbortSignal.timeout(5000) });
+			const res = await fetch(url, {
+				method: "POST",
+				body: JSON.stringify(spans),
+				headers: this.opts.headers as Record<string, string>,
+				signal: AbortSignal.timeout(5000),
+			});
 			if (res.status >= 400) throw new Error(`HTTP ${res.status}`);
 			if (this.unreachable) this.logger.info(`Zipkin at ${this.opts.baseURL} takes spans again`);
 			this.unreachable = false;
 		} catch (err) {
-			if (!this.unreachable) this.logger.warn(`Zipkin at ${this.opts.baseURL} does not take spans (${(err as Error).message}); dropping them until it does`);
+			if (!this.unreachable)
+				this.logger.warn(`Zipkin at ${this.opts.baseURL} does not take spans (${(err as Error).message}); dropping them until it does`);
 			this.unreachable = true;
 		}
 	}

@@ -62,7 +62,9 @@ describe("ShopValidator's string lengths", () => {
 	});
 
 	it("adds no key for an optional field that was not sent, at any depth", () => {
-		const nested = new ShopValidator().compile({ address: { type: "object", props: { label: { type: "string", max: 40, optional: true }, name: { type: "string" } } } }) as (params: unknown) => unknown;
+		const nested = new ShopValidator().compile({
+			address: { type: "object", props: { label: { type: "string", max: 40, optional: true }, name: { type: "string" } } },
+		}) as (params: unknown) => unknown;
 		const params = { address: { name: "N" } };
 		expect(nested(params)).toBe(true);
 		expect(Object.keys(params.address)).toEqual(["name"]);

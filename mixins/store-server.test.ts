@@ -16,7 +16,9 @@ describe("judging the database server before the store uses it", () => {
 		expect(verdict.warn).toBeUndefined();
 		expect(verdict.refuse).toMatch(/FerretDB v1\.24\.0, whose single-document updates are not atomic/);
 		expect(verdict.refuse).toMatch(/MONGO_ALLOW_NON_ATOMIC=true/);
-		expect(new UnsafeStoreError("catalogue", verdict.refuse!).message).toMatch(/^The catalogue store refuses its database server \(MONGO_URI\): The database server is FerretDB/);
+		expect(new UnsafeStoreError("catalogue", verdict.refuse!).message).toMatch(
+			/^The catalogue store refuses its database server \(MONGO_URI\): The database server is FerretDB/,
+		);
 	});
 
 	it("runs on FerretDB with a warning when MONGO_ALLOW_NON_ATOMIC accepts the risk", () => {

@@ -41,7 +41,10 @@ export interface FindOptions {
 }
 
 export class DuplicateKeyError extends Error {
-	constructor(readonly collection: string, cause: unknown) {
+	constructor(
+		readonly collection: string,
+		cause: unknown,
+	) {
 		super(`Duplicate key in ${collection}: ${cause instanceof Error ? cause.message : String(cause)}`);
 		this.name = "DuplicateKeyError";
 	}
@@ -154,10 +157,7 @@ async function ensureIndexes(adapter: DbAdapter, indexes: IndexSpec[]): Promise<
 		if (adapter instanceof MemoryAdapter) {
 			await adapter.db.ensureIndex({ fieldName: index.field, unique: index.unique, sparse: index.sparse });
 		} else if (adapter instanceof MongoDbAdapter) {
-			await adapter.collection.createIndex(
-				{ [index.field]: 1 },
-				{ unique: index.unique ?? false, sparse: index.sparse ?? false },
-			);
+			await adapter.collection.createIndex({ [index.field]: 1 }, { unique: index.unique ?? false, sparse: index.sparse ?? false });
 		}
 	}
 }
@@ -171,9 +171,7 @@ export interface StoreService<C extends Record<string, StoredDoc>> {
  * `StoreMixin({ products: { indexes: [...] } })` gives the service `this.collections.products`,
  * connected before the service's own `started` runs and closed after its `stopped`.
  */
-export function StoreMixin<C extends Record<string, StoredDoc>>(
-	specs: { [K in keyof C]: CollectionSpec },
-): Partial<ServiceSchema> {
+export function StoreMixin<C extends Record<string, StoredDoc>>(specs: { [K in keyof C]: CollectionSpec }): Partial<ServiceSchema> {
 	return {
 		created() {
 			this.config = loadConfig();
@@ -203,10 +201,7 @@ export function StoreMixin<C extends Record<string, StoredDoc>>(
 				} catch (err) {
 					if (err instanceof UnsafeStoreError) throw err;
 					const where = this.config.mongoUri ? "MongoDB at MONGO_URI" : `DATA_DIR ${this.config.dataDir}`;
-					throw new StoreUnavailableError(
-						`${this.name} (${where}, collection ${name})`,
-						err,
-					);
+					throw new StoreUnavailableError(`${this.name} (${where}, collection ${name})`, err);
 				}
 				this.adapters.push(adapter);
 				this.collections[name] = new Collection(name, adapter, this.name);

@@ -34,10 +34,17 @@ async function main(): Promise<void> {
 			const port = service === "api" ? String(basePort + replica - 1) : undefined;
 			const healthPort = baseHealthPort + nodes.length;
 			const metricsPort = baseMetricsPort + nodes.length;
-			const node = startNode(service, replica, { env: { ...env, ...(port ? { PORT: port } : {}) }, healthPort, metricsPort, onLine: (line) => console.log(line) });
+			const node = startNode(service, replica, {
+				env: { ...env, ...(port ? { PORT: port } : {}) },
+				healthPort,
+				metricsPort,
+				onLine: (line) => console.log(line),
+			});
 			nodes.push(node);
 			const gateway = port ? `, gateway on http://localhost:${port}` : "";
-			console.log(`cluster: started ${node.label} as pid ${node.child.pid} (health on http://localhost:${healthPort}/readyz, metrics on http://localhost:${metricsPort}/metrics${gateway})`);
+			console.log(
+				`cluster: started ${node.label} as pid ${node.child.pid} (health on http://localhost:${healthPort}/readyz, metrics on http://localhost:${metricsPort}/metrics${gateway})`,
+			);
 			void node.exited.then((code) => {
 				if (!stopping) console.error(`cluster: ${node.label} exited with code ${code}`);
 			});

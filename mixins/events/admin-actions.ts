@@ -24,7 +24,14 @@ export function AdminActionsPart(): Partial<ServiceSchema> {
 				params: { $$strict: true },
 				async handler(this: InboxInternals) {
 					const dead = await this.collections.inbox.find({ query: { status: "DEAD" }, sort: ["receivedAt"], limit: 1000 });
-					return dead.map(({ _id, type, attempts, lastError, receivedAt, event }) => ({ id: _id, type, attempts, lastError, receivedAt, correlationId: event.correlationId }));
+					return dead.map(({ _id, type, attempts, lastError, receivedAt, event }) => ({
+						id: _id,
+						type,
+						attempts,
+						lastError,
+						receivedAt,
+						correlationId: event.correlationId,
+					}));
 				},
 			},
 
@@ -47,7 +54,11 @@ export function AdminActionsPart(): Partial<ServiceSchema> {
 						this.logger.info(`[${doc.event.correlationId}] redriving ${doc.type} ${doc._id}`);
 						await this.runHandler({ ...doc, status: "PROCESSING", attempts: 0, claimedAtMs: now }, true);
 						const after = await this.collections.inbox.findOne({ _id: doc._id });
-						results.push({ id: doc._id, status: after?.status ?? "DEAD", ...(after?.lastError && after.status !== "DONE" ? { lastError: after.lastError } : {}) });
+						results.push({
+							id: doc._id,
+							status: after?.status ?? "DEAD",
+							...(after?.lastError && after.status !== "DONE" ? { lastError: after.lastError } : {}),
+						});
 					}
 					return results;
 				},
@@ -65,7 +76,10 @@ export function AdminActionsPart(): Partial<ServiceSchema> {
 					fromOffset: { type: "number", integer: true, min: 0, convert: true, optional: true },
 					partition: { type: "number", integer: true, min: 0, convert: true, optional: true },
 				},
-				async handler(this: InboxInternals, ctx: Context<{ topic: string; fromTime?: Date; fromOffset?: number; partition?: number }, ShopMeta>): Promise<ReplayReport> {
+				async handler(
+					this: InboxInternals,
+					ctx: Context<{ topic: string; fromTime?: Date; fromOffset?: number; partition?: number }, ShopMeta>,
+				): Promise<ReplayReport> {
 					const { topic, fromTime, fromOffset, partition } = ctx.params;
 					if (!this.kafkaBus) throw new UnprocessableError("REPLAY_NEEDS_KAFKA", "Events can be replayed only from Kafka (KAFKA_BROKERS is not set)");
 					const topics = [...new Set(Object.keys(this.schema.domainEvents ?? {}).map(topicFor))];
@@ -77,10 +91,15 @@ export function AdminActionsPart(): Partial<ServiceSchema> {
 					}
 					const from = fromTime ? { time: fromTime } : { offset: fromOffset!, ...(partition === undefined ? {} : { partition }) };
 					this.logger.info(`replaying ${topic} for ${this.name} from ${fromTime ? fromTime.toISOString() : `offset ${fromOffset}`}`);
-					const report = await this.kafkaBus.replay(topic, from, async (event) => {
-						const handler = this.schema.domainEvents?.[event.type] as DomainEventHandler<EventName> | undefined;
-						await handler!.call(this, event, ctx);
-					}, REPLAY_TIMEOUT_MS);
+					const report = await this.kafkaBus.replay(
+						topic,
+						from,
+						async (event) => {
+							const handler = this.schema.domainEvents?.[event.type] as DomainEventHandler<EventName> | undefined;
+							await handler!.call(this, event, ctx);
+						},
+						REPLAY_TIMEOUT_MS,
+					);
 					this.logger.info(`replayed ${topic} for ${this.name}: ${report.read} read, ${report.handled} handled, ${report.failed.length} failed`);
 					return report;
 				},

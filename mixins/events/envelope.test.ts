@@ -20,13 +20,7 @@ describe("domainEvent", () => {
 	});
 
 	it("keeps the aggregate and correlation ids apart", () => {
-		const event = domainEvent(
-			"product.deactivated",
-			{ productId: "p1" },
-			{ aggregateId: "aggregate-x", correlationId: "correlation-y" },
-			"event-2",
-			NOW,
-		);
+		const event = domainEvent("product.deactivated", { productId: "p1" }, { aggregateId: "aggregate-x", correlationId: "correlation-y" }, "event-2", NOW);
 		expect(event.aggregateId).toBe("aggregate-x");
 		expect(event.correlationId).toBe("correlation-y");
 		expect(event.id).toBe("event-2");
@@ -55,7 +49,15 @@ describe("domainEvent", () => {
 });
 
 describe("inboxEntry", () => {
-	const event: StockReserved = { id: "event-9", type: "stock.reserved", occurredAt: NOW.toISOString(), aggregateId: "order-9", correlationId: "order-9", orderId: "order-9", items: [] };
+	const event: StockReserved = {
+		id: "event-9",
+		type: "stock.reserved",
+		occurredAt: NOW.toISOString(),
+		aggregateId: "order-9",
+		correlationId: "order-9",
+		orderId: "order-9",
+		items: [],
+	};
 
 	it("keeps the trace the event came with, so every attempt at it is a span of that trace", () => {
 		const trace = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", requestId: "req-9" };

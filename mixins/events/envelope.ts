@@ -40,7 +40,15 @@ export interface WithOutbox {
 
 /** How a received event is first recorded: claimed by the receiver, not yet attempted. */
 export function inboxEntry(event: AnyDomainEvent, nowMs: number, trace?: TraceCarrier): InboxDoc {
-	const doc: InboxDoc = { _id: event.id, type: event.type, status: "PROCESSING", attempts: 0, event, claimedAtMs: nowMs, receivedAt: new Date(nowMs).toISOString() };
+	const doc: InboxDoc = {
+		_id: event.id,
+		type: event.type,
+		status: "PROCESSING",
+		attempts: 0,
+		event,
+		claimedAtMs: nowMs,
+		receivedAt: new Date(nowMs).toISOString(),
+	};
 	if (trace) doc.trace = trace;
 	return doc;
 }

@@ -97,10 +97,20 @@ export function InboxPart(): Partial<ServiceSchema> {
 						const delay = retryDelayMs(attempts, this.config.events.retryBaseMs, waiting ? OUT_OF_ORDER_RETRY_MAX_MS : undefined);
 						await inbox.update(
 							{ _id: doc._id },
-							{ $set: { status: dead ? "DEAD" : again ? "PROCESSING" : "RETRY", attempts, lastError: message, nextAttemptAtMs: Date.now() + delay } },
+							{
+								$set: {
+									status: dead ? "DEAD" : again ? "PROCESSING" : "RETRY",
+									attempts,
+									lastError: message,
+									nextAttemptAtMs: Date.now() + delay,
+								},
+							},
 						);
 						const log = dead ? this.logger.error : this.logger.warn;
-						log.call(this.logger, `[${doc.event.correlationId}] ${doc.type} ${doc._id} failed (attempt ${attempts})${dead ? ", now a dead letter" : ""}: ${message}`);
+						log.call(
+							this.logger,
+							`[${doc.event.correlationId}] ${doc.type} ${doc._id} failed (attempt ${attempts})${dead ? ", now a dead letter" : ""}: ${message}`,
+						);
 						if (dead) {
 							shopMetrics(this.broker).deadLetter(this.name, doc.type);
 							await this.kafkaBus?.deadLetter(doc.event, message, doc.trace);
@@ -117,11 +127,16 @@ export function InboxPart(): Partial<ServiceSchema> {
 			 * with a Moleculer context of its own so that the handler's calls continue the trace.
 			 */
 			async attempt(this: InboxInternals, doc: InboxDoc, attempt: number, handler: DomainEventHandler<EventName>, received: WorkContext) {
-				const ctx = this.broker.ContextFactory.create(this.broker, null as never, {}, {
-					...(received.traceId ? { requestID: received.traceId } : {}),
-					// The order goes along in meta so that the log lines of the calls the handler makes name it too.
-					meta: { ...(received.requestId ? { requestId: received.requestId } : {}), ...(received.orderId ? { orderId: received.orderId } : {}) },
-				}) as Context<unknown, ShopMeta>;
+				const ctx = this.broker.ContextFactory.create(
+					this.broker,
+					null as never,
+					{},
+					{
+						...(received.traceId ? { requestID: received.traceId } : {}),
+						// The order goes along in meta so that the log lines of the calls the handler makes name it too.
+						meta: { ...(received.requestId ? { requestId: received.requestId } : {}), ...(received.orderId ? { orderId: received.orderId } : {}) },
+					},
+				) as Context<unknown, ShopMeta>;
 				(ctx as { service: unknown }).service = this;
 				if (received.spanId) ctx.parentID = received.spanId;
 				if (received.sampled !== undefined) ctx.tracing = received.sampled;
@@ -138,7 +153,12 @@ export function InboxPart(): Partial<ServiceSchema> {
 					});
 					ctx.tracing = span.sampled;
 				}
-				const work: WorkContext = { ...received, traceId: traceIdOf(ctx.requestID ?? ctx.id), spanId: spanIdOf(ctx.id), sampled: ctx.tracing !== false };
+				const work: WorkContext = {
+					...received,
+					traceId: traceIdOf(ctx.requestID ?? ctx.id),
+					spanId: spanIdOf(ctx.id),
+					sampled: ctx.tracing !== false,
+				};
 				try {
 					await runInWork(work, () => handler.call(this, doc.event as never, ctx));
 				} catch (err) {
@@ -203,7 +223,10 @@ export function InboxPart(): Partial<ServiceSchema> {
 				const doc = await this.collections.inbox.findOne({ _id: id });
 				if (doc?.status !== "RETRY") return;
 				const now = Date.now();
-				const claimed = await this.collections.inbox.update({ _id: id, status: "RETRY", claimedAtMs: doc.claimedAtMs }, { $set: { status: "PROCESSING", claimedAtMs: now } });
+				const claimed = await this.collections.inbox.update(
+					{ _id: id, status: "RETRY", claimedAtMs: doc.claimedAtMs },
+					{ $set: { status: "PROCESSING", claimedAtMs: now } },
+				);
 				if (claimed === 1) this.track(this.runHandler({ ...doc, status: "PROCESSING", claimedAtMs: now }, false));
 			},
 

@@ -37,7 +37,19 @@ import { OUTBOX_SCAN_EVERY, OutboxPart, type OutboxInternals, type OutboxWrites 
  * and writes with `insertWithEvents` / `updateWithEvents`.
  */
 
-export { domainEvent, EventOutOfOrderError, inboxEntry, newEvent, orderIdOf, type DomainEventHandler, type DomainEventHandlers, type InboxDoc, type InboxStatus, type NewEvent, type WithOutbox } from "./envelope";
+export {
+	domainEvent,
+	EventOutOfOrderError,
+	inboxEntry,
+	newEvent,
+	orderIdOf,
+	type DomainEventHandler,
+	type DomainEventHandlers,
+	type InboxDoc,
+	type InboxStatus,
+	type NewEvent,
+	type WithOutbox,
+} from "./envelope";
 
 /** What a service gets from the events mixin: its store with an inbox, and the write path. */
 export interface EventsService extends StoreService<{ inbox: InboxDoc }>, OutboxWrites {
@@ -69,7 +81,9 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 
 		merged(schema: ServiceSchema) {
 			if (options.outboxes.length > 0 && !schema.publishes?.length) {
-				throw new Errors.ServiceSchemaError(`${schema.name} publishes from ${options.outboxes.join(", ")} but declares no events in publishes`, { name: schema.name });
+				throw new Errors.ServiceSchemaError(`${schema.name} publishes from ${options.outboxes.join(", ")} but declares no events in publishes`, {
+					name: schema.name,
+				});
 			}
 			// Each declared handler becomes a balanced Moleculer event subscription in the
 			// service's own group, so one instance per consuming service receives each event.
@@ -103,7 +117,9 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 					handles: Object.keys(this.schema.domainEvents ?? {}) as EventName[],
 					handle: (event, trace) => this.handleFromLog(event, trace),
 					log: this.logger,
-					reportLag: this.broker.isMetricsEnabled() ? (group, topic, partition, lag) => shopMetrics(this.broker).consumerLag(group, topic, partition, lag) : undefined,
+					reportLag: this.broker.isMetricsEnabled()
+						? (group, topic, partition, lag) => shopMetrics(this.broker).consumerLag(group, topic, partition, lag)
+						: undefined,
 				});
 				await this.kafkaBus.start();
 				const bus = this.kafkaBus;

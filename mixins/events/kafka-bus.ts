@@ -195,7 +195,10 @@ export class KafkaBus {
 		try {
 			for (const [topic, partitions] of Object.entries(this.assignment)) {
 				if (partitions.length === 0) continue;
-				const [ends, [committed]] = await Promise.all([this.admin.fetchTopicOffsets(topic), this.admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+				const [ends, [committed]] = await Promise.all([
+					this.admin.fetchTopicOffsets(topic),
+					this.admin.fetchOffsets({ groupId: group, topics: [topic] }),
+				]);
 				for (const partition of partitions) {
 					const end = ends.find((p) => p.partition === partition);
 					if (!end) continue;
@@ -317,7 +320,10 @@ export class KafkaBus {
 			let timer: NodeJS.Timeout | undefined;
 			await new Promise<void>((resolve, reject) => {
 				timer = setTimeout(
-					() => reject(new Errors.MoleculerRetryableError(`Replay of ${topic} did not reach its end in ${timeoutMs} ms`, 504, "REPLAY_TIMED_OUT", report)),
+					() =>
+						reject(
+							new Errors.MoleculerRetryableError(`Replay of ${topic} did not reach its end in ${timeoutMs} ms`, 504, "REPLAY_TIMED_OUT", report),
+						),
 					timeoutMs,
 				);
 				consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));

@@ -62,12 +62,15 @@ export class KeyedQueue {
 	run(key: string, work: () => Promise<void>): Promise<void> {
 		this.inHand++;
 		const previous = this.tails.get(key) ?? Promise.resolve();
-		const mine: Promise<void> = previous.then(work).catch(this.onError).finally(() => {
-			if (this.tails.get(key) === mine) this.tails.delete(key);
-			this.inHand--;
-			this.waiting.shift()?.();
-			if (this.inHand === 0) this.idle.splice(0).forEach((resolve) => resolve());
-		});
+		const mine: Promise<void> = previous
+			.then(work)
+			.catch(this.onError)
+			.finally(() => {
+				if (this.tails.get(key) === mine) this.tails.delete(key);
+				this.inHand--;
+				this.waiting.shift()?.();
+				if (this.inHand === 0) this.idle.splice(0).forEach((resolve) => resolve());
+			});
 		this.tails.set(key, mine);
 		return mine;
 	}

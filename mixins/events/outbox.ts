@@ -52,7 +52,13 @@ export interface OutboxInternals extends EventsCore, OutboxWrites {
 export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 	const schema: Partial<ServiceSchema<never, Record<string, never>, OutboxInternals>> = {
 		methods: {
-			async insertWithEvents<D extends StoredDoc & WithOutbox>(this: OutboxInternals, collection: string, doc: D, events: NewEvent[], now = new Date()): Promise<D> {
+			async insertWithEvents<D extends StoredDoc & WithOutbox>(
+				this: OutboxInternals,
+				collection: string,
+				doc: D,
+				events: NewEvent[],
+				now = new Date(),
+			): Promise<D> {
 				const outboxes = this.outboxCollection(collection);
 				if (events.length > 0) doc.outbox = events.map((event) => this.outboxEntry(event, now));
 				await outboxes.insert(doc);
@@ -60,12 +66,23 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 				return doc;
 			},
 
-			async updateWithEvents(this: OutboxInternals, collection: string, query: Record<string, unknown>, update: Record<string, unknown>, events: NewEvent[], now = new Date()): Promise<number> {
+			async updateWithEvents(
+				this: OutboxInternals,
+				collection: string,
+				query: Record<string, unknown>,
+				update: Record<string, unknown>,
+				events: NewEvent[],
+				now = new Date(),
+			): Promise<number> {
 				const outboxes = this.outboxCollection(collection);
 				// The relay reads the document back by its id.
-				if (typeof query._id !== "string") throw new Errors.ServiceSchemaError(`${this.name}: a write with events names its document by _id`, { collection });
+				if (typeof query._id !== "string")
+					throw new Errors.ServiceSchemaError(`${this.name}: a write with events names its document by _id`, { collection });
 				if (events.length === 0) return outboxes.update(query, update);
-				const push = { ...((update.$push as Record<string, unknown> | undefined) ?? {}), outbox: { $each: events.map((event) => this.outboxEntry(event, now)) } };
+				const push = {
+					...((update.$push as Record<string, unknown> | undefined) ?? {}),
+					outbox: { $each: events.map((event) => this.outboxEntry(event, now)) },
+				};
 				const updated = await outboxes.update(query, { ...update, $push: push });
 				if (updated === 1) this.wakeRelay(collection, query._id);
 				return updated;
@@ -74,7 +91,8 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 			outboxEntry(this: OutboxInternals, { type, body, aggregateId, correlationId }: NewEvent, now: Date): OutboxEvent {
 				// The schema's `publishes` is the service's contract with its consumers: an event
 				// outside it is refused before anything is written.
-				if (!this.schema.publishes?.includes(type)) throw new Errors.ServiceSchemaError(`${this.name} publishes ${type}, which its schema's publishes does not declare`, { type });
+				if (!this.schema.publishes?.includes(type))
+					throw new Errors.ServiceSchemaError(`${this.name} publishes ${type}, which its schema's publishes does not declare`, { type });
 				const event: OutboxEvent = domainEvent(type, body, { aggregateId, correlationId: correlationId ?? aggregateId }, randomUUID(), now);
 				const trace = currentCarrier();
 				if (trace) event.trace = trace;
@@ -82,7 +100,10 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 			},
 
 			outboxCollection(this: OutboxInternals, name: string): Collection<StoredDoc & WithOutbox> {
-				if (!outboxes.includes(name)) throw new Errors.ServiceSchemaError(`${this.name}: ${name} is not one of the collections it publishes from (${outboxes.join(", ")})`, { name });
+				if (!outboxes.includes(name))
+					throw new Errors.ServiceSchemaError(`${this.name}: ${name} is not one of the collections it publishes from (${outboxes.join(", ")})`, {
+						name,
+					});
 				return (this.collections as unknown as Record<string, Collection<StoredDoc & WithOutbox>>)[name]!;
 			},
 
@@ -125,7 +146,11 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 								// A failed send pulls nothing: all is sent again, and the inboxes drop the duplicates.
 								const withEvents = pending.filter((doc) => (doc.outbox?.length ?? 0) > 0);
 								await this.deliverEvents(withEvents.flatMap((doc) => doc.outbox!));
-								await Promise.all(withEvents.map((doc) => collection.update({ _id: doc._id }, { $pull: { outbox: { id: { $in: doc.outbox!.map((event) => event.id) } } } })));
+								await Promise.all(
+									withEvents.map((doc) =>
+										collection.update({ _id: doc._id }, { $pull: { outbox: { id: { $in: doc.outbox!.map((event) => event.id) } } } }),
+									),
+								);
 								if (scan) backlog -= withEvents.reduce((sum, doc) => sum + doc.outbox!.length, 0);
 							} catch (err) {
 								// Looked at again on the next poll; what was delivered is gone from the outbox by then.
@@ -167,7 +192,10 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 						tags: { eventId: event.id, eventType: event.type, orderId: work.orderId, transport: this.kafkaBus ? "kafka" : "bus" },
 					});
 					spans.push(span);
-					return { event: event as AnyDomainEvent, trace: { ...trace, traceparent: formatTraceparent({ traceId: work.traceId, spanId: spanIdOf(span.id), sampled: span.sampled }) } };
+					return {
+						event: event as AnyDomainEvent,
+						trace: { ...trace, traceparent: formatTraceparent({ traceId: work.traceId, spanId: spanIdOf(span.id), sampled: span.sampled }) },
+					};
 				});
 				try {
 					if (this.kafkaBus) await this.kafkaBus.publish(outgoing);

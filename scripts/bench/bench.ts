@@ -3,7 +3,21 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, SERVICE_NAMES, type ServiceName, infraServerPid, json, readInfraEnv, startEmbedded, startNode, stopNode, waitUntil, withMongo, type NodeProcess, type ShopProcess } from "../cluster-lib";
+import {
+	ROOT,
+	SERVICE_NAMES,
+	type ServiceName,
+	infraServerPid,
+	json,
+	readInfraEnv,
+	startEmbedded,
+	startNode,
+	stopNode,
+	waitUntil,
+	withMongo,
+	type NodeProcess,
+	type ShopProcess,
+} from "../cluster-lib";
 import { createRun, deleteRun, type KafkaRun } from "./kafka-baseline";
 import type { LoadRequest, LoadResult } from "./load";
 import { judge, percentile, summarize, table, type Sample, type Target } from "./report";
@@ -51,7 +65,17 @@ function targetsOf(phase: Phase): string[] {
 }
 
 function parseOptions(argv: string[]): Options {
-	const options: Options = { mode: "embedded", rounds: 3, seconds: 5, connections: 32, checkoutSeconds: 10, checkoutWorkers: 16, warmupSeconds: 3, profile: false, scale: {} };
+	const options: Options = {
+		mode: "embedded",
+		rounds: 3,
+		seconds: 5,
+		connections: 32,
+		checkoutSeconds: 10,
+		checkoutWorkers: 16,
+		warmupSeconds: 3,
+		profile: false,
+		scale: {},
+	};
 	for (let i = 0; i < argv.length; i++) {
 		if (argv[i] === "--profile") {
 			options.profile = true;
@@ -87,7 +111,10 @@ function parseOptions(argv: string[]): Options {
 			}
 			case "--only": {
 				const known = [...BASELINES, ...PHASES.flatMap(targetsOf)];
-				const names = (value ?? "").split(",").map((name) => name.trim().replace("->", "→")).filter(Boolean);
+				const names = (value ?? "")
+					.split(",")
+					.map((name) => name.trim().replace("->", "→"))
+					.filter(Boolean);
 				const unknown = names.filter((name) => !known.includes(name));
 				if (names.length === 0 || unknown.length > 0) throw new Error(`--only takes target names from ${known.join(", ")} (got ${value})`);
 				options.only = new Set(names);
@@ -173,7 +200,9 @@ async function startShop(options: Options, dataDir: string, phase: Phase, profil
 	// otherwise be measured too (the local server, mongo-java-server, scans a collection for any query not by _id, so it slows as they pile up).
 	const prefix = `bench_${process.pid}_${PHASES.indexOf(phase)}_`;
 	const nodes: NodeProcess[] = SERVICE_NAMES.flatMap((service) =>
-		Array.from({ length: options.scale[service] ?? 1 }, (_, i) => startNode(service, i + 1, { env: { ...infra, ...env, DATA_DIR: dataDir, MONGO_DB_PREFIX: prefix } })),
+		Array.from({ length: options.scale[service] ?? 1 }, (_, i) =>
+			startNode(service, i + 1, { env: { ...infra, ...env, DATA_DIR: dataDir, MONGO_DB_PREFIX: prefix } }),
+		),
 	);
 	return {
 		procs: nodes.map((node) => ({ label: `${node.label} [${phase.name}]`, child: node.child })),
@@ -233,7 +262,9 @@ async function checkout(base: string, tokens: string[], productId: string, optio
 				const giveUpAt = Date.now() + 120_000;
 				for (;;) {
 					await new Promise((resolve) => setTimeout(resolve, Math.min(200, Math.max(25, (Date.now() - postedAt) / 4))));
-					const order = await json<{ status: string; updatedAt: string }>(`${base}/orders/${res.body.id}`, { headers: { authorization: `Bearer ${token}` } });
+					const order = await json<{ status: string; updatedAt: string }>(`${base}/orders/${res.body.id}`, {
+						headers: { authorization: `Bearer ${token}` },
+					});
 					if (order.body?.status === "CONFIRMED" || order.body?.status === "CANCELLED") {
 						const finalAt = Date.parse(order.body.updatedAt);
 						latencies.push(finalAt - postedAt);
@@ -431,16 +462,32 @@ async function main(): Promise<void> {
 			"",
 			table(rows, (target) => (target === "checkout" ? "orders/s" : "req/s")),
 			"",
-			...(orders ? [`checkout: ${orders.placed} orders placed, ${Object.entries(finals).map(([status, n]) => `${n} ${status}`).join(", ") || "none final"}, ${lost.length} lost; latency is POST to final status`, ""] : []),
+			...(orders
+				? [
+						`checkout: ${orders.placed} orders placed, ${
+							Object.entries(finals)
+								.map(([status, n]) => `${n} ${status}`)
+								.join(", ") || "none final"
+						}, ${lost.length} lost; latency is POST to final status`,
+						"",
+					]
+				: []),
 			...(stages.length ? [stagesTable(stages), ""] : []),
-			...(cpuPerOrder.length ? [`checkout CPU per final order: ${cpuPerOrder.map((c) => `${c.process.replace(/ \[.*\]$/, "")} ${c.ms.toFixed(1)} ms`).join(", ")} (${cpuPerOrder.reduce((sum, c) => sum + c.ms, 0).toFixed(1)} ms in all)`, ""] : []),
+			...(cpuPerOrder.length
+				? [
+						`checkout CPU per final order: ${cpuPerOrder.map((c) => `${c.process.replace(/ \[.*\]$/, "")} ${c.ms.toFixed(1)} ms`).join(", ")} (${cpuPerOrder.reduce((sum, c) => sum + c.ms, 0).toFixed(1)} ms in all)`,
+						"",
+					]
+				: []),
 			...profiles.flatMap(({ process: label, frames }) => [
 				`top frames by self time, ${label}:`,
 				...frames.map((f) => `  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.frame}`),
 				"",
 			]),
 			...(profileDir ? [`profiles (open in Chrome DevTools or speedscope): ${path.relative(ROOT, profileDir)}/`, ""] : []),
-			...verdicts.map((v) => `${v.met ? "MET   " : "MISSED"} ${v.name} at least ${(v.atLeast * 100).toFixed(0)}% of ${v.of}: ${(v.ratio * 100).toFixed(0)}%`),
+			...verdicts.map(
+				(v) => `${v.met ? "MET   " : "MISSED"} ${v.name} at least ${(v.atLeast * 100).toFixed(0)}% of ${v.of}: ${(v.ratio * 100).toFixed(0)}%`,
+			),
 			"",
 			"peak RSS: " + memory.map((m) => `${m.process} ${m.peakRssMb ?? "?"} MB`).join(", "),
 		].join("\n");
@@ -448,14 +495,40 @@ async function main(): Promise<void> {
 		const resultsDir = path.join(ROOT, "bench", "results");
 		fs.mkdirSync(resultsDir, { recursive: true });
 		const file = path.join(resultsDir, `${stamp}-${options.mode}.json`);
-		const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
-		fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), options: { ...options, only: options.only && [...options.only] }, machine, samples, rows, verdicts, checkout: { placed: orders?.placed ?? 0, finals, lost, stages, cpuPerOrder }, profiles, memory }, null, 2) + "\n");
+		const machine = {
+			cpus: os.cpus().length,
+			cpuModel: os.cpus()[0]?.model.trim(),
+			memoryGb: Math.round(os.totalmem() / 2 ** 30),
+			node: process.version,
+			platform: `${os.platform()} ${os.release()}`,
+		};
+		fs.writeFileSync(
+			file,
+			JSON.stringify(
+				{
+					at: new Date().toISOString(),
+					options: { ...options, only: options.only && [...options.only] },
+					machine,
+					samples,
+					rows,
+					verdicts,
+					checkout: { placed: orders?.placed ?? 0, finals, lost, stages, cpuPerOrder },
+					profiles,
+					memory,
+				},
+				null,
+				2,
+			) + "\n",
+		);
 		console.log(`\nwritten to ${path.relative(ROOT, file)}`);
 		// An order is counted final only as CONFIRMED or CANCELLED; any other end is a lost order.
 		if (lost.length > 0) process.exitCode = 1;
 	} finally {
 		await Promise.all(baselineProcs.map((proc) => stopNode(proc, 5000)));
-		if (kafka) await deleteRun(kafka.brokers, kafka.run).catch((err: unknown) => console.error(`bench: the Kafka topics ${kafka!.run.requests} and ${kafka!.run.replies} may be left: ${(err as Error).message}`));
+		if (kafka)
+			await deleteRun(kafka.brokers, kafka.run).catch((err: unknown) =>
+				console.error(`bench: the Kafka topics ${kafka!.run.requests} and ${kafka!.run.replies} may be left: ${(err as Error).message}`),
+			);
 		await stopShop?.().catch(() => undefined);
 		fs.rmSync(workDir, { recursive: true, force: true });
 	}

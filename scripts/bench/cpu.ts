@@ -76,7 +76,9 @@ export interface Frame {
 function frameName({ functionName, url, lineNumber }: ProfileNode["callFrame"]): string {
 	if (!url) return functionName || "(anonymous)";
 	// node_modules/<package> or the project's own file, not the whole path.
-	const short = url.includes("node_modules/") ? url.slice(url.lastIndexOf("node_modules/") + 13) : path.relative(process.cwd(), url.replace(/^file:\/\//, ""));
+	const short = url.includes("node_modules/")
+		? url.slice(url.lastIndexOf("node_modules/") + 13)
+		: path.relative(process.cwd(), url.replace(/^file:\/\//, ""));
 	return `${functionName || "(anonymous)"} ${short}:${lineNumber + 1}`;
 }
 

@@ -52,7 +52,10 @@ function client(clientId: string, brokers: string[]): Kafka {
 }
 
 function brokerList(brokers: string): string[] {
-	return brokers.split(",").map((broker) => broker.trim()).filter(Boolean);
+	return brokers
+		.split(",")
+		.map((broker) => broker.trim())
+		.filter(Boolean);
 }
 
 /**
@@ -69,7 +72,10 @@ export async function createRun(brokers: string, id: string): Promise<KafkaRun> 
 			{ name: "retention.ms", value: String(5 * 60_000) },
 			{ name: "segment.bytes", value: String(64 * 2 ** 20) },
 		];
-		await admin.createTopics({ waitForLeaders: true, topics: [run.requests, run.replies].map((topic) => ({ topic, numPartitions: 1, replicationFactor: -1, configEntries })) });
+		await admin.createTopics({
+			waitForLeaders: true,
+			topics: [run.requests, run.replies].map((topic) => ({ topic, numPartitions: 1, replicationFactor: -1, configEntries })),
+		});
 	} finally {
 		await admin.disconnect();
 	}
@@ -88,10 +94,11 @@ export async function deleteRun(brokers: string, run: KafkaRun): Promise<void> {
 		const groups = new Set((await admin.listGroups()).groups.map((group) => group.groupId));
 		const ours = [run.responderGroup, run.frontGroup].filter((group) => groups.has(group));
 		const GROUP_ID_NOT_FOUND = 69;
-		if (ours.length > 0) await admin.deleteGroups(ours).catch((err: Error & { groups?: { groupId: string; errorCode: number }[] }) => {
-			const left = err.groups?.filter((group) => group.errorCode !== GROUP_ID_NOT_FOUND) ?? [err];
-			if (left.length > 0) console.error(`bench: the Kafka groups ${ours.join(" and ")} are left: ${err.message}`);
-		});
+		if (ours.length > 0)
+			await admin.deleteGroups(ours).catch((err: Error & { groups?: { groupId: string; errorCode: number }[] }) => {
+				const left = err.groups?.filter((group) => group.errorCode !== GROUP_ID_NOT_FOUND) ?? [err];
+				if (left.length > 0) console.error(`bench: the Kafka groups ${ours.join(" and ")} are left: ${err.message}`);
+			});
 		await admin.deleteTopics({ topics: [run.requests, run.replies] });
 	} finally {
 		await admin.disconnect();
@@ -132,7 +139,12 @@ class Outbox {
 }
 
 /** Connects a producer (its outbox), and a consumer of `topic` in `groupId` that hands each message to `each`; returns how to stop both. */
-async function connect(kafka: Kafka, groupId: string, topic: string, each: (message: KafkaMessage, outbox: Outbox) => void): Promise<{ outbox: Outbox; stop(): Promise<void> }> {
+async function connect(
+	kafka: Kafka,
+	groupId: string,
+	topic: string,
+	each: (message: KafkaMessage, outbox: Outbox) => void,
+): Promise<{ outbox: Outbox; stop(): Promise<void> }> {
 	const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 	const outbox = new Outbox(producer);
 	const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
@@ -158,7 +170,9 @@ export async function kafkaResponder(brokers: string, id: string, answer: (path:
 		const replyTo = header(message.headers, "reply-to");
 		const correlationId = header(message.headers, "correlation-id");
 		if (!replyTo || !correlationId) return;
-		outbox.push(replyTo, { value: answer(message.value?.toString() ?? "/"), headers: { "correlation-id": correlationId } }, (err) => console.error(`kafka responder: ${err.message}`));
+		outbox.push(replyTo, { value: answer(message.value?.toString() ?? "/"), headers: { "correlation-id": correlationId } }, (err) =>
+			console.error(`kafka responder: ${err.message}`),
+		);
 	});
 	return stop;
 }
@@ -188,7 +202,9 @@ export async function kafkaFront(brokers: string, id: string, timeoutMs = 10_000
 				const correlationId = String(++next);
 				const timer = setTimeout(() => settle(correlationId, new Error("no reply in time")), timeoutMs);
 				pending.set(correlationId, { resolve, reject, timer });
-				outbox.push(run.requests, { value: path, headers: { "correlation-id": correlationId, "reply-to": run.replies } }, (err) => settle(correlationId, err));
+				outbox.push(run.requests, { value: path, headers: { "correlation-id": correlationId, "reply-to": run.replies } }, (err) =>
+					settle(correlationId, err),
+				);
 			}),
 	};
 }

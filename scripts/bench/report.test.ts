@@ -1,6 +1,14 @@
 import { judge, median, percentile, summarize, table, type Sample } from "./report";
 
-const sample = (target: string, round: number, rate: number, errors = 0): Sample => ({ target, round, rate, p50Ms: rate / 100, p99Ms: rate / 10, errors, requests: rate * 5 });
+const sample = (target: string, round: number, rate: number, errors = 0): Sample => ({
+	target,
+	round,
+	rate,
+	p50Ms: rate / 100,
+	p99Ms: rate / 10,
+	errors,
+	requests: rate * 5,
+});
 
 describe("median and percentile", () => {
 	it("take the middle value, or the mean of the two middle ones", () => {
@@ -21,7 +29,14 @@ describe("median and percentile", () => {
 describe("summarize", () => {
 	it("reduces interleaved rounds to medians per target, sums the errors and divides by the baseline", () => {
 		const rows = summarize(
-			[sample("http", 1, 10_000), sample("browse", 1, 5_000, 1), sample("http", 2, 12_000), sample("browse", 2, 9_000), sample("http", 3, 11_000), sample("browse", 3, 5_500, 2)],
+			[
+				sample("http", 1, 10_000),
+				sample("browse", 1, 5_000, 1),
+				sample("http", 2, 12_000),
+				sample("browse", 2, 9_000),
+				sample("http", 3, 11_000),
+				sample("browse", 3, 5_500, 2),
+			],
 			{ browse: "http" },
 		);
 		expect(rows.map((row) => [row.target, row.rate, row.errors, row.rounds])).toEqual([
@@ -37,11 +52,13 @@ describe("summarize", () => {
 describe("judge", () => {
 	it("holds each target's rate against the share of another it must reach", () => {
 		const rows = summarize([sample("http", 1, 1000), sample("browse", 1, 650), sample("browse-auth", 1, 500)]);
-		expect(judge(rows, [
-			{ name: "browse", of: "http", atLeast: 0.6 },
-			{ name: "browse-auth", of: "browse", atLeast: 0.8 },
-			{ name: "missing", of: "http", atLeast: 0.1 },
-		])).toEqual([
+		expect(
+			judge(rows, [
+				{ name: "browse", of: "http", atLeast: 0.6 },
+				{ name: "browse-auth", of: "browse", atLeast: 0.8 },
+				{ name: "missing", of: "http", atLeast: 0.1 },
+			]),
+		).toEqual([
 			{ name: "browse", of: "http", atLeast: 0.6, ratio: 0.65, met: true },
 			{ name: "browse-auth", of: "browse", atLeast: 0.8, ratio: 500 / 650, met: false },
 		]);
@@ -57,7 +74,12 @@ describe("table", () => {
 	});
 
 	it("compares a baseline with another, as http→kafka with http→nats", () => {
-		const lines = table(summarize([sample("http→nats", 1, 9000), sample("http→kafka", 1, 1080), sample("browse", 1, 6300)], { "http→kafka": "http→nats", browse: "http→nats" })).split("\n");
+		const lines = table(
+			summarize([sample("http→nats", 1, 9000), sample("http→kafka", 1, 1080), sample("browse", 1, 6300)], {
+				"http→kafka": "http→nats",
+				browse: "http→nats",
+			}),
+		).split("\n");
 		expect(lines[2]).toMatch(/^http→nats\s+9000\s+req\/s\s+90\.0\s+900\.0\s+0$/);
 		expect(lines[3]).toMatch(/^http→kafka\s+1080\s+req\/s\s+10\.8\s+108\.0\s+0\s+12% of http→nats$/);
 		expect(lines[4]).toMatch(/70% of http→nats$/);

@@ -102,6 +102,10 @@ export function table(rows: Row[], unitOf: (target: string) => string = () => "r
 		row.ratio === undefined ? "" : `${(row.ratio * 100).toFixed(0)}% of ${row.baseline}`,
 	]);
 	const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
-	const format = (cells: string[]) => cells.map((cell, column) => pad(cell, widths[column]!, column >= 1 && column <= 5 && column !== 2)).join("  ").trimEnd();
+	const format = (cells: string[]) =>
+		cells
+			.map((cell, column) => pad(cell, widths[column]!, column >= 1 && column <= 5 && column !== 2))
+			.join("  ")
+			.trimEnd();
 	return [format(header), widths.map((width) => "-".repeat(width)).join("  "), ...lines.map(format)].join("\n");
 }

@@ -81,6 +81,8 @@ export async function sagaStages(base: string, placed: PlacedOrder[], sample = 2
 }
 
 export function stagesTable(stages: { step: Step; p50Ms: number; p99Ms: number }[]): string {
-	const rows = stages.map(({ step, p50Ms, p99Ms }) => `  ${step.padEnd(16)} ${String(Math.round(p50Ms)).padStart(7)} ${String(Math.round(p99Ms)).padStart(7)}  ${STEPS[step]}`);
+	const rows = stages.map(
+		({ step, p50Ms, p99Ms }) => `  ${step.padEnd(16)} ${String(Math.round(p50Ms)).padStart(7)} ${String(Math.round(p99Ms)).padStart(7)}  ${STEPS[step]}`,
+	);
 	return ["checkout steps      p50 ms  p99 ms", ...rows].join("\n");
 }

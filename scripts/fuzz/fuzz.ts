@@ -42,7 +42,8 @@ function parseOptions(argv: string[]): Options {
 		if (value === undefined) throw new Error(`${flag} needs a value`);
 		if (flag === "--schema") {
 			// The fuzzer may only talk to this machine.
-			if (/^https?:/.test(value) && !/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(value)) throw new Error(`--schema must be a file or a URL on 127.0.0.1 (got ${value})`);
+			if (/^https?:/.test(value) && !/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(value))
+				throw new Error(`--schema must be a file or a URL on 127.0.0.1 (got ${value})`);
 			options.schema = /^https?:/.test(value) ? value : path.resolve(value);
 		} else if (flag === "--examples" || flag === "--seed") {
 			const number = Number(value);
@@ -163,7 +164,11 @@ async function main(): Promise<void> {
 		console.log(`fuzz: shop on ${base}, document ${schema}, ${options.examples} examples, seed ${options.seed}`);
 
 		const passes: PassSummary[] = [];
-		for (const [name, token] of [["anonymous", undefined], ["customer", customer], ["admin", adminToken]] as const) {
+		for (const [name, token] of [
+			["anonymous", undefined],
+			["customer", customer],
+			["admin", adminToken],
+		] as const) {
 			console.log(`\nfuzz: pass ${passes.length + 1}/3, ${name}`);
 			const reports = path.join(results, name);
 			const output = options.quiet ? fs.openSync(`${reports}.log`, "w") : "inherit";

@@ -26,14 +26,27 @@ function scenario(phase: string, status: string, options: { checks?: readonly st
 			? { label: phase === "stateful" ? "Stateful tests" : "GET /health" }
 			: {
 					label: "GET /health",
-					cases: Object.fromEntries(ids.map((id) => [id, options.link ? { transition: { id: options.link }, is_transition_applied: true } : { is_transition_applied: false }])),
+					cases: Object.fromEntries(
+						ids.map((id) => [
+							id,
+							options.link ? { transition: { id: options.link }, is_transition_applied: true } : { is_transition_applied: false },
+						]),
+					),
 					checks: Object.fromEntries(ids.map((id) => [id, checks.map((name) => ({ name, status: "success" }))])),
 				};
 	return JSON.stringify({ ScenarioFinished: { phase, status, ...(options.skipReason ? { skip_reason: options.skipReason } : {}), recorder } });
 }
 
-const stateful = JSON.stringify({ PhaseStarted: { phase: { name: "stateful" }, payload: { inferred_transitions: 1, transitions_total: 2, transitions_selected: 2 } } });
-const clean = [stateful, scenario("examples", "success"), scenario("coverage", "success", { cases: 3 }), scenario("fuzzing", "success", { cases: 2 }), scenario("stateful", "success", { link: "GET /a -> [200] L -> GET /b" })];
+const stateful = JSON.stringify({
+	PhaseStarted: { phase: { name: "stateful" }, payload: { inferred_transitions: 1, transitions_total: 2, transitions_selected: 2 } },
+});
+const clean = [
+	stateful,
+	scenario("examples", "success"),
+	scenario("coverage", "success", { cases: 3 }),
+	scenario("fuzzing", "success", { cases: 2 }),
+	scenario("stateful", "success", { link: "GET /a -> [200] L -> GET /b" }),
+];
 
 describe("summarizePass", () => {
 	it("passes a run with every phase, operation and check, and counts the cases per phase and the links followed", () => {
@@ -81,7 +94,18 @@ describe("summarizePass", () => {
 
 	it("fails when st wrote no report, or on why a run stopped early without listing what that skipped", () => {
 		expect(summarizePass("anonymous", 1, undefined, "").problems).toEqual(["st exited with 1", "st wrote no JSON report"]);
-		const stopped = report({ exit_code: 2, complete: false, stop_reason: "error", operations: null, phases: null, errors: [{ title: "Schema Loading Error", count: 1 }] });
-		expect(summarizePass("anonymous", 2, stopped, "").problems).toEqual(["st exited with 2", "error: Schema Loading Error ×1", "the run did not complete (error)"]);
+		const stopped = report({
+			exit_code: 2,
+			complete: false,
+			stop_reason: "error",
+			operations: null,
+			phases: null,
+			errors: [{ title: "Schema Loading Error", count: 1 }],
+		});
+		expect(summarizePass("anonymous", 2, stopped, "").problems).toEqual([
+			"st exited with 2",
+			"error: Schema Loading Error ×1",
+			"the run did not complete (error)",
+		]);
 	});
 });

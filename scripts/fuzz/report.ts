@@ -87,7 +87,8 @@ export function summarizePass(name: string, exitCode: number | null, report: Jso
 	for (const line of ndjson.split("\n")) {
 		if (!line.trim()) continue;
 		const event = JSON.parse(line) as Record<string, unknown>;
-		const started = event.PhaseStarted as { phase: { name: string }; payload?: { transitions_selected?: number; inferred_transitions?: number } } | undefined;
+		const started = event.PhaseStarted as
+			{ phase: { name: string }; payload?: { transitions_selected?: number; inferred_transitions?: number } } | undefined;
 		if (started?.phase.name === "stateful") {
 			links.selected = started.payload?.transitions_selected ?? 0;
 			links.inferred = started.payload?.inferred_transitions ?? 0;
@@ -102,7 +103,9 @@ export function summarizePass(name: string, exitCode: number | null, report: Jso
 		// as "skip" with no reason and says nothing about an operation. The phase's status covers those.
 		const skipped = scenario.status === "skip" && (scenario.phase !== "stateful" || scenario.skip_reason);
 		if (skipped || scenario.status === "interrupted") {
-			problems.push(`${scenario.phase}: ${recorder.label} ${scenario.status === "skip" ? "skipped" : "interrupted"}${scenario.skip_reason ? ` (${scenario.skip_reason})` : ""}`);
+			problems.push(
+				`${scenario.phase}: ${recorder.label} ${scenario.status === "skip" ? "skipped" : "interrupted"}${scenario.skip_reason ? ` (${scenario.skip_reason})` : ""}`,
+			);
 		}
 	}
 	links.covered = covered.size;
@@ -117,7 +120,16 @@ export function summarizePass(name: string, exitCode: number | null, report: Jso
 	const operations = report.operations ?? { selected: 0, tested: 0, errored: 0, skipped: 0, skip_reasons: [] };
 	const failures = report.failures.reduce((sum, failure) => sum + failure.count, 0);
 	const errors = report.errors.reduce((sum, error) => sum + error.count, 0);
-	const summary = { name, operations: { selected: operations.selected, tested: operations.tested }, cases, links, failures, errors, warnings: [] as string[], problems };
+	const summary = {
+		name,
+		operations: { selected: operations.selected, tested: operations.tested },
+		cases,
+		links,
+		failures,
+		errors,
+		warnings: [] as string[],
+		problems,
+	};
 	// A run that stopped early (the document did not load, the shop went away, Ctrl-C) skipped
 	// everything after that point; its errors say why, and listing each skip would only bury them.
 	if (!report.complete) {
@@ -129,7 +141,8 @@ export function summarizePass(name: string, exitCode: number | null, report: Jso
 	for (const phase of PHASES) {
 		const outcome = report.phases?.[phase];
 		if (!outcome) problems.push(`phase ${phase} did not run`);
-		else if (outcome.status === "skip" || outcome.status === "interrupted") problems.push(`phase ${phase} ${outcome.status === "skip" ? "skipped" : "interrupted"}${outcome.skip_reason ? ` (${outcome.skip_reason})` : ""}`);
+		else if (outcome.status === "skip" || outcome.status === "interrupted")
+			problems.push(`phase ${phase} ${outcome.status === "skip" ? "skipped" : "interrupted"}${outcome.skip_reason ? ` (${outcome.skip_reason})` : ""}`);
 	}
 	for (const check of ALL_CHECKS) if (!checked.has(check)) problems.push(`check ${check} was skipped for every request`);
 

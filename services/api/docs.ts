@@ -55,7 +55,8 @@ const loaded = new Map<DocsAsset, Buffer>();
 export function docsAsset(name: DocsAsset): Buffer {
 	let bytes = loaded.get(name);
 	if (!bytes) {
-		bytes = name === "start.js" ? Buffer.from(START_SCRIPT) : fs.readFileSync(path.join(path.dirname(require.resolve("swagger-ui-dist/package.json")), name));
+		bytes =
+			name === "start.js" ? Buffer.from(START_SCRIPT) : fs.readFileSync(path.join(path.dirname(require.resolve("swagger-ui-dist/package.json")), name));
 		loaded.set(name, bytes);
 	}
 	return bytes;
@@ -71,7 +72,10 @@ export const docsActions: NonNullable<ServiceSchema["actions"]> = {
 		params: { $$strict: true },
 		handler(this: Service, ctx: Context<Record<string, never>, ShopMeta>): OpenApiDocument {
 			const actions: Record<string, ActionDescription> = {};
-			for (const item of this.broker.registry.getActionList({ onlyAvailable: true, skipInternal: true }) as { name: string; action?: ActionDescription }[]) {
+			for (const item of this.broker.registry.getActionList({ onlyAvailable: true, skipInternal: true }) as {
+				name: string;
+				action?: ActionDescription;
+			}[]) {
 				if (item.action) actions[item.name] = { params: item.action.params, auth: item.action.auth };
 			}
 			try {

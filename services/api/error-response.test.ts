@@ -1,12 +1,5 @@
 import { Errors } from "moleculer";
-import {
-	ConflictError,
-	ForbiddenError,
-	NotFoundError,
-	StoreUnavailableError,
-	UnauthorizedError,
-	UnprocessableError,
-} from "../../lib/errors";
+import { ConflictError, ForbiddenError, NotFoundError, StoreUnavailableError, UnauthorizedError, UnprocessableError } from "../../lib/errors";
 import { errorResponse } from "./error-response";
 
 // moleculer-web ships no type declarations for its error classes.
@@ -26,8 +19,22 @@ describe("errorResponse", () => {
 
 	it("gives a validation failure's field, rule and message only: no node, action or client value", () => {
 		const details = [
-			{ type: "email", field: "email", message: "The 'email' field must be a valid e-mail.", actual: { a: { b: 1 } }, nodeID: "node-7", action: "customers.register" },
-			{ type: "objectStrict", field: "", message: `The object '' contains forbidden keys: '${"k".repeat(5000)}'.`, actual: "k".repeat(5000), nodeID: "node-7", action: "customers.register" },
+			{
+				type: "email",
+				field: "email",
+				message: "The 'email' field must be a valid e-mail.",
+				actual: { a: { b: 1 } },
+				nodeID: "node-7",
+				action: "customers.register",
+			},
+			{
+				type: "objectStrict",
+				field: "",
+				message: `The object '' contains forbidden keys: '${"k".repeat(5000)}'.`,
+				actual: "k".repeat(5000),
+				nodeID: "node-7",
+				action: "customers.register",
+			},
 		];
 		const { status, body } = errorResponse(new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", details));
 		expect(status).toBe(422);
@@ -62,7 +69,14 @@ describe("errorResponse", () => {
 	});
 
 	it("answers 500 rather than throwing for an error whose properties throw", () => {
-		const hostile = new Proxy({}, { get: () => { throw new Error("boom"); } });
+		const hostile = new Proxy(
+			{},
+			{
+				get: () => {
+					throw new Error("boom");
+				},
+			},
+		);
 		expect(errorResponse(hostile)).toEqual({ status: 500, body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } } });
 	});
 

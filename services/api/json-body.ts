@@ -32,7 +32,10 @@ export function checkJsonHeaders(req: IncomingMessage): void {
 	if (mediaType !== "application/json" && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType ?? "")) {
 		throw new UnsupportedMediaTypeError("UNSUPPORTED_MEDIA_TYPE", "Request bodies must be JSON, sent as Content-Type: application/json");
 	}
-	const charset = parameters.find((parameter) => parameter.startsWith("charset="))?.slice("charset=".length).replace(/"/g, "");
+	const charset = parameters
+		.find((parameter) => parameter.startsWith("charset="))
+		?.slice("charset=".length)
+		.replace(/"/g, "");
 	if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
 		throw new UnsupportedMediaTypeError("UNSUPPORTED_CHARSET", "Request bodies must be UTF-8");
 	}

@@ -23,16 +23,7 @@ import { idRule } from "../../lib/rules";
 import { repeat, type Repeating } from "../../lib/timers";
 import { EventsMixin, newEvent, type EventsService } from "../../mixins/events";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
-import {
-	newProduct,
-	pageCacheKey,
-	productCacheKey,
-	productChanges,
-	productQuery,
-	readsChangedBy,
-	toProduct,
-	type ProductDoc,
-} from "./product";
+import { newProduct, pageCacheKey, productCacheKey, productChanges, productQuery, readsChangedBy, toProduct, type ProductDoc } from "./product";
 import { SEED_PRODUCTS } from "./seed-products";
 import { Reservations } from "./reservations";
 import { ORDER_ID_PATTERN, type ReservationDoc } from "./stock";
@@ -103,7 +94,10 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 
 	domainEvents: {
 		async "order.created"(event) {
-			await this.reservations.reserve(event.orderId, event.items.map(({ productId, qty }) => ({ productId, qty })));
+			await this.reservations.reserve(
+				event.orderId,
+				event.items.map(({ productId, qty }) => ({ productId, qty })),
+			);
 		},
 		async "payment.settled"(event) {
 			try {
@@ -223,7 +217,9 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					const product = toProduct({ ...current, ...update } as ProductDoc);
 					const updated = newEvent("product.updated", { productId: product.id, product, changed }, product.id);
 					try {
-						const written = await this.changingProducts([current._id], () => this.updateWithEvents("products", query, { $set: update }, [updated], now));
+						const written = await this.changingProducts([current._id], () =>
+							this.updateWithEvents("products", query, { $set: update }, [updated], now),
+						);
 						return written === 1 ? product : CONFLICT;
 					} catch (err) {
 						if (err instanceof DuplicateKeyError) {
@@ -247,7 +243,13 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				if (current.active) {
 					const deactivated = newEvent("product.deactivated", { productId: current._id }, current._id);
 					await this.changingProducts([current._id], () =>
-						this.updateWithEvents("products", { _id: current._id, active: true }, { $set: { active: false, updatedAt: now.toISOString() } }, [deactivated], now),
+						this.updateWithEvents(
+							"products",
+							{ _id: current._id, active: true },
+							{ $set: { active: false, updatedAt: now.toISOString() } },
+							[deactivated],
+							now,
+						),
 					);
 				}
 				return toProduct(await this.findProduct(ctx.params.id, true));
@@ -367,8 +369,10 @@ const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	async started(this: CatalogueService) {
 		await this.seedCatalogue();
 		await this.reservations.sweep();
-		this.sweeper = repeat(this.config.catalogue.reservationSweepMs, () => this.reservations.sweep(), (err) =>
-			this.logger.warn("Reservation sweep failed", err),
+		this.sweeper = repeat(
+			this.config.catalogue.reservationSweepMs,
+			() => this.reservations.sweep(),
+			(err) => this.logger.warn("Reservation sweep failed", err),
 		);
 	},
 

@@ -22,9 +22,7 @@ function textPatterns(query: Record<string, unknown>): RegExp[] {
 /** Whether a document with this name and description would match the query's text filter. */
 function matchesText(query: Record<string, unknown>, doc: { name: string; description: string }): boolean {
 	const or = query.$or as Array<{ name?: RegExp; description?: RegExp }>;
-	return or.some((clause) =>
-		clause.name ? clause.name.test(doc.name) : clause.description ? clause.description.test(doc.description) : false,
-	);
+	return or.some((clause) => (clause.name ? clause.name.test(doc.name) : clause.description ? clause.description.test(doc.description) : false));
 }
 
 describe("normalizeSku", () => {
@@ -279,9 +277,19 @@ describe("toProduct", () => {
 
 	it("drops any other stored field", () => {
 		const doc = { ...newProduct({ sku: "a", name: "b", category: "c", priceCents: 1 }, "p9", NOW), internal: "x" };
-		expect(Object.keys(toProduct(doc)).sort()).toEqual(
-			["active", "category", "createdAt", "currency", "description", "id", "name", "priceCents", "sku", "stock", "updatedAt"],
-		);
+		expect(Object.keys(toProduct(doc)).sort()).toEqual([
+			"active",
+			"category",
+			"createdAt",
+			"currency",
+			"description",
+			"id",
+			"name",
+			"priceCents",
+			"sku",
+			"stock",
+			"updatedAt",
+		]);
 	});
 });
 

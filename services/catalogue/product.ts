@@ -14,16 +14,7 @@ export type ProductDoc = Omit<Product, "id"> & {
 
 export const DEFAULT_CURRENCY = "EUR";
 
-export const UPDATABLE_FIELDS = [
-	"sku",
-	"name",
-	"description",
-	"category",
-	"priceCents",
-	"currency",
-	"stock",
-	"active",
-] as const;
+export const UPDATABLE_FIELDS = ["sku", "name", "description", "category", "priceCents", "currency", "stock", "active"] as const;
 
 export function normalizeSku(sku: string): string {
 	return sku.trim().toUpperCase();

@@ -37,7 +37,13 @@ export interface ReservationHost {
 	reservations: Collection<ReservationDoc>;
 	products: Collection<ProductDoc>;
 	/** The service's write path: the move and its events in one write. */
-	updateWithEvents(collection: "reservations", query: Record<string, unknown>, update: Record<string, unknown>, events: NewEvent[], now: Date): Promise<number>;
+	updateWithEvents(
+		collection: "reservations",
+		query: Record<string, unknown>,
+		update: Record<string, unknown>,
+		events: NewEvent[],
+		now: Date,
+	): Promise<number>;
 	/** Runs writes that change what product reads return, and drops the cached reads after. */
 	changingProducts<R>(productIds: string[], writes: () => Promise<R>): Promise<R>;
 	reservationTtlMs: number;
@@ -94,7 +100,10 @@ export class Reservations {
 		}
 		if (!doc.settled) doc = await this.settle(doc);
 		if (doc.status !== "COMMITTED" && doc.status !== "RETURNED") {
-			throw new ConflictError("RESERVATION_FINALISED", `Stock for order ${doc._id} is ${doc.status.toLowerCase()}`, { orderId: doc._id, status: doc.status });
+			throw new ConflictError("RESERVATION_FINALISED", `Stock for order ${doc._id} is ${doc.status.toLowerCase()}`, {
+				orderId: doc._id,
+				status: doc.status,
+			});
 		}
 		return toReservation(doc);
 	}

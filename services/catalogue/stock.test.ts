@@ -274,7 +274,8 @@ describe("decideReservation", () => {
 	const SHORT: ReservationCommand = { type: "SHORT", reason: "OUT_OF_STOCK", productId: "p1" };
 	const expired = { expiresAtMs: NOW.getTime() - 1 };
 	/** "STATUS [events]" for a move, "refuse" or "stay". */
-	const outcome = (decision: ReservationDecision) => (decision.kind === "move" ? `${decision.to} [${decision.events.map((event) => event.type).join(" ")}]` : decision.kind);
+	const outcome = (decision: ReservationDecision) =>
+		decision.kind === "move" ? `${decision.to} [${decision.events.map((event) => event.type).join(" ")}]` : decision.kind;
 
 	it.each<[ReservationStatus, Partial<ReservationDoc>, ReservationCommand["type"], string]>([
 		["PENDING", {}, "HELD", "RESERVED [stock.reserved]"],
@@ -322,8 +323,12 @@ describe("decideReservation", () => {
 	});
 
 	it("marks a move unsettled (the holds follow), except a reservation whose holds are all taken", () => {
-		expect(decideReservation(reservation(), { type: "HELD" }, NOW)).toMatchObject({ set: { status: "RESERVED", settled: true, updatedAt: NOW.toISOString() } });
-		expect(decideReservation(reservation({ status: "RESERVED", settled: true }), { type: "COMMIT" }, NOW)).toMatchObject({ set: { status: "COMMITTED", settled: false } });
+		expect(decideReservation(reservation(), { type: "HELD" }, NOW)).toMatchObject({
+			set: { status: "RESERVED", settled: true, updatedAt: NOW.toISOString() },
+		});
+		expect(decideReservation(reservation({ status: "RESERVED", settled: true }), { type: "COMMIT" }, NOW)).toMatchObject({
+			set: { status: "COMMITTED", settled: false },
+		});
 	});
 
 	it("rejects with the reason and the product that was short, and says so in its event", () => {
@@ -334,7 +339,11 @@ describe("decideReservation", () => {
 	});
 
 	it("tells whether a release or an expiry freed the stock", () => {
-		expect(decideReservation(reservation({ status: "RESERVED" }), { type: "RELEASE" }, NOW)).toMatchObject({ events: [{ body: { reason: "RELEASED", items: [{ productId: "p1", qty: 2 }] } }] });
-		expect(decideReservation(reservation({ status: "RESERVED", ...expired }), { type: "EXPIRE" }, NOW)).toMatchObject({ events: [{ body: { reason: "EXPIRED" } }] });
+		expect(decideReservation(reservation({ status: "RESERVED" }), { type: "RELEASE" }, NOW)).toMatchObject({
+			events: [{ body: { reason: "RELEASED", items: [{ productId: "p1", qty: 2 }] } }],
+		});
+		expect(decideReservation(reservation({ status: "RESERVED", ...expired }), { type: "EXPIRE" }, NOW)).toMatchObject({
+			events: [{ body: { reason: "EXPIRED" } }],
+		});
 	});
 });

@@ -26,12 +26,7 @@ export function toCustomer(doc: CustomerDoc): Customer {
 	};
 }
 
-export function newCustomer(
-	input: { email: string; name: string; role: Role },
-	id: string,
-	passwordHash: string,
-	now: Date,
-): CustomerDoc {
+export function newCustomer(input: { email: string; name: string; role: Role }, id: string, passwordHash: string, now: Date): CustomerDoc {
 	const at = now.toISOString();
 	return {
 		_id: id,

@@ -66,7 +66,12 @@ const CustomersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					now,
 				);
 				try {
-					await this.insertWithEvents("customers", doc, [newEvent("customer.registered", { customerId: doc._id, email: doc.email, name: doc.name }, doc._id)], now);
+					await this.insertWithEvents(
+						"customers",
+						doc,
+						[newEvent("customer.registered", { customerId: doc._id, email: doc.email, name: doc.name }, doc._id)],
+						now,
+					);
 				} catch (err) {
 					if (err instanceof DuplicateKeyError) throw new ConflictError("EMAIL_TAKEN", "An account with this email already exists");
 					throw err;

@@ -14,9 +14,7 @@ const SALT_LENGTH = 16;
 
 function derive(password: string, salt: Buffer, log2N: number, r: number, p: number): Promise<Buffer> {
 	const options: ScryptOptions = { N: 2 ** log2N, r, p, maxmem: 2 * 128 * 2 ** log2N * r };
-	return new Promise((resolve, reject) =>
-		scrypt(password.normalize("NFKC"), salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key))),
-	);
+	return new Promise((resolve, reject) => scrypt(password.normalize("NFKC"), salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
 export async function hashPassword(password: string): Promise<string> {
@@ -30,9 +28,15 @@ export async function verifyPassword(password: string, stored: string): Promise<
 	const cost = { log2N: Number(log2N), r: Number(r), p: Number(p) };
 	// A corrupt or hostile stored string must not make us allocate gigabytes or throw a 500.
 	const sane =
-		Number.isInteger(cost.log2N) && cost.log2N >= 1 && cost.log2N <= 20 &&
-		Number.isInteger(cost.r) && cost.r >= 1 && cost.r <= 32 &&
-		Number.isInteger(cost.p) && cost.p >= 1 && cost.p <= 16;
+		Number.isInteger(cost.log2N) &&
+		cost.log2N >= 1 &&
+		cost.log2N <= 20 &&
+		Number.isInteger(cost.r) &&
+		cost.r >= 1 &&
+		cost.r <= 32 &&
+		Number.isInteger(cost.p) &&
+		cost.p >= 1 &&
+		cost.p <= 16;
 	if (scheme !== "scrypt" || !salt || !hash || !sane) return false;
 	const expected = Buffer.from(hash, "base64");
 	const actual = await derive(password, Buffer.from(salt, "base64"), cost.log2N, cost.r, cost.p);

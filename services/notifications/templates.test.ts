@@ -65,10 +65,7 @@ describe("renderEmail", () => {
 	it("confirms an order with the amount charged", () => {
 		expect(renderEmail(confirmed(), "Ada")).toEqual({
 			subject: "Order 3f2a9c1e confirmed",
-			text:
-				"Hello Ada,\n\n" +
-				`your order ${ORDER_ID} is confirmed. We charged 25.99 EUR.\n\n` +
-				"Thank you for shopping with us.\n",
+			text: "Hello Ada,\n\n" + `your order ${ORDER_ID} is confirmed. We charged 25.99 EUR.\n\n` + "Thank you for shopping with us.\n",
 		});
 	});
 
@@ -80,9 +77,7 @@ describe("renderEmail", () => {
 	it("tells of a refund with its amount and currency", () => {
 		expect(renderEmail(refunded(), "Grace")).toEqual({
 			subject: "Refund for order 3f2a9c1e",
-			text:
-				"Hello Grace,\n\n" +
-				`we refunded 10.50 USD for order ${ORDER_ID}. It should reach your card within a few days.\n`,
+			text: "Hello Grace,\n\n" + `we refunded 10.50 USD for order ${ORDER_ID}. It should reach your card within a few days.\n`,
 		});
 	});
 

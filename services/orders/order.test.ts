@@ -106,9 +106,22 @@ describe("decide", () => {
 });
 
 describe("orderStep", () => {
-	const order = (status: OrderStatus): OrderDoc => ({ ...newOrder({ customerId: "c1", shippingAddress: ADDRESS, paymentMethod: DEFAULT_PAYMENT_METHOD }, { items: [LINE], totalCents: 1798, currency: "EUR" }, "o1", NOW, STEP_TIMEOUT_MS), status });
+	const order = (status: OrderStatus): OrderDoc => ({
+		...newOrder(
+			{ customerId: "c1", shippingAddress: ADDRESS, paymentMethod: DEFAULT_PAYMENT_METHOD },
+			{ items: [LINE], totalCents: 1798, currency: "EUR" },
+			"o1",
+			NOW,
+			STEP_TIMEOUT_MS,
+		),
+		status,
+	});
 	const confirmed = { type: "order.confirmed", aggregateId: "o1", body: { orderId: "o1", customerId: "c1", totalCents: 1798, currency: "EUR" } };
-	const cancelledEvent = (reason: string, previousStatus: OrderStatus) => ({ type: "order.cancelled", aggregateId: "o1", body: { orderId: "o1", customerId: "c1", totalCents: 1798, currency: "EUR", reason, previousStatus } });
+	const cancelledEvent = (reason: string, previousStatus: OrderStatus) => ({
+		type: "order.cancelled",
+		aggregateId: "o1",
+		body: { orderId: "o1", customerId: "c1", totalCents: 1798, currency: "EUR", reason, previousStatus },
+	});
 
 	it.each<[OrderStatus, SagaTrigger, string, unknown[]]>([
 		["PENDING", "STOCK_RESERVED", "AWAITING_PAYMENT", []],
@@ -146,7 +159,11 @@ describe("orderStep", () => {
 
 	it("writes the move as moveOrder does: status, deadline and history entry at the given time", () => {
 		const step = orderStep(order("AWAITING_PAYMENT"), "PAYMENT_SETTLED", NOW, STEP_TIMEOUT_MS);
-		expect(step).toMatchObject({ kind: "move", set: { status: "CONFIRMED", sagaDeadlineMs: null, updatedAt: NOW.toISOString() }, entry: { status: "CONFIRMED", at: NOW.toISOString(), reason: "PAYMENT_SETTLED" } });
+		expect(step).toMatchObject({
+			kind: "move",
+			set: { status: "CONFIRMED", sagaDeadlineMs: null, updatedAt: NOW.toISOString() },
+			entry: { status: "CONFIRMED", at: NOW.toISOString(), reason: "PAYMENT_SETTLED" },
+		});
 	});
 });
 
@@ -166,9 +183,7 @@ describe("moveOrder", () => {
 	});
 
 	it("clears the deadline and records the cancelReason when the order is cancelled", () => {
-		expect(
-			moveOrder({ kind: "move", to: "CANCELLED", reason: "PAYMENT_DECLINED", cancelReason: "PAYMENT_DECLINED" }, NOW, STEP_TIMEOUT_MS),
-		).toEqual({
+		expect(moveOrder({ kind: "move", to: "CANCELLED", reason: "PAYMENT_DECLINED", cancelReason: "PAYMENT_DECLINED" }, NOW, STEP_TIMEOUT_MS)).toEqual({
 			set: { status: "CANCELLED", updatedAt: NOW.toISOString(), sagaDeadlineMs: null, cancelReason: "PAYMENT_DECLINED" },
 			entry: { status: "CANCELLED", at: NOW.toISOString(), reason: "PAYMENT_DECLINED" },
 		});
@@ -229,7 +244,11 @@ describe("priceOrder", () => {
 
 	it("refuses more than 100 of one product however many lines carry it, and accepts exactly 100", () => {
 		const lines = (...qtys: number[]) => qtys.map((qty) => ({ productId: "p1", qty }));
-		for (const split of [[100, 100, 100], [51, 50], [100, 1]]) {
+		for (const split of [
+			[100, 100, 100],
+			[51, 50],
+			[100, 1],
+		]) {
 			expect(() => priceOrder(lines(...split), [product()])).toThrow(
 				expect.objectContaining({ code: 422, type: "LINE_QTY_TOO_LARGE", data: { productIds: ["p1"], max: 100 } }),
 			);

@@ -1,4 +1,15 @@
-import type { Address, CancelReason, CreateOrderParams, Order, OrderLine, OrderStatus, OutboxEvent, Product, StatusChange, TraceCarrier } from "../../contracts";
+import type {
+	Address,
+	CancelReason,
+	CreateOrderParams,
+	Order,
+	OrderLine,
+	OrderStatus,
+	OutboxEvent,
+	Product,
+	StatusChange,
+	TraceCarrier,
+} from "../../contracts";
 import { UnprocessableError } from "../../lib/errors";
 import { newEvent, type NewEvent } from "../../mixins/events/envelope";
 import { mergeLines } from "../../lib/stock-lines";
@@ -27,13 +38,7 @@ export const MAX_LINE_QTY = 100;
 export const DEFAULT_PAYMENT_METHOD = "tok_visa";
 export const OPEN_STATUSES: readonly OrderStatus[] = ["PENDING", "AWAITING_PAYMENT"];
 
-export type SagaTrigger =
-	| "STOCK_RESERVED"
-	| "STOCK_REJECTED"
-	| "PAYMENT_SETTLED"
-	| "PAYMENT_FAILED"
-	| "CUSTOMER_CANCELLED"
-	| "TIMEOUT";
+export type SagaTrigger = "STOCK_RESERVED" | "STOCK_REJECTED" | "PAYMENT_SETTLED" | "PAYMENT_FAILED" | "CUSTOMER_CANCELLED" | "TIMEOUT";
 
 export type Decision =
 	| { kind: "move"; to: OrderStatus; reason: string; cancelReason?: CancelReason }
@@ -80,7 +85,10 @@ export function moveOrder(
 }
 
 /** The events an order's move publishes: its confirmation or its cancellation, nothing on the way. */
-export function orderEvents(order: Pick<OrderDoc, "_id" | "customerId" | "totalCents" | "currency" | "status">, decision: Extract<Decision, { kind: "move" }>): NewEvent[] {
+export function orderEvents(
+	order: Pick<OrderDoc, "_id" | "customerId" | "totalCents" | "currency" | "status">,
+	decision: Extract<Decision, { kind: "move" }>,
+): NewEvent[] {
 	const base = { orderId: order._id, customerId: order.customerId, totalCents: order.totalCents, currency: order.currency };
 	if (decision.to === "CONFIRMED") return [newEvent("order.confirmed", base, order._id)];
 	if (decision.to === "CANCELLED") return [newEvent("order.cancelled", { ...base, reason: decision.cancelReason!, previousStatus: order.status }, order._id)];
@@ -106,10 +114,7 @@ export function sagaSeconds(order: Pick<OrderDoc, "createdAt">, now: Date): numb
 }
 
 /** Prices an order from the catalogue's current products; the client never names a price. */
-export function priceOrder(
-	requested: CreateOrderParams["items"],
-	products: Product[],
-): { items: OrderLine[]; totalCents: number; currency: string } {
+export function priceOrder(requested: CreateOrderParams["items"], products: Product[]): { items: OrderLine[]; totalCents: number; currency: string } {
 	const byId = new Map(products.map((product) => [product.id, product]));
 	const lines = mergeLines(requested);
 	const unknown = lines.filter((line) => !byId.has(line.productId)).map((line) => line.productId);

@@ -10,7 +10,18 @@ import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { EventOutOfOrderError, EventsMixin, newEvent, type EventsService } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
-import { DEFAULT_PAYMENT_METHOD, MAX_LINE_QTY, OPEN_STATUSES, newOrder, orderStep, priceOrder, sagaSeconds, toOrder, type OrderDoc, type SagaTrigger } from "./order";
+import {
+	DEFAULT_PAYMENT_METHOD,
+	MAX_LINE_QTY,
+	OPEN_STATUSES,
+	newOrder,
+	orderStep,
+	priceOrder,
+	sagaSeconds,
+	toOrder,
+	type OrderDoc,
+	type SagaTrigger,
+} from "./order";
 
 type Collections = { orders: OrderDoc };
 
@@ -183,7 +194,10 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 				}
 				const { decision, set, entry, events } = step;
 				const moved = { ...order, ...set, history: [...order.history, entry] } as OrderDoc;
-				if ((await this.updateWithEvents("orders", { _id: orderId, status: order.status }, { $set: set, $push: { history: entry } }, events, now)) !== 1) return CONFLICT;
+				if (
+					(await this.updateWithEvents("orders", { _id: orderId, status: order.status }, { $set: set, $push: { history: entry } }, events, now)) !== 1
+				)
+					return CONFLICT;
 				this.logger.info(`[order ${orderId}] ${order.status} -> ${decision.to} (${decision.reason})`);
 				if (decision.to === "CONFIRMED" || decision.to === "CANCELLED") {
 					shopMetrics(this.broker).orderFinished(decision.to, decision.cancelReason, sagaSeconds(order, now));
@@ -211,8 +225,10 @@ const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	},
 
 	started(this: OrdersService) {
-		this.sagaSweeper = repeat(this.config.orders.sagaSweepMs, () => this.timeOutStalledSagas(), (err) =>
-			this.logger.warn("Saga timeout sweep failed", err),
+		this.sagaSweeper = repeat(
+			this.config.orders.sagaSweepMs,
+			() => this.timeOutStalledSagas(),
+			(err) => this.logger.warn("Saga timeout sweep failed", err),
 		);
 	},
 

@@ -62,13 +62,10 @@ describe("mayCallProvider", () => {
 		expect(mayCallProvider({ status: "CHARGING", busySinceMs: stale }, "REFUNDING", now, STALE_AFTER_MS)).toBe(false);
 	});
 
-	it.each<PaymentStatus>(["PENDING", "SETTLED", "DECLINED", "VOIDED", "REFUNDED"])(
-		"refuses in status %s however stale",
-		(status) => {
-			expect(mayCallProvider({ status, busySinceMs: 0 }, "CHARGING", now, STALE_AFTER_MS)).toBe(false);
-			expect(mayCallProvider({ status }, "REFUNDING", now, STALE_AFTER_MS)).toBe(false);
-		},
-	);
+	it.each<PaymentStatus>(["PENDING", "SETTLED", "DECLINED", "VOIDED", "REFUNDED"])("refuses in status %s however stale", (status) => {
+		expect(mayCallProvider({ status, busySinceMs: 0 }, "CHARGING", now, STALE_AFTER_MS)).toBe(false);
+		expect(mayCallProvider({ status }, "REFUNDING", now, STALE_AFTER_MS)).toBe(false);
+	});
 });
 
 describe("toPayment", () => {
@@ -118,12 +115,17 @@ describe("decidePayment", () => {
 	const now = NOW.getTime();
 	const stale = now - STALE_AFTER_MS;
 	const fresh = now - 1000;
-	const payment = (status: PaymentStatus, busySinceMs?: number): PaymentDoc => ({ ...newPayment(ORDER, "pay-1", NOW), status, ...(busySinceMs === undefined ? {} : { busySinceMs }) });
+	const payment = (status: PaymentStatus, busySinceMs?: number): PaymentDoc => ({
+		...newPayment(ORDER, "pay-1", NOW),
+		status,
+		...(busySinceMs === undefined ? {} : { busySinceMs }),
+	});
 	const APPROVED: PaymentCommand = { type: "CHARGE_ANSWERED", approved: true, reference: "ch_1" };
 	const DECLINED: PaymentCommand = { type: "CHARGE_ANSWERED", approved: false, reason: "DECLINED" };
 	const CANCEL: PaymentCommand = { type: "CANCEL", reason: "CUSTOMER_CANCELLED" };
 	/** "STATUS REASON [events]" for a move, else the decision's kind. */
-	const outcome = (decision: PaymentDecision) => (decision.kind === "move" ? `${decision.to} ${decision.reason} [${decision.events.map((event) => event.type).join(" ")}]` : decision.kind);
+	const outcome = (decision: PaymentDecision) =>
+		decision.kind === "move" ? `${decision.to} ${decision.reason} [${decision.events.map((event) => event.type).join(" ")}]` : decision.kind;
 
 	it.each<[string, PaymentDoc, PaymentCommand, string]>([
 		["PENDING", payment("PENDING"), { type: "CHARGE" }, "CHARGING CHARGE_STARTED []"],
@@ -172,7 +174,13 @@ describe("decidePayment", () => {
 			to: "SETTLED",
 			reason: "PROVIDER_APPROVED",
 			set: { providerRef: "ch_1" },
-			events: [{ type: "payment.settled", aggregateId: "order-1", body: { orderId: "order-1", paymentId: "pay-1", customerId: "c1", amountCents: 2599, currency: "EUR" } }],
+			events: [
+				{
+					type: "payment.settled",
+					aggregateId: "order-1",
+					body: { orderId: "order-1", paymentId: "pay-1", customerId: "c1", amountCents: 2599, currency: "EUR" },
+				},
+			],
 		});
 	});
 
@@ -182,7 +190,13 @@ describe("decidePayment", () => {
 			to: "REFUNDED",
 			reason: "PROVIDER_REFUNDED",
 			set: { refundedCents: 2599 },
-			events: [{ type: "payment.refunded", aggregateId: "order-1", body: { orderId: "order-1", paymentId: "pay-1", customerId: "c1", amountCents: 2599, currency: "EUR" } }],
+			events: [
+				{
+					type: "payment.refunded",
+					aggregateId: "order-1",
+					body: { orderId: "order-1", paymentId: "pay-1", customerId: "c1", amountCents: 2599, currency: "EUR" },
+				},
+			],
 		});
 	});
 });

@@ -47,7 +47,12 @@ export function newPayment(
 }
 
 /** Whether this node may start (or, after a dead node, restart) the provider call for `status`. */
-export function mayCallProvider(doc: Pick<PaymentDoc, "status" | "busySinceMs">, busyStatus: "CHARGING" | "REFUNDING", now: number, staleAfterMs: number): boolean {
+export function mayCallProvider(
+	doc: Pick<PaymentDoc, "status" | "busySinceMs">,
+	busyStatus: "CHARGING" | "REFUNDING",
+	now: number,
+	staleAfterMs: number,
+): boolean {
 	return doc.status === busyStatus && (doc.busySinceMs ?? 0) + staleAfterMs <= now;
 }
 
@@ -73,7 +78,13 @@ export type PaymentDecision =
 	/** Nothing to do: done already, by this call or another. */
 	| { kind: "ignore" };
 
-const move = (to: PaymentStatus, reason: string, set: Record<string, unknown> = {}, events: NewEvent[] = []): PaymentDecision => ({ kind: "move", to, reason, set, events });
+const move = (to: PaymentStatus, reason: string, set: Record<string, unknown> = {}, events: NewEvent[] = []): PaymentDecision => ({
+	kind: "move",
+	to,
+	reason,
+	set,
+	events,
+});
 const IGNORE: PaymentDecision = { kind: "ignore" };
 
 export function decidePayment(doc: PaymentDoc, command: PaymentCommand, now: number, staleAfterMs: number): PaymentDecision {
@@ -85,10 +96,14 @@ export function decidePayment(doc: PaymentDoc, command: PaymentCommand, now: num
 		case "CHARGE_ANSWERED":
 			if (doc.status !== "CHARGING") return IGNORE;
 			return command.approved
-				? move("SETTLED", "PROVIDER_APPROVED", { providerRef: command.reference }, [newEvent("payment.settled", { ...common, amountCents: doc.amountCents, currency: doc.currency }, doc._id)])
+				? move("SETTLED", "PROVIDER_APPROVED", { providerRef: command.reference }, [
+						newEvent("payment.settled", { ...common, amountCents: doc.amountCents, currency: doc.currency }, doc._id),
+					])
 				: move("DECLINED", "PROVIDER_DECLINED", {}, [newEvent("payment.failed", { ...common, reason: command.reason }, doc._id)]);
 		case "REFUND":
-			return doc.status === "SETTLED" || mayCallProvider(doc, "REFUNDING", now, staleAfterMs) ? move("REFUNDING", "REFUND_STARTED", { busySinceMs: now }) : IGNORE;
+			return doc.status === "SETTLED" || mayCallProvider(doc, "REFUNDING", now, staleAfterMs)
+				? move("REFUNDING", "REFUND_STARTED", { busySinceMs: now })
+				: IGNORE;
 		case "REFUND_DONE":
 			if (doc.status !== "REFUNDING") return IGNORE;
 			return move("REFUNDED", "PROVIDER_REFUNDED", { refundedCents: doc.amountCents }, [

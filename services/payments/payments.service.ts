@@ -195,7 +195,8 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 					case "move":
 						return (await this.writeMove(doc, decision)) ? undefined : CONFLICT;
 					case "noteCancel":
-						if ((await this.collections.payments.update({ _id: doc._id, status: "CHARGING" }, { $set: { cancelRequested: true } })) !== 1) return CONFLICT;
+						if ((await this.collections.payments.update({ _id: doc._id, status: "CHARGING" }, { $set: { cancelRequested: true } })) !== 1)
+							return CONFLICT;
 						this.logger.info(`[order ${doc._id}] cancel noted during charge; will refund when it settles`);
 						return;
 					case "refund":
@@ -210,8 +211,10 @@ const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
 	},
 
 	started(this: PaymentsService) {
-		this.recoverySweeper = repeat(this.config.payments.recoverySweepMs, () => this.recoverStalledPayments(), (err) =>
-			this.logger.warn("Payment recovery sweep failed", err),
+		this.recoverySweeper = repeat(
+			this.config.payments.recoverySweepMs,
+			() => this.recoverStalledPayments(),
+			(err) => this.logger.warn("Payment recovery sweep failed", err),
 		);
 	},
 

@@ -41,7 +41,16 @@ beforeAll(async () => {
 	await up();
 	const containers = await stack.waitHealthy();
 	mongoUri = `mongodb://${await stack.address(containers.find((c) => c.service === "mongo")!)}:27017`;
-	await waitFor(() => fetch(`${stack.baseUrl}/health`).then((res) => res.status, () => 0), (status) => status === 200, 120_000, 500);
+	await waitFor(
+		() =>
+			fetch(`${stack.baseUrl}/health`).then(
+				(res) => res.status,
+				() => 0,
+			),
+		(status) => status === 200,
+		120_000,
+		500,
+	);
 	shop = await Shopper.signIn(stack.baseUrl, undefined, COMPOSE_ADMIN);
 }, 600_000);
 
@@ -85,7 +94,14 @@ describe("docker compose up with payments=3, orders=2, catalogue=2 and the obser
 		expect(await shop.finalOrder(declined.id)).toMatchObject({ status: "CANCELLED", cancelReason: "PAYMENT_DECLINED" });
 		expect(await shop.finalOrder(tooMany.id)).toMatchObject({ status: "CANCELLED", cancelReason: "OUT_OF_STOCK" });
 		// The declined order's unit went back; only the good order's two are gone.
-		expect(await waitFor(() => shop.storedStock(productId), (stock) => stock === 3, 30_000, 250)).toBe(3);
+		expect(
+			await waitFor(
+				() => shop.storedStock(productId),
+				(stock) => stock === 3,
+				30_000,
+				250,
+			),
+		).toBe(3);
 	});
 
 	it("sells 30 units to 60 concurrent orders exactly once across two catalogue replicas", async () => {
@@ -119,12 +135,22 @@ describe("a payments container killed during a burst of orders", () => {
 		);
 		const [victim] = await stack.running("payments");
 		// Killed once it has begun a charge for an order of this burst.
-		await waitFor(async () => chargesIn(await stack.logs(victim!, 400)).filter((id) => ids.has(id)), (begun) => begun.length > 0, 120_000, 250);
+		await waitFor(
+			async () => chargesIn(await stack.logs(victim!, 400)).filter((id) => ids.has(id)),
+			(begun) => begun.length > 0,
+			120_000,
+			250,
+		);
 		await stack.docker("kill", victim!.id);
 		const answers = await burst;
 		expect(answers.filter((res) => res.status !== 201).map((res) => `${res.status} ${JSON.stringify(res.body)}`)).toEqual([]);
 
-		const held = await waitFor(() => shop.allOrders(), (orders) => orders.every((order) => ["CONFIRMED", "CANCELLED"].includes(order.status)), 240_000, 1000);
+		const held = await waitFor(
+			() => shop.allOrders(),
+			(orders) => orders.every((order) => ["CONFIRMED", "CANCELLED"].includes(order.status)),
+			240_000,
+			1000,
+		);
 		const burstOrders = held.filter((order) => ids.has(order.id));
 		placed.push(...burstOrders);
 		expect(burstOrders).toHaveLength(60);
@@ -146,22 +172,47 @@ describe("docker compose restart of the orders service under load", () => {
 		const load = new CheckoutLoad(customers, product.id);
 		let restartMs = 0;
 		try {
-			await waitFor(async () => load.placed.length, (n) => n >= 6, 60_000, 200);
+			await waitFor(
+				async () => load.placed.length,
+				(n) => n >= 6,
+				60_000,
+				200,
+			);
 			const restarted = Date.now();
 			const orders = await stack.running("orders");
 			await stack.compose("restart", "orders");
 			restartMs = Date.now() - restarted;
 			// SIGTERM reached each node through compose's init, and each drained and stopped its broker.
-			for (const container of orders) expect({ container: container.name, stopped: /ServiceBroker is stopped/.test(await stack.logs(container)) }).toEqual({ container: container.name, stopped: true });
+			for (const container of orders)
+				expect({ container: container.name, stopped: /ServiceBroker is stopped/.test(await stack.logs(container)) }).toEqual({
+					container: container.name,
+					stopped: true,
+				});
 			await stack.waitHealthy();
 			// Orders placed once both are back, too.
 			const before = load.placed.length;
-			await waitFor(async () => load.placed.length, (n) => n >= before + 6, 60_000, 200);
+			await waitFor(
+				async () => load.placed.length,
+				(n) => n >= before + 6,
+				60_000,
+				200,
+			);
 		} finally {
 			placed.push(...(await load.stop()));
 		}
 
-		const held = (await Promise.all(customers.map((customer) => waitFor(() => customer.allOrders(), (all) => all.every((order) => ["CONFIRMED", "CANCELLED"].includes(order.status)), 180_000, 1000)))).flat();
+		const held = (
+			await Promise.all(
+				customers.map((customer) =>
+					waitFor(
+						() => customer.allOrders(),
+						(all) => all.every((order) => ["CONFIRMED", "CANCELLED"].includes(order.status)),
+						180_000,
+						1000,
+					),
+				),
+			)
+		).flat();
 		const ofProduct = held.filter((order) => order.items.some((line) => line.productId === product.id));
 		expect(ofProduct.filter((order) => !["CONFIRMED", "CANCELLED"].includes(order.status))).toEqual([]);
 		expect(ofProduct.filter((order) => order.cancelReason === "TIMEOUT").map((order) => order.id)).toEqual([]);
@@ -170,7 +221,9 @@ describe("docker compose restart of the orders service under load", () => {
 		// nothing else fails): the gateway answers 503, never a 500 or a hang.
 		const unexpected = load.failures.filter((failure) => !/POST \/orders answered 503|GET \/orders\/\S+ answered 503/.test(failure));
 		expect(unexpected).toEqual([]);
-		console.log(`orders restarted in ${restartMs} ms under load: ${load.requests} requests, ${load.failures.length} refused while it restarted, ${outcome(ofProduct)}; slowest ${load.slowest.ms} ms (${load.slowest.what})`);
+		console.log(
+			`orders restarted in ${restartMs} ms under load: ${load.requests} requests, ${load.failures.length} refused while it restarted, ${outcome(ofProduct)}; slowest ${load.slowest.ms} ms (${load.slowest.what})`,
+		);
 	});
 });
 
@@ -186,13 +239,24 @@ describe("docker compose down, then up again", () => {
 		expect(await stack.containers()).toEqual([]);
 		await up();
 		await stack.waitHealthy();
-		await waitFor(() => fetch(`${stack.baseUrl}/health`).then((res) => res.status, () => 0), (status) => status === 200, 120_000, 500);
+		await waitFor(
+			() =>
+				fetch(`${stack.baseUrl}/health`).then(
+					(res) => res.status,
+					() => 0,
+				),
+			(status) => status === 200,
+			120_000,
+			500,
+		);
 
 		// The same customer signs in again (customers), and finds the same orders (orders), stock
 		// (catalogue), payments (payments) and emails (notifications).
 		const login = await shop.api.post("/auth/login", { email: shop.email, password: "correct-horse-battery" });
 		expect(login.status).toBe(200);
-		expect((await shop.allOrders()).map((order) => [order.id, order.status]).sort()).toEqual(customerOrders.map((order) => [order.id, order.status]).sort());
+		expect((await shop.allOrders()).map((order) => [order.id, order.status]).sort()).toEqual(
+			customerOrders.map((order) => [order.id, order.status]).sort(),
+		);
 		expect((await shop.api.get("/products?pageSize=100")).body).toEqual(products);
 		// Every email sent before (one still on its way then may have been added since), and its
 		// .eml file (no SMTP_URL here) in the new notifications container's volume.

@@ -90,7 +90,8 @@ export class ComposeStack {
 
 	/** Until every running container with a health check is healthy and none has stopped; the containers then. */
 	async waitHealthy(timeoutMs = 240_000): Promise<Container[]> {
-		const settled = (containers: Container[]) => containers.length > 0 && containers.every((c) => c.state === "running" && (c.health === "" || c.health === "healthy"));
+		const settled = (containers: Container[]) =>
+			containers.length > 0 && containers.every((c) => c.state === "running" && (c.health === "" || c.health === "healthy"));
 		const containers = await waitFor(() => this.containers(), settled, timeoutMs, 1000);
 		if (!settled(containers)) {
 			const sick = containers.filter((c) => c.state !== "running" || (c.health !== "" && c.health !== "healthy"));
@@ -103,7 +104,10 @@ export class ComposeStack {
 	/** A container's log (stdout and stderr), the last `tail` lines or all of it. */
 	async logs(container: Container, tail?: number): Promise<string> {
 		try {
-			const { stdout, stderr } = await run(DOCKER, ["logs", ...(tail ? ["--tail", String(tail)] : []), container.id], { env: this.env, maxBuffer: 256 << 20 });
+			const { stdout, stderr } = await run(DOCKER, ["logs", ...(tail ? ["--tail", String(tail)] : []), container.id], {
+				env: this.env,
+				maxBuffer: 256 << 20,
+			});
 			return stdout + stderr;
 		} catch (err) {
 			return `(no log: ${(err as Error).message})`;

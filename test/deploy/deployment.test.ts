@@ -33,7 +33,10 @@ type Env = Record<string, string>;
 type K8sObject = { kind: string; metadata: { name: string; labels?: Env; annotations?: Env }; spec?: any; data?: Env; stringData?: Env };
 
 const compose = parse(fs.readFileSync(path.join(RENDERED, "compose.yaml"), "utf8")) as { services: Record<string, any>; volumes?: Record<string, unknown> };
-const observabilityCompose = parse(fs.readFileSync(path.join(RENDERED, "compose-observability.yaml"), "utf8")) as { services: Record<string, any>; volumes?: Record<string, unknown> };
+const observabilityCompose = parse(fs.readFileSync(path.join(RENDERED, "compose-observability.yaml"), "utf8")) as {
+	services: Record<string, any>;
+	volumes?: Record<string, unknown>;
+};
 const OBSERVABILITY = ["zipkin", "prometheus", "grafana"];
 const k8s = parseAllDocuments(fs.readFileSync(path.join(RENDERED, "k8s.yaml"), "utf8")).map((doc) => doc.toJSON() as K8sObject);
 
@@ -118,18 +121,25 @@ describe("docker-compose.yml", () => {
 	it("can scale every service: no fixed container names, and a host port for the gateway alone, on the host's loopback", () => {
 		for (const [name, service] of Object.entries(started)) {
 			expect({ name, containerName: service.container_name }).toEqual({ name, containerName: undefined });
-			expect({ name, ports: service.ports?.map(publishedPort) }).toEqual({ name, ports: name === "api" ? [{ hostIp: "127.0.0.1", target: 3000 }] : undefined });
+			expect({ name, ports: service.ports?.map(publishedPort) }).toEqual({
+				name,
+				ports: name === "api" ? [{ hostIp: "127.0.0.1", target: 3000 }] : undefined,
+			});
 		}
 	});
 
 	it("starts the shop only once its servers are healthy, and keeps Kafka's and MongoDB's data and the emails written to files in named volumes", () => {
 		for (const [name, service] of shopNodes) {
-			expect({ name, dependsOn: service.depends_on }).toEqual({ name, dependsOn: Object.fromEntries(INFRA.map((server) => [server, { condition: "service_healthy" }])) });
+			expect({ name, dependsOn: service.depends_on }).toEqual({
+				name,
+				dependsOn: Object.fromEntries(INFRA.map((server) => [server, { condition: "service_healthy" }])),
+			});
 			expect({ name, stopGrace: service.stop_grace_period }).toEqual({ name, stopGrace: "30s" });
 		}
 		for (const server of INFRA) expect(compose.services[server].healthcheck?.test).toBeDefined();
 		// docker-compose 1.x renders the short form "volume:/path:rw", 2.x the long form.
-		const volumeOf = (mount: string | { source: string; target: string }) => (typeof mount === "string" ? mount.split(":").slice(0, 2) : [mount.source, mount.target]);
+		const volumeOf = (mount: string | { source: string; target: string }) =>
+			typeof mount === "string" ? mount.split(":").slice(0, 2) : [mount.source, mount.target];
 		expect(compose.services.kafka.volumes.map(volumeOf)).toEqual([["kafka-data", "/var/lib/kafka/data"]]);
 		expect(compose.services.mongo.volumes.map(volumeOf)).toEqual([["mongo-data", "/data/db"]]);
 		expect(compose.services.notifications.volumes.map(volumeOf)).toEqual([["notifications-mail", "/app/data"]]);
@@ -179,7 +189,11 @@ describe("docker-compose.yml --profile observability", () => {
 	it("provisions Grafana with both data sources and the shop's dashboard, every panel on a provisioned source", () => {
 		const grafana = services.grafana;
 		const provisioning = mountedFrom(grafana, "/etc/grafana/provisioning");
-		const sources = parse(fs.readFileSync(path.join(provisioning, "datasources", "datasources.yml"), "utf8")).datasources as { uid: string; type: string; url: string }[];
+		const sources = parse(fs.readFileSync(path.join(provisioning, "datasources", "datasources.yml"), "utf8")).datasources as {
+			uid: string;
+			type: string;
+			url: string;
+		}[];
 		expect(sources.map((source) => [source.type, new URL(source.url).host]).sort()).toEqual([
 			["prometheus", "prometheus:9090"],
 			["zipkin", "zipkin:9411"],
@@ -192,11 +206,23 @@ describe("docker-compose.yml --profile observability", () => {
 		expect(dashboard.panels.length).toBeGreaterThanOrEqual(8);
 		for (const panel of dashboard.panels) {
 			expect({ panel: panel.title, source: uids.has(panel.datasource.uid) }).toEqual({ panel: panel.title, source: true });
-			expect({ panel: panel.title, queries: panel.targets.every((target: any) => typeof target.expr === "string" && target.expr.length > 0) }).toEqual({ panel: panel.title, queries: true });
+			expect({ panel: panel.title, queries: panel.targets.every((target: any) => typeof target.expr === "string" && target.expr.length > 0) }).toEqual({
+				panel: panel.title,
+				queries: true,
+			});
 		}
 		// What the issue asks the dashboard to show, each in a panel of its own.
 		const exprs = JSON.stringify(dashboard.panels.map((panel: any) => panel.targets));
-		for (const metric of ["moleculer_request_total", "moleculer_request_error_total", "moleculer_request_time_bucket", "shop_orders_confirmed_total", "shop_orders_cancelled_total", "shop_orders_saga_duration_seconds_bucket", "shop_outbox_backlog", "shop_kafka_consumer_lag"]) {
+		for (const metric of [
+			"moleculer_request_total",
+			"moleculer_request_error_total",
+			"moleculer_request_time_bucket",
+			"shop_orders_confirmed_total",
+			"shop_orders_cancelled_total",
+			"shop_orders_saga_duration_seconds_bucket",
+			"shop_outbox_backlog",
+			"shop_kafka_consumer_lag",
+		]) {
 			expect(exprs).toContain(metric);
 		}
 	});
@@ -250,7 +276,12 @@ describe("k8s/", () => {
 			const container = shopContainer(deployment);
 			const healthPort = loadConfig(containerEnv(container)).healthPort;
 			const portNamed = (name: string) => container.ports.find((port: any) => port.name === name)?.containerPort;
-			expect([container.livenessProbe.httpGet, container.startupProbe.httpGet, container.readinessProbe.httpGet].map((get) => [get.path, portNamed(get.port)])).toEqual([
+			expect(
+				[container.livenessProbe.httpGet, container.startupProbe.httpGet, container.readinessProbe.httpGet].map((get) => [
+					get.path,
+					portNamed(get.port),
+				]),
+			).toEqual([
 				["/livez", healthPort],
 				["/livez", healthPort],
 				["/readyz", healthPort],
@@ -263,7 +294,11 @@ describe("k8s/", () => {
 			const container = shopContainer(deployment);
 			const metricsPort = loadConfig(containerEnv(container)).metricsPort;
 			expect(container.ports.find((port: any) => port.name === "metrics")?.containerPort).toBe(metricsPort);
-			expect(deployment.spec.template.metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": String(metricsPort), "prometheus.io/path": "/metrics" });
+			expect(deployment.spec.template.metadata.annotations).toMatchObject({
+				"prometheus.io/scrape": "true",
+				"prometheus.io/port": String(metricsPort),
+				"prometheus.io/path": "/metrics",
+			});
 		}
 	});
 
@@ -279,9 +314,12 @@ describe("k8s/", () => {
 			expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
 			// The stores and the mail drop write below DATA_DIR: it must be a volume when the root is read-only.
 			const dataDir = loadConfig(containerEnv(container)).dataDir;
-			const mounts = (container.volumeMounts ?? []).map((mount: any) => mount.readOnly ? undefined : mount.mountPath);
+			const mounts = (container.volumeMounts ?? []).map((mount: any) => (mount.readOnly ? undefined : mount.mountPath));
 			expect({ name: deployment.metadata.name, writable: mounts.includes(dataDir) }).toEqual({ name: deployment.metadata.name, writable: true });
-			expect(container.resources).toMatchObject({ requests: { cpu: expect.anything(), memory: expect.anything() }, limits: { cpu: expect.anything(), memory: expect.anything() } });
+			expect(container.resources).toMatchObject({
+				requests: { cpu: expect.anything(), memory: expect.anything() },
+				limits: { cpu: expect.anything(), memory: expect.anything() },
+			});
 		}
 	});
 
@@ -290,7 +328,9 @@ describe("k8s/", () => {
 		const service = object("Service", "api");
 		expect(service.spec.selector).toEqual(api.spec.selector.matchLabels);
 		expect(shopContainer(api).ports.map((port: any) => port.name)).toContain(service.spec.ports[0].targetPort);
-		const ingressBackends = objects("Ingress").flatMap((ingress) => ingress.spec.rules.flatMap((rule: any) => rule.http.paths.map((p: any) => p.backend.service.name)));
+		const ingressBackends = objects("Ingress").flatMap((ingress) =>
+			ingress.spec.rules.flatMap((rule: any) => rule.http.paths.map((p: any) => p.backend.service.name)),
+		);
 		expect(ingressBackends).toEqual(["api"]);
 		const scaled = objects("HorizontalPodAutoscaler").map((hpa) => hpa.spec.scaleTargetRef);
 		expect(scaled.map((target) => target.name).sort()).toEqual(["api", "payments"]);
@@ -300,7 +340,11 @@ describe("k8s/", () => {
 	});
 
 	it("runs NATS, Kafka and MongoDB as StatefulSets, Kafka and MongoDB on persistent volumes", () => {
-		expect(objects("StatefulSet").map((set) => set.metadata.name).sort()).toEqual([...INFRA].sort());
+		expect(
+			objects("StatefulSet")
+				.map((set) => set.metadata.name)
+				.sort(),
+		).toEqual([...INFRA].sort());
 		for (const name of ["kafka", "mongo"]) {
 			expect(object("StatefulSet", name).spec.volumeClaimTemplates).toEqual([expect.objectContaining({ metadata: { name: "data" } })]);
 		}
@@ -308,7 +352,11 @@ describe("k8s/", () => {
 
 	it("puts everything in the shop namespace", () => {
 		for (const item of k8s.filter((candidate) => candidate.kind !== "Namespace")) {
-			expect({ kind: item.kind, name: item.metadata.name, namespace: (item.metadata as any).namespace }).toEqual({ kind: item.kind, name: item.metadata.name, namespace: "shop" });
+			expect({ kind: item.kind, name: item.metadata.name, namespace: (item.metadata as any).namespace }).toEqual({
+				kind: item.kind,
+				name: item.metadata.name,
+				namespace: "shop",
+			});
 		}
 	});
 });

@@ -16,7 +16,9 @@ const failingQuote: ServiceSchema = {
 		quote: {
 			visibility: "public",
 			handler() {
-				throw new Errors.MoleculerServerError("connection to mongodb://secret-host:27017 refused at Socket.connect", 500, "DB_DOWN", { host: "secret-host" });
+				throw new Errors.MoleculerServerError("connection to mongodb://secret-host:27017 refused at Socket.connect", 500, "DB_DOWN", {
+					host: "secret-host",
+				});
 			},
 		},
 	},
@@ -32,7 +34,18 @@ describe("what errors tell the client", () => {
 		shop = await startShop({ services: ["api", "customers", "orders"], extra: [failingQuote] });
 		api = http(shop.baseUrl);
 		customer = (await signUp(shop.baseUrl, "leaks@example.com")).token;
-		internals = new RegExp([shop.broker.nodeID, "customers\\.register", "orders\\.create", "catalogue\\.quote", "at \\w+ \\(", "\\.ts:\\d+", "node_modules", "secret-host"].join("|"));
+		internals = new RegExp(
+			[
+				shop.broker.nodeID,
+				"customers\\.register",
+				"orders\\.create",
+				"catalogue\\.quote",
+				"at \\w+ \\(",
+				"\\.ts:\\d+",
+				"node_modules",
+				"secret-host",
+			].join("|"),
+		);
 	});
 	afterAll(() => shop.destroy());
 
@@ -53,7 +66,9 @@ describe("what errors tell the client", () => {
 			body: JSON.stringify({ email: { huge }, password: [huge], name: "N", [huge.slice(0, 5000)]: 1 }),
 		});
 		expect(res.status).toBe(422);
-		expect(res.text).not.toContain("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+		expect(res.text).not.toContain(
+			"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		);
 		expect(res.text.length).toBeLessThan(4096);
 	});
 

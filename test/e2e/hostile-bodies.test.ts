@@ -28,7 +28,12 @@ describe("hostile request bodies", () => {
 	describe("nesting deep enough to overflow a recursive walker", () => {
 		// About 30 kB and 6000 levels: what once stopped the node from an anonymous request.
 		const targets = [
-			{ name: "an anonymous registration's email", path: "/auth/register", token: undefined, wrap: (deep: string) => `{"email":${deep},"password":"long-enough-pw","name":"N"}` },
+			{
+				name: "an anonymous registration's email",
+				path: "/auth/register",
+				token: undefined,
+				wrap: (deep: string) => `{"email":${deep},"password":"long-enough-pw","name":"N"}`,
+			},
 			{ name: "an order's items", path: "/orders", token: () => customer, wrap: (deep: string) => `{"items":${deep},"shippingAddress":{}}` },
 			{ name: "a product's name", path: "/products", token: () => admin, wrap: (deep: string) => `{"name":${deep}}` },
 			{ name: "the whole body", path: "/auth/login", token: undefined, wrap: (deep: string) => deep },
@@ -50,19 +55,35 @@ describe("hostile request bodies", () => {
 		}
 
 		it("refuses nesting just past the bound and accepts it at the bound (17 vs 16 levels)", async () => {
-			const at = (depth: number) => rawRequest(shop.baseUrl, { method: "POST", path: "/auth/login", headers: JSON_TYPE, body: `{"email":${nested(depth - 1, "array")},"password":"x"}` });
+			const at = (depth: number) =>
+				rawRequest(shop.baseUrl, {
+					method: "POST",
+					path: "/auth/login",
+					headers: JSON_TYPE,
+					body: `{"email":${nested(depth - 1, "array")},"password":"x"}`,
+				});
 			expectRefused(await at(17), 400, "JSON_TOO_DEEP");
 			// At the bound the body is parsed and the validator refuses it like any wrong email.
 			expectRefused(await at(16), 422, "VALIDATION_ERROR");
 		});
 
 		it("does not count brackets inside strings as nesting", async () => {
-			const res = await rawRequest(shop.baseUrl, { method: "POST", path: "/auth/login", headers: JSON_TYPE, body: JSON.stringify({ email: "[[[[{{{{".repeat(100), password: "x" }) });
+			const res = await rawRequest(shop.baseUrl, {
+				method: "POST",
+				path: "/auth/login",
+				headers: JSON_TYPE,
+				body: JSON.stringify({ email: "[[[[{{{{".repeat(100), password: "x" }),
+			});
 			expectRefused(res, 422, "VALIDATION_ERROR");
 		});
 
 		it("answers a wide but shallow body within the limit without echoing it", async () => {
-			const wide = JSON.stringify({ email: "w@example.com", password: "long-enough-pw", name: "W", ...Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i}`, i])) });
+			const wide = JSON.stringify({
+				email: "w@example.com",
+				password: "long-enough-pw",
+				name: "W",
+				...Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i}`, i])),
+			});
 			const res = await rawRequest(shop.baseUrl, { method: "POST", path: "/auth/register", headers: JSON_TYPE, body: wide });
 			expectRefused(res, 422, "VALIDATION_ERROR");
 			expect(res.text.length).toBeLessThan(4096);
@@ -75,13 +96,23 @@ describe("hostile request bodies", () => {
 
 		for (const encoding of ["gzip", "deflate", "br", "compress", "gzip, identity"]) {
 			it(`refuses a plain body sent as Content-Encoding: ${encoding} with 415`, async () => {
-				const res = await rawRequest(shop.baseUrl, { method: "POST", path: "/auth/login", headers: { ...JSON_TYPE, "content-encoding": encoding }, body: login });
+				const res = await rawRequest(shop.baseUrl, {
+					method: "POST",
+					path: "/auth/login",
+					headers: { ...JSON_TYPE, "content-encoding": encoding },
+					body: login,
+				});
 				expectRefused(res, 415, "UNSUPPORTED_ENCODING");
 			});
 		}
 
 		it("refuses a really compressed body with 415 too (no decompression bombs)", async () => {
-			const res = await rawRequest(shop.baseUrl, { method: "POST", path: "/auth/login", headers: { ...JSON_TYPE, "content-encoding": "gzip" }, body: zlib.gzipSync(login) });
+			const res = await rawRequest(shop.baseUrl, {
+				method: "POST",
+				path: "/auth/login",
+				headers: { ...JSON_TYPE, "content-encoding": "gzip" },
+				body: zlib.gzipSync(login),
+			});
 			expectRefused(res, 415, "UNSUPPORTED_ENCODING");
 		});
 
@@ -94,13 +125,27 @@ describe("hostile request bodies", () => {
 		}
 
 		it("refuses a charset other than UTF-8 with 415 and bytes that are not UTF-8 with 400", async () => {
-			expectRefused(await rawRequest(shop.baseUrl, { method: "POST", path: "/auth/login", headers: { "content-type": "application/json; charset=latin1" }, body: login }), 415, "UNSUPPORTED_CHARSET");
+			expectRefused(
+				await rawRequest(shop.baseUrl, {
+					method: "POST",
+					path: "/auth/login",
+					headers: { "content-type": "application/json; charset=latin1" },
+					body: login,
+				}),
+				415,
+				"UNSUPPORTED_CHARSET",
+			);
 			const invalid = Buffer.concat([Buffer.from('{"email":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('","password":"x"}')]);
 			expectRefused(await rawRequest(shop.baseUrl, { method: "POST", path: "/auth/login", headers: JSON_TYPE, body: invalid }), 400, "INVALID_ENCODING");
 		});
 
 		it("accepts application/json with a UTF-8 charset, in any case", async () => {
-			const res = await rawRequest(shop.baseUrl, { method: "POST", path: "/auth/login", headers: { "content-type": "Application/JSON; Charset=UTF-8" }, body: login });
+			const res = await rawRequest(shop.baseUrl, {
+				method: "POST",
+				path: "/auth/login",
+				headers: { "content-type": "Application/JSON; Charset=UTF-8" },
+				body: login,
+			});
 			expect(res.status).toBe(200);
 		});
 
@@ -115,13 +160,28 @@ describe("hostile request bodies", () => {
 		it("refuses null in optional fields with 422 and stores nothing", async () => {
 			const product = (await http(shop.baseUrl).get("/products?pageSize=1")).body.rows[0];
 			for (const field of ["sku", "name", "category", "priceCents", "stock", "active"]) {
-				const res = await rawRequest(shop.baseUrl, { method: "PATCH", path: `/products/${product.id}`, headers: { ...JSON_TYPE, authorization: `Bearer ${admin}` }, body: JSON.stringify({ [field]: null }) });
+				const res = await rawRequest(shop.baseUrl, {
+					method: "PATCH",
+					path: `/products/${product.id}`,
+					headers: { ...JSON_TYPE, authorization: `Bearer ${admin}` },
+					body: JSON.stringify({ [field]: null }),
+				});
 				expectRefused(res, 422, "VALIDATION_ERROR");
 			}
-			const me = await rawRequest(shop.baseUrl, { method: "PATCH", path: "/me", headers: { ...JSON_TYPE, authorization: `Bearer ${customer}` }, body: JSON.stringify({ name: null }) });
+			const me = await rawRequest(shop.baseUrl, {
+				method: "PATCH",
+				path: "/me",
+				headers: { ...JSON_TYPE, authorization: `Bearer ${customer}` },
+				body: JSON.stringify({ name: null }),
+			});
 			expectRefused(me, 422, "VALIDATION_ERROR");
 			const address = { name: "N", line1: "1 St", line2: null, city: "C", postalCode: "1", country: "US" };
-			const addresses = await rawRequest(shop.baseUrl, { method: "PATCH", path: "/me", headers: { ...JSON_TYPE, authorization: `Bearer ${customer}` }, body: JSON.stringify({ addresses: [address] }) });
+			const addresses = await rawRequest(shop.baseUrl, {
+				method: "PATCH",
+				path: "/me",
+				headers: { ...JSON_TYPE, authorization: `Bearer ${customer}` },
+				body: JSON.stringify({ addresses: [address] }),
+			});
 			expectRefused(addresses, 422, "VALIDATION_ERROR");
 			expect(await http(shop.baseUrl).get(`/products/${product.id}`)).toMatchObject({ body: product });
 		});
@@ -131,22 +191,43 @@ describe("hostile request bodies", () => {
 		it("counts each as one character, as the document's maxLength does", async () => {
 			const name = "😀".repeat(100);
 			const address = { name, line1: "𝔸".repeat(200), city: "C", postalCode: "🏠".repeat(20), country: "GB" };
-			const res = await rawRequest(shop.baseUrl, { method: "PATCH", path: "/me", headers: { ...JSON_TYPE, authorization: `Bearer ${customer}` }, body: JSON.stringify({ name, addresses: [address] }) });
+			const res = await rawRequest(shop.baseUrl, {
+				method: "PATCH",
+				path: "/me",
+				headers: { ...JSON_TYPE, authorization: `Bearer ${customer}` },
+				body: JSON.stringify({ name, addresses: [address] }),
+			});
 			expect(res.status).toBe(200);
 			expect(res.json).toMatchObject({ name, addresses: [address] });
-			const tooLong = await rawRequest(shop.baseUrl, { method: "PATCH", path: "/me", headers: { ...JSON_TYPE, authorization: `Bearer ${customer}` }, body: JSON.stringify({ name: "😀".repeat(101) }) });
+			const tooLong = await rawRequest(shop.baseUrl, {
+				method: "PATCH",
+				path: "/me",
+				headers: { ...JSON_TYPE, authorization: `Bearer ${customer}` },
+				body: JSON.stringify({ name: "😀".repeat(101) }),
+			});
 			expectRefused(tooLong, 422, "VALIDATION_ERROR");
 		});
 	});
 
 	describe("bodies past the limit", () => {
 		it("refuses a body whose Content-Length is over the limit without reading it", async () => {
-			const res = await rawRequest(shop.baseUrl, { method: "POST", path: "/auth/register", headers: JSON_TYPE, body: JSON.stringify({ name: "x".repeat(70 * 1024) }) });
+			const res = await rawRequest(shop.baseUrl, {
+				method: "POST",
+				path: "/auth/register",
+				headers: JSON_TYPE,
+				body: JSON.stringify({ name: "x".repeat(70 * 1024) }),
+			});
 			expectRefused(res, 413, "PAYLOAD_TOO_LARGE");
 		});
 
 		it("refuses a chunked body once it passes the limit", async () => {
-			const res = await rawRequest(shop.baseUrl, { method: "POST", path: "/auth/register", headers: JSON_TYPE, chunked: true, body: JSON.stringify({ name: "x".repeat(70 * 1024) }) });
+			const res = await rawRequest(shop.baseUrl, {
+				method: "POST",
+				path: "/auth/register",
+				headers: JSON_TYPE,
+				chunked: true,
+				body: JSON.stringify({ name: "x".repeat(70 * 1024) }),
+			});
 			expectRefused(res, 413, "PAYLOAD_TOO_LARGE");
 			await expectStillServing();
 		});

@@ -18,7 +18,9 @@ async function placedOrder(baseUrl: string, token: string): Promise<string> {
 for (const cors of [undefined, "https://shop.example"]) {
 	describe(`OPTIONS ${cors ? "with CORS configured" : "without CORS"}`, () => {
 		let shop: TestShop, api: ShopWithUsers["api"], customer: string, admin: string;
-		beforeAll(async () => ({ shop, api, customer, admin } = await startShopWithUsers("preflight@example.com", { env: cors ? { CORS_ORIGINS: cors } : {} })));
+		beforeAll(
+			async () => ({ shop, api, customer, admin } = await startShopWithUsers("preflight@example.com", { env: cors ? { CORS_ORIGINS: cors } : {} })),
+		);
 		afterAll(() => shop.destroy());
 
 		const options = (path: string, headers: Record<string, string> = {}) => rawRequest(shop.baseUrl, { method: "OPTIONS", path, headers });
@@ -26,7 +28,12 @@ for (const cors of [undefined, "https://shop.example"]) {
 
 		it("does not cancel an order, whatever the preflight names or whoever sends it", async () => {
 			const orderId = await placedOrder(shop.baseUrl, customer);
-			for (const headers of [preflight("POST"), { ...preflight("POST"), authorization: `Bearer ${customer}` }, { authorization: `Bearer ${admin}` }, {}] as Record<string, string>[]) {
+			for (const headers of [
+				preflight("POST"),
+				{ ...preflight("POST"), authorization: `Bearer ${customer}` },
+				{ authorization: `Bearer ${admin}` },
+				{},
+			] as Record<string, string>[]) {
 				const res = await options(`/orders/${orderId}/cancel`, headers);
 				expect(res.status).toBe(204);
 				expect(res.text).toBe("");

@@ -25,7 +25,12 @@ describe("the per-product quantity cap of an order", () => {
 
 	const lines = (...qtys: number[]) => qtys.map((qty) => ({ productId, qty }));
 
-	for (const split of [[100, 100, 100], [60, 41], [100, 1], [...Array<number>(49).fill(1), 52]]) {
+	for (const split of [
+		[100, 100, 100],
+		[60, 41],
+		[100, 1],
+		[...Array<number>(49).fill(1), 52],
+	]) {
 		it(`refuses ${split.length} lines of one product (${split.length > 3 ? "49 × 1 + 52" : split.join(" + ")}) with 422, storing and charging nothing`, async () => {
 			const before = (await api.get(`/products/${productId}`)).body.stock;
 			const res = await api.post("/orders", { items: lines(...split), shippingAddress }, customer);

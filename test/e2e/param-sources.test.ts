@@ -29,7 +29,12 @@ describe("where params come from", () => {
 
 		it("does not let a query parameter override a body field", async () => {
 			const before = await orderCount();
-			const res = await send("POST", "/orders?paymentMethod=tok_chargeDeclined", JSON.stringify({ items: [{ productId, qty: 1 }], shippingAddress: address }), customer);
+			const res = await send(
+				"POST",
+				"/orders?paymentMethod=tok_chargeDeclined",
+				JSON.stringify({ items: [{ productId, qty: 1 }], shippingAddress: address }),
+				customer,
+			);
 			expect([res.status, res.json.error.type]).toEqual([400, "UNEXPECTED_QUERY"]);
 			const patched = await send("PATCH", `/products/${productId}?priceCents=1`, JSON.stringify({ name: "Renamed" }), admin);
 			expect([patched.status, patched.json.error.type]).toEqual([400, "UNEXPECTED_QUERY"]);
@@ -61,8 +66,14 @@ describe("where params come from", () => {
 	describe("keys that reach the prototype", () => {
 		const order = { items: [{ productId, qty: 1 }], shippingAddress: address };
 		const smuggled = [
-			{ name: "an order's items inside __proto__", body: () => `{"shippingAddress":${JSON.stringify(address)},"__proto__":{"items":[{"productId":"${productId}","qty":1}]}}` },
-			{ name: "__proto__ inside an address", body: () => JSON.stringify({ ...order, shippingAddress: { ...address } }).replace('"country"', '"__proto__":{"admin":true},"country"') },
+			{
+				name: "an order's items inside __proto__",
+				body: () => `{"shippingAddress":${JSON.stringify(address)},"__proto__":{"items":[{"productId":"${productId}","qty":1}]}}`,
+			},
+			{
+				name: "__proto__ inside an address",
+				body: () => JSON.stringify({ ...order, shippingAddress: { ...address } }).replace('"country"', '"__proto__":{"admin":true},"country"'),
+			},
 			{ name: "constructor.prototype at the top", body: () => JSON.stringify({ ...order, constructor: { prototype: { role: "admin" } } }) },
 			{ name: "prototype inside an item", body: () => JSON.stringify({ ...order, items: [{ productId, qty: 1, prototype: {} }] }) },
 		];

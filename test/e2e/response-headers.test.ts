@@ -11,7 +11,9 @@ import { JSON_TYPE, rawRequest } from "../helpers/raw-http";
 
 describe("response headers", () => {
 	let shop: TestShop, api: ShopWithUsers["api"], customer: string, admin: string, productId: string;
-	beforeAll(async () => ({ shop, api, customer, admin, productId } = await startShopWithUsers("headers@example.com", { env: { PUBLIC_MAX_AGE_SECONDS: "7" } })));
+	beforeAll(
+		async () => ({ shop, api, customer, admin, productId } = await startShopWithUsers("headers@example.com", { env: { PUBLIC_MAX_AGE_SECONDS: "7" } })),
+	);
 	afterAll(() => shop.destroy());
 
 	it("sends X-Content-Type-Options: nosniff on every kind of answer", async () => {
@@ -24,7 +26,8 @@ describe("response headers", () => {
 			await rawRequest(shop.baseUrl, { method: "POST", path: "/auth/login", headers: JSON_TYPE, body: "{" }),
 			await rawRequest(shop.baseUrl, { method: "GET", path: "/health" }),
 		];
-		for (const res of answers) expect({ status: res.status, nosniff: res.headers["x-content-type-options"] }).toEqual({ status: res.status, nosniff: "nosniff" });
+		for (const res of answers)
+			expect({ status: res.status, nosniff: res.headers["x-content-type-options"] }).toEqual({ status: res.status, nosniff: "nosniff" });
 	});
 
 	it("marks tokens, profiles, orders and errors Cache-Control: no-store", async () => {

@@ -15,7 +15,6 @@ function spyService(seen: AnyDomainEvent[]): ServiceSchema {
 	return { name: "spy", events: { "order.*": record, "stock.*": record, "payment.*": record } } as unknown as ServiceSchema;
 }
 
-
 const isFinal = (order: Order) => order.status === "CONFIRMED" || order.status === "CANCELLED";
 
 describe("the order saga", () => {
@@ -64,7 +63,10 @@ describe("the order saga", () => {
 	describe("POST /api/orders", () => {
 		it("prices the order from the catalogue and answers 201 PENDING", async () => {
 			const productId = await newProduct("SAGA-PRICE", 10, 1234);
-			const order = await placeOrder(customer, [{ productId, qty: 2 }, { productId, qty: 1 }]);
+			const order = await placeOrder(customer, [
+				{ productId, qty: 2 },
+				{ productId, qty: 1 },
+			]);
 			expect(order.items).toEqual([expect.objectContaining({ productId, qty: 3, unitPriceCents: 1234, lineTotalCents: 3702 })]);
 			expect(order.totalCents).toBe(3702);
 			expect(order.history[0]).toMatchObject({ status: "PENDING", reason: "ORDER_PLACED" });
@@ -108,7 +110,10 @@ describe("the order saga", () => {
 		const payments = await api.get(`/payments?orderId=${order.id}`, customer);
 		expect(payments.body.rows).toEqual([expect.objectContaining({ orderId: order.id, status: "SETTLED", amountCents: 5000 })]);
 
-		const emails = await waitFor(() => emailsFor(order.id), (rows) => rows.some((row) => row.status === "SENT"));
+		const emails = await waitFor(
+			() => emailsFor(order.id),
+			(rows) => rows.some((row) => row.status === "SENT"),
+		);
 		expect(emails).toEqual([expect.objectContaining({ kind: "order.confirmed", status: "SENT" })]);
 		const mailDir = `${shop.dataDir}/notifications/mail`;
 		const mails = fs.readdirSync(mailDir).map((file) => fs.readFileSync(`${mailDir}/${file}`, "utf8"));
@@ -120,11 +125,17 @@ describe("the order saga", () => {
 		const order = await placeOrder(customer, [{ productId, qty: 3 }], "tok_decline");
 		const final = await finalOrder(order.id);
 		expect(final).toMatchObject({ status: "CANCELLED", cancelReason: "PAYMENT_DECLINED" });
-		await waitFor(() => stockOf(productId), (stock) => stock === 5);
+		await waitFor(
+			() => stockOf(productId),
+			(stock) => stock === 5,
+		);
 		expect(await stockOf(productId)).toBe(5);
 		expect(await charges(order.id)).toEqual([]);
 		expect((await api.get(`/payments?orderId=${order.id}`, customer)).body.rows[0].status).toBe("DECLINED");
-		const emails = await waitFor(() => emailsFor(order.id), (rows) => rows.length > 0);
+		const emails = await waitFor(
+			() => emailsFor(order.id),
+			(rows) => rows.length > 0,
+		);
 		expect(emails).toEqual([expect.objectContaining({ kind: "order.cancelled" })]);
 	});
 
@@ -135,7 +146,10 @@ describe("the order saga", () => {
 		expect(final).toMatchObject({ status: "CANCELLED", cancelReason: "OUT_OF_STOCK" });
 		expect(await stockOf(productId)).toBe(1);
 		expect(await charges(order.id)).toEqual([]);
-		await waitFor(() => api.get(`/payments?orderId=${order.id}`, customer), (res) => res.body.rows?.[0]?.status === "VOIDED");
+		await waitFor(
+			() => api.get(`/payments?orderId=${order.id}`, customer),
+			(res) => res.body.rows?.[0]?.status === "VOIDED",
+		);
 		expect((await api.get(`/payments?orderId=${order.id}`, customer)).body.rows[0].status).toBe("VOIDED");
 	});
 
@@ -149,12 +163,21 @@ describe("the order saga", () => {
 		expect(cancelled.status).toBe(200);
 		expect(cancelled.body).toMatchObject({ status: "CANCELLED", cancelReason: "CUSTOMER_CANCELLED" });
 
-		const refunded = await waitFor(() => orderOf(order.id), (o) => o.refundedCents === 3996);
+		const refunded = await waitFor(
+			() => orderOf(order.id),
+			(o) => o.refundedCents === 3996,
+		);
 		expect(refunded.refundedCents).toBe(3996);
 		expect(await refunds(order.id)).toEqual([expect.objectContaining({ amountCents: 3996 })]);
-		await waitFor(() => stockOf(productId), (stock) => stock === 4);
+		await waitFor(
+			() => stockOf(productId),
+			(stock) => stock === 4,
+		);
 		expect(await stockOf(productId)).toBe(4);
-		const emails = await waitFor(() => emailsFor(order.id), (rows) => rows.length >= 3);
+		const emails = await waitFor(
+			() => emailsFor(order.id),
+			(rows) => rows.length >= 3,
+		);
 		expect(emails.map((row) => row.kind).sort()).toEqual(["order.cancelled", "order.confirmed", "payment.refunded"]);
 
 		const again = await api.post(`/orders/${order.id}/cancel`, undefined, customer);
@@ -166,7 +189,10 @@ describe("the order saga", () => {
 		const productId = await newProduct("SAGA-DUP", 10, 700);
 		const order = await placeOrder(customer, [{ productId, qty: 3 }]);
 		expect((await finalOrder(order.id)).status).toBe("CONFIRMED");
-		await waitFor(() => emailsFor(order.id), (rows) => rows.some((row) => row.status === "SENT"));
+		await waitFor(
+			() => emailsFor(order.id),
+			(rows) => rows.some((row) => row.status === "SENT"),
+		);
 		const events = seen.filter((event) => event.correlationId === order.id);
 		expect(events.map((event) => event.type)).toEqual(expect.arrayContaining(["order.created", "stock.reserved", "payment.settled", "order.confirmed"]));
 
@@ -189,9 +215,7 @@ describe("the order saga", () => {
 	it("never oversells 100 concurrent orders on scarce stock, and charges exactly what was confirmed", async () => {
 		const productId = await newProduct("SAGA-RUSH", 30, 1100);
 		const buyers = [customer, other];
-		const placed = await Promise.all(
-			Array.from({ length: 100 }, (_, i) => placeOrder(buyers[i % buyers.length]!, [{ productId, qty: 1 + (i % 2) }])),
-		);
+		const placed = await Promise.all(Array.from({ length: 100 }, (_, i) => placeOrder(buyers[i % buyers.length]!, [{ productId, qty: 1 + (i % 2) }])));
 		const finals = await Promise.all(placed.map((order, i) => finalOrder(order.id, buyers[i % buyers.length])));
 		expect(finals.filter((order) => !isFinal(order))).toEqual([]);
 
@@ -200,7 +224,10 @@ describe("the order saga", () => {
 		expect(confirmedUnits).toBeLessThanOrEqual(30);
 		expect(confirmed.length).toBeGreaterThan(0);
 		expect(finals.some((order) => order.cancelReason === "OUT_OF_STOCK")).toBe(true);
-		await waitFor(() => stockOf(productId), (stock) => stock === 30 - confirmedUnits);
+		await waitFor(
+			() => stockOf(productId),
+			(stock) => stock === 30 - confirmedUnits,
+		);
 		expect(await stockOf(productId)).toBe(30 - confirmedUnits);
 
 		const ids = new Set(placed.map((order) => order.id));
@@ -251,15 +278,28 @@ describe("the order saga's timeout", () => {
 		const productId = (await api.post("/products", { sku: "SLOW-1", name: "Slow", category: "saga", priceCents: 4200, stock: 3 }, admin)).body.id;
 
 		const order = (await api.post("/orders", { items: [{ productId, qty: 2 }], shippingAddress: address, paymentMethod: "tok_slow" }, token)).body;
-		const cancelled = await waitFor(() => api.get(`/orders/${order.id}`, token), (res) => res.body.status === "CANCELLED");
+		const cancelled = await waitFor(
+			() => api.get(`/orders/${order.id}`, token),
+			(res) => res.body.status === "CANCELLED",
+		);
 		expect(cancelled.body).toMatchObject({ status: "CANCELLED", cancelReason: "TIMEOUT" });
-		await waitFor(async () => (await api.get(`/products/${productId}`)).body.stock, (stock) => stock === 3);
+		await waitFor(
+			async () => (await api.get(`/products/${productId}`)).body.stock,
+			(stock) => stock === 3,
+		);
 		expect((await api.get(`/products/${productId}`)).body.stock).toBe(3);
 
 		// The slow provider still approves after the saga gave up; the charge must come back.
-		const refunded = await waitFor(() => api.get(`/payments?orderId=${order.id}`, token), (res) => res.body.rows?.[0]?.status === "REFUNDED", 10_000);
+		const refunded = await waitFor(
+			() => api.get(`/payments?orderId=${order.id}`, token),
+			(res) => res.body.rows?.[0]?.status === "REFUNDED",
+			10_000,
+		);
 		expect(refunded.body.rows[0]).toMatchObject({ status: "REFUNDED", refundedCents: 8400 });
-		const final = await waitFor(() => api.get(`/orders/${order.id}`, token), (res) => res.body.refundedCents === 8400);
+		const final = await waitFor(
+			() => api.get(`/orders/${order.id}`, token),
+			(res) => res.body.refundedCents === 8400,
+		);
 		expect(final.body).toMatchObject({ status: "CANCELLED", cancelReason: "TIMEOUT", refundedCents: 8400 });
 	});
 });

@@ -134,11 +134,13 @@ export function sample(samples: Samples, name: string, labels: Record<string, st
 
 /** The JSON log lines among `lines`; a line that is not JSON fails the test, as it would fail a log shipper. */
 export function jsonLines(lines: string[]): JsonLogLine[] {
-	return lines.filter((line) => line.trim()).map((line) => {
-		try {
-			return JSON.parse(line) as JsonLogLine;
-		} catch {
-			throw new Error(`Not a JSON log line: ${line}`);
-		}
-	});
+	return lines
+		.filter((line) => line.trim())
+		.map((line) => {
+			try {
+				return JSON.parse(line) as JsonLogLine;
+			} catch {
+				throw new Error(`Not a JSON log line: ${line}`);
+			}
+		});
 }

@@ -18,7 +18,11 @@ describe("the catalogue's read cache on two catalogue replicas over NATS", () =>
 	const hits = async (node: NodeProcess) => sample(await scrape(`http://127.0.0.1:${node.metricsPort}/metrics`), "moleculer_cacher_found_total") ?? 0;
 
 	async function productOnEveryReplica(category: string, stock: number): Promise<Product> {
-		const res = await shop.api.post("/products", { sku: `CACHE-${shop.run}-${category}`, name: "Cached lamp", category, priceCents: 1000, stock }, shop.admin);
+		const res = await shop.api.post(
+			"/products",
+			{ sku: `CACHE-${shop.run}-${category}`, name: "Cached lamp", category, priceCents: 1000, stock },
+			shop.admin,
+		);
 		expect(res.status).toBe(201);
 		// Each replica reads it twice, and the second read comes from that replica's cache.
 		for (const { node, nodeID } of replicas) {

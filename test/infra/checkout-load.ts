@@ -40,9 +40,10 @@ export class CheckoutLoad {
 			if (!placed) continue;
 			const index = this.placed.push(placed) - 1;
 			// Followed to its end even once stopped: an order placed is an order to finish.
-			for (const until = Date.now() + FOLLOW_MS; !FINAL.includes(this.placed[index]!.status) && Date.now() < until; ) {
+			for (const until = Date.now() + FOLLOW_MS; !FINAL.includes(this.placed[index]!.status) && Date.now() < until;) {
 				await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-				this.placed[index] = ((await this.request(`GET /orders/${placed.id}`, 200, get(`/orders/${placed.id}`))) as Order | undefined) ?? this.placed[index]!;
+				this.placed[index] =
+					((await this.request(`GET /orders/${placed.id}`, 200, get(`/orders/${placed.id}`))) as Order | undefined) ?? this.placed[index]!;
 			}
 			await this.request(`GET /payments?orderId=${placed.id}`, 200, get(`/payments?orderId=${placed.id}`));
 			await this.request("GET /me", 200, get("/me"));

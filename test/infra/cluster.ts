@@ -22,7 +22,10 @@ export class TestCluster {
 	 * A cluster on the servers of `npm run infra:up`, its admin account the one Shopper signs in
 	 * with; `settings` are the test's own environment variables on top.
 	 */
-	constructor(settings: Record<string, string> = {}, readonly port = Number(process.env.INFRA_TEST_PORT ?? 3900)) {
+	constructor(
+		settings: Record<string, string> = {},
+		readonly port = Number(process.env.INFRA_TEST_PORT ?? 3900),
+	) {
 		this.env = {
 			...TestCluster.infraEnv(),
 			ADMIN_EMAIL: INFRA_ADMIN.email,
@@ -93,13 +96,16 @@ export class TestCluster {
 				const running = this.nodes.filter((node) => node.child.exitCode === null && node.child.signalCode === null);
 				const readiness = await Promise.all(running.map((node) => this.readiness(node)));
 				// Which nodes are not ready, and what their /readyz says, for the error below.
-				unready = running.flatMap((node, i) => (readiness[i]?.status === 200 ? [] : [`${node.label}: ${readiness[i] ? JSON.stringify(readiness[i]!.body) : "not listening"}`]));
+				unready = running.flatMap((node, i) =>
+					readiness[i]?.status === 200 ? [] : [`${node.label}: ${readiness[i] ? JSON.stringify(readiness[i]!.body) : "not listening"}`],
+				);
 				if (res.status !== 200) unready.unshift(`the gateway's /health: ${res.status}`);
 				if (unready.length === 0) return;
 			} catch {
 				// Not listening yet.
 			}
-			if (Date.now() > deadline) throw new Error(`cluster not healthy in ${timeoutMs} ms; not ready: ${unready.join("; ")}\n${this.log.slice(-40).join("\n")}`);
+			if (Date.now() > deadline)
+				throw new Error(`cluster not healthy in ${timeoutMs} ms; not ready: ${unready.join("; ")}\n${this.log.slice(-40).join("\n")}`);
 			await new Promise((resolve) => setTimeout(resolve, 250));
 		}
 	}
@@ -124,7 +130,9 @@ export class TestCluster {
 		const nodeID = `${os.hostname().toLowerCase()}-${node.child.pid}`;
 		const deadline = Date.now() + timeoutMs;
 		for (;;) {
-			const known = observer.registry.getServiceList({ onlyAvailable: true }).some((service) => service.nodeID === nodeID && service.name === node.service);
+			const known = observer.registry
+				.getServiceList({ onlyAvailable: true })
+				.some((service) => service.nodeID === nodeID && service.name === node.service);
 			if (known && (await this.readiness(node))?.status === 200) return;
 			if (Date.now() > deadline) throw new Error(`${node.label} not ready in ${timeoutMs} ms:\n${this.log.slice(-40).join("\n")}`);
 			await new Promise((resolve) => setTimeout(resolve, 100));

@@ -10,13 +10,23 @@ import type { Shopper } from "./shopper";
  * order one charge of its total and no refund, and for every cancelled one no charge, or one
  * refunded in full. Compensations still under way (a release, a refund) are waited for first.
  */
-export async function expectConserved(mongoUri: string, shop: Shopper, product: { id: string; stock: number }, orders: Order[]): Promise<{ sold: number; charges: number; refunds: number }> {
+export async function expectConserved(
+	mongoUri: string,
+	shop: Shopper,
+	product: { id: string; stock: number },
+	orders: Order[],
+): Promise<{ sold: number; charges: number; refunds: number }> {
 	const sold = orders
 		.filter((order) => order.status === "CONFIRMED")
 		.flatMap((order) => order.items)
 		.filter((line) => line.productId === product.id)
 		.reduce((sum, line) => sum + line.qty, 0);
-	const stock = await waitFor(() => shop.storedStock(product.id), (value) => value === product.stock - sold, 60_000, 250);
+	const stock = await waitFor(
+		() => shop.storedStock(product.id),
+		(value) => value === product.stock - sold,
+		60_000,
+		250,
+	);
 	expect({ stock }).toEqual({ stock: product.stock - sold });
 
 	const ids = new Set(orders.map((order) => order.id));

@@ -57,7 +57,12 @@ describe("one service's database out of reach", () => {
 		// The catalogue node takes itself out of rotation, naming its database; orders stays ready.
 		const catalogueNode = cluster.nodes.find((node) => node.label === "catalogue#1")!;
 		const ordersNode = cluster.nodes.find((node) => node.label === "orders#1")!;
-		const unready = await waitFor(() => cluster.readiness(catalogueNode), (ready) => ready?.status === 503, 10_000, 200);
+		const unready = await waitFor(
+			() => cluster.readiness(catalogueNode),
+			(ready) => ready?.status === 503,
+			10_000,
+			200,
+		);
 		expect(unready?.body).toMatchObject({ ready: false, phase: "running", checks: { "database:catalogue": { ok: false }, transporter: { ok: true } } });
 		expect((await cluster.readiness(ordersNode))?.status).toBe(200);
 		// An order needs the catalogue's prices: refused with a 5xx, and nothing is stored.
@@ -69,11 +74,32 @@ describe("one service's database out of reach", () => {
 
 		await proxy.restore();
 		const restoredAt = Date.now();
-		const after = await waitFor(() => shop.api.get(`/products/${productId}`, shop.admin), (res) => res.status === 200, 60_000, 250);
+		const after = await waitFor(
+			() => shop.api.get(`/products/${productId}`, shop.admin),
+			(res) => res.status === 200,
+			60_000,
+			250,
+		);
 		const recoveredMs = Date.now() - restoredAt;
 		expect(after.status).toBe(200);
-		expect((await waitFor(() => cluster.readiness(catalogueNode), (ready) => ready?.status === 200, 10_000, 200))?.status).toBe(200);
-		expect(await waitFor(() => shop.stock(productId), (stock) => stock === 10, 120_000, 250)).toBe(10);
+		expect(
+			(
+				await waitFor(
+					() => cluster.readiness(catalogueNode),
+					(ready) => ready?.status === 200,
+					10_000,
+					200,
+				)
+			)?.status,
+		).toBe(200);
+		expect(
+			await waitFor(
+				() => shop.stock(productId),
+				(stock) => stock === 10,
+				120_000,
+				250,
+			),
+		).toBe(10);
 		const restockedMs = Date.now() - restoredAt;
 		expect((await shop.api.get("/orders", shop.customer)).body.total).toBe(1);
 		console.log(

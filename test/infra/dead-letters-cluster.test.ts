@@ -93,7 +93,10 @@ describe("dead letters and replay on Kafka, through a node attached to the clust
 
 	it("refuses to replay a topic the service does not read, or without a starting point", async () => {
 		const repl = await cluster.attach(["notifications"]);
-		await expect(repl.call("notifications.replayEvents", { topic: "shop.customers", fromOffset: 0 })).rejects.toMatchObject({ code: 422, type: "TOPIC_NOT_CONSUMED" });
+		await expect(repl.call("notifications.replayEvents", { topic: "shop.customers", fromOffset: 0 })).rejects.toMatchObject({
+			code: 422,
+			type: "TOPIC_NOT_CONSUMED",
+		});
 		await expect(repl.call("notifications.replayEvents", { topic: "shop.orders" })).rejects.toMatchObject({ code: 422, type: "REPLAY_START_REQUIRED" });
 	});
 });

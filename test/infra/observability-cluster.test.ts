@@ -27,13 +27,25 @@ describe("observability of one order across a cluster of node processes over NAT
 		await cluster.startAll();
 		shop = await Shopper.signIn(cluster.baseUrl);
 		const productId = await shop.product(10, 2750);
-		const placed = await shop.api.post<Order>("/orders", { items: [{ productId, qty: 2 }], shippingAddress: address }, shop.customer, { "x-request-id": requestId });
+		const placed = await shop.api.post<Order>("/orders", { items: [{ productId, qty: 2 }], shippingAddress: address }, shop.customer, {
+			"x-request-id": requestId,
+		});
 		expect(placed.status).toBe(201);
 		expect(placed.headers.get("x-request-id")).toBe(requestId);
 		order = await shop.finalOrder(placed.body.id);
 		expect(order.status).toBe("CONFIRMED");
-		await waitFor(() => shop.api.get("/notifications", shop.customer), (res) => res.body.rows?.some((n: { orderId: string }) => n.orderId === order.id), 60_000, 200);
-		const root = await waitFor(async () => collector.spans.find((span) => span.name === "POST /api/orders" && !span.parentId), (span) => span !== undefined, 30_000, 100);
+		await waitFor(
+			() => shop.api.get("/notifications", shop.customer),
+			(res) => res.body.rows?.some((n: { orderId: string }) => n.orderId === order.id),
+			60_000,
+			200,
+		);
+		const root = await waitFor(
+			async () => collector.spans.find((span) => span.name === "POST /api/orders" && !span.parentId),
+			(span) => span !== undefined,
+			30_000,
+			100,
+		);
 		traceId = root!.traceId;
 	});
 	afterAll(async () => {
@@ -44,7 +56,9 @@ describe("observability of one order across a cluster of node processes over NAT
 	it("sends the spans of every node to the collector as one trace, the Kafka hops included", async () => {
 		const spans = await completeTrace(collector, traceId, SAGA_SERVICES, 30_000);
 		const producers = spans.filter((span) => span.kind === "PRODUCER");
-		expect(producers.map((span) => span.name)).toEqual(expect.arrayContaining(["publish 'order.created'", "publish 'payment.settled'", "publish 'order.confirmed'"]));
+		expect(producers.map((span) => span.name)).toEqual(
+			expect.arrayContaining(["publish 'order.created'", "publish 'payment.settled'", "publish 'order.confirmed'"]),
+		);
 		expect(producers.every((span) => span.tags?.transport === "kafka")).toBe(true);
 		// Each consumer span hangs off the producer span whose message it read, on another node.
 		const byId = new Map(spans.map((span) => [span.id, span]));
@@ -66,7 +80,12 @@ describe("observability of one order across a cluster of node processes over NAT
 
 	it("serves each node's metrics: the order on orders, the money on payments, and every consumer group's lag", async () => {
 		const metricsOf = (service: string) => `http://127.0.0.1:${cluster.running(service as never)[0]!.metricsPort}/metrics`;
-		const orders = await waitFor(() => scrape(metricsOf("orders")), (s) => sample(s, "shop_orders_confirmed_total") === 1, 30_000, 200);
+		const orders = await waitFor(
+			() => scrape(metricsOf("orders")),
+			(s) => sample(s, "shop_orders_confirmed_total") === 1,
+			30_000,
+			200,
+		);
 		expect(sample(orders, "shop_orders_created_total")).toBe(1);
 		expect(sample(orders, "shop_orders_saga_duration_seconds_count", { outcome: "CONFIRMED" })).toBe(1);
 		const payments = await scrape(metricsOf("payments"));
@@ -89,9 +108,15 @@ describe("observability of one order across a cluster of node processes over NAT
 		// A few series appear with their first event: a failed request, a refund.
 		expect((await shop.api.get(`/orders/${randomUUID()}`, shop.customer)).status).toBe(404);
 		expect((await shop.api.post(`/orders/${order.id}/cancel`, undefined, shop.customer)).status).toBe(200);
-		await waitFor(() => shop.get(order.id), (current) => current.refundedCents === order.totalCents, 60_000, 200);
+		await waitFor(
+			() => shop.get(order.id),
+			(current) => current.refundedCents === order.totalCents,
+			60_000,
+			200,
+		);
 		const served = new Set<string>();
-		for (const node of cluster.nodes.filter((node) => node.child.exitCode === null)) for (const name of await families(`http://127.0.0.1:${node.metricsPort}/metrics`)) served.add(name);
+		for (const node of cluster.nodes.filter((node) => node.child.exitCode === null))
+			for (const name of await families(`http://127.0.0.1:${node.metricsPort}/metrics`)) served.add(name);
 		const dashboard = JSON.parse(fs.readFileSync(path.join(__dirname, "../../observability/grafana/dashboards/shop.json"), "utf8"));
 		const queried = dashboard.panels.flatMap((panel: { targets: { expr: string }[] }) => panel.targets.flatMap((target) => metricsIn(target.expr)));
 		expect(queried.length).toBeGreaterThan(10);
@@ -127,12 +152,22 @@ describe("Kafka consumer lag", () => {
 			expect(backlog).toBeGreaterThan(0);
 			const total = () => [...lag.entries()].filter(([key]) => key.startsWith(`shop.${service}/shop.orders/`)).reduce((sum, [, value]) => sum + value, 0);
 			// Nothing is committed while the first message is held: the group is the whole topic behind.
-			await waitFor(async () => total(), (value) => value === backlog, 30_000, 200);
+			await waitFor(
+				async () => total(),
+				(value) => value === backlog,
+				30_000,
+				200,
+			);
 			expect(total()).toBe(backlog);
 			expect(lag.size).toBe(offsets.length);
 
 			release();
-			await waitFor(async () => total(), (value) => value === 0, 60_000, 200);
+			await waitFor(
+				async () => total(),
+				(value) => value === 0,
+				60_000,
+				200,
+			);
 			expect(total()).toBe(0);
 		} finally {
 			release();

@@ -81,7 +81,12 @@ describe.each(CASES)("a $service replica killed with SIGKILL during a burst of o
 
 		// Every order the shop holds for this customer, also one whose placement failed after the
 		// dead node stored it, or that a retry placed twice: each final, none given up on by TIMEOUT.
-		const held = await waitFor(() => shop.allOrders(), (orders) => orders.every((order) => order.status === "CONFIRMED" || order.status === "CANCELLED"), 90_000, 500);
+		const held = await waitFor(
+			() => shop.allOrders(),
+			(orders) => orders.every((order) => order.status === "CONFIRMED" || order.status === "CANCELLED"),
+			90_000,
+			500,
+		);
 		expect(held.filter((order) => order.status !== "CONFIRMED" && order.status !== "CANCELLED")).toEqual([]);
 		expect(held.filter((order) => order.cancelReason === "TIMEOUT").map((order) => order.id)).toEqual([]);
 		const { sold, charges, refunds } = await expectConserved(env.MONGO_URI!, shop, product, held);

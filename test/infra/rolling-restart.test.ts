@@ -72,7 +72,9 @@ describe("a rolling restart of every node while customers check out", () => {
 		expect(balancer.unreachable).toEqual([]);
 		// Nor did any wait for a node that no longer answered: that costs the broker's request timeout (10 s).
 		expect({ ...load.slowest, underTimeout: load.slowest.ms < 10_000 }).toEqual({ ...load.slowest, underTimeout: true });
-		expect(placed.filter((order) => order.status !== "CONFIRMED" && order.status !== "CANCELLED").map((order) => `${order.id} ${order.status}`)).toEqual([]);
+		expect(placed.filter((order) => order.status !== "CONFIRMED" && order.status !== "CANCELLED").map((order) => `${order.id} ${order.status}`)).toEqual(
+			[],
+		);
 		// Every order the shop holds for these customers is one of those placed, and final.
 		const held = (await Promise.all(shoppers.map((shop) => shop.allOrders()))).flat();
 		expect(held.map((order) => order.id).sort()).toEqual(placed.map((order) => order.id).sort());

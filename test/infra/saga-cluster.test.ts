@@ -31,7 +31,14 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 
 		expect((await shop.finalOrder(paid.id)).status).toBe("CONFIRMED");
 		expect(await shop.finalOrder(declined.id)).toMatchObject({ status: "CANCELLED", cancelReason: "PAYMENT_DECLINED" });
-		expect(await waitFor(() => shop.stock(productId), (value) => value === 3, 60_000, 200)).toBe(3);
+		expect(
+			await waitFor(
+				() => shop.stock(productId),
+				(value) => value === 3,
+				60_000,
+				200,
+			),
+		).toBe(3);
 		const payment = (await shop.api.get(`/payments?orderId=${paid.id}`, shop.customer)).body.rows[0];
 		expect(payment).toMatchObject({ status: "SETTLED", amountCents: 6200 });
 		// The services ran as separate node processes; each wrote its own log.
@@ -81,8 +88,17 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		const duringOutage = await Promise.all(placed.map(async (order) => (await shop.get(order.id)).status));
 		// The nodes that use Kafka say so on /readyz; the gateway, which does not, stays ready.
 		const node = (label: string) => cluster.nodes.find((candidate) => candidate.label === label)!;
-		const ordersReadiness = await waitFor(() => cluster.readiness(node("orders#1")), (ready) => ready?.status === 503, 10_000, 250);
-		expect(ordersReadiness?.body).toMatchObject({ ready: false, phase: "running", checks: { "kafka:orders": { ok: false }, "kafka-consumer:orders": { ok: true }, "database:orders": { ok: true } } });
+		const ordersReadiness = await waitFor(
+			() => cluster.readiness(node("orders#1")),
+			(ready) => ready?.status === 503,
+			10_000,
+			250,
+		);
+		expect(ordersReadiness?.body).toMatchObject({
+			ready: false,
+			phase: "running",
+			checks: { "kafka:orders": { ok: false }, "kafka-consumer:orders": { ok: true }, "database:orders": { ok: true } },
+		});
 		expect((await cluster.readiness(node("api#1")))?.status).toBe(200);
 
 		const restartedAt = Date.now();
@@ -90,7 +106,14 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		const finals = await Promise.all(placed.map((order) => shop.finalOrder(order.id, 150_000)));
 		const drainedMs = Date.now() - restartedAt;
 		expect(finals.map((order) => order.status)).toEqual(placed.map(() => "CONFIRMED"));
-		expect(await waitFor(() => shop.stock(productId), (stock) => stock === 460, 30_000, 200)).toBe(460);
+		expect(
+			await waitFor(
+				() => shop.stock(productId),
+				(stock) => stock === 460,
+				30_000,
+				200,
+			),
+		).toBe(460);
 		await cluster.waitHealthy(30_000);
 
 		// Every step of every saga is on the log exactly once as an event, however often it was sent.
@@ -98,7 +121,10 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		const steps = ["order.created", "stock.reserved", "payment.settled", "order.confirmed", "stock.committed"];
 		// stock.committed may still be on its way when the orders are confirmed: read until the log has every step.
 		const logged = await waitFor(
-			async () => (await readTopics(env.KAFKA_BROKERS!.split(","), ["shop.orders", "shop.catalogue", "shop.payments"])).filter((event) => ids.has(event.correlationId)),
+			async () =>
+				(await readTopics(env.KAFKA_BROKERS!.split(","), ["shop.orders", "shop.catalogue", "shop.payments"])).filter((event) =>
+					ids.has(event.correlationId),
+				),
 			(events) => new Set(events.map((event) => event.eventId)).size >= steps.length * placed.length,
 			60_000,
 			1000,

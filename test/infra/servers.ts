@@ -32,7 +32,8 @@ export async function readTopics(brokers: string[], topics: string[]): Promise<L
 	const events: LoggedEvent[] = [];
 	try {
 		const ends = new Map<string, number>();
-		for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) if (Number(p.high) > 0) ends.set(`${topic}/${p.partition}`, Number(p.high));
+		for (const topic of topics)
+			for (const p of await admin.fetchTopicOffsets(topic)) if (Number(p.high) > 0) ends.set(`${topic}/${p.partition}`, Number(p.high));
 		if (ends.size === 0) return events;
 		await consumer.connect();
 		await consumer.subscribe({ topics, fromBeginning: true });

@@ -26,7 +26,11 @@ export class Shopper {
 	}
 
 	async product(stock: number, priceCents = 2000): Promise<string> {
-		const res = await this.api.post("/products", { sku: `INFRA-${this.run}-${randomUUID().slice(0, 6)}`, name: "Infra product", category: "infra", priceCents, stock }, this.admin);
+		const res = await this.api.post(
+			"/products",
+			{ sku: `INFRA-${this.run}-${randomUUID().slice(0, 6)}`, name: "Infra product", category: "infra", priceCents, stock },
+			this.admin,
+		);
 		if (res.status !== 201) throw new Error(`creating a product answered ${res.status}: ${JSON.stringify(res.body)}`);
 		return res.body.id;
 	}
@@ -52,7 +56,12 @@ export class Shopper {
 
 	/** The order once CONFIRMED or CANCELLED, or as it stands when time runs out. */
 	finalOrder(orderId: string, timeoutMs = 90_000): Promise<Order> {
-		return waitFor(() => this.get(orderId), (order) => FINAL.includes(order.status), timeoutMs, 250);
+		return waitFor(
+			() => this.get(orderId),
+			(order) => FINAL.includes(order.status),
+			timeoutMs,
+			250,
+		);
 	}
 
 	async stock(productId: string): Promise<number> {

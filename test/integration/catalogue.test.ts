@@ -103,10 +103,17 @@ describe("catalogue", () => {
 		});
 
 		it("finishes a reservation its node died deciding: a hold that node took counts once", async () => {
-			const [first, second] = (await Promise.all([createProduct(broker, "RES-DEAD-1", 10), createProduct(broker, "RES-DEAD-2", 10)])).map((product) => product.id);
-			const lines = mergeLines([{ productId: first!, qty: 2 }, { productId: second!, qty: 3 }]);
+			const [first, second] = (await Promise.all([createProduct(broker, "RES-DEAD-1", 10), createProduct(broker, "RES-DEAD-2", 10)])).map(
+				(product) => product.id,
+			);
+			const lines = mergeLines([
+				{ productId: first!, qty: 2 },
+				{ productId: second!, qty: 3 },
+			]);
 			// What a node killed halfway through leaves behind: the reservation PENDING, its first line held, the second not.
-			const { collections } = broker.getLocalService("catalogue") as unknown as { collections: { reservations: Collection<ReservationDoc>; products: Collection<ProductDoc> } };
+			const { collections } = broker.getLocalService("catalogue") as unknown as {
+				collections: { reservations: Collection<ReservationDoc>; products: Collection<ProductDoc> };
+			};
 			await collections.reservations.insert(newReservation("order-dead-node", lines, new Date(), 60_000));
 			const held = takeHold(lines[0]!, "order-dead-node", new Date());
 			expect(await collections.products.update(held.query, held.update)).toBe(1);
@@ -141,9 +148,7 @@ describe("catalogue", () => {
 			const product = await createProduct(broker, "RES-SCARCE", 50);
 			const orders = Array.from({ length: 200 }, (_, i) => ({ orderId: `order-scarce-${i}`, qty: (i % 3) + 1 }));
 			const results = await Promise.all(orders.map(({ orderId, qty }) => reserve(broker, orderId, [{ productId: product.id, qty }])));
-			const reserved = results
-				.filter((result) => result.status === "RESERVED")
-				.reduce((sum, result) => sum + result.items[0]!.qty, 0);
+			const reserved = results.filter((result) => result.status === "RESERVED").reduce((sum, result) => sum + result.items[0]!.qty, 0);
 			const remaining = await stockOf(broker, product.id);
 			expect(remaining).toBeGreaterThanOrEqual(0);
 			expect(reserved).toBeLessThanOrEqual(50);
@@ -281,7 +286,16 @@ describe("catalogue read cache", () => {
 		await reserve(broker, "order-cache-2", [{ productId: product.id, qty: 7 }]);
 		expect((await shopperView(product.id)).stock).toBe(3);
 		// The sweeper expires the hold within about a second; a cached read would keep showing 3 for 30 s.
-		expect((await waitFor(() => shopperView(product.id), (view) => view.stock === 10, 10_000, 100)).stock).toBe(10);
+		expect(
+			(
+				await waitFor(
+					() => shopperView(product.id),
+					(view) => view.stock === 10,
+					10_000,
+					100,
+				)
+			).stock,
+		).toBe(10);
 		expect((await shopperPage("cache-stock")).rows[0]!.stock).toBe(10);
 	});
 
@@ -304,7 +318,16 @@ describe("catalogue read cache", () => {
 			currency: "EUR",
 		};
 		await broker.emit(cancelled.type, cancelled);
-		expect((await waitFor(() => shopperView(product.id), (view) => view.stock === 5, 10_000, 50)).stock).toBe(5);
+		expect(
+			(
+				await waitFor(
+					() => shopperView(product.id),
+					(view) => view.stock === 5,
+					10_000,
+					50,
+				)
+			).stock,
+		).toBe(5);
 	});
 
 	it("stops showing a deactivated product at once, and shows a new one on the next page read", async () => {

@@ -17,12 +17,20 @@ describe("customers", () => {
 			expect(customer).not.toHaveProperty("passwordHash");
 			const file = fs.readFileSync(path.join(shop.dataDir, "customers", "customers.db"), "utf8");
 			expect(file).not.toContain(password);
-			const stored = file.split("\n").filter(Boolean).map((line) => JSON.parse(line)).find((doc) => doc._id === customer.id);
+			const stored = file
+				.split("\n")
+				.filter(Boolean)
+				.map((line) => JSON.parse(line))
+				.find((doc) => doc._id === customer.id);
 			expect(stored.passwordHash).toMatch(/^scrypt\$17\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
 		});
 
 		it("gives every registration the customer role", async () => {
-			const customer = await shop.broker.call<Customer, object>("customers.register", { email: "role@example.com", password: "long-enough-pw", name: "R" });
+			const customer = await shop.broker.call<Customer, object>("customers.register", {
+				email: "role@example.com",
+				password: "long-enough-pw",
+				name: "R",
+			});
 			expect(customer.role).toBe("customer");
 		});
 	});
@@ -47,8 +55,8 @@ describe("customers", () => {
 
 describe("start-up configuration", () => {
 	it("refuses to start in production with a JWT secret shorter than 32 bytes", async () => {
-		await expect(
-			startShop({ services: ["customers"], env: { NODE_ENV: "production", JWT_SECRET: "too-short" } }),
-		).rejects.toThrow(/JWT_SECRET must be at least 32 bytes/);
+		await expect(startShop({ services: ["customers"], env: { NODE_ENV: "production", JWT_SECRET: "too-short" } })).rejects.toThrow(
+			/JWT_SECRET must be at least 32 bytes/,
+		);
 	});
 });

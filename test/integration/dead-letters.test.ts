@@ -19,7 +19,13 @@ describe("dead letters", () => {
 		// The mail server is down at first: every attempt to send fails until it comes up.
 		shop = await startShop({
 			services: ["customers", "notifications"],
-			env: { METRICS_PORT: String(metricsPort), SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", OUTBOX_RELAY_MS: "50" },
+			env: {
+				METRICS_PORT: String(metricsPort),
+				SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+				EVENT_MAX_ATTEMPTS: "3",
+				EVENT_RETRY_BASE_MS: "20",
+				OUTBOX_RELAY_MS: "50",
+			},
 		});
 	});
 	afterAll(async () => {

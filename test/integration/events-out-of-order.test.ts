@@ -51,17 +51,27 @@ describe("an event that arrives before the one it depends on", () => {
 		it("is handled as soon as this node has handled the event it waited for, not after its retry delay", async () => {
 			const { reserved, created } = orderEvents("order-early-1", 1250);
 			await shop.broker.emit(reserved.type, reserved as AnyDomainEvent);
-			await waitFor(() => inboxOf(shop).findOne({ _id: reserved.id }), (doc) => doc?.status === "RETRY");
+			await waitFor(
+				() => inboxOf(shop).findOne({ _id: reserved.id }),
+				(doc) => doc?.status === "RETRY",
+			);
 			await shop.broker.emit(created.type, created as AnyDomainEvent);
 
-			const payment = await waitFor(() => paymentOf(shop, created.orderId), (found) => found?.status === "SETTLED", 5000);
+			const payment = await waitFor(
+				() => paymentOf(shop, created.orderId),
+				(found) => found?.status === "SETTLED",
+				5000,
+			);
 			expect(payment).toMatchObject({ status: "SETTLED", amountCents: 1250 });
 		});
 	});
 
 	describe("with few quick retries", () => {
 		let shop: TestShop;
-		beforeAll(async () => (shop = await startShop({ services: ["payments"], env: { EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", OUTBOX_RELAY_MS: "50" } })));
+		beforeAll(
+			async () =>
+				(shop = await startShop({ services: ["payments"], env: { EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", OUTBOX_RELAY_MS: "50" } })),
+		);
 		afterAll(() => shop.destroy());
 
 		it("waits for it past EVENT_MAX_ATTEMPTS instead of becoming a dead letter, and is handled once it has come", async () => {
@@ -69,13 +79,21 @@ describe("an event that arrives before the one it depends on", () => {
 			await shop.broker.emit(reserved.type, reserved as AnyDomainEvent);
 
 			// order.created is late, as it is while a dead payments replica's partitions move: many attempts on, the event still waits.
-			const waiting = await waitFor(() => inboxOf(shop).findOne({ _id: reserved.id }), (doc) => (doc?.attempts ?? 0) > 6, 10_000);
+			const waiting = await waitFor(
+				() => inboxOf(shop).findOne({ _id: reserved.id }),
+				(doc) => (doc?.attempts ?? 0) > 6,
+				10_000,
+			);
 			expect(waiting).toMatchObject({ attempts: expect.any(Number), status: expect.stringMatching(/^(RETRY|PROCESSING)$/) });
 			expect(waiting!.attempts).toBeGreaterThan(6);
 			expect(await shop.broker.call("payments.deadLetters", {})).toEqual([]);
 
 			await shop.broker.emit(created.type, created as AnyDomainEvent);
-			const settled = await waitFor(() => paymentOf(shop, created.orderId), (payment) => payment?.status === "SETTLED", 10_000);
+			const settled = await waitFor(
+				() => paymentOf(shop, created.orderId),
+				(payment) => payment?.status === "SETTLED",
+				10_000,
+			);
 			expect(settled).toMatchObject({ status: "SETTLED", amountCents: 700 });
 			expect(await inboxOf(shop).findOne({ _id: reserved.id })).toMatchObject({ status: "DONE" });
 		});

@@ -54,7 +54,12 @@ describe("node health endpoints", () => {
 	});
 
 	it("answers liveness while the broker starts, and readiness only once it has started", async () => {
-		const alive = await waitFor(() => probe(port, "/livez"), (res) => res !== null, 5000, 20);
+		const alive = await waitFor(
+			() => probe(port, "/livez"),
+			(res) => res !== null,
+			5000,
+			20,
+		);
 		expect(alive).toMatchObject({ status: 200, body: { alive: true, phase: "starting" } });
 		expect(await probe(port, "/readyz")).toMatchObject({ status: 503, body: { ready: false, phase: "starting" } });
 
@@ -108,8 +113,14 @@ describe("node health endpoints", () => {
 		expect(await probe(port, "/livez")).toMatchObject({ status: 200, body: { alive: true, checks: { "kafka-consumer:things": { ok: true } } } });
 
 		consumerFailure = "Kafka consumer stopped for good: not authorized";
-		expect(await probe(port, "/livez")).toMatchObject({ status: 503, body: { alive: false, checks: { "kafka-consumer:things": { ok: false, error: consumerFailure } } } });
-		expect(await probe(port, "/readyz")).toMatchObject({ status: 503, body: { ready: false, checks: { "database:things": { ok: true }, "kafka-consumer:things": { ok: false } } } });
+		expect(await probe(port, "/livez")).toMatchObject({
+			status: 503,
+			body: { alive: false, checks: { "kafka-consumer:things": { ok: false, error: consumerFailure } } },
+		});
+		expect(await probe(port, "/readyz")).toMatchObject({
+			status: 503,
+			body: { ready: false, checks: { "database:things": { ok: true }, "kafka-consumer:things": { ok: false } } },
+		});
 	});
 
 	it("turns unready as soon as the broker begins to stop, and lets the request in flight finish", async () => {

@@ -55,13 +55,20 @@ describe("observability of the embedded shop", () => {
 	});
 
 	async function placeOrder(paymentMethod: string, requestId: string): Promise<{ order: Order; responseRequestId: string | null }> {
-		const res = await api.post<Order>("/orders", { items: [{ productId, qty: 2 }], shippingAddress: address, paymentMethod }, token, { "x-request-id": requestId });
+		const res = await api.post<Order>("/orders", { items: [{ productId, qty: 2 }], shippingAddress: address, paymentMethod }, token, {
+			"x-request-id": requestId,
+		});
 		expect(res.status).toBe(201);
 		return { order: res.body, responseRequestId: res.headers.get("x-request-id") };
 	}
 
 	async function finalOrder(id: string): Promise<Order> {
-		return (await waitFor(() => api.get<Order>(`/orders/${id}`, token), (res) => ["CONFIRMED", "CANCELLED"].includes(res.body.status))).body;
+		return (
+			await waitFor(
+				() => api.get<Order>(`/orders/${id}`, token),
+				(res) => ["CONFIRMED", "CANCELLED"].includes(res.body.status),
+			)
+		).body;
 	}
 
 	async function scrapeUntil(done: (samples: Samples) => boolean): Promise<Samples> {
@@ -79,7 +86,10 @@ describe("observability of the embedded shop", () => {
 			order = await finalOrder(placed.order.id);
 			expect(order.status).toBe("CONFIRMED");
 			// The confirmation email is the saga's last step.
-			await waitFor(() => api.get("/notifications", token), (res) => res.body.rows?.some((n: { orderId: string }) => n.orderId === order.id));
+			await waitFor(
+				() => api.get("/notifications", token),
+				(res) => res.body.rows?.some((n: { orderId: string }) => n.orderId === order.id),
+			);
 			const root = await waitFor(
 				async () => collector.spans.find((span) => span.name === "POST /api/orders" && !span.parentId),
 				(span) => span !== undefined,
@@ -118,7 +128,9 @@ describe("observability of the embedded shop", () => {
 		});
 
 		it("counts the order, its confirmation, its saga's duration and the money captured", async () => {
-			const samples = await scrapeUntil((s) => sample(s, "shop_outbox_backlog", { service: "orders" }) === 0 && sample(s, "shop_orders_confirmed_total") === 1);
+			const samples = await scrapeUntil(
+				(s) => sample(s, "shop_outbox_backlog", { service: "orders" }) === 0 && sample(s, "shop_orders_confirmed_total") === 1,
+			);
 			expect(sample(samples, "shop_orders_created_total")).toBe(1);
 			expect(sample(samples, "shop_orders_confirmed_total")).toBe(1);
 			expect(sample(samples, "shop_orders_saga_duration_seconds_count", { outcome: "CONFIRMED" })).toBe(1);
@@ -152,7 +164,10 @@ describe("observability of the embedded shop", () => {
 		const paid = await finalOrder((await placeOrder("tok_visa", "req-obs-refunded")).order.id);
 		expect(paid.status).toBe("CONFIRMED");
 		expect((await api.post(`/orders/${paid.id}/cancel`, undefined, token)).status).toBe(200);
-		await waitFor(() => api.get<Order>(`/orders/${paid.id}`, token), (res) => res.body.refundedCents === paid.totalCents);
+		await waitFor(
+			() => api.get<Order>(`/orders/${paid.id}`, token),
+			(res) => res.body.refundedCents === paid.totalCents,
+		);
 
 		const samples = await scrapeUntil((s) => sample(s, "shop_payments_refunded_cents_total", { currency: paid.currency }) === paid.totalCents);
 		expect(sample(samples, "shop_orders_cancelled_total", { reason: "PAYMENT_DECLINED" })).toBe(1);

@@ -51,10 +51,20 @@ describe("the store's write path with events", () => {
 	it("inserts a document with its events and delivers them at once, correlated to the aggregate", async () => {
 		const doc: AccountDoc = { _id: "acc-1", email: "acc-1@example.com", status: "OPEN", history: [] };
 		await accounts().insertWithEvents("accounts", doc, [registered("acc-1")]);
-		const [event] = await waitFor(async () => eventsOf("acc-1"), (events) => events.length > 0, 5000);
+		const [event] = await waitFor(
+			async () => eventsOf("acc-1"),
+			(events) => events.length > 0,
+			5000,
+		);
 		expect(event).toMatchObject({ type: "customer.registered", aggregateId: "acc-1", correlationId: "acc-1", customerId: "acc-1" });
 		// Delivered, then pulled from the outbox.
-		expect(await waitFor(() => accounts().collections.accounts.findOne({ _id: "acc-1" }), (stored) => stored?.outbox?.length === 0, 5000)).toMatchObject({ email: "acc-1@example.com", outbox: [] });
+		expect(
+			await waitFor(
+				() => accounts().collections.accounts.findOne({ _id: "acc-1" }),
+				(stored) => stored?.outbox?.length === 0,
+				5000,
+			),
+		).toMatchObject({ email: "acc-1@example.com", outbox: [] });
 	});
 
 	it("stores and delivers nothing when the update's condition no longer holds", async () => {
@@ -69,9 +79,18 @@ describe("the store's write path with events", () => {
 	it("writes the change, its own pushes and its events in one update, and delivers the events at once", async () => {
 		await accounts().insertWithEvents("accounts", { _id: "acc-3", email: "acc-3@example.com", status: "OPEN", history: ["opened"] }, []);
 		const second = newEvent("customer.registered", { customerId: "acc-3", email: "again@example.com", name: "again" }, "acc-3", "request-9");
-		const changed = await accounts().updateWithEvents("accounts", { _id: "acc-3", status: "OPEN" }, { $set: { status: "CLOSED" }, $push: { history: "closed" } }, [registered("acc-3"), second]);
+		const changed = await accounts().updateWithEvents(
+			"accounts",
+			{ _id: "acc-3", status: "OPEN" },
+			{ $set: { status: "CLOSED" }, $push: { history: "closed" } },
+			[registered("acc-3"), second],
+		);
 		expect(changed).toBe(1);
-		const events = await waitFor(async () => eventsOf("acc-3"), (found) => found.length === 2, 5000);
+		const events = await waitFor(
+			async () => eventsOf("acc-3"),
+			(found) => found.length === 2,
+			5000,
+		);
 		expect(events.map((event) => [event.correlationId, (event as CustomerRegistered).email])).toEqual([
 			["acc-3", "acc-3@example.com"],
 			["request-9", "again@example.com"],
@@ -81,12 +100,16 @@ describe("the store's write path with events", () => {
 
 	it("refuses an event the schema does not declare in publishes, and writes nothing", async () => {
 		const undeclared = newEvent("order.confirmed", { orderId: "o-1", customerId: "acc-4", totalCents: 1, currency: "EUR" }, "o-1");
-		await expect(accounts().insertWithEvents("accounts", { _id: "acc-4", email: "acc-4@example.com", status: "OPEN", history: [] }, [undeclared])).rejects.toThrow(/does not declare/);
+		await expect(
+			accounts().insertWithEvents("accounts", { _id: "acc-4", email: "acc-4@example.com", status: "OPEN", history: [] }, [undeclared]),
+		).rejects.toThrow(/does not declare/);
 		expect(await accounts().collections.accounts.findOne({ _id: "acc-4" })).toBeNull();
 	});
 
 	it("refuses a collection that is not one of the service's outboxes", async () => {
-		await expect(accounts().updateWithEvents("inbox", { _id: "x" }, { $set: {} }, [registered("x")])).rejects.toThrow(/not one of the collections it publishes from/);
+		await expect(accounts().updateWithEvents("inbox", { _id: "x" }, { $set: {} }, [registered("x")])).rejects.toThrow(
+			/not one of the collections it publishes from/,
+		);
 	});
 
 	it("refuses at creation a service that publishes from outboxes but declares no events", () => {

@@ -66,7 +66,9 @@ function documentAjv(document: OpenApiDocument): Ajv2020 {
 
 describe("the OpenAPI document", () => {
 	it("lists every route of the table and nothing else", () => {
-		const documented = Object.entries(doc.paths).flatMap(([route, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${route}`));
+		const documented = Object.entries(doc.paths).flatMap(([route, operations]) =>
+			Object.keys(operations).map((method) => `${method.toUpperCase()} ${route}`),
+		);
 		expect(documented.sort()).toEqual(PUBLIC_ROUTES.map((route) => `${route.method} ${openApiPath(route.path)}`).sort());
 		expect(doc.servers).toEqual([{ url: "/api" }]);
 		expect(doc.info.version).toBe("1.2.3");
@@ -125,7 +127,8 @@ describe("the OpenAPI document", () => {
 			const success = Object.keys(operation.responses).filter((status) => status.startsWith("2"));
 			expect(success).toHaveLength(1);
 			expect(operation.responses[success[0]!]!.headers).toHaveProperty("X-Request-Id");
-			for (const status of ["400", "422", "429", "503", "504"]) expect([operation.operationId, status, operation.responses[status] !== undefined]).toEqual([operation.operationId, status, true]);
+			for (const status of ["400", "422", "429", "503", "504"])
+				expect([operation.operationId, status, operation.responses[status] !== undefined]).toEqual([operation.operationId, status, true]);
 		}
 	});
 
@@ -141,7 +144,12 @@ describe("the OpenAPI document", () => {
 			type: "array",
 			minItems: 1,
 			maxItems: 50,
-			items: { type: "object", required: ["productId", "qty"], additionalProperties: false, properties: { qty: { type: "integer", minimum: 1, maximum: 100 } } },
+			items: {
+				type: "object",
+				required: ["productId", "qty"],
+				additionalProperties: false,
+				properties: { qty: { type: "integer", minimum: 1, maximum: 100 } },
+			},
 		});
 		expect(body.properties.shippingAddress).toMatchObject({ required: ["name", "line1", "city", "postalCode", "country"], additionalProperties: false });
 		expect(body.properties.paymentMethod).toEqual({ type: "string", pattern: "^tok_[a-z0-9_]{1,40}(?![\\s\\S])" });
@@ -150,7 +158,11 @@ describe("the OpenAPI document", () => {
 		expect(created.headers).toHaveProperty("Location");
 		expect(created.links).toEqual({
 			ordersGet: { operationId: "ordersGet", parameters: { id: "$response.body#/id" }, description: "GET /orders/{id} with the id of what was created." },
-			ordersCancel: { operationId: "ordersCancel", parameters: { id: "$response.body#/id" }, description: "POST /orders/{id}/cancel with the id of what was created." },
+			ordersCancel: {
+				operationId: "ordersCancel",
+				parameters: { id: "$response.body#/id" },
+				description: "POST /orders/{id}/cancel with the id of what was created.",
+			},
 		});
 		expect(JSON.stringify(create.responses["422"])).toContain('"enum":["UNKNOWN_PRODUCT_IN_ORDER","MIXED_CURRENCIES","LINE_QTY_TOO_LARGE"]');
 		expect(Object.keys(create.responses).sort()).toEqual(["201", "400", "401", "413", "415", "422", "429", "503", "504"]);
@@ -179,7 +191,11 @@ describe("the OpenAPI document", () => {
 		expect(create.responses).toHaveProperty("403");
 		expect(JSON.stringify(create.responses["409"])).toContain('"enum":["SKU_TAKEN"]');
 		expect(create.responses["201"]!.links).toMatchObject({ catalogueGet: {}, catalogueUpdate: {}, catalogueDeactivate: {} });
-		for (const [method, route] of [["GET", "/customers"], ["PATCH", "/products/{id}"], ["POST", "/products/{id}/deactivate"]] as const) {
+		for (const [method, route] of [
+			["GET", "/customers"],
+			["PATCH", "/products/{id}"],
+			["POST", "/products/{id}/deactivate"],
+		] as const) {
 			expect(op(method, route)["x-roles"]).toEqual(["admin"]);
 		}
 		expect(op("GET", "/orders")["x-roles"]).toBeUndefined();
@@ -249,7 +265,11 @@ describe("the actions' params", () => {
 			[createProduct.sku, /^[A-Za-z0-9._-]+$/, ["BOOK-1", " BOOK-1 ", "BOOK 1", "BOOK/1", "a\nb"]],
 			[createProduct.category, /^[A-Za-z0-9 _-]+$/, ["books", "home office", " books ", "books!", "a\nb"]],
 			[createProduct.currency, /^[A-Za-z]{3}$/, ["EUR", "eur", "EU", "EURO", "EU1", "EUR\n"]],
-			[(ACTIONS["catalogue.reserve"]!.params as { orderId: unknown }).orderId, /^[A-Za-z0-9_-]{1,64}$/, ["order-1", "order.1", "", "a".repeat(65), "a\n"]],
+			[
+				(ACTIONS["catalogue.reserve"]!.params as { orderId: unknown }).orderId,
+				/^[A-Za-z0-9_-]{1,64}$/,
+				["order-1", "order.1", "", "a".repeat(65), "a\n"],
+			],
 		];
 		for (const [rule, regExp, values] of pairs) {
 			expect(typeof (rule as { pattern: unknown }).pattern).toBe("string");
@@ -282,7 +302,13 @@ describe("agreement of the document with fastest-validator on the real actions",
 		return Array.from({ length: pick(LENGTHS) }, () => (rnd() < 0.7 ? one : pick(CHARS))).join("");
 	};
 	const value = (): unknown =>
-		pick([text, text, text, () => pick([-1, 0, 1, 1.5, 2, 50, 51, 99, 100, 101, 10_000, 10_001, 100_000_000, 100_000_001, 1e300]), () => pick([null, true, false, [], {}])])();
+		pick([
+			text,
+			text,
+			text,
+			() => pick([-1, 0, 1, 1.5, 2, 50, 51, 99, 100, 101, 10_000, 10_001, 100_000_000, 100_000_001, 1e300]),
+			() => pick([null, true, false, [], {}]),
+		])();
 
 	/** Replaces, removes or adds one thing somewhere in a JSON value. */
 	function mutate(input: unknown): unknown {
@@ -337,7 +363,11 @@ describe("agreement of the document with fastest-validator on the real actions",
 	const reads = PUBLIC_ROUTES.filter((route) => paramSource(route.method) === "query");
 	it.each(reads.map((route) => ({ name: `${route.method} ${route.path}`, route })))("agrees on the query and path of $name", ({ route }) => {
 		const operation = op(route.method, openApiPath(route.path));
-		const parameters = operation.parameters.filter((parameter) => parameter.in === "query" || parameter.in === "path") as { name: string; required: boolean; schema: JsonSchema }[];
+		const parameters = operation.parameters.filter((parameter) => parameter.in === "query" || parameter.in === "path") as {
+			name: string;
+			required: boolean;
+			schema: JsonSchema;
+		}[];
 		const check = ajv.compile({
 			type: "object",
 			properties: Object.fromEntries(parameters.map((parameter) => [parameter.name, parameter.schema])),

@@ -84,7 +84,10 @@ const RESPONSES = {
 	NotFound: errorResponse("Nothing with this id, or nothing the caller may see."),
 	PayloadTooLarge: errorResponse("The request body is larger than the gateway accepts."),
 	UnsupportedMediaType: errorResponse("The body is not JSON in UTF-8, or it is compressed."),
-	ValidationFailed: errorResponse("The parameters break the operation's rules (VALIDATION_ERROR); data lists each failed check.", ref("schemas", "ValidationError")),
+	ValidationFailed: errorResponse(
+		"The parameters break the operation's rules (VALIDATION_ERROR); data lists each failed check.",
+		ref("schemas", "ValidationError"),
+	),
 	Overloaded: errorResponse("The service is overloaded (QUEUE_FULL); try again shortly."),
 	ServiceUnavailable: errorResponse("A service or store this request needs is unavailable; try again shortly."),
 	GatewayTimeout: errorResponse("A service took too long to answer (REQUEST_TIMEOUT); try again."),
@@ -118,10 +121,20 @@ export function buildOpenApiDocument(input: OpenApiInput): OpenApiDocument {
 			schemas: { ...COMPONENT_SCHEMAS },
 			responses: RESPONSES,
 			headers: {
-				RequestId: { description: "The request's id: the client's X-Request-Id when it sent a sensible one, a new one otherwise.", required: true, schema: { type: "string" } },
+				RequestId: {
+					description: "The request's id: the client's X-Request-Id when it sent a sensible one, a new one otherwise.",
+					required: true,
+					schema: { type: "string" },
+				},
 			},
 			parameters: {
-				RequestId: { name: "X-Request-Id", in: "header", required: false, description: "An id to follow this request by in the shop's logs and traces.", schema: { type: "string" } },
+				RequestId: {
+					name: "X-Request-Id",
+					in: "header",
+					required: false,
+					description: "An id to follow this request by in the shop's logs and traces.",
+					schema: { type: "string" },
+				},
 			},
 			securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "The token POST /auth/login returns." } },
 		},
@@ -261,7 +274,11 @@ function responses(route: PublicRoute, action: ActionDescription, links: Record<
 		: ref("responses", "Overloaded");
 	out["503"] =
 		route.result === "Health"
-			? { description: "Some service the shop needs is unavailable; `missing` lists them.", headers: REQUEST_ID_HEADER, content: { "application/json": { schema: ref("schemas", "Health") } } }
+			? {
+					description: "Some service the shop needs is unavailable; `missing` lists them.",
+					headers: REQUEST_ID_HEADER,
+					content: { "application/json": { schema: ref("schemas", "Health") } },
+				}
 			: ref("responses", "ServiceUnavailable");
 	out["504"] = ref("responses", "GatewayTimeout");
 	return out;

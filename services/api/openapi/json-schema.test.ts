@@ -79,13 +79,23 @@ describe("ruleToJsonSchema", () => {
 		],
 		["an integer with limits", { type: "number", integer: true, min: 0, max: 100_000_000 }, { type: "integer", minimum: 0, maximum: 100_000_000 }],
 		["positive is above 0", { type: "number", positive: true }, { type: "number", exclusiveMinimum: 0 }],
-		["a converted number in the query", { type: "number", integer: true, positive: true, convert: true }, { type: "integer", exclusiveMinimum: 0 }, "query"],
+		[
+			"a converted number in the query",
+			{ type: "number", integer: true, positive: true, convert: true },
+			{ type: "integer", exclusiveMinimum: 0 },
+			"query",
+		],
 		["a boolean", { type: "boolean" }, { type: "boolean" }],
 		["an enum", { type: "enum", values: ["price", "-price"] }, { enum: ["price", "-price"] }],
 		["a default", { type: "number", default: 20 }, { type: "number", default: 20 }],
 		[
 			"an array of strict objects",
-			{ type: "array", min: 1, max: 50, items: { type: "object", strict: true, props: { qty: { type: "number", integer: true, min: 1 }, note: { type: "string", optional: true } } } },
+			{
+				type: "array",
+				min: 1,
+				max: 50,
+				items: { type: "object", strict: true, props: { qty: { type: "number", integer: true, min: 1 }, note: { type: "string", optional: true } } },
+			},
 			{
 				type: "array",
 				minItems: 1,
@@ -98,7 +108,11 @@ describe("ruleToJsonSchema", () => {
 				},
 			},
 		],
-		["a non-strict object allows other keys", { type: "object", props: { a: { type: "boolean" } } }, { type: "object", properties: { a: { type: "boolean" } }, required: ["a"] }],
+		[
+			"a non-strict object allows other keys",
+			{ type: "object", props: { a: { type: "boolean" } } },
+			{ type: "object", properties: { a: { type: "boolean" } }, required: ["a"] },
+		],
 		["strict: remove drops other keys, so allows them", { type: "object", strict: "remove", props: {} }, { type: "object", properties: {} }],
 	];
 
@@ -139,7 +153,10 @@ describe("paramsToJsonSchema", () => {
 	});
 
 	it("gives query params no null: a query value is always text", () => {
-		expect(paramsToJsonSchema({ q: { type: "string", optional: true } }, { source: "query" })).toEqual({ type: "object", properties: { q: { type: "string" } } });
+		expect(paramsToJsonSchema({ q: { type: "string", optional: true } }, { source: "query" })).toEqual({
+			type: "object",
+			properties: { q: { type: "string" } },
+		});
 	});
 
 	it("refuses meta keys it does not know", () => {
@@ -168,15 +185,44 @@ describe("portablePattern", () => {
 
 describe("agreement with fastest-validator", () => {
 	const tricky = ["", " ", "\t", "\n", "\u00a0", "\u2028", "\ufeff", "\u3000", "\u180e", "\u001c", "\u0085", "\u200b"];
-	const samplesOf = (words: string[]) => [...words, ...tricky, ...tricky.flatMap((space) => words.map((word) => `${space}${word}${space}`)), ...words.map((word) => `${word}\n`)];
+	const samplesOf = (words: string[]) => [
+		...words,
+		...tricky,
+		...tricky.flatMap((space) => words.map((word) => `${space}${word}${space}`)),
+		...words.map((word) => `${word}\n`),
+	];
 
 	const cases: { name: string; params: Record<string, unknown>; values: unknown[] }[] = [
-		{ name: "a trimmed id", params: { v: { type: "string", trim: true, min: 1, max: 5 } }, values: samplesOf(["a", "a b", "abcde", "abcdef", "a   b", "é"]) },
-		{ name: "a trimmed optional text", params: { v: { type: "string", trim: true, max: 3, optional: true } }, values: [...samplesOf(["a", "abc", "abcd", "a  b"]), null, undefined, 5] },
-		{ name: "a SKU", params: { v: { type: "string", trim: true, min: 2, max: 4, pattern: "^[A-Za-z0-9._-]+$" } }, values: samplesOf(["a", "ab", "A-_.", "abcde", "a b", "a/b", "ab\u00e9"]) },
-		{ name: "a category", params: { v: { type: "string", trim: true, min: 1, max: 4, pattern: "^[A-Za-z0-9 _-]+$" } }, values: samplesOf(["a", "a b", "a  b", "ab cd", "a\tb", "a.b"]) },
-		{ name: "a country", params: { v: { type: "string", length: 2, pattern: "^[A-Za-z]{2}$" } }, values: [...samplesOf(["GB", "gb", "G", "GBR", "G1"]), 12, null] },
-		{ name: "a payment token", params: { v: { type: "string", pattern: "^tok_[a-z0-9_]{1,4}$", optional: true } }, values: [...samplesOf(["tok_a", "tok_", "tok_abcd", "tok_abcde", "tok_A", "xtok_a"]), null, undefined] },
+		{
+			name: "a trimmed id",
+			params: { v: { type: "string", trim: true, min: 1, max: 5 } },
+			values: samplesOf(["a", "a b", "abcde", "abcdef", "a   b", "é"]),
+		},
+		{
+			name: "a trimmed optional text",
+			params: { v: { type: "string", trim: true, max: 3, optional: true } },
+			values: [...samplesOf(["a", "abc", "abcd", "a  b"]), null, undefined, 5],
+		},
+		{
+			name: "a SKU",
+			params: { v: { type: "string", trim: true, min: 2, max: 4, pattern: "^[A-Za-z0-9._-]+$" } },
+			values: samplesOf(["a", "ab", "A-_.", "abcde", "a b", "a/b", "ab\u00e9"]),
+		},
+		{
+			name: "a category",
+			params: { v: { type: "string", trim: true, min: 1, max: 4, pattern: "^[A-Za-z0-9 _-]+$" } },
+			values: samplesOf(["a", "a b", "a  b", "ab cd", "a\tb", "a.b"]),
+		},
+		{
+			name: "a country",
+			params: { v: { type: "string", length: 2, pattern: "^[A-Za-z]{2}$" } },
+			values: [...samplesOf(["GB", "gb", "G", "GBR", "G1"]), 12, null],
+		},
+		{
+			name: "a payment token",
+			params: { v: { type: "string", pattern: "^tok_[a-z0-9_]{1,4}$", optional: true } },
+			values: [...samplesOf(["tok_a", "tok_", "tok_abcd", "tok_abcde", "tok_A", "xtok_a"]), null, undefined],
+		},
 		{
 			name: "an email",
 			params: { v: { type: "email", normalize: true, max: 12 } },
@@ -186,11 +232,41 @@ describe("agreement with fastest-validator", () => {
 		{ name: "an integer", params: { v: { type: "number", integer: true, min: 0, max: 10 } }, values: [-1, 0, 0.5, 10, 10.5, 11, "5", null, true, 1e400] },
 		{ name: "a positive integer", params: { v: { type: "number", integer: true, positive: true, max: 100 } }, values: [-1, 0, 1, 1.5, 100, 101] },
 		{ name: "a boolean", params: { v: { type: "boolean", optional: true } }, values: [true, false, "true", 1, null, undefined] },
-		{ name: "an enum", params: { v: { type: "enum", values: ["PENDING", "CANCELLED"], optional: true } }, values: ["PENDING", "pending", " PENDING", null, undefined, 1] },
+		{
+			name: "an enum",
+			params: { v: { type: "enum", values: ["PENDING", "CANCELLED"], optional: true } },
+			values: ["PENDING", "pending", " PENDING", null, undefined, 1],
+		},
 		{
 			name: "an array of strict objects",
-			params: { v: { type: "array", min: 1, max: 2, items: { type: "object", strict: true, props: { id: { type: "string", trim: true, min: 1 }, qty: { type: "number", integer: true, min: 1, max: 100 } } } } },
-			values: [[], [{ id: "a", qty: 1 }], [{ id: " ", qty: 1 }], [{ id: "a", qty: 0 }], [{ id: "a", qty: 1, x: 1 }], [{ id: "a" }], [null], [{ id: "a", qty: 1 }, { id: "b", qty: 2 }, { id: "c", qty: 3 }], "a", { id: "a", qty: 1 }],
+			params: {
+				v: {
+					type: "array",
+					min: 1,
+					max: 2,
+					items: {
+						type: "object",
+						strict: true,
+						props: { id: { type: "string", trim: true, min: 1 }, qty: { type: "number", integer: true, min: 1, max: 100 } },
+					},
+				},
+			},
+			values: [
+				[],
+				[{ id: "a", qty: 1 }],
+				[{ id: " ", qty: 1 }],
+				[{ id: "a", qty: 0 }],
+				[{ id: "a", qty: 1, x: 1 }],
+				[{ id: "a" }],
+				[null],
+				[
+					{ id: "a", qty: 1 },
+					{ id: "b", qty: 2 },
+					{ id: "c", qty: 3 },
+				],
+				"a",
+				{ id: "a", qty: 1 },
+			],
 		},
 	];
 

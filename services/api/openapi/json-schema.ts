@@ -49,8 +49,16 @@ interface Context {
 
 /** The characters JavaScript's `\s` and String.prototype.trim() treat as white space. */
 const SPACE_RANGES: readonly (readonly [number, number])[] = [
-	[0x09, 0x0d], [0x20, 0x20], [0xa0, 0xa0], [0x1680, 0x1680], [0x2000, 0x200a],
-	[0x2028, 0x2029], [0x202f, 0x202f], [0x205f, 0x205f], [0x3000, 0x3000], [0xfeff, 0xfeff],
+	[0x09, 0x0d],
+	[0x20, 0x20],
+	[0xa0, 0xa0],
+	[0x1680, 0x1680],
+	[0x2000, 0x200a],
+	[0x2028, 0x2029],
+	[0x202f, 0x202f],
+	[0x205f, 0x205f],
+	[0x3000, 0x3000],
+	[0xfeff, 0xfeff],
 ];
 const SPACE_CHARS = "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff";
 const SPACE = `[${SPACE_CHARS}]`;
@@ -105,7 +113,8 @@ function convert(rule: Rule, ctx: Context): JsonSchema {
 	const allowed = KEYS[type];
 	if (!allowed) throw new UnsupportedRuleError(ctx.where, `rule type "${type}" is not supported`);
 	for (const key of Object.keys(rule)) {
-		if (!COMMON_KEYS.includes(key) && !allowed.includes(key)) throw new UnsupportedRuleError(ctx.where, `option "${key}" of a ${type} rule is not supported`);
+		if (!COMMON_KEYS.includes(key) && !allowed.includes(key))
+			throw new UnsupportedRuleError(ctx.where, `option "${key}" of a ${type} rule is not supported`);
 	}
 	const schema = CONVERTERS[type]!(rule, ctx);
 	if (rule.default !== undefined && typeof rule.default !== "function") schema.default = rule.default;
@@ -230,7 +239,8 @@ function stringSchema(rule: Rule, ctx: Context): JsonSchema {
 	const pattern = patternSource(rule, ctx);
 	const schema: JsonSchema = { type: "string" };
 	if (rule.enum !== undefined) {
-		if (rule.trim === true || !Array.isArray(rule.enum)) throw new UnsupportedRuleError(ctx.where, "enum is supported only as a list on an untrimmed string");
+		if (rule.trim === true || !Array.isArray(rule.enum))
+			throw new UnsupportedRuleError(ctx.where, "enum is supported only as a list on an untrimmed string");
 		schema.enum = [...(rule.enum as unknown[])];
 	}
 	if (rule.trim !== true) {
@@ -282,10 +292,15 @@ function patternSource(rule: Rule, ctx: Context): string | undefined {
 		return pattern.source;
 	}
 	if (typeof pattern !== "string") {
-		throw new UnsupportedRuleError(ctx.where, "pattern is neither a string nor a RegExp (a RegExp sent through the transporter arrives as {}; write it as a string)");
+		throw new UnsupportedRuleError(
+			ctx.where,
+			"pattern is neither a string nor a RegExp (a RegExp sent through the transporter arrives as {}; write it as a string)",
+		);
 	}
-	// eslint-disable-next-line @typescript-eslint/no-base-to-string -- an unsupported value is named as it is
-	if (patternFlags !== undefined && patternFlags !== "") throw new UnsupportedRuleError(ctx.where, `patternFlags "${String(patternFlags)}" are not supported`);
+	if (patternFlags !== undefined && patternFlags !== "") {
+		// eslint-disable-next-line @typescript-eslint/no-base-to-string -- an unsupported value is named as it is
+		throw new UnsupportedRuleError(ctx.where, `patternFlags "${String(patternFlags)}" are not supported`);
+	}
 	return pattern;
 }
 
@@ -335,14 +350,18 @@ function simpleClassPattern(source: string, where: string): { chars: Range[]; fr
 		throw new UnsupportedRuleError(where, `with trim, only a pattern of the form ^[chars]{m,n}$ is supported, not ${source}`);
 	}
 	const [, body, quantifier, from, comma, to] = match;
-	const range =
-		quantifier === "+" ? [1, Infinity] : quantifier === "*" ? [0, Infinity] : [Number(from), comma ? (to ? Number(to) : Infinity) : Number(from)];
+	const range = quantifier === "+" ? [1, Infinity] : quantifier === "*" ? [0, Infinity] : [Number(from), comma ? (to ? Number(to) : Infinity) : Number(from)];
 	return { chars: parseClass(body!, where), from: range[0]!, to: range[1]! };
 }
 
 const CLASS_ESCAPES: Record<string, Range[]> = {
 	d: [[0x30, 0x39]],
-	w: [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]],
+	w: [
+		[0x30, 0x39],
+		[0x41, 0x5a],
+		[0x5f, 0x5f],
+		[0x61, 0x7a],
+	],
 	s: [...SPACE_RANGES],
 	t: [[0x09, 0x09]],
 	n: [[0x0a, 0x0a]],

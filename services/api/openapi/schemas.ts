@@ -189,7 +189,11 @@ const order = closed(
 		history: {
 			type: "array",
 			minItems: 1,
-			items: closed({ status: { enum: ORDER_STATUSES }, at: dateTime, reason: { type: "string", description: "The saga step or request that caused it." } }),
+			items: closed({
+				status: { enum: ORDER_STATUSES },
+				at: dateTime,
+				reason: { type: "string", description: "The saga step or request that caused it." },
+			}),
 		},
 		createdAt: dateTime,
 		updatedAt: dateTime,
@@ -233,11 +237,12 @@ const notification = closed(
 	NOTIFICATION_EXAMPLE,
 );
 
-const loginResult = closed(
-	{ token: { type: "string", minLength: 1 }, tokenType: { const: "Bearer" }, expiresAt: dateTime, customer: ref("Customer") },
-	[],
-	{ token: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJiNWUwIn0.c2lnbmF0dXJl", tokenType: "Bearer", expiresAt: AT_EXAMPLE, customer: CUSTOMER_EXAMPLE },
-);
+const loginResult = closed({ token: { type: "string", minLength: 1 }, tokenType: { const: "Bearer" }, expiresAt: dateTime, customer: ref("Customer") }, [], {
+	token: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJiNWUwIn0.c2lnbmF0dXJl",
+	tokenType: "Bearer",
+	expiresAt: AT_EXAMPLE,
+	customer: CUSTOMER_EXAMPLE,
+});
 
 /** 200 when every service the shop needs is available, 503 (same shape) listing the missing ones. */
 const health = closed(
@@ -257,7 +262,11 @@ const error = closed(
 	{
 		error: closed(
 			{
-				type: { type: "string", pattern: portablePattern("^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$"), description: "What went wrong, for programs to branch on." },
+				type: {
+					type: "string",
+					pattern: portablePattern("^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$"),
+					description: "What went wrong, for programs to branch on.",
+				},
 				message: { type: "string", description: "For people; not meant to be parsed." },
 				code: { type: "integer", minimum: 400, maximum: 599, description: "The HTTP status." },
 				data: { description: "Details for the client, depending on the type." },
@@ -332,7 +341,15 @@ export const REQUEST_EXAMPLES: Readonly<Record<string, Record<string, unknown>>>
 	"customers.register": { email: "ada@example.com", password: "correct horse battery", name: "Ada Lovelace" },
 	"customers.login": { email: "ada@example.com", password: "correct horse battery" },
 	"customers.updateMe": { name: "Ada King", addresses: [ADDRESS_EXAMPLE] },
-	"catalogue.create": { sku: "BOOK-009", name: "Domain-Driven Design", description: "Tackling complexity in the heart of software.", category: "books", priceCents: 5499, currency: "EUR", stock: 20 },
+	"catalogue.create": {
+		sku: "BOOK-009",
+		name: "Domain-Driven Design",
+		description: "Tackling complexity in the heart of software.",
+		category: "books",
+		priceCents: 5499,
+		currency: "EUR",
+		stock: 20,
+	},
 	"catalogue.update": { priceCents: 4999, stock: 30 },
 	"orders.create": { items: [{ productId: ID_EXAMPLE, qty: 2 }], shippingAddress: ADDRESS_EXAMPLE, paymentMethod: "tok_visa" },
 };
