@@ -17,6 +17,19 @@ const stack = new ComposeStack(process.env.COMPOSE_TEST_PROJECT ?? "shoptest", {
 /** Every service by name: Grafana, the one left, has no local stand-in (docker-compose.local.yml). */
 const up = () => stack.compose("up", "-d", ...Object.entries(SCALE).flatMap(([service, n]) => ["--scale", `${service}=${n}`]), ...INFRA, ...Object.keys(SCALE));
 
+/** `up`, then until every container is healthy and the gateway's /health says every service is there; the containers. */
+async function upAndReady(): Promise<Container[]> {
+	await up();
+	const containers = await stack.waitHealthy();
+	const gatewayStatus = () =>
+		fetch(`${stack.baseUrl}/health`).then(
+			(res) => res.status,
+			() => 0,
+		);
+	await waitFor(gatewayStatus, (status) => status === 200, 120_000, 500);
+	return containers;
+}
+
 /** The payments database's processor books, read from the MongoDB-wire container on the project's network. */
 let mongoUri = "";
 let shop: Shopper;
@@ -38,19 +51,8 @@ const chargesIn = (log: string) => [...log.matchAll(/\[order ([0-9a-f-]{36})\] p
 
 beforeAll(async () => {
 	await stack.compose("down", "-v", "--remove-orphans");
-	await up();
-	const containers = await stack.waitHealthy();
+	const containers = await upAndReady();
 	mongoUri = `mongodb://${await stack.address(containers.find((c) => c.service === "mongo")!)}:27017`;
-	await waitFor(
-		() =>
-			fetch(`${stack.baseUrl}/health`).then(
-				(res) => res.status,
-				() => 0,
-			),
-		(status) => status === 200,
-		120_000,
-		500,
-	);
 	shop = await Shopper.signIn(stack.baseUrl, undefined, COMPOSE_ADMIN);
 }, 600_000);
 
@@ -237,18 +239,7 @@ describe("docker compose down, then up again", () => {
 
 		await stack.compose("down");
 		expect(await stack.containers()).toEqual([]);
-		await up();
-		await stack.waitHealthy();
-		await waitFor(
-			() =>
-				fetch(`${stack.baseUrl}/health`).then(
-					(res) => res.status,
-					() => 0,
-				),
-			(status) => status === 200,
-			120_000,
-			500,
-		);
+		await upAndReady();
 
 		// The same customer signs in again (customers), and finds the same orders (orders), stock
 		// (catalogue), payments (payments) and emails (notifications).
