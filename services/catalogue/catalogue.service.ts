@@ -69,316 +69,317 @@ function isAdmin(ctx: Ctx<unknown>): boolean {
 	return ctx.meta.user?.role === "admin";
 }
 
-const CatalogueSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
-	name: "catalogue",
-	mixins: [
-		EventsMixin<Collections>({
-			collections: {
-				products: { indexes: [{ field: "sku", unique: true }, { field: "category" }] },
-				reservations: { indexes: [{ field: "status" }, { field: "expiresAtMs" }] },
-			},
-			outboxes: ["products", "reservations"],
-		}),
-	],
+/** The catalogue service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
+export default function catalogueService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
+	return {
+		name: "catalogue",
+		mixins: [
+			EventsMixin<Collections>({
+				collections: {
+					products: { indexes: [{ field: "sku", unique: true }, { field: "category" }] },
+					reservations: { indexes: [{ field: "status" }, { field: "expiresAtMs" }] },
+				},
+				outboxes: ["products", "reservations"],
+			}),
+		],
 
-	publishes: [
-		"product.created",
-		"product.updated",
-		"product.deactivated",
-		"stock.reserved",
-		"stock.rejected",
-		"stock.released",
-		"stock.committed",
-		"stock.returned",
-	],
+		publishes: [
+			"product.created",
+			"product.updated",
+			"product.deactivated",
+			"stock.reserved",
+			"stock.rejected",
+			"stock.released",
+			"stock.committed",
+			"stock.returned",
+		],
 
-	domainEvents: {
-		async "order.created"(event) {
-			await this.reservations.reserve(
-				event.orderId,
-				event.items.map(({ productId, qty }) => ({ productId, qty })),
-			);
-		},
-		async "payment.settled"(event) {
-			try {
-				await this.reservations.commit(event.orderId);
-			} catch (err) {
-				// The order was cancelled (or its hold expired) while the payment went through;
-				// the stock is already back on sale and payments refunds the charge.
-				if (!(err instanceof ConflictError)) throw err;
-				this.logger.warn(`[order ${event.orderId}] payment settled but the stock is no longer held: ${err.message}`);
-			}
-		},
-		async "payment.failed"(event) {
-			await this.reservations.release(event.orderId);
-		},
-		async "order.cancelled"(event) {
-			await this.reservations.cancel(event.orderId);
-		},
-	},
-
-	events: {
-		[CATALOGUE_CHANGED]: {
-			handler(this: CatalogueService, ctx: Context<CatalogueChanged>) {
-				if (ctx.params.nodeID === this.broker.nodeID) return;
-				return this.readCache.invalidate(readsChangedBy(ctx.params.productIds));
+		domainEvents: {
+			async "order.created"(event) {
+				await this.reservations.reserve(
+					event.orderId,
+					event.items.map(({ productId, qty }) => ({ productId, qty })),
+				);
 			},
-		},
-		// Notices sent while this node was cut off from the transporter never arrive.
-		"$transporter.connected"(this: CatalogueService) {
-			return this.readCache.invalidate(["catalogue.**"]);
-		},
-	},
-
-	actions: {
-		list: {
-			params: {
-				$$strict: true,
-				...pageParams,
-				category: { type: "string", trim: true, max: 64, optional: true },
-				q: { type: "string", trim: true, max: 100, optional: true },
-				sort: { type: "enum", values: ["price", "-price", "name", "-name"], optional: true },
-			},
-			handler(this: CatalogueService, ctx: Ctx<ListProductsParams>): Promise<ListProductsResult> {
-				if (isAdmin(ctx)) return this.listProducts(ctx.params, true);
-				ctx.meta.$publicCache = true;
-				return this.readCache.through(pageCacheKey(ctx.params), () => this.listProducts(ctx.params, false));
-			},
-		},
-
-		get: {
-			params: { $$strict: true, id: idRule },
-			async handler(this: CatalogueService, ctx: Ctx<GetProductParams>): Promise<Product> {
-				const { id } = ctx.params;
-				if (isAdmin(ctx)) return toProduct(await this.findProduct(id, true));
-				ctx.meta.$publicCache = true;
-				return this.readCache.through(productCacheKey(id), async () => toProduct(await this.findProduct(id, false)));
-			},
-		},
-
-		/**
-		 * Current prices for an order being placed: the active products among the ids asked for.
-		 * Always read from the store, never the cache: an order is priced from what is stored now.
-		 */
-		quote: {
-			visibility: "public",
-			params: { $$strict: true, productIds: { type: "array", min: 1, max: 50, items: idRule } },
-			async handler(this: CatalogueService, ctx: Ctx<{ productIds: string[] }>): Promise<Product[]> {
-				const docs = await this.collections.products.find({ query: { _id: { $in: [...new Set(ctx.params.productIds)] }, active: true } });
-				return docs.map(toProduct);
-			},
-		},
-
-		create: {
-			auth: "admin",
-			params: {
-				$$strict: true,
-				...productFields,
-				description: { ...productFields.description, optional: true },
-				currency: { ...productFields.currency, optional: true },
-				stock: { ...productFields.stock, optional: true },
-				active: { ...productFields.active, optional: true },
-			},
-			async handler(this: CatalogueService, ctx: Ctx<CreateProductParams>): Promise<Product> {
-				const now = new Date();
-				const doc = newProduct(ctx.params, randomUUID(), now);
-				const product = toProduct(doc);
+			async "payment.settled"(event) {
 				try {
-					await this.insertWithEvents("products", doc, [newEvent("product.created", { productId: product.id, product }, product.id)], now);
+					await this.reservations.commit(event.orderId);
 				} catch (err) {
-					if (err instanceof DuplicateKeyError) {
-						throw new ConflictError("SKU_TAKEN", `A product with SKU ${doc.sku} already exists`, { sku: doc.sku });
-					}
-					throw err;
+					// The order was cancelled (or its hold expired) while the payment went through;
+					// the stock is already back on sale and payments refunds the charge.
+					if (!(err instanceof ConflictError)) throw err;
+					this.logger.warn(`[order ${event.orderId}] payment settled but the stock is no longer held: ${err.message}`);
 				}
-				await this.productsChanged([doc._id]);
-				ctx.meta.$statusCode = 201;
-				ctx.meta.$location = `/api/products/${doc._id}`;
-				return product;
+			},
+			async "payment.failed"(event) {
+				await this.reservations.release(event.orderId);
+			},
+			async "order.cancelled"(event) {
+				await this.reservations.cancel(event.orderId);
 			},
 		},
 
-		update: {
-			auth: "admin",
-			params: {
-				$$strict: true,
-				id: idRule,
-				...Object.fromEntries(Object.entries(productFields).map(([key, rule]) => [key, { ...rule, optional: true }])),
+		events: {
+			[CATALOGUE_CHANGED]: {
+				handler(this: CatalogueService, ctx: Context<CatalogueChanged>) {
+					if (ctx.params.nodeID === this.broker.nodeID) return;
+					return this.readCache.invalidate(readsChangedBy(ctx.params.productIds));
+				},
 			},
-			async handler(this: CatalogueService, ctx: Ctx<UpdateProductParams>): Promise<Product> {
-				const now = new Date();
-				const { set, changed } = productChanges(ctx.params, now);
-				// A stock edit is a compare-and-set against the stock the admin's change was based
-				// on, so a reservation taken meanwhile is never silently overwritten.
-				const step = async (): Promise<Product | typeof CONFLICT> => {
-					const current = await this.findProduct(ctx.params.id, true);
-					const query = ctx.params.stock === undefined ? { _id: current._id } : { _id: current._id, stock: current.stock };
-					const update = ctx.params.stock === undefined ? set : { ...set, stock: ctx.params.stock };
-					const product = toProduct({ ...current, ...update } as ProductDoc);
-					const updated = newEvent("product.updated", { productId: product.id, product, changed }, product.id);
+			// Notices sent while this node was cut off from the transporter never arrive.
+			"$transporter.connected"(this: CatalogueService) {
+				return this.readCache.invalidate(["catalogue.**"]);
+			},
+		},
+
+		actions: {
+			list: {
+				params: {
+					$$strict: true,
+					...pageParams,
+					category: { type: "string", trim: true, max: 64, optional: true },
+					q: { type: "string", trim: true, max: 100, optional: true },
+					sort: { type: "enum", values: ["price", "-price", "name", "-name"], optional: true },
+				},
+				handler(this: CatalogueService, ctx: Ctx<ListProductsParams>): Promise<ListProductsResult> {
+					if (isAdmin(ctx)) return this.listProducts(ctx.params, true);
+					ctx.meta.$publicCache = true;
+					return this.readCache.through(pageCacheKey(ctx.params), () => this.listProducts(ctx.params, false));
+				},
+			},
+
+			get: {
+				params: { $$strict: true, id: idRule },
+				async handler(this: CatalogueService, ctx: Ctx<GetProductParams>): Promise<Product> {
+					const { id } = ctx.params;
+					if (isAdmin(ctx)) return toProduct(await this.findProduct(id, true));
+					ctx.meta.$publicCache = true;
+					return this.readCache.through(productCacheKey(id), async () => toProduct(await this.findProduct(id, false)));
+				},
+			},
+
+			/**
+			 * Current prices for an order being placed: the active products among the ids asked for.
+			 * Always read from the store, never the cache: an order is priced from what is stored now.
+			 */
+			quote: {
+				visibility: "public",
+				params: { $$strict: true, productIds: { type: "array", min: 1, max: 50, items: idRule } },
+				async handler(this: CatalogueService, ctx: Ctx<{ productIds: string[] }>): Promise<Product[]> {
+					const docs = await this.collections.products.find({ query: { _id: { $in: [...new Set(ctx.params.productIds)] }, active: true } });
+					return docs.map(toProduct);
+				},
+			},
+
+			create: {
+				auth: "admin",
+				params: {
+					$$strict: true,
+					...productFields,
+					description: { ...productFields.description, optional: true },
+					currency: { ...productFields.currency, optional: true },
+					stock: { ...productFields.stock, optional: true },
+					active: { ...productFields.active, optional: true },
+				},
+				async handler(this: CatalogueService, ctx: Ctx<CreateProductParams>): Promise<Product> {
+					const now = new Date();
+					const doc = newProduct(ctx.params, randomUUID(), now);
+					const product = toProduct(doc);
 					try {
-						const written = await this.changingProducts([current._id], () =>
-							this.updateWithEvents("products", query, { $set: update }, [updated], now),
-						);
-						return written === 1 ? product : CONFLICT;
+						await this.insertWithEvents("products", doc, [newEvent("product.created", { productId: product.id, product }, product.id)], now);
 					} catch (err) {
 						if (err instanceof DuplicateKeyError) {
-							throw new ConflictError("SKU_TAKEN", `A product with SKU ${String(set.sku)} already exists`, { sku: set.sku });
+							throw new ConflictError("SKU_TAKEN", `A product with SKU ${doc.sku} already exists`, { sku: doc.sku });
 						}
 						throw err;
 					}
-				};
-				return compareAndSet(step, () => {
-					throw new ConflictError("STOCK_CHANGED_CONCURRENTLY", "Stock kept changing while it was being set; try again");
-				});
+					await this.productsChanged([doc._id]);
+					ctx.meta.$statusCode = 201;
+					ctx.meta.$location = `/api/products/${doc._id}`;
+					return product;
+				},
+			},
+
+			update: {
+				auth: "admin",
+				params: {
+					$$strict: true,
+					id: idRule,
+					...Object.fromEntries(Object.entries(productFields).map(([key, rule]) => [key, { ...rule, optional: true }])),
+				},
+				async handler(this: CatalogueService, ctx: Ctx<UpdateProductParams>): Promise<Product> {
+					const now = new Date();
+					const { set, changed } = productChanges(ctx.params, now);
+					// A stock edit is a compare-and-set against the stock the admin's change was based
+					// on, so a reservation taken meanwhile is never silently overwritten.
+					const step = async (): Promise<Product | typeof CONFLICT> => {
+						const current = await this.findProduct(ctx.params.id, true);
+						const query = ctx.params.stock === undefined ? { _id: current._id } : { _id: current._id, stock: current.stock };
+						const update = ctx.params.stock === undefined ? set : { ...set, stock: ctx.params.stock };
+						const product = toProduct({ ...current, ...update } as ProductDoc);
+						const updated = newEvent("product.updated", { productId: product.id, product, changed }, product.id);
+						try {
+							const written = await this.changingProducts([current._id], () =>
+								this.updateWithEvents("products", query, { $set: update }, [updated], now),
+							);
+							return written === 1 ? product : CONFLICT;
+						} catch (err) {
+							if (err instanceof DuplicateKeyError) {
+								throw new ConflictError("SKU_TAKEN", `A product with SKU ${String(set.sku)} already exists`, { sku: set.sku });
+							}
+							throw err;
+						}
+					};
+					return compareAndSet(step, () => {
+						throw new ConflictError("STOCK_CHANGED_CONCURRENTLY", "Stock kept changing while it was being set; try again");
+					});
+				},
+			},
+
+			deactivate: {
+				auth: "admin",
+				params: { $$strict: true, id: idRule },
+				async handler(this: CatalogueService, ctx: Ctx<GetProductParams>): Promise<Product> {
+					const now = new Date();
+					const current = await this.findProduct(ctx.params.id, true);
+					if (current.active) {
+						const deactivated = newEvent("product.deactivated", { productId: current._id }, current._id);
+						await this.changingProducts([current._id], () =>
+							this.updateWithEvents(
+								"products",
+								{ _id: current._id, active: true },
+								{ $set: { active: false, updatedAt: now.toISOString() } },
+								[deactivated],
+								now,
+							),
+						);
+					}
+					return toProduct(await this.findProduct(ctx.params.id, true));
+				},
+			},
+
+			/** All-or-nothing; a repeated call for the same order returns the first call's outcome. */
+			reserve: {
+				visibility: "public",
+				params: { $$strict: true, orderId: orderIdRule, items: stockLines },
+				handler(this: CatalogueService, ctx: Ctx<ReserveStockParams>): Promise<Reservation> {
+					return this.reservations.reserve(ctx.params.orderId, ctx.params.items);
+				},
+			},
+
+			release: {
+				visibility: "public",
+				params: { $$strict: true, orderId: orderIdRule },
+				handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
+					return this.reservations.release(ctx.params.orderId);
+				},
+			},
+
+			commit: {
+				visibility: "public",
+				params: { $$strict: true, orderId: orderIdRule },
+				handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
+					return this.reservations.commit(ctx.params.orderId);
+				},
+			},
+
+			getReservation: {
+				visibility: "public",
+				params: { $$strict: true, orderId: orderIdRule },
+				handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
+					return this.reservations.get(ctx.params.orderId);
+				},
 			},
 		},
 
-		deactivate: {
-			auth: "admin",
-			params: { $$strict: true, id: idRule },
-			async handler(this: CatalogueService, ctx: Ctx<GetProductParams>): Promise<Product> {
-				const now = new Date();
-				const current = await this.findProduct(ctx.params.id, true);
-				if (current.active) {
-					const deactivated = newEvent("product.deactivated", { productId: current._id }, current._id);
-					await this.changingProducts([current._id], () =>
-						this.updateWithEvents(
-							"products",
-							{ _id: current._id, active: true },
-							{ $set: { active: false, updatedAt: now.toISOString() } },
-							[deactivated],
-							now,
-						),
-					);
+		methods: {
+			listProducts(this: CatalogueService, params: ListProductsParams, includeInactive: boolean): Promise<ListProductsResult> {
+				const { query, sort } = productQuery({ ...params, includeInactive });
+				return this.collections.products.findPage(query, sort, params, toProduct);
+			},
+
+			/**
+			 * Every write that changes what a product read returns runs inside here; the cached reads of
+			 * the products are dropped once the writes are done, also when they failed, as a failed
+			 * write may have been applied all the same.
+			 */
+			async changingProducts<R>(this: CatalogueService, productIds: string[], writes: () => Promise<R>): Promise<R> {
+				try {
+					return await writes();
+				} finally {
+					await this.productsChanged(productIds);
 				}
-				return toProduct(await this.findProduct(ctx.params.id, true));
+			},
+
+			/**
+			 * This node drops its cached reads of the products at once, so its own caller reads the
+			 * change; the notice makes every other catalogue node drop theirs. It is sent before the
+			 * caller is answered, so a request the caller makes next reaches a replica after it.
+			 */
+			async productsChanged(this: CatalogueService, productIds: string[]): Promise<void> {
+				await this.readCache.invalidate(readsChangedBy(productIds));
+				if (!this.readCache.enabled) return;
+				const notice: CatalogueChanged = { id: randomUUID(), occurredAt: new Date().toISOString(), nodeID: this.broker.nodeID, productIds };
+				try {
+					await this.broker.broadcast(CATALOGUE_CHANGED, notice, { groups: ["catalogue"] });
+				} catch (err) {
+					// The change itself is stored; a replica that misses the notice drops everything when it reconnects.
+					this.logger.warn(`Could not tell the other catalogue nodes that products changed: ${(err as Error).message}`);
+				}
+			},
+
+			async findProduct(this: CatalogueService, id: string, includeInactive: boolean): Promise<ProductDoc> {
+				const doc = await this.collections.products.findOne({ _id: id });
+				if (!doc || (!doc.active && !includeInactive)) {
+					throw new NotFoundError("PRODUCT_NOT_FOUND", `Product ${id} not found`, { id });
+				}
+				return doc;
+			},
+
+			async seedCatalogue(this: CatalogueService): Promise<void> {
+				if ((await this.collections.products.count()) > 0) return;
+				const now = new Date();
+				let added = 0;
+				for (const input of SEED_PRODUCTS) {
+					// False when another replica seeding at the same moment already added this SKU.
+					if (await this.collections.products.insertIfAbsent(newProduct(input, randomUUID(), now))) added++;
+				}
+				if (added > 0) await this.productsChanged([]);
+				this.logger.info(`Seeded the catalogue with ${added} products`);
 			},
 		},
 
-		/** All-or-nothing; a repeated call for the same order returns the first call's outcome. */
-		reserve: {
-			visibility: "public",
-			params: { $$strict: true, orderId: orderIdRule, items: stockLines },
-			handler(this: CatalogueService, ctx: Ctx<ReserveStockParams>): Promise<Reservation> {
-				return this.reservations.reserve(ctx.params.orderId, ctx.params.items);
-			},
+		created(this: CatalogueService) {
+			this.readCache = new ReadCache(this.broker.cacher, this.config.catalogue.cacheTtlSeconds);
+			// eslint-disable-next-line @typescript-eslint/no-this-alias -- the host reads the collections, which exist only once started
+			const service = this;
+			this.reservations = new Reservations({
+				get reservations() {
+					return service.collections.reservations;
+				},
+				get products() {
+					return service.collections.products;
+				},
+				updateWithEvents: (collection, query, update, events, now) => service.updateWithEvents(collection, query, update, events, now),
+				changingProducts: (productIds, writes) => service.changingProducts(productIds, writes),
+				reservationTtlMs: this.config.catalogue.reservationTtlMs,
+				logger: this.logger,
+				onExpired: () => shopMetrics(this.broker).reservationExpired(),
+			});
 		},
 
-		release: {
-			visibility: "public",
-			params: { $$strict: true, orderId: orderIdRule },
-			handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
-				return this.reservations.release(ctx.params.orderId);
-			},
+		async started(this: CatalogueService) {
+			await this.seedCatalogue();
+			await this.reservations.sweep();
+			this.sweeper = repeat(
+				this.config.catalogue.reservationSweepMs,
+				() => this.reservations.sweep(),
+				(err) => this.logger.warn("Reservation sweep failed", err),
+			);
 		},
 
-		commit: {
-			visibility: "public",
-			params: { $$strict: true, orderId: orderIdRule },
-			handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
-				return this.reservations.commit(ctx.params.orderId);
-			},
+		stopped(this: CatalogueService) {
+			this.sweeper?.stop();
 		},
-
-		getReservation: {
-			visibility: "public",
-			params: { $$strict: true, orderId: orderIdRule },
-			handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
-				return this.reservations.get(ctx.params.orderId);
-			},
-		},
-	},
-
-	methods: {
-		listProducts(this: CatalogueService, params: ListProductsParams, includeInactive: boolean): Promise<ListProductsResult> {
-			const { query, sort } = productQuery({ ...params, includeInactive });
-			return this.collections.products.findPage(query, sort, params, toProduct);
-		},
-
-		/**
-		 * Every write that changes what a product read returns runs inside here; the cached reads of
-		 * the products are dropped once the writes are done, also when they failed, as a failed
-		 * write may have been applied all the same.
-		 */
-		async changingProducts<R>(this: CatalogueService, productIds: string[], writes: () => Promise<R>): Promise<R> {
-			try {
-				return await writes();
-			} finally {
-				await this.productsChanged(productIds);
-			}
-		},
-
-		/**
-		 * This node drops its cached reads of the products at once, so its own caller reads the
-		 * change; the notice makes every other catalogue node drop theirs. It is sent before the
-		 * caller is answered, so a request the caller makes next reaches a replica after it.
-		 */
-		async productsChanged(this: CatalogueService, productIds: string[]): Promise<void> {
-			await this.readCache.invalidate(readsChangedBy(productIds));
-			if (!this.readCache.enabled) return;
-			const notice: CatalogueChanged = { id: randomUUID(), occurredAt: new Date().toISOString(), nodeID: this.broker.nodeID, productIds };
-			try {
-				await this.broker.broadcast(CATALOGUE_CHANGED, notice, { groups: ["catalogue"] });
-			} catch (err) {
-				// The change itself is stored; a replica that misses the notice drops everything when it reconnects.
-				this.logger.warn(`Could not tell the other catalogue nodes that products changed: ${(err as Error).message}`);
-			}
-		},
-
-		async findProduct(this: CatalogueService, id: string, includeInactive: boolean): Promise<ProductDoc> {
-			const doc = await this.collections.products.findOne({ _id: id });
-			if (!doc || (!doc.active && !includeInactive)) {
-				throw new NotFoundError("PRODUCT_NOT_FOUND", `Product ${id} not found`, { id });
-			}
-			return doc;
-		},
-
-		async seedCatalogue(this: CatalogueService): Promise<void> {
-			if ((await this.collections.products.count()) > 0) return;
-			const now = new Date();
-			let added = 0;
-			for (const input of SEED_PRODUCTS) {
-				// False when another replica seeding at the same moment already added this SKU.
-				if (await this.collections.products.insertIfAbsent(newProduct(input, randomUUID(), now))) added++;
-			}
-			if (added > 0) await this.productsChanged([]);
-			this.logger.info(`Seeded the catalogue with ${added} products`);
-		},
-	},
-
-	created(this: CatalogueService) {
-		this.readCache = new ReadCache(this.broker.cacher, this.config.catalogue.cacheTtlSeconds);
-		// eslint-disable-next-line @typescript-eslint/no-this-alias -- the host reads the collections, which exist only once started
-		const service = this;
-		this.reservations = new Reservations({
-			get reservations() {
-				return service.collections.reservations;
-			},
-			get products() {
-				return service.collections.products;
-			},
-			updateWithEvents: (collection, query, update, events, now) => service.updateWithEvents(collection, query, update, events, now),
-			changingProducts: (productIds, writes) => service.changingProducts(productIds, writes),
-			reservationTtlMs: this.config.catalogue.reservationTtlMs,
-			logger: this.logger,
-			onExpired: () => shopMetrics(this.broker).reservationExpired(),
-		});
-	},
-
-	async started(this: CatalogueService) {
-		await this.seedCatalogue();
-		await this.reservations.sweep();
-		this.sweeper = repeat(
-			this.config.catalogue.reservationSweepMs,
-			() => this.reservations.sweep(),
-			(err) => this.logger.warn("Reservation sweep failed", err),
-		);
-	},
-
-	stopped(this: CatalogueService) {
-		this.sweeper?.stop();
-	},
-};
-
-export default CatalogueSchema;
+	};
+}

@@ -38,74 +38,75 @@ interface Methods {
 type Vars = EventsService & StoreService<Collections> & { mailer: Mailer };
 type NotificationsService = Service & Vars & Methods;
 
-const NotificationsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
-	name: "notifications",
-	mixins: [
-		EventsMixin<Collections>({
-			collections: { notifications: { indexes: [{ field: "customerId" }, { field: "orderId" }] } },
-			outboxes: [],
-		}),
-	],
+/** The notifications service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
+export default function notificationsService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
+	return {
+		name: "notifications",
+		mixins: [
+			EventsMixin<Collections>({
+				collections: { notifications: { indexes: [{ field: "customerId" }, { field: "orderId" }] } },
+				outboxes: [],
+			}),
+		],
 
-	domainEvents: {
-		async "order.confirmed"(event, ctx) {
-			await this.notify(event, ctx);
-		},
-		async "order.cancelled"(event, ctx) {
-			await this.notify(event, ctx);
-		},
-		async "payment.refunded"(event, ctx) {
-			await this.notify(event, ctx);
-		},
-	},
-
-	actions: {
-		list: {
-			auth: "customer",
-			params: { $$strict: true, ...pageParams },
-			async handler(this: NotificationsService, ctx: Context<PageParams, ShopMeta>): Promise<Page<Notification>> {
-				return this.collections.notifications.findPage({ customerId: ctx.meta.user!.id }, ["-createdAt", "_id"], ctx.params, toNotification);
+		domainEvents: {
+			async "order.confirmed"(event, ctx) {
+				await this.notify(event, ctx);
+			},
+			async "order.cancelled"(event, ctx) {
+				await this.notify(event, ctx);
+			},
+			async "payment.refunded"(event, ctx) {
+				await this.notify(event, ctx);
 			},
 		},
-	},
 
-	methods: {
-		async notify(this: NotificationsService, event: NotifyingEvent, ctx: Context<unknown, ShopMeta>): Promise<void> {
-			const notifications = this.collections.notifications;
-			const existing = await notifications.findOne({ _id: event.id });
-			if (existing?.status === "SENT") return;
-			const customer = await ctx.call<Customer, { id: string }>("customers.get", { id: event.customerId });
-			const email = renderEmail(event, customer.name);
-			if (!existing) {
-				const doc: NotificationDoc = {
-					_id: event.id,
-					customerId: event.customerId,
-					orderId: event.orderId,
-					kind: event.type,
-					to: customer.email,
-					subject: email.subject,
-					status: "SENDING",
-					createdAt: new Date().toISOString(),
-				};
-				await notifications.insertIfAbsent(doc);
-			}
-			// At-least-once: if we stop between sending and recording, the retry sends it again.
-			const sent = await this.mailer.send({ id: event.id, from: this.config.notifications.mailFrom, to: customer.email, ...email });
-			await notifications.update(
-				{ _id: event.id },
-				{ $set: { status: "SENT", sentAt: new Date().toISOString(), messageId: sent.messageId, ...(sent.file ? { file: sent.file } : {}) } },
-			);
-			this.logger.info(`[order ${event.orderId}] email "${email.subject}" sent to customer ${event.customerId}`);
+		actions: {
+			list: {
+				auth: "customer",
+				params: { $$strict: true, ...pageParams },
+				async handler(this: NotificationsService, ctx: Context<PageParams, ShopMeta>): Promise<Page<Notification>> {
+					return this.collections.notifications.findPage({ customerId: ctx.meta.user!.id }, ["-createdAt", "_id"], ctx.params, toNotification);
+				},
+			},
 		},
-	},
 
-	created(this: NotificationsService) {
-		this.mailer = createMailer({ smtpUrl: this.config.notifications.smtpUrl, dir: path.join(this.config.dataDir, "notifications", "mail") });
-	},
+		methods: {
+			async notify(this: NotificationsService, event: NotifyingEvent, ctx: Context<unknown, ShopMeta>): Promise<void> {
+				const notifications = this.collections.notifications;
+				const existing = await notifications.findOne({ _id: event.id });
+				if (existing?.status === "SENT") return;
+				const customer = await ctx.call<Customer, { id: string }>("customers.get", { id: event.customerId });
+				const email = renderEmail(event, customer.name);
+				if (!existing) {
+					const doc: NotificationDoc = {
+						_id: event.id,
+						customerId: event.customerId,
+						orderId: event.orderId,
+						kind: event.type,
+						to: customer.email,
+						subject: email.subject,
+						status: "SENDING",
+						createdAt: new Date().toISOString(),
+					};
+					await notifications.insertIfAbsent(doc);
+				}
+				// At-least-once: if we stop between sending and recording, the retry sends it again.
+				const sent = await this.mailer.send({ id: event.id, from: this.config.notifications.mailFrom, to: customer.email, ...email });
+				await notifications.update(
+					{ _id: event.id },
+					{ $set: { status: "SENT", sentAt: new Date().toISOString(), messageId: sent.messageId, ...(sent.file ? { file: sent.file } : {}) } },
+				);
+				this.logger.info(`[order ${event.orderId}] email "${email.subject}" sent to customer ${event.customerId}`);
+			},
+		},
 
-	stopped(this: NotificationsService) {
-		this.mailer.close();
-	},
-};
+		created(this: NotificationsService) {
+			this.mailer = createMailer({ smtpUrl: this.config.notifications.smtpUrl, dir: path.join(this.config.dataDir, "notifications", "mail") });
+		},
 
-export default NotificationsSchema;
+		stopped(this: NotificationsService) {
+			this.mailer.close();
+		},
+	};
+}

@@ -35,206 +35,217 @@ type Vars = EventsService & StoreService<Collections> & { sagaSweeper?: Repeatin
 type OrdersService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
-const OrdersSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
-	name: "orders",
-	mixins: [
-		EventsMixin<Collections>({
-			collections: {
-				orders: { indexes: [{ field: "customerId" }, { field: "status" }, { field: "sagaDeadlineMs" }] },
-			},
-			outboxes: ["orders"],
-		}),
-	],
-
-	publishes: ["order.created", "order.confirmed", "order.cancelled"],
-
-	domainEvents: {
-		async "stock.reserved"(event) {
-			await this.advance(event.orderId, "STOCK_RESERVED", event);
-		},
-		async "stock.rejected"(event) {
-			await this.advance(event.orderId, "STOCK_REJECTED", event);
-		},
-		async "payment.settled"(event) {
-			await this.advance(event.orderId, "PAYMENT_SETTLED", event);
-		},
-		async "payment.failed"(event) {
-			await this.advance(event.orderId, "PAYMENT_FAILED", event);
-		},
-		async "payment.refunded"(event) {
-			const at = new Date().toISOString();
-			// Keyed on the refund's event id, so a duplicate delivery cannot count a refund twice.
-			const updated = await this.collections.orders.update(
-				{ _id: event.orderId, [`refunds.${event.id}`]: { $exists: false } },
-				{
-					$inc: { refundedCents: event.amountCents },
-					$push: { history: { status: "CANCELLED", at, reason: "PAYMENT_REFUNDED" } },
-					$set: { updatedAt: at, [`refunds.${event.id}`]: event.amountCents },
+/** The orders service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
+export default function ordersService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
+	return {
+		name: "orders",
+		mixins: [
+			EventsMixin<Collections>({
+				collections: {
+					orders: { indexes: [{ field: "customerId" }, { field: "status" }, { field: "sagaDeadlineMs" }] },
 				},
-			);
-			if (updated === 1) this.logger.info(`[order ${event.orderId}] refund of ${event.amountCents} cents recorded`);
-		},
-	},
+				outboxes: ["orders"],
+			}),
+		],
 
-	actions: {
-		create: {
-			auth: "customer",
-			params: {
-				$$strict: true,
-				items: {
-					type: "array",
-					min: 1,
-					max: 50,
-					items: { type: "object", strict: true, props: { productId: idRule, qty: { type: "number", integer: true, min: 1, max: MAX_LINE_QTY } } },
-				},
-				shippingAddress: addressRule,
-				paymentMethod: { type: "string", pattern: "^tok_[a-z0-9_]{1,40}$", optional: true },
+		publishes: ["order.created", "order.confirmed", "order.cancelled"],
+
+		domainEvents: {
+			async "stock.reserved"(event) {
+				await this.advance(event.orderId, "STOCK_RESERVED", event);
 			},
-			async handler(this: OrdersService, ctx: Ctx<CreateOrderParams>): Promise<Order> {
-				const now = new Date();
-				const products = await ctx.call<Product[], { productIds: string[] }>("catalogue.quote", {
-					productIds: ctx.params.items.map((item) => item.productId),
-				});
-				const priced = priceOrder(ctx.params.items, products);
-				const input = {
-					customerId: ctx.meta.user!.id,
-					shippingAddress: ctx.params.shippingAddress,
-					paymentMethod: ctx.params.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
-				};
-				const doc = withTrace(newOrder(input, priced, randomUUID(), now, this.config.orders.sagaStepTimeoutMs));
-				noteOrderId(doc._id);
-				const created = newEvent(
-					"order.created",
+			async "stock.rejected"(event) {
+				await this.advance(event.orderId, "STOCK_REJECTED", event);
+			},
+			async "payment.settled"(event) {
+				await this.advance(event.orderId, "PAYMENT_SETTLED", event);
+			},
+			async "payment.failed"(event) {
+				await this.advance(event.orderId, "PAYMENT_FAILED", event);
+			},
+			async "payment.refunded"(event) {
+				const at = new Date().toISOString();
+				// Keyed on the refund's event id, so a duplicate delivery cannot count a refund twice.
+				const updated = await this.collections.orders.update(
+					{ _id: event.orderId, [`refunds.${event.id}`]: { $exists: false } },
 					{
-						orderId: doc._id,
-						customerId: doc.customerId,
-						items: doc.items.map(({ productId, qty, unitPriceCents }) => ({ productId, qty, unitPriceCents })),
-						totalCents: doc.totalCents,
-						currency: doc.currency,
-						paymentMethod: doc.paymentMethod,
+						$inc: { refundedCents: event.amountCents },
+						$push: { history: { status: "CANCELLED", at, reason: "PAYMENT_REFUNDED" } },
+						$set: { updatedAt: at, [`refunds.${event.id}`]: event.amountCents },
 					},
-					doc._id,
 				);
-				await this.insertWithEvents("orders", doc, [created], now);
-				shopMetrics(this.broker).orderCreated();
-				this.logger.info(`[order ${doc._id}] created: ${doc.items.length} line(s), ${doc.totalCents} ${doc.currency} cents, PENDING`);
-				ctx.meta.$statusCode = 201;
-				ctx.meta.$location = `/api/orders/${doc._id}`;
-				return toOrder(doc);
+				if (updated === 1) this.logger.info(`[order ${event.orderId}] refund of ${event.amountCents} cents recorded`);
 			},
 		},
 
-		list: {
-			auth: "customer",
-			params: {
-				$$strict: true,
-				...pageParams,
-				status: { type: "enum", values: ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"], optional: true },
+		actions: {
+			create: {
+				auth: "customer",
+				params: {
+					$$strict: true,
+					items: {
+						type: "array",
+						min: 1,
+						max: 50,
+						items: {
+							type: "object",
+							strict: true,
+							props: { productId: idRule, qty: { type: "number", integer: true, min: 1, max: MAX_LINE_QTY } },
+						},
+					},
+					shippingAddress: addressRule,
+					paymentMethod: { type: "string", pattern: "^tok_[a-z0-9_]{1,40}$", optional: true },
+				},
+				async handler(this: OrdersService, ctx: Ctx<CreateOrderParams>): Promise<Order> {
+					const now = new Date();
+					const products = await ctx.call<Product[], { productIds: string[] }>("catalogue.quote", {
+						productIds: ctx.params.items.map((item) => item.productId),
+					});
+					const priced = priceOrder(ctx.params.items, products);
+					const input = {
+						customerId: ctx.meta.user!.id,
+						shippingAddress: ctx.params.shippingAddress,
+						paymentMethod: ctx.params.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
+					};
+					const doc = withTrace(newOrder(input, priced, randomUUID(), now, this.config.orders.sagaStepTimeoutMs));
+					noteOrderId(doc._id);
+					const created = newEvent(
+						"order.created",
+						{
+							orderId: doc._id,
+							customerId: doc.customerId,
+							items: doc.items.map(({ productId, qty, unitPriceCents }) => ({ productId, qty, unitPriceCents })),
+							totalCents: doc.totalCents,
+							currency: doc.currency,
+							paymentMethod: doc.paymentMethod,
+						},
+						doc._id,
+					);
+					await this.insertWithEvents("orders", doc, [created], now);
+					shopMetrics(this.broker).orderCreated();
+					this.logger.info(`[order ${doc._id}] created: ${doc.items.length} line(s), ${doc.totalCents} ${doc.currency} cents, PENDING`);
+					ctx.meta.$statusCode = 201;
+					ctx.meta.$location = `/api/orders/${doc._id}`;
+					return toOrder(doc);
+				},
 			},
-			async handler(this: OrdersService, ctx: Ctx<ListOrdersParams>): Promise<ListOrdersResult> {
+
+			list: {
+				auth: "customer",
+				params: {
+					$$strict: true,
+					...pageParams,
+					status: { type: "enum", values: ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"], optional: true },
+				},
+				async handler(this: OrdersService, ctx: Ctx<ListOrdersParams>): Promise<ListOrdersResult> {
+					const user = ctx.meta.user!;
+					const query: Record<string, unknown> = user.role === "admin" ? {} : { customerId: user.id };
+					if (ctx.params.status) query.status = ctx.params.status;
+					return this.collections.orders.findPage(query, ["-createdAt", "_id"], ctx.params, toOrder);
+				},
+			},
+
+			get: {
+				auth: "customer",
+				params: { $$strict: true, id: idRule },
+				async handler(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<Order> {
+					return toOrder(await this.ownOrder(ctx));
+				},
+			},
+
+			cancel: {
+				auth: "customer",
+				params: { $$strict: true, id: idRule },
+				async handler(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<Order> {
+					const order = await this.ownOrder(ctx);
+					const moved = await this.advance(order._id, "CUSTOMER_CANCELLED");
+					if (!moved) {
+						throw new ConflictError("ORDER_ALREADY_FINAL", `Order ${order._id} is already cancelled`, { status: "CANCELLED" });
+					}
+					return toOrder(moved);
+				},
+			},
+		},
+
+		methods: {
+			/** A customer sees only their own orders: another's is 404, as if it did not exist. */
+			async ownOrder(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<OrderDoc> {
+				noteOrderId(ctx.params.id);
 				const user = ctx.meta.user!;
-				const query: Record<string, unknown> = user.role === "admin" ? {} : { customerId: user.id };
-				if (ctx.params.status) query.status = ctx.params.status;
-				return this.collections.orders.findPage(query, ["-createdAt", "_id"], ctx.params, toOrder);
+				const doc = await this.collections.orders.findOne({ _id: ctx.params.id });
+				if (!doc || (user.role !== "admin" && doc.customerId !== user.id)) {
+					throw new NotFoundError("ORDER_NOT_FOUND", `Order ${ctx.params.id} not found`);
+				}
+				return doc;
 			},
-		},
 
-		get: {
-			auth: "customer",
-			params: { $$strict: true, id: idRule },
-			async handler(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<Order> {
-				return toOrder(await this.ownOrder(ctx));
-			},
-		},
-
-		cancel: {
-			auth: "customer",
-			params: { $$strict: true, id: idRule },
-			async handler(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<Order> {
-				const order = await this.ownOrder(ctx);
-				const moved = await this.advance(order._id, "CUSTOMER_CANCELLED");
-				if (!moved) {
-					throw new ConflictError("ORDER_ALREADY_FINAL", `Order ${order._id} is already cancelled`, { status: "CANCELLED" });
-				}
-				return toOrder(moved);
-			},
-		},
-	},
-
-	methods: {
-		/** A customer sees only their own orders: another's is 404, as if it did not exist. */
-		async ownOrder(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<OrderDoc> {
-			noteOrderId(ctx.params.id);
-			const user = ctx.meta.user!;
-			const doc = await this.collections.orders.findOne({ _id: ctx.params.id });
-			if (!doc || (user.role !== "admin" && doc.customerId !== user.id)) {
-				throw new NotFoundError("ORDER_NOT_FOUND", `Order ${ctx.params.id} not found`);
-			}
-			return doc;
-		},
-
-		/**
-		 * Applies one saga step: the decision is made on the status read, and written only if the
-		 * status is still that one; a concurrent step makes us read again and decide anew.
-		 * Returns the moved order, or null when the step changed nothing.
-		 */
-		async advance(this: OrdersService, orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent): Promise<OrderDoc | null> {
-			const attempt = async (): Promise<OrderDoc | null | typeof CONFLICT> => {
-				const order = await this.collections.orders.findOne({ _id: orderId });
-				if (!order) {
-					if (cause) throw new EventOutOfOrderError(cause, `order ${orderId}`);
-					return null;
-				}
-				const now = new Date();
-				const step = orderStep(order, trigger, now, this.config.orders.sagaStepTimeoutMs);
-				if (step.kind === "wait") throw new EventOutOfOrderError(cause!, `the step before ${trigger} for order ${orderId}`);
-				if (step.kind === "ignore") {
-					this.logger.debug(`[order ${orderId}] ${trigger} ignored in status ${order.status}`);
-					return null;
-				}
-				const { decision, set, entry, events } = step;
-				const moved = { ...order, ...set, history: [...order.history, entry] } as OrderDoc;
-				if (
-					(await this.updateWithEvents("orders", { _id: orderId, status: order.status }, { $set: set, $push: { history: entry } }, events, now)) !== 1
-				)
-					return CONFLICT;
-				this.logger.info(`[order ${orderId}] ${order.status} -> ${decision.to} (${decision.reason})`);
-				if (decision.to === "CONFIRMED" || decision.to === "CANCELLED") {
-					shopMetrics(this.broker).orderFinished(decision.to, decision.cancelReason, sagaSeconds(order, now));
-				}
-				return moved;
-			};
-			return compareAndSet(attempt, () => {
-				throw new ConflictError("ORDER_ALREADY_FINAL", `Order ${orderId} kept changing; try again`);
-			});
-		},
-
-		async timeOutStalledSagas(this: OrdersService): Promise<void> {
-			const stalled = await this.collections.orders.find({
-				query: { status: { $in: [...OPEN_STATUSES] }, sagaDeadlineMs: { $lte: Date.now() } },
-				limit: 200,
-			});
-			for (const order of stalled) {
-				// In the order's own trace: the cancellation is the end of its saga.
-				await runInWork(workFromCarrier(order.trace, order._id), async () => {
-					this.logger.warn(`[order ${order._id}] saga step timed out in ${order.status}`);
-					await this.advance(order._id, "TIMEOUT");
+			/**
+			 * Applies one saga step: the decision is made on the status read, and written only if the
+			 * status is still that one; a concurrent step makes us read again and decide anew.
+			 * Returns the moved order, or null when the step changed nothing.
+			 */
+			async advance(this: OrdersService, orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent): Promise<OrderDoc | null> {
+				const attempt = async (): Promise<OrderDoc | null | typeof CONFLICT> => {
+					const order = await this.collections.orders.findOne({ _id: orderId });
+					if (!order) {
+						if (cause) throw new EventOutOfOrderError(cause, `order ${orderId}`);
+						return null;
+					}
+					const now = new Date();
+					const step = orderStep(order, trigger, now, this.config.orders.sagaStepTimeoutMs);
+					if (step.kind === "wait") throw new EventOutOfOrderError(cause!, `the step before ${trigger} for order ${orderId}`);
+					if (step.kind === "ignore") {
+						this.logger.debug(`[order ${orderId}] ${trigger} ignored in status ${order.status}`);
+						return null;
+					}
+					const { decision, set, entry, events } = step;
+					const moved = { ...order, ...set, history: [...order.history, entry] } as OrderDoc;
+					if (
+						(await this.updateWithEvents(
+							"orders",
+							{ _id: orderId, status: order.status },
+							{ $set: set, $push: { history: entry } },
+							events,
+							now,
+						)) !== 1
+					)
+						return CONFLICT;
+					this.logger.info(`[order ${orderId}] ${order.status} -> ${decision.to} (${decision.reason})`);
+					if (decision.to === "CONFIRMED" || decision.to === "CANCELLED") {
+						shopMetrics(this.broker).orderFinished(decision.to, decision.cancelReason, sagaSeconds(order, now));
+					}
+					return moved;
+				};
+				return compareAndSet(attempt, () => {
+					throw new ConflictError("ORDER_ALREADY_FINAL", `Order ${orderId} kept changing; try again`);
 				});
-			}
+			},
+
+			async timeOutStalledSagas(this: OrdersService): Promise<void> {
+				const stalled = await this.collections.orders.find({
+					query: { status: { $in: [...OPEN_STATUSES] }, sagaDeadlineMs: { $lte: Date.now() } },
+					limit: 200,
+				});
+				for (const order of stalled) {
+					// In the order's own trace: the cancellation is the end of its saga.
+					await runInWork(workFromCarrier(order.trace, order._id), async () => {
+						this.logger.warn(`[order ${order._id}] saga step timed out in ${order.status}`);
+						await this.advance(order._id, "TIMEOUT");
+					});
+				}
+			},
 		},
-	},
 
-	started(this: OrdersService) {
-		this.sagaSweeper = repeat(
-			this.config.orders.sagaSweepMs,
-			() => this.timeOutStalledSagas(),
-			(err) => this.logger.warn("Saga timeout sweep failed", err),
-		);
-	},
+		started(this: OrdersService) {
+			this.sagaSweeper = repeat(
+				this.config.orders.sagaSweepMs,
+				() => this.timeOutStalledSagas(),
+				(err) => this.logger.warn("Saga timeout sweep failed", err),
+			);
+		},
 
-	stopped(this: OrdersService) {
-		this.sagaSweeper?.stop();
-	},
-};
-
-export default OrdersSchema;
+		stopped(this: OrdersService) {
+			this.sagaSweeper?.stop();
+		},
+	};
+}

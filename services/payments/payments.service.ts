@@ -29,205 +29,206 @@ type Vars = EventsService & StoreService<Collections> & { provider: SimulatedPro
 type PaymentsService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
-const PaymentsSchema: ServiceSchema<ServiceSettingSchema, Methods, Vars> = {
-	name: "payments",
-	mixins: [
-		EventsMixin<Collections>({
-			// `processor` holds the simulated card processor's books (see provider.ts).
-			collections: { payments: { indexes: [{ field: "customerId" }, { field: "status" }] }, processor: {} },
-			outboxes: ["payments"],
-		}),
-	],
+/** The payments service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
+export default function paymentsService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
+	return {
+		name: "payments",
+		mixins: [
+			EventsMixin<Collections>({
+				// `processor` holds the simulated card processor's books (see provider.ts).
+				collections: { payments: { indexes: [{ field: "customerId" }, { field: "status" }] }, processor: {} },
+				outboxes: ["payments"],
+			}),
+		],
 
-	publishes: ["payment.settled", "payment.failed", "payment.refunded"],
+		publishes: ["payment.settled", "payment.failed", "payment.refunded"],
 
-	domainEvents: {
-		async "order.created"(event) {
-			// False when seen before, or when the order was cancelled first and left a VOIDED record.
-			await this.collections.payments.insertIfAbsent(withTrace(newPayment(event, randomUUID(), new Date())));
-		},
-		async "stock.reserved"(event) {
-			await this.chargeOrder(event.orderId, event);
-		},
-		async "order.cancelled"(event) {
-			await this.cancelPayment(event);
-		},
-	},
-
-	actions: {
-		list: {
-			auth: "customer",
-			params: { $$strict: true, ...pageParams, orderId: { ...idRule, optional: true } },
-			async handler(this: PaymentsService, ctx: Ctx<PageParams & { orderId?: string }>): Promise<Page<Payment>> {
-				const user = ctx.meta.user!;
-				const query: Record<string, unknown> = user.role === "admin" ? {} : { customerId: user.id };
-				if (ctx.params.orderId) query._id = ctx.params.orderId;
-				const page = await this.collections.payments.findPage(query, ["-createdAt", "_id"], ctx.params, toPayment);
-				// Another customer's order looks exactly like one that does not exist.
-				if (ctx.params.orderId && page.total === 0) throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${ctx.params.orderId}`);
-				return page;
+		domainEvents: {
+			async "order.created"(event) {
+				// False when seen before, or when the order was cancelled first and left a VOIDED record.
+				await this.collections.payments.insertIfAbsent(withTrace(newPayment(event, randomUUID(), new Date())));
+			},
+			async "stock.reserved"(event) {
+				await this.chargeOrder(event.orderId, event);
+			},
+			async "order.cancelled"(event) {
+				await this.cancelPayment(event);
 			},
 		},
 
-		/** Charges the order's payment once, however often it is called. */
-		charge: {
-			visibility: "public",
-			params: { $$strict: true, orderId: idRule },
-			async handler(this: PaymentsService, ctx: Ctx<{ orderId: string }>): Promise<Payment> {
-				await this.findPayment(ctx.params.orderId);
-				return toPayment(await this.chargeOrder(ctx.params.orderId));
+		actions: {
+			list: {
+				auth: "customer",
+				params: { $$strict: true, ...pageParams, orderId: { ...idRule, optional: true } },
+				async handler(this: PaymentsService, ctx: Ctx<PageParams & { orderId?: string }>): Promise<Page<Payment>> {
+					const user = ctx.meta.user!;
+					const query: Record<string, unknown> = user.role === "admin" ? {} : { customerId: user.id };
+					if (ctx.params.orderId) query._id = ctx.params.orderId;
+					const page = await this.collections.payments.findPage(query, ["-createdAt", "_id"], ctx.params, toPayment);
+					// Another customer's order looks exactly like one that does not exist.
+					if (ctx.params.orderId && page.total === 0) throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${ctx.params.orderId}`);
+					return page;
+				},
+			},
+
+			/** Charges the order's payment once, however often it is called. */
+			charge: {
+				visibility: "public",
+				params: { $$strict: true, orderId: idRule },
+				async handler(this: PaymentsService, ctx: Ctx<{ orderId: string }>): Promise<Payment> {
+					await this.findPayment(ctx.params.orderId);
+					return toPayment(await this.chargeOrder(ctx.params.orderId));
+				},
+			},
+
+			/** Refunds a settled payment once, however often it is called. */
+			refund: {
+				visibility: "public",
+				params: { $$strict: true, orderId: idRule },
+				async handler(this: PaymentsService, ctx: Ctx<{ orderId: string }>): Promise<Payment> {
+					await this.findPayment(ctx.params.orderId);
+					return toPayment(await this.refundOrder(ctx.params.orderId));
+				},
 			},
 		},
 
-		/** Refunds a settled payment once, however often it is called. */
-		refund: {
-			visibility: "public",
-			params: { $$strict: true, orderId: idRule },
-			async handler(this: PaymentsService, ctx: Ctx<{ orderId: string }>): Promise<Payment> {
-				await this.findPayment(ctx.params.orderId);
-				return toPayment(await this.refundOrder(ctx.params.orderId));
-			},
-		},
-	},
-
-	methods: {
-		async findPayment(this: PaymentsService, orderId: string): Promise<PaymentDoc> {
-			const doc = await this.collections.payments.findOne({ _id: orderId });
-			if (!doc) throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${orderId}`);
-			return doc;
-		},
-
-		/**
-		 * Writes a decided move with a compare-and-set on the status it was decided on (and on who
-		 * holds a busy status), its events with it; null if another call moved first.
-		 */
-		async writeMove(this: PaymentsService, doc: PaymentDoc, decision: PaymentMove): Promise<PaymentDoc | null> {
-			const now = new Date();
-			const at = now.toISOString();
-			const changes = { ...decision.set, status: decision.to, updatedAt: at };
-			const entry = { status: decision.to, at, reason: decision.reason };
-			const condition: Record<string, unknown> = { _id: doc._id, status: doc.status };
-			if (doc.busySinceMs !== undefined) condition.busySinceMs = doc.busySinceMs;
-			if ((await this.updateWithEvents("payments", condition, { $set: changes, $push: { history: entry } }, decision.events, now)) !== 1) return null;
-			this.logger.info(`[order ${doc._id}] payment ${doc.status} -> ${decision.to} (${decision.reason})`);
-			// Counted once: only the call whose compare-and-set won gets here.
-			if (decision.to === "SETTLED") shopMetrics(this.broker).paymentCaptured(doc.amountCents, doc.currency);
-			if (decision.to === "REFUNDED") shopMetrics(this.broker).paymentRefunded(doc.amountCents, doc.currency);
-			return { ...doc, ...changes, history: [...doc.history, entry] };
-		},
-
-		async chargeOrder(this: PaymentsService, orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc> {
-			const staleAfterMs = this.config.events.claimTimeoutMs;
-			const attempt = async (): Promise<PaymentDoc | typeof CONFLICT> => {
+		methods: {
+			async findPayment(this: PaymentsService, orderId: string): Promise<PaymentDoc> {
 				const doc = await this.collections.payments.findOne({ _id: orderId });
-				if (!doc) {
-					if (cause) throw new EventOutOfOrderError(cause, `order.created for ${orderId}`);
-					throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${orderId}`);
-				}
-				const claim = decidePayment(doc, { type: "CHARGE" }, Date.now(), staleAfterMs);
-				if (claim.kind !== "move") return doc;
-				const claimed = await this.writeMove(doc, claim);
-				if (!claimed) return CONFLICT;
+				if (!doc) throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${orderId}`);
+				return doc;
+			},
 
-				// The orderId is the provider's idempotency key: a retried call cannot charge twice.
-				const result = await this.provider.charge({
-					idempotencyKey: orderId,
-					amountCents: claimed.amountCents,
-					currency: claimed.currency,
-					method: claimed.method,
+			/**
+			 * Writes a decided move with a compare-and-set on the status it was decided on (and on who
+			 * holds a busy status), its events with it; null if another call moved first.
+			 */
+			async writeMove(this: PaymentsService, doc: PaymentDoc, decision: PaymentMove): Promise<PaymentDoc | null> {
+				const now = new Date();
+				const at = now.toISOString();
+				const changes = { ...decision.set, status: decision.to, updatedAt: at };
+				const entry = { status: decision.to, at, reason: decision.reason };
+				const condition: Record<string, unknown> = { _id: doc._id, status: doc.status };
+				if (doc.busySinceMs !== undefined) condition.busySinceMs = doc.busySinceMs;
+				if ((await this.updateWithEvents("payments", condition, { $set: changes, $push: { history: entry } }, decision.events, now)) !== 1) return null;
+				this.logger.info(`[order ${doc._id}] payment ${doc.status} -> ${decision.to} (${decision.reason})`);
+				// Counted once: only the call whose compare-and-set won gets here.
+				if (decision.to === "SETTLED") shopMetrics(this.broker).paymentCaptured(doc.amountCents, doc.currency);
+				if (decision.to === "REFUNDED") shopMetrics(this.broker).paymentRefunded(doc.amountCents, doc.currency);
+				return { ...doc, ...changes, history: [...doc.history, entry] };
+			},
+
+			async chargeOrder(this: PaymentsService, orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc> {
+				const staleAfterMs = this.config.events.claimTimeoutMs;
+				const attempt = async (): Promise<PaymentDoc | typeof CONFLICT> => {
+					const doc = await this.collections.payments.findOne({ _id: orderId });
+					if (!doc) {
+						if (cause) throw new EventOutOfOrderError(cause, `order.created for ${orderId}`);
+						throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${orderId}`);
+					}
+					const claim = decidePayment(doc, { type: "CHARGE" }, Date.now(), staleAfterMs);
+					if (claim.kind !== "move") return doc;
+					const claimed = await this.writeMove(doc, claim);
+					if (!claimed) return CONFLICT;
+
+					// The orderId is the provider's idempotency key: a retried call cannot charge twice.
+					const result = await this.provider.charge({
+						idempotencyKey: orderId,
+						amountCents: claimed.amountCents,
+						currency: claimed.currency,
+						method: claimed.method,
+					});
+					const answered = decidePayment(claimed, { type: "CHARGE_ANSWERED", ...result }, Date.now(), staleAfterMs);
+					if (answered.kind === "move") await this.writeMove(claimed, answered);
+					const after = await this.findPayment(orderId);
+					// The order was cancelled while the charge was in flight: give the money back.
+					return after.status === "SETTLED" && after.cancelRequested ? this.refundOrder(orderId) : after;
+				};
+				return compareAndSet(attempt, () => this.findPayment(orderId));
+			},
+
+			async refundOrder(this: PaymentsService, orderId: string): Promise<PaymentDoc> {
+				const staleAfterMs = this.config.events.claimTimeoutMs;
+				const attempt = async (): Promise<PaymentDoc | typeof CONFLICT> => {
+					const doc = await this.findPayment(orderId);
+					const claim = decidePayment(doc, { type: "REFUND" }, Date.now(), staleAfterMs);
+					if (claim.kind !== "move") return doc;
+					const claimed = await this.writeMove(doc, claim);
+					if (!claimed) return CONFLICT;
+					await this.provider.refund(orderId, claimed.amountCents);
+					const refunded = decidePayment(claimed, { type: "REFUND_DONE" }, Date.now(), staleAfterMs);
+					if (refunded.kind === "move") await this.writeMove(claimed, refunded);
+					return this.findPayment(orderId);
+				};
+				return compareAndSet(attempt, () => this.findPayment(orderId));
+			},
+
+			/**
+			 * A node killed between claiming a payment and recording the processor's answer leaves it
+			 * CHARGING or REFUNDING; its event may already be marked done elsewhere, so nothing else
+			 * would finish it. Asking the processor again with the same key is safe: it answers with
+			 * what it did the first time, or does it now, once.
+			 */
+			async recoverStalledPayments(this: PaymentsService): Promise<void> {
+				const staleBefore = Date.now() - this.config.events.claimTimeoutMs;
+				const stalled = await this.collections.payments.find({
+					query: { status: { $in: ["CHARGING", "REFUNDING"] }, busySinceMs: { $lte: staleBefore } },
+					limit: 100,
 				});
-				const answered = decidePayment(claimed, { type: "CHARGE_ANSWERED", ...result }, Date.now(), staleAfterMs);
-				if (answered.kind === "move") await this.writeMove(claimed, answered);
-				const after = await this.findPayment(orderId);
-				// The order was cancelled while the charge was in flight: give the money back.
-				return after.status === "SETTLED" && after.cancelRequested ? this.refundOrder(orderId) : after;
-			};
-			return compareAndSet(attempt, () => this.findPayment(orderId));
-		},
-
-		async refundOrder(this: PaymentsService, orderId: string): Promise<PaymentDoc> {
-			const staleAfterMs = this.config.events.claimTimeoutMs;
-			const attempt = async (): Promise<PaymentDoc | typeof CONFLICT> => {
-				const doc = await this.findPayment(orderId);
-				const claim = decidePayment(doc, { type: "REFUND" }, Date.now(), staleAfterMs);
-				if (claim.kind !== "move") return doc;
-				const claimed = await this.writeMove(doc, claim);
-				if (!claimed) return CONFLICT;
-				await this.provider.refund(orderId, claimed.amountCents);
-				const refunded = decidePayment(claimed, { type: "REFUND_DONE" }, Date.now(), staleAfterMs);
-				if (refunded.kind === "move") await this.writeMove(claimed, refunded);
-				return this.findPayment(orderId);
-			};
-			return compareAndSet(attempt, () => this.findPayment(orderId));
-		},
-
-		/**
-		 * A node killed between claiming a payment and recording the processor's answer leaves it
-		 * CHARGING or REFUNDING; its event may already be marked done elsewhere, so nothing else
-		 * would finish it. Asking the processor again with the same key is safe: it answers with
-		 * what it did the first time, or does it now, once.
-		 */
-		async recoverStalledPayments(this: PaymentsService): Promise<void> {
-			const staleBefore = Date.now() - this.config.events.claimTimeoutMs;
-			const stalled = await this.collections.payments.find({
-				query: { status: { $in: ["CHARGING", "REFUNDING"] }, busySinceMs: { $lte: staleBefore } },
-				limit: 100,
-			});
-			for (const doc of stalled) {
-				await runInWork(workFromCarrier(doc.trace, doc._id), async () => {
-					this.logger.warn(`[order ${doc._id}] payment stalled in ${doc.status}; finishing it`);
-					await (doc.status === "CHARGING" ? this.chargeOrder(doc._id) : this.refundOrder(doc._id));
-				});
-			}
-		},
-
-		/** The compensation for a cancelled order: void what was not charged, refund what was. */
-		async cancelPayment(this: PaymentsService, event: OrderCancelled): Promise<void> {
-			const attempt = async (): Promise<void | typeof CONFLICT> => {
-				const doc = await this.collections.payments.findOne({ _id: event.orderId });
-				if (!doc) {
-					// Cancelled before order.created reached us: a VOIDED record stops a late charge.
-					const voided = newPayment({ ...event, paymentMethod: "none" }, randomUUID(), new Date(), "VOIDED", event.reason);
-					return (await this.collections.payments.insertIfAbsent(voided)) ? undefined : CONFLICT;
+				for (const doc of stalled) {
+					await runInWork(workFromCarrier(doc.trace, doc._id), async () => {
+						this.logger.warn(`[order ${doc._id}] payment stalled in ${doc.status}; finishing it`);
+						await (doc.status === "CHARGING" ? this.chargeOrder(doc._id) : this.refundOrder(doc._id));
+					});
 				}
-				const decision = decidePayment(doc, { type: "CANCEL", reason: event.reason }, Date.now(), this.config.events.claimTimeoutMs);
-				switch (decision.kind) {
-					case "move":
-						return (await this.writeMove(doc, decision)) ? undefined : CONFLICT;
-					case "noteCancel":
-						if ((await this.collections.payments.update({ _id: doc._id, status: "CHARGING" }, { $set: { cancelRequested: true } })) !== 1)
-							return CONFLICT;
-						this.logger.info(`[order ${doc._id}] cancel noted during charge; will refund when it settles`);
-						return;
-					case "refund":
-						await this.refundOrder(doc._id);
-						return;
-					case "ignore":
-						return;
-				}
-			};
-			await compareAndSet(attempt, () => undefined);
+			},
+
+			/** The compensation for a cancelled order: void what was not charged, refund what was. */
+			async cancelPayment(this: PaymentsService, event: OrderCancelled): Promise<void> {
+				const attempt = async (): Promise<void | typeof CONFLICT> => {
+					const doc = await this.collections.payments.findOne({ _id: event.orderId });
+					if (!doc) {
+						// Cancelled before order.created reached us: a VOIDED record stops a late charge.
+						const voided = newPayment({ ...event, paymentMethod: "none" }, randomUUID(), new Date(), "VOIDED", event.reason);
+						return (await this.collections.payments.insertIfAbsent(voided)) ? undefined : CONFLICT;
+					}
+					const decision = decidePayment(doc, { type: "CANCEL", reason: event.reason }, Date.now(), this.config.events.claimTimeoutMs);
+					switch (decision.kind) {
+						case "move":
+							return (await this.writeMove(doc, decision)) ? undefined : CONFLICT;
+						case "noteCancel":
+							if ((await this.collections.payments.update({ _id: doc._id, status: "CHARGING" }, { $set: { cancelRequested: true } })) !== 1)
+								return CONFLICT;
+							this.logger.info(`[order ${doc._id}] cancel noted during charge; will refund when it settles`);
+							return;
+						case "refund":
+							await this.refundOrder(doc._id);
+							return;
+						case "ignore":
+							return;
+					}
+				};
+				await compareAndSet(attempt, () => undefined);
+			},
 		},
-	},
 
-	started(this: PaymentsService) {
-		this.recoverySweeper = repeat(
-			this.config.payments.recoverySweepMs,
-			() => this.recoverStalledPayments(),
-			(err) => this.logger.warn("Payment recovery sweep failed", err),
-		);
-	},
+		started(this: PaymentsService) {
+			this.recoverySweeper = repeat(
+				this.config.payments.recoverySweepMs,
+				() => this.recoverStalledPayments(),
+				(err) => this.logger.warn("Payment recovery sweep failed", err),
+			);
+		},
 
-	stopped(this: PaymentsService) {
-		this.recoverySweeper?.stop();
-	},
+		stopped(this: PaymentsService) {
+			this.recoverySweeper?.stop();
+		},
 
-	created(this: PaymentsService) {
-		this.provider = new SimulatedProvider(
-			booksIn(() => this.collections.processor),
-			this.config.payments.slowCardDelayMs,
-		);
-	},
-};
-
-export default PaymentsSchema;
+		created(this: PaymentsService) {
+			this.provider = new SimulatedProvider(
+				booksIn(() => this.collections.processor),
+				this.config.payments.slowCardDelayMs,
+			);
+		},
+	};
+}

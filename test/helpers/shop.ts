@@ -15,13 +15,14 @@ import paymentsService from "../../services/payments/payments.service";
 
 export type ServiceName = "api" | "catalogue" | "customers" | "orders" | "payments" | "notifications";
 
+/** Every service is built the same way: its module's default export makes a fresh schema. */
 const SCHEMAS: Record<ServiceName, () => ServiceSchema> = {
-	api: () => apiService() as unknown as ServiceSchema,
-	catalogue: () => catalogueService as unknown as ServiceSchema,
-	customers: () => customersService as unknown as ServiceSchema,
-	orders: () => ordersService as unknown as ServiceSchema,
-	payments: () => paymentsService as unknown as ServiceSchema,
-	notifications: () => notificationsService as unknown as ServiceSchema,
+	api: apiService as unknown as () => ServiceSchema,
+	catalogue: catalogueService as unknown as () => ServiceSchema,
+	customers: customersService as unknown as () => ServiceSchema,
+	orders: ordersService as unknown as () => ServiceSchema,
+	payments: paymentsService as unknown as () => ServiceSchema,
+	notifications: notificationsService as unknown as () => ServiceSchema,
 };
 
 export const ALL_SERVICES: ServiceName[] = ["api", "catalogue", "customers", "orders", "payments", "notifications"];

@@ -8,11 +8,11 @@ import Validator from "fastest-validator";
 import { ShopValidator } from "../../../lib/validator";
 import type { ServiceSchema } from "moleculer";
 import { loadConfig } from "../../../lib/env";
-import CatalogueSchema from "../../catalogue/catalogue.service";
-import CustomersSchema from "../../customers/customers.service";
-import NotificationsSchema from "../../notifications/notifications.service";
-import OrdersSchema from "../../orders/orders.service";
-import PaymentsSchema from "../../payments/payments.service";
+import catalogueService from "../../catalogue/catalogue.service";
+import customersService from "../../customers/customers.service";
+import notificationsService from "../../notifications/notifications.service";
+import ordersService from "../../orders/orders.service";
+import paymentsService from "../../payments/payments.service";
 import { createApiService } from "../api.service";
 import { PUBLIC_ROUTES, paramSource, pathParams } from "../routes";
 import { buildOpenApiDocument, MissingActionsError, openApiPath, type ActionDescription, type OpenApiDocument, type Operation } from "./document";
@@ -24,7 +24,14 @@ import { REQUEST_EXAMPLES } from "./schemas";
  * from the registry: the actions' definitions pass through JSON first, as they do between nodes.
  */
 
-const SERVICES = [CatalogueSchema, CustomersSchema, NotificationsSchema, OrdersSchema, PaymentsSchema, createApiService(loadConfig({}))] as ServiceSchema[];
+const SERVICES = [
+	catalogueService(),
+	customersService(),
+	notificationsService(),
+	ordersService(),
+	paymentsService(),
+	createApiService(loadConfig({})),
+] as ServiceSchema[];
 
 function actionsOf(services: ServiceSchema[]): Record<string, ActionDescription & { visibility?: string }> {
 	const actions: Record<string, ActionDescription & { visibility?: string }> = {};
