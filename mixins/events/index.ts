@@ -63,6 +63,14 @@ type Internals = OutboxInternals &
 	};
 
 /**
+ * A service that only reacts to events (notifications): its store and its inbox, with retries,
+ * dead letters and replay, and no outbox of its own to relay.
+ */
+export function ConsumerMixin<C extends Record<string, StoredDoc>>(collections: { [K in keyof C]: CollectionSpec }): Partial<ServiceSchema> {
+	return EventsMixin<C>({ collections, outboxes: [] });
+}
+
+/**
  * A service's store (as StoreMixin) plus its inbox, and the relay for the outboxes of the named
  * collections. One mixin for all, so the store opens before the relay runs and closes after the
  * last in-flight handler has finished.

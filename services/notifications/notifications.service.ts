@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { Customer, Notification, Page, PageParams, ShopMeta } from "../../contracts";
 import { pageParams } from "../../lib/paging";
-import { EventsMixin, type EventsService } from "../../mixins/events";
+import { ConsumerMixin } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
 import { createMailer, type Mailer } from "./mailer";
 import { renderEmail, type NotifyingEvent } from "./templates";
@@ -35,7 +35,7 @@ interface Methods {
 	notify(event: NotifyingEvent, ctx: Context<unknown, ShopMeta>): Promise<void>;
 }
 
-type Vars = EventsService & StoreService<Collections> & { mailer: Mailer };
+type Vars = StoreService<Collections> & { mailer: Mailer };
 type NotificationsService = Service & Vars & Methods;
 
 /** The notifications service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
@@ -43,10 +43,8 @@ export default function notificationsService(): ServiceSchema<ServiceSettingSche
 	return {
 		name: "notifications",
 		mixins: [
-			EventsMixin<Collections>({
-				collections: { notifications: { indexes: [{ field: "customerId" }, { field: "orderId" }] } },
-				outboxes: [],
-			}),
+			// It publishes nothing: a store and an inbox for the events it turns into emails.
+			ConsumerMixin<Collections>({ notifications: { indexes: [{ field: "customerId" }, { field: "orderId" }] } }),
 		],
 
 		domainEvents: {
