@@ -5,19 +5,26 @@ import path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import Validator from "fastest-validator";
-import { ShopValidator } from "../../../lib/validator";
+import { ShopValidator } from "../../lib/validator";
 import type { ServiceSchema } from "moleculer";
-import { loadConfig } from "../../../lib/env";
-import catalogueService from "../../catalogue/catalogue.service";
-import customersService from "../../customers/customers.service";
-import notificationsService from "../../notifications/notifications.service";
-import ordersService from "../../orders/orders.service";
-import paymentsService from "../../payments/payments.service";
-import { createApiService } from "../api.service";
-import { PUBLIC_ROUTES, paramSource, pathParams } from "../routes";
-import { buildOpenApiDocument, MissingActionsError, openApiPath, type ActionDescription, type OpenApiDocument, type Operation } from "./document";
-import type { JsonSchema } from "./json-schema";
-import { REQUEST_EXAMPLES } from "./schemas";
+import { loadConfig } from "../../lib/env";
+import catalogueService from "../../services/catalogue/catalogue.service";
+import customersService from "../../services/customers/customers.service";
+import notificationsService from "../../services/notifications/notifications.service";
+import ordersService from "../../services/orders/orders.service";
+import paymentsService from "../../services/payments/payments.service";
+import { createApiService } from "../../services/api/api.service";
+import { PUBLIC_ROUTES, paramSource, pathParams } from "../../services/api/routes";
+import {
+	buildOpenApiDocument,
+	MissingActionsError,
+	openApiPath,
+	type ActionDescription,
+	type OpenApiDocument,
+	type Operation,
+} from "../../services/api/openapi/document";
+import type { JsonSchema } from "../../services/api/openapi/json-schema";
+import { REQUEST_EXAMPLES } from "../../services/api/openapi/schemas";
 
 /*
  * The document built from the real route table and the real actions, as the gateway builds it
