@@ -336,7 +336,7 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 	},
 };
 
-/** An example body for each action a write route calls (document.test checks each against its schema). */
+/** An example body for each action a write route calls (test/integration/openapi-document.test.ts checks each against its schema). */
 export const REQUEST_EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
 	"customers.register": { email: "ada@example.com", password: "correct horse battery", name: "Ada Lovelace" },
 	"customers.login": { email: "ada@example.com", password: "correct horse battery" },
