@@ -37,19 +37,8 @@ import { OUTBOX_SCAN_EVERY, OutboxPart, type OutboxInternals, type OutboxWrites 
  * and writes with `insertWithEvents` / `updateWithEvents`.
  */
 
-export {
-	domainEvent,
-	EventOutOfOrderError,
-	inboxEntry,
-	newEvent,
-	orderIdOf,
-	type DomainEventHandler,
-	type DomainEventHandlers,
-	type InboxDoc,
-	type InboxStatus,
-	type NewEvent,
-	type WithOutbox,
-} from "./envelope";
+// What services and the tests use of the parts; the rest stays inside mixins/events/.
+export { EventOutOfOrderError, newEvent, type DomainEventHandlers, type InboxDoc, type NewEvent } from "./envelope";
 
 /** What a service gets from the events mixin: its store with an inbox, and the write path. */
 export interface EventsService extends StoreService<{ inbox: InboxDoc }>, OutboxWrites {

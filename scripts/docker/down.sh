@@ -17,14 +17,7 @@ esac
 if private_dockerd_running; then
 	pid="$(cat "$DOCKERD_PID")"
 	# dockerd stops its containers (each with its stop timeout) before it exits.
-	kill -TERM "$pid"
-	deadline=$((SECONDS + 60))
-	while alive "$pid" && ((SECONDS < deadline)); do sleep 0.5; done
-	if alive "$pid"; then
-		log "dockerd still running after 60 s, sending SIGKILL"
-		kill -KILL "$pid" 2>/dev/null || true
-		while alive "$pid"; do sleep 0.2; done
-	fi
+	terminate dockerd "$pid" 60
 	log "private engine stopped (pid $pid)"
 else
 	log "no private engine running (nothing of ours to stop)"

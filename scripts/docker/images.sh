@@ -106,12 +106,9 @@ fi
 base=(--build-arg "BASE=$DEBIAN_IMAGE")
 
 # Node 22: the binary use-node22.sh runs (node-linux-<arch> from the npm registry) and npm.
-case "$(uname -m)" in x86_64) arch=x64 ;; aarch64 | arm64) arch=arm64 ;; *) die "no Node 22 package for $(uname -m)" ;; esac
-node_pkg="$SHOP_CACHE/node22/node_modules/node-linux-$arch"
-if [ ! -x "$node_pkg/bin/node" ]; then
-	log "node: fetching node-linux-$arch@22 from the npm registry"
-	npm install --silent --no-save --no-package-lock --prefix "$SHOP_CACHE/node22" "node-linux-$arch@22" >&2
-fi
+# shellcheck source=../use-node22.sh
+source "$DOCKER_REPO/scripts/use-node22.sh"
+node_pkg="$(node22_package)" || die "could not get Node 22's package from the npm registry"
 npm_dir="$SHOP_CACHE/npm$NPM_MAJOR"
 if [ ! -e "$npm_dir/package/package.json" ]; then
 	log "node: fetching npm@$NPM_MAJOR from the npm registry"

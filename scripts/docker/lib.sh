@@ -22,14 +22,8 @@ if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
 
 docker_answers() { "$DOCKER" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
-# private_dockerd_running: the pid file names a live dockerd (never a reused pid).
-private_dockerd_running() {
-	local pid cmdline
-	pid="$(cat "$DOCKERD_PID" 2>/dev/null)" || return 1
-	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
-	cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 1
-	[[ "$cmdline" == *dockerd*"$DOCKER_STATE"* ]]
-}
+# private_dockerd_running: the pid file names a live dockerd of ours (never a reused pid).
+private_dockerd_running() { pid_file_names "$DOCKERD_PID" "dockerd --host $PRIVATE_DOCKER_HOST"; }
 
 # install_docker: Debian's docker-compose (the tests' and the README's), and Debian's engine and
 # client when there is no client at all or an engine must be started here.

@@ -48,16 +48,19 @@ lock_infra() {
 	fi
 }
 
-# is_running NAME: true when NAME's pid file names a live process that is still NAME.
-is_running() {
-	local pid
-	pid="$(cat "$(pid_file "$1")" 2>/dev/null)" || return 1
+# pid_file_names PID_FILE TEXT: true when PID_FILE names a live process whose command line
+# contains TEXT, so a pid the kernel has since given to another process is never taken for ours.
+pid_file_names() {
+	local pid cmdline
+	pid="$(cat "$1" 2>/dev/null)" || return 1
 	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
 	# Read first, then match: with pipefail, `grep -q` leaving a pipe early can fail the writer with SIGPIPE.
-	local cmdline
 	cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 1
-	grep -qF -- "${DAEMON_MATCH[$1]}" <<<"$cmdline"
+	grep -qF -- "$2" <<<"$cmdline"
 }
+
+# is_running NAME: true when NAME's pid file names a live process that is still NAME.
+is_running() { pid_file_names "$(pid_file "$1")" "${DAEMON_MATCH[$1]}"; }
 
 running_pid() { cat "$(pid_file "$1")"; }
 
@@ -118,7 +121,7 @@ wait_for() {
 
 # stop_daemon NAME [GRACE_S]: SIGTERM, then SIGKILL after GRACE_S; only ever the pid we recorded.
 stop_daemon() {
-	local name="$1" grace="${2:-20}" pidf pid deadline
+	local name="$1" grace="${2:-20}" pidf pid
 	pidf="$(pid_file "$name")"
 	[ -e "$pidf" ] || return 0
 	if ! is_running "$name"; then
@@ -127,6 +130,14 @@ stop_daemon() {
 		return 0
 	fi
 	pid="$(running_pid "$name")"
+	terminate "$name" "$pid" "$grace"
+	rm -f "$pidf"
+	log "$name: stopped (pid $pid)"
+}
+
+# terminate NAME PID GRACE_S: SIGTERM, then SIGKILL after GRACE_S; returns once PID is gone.
+terminate() {
+	local name="$1" pid="$2" grace="$3" deadline
 	kill -TERM "$pid" 2>/dev/null || true
 	deadline=$((SECONDS + grace))
 	while alive "$pid" && ((SECONDS < deadline)); do sleep 0.5; done
@@ -135,8 +146,6 @@ stop_daemon() {
 		kill -KILL "$pid" 2>/dev/null || true
 		while alive "$pid"; do sleep 0.2; done
 	fi
-	rm -f "$pidf"
-	log "$name: stopped (pid $pid)"
 }
 
 # select_servers SCRIPT ARGS...: sets SELECTED to the servers named (all when none), e.g. so a

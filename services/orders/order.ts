@@ -85,7 +85,7 @@ export function moveOrder(
 }
 
 /** The events an order's move publishes: its confirmation or its cancellation, nothing on the way. */
-export function orderEvents(
+function orderEvents(
 	order: Pick<OrderDoc, "_id" | "customerId" | "totalCents" | "currency" | "status">,
 	decision: Extract<Decision, { kind: "move" }>,
 ): NewEvent[] {
