@@ -3,7 +3,7 @@ import path from "node:path";
 import type { ServiceSchema } from "moleculer";
 import { MemoryAdapter, type DbAdapter } from "moleculer-db";
 import MongoDbAdapter from "moleculer-db-adapter-mongo";
-import { loadConfig, type ShopConfig } from "../lib/env";
+import type { ShopConfig } from "../lib/env";
 import { healthChecksOf } from "../lib/health";
 import type { Page, PageParams } from "../contracts";
 import { StoreUnavailableError } from "../lib/errors";
@@ -164,17 +164,16 @@ async function ensureIndexes(adapter: DbAdapter, indexes: IndexSpec[]): Promise<
 
 export interface StoreService<C extends Record<string, StoredDoc>> {
 	collections: { [K in keyof C]: Collection<C[K]> };
-	config: ShopConfig;
 }
 
 /**
- * `StoreMixin({ products: { indexes: [...] } })` gives the service `this.collections.products`,
- * connected before the service's own `started` runs and closed after its `stopped`.
+ * `StoreMixin(config, { products: { indexes: [...] } })` gives the service `this.collections.products`,
+ * connected before the service's own `started` runs and closed after its `stopped`, on the store
+ * `config` names (MONGO_URI, or DATA_DIR).
  */
-export function StoreMixin<C extends Record<string, StoredDoc>>(specs: { [K in keyof C]: CollectionSpec }): Partial<ServiceSchema> {
+export function StoreMixin<C extends Record<string, StoredDoc>>(config: ShopConfig, specs: { [K in keyof C]: CollectionSpec }): Partial<ServiceSchema> {
 	return {
 		created() {
-			this.config = loadConfig();
 			this.adapters = [] as DbAdapter[];
 			this.collections = {} as StoreService<C>["collections"];
 		},
@@ -182,7 +181,7 @@ export function StoreMixin<C extends Record<string, StoredDoc>>(specs: { [K in k
 			// Every collection of a service lives on one server: ask it once what it is.
 			let checked = false;
 			for (const [name, spec] of Object.entries(specs) as [keyof C & string, CollectionSpec][]) {
-				const adapter = createAdapter(this.config, this.name, name);
+				const adapter = createAdapter(config, this.name, name);
 				// The mongo adapter reads the collection name from the schema of the service it serves.
 				adapter.init(this.broker, { schema: { collection: name }, logger: this.logger } as never);
 				try {
@@ -190,7 +189,7 @@ export function StoreMixin<C extends Record<string, StoredDoc>>(specs: { [K in k
 					if (!checked) {
 						checked = true;
 						// Before any index is made or document written, so a refused server is left as it was.
-						const verdict = judgeServer(await buildInfo(adapter), this.config.mongoAllowNonAtomic);
+						const verdict = judgeServer(await buildInfo(adapter), config.mongoAllowNonAtomic);
 						if (verdict.refuse) {
 							await adapter.disconnect();
 							throw new UnsafeStoreError(this.name, verdict.refuse);
@@ -200,7 +199,7 @@ export function StoreMixin<C extends Record<string, StoredDoc>>(specs: { [K in k
 					await ensureIndexes(adapter, spec.indexes ?? []);
 				} catch (err) {
 					if (err instanceof UnsafeStoreError) throw err;
-					const where = this.config.mongoUri ? "MongoDB at MONGO_URI" : `DATA_DIR ${this.config.dataDir}`;
+					const where = config.mongoUri ? "MongoDB at MONGO_URI" : `DATA_DIR ${config.dataDir}`;
 					throw new StoreUnavailableError(`${this.name} (${where}, collection ${name})`, err);
 				}
 				this.adapters.push(adapter);

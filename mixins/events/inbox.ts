@@ -1,4 +1,5 @@
 import type { Context, ServiceSchema, Span } from "moleculer";
+import type { ShopConfig } from "../../lib/env";
 import type { AnyDomainEvent, EventName, ShopMeta, TraceCarrier } from "../../contracts";
 import { shopMetrics } from "../../lib/metrics";
 import { retryDelayMs } from "../../lib/timers";
@@ -45,8 +46,11 @@ export interface InboxInternals extends EventsCore {
 	inFlight: Set<Promise<void>>;
 }
 
-/** The inbox: receiving, handling with retries, dead letters. */
-export function InboxPart(): Partial<ServiceSchema> {
+/**
+ * The inbox: receiving, handling with retries, dead letters; how often and how long by `config`'s
+ * events settings, and an early event waits as long as a saga step (SAGA_STEP_TIMEOUT_MS).
+ */
+export function InboxPart(config: ShopConfig): Partial<ServiceSchema> {
 	const schema: Partial<ServiceSchema<never, Record<string, never>, InboxInternals>> = {
 		methods: {
 			/** Stores a newly received event in the inbox, claimed for handling; null for one seen before. */
@@ -89,12 +93,12 @@ export function InboxPart(): Partial<ServiceSchema> {
 					} catch (err) {
 						const message = err instanceof Error ? err.message : String(err);
 						const early = err instanceof EventOutOfOrderError;
-						const waiting = early && Date.now() - Date.parse(doc.receivedAt) < this.config.orders.sagaStepTimeoutMs;
-						const dead = !waiting && attempts >= this.config.events.maxAttempts;
+						const waiting = early && Date.now() - Date.parse(doc.receivedAt) < config.orders.sagaStepTimeoutMs;
+						const dead = !waiting && attempts >= config.events.maxAttempts;
 						// An event that came before the one it depends on waits in the inbox rather than
 						// in the partition: the other event may be behind it on the same consumer.
 						const again = inline && !dead && !this.stopping && !early && attempts - doc.attempts < INLINE_ATTEMPTS;
-						const delay = retryDelayMs(attempts, this.config.events.retryBaseMs, waiting ? OUT_OF_ORDER_RETRY_MAX_MS : undefined);
+						const delay = retryDelayMs(attempts, config.events.retryBaseMs, waiting ? OUT_OF_ORDER_RETRY_MAX_MS : undefined);
 						await inbox.update(
 							{ _id: doc._id },
 							{
@@ -241,7 +245,7 @@ export function InboxPart(): Partial<ServiceSchema> {
 					query: {
 						$or: [
 							{ status: "RETRY", nextAttemptAtMs: { $lte: now } },
-							{ status: "PROCESSING", claimedAtMs: { $lte: now - this.config.events.claimTimeoutMs } },
+							{ status: "PROCESSING", claimedAtMs: { $lte: now - config.events.claimTimeoutMs } },
 						],
 					},
 					limit: 100,

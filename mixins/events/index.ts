@@ -1,6 +1,7 @@
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { Errors } from "moleculer";
 import type { AnyDomainEvent, EventName, TraceCarrier } from "../../contracts";
+import type { ShopConfig } from "../../lib/env";
 import { healthChecksOf } from "../../lib/health";
 import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
@@ -55,8 +56,11 @@ type Internals = OutboxInternals &
  * A service that only reacts to events (notifications): its store and its inbox, with retries,
  * dead letters and replay, and no outbox of its own to relay.
  */
-export function ConsumerMixin<C extends Record<string, StoredDoc>>(collections: { [K in keyof C]: CollectionSpec }): Partial<ServiceSchema> {
-	return EventsMixin<C>({ collections, outboxes: [] });
+export function ConsumerMixin<C extends Record<string, StoredDoc>>(
+	config: ShopConfig,
+	collections: { [K in keyof C]: CollectionSpec },
+): Partial<ServiceSchema> {
+	return EventsMixin<C>({ config, collections, outboxes: [] });
 }
 
 /**
@@ -65,14 +69,17 @@ export function ConsumerMixin<C extends Record<string, StoredDoc>>(collections: 
  * last in-flight handler has finished.
  */
 export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
+	/** The store, the transport (KAFKA_BROKERS) and the relay's and inbox's timings. */
+	config: ShopConfig;
 	collections: { [K in keyof C]: CollectionSpec };
 	outboxes: (keyof C & string)[];
 }): Partial<ServiceSchema> {
+	const { config } = options;
 	const schema: Partial<ServiceSchema<ServiceSettingSchema, Record<string, never>, Internals>> = {
 		mixins: [
-			StoreMixin<C & { inbox: InboxDoc }>({ ...options.collections, inbox: { indexes: [{ field: "status" }] } } as never),
+			StoreMixin<C & { inbox: InboxDoc }>(config, { ...options.collections, inbox: { indexes: [{ field: "status" }] } } as never),
 			OutboxPart(options.outboxes),
-			InboxPart(),
+			InboxPart(config),
 			AdminActionsPart(),
 		],
 
@@ -103,14 +110,14 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 		},
 
 		async started(this: Internals) {
-			const brokers = this.config.kafkaBrokers;
+			const brokers = config.kafkaBrokers;
 			if (brokers) {
 				this.kafkaBus = new KafkaBus({
 					brokers,
 					service: this.name,
 					nodeID: this.broker.nodeID,
-					sessionTimeoutMs: this.config.kafkaSessionTimeoutMs,
-					topicPartitions: this.config.kafkaTopicPartitions,
+					sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+					topicPartitions: config.kafkaTopicPartitions,
 					handles: Object.keys(this.schema.domainEvents ?? {}) as EventName[],
 					handle: (event, trace) => this.handleFromLog(event, trace),
 					log: this.logger,
@@ -134,7 +141,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 				return Promise.all([this.relayOutbox(scan), scan ? this.retryDueEvents() : undefined]);
 			};
 			const onError = (err: unknown) => this.logger.warn("Event relay or retry failed; will try again", err);
-			this.relayTimer = repeat(this.config.events.relayIntervalMs, work, onError);
+			this.relayTimer = repeat(config.events.relayIntervalMs, work, onError);
 			// Events a crash left in the outboxes or the inbox go out at once.
 			work().catch(onError);
 		},

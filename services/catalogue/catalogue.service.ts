@@ -27,6 +27,7 @@ import { newProduct, pageCacheKey, productCacheKey, productChanges, productQuery
 import { SEED_PRODUCTS } from "./seed-products";
 import { Reservations } from "./reservations";
 import { ORDER_ID_PATTERN, type ReservationDoc } from "./stock";
+import { loadConfig } from "../../lib/env";
 
 type Collections = { products: ProductDoc; reservations: ReservationDoc };
 
@@ -71,10 +72,13 @@ function isAdmin(ctx: Ctx<unknown>): boolean {
 
 /** The catalogue service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
 export default function catalogueService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
+	// Read once per schema: the store, the transport and every timing below come from here.
+	const config = loadConfig();
 	return {
 		name: "catalogue",
 		mixins: [
 			EventsMixin<Collections>({
+				config,
 				collections: {
 					products: { indexes: [{ field: "sku", unique: true }, { field: "category" }] },
 					reservations: { indexes: [{ field: "status" }, { field: "expiresAtMs" }] },
@@ -350,7 +354,7 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 		},
 
 		created(this: CatalogueService) {
-			this.readCache = new ReadCache(this.broker.cacher, this.config.catalogue.cacheTtlSeconds);
+			this.readCache = new ReadCache(this.broker.cacher, config.catalogue.cacheTtlSeconds);
 			// eslint-disable-next-line @typescript-eslint/no-this-alias -- the host reads the collections, which exist only once started
 			const service = this;
 			this.reservations = new Reservations({
@@ -362,7 +366,7 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 				},
 				updateWithEvents: (collection, query, update, events, now) => service.updateWithEvents(collection, query, update, events, now),
 				changingProducts: (productIds, writes) => service.changingProducts(productIds, writes),
-				reservationTtlMs: this.config.catalogue.reservationTtlMs,
+				reservationTtlMs: config.catalogue.reservationTtlMs,
 				logger: this.logger,
 				onExpired: () => shopMetrics(this.broker).reservationExpired(),
 			});
@@ -372,7 +376,7 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 			await this.seedCatalogue();
 			await this.reservations.sweep();
 			this.sweeper = repeat(
-				this.config.catalogue.reservationSweepMs,
+				config.catalogue.reservationSweepMs,
 				() => this.reservations.sweep(),
 				(err) => this.logger.warn("Reservation sweep failed", err),
 			);

@@ -18,6 +18,7 @@ import { EventsMixin, newEvent, type EventsService } from "../../mixins/events";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { customerQuery, newCustomer, normalizeEmail, profileChanges, toCustomer, type CustomerDoc } from "./customer";
 import { decoyHash, hashPassword, verifyPassword } from "./password";
+import { loadConfig } from "../../lib/env";
 
 type Collections = { customers: CustomerDoc };
 
@@ -33,10 +34,13 @@ type Ctx<P> = Context<P, ShopMeta>;
 const email = { type: "email", normalize: true, max: 254 } as const;
 /** The customers service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
 export default function customersService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
+	// Read once per schema: the store, the transport and every timing below come from here.
+	const config = loadConfig();
 	return {
 		name: "customers",
 		mixins: [
 			EventsMixin<Collections>({
+				config,
 				collections: { customers: { indexes: [{ field: "email", unique: true }] } },
 				outboxes: ["customers"],
 			}),
@@ -145,7 +149,7 @@ export default function customersService(): ServiceSchema<ServiceSettingSchema, 
 			},
 
 			async ensureAdmin(this: CustomersService): Promise<void> {
-				const { email: adminEmail, password, isDefaultPassword } = this.config.admin;
+				const { email: adminEmail, password, isDefaultPassword } = config.admin;
 				const existing = await this.collections.customers.findOne({ email: adminEmail });
 				if (existing) {
 					// The environment is the source of truth for the admin account: a changed
@@ -174,7 +178,7 @@ export default function customersService(): ServiceSchema<ServiceSettingSchema, 
 		},
 
 		created(this: CustomersService) {
-			this.tokens = new AccessTokens(this.config.jwt.secret, this.config.jwt.ttlSeconds);
+			this.tokens = new AccessTokens(config.jwt.secret, config.jwt.ttlSeconds);
 		},
 
 		async started(this: CustomersService) {

@@ -6,6 +6,7 @@ import { ConsumerMixin } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
 import { createMailer, type Mailer } from "./mailer";
 import { renderEmail, type NotifyingEvent } from "./templates";
+import { loadConfig } from "../../lib/env";
 
 interface NotificationDoc extends Omit<Notification, "id"> {
 	[key: string]: unknown;
@@ -40,11 +41,13 @@ type NotificationsService = Service & Vars & Methods;
 
 /** The notifications service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
 export default function notificationsService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
+	// Read once per schema: the store, the transport and every timing below come from here.
+	const config = loadConfig();
 	return {
 		name: "notifications",
 		mixins: [
 			// It publishes nothing: a store and an inbox for the events it turns into emails.
-			ConsumerMixin<Collections>({ notifications: { indexes: [{ field: "customerId" }, { field: "orderId" }] } }),
+			ConsumerMixin<Collections>(config, { notifications: { indexes: [{ field: "customerId" }, { field: "orderId" }] } }),
 		],
 
 		domainEvents: {
@@ -90,7 +93,7 @@ export default function notificationsService(): ServiceSchema<ServiceSettingSche
 					await notifications.insertIfAbsent(doc);
 				}
 				// At-least-once: if we stop between sending and recording, the retry sends it again.
-				const sent = await this.mailer.send({ id: event.id, from: this.config.notifications.mailFrom, to: customer.email, ...email });
+				const sent = await this.mailer.send({ id: event.id, from: config.notifications.mailFrom, to: customer.email, ...email });
 				await notifications.update(
 					{ _id: event.id },
 					{ $set: { status: "SENT", sentAt: new Date().toISOString(), messageId: sent.messageId, ...(sent.file ? { file: sent.file } : {}) } },
@@ -100,7 +103,7 @@ export default function notificationsService(): ServiceSchema<ServiceSettingSche
 		},
 
 		created(this: NotificationsService) {
-			this.mailer = createMailer({ smtpUrl: this.config.notifications.smtpUrl, dir: path.join(this.config.dataDir, "notifications", "mail") });
+			this.mailer = createMailer({ smtpUrl: config.notifications.smtpUrl, dir: path.join(config.dataDir, "notifications", "mail") });
 		},
 
 		stopped(this: NotificationsService) {

@@ -10,6 +10,7 @@ import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { EventOutOfOrderError, EventsMixin, newEvent, type EventsService } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
+import { loadConfig } from "../../lib/env";
 import {
 	DEFAULT_PAYMENT_METHOD,
 	MAX_LINE_QTY,
@@ -37,10 +38,13 @@ type Ctx<P> = Context<P, ShopMeta>;
 
 /** The orders service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
 export default function ordersService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
+	// Read once per schema: the store, the transport and every timing below come from here.
+	const config = loadConfig();
 	return {
 		name: "orders",
 		mixins: [
 			EventsMixin<Collections>({
+				config,
 				collections: {
 					orders: { indexes: [{ field: "customerId" }, { field: "status" }, { field: "sagaDeadlineMs" }] },
 				},
@@ -107,7 +111,7 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 						shippingAddress: ctx.params.shippingAddress,
 						paymentMethod: ctx.params.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
 					};
-					const doc = withTrace(newOrder(input, priced, randomUUID(), now, this.config.orders.sagaStepTimeoutMs));
+					const doc = withTrace(newOrder(input, priced, randomUUID(), now, config.orders.sagaStepTimeoutMs));
 					noteOrderId(doc._id);
 					const created = newEvent(
 						"order.created",
@@ -192,7 +196,7 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 						return null;
 					}
 					const now = new Date();
-					const step = orderStep(order, trigger, now, this.config.orders.sagaStepTimeoutMs);
+					const step = orderStep(order, trigger, now, config.orders.sagaStepTimeoutMs);
 					if (step.kind === "wait") throw new EventOutOfOrderError(cause!, `the step before ${trigger} for order ${orderId}`);
 					if (step.kind === "ignore") {
 						this.logger.debug(`[order ${orderId}] ${trigger} ignored in status ${order.status}`);
@@ -238,7 +242,7 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 
 		started(this: OrdersService) {
 			this.sagaSweeper = repeat(
-				this.config.orders.sagaSweepMs,
+				config.orders.sagaSweepMs,
 				() => this.timeOutStalledSagas(),
 				(err) => this.logger.warn("Saga timeout sweep failed", err),
 			);

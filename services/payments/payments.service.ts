@@ -12,6 +12,7 @@ import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mix
 import type { StoreService } from "../../mixins/store.mixin";
 import { decidePayment, newPayment, toPayment, type PaymentDecision, type PaymentDoc } from "./payment";
 import { booksIn, SimulatedProvider, type ProcessorRecord } from "./provider";
+import { loadConfig } from "../../lib/env";
 
 type Collections = { payments: PaymentDoc; processor: ProcessorRecord };
 type PaymentMove = Extract<PaymentDecision, { kind: "move" }>;
@@ -31,10 +32,13 @@ type Ctx<P> = Context<P, ShopMeta>;
 
 /** The payments service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
 export default function paymentsService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
+	// Read once per schema: the store, the transport and every timing below come from here.
+	const config = loadConfig();
 	return {
 		name: "payments",
 		mixins: [
 			EventsMixin<Collections>({
+				config,
 				// `processor` holds the simulated card processor's books (see provider.ts).
 				collections: { payments: { indexes: [{ field: "customerId" }, { field: "status" }] }, processor: {} },
 				outboxes: ["payments"],
@@ -119,7 +123,7 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 			},
 
 			async chargeOrder(this: PaymentsService, orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc> {
-				const staleAfterMs = this.config.events.claimTimeoutMs;
+				const staleAfterMs = config.events.claimTimeoutMs;
 				const attempt = async (): Promise<PaymentDoc | typeof CONFLICT> => {
 					const doc = await this.collections.payments.findOne({ _id: orderId });
 					if (!doc) {
@@ -148,7 +152,7 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 			},
 
 			async refundOrder(this: PaymentsService, orderId: string): Promise<PaymentDoc> {
-				const staleAfterMs = this.config.events.claimTimeoutMs;
+				const staleAfterMs = config.events.claimTimeoutMs;
 				const attempt = async (): Promise<PaymentDoc | typeof CONFLICT> => {
 					const doc = await this.findPayment(orderId);
 					const claim = decidePayment(doc, { type: "REFUND" }, Date.now(), staleAfterMs);
@@ -170,7 +174,7 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 			 * what it did the first time, or does it now, once.
 			 */
 			async recoverStalledPayments(this: PaymentsService): Promise<void> {
-				const staleBefore = Date.now() - this.config.events.claimTimeoutMs;
+				const staleBefore = Date.now() - config.events.claimTimeoutMs;
 				const stalled = await this.collections.payments.find({
 					query: { status: { $in: ["CHARGING", "REFUNDING"] }, busySinceMs: { $lte: staleBefore } },
 					limit: 100,
@@ -192,7 +196,7 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 						const voided = newPayment({ ...event, paymentMethod: "none" }, randomUUID(), new Date(), "VOIDED", event.reason);
 						return (await this.collections.payments.insertIfAbsent(voided)) ? undefined : CONFLICT;
 					}
-					const decision = decidePayment(doc, { type: "CANCEL", reason: event.reason }, Date.now(), this.config.events.claimTimeoutMs);
+					const decision = decidePayment(doc, { type: "CANCEL", reason: event.reason }, Date.now(), config.events.claimTimeoutMs);
 					switch (decision.kind) {
 						case "move":
 							return (await this.writeMove(doc, decision)) ? undefined : CONFLICT;
@@ -214,7 +218,7 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 
 		started(this: PaymentsService) {
 			this.recoverySweeper = repeat(
-				this.config.payments.recoverySweepMs,
+				config.payments.recoverySweepMs,
 				() => this.recoverStalledPayments(),
 				(err) => this.logger.warn("Payment recovery sweep failed", err),
 			);
@@ -227,7 +231,7 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 		created(this: PaymentsService) {
 			this.provider = new SimulatedProvider(
 				booksIn(() => this.collections.processor),
-				this.config.payments.slowCardDelayMs,
+				config.payments.slowCardDelayMs,
 			);
 		},
 	};

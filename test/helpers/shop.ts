@@ -43,8 +43,8 @@ export interface StartOptions {
 	env?: Record<string, string>;
 	/** Reuse a data directory, e.g. to check what survives a restart. */
 	dataDir?: string;
-	/** Extra services, e.g. a spy that records events. */
-	extra?: ServiceSchema[];
+	/** Extra services, e.g. a spy that records events; a function is called while `env` applies. */
+	extra?: (ServiceSchema | (() => ServiceSchema))[];
 	/** Log as the configuration says (LOG_FORMAT, LOG_LEVEL) instead of not at all. */
 	logs?: boolean;
 }
@@ -81,7 +81,7 @@ export async function startShop(options: StartOptions = {}): Promise<TestShop> {
 			logger: options.logs ? brokerConfig.logger : false,
 		});
 		for (const name of options.services ?? ALL_SERVICES) broker.createService(SCHEMAS[name]());
-		for (const schema of options.extra ?? []) broker.createService(schema);
+		for (const schema of options.extra ?? []) broker.createService(typeof schema === "function" ? schema() : schema);
 		await broker.start();
 	} finally {
 		for (const [key, value] of Object.entries(saved)) {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ServiceSchema } from "moleculer";
+import { loadConfig } from "../../lib/env";
 import { Collection, DuplicateKeyError, StoreMixin, type StoredDoc } from "../../mixins/store.mixin";
 import { startShop, type TestShop } from "../helpers/shop";
 import { TestCluster } from "./cluster";
@@ -20,10 +21,10 @@ interface Probe {
 	collections: { counters: Collection<Counter>; products: Collection<Product> };
 }
 
-const probe: ServiceSchema = {
+const probe = (): ServiceSchema => ({
 	name: "probe",
-	mixins: [StoreMixin<{ counters: Counter; products: Product }>({ counters: {}, products: { indexes: [{ field: "sku", unique: true }] } })],
-};
+	mixins: [StoreMixin<{ counters: Counter; products: Product }>(loadConfig(), { counters: {}, products: { indexes: [{ field: "sku", unique: true }] } })],
+});
 
 describe("the local MongoDB-wire server", () => {
 	const env = TestCluster.infraEnv();

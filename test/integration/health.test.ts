@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
+import { loadConfig } from "../../lib/env";
 import { HealthMiddleware, healthChecksOf } from "../../lib/health";
 import { StoreMixin } from "../../mixins/store.mixin";
 import { freePort } from "../helpers/net";
@@ -44,7 +45,7 @@ describe("node health endpoints", () => {
 			middlewares: [HealthMiddleware(port)],
 			tracking: { enabled: true, shutdownTimeout: 10_000 },
 		});
-		broker.createService({ name: "things", mixins: [StoreMixin({ things: {} })] });
+		broker.createService({ name: "things", mixins: [StoreMixin(loadConfig(), { things: {} })] });
 		broker.createService(slowService);
 	});
 	afterEach(async () => {

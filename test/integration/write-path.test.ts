@@ -1,5 +1,6 @@
 import { ServiceBroker, type Context, type ServiceSchema } from "moleculer";
 import type { AnyDomainEvent, CustomerRegistered } from "../../contracts";
+import { loadConfig } from "../../lib/env";
 import { EventsMixin, newEvent, type EventsService } from "../../mixins/events";
 import type { StoredDoc } from "../../mixins/store.mixin";
 import { startShop, type TestShop } from "../helpers/shop";
@@ -21,11 +22,11 @@ type Accounts = EventsService & { collections: { accounts: { findOne(query: obje
 
 const registered = (id: string) => newEvent("customer.registered", { customerId: id, email: `${id}@example.com`, name: id }, id);
 
-const accountsSchema: ServiceSchema = {
+const accountsSchema = (): ServiceSchema => ({
 	name: "accounts",
-	mixins: [EventsMixin<{ accounts: AccountDoc }>({ collections: { accounts: {} }, outboxes: ["accounts"] })],
+	mixins: [EventsMixin<{ accounts: AccountDoc }>({ config: loadConfig(), collections: { accounts: {} }, outboxes: ["accounts"] })],
 	publishes: ["customer.registered"],
-};
+});
 
 describe("the store's write path with events", () => {
 	let shop: TestShop;
@@ -114,6 +115,6 @@ describe("the store's write path with events", () => {
 
 	it("refuses at creation a service that publishes from outboxes but declares no events", () => {
 		const broker = new ServiceBroker({ logger: false });
-		expect(() => broker.createService({ ...accountsSchema, name: "undeclared", publishes: undefined })).toThrow(/declares no events in publishes/);
+		expect(() => broker.createService({ ...accountsSchema(), name: "undeclared", publishes: undefined })).toThrow(/declares no events in publishes/);
 	});
 });
