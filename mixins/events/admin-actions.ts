@@ -3,7 +3,8 @@ import type { EventName, ShopMeta } from "../../contracts";
 import { UnprocessableError } from "../../lib/errors";
 import type { DomainEventHandler, InboxStatus } from "./envelope";
 import type { InboxInternals } from "./inbox";
-import { topicFor, type ReplayReport } from "./kafka-bus";
+import type { ReplayReport } from "./kafka-bus";
+import { topicFor } from "./kafka-topics";
 
 /*
  * An operator's actions on a service's events (public: the REPL's `call <service>.deadLetters`):

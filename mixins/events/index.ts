@@ -10,6 +10,7 @@ import { AdminActionsPart } from "./admin-actions";
 import type { InboxDoc } from "./envelope";
 import { InboxPart, type InboxInternals } from "./inbox";
 import { KafkaBus } from "./kafka-bus";
+import { KafkaConnection, kafkaConnectionOf } from "./kafka-connection";
 import { OUTBOX_SCAN_EVERY, OutboxPart, type OutboxInternals, type OutboxWrites } from "./outbox";
 
 /*
@@ -17,7 +18,9 @@ import { OUTBOX_SCAN_EVERY, OutboxPart, type OutboxInternals, type OutboxWrites 
  *   outbox.ts         the write path (a change and its events in one write) and the relay;
  *   inbox.ts          receiving: de-duplication, handling with retries, dead letters;
  *   admin-actions.ts  dead letters, redrive and replay for an operator;
- *   kafka-bus.ts      the Kafka transport (kafka-dispatch.ts: per-key ordering, offset commits);
+ *   kafka-bus.ts      the Kafka transport of one service (kafka-dispatch.ts: per-key ordering,
+ *                     offset commits; kafka-topics.ts: names and headers), over the node's one
+ *                     Kafka client (kafka-connection.ts);
  *   envelope.ts       the event's envelope, the write path's events, the inbox's record.
  * This file composes them with the service's store and runs their life cycle in order.
  *
@@ -112,12 +115,20 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
 		async started(this: Internals) {
 			const brokers = config.kafkaBrokers;
 			if (brokers) {
+				const connection = kafkaConnectionOf(
+					this.broker,
+					() =>
+						new KafkaConnection({
+							brokers,
+							clientId: `shop-${this.broker.nodeID}`,
+							topicPartitions: config.kafkaTopicPartitions,
+							log: this.logger,
+						}),
+				);
 				this.kafkaBus = new KafkaBus({
-					brokers,
+					connection,
 					service: this.name,
-					nodeID: this.broker.nodeID,
 					sessionTimeoutMs: config.kafkaSessionTimeoutMs,
-					topicPartitions: config.kafkaTopicPartitions,
 					handles: Object.keys(this.schema.domainEvents ?? {}) as EventName[],
 					handle: (event, trace) => this.handleFromLog(event, trace),
 					log: this.logger,

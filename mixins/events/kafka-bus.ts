@@ -1,65 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { Errors } from "moleculer";
-import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from "kafkajs";
+import type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 import type { AnyDomainEvent, EventName, TraceCarrier } from "../../contracts";
 import { retryDelayMs } from "../../lib/timers";
+import type { KafkaConnection } from "./kafka-connection";
 import { KeyedQueue, PartitionProgress } from "./kafka-dispatch";
-// Before any Kafka client is made: kafkajs 2.2.4 spins a 1 ms timer per idle connection otherwise.
-import "../../lib/kafkajs-idle-fix";
+import { consumerGroup, deadLetterTopic, eventHeaders, header, topicFor, traceFromHeaders } from "./kafka-topics";
 
 /*
- * Kafka as the durable event log behind the event mixin. Topics are per aggregate, the message
- * key is the aggregate id (one order's events stay in one partition, in order), and the event
- * type and ids travel in headers, and so does the trace the event was published in (W3C
- * `traceparent`, and the `x-request-id` of the request behind it). Each service reads with a consumer group of its own, so its
- * replicas share the partitions; an offset is committed only once the handler has succeeded or
+ * Kafka as the durable event log behind the event mixin, for one service of a node: it publishes
+ * through the node's shared connection (kafka-connection.ts; names in kafka-topics.ts) and reads
+ * with a consumer group of its own, so its replicas share the partitions; an offset is committed only once the handler has succeeded or
  * the event is stored in the service's inbox for a retry. Events of different aggregates are
  * handled at once, each aggregate's in order (see kafka-dispatch.ts).
  */
-
-const TOPIC_BY_ENTITY: Record<string, string> = {
-	order: "shop.orders",
-	payment: "shop.payments",
-	stock: "shop.catalogue",
-	product: "shop.catalogue",
-	customer: "shop.customers",
-};
-
-/** The topic for an event type (an EventName; any other name gets a RangeError). */
-export function topicFor(type: string): string {
-	const topic = TOPIC_BY_ENTITY[type.split(".")[0]!];
-	if (!topic) throw new RangeError(`No topic for event type ${type}`);
-	return topic;
-}
-
-export function deadLetterTopic(topic: string): string {
-	return `${topic}.dlq`;
-}
-
-export function consumerGroup(service: string): string {
-	return `shop.${service}`;
-}
-
-export function eventHeaders(event: AnyDomainEvent, trace?: TraceCarrier): Record<string, string> {
-	const headers: Record<string, string> = { "event-type": event.type, "event-id": event.id, "correlation-id": event.correlationId };
-	if (trace?.traceparent) headers.traceparent = trace.traceparent;
-	if (trace?.requestId) headers["x-request-id"] = trace.requestId;
-	return headers;
-}
-
-/** A header's value as text (kafkajs hands them over as buffers, or arrays of them). */
-export function header(headers: IHeaders | undefined, name: string): string | undefined {
-	const value = headers?.[name];
-	return value === undefined ? undefined : Array.isArray(value) ? String(value[0]) : String(value);
-}
-
-/** The trace a message's headers name, if any. */
-export function traceFromHeaders(headers: IHeaders | undefined): TraceCarrier | undefined {
-	const traceparent = header(headers, "traceparent");
-	const requestId = header(headers, "x-request-id");
-	if (!traceparent && !requestId) return undefined;
-	return { ...(traceparent ? { traceparent } : {}), ...(requestId ? { requestId } : {}) };
-}
 
 /** How often a node measures its consumer group's lag on the partitions it reads. */
 const LAG_INTERVAL_MS = 5000;
@@ -77,18 +31,11 @@ const COMMIT_GATHER_MS = 50;
 /** Waits between attempts at recording an event while the store is down: from 200 ms, doubling, 5 s at most. */
 const RECORD_RETRY_MS = { base: 200, max: 5000 };
 
-/** Every topic the shop writes to, with its dead-letter topic. */
-export function shopTopics(): string[] {
-	return [...new Set(Object.values(TOPIC_BY_ENTITY))].flatMap((topic) => [topic, deadLetterTopic(topic)]);
-}
-
 export interface KafkaBusOptions {
-	brokers: string[];
+	/** The node's connection, shared with its other services. */
+	connection: KafkaConnection;
 	service: string;
-	nodeID: string;
 	sessionTimeoutMs: number;
-	/** Partitions of a topic this node has to create; dead-letter topics get one. */
-	topicPartitions: number;
 	/** Event types this service handles; other messages on its topics are skipped (and committed). */
 	handles: EventName[];
 	/** Handles an event, or stores it for retry; rejects only if it could not be recorded at all. */
@@ -112,12 +59,9 @@ export interface ReplayReport {
 }
 
 export class KafkaBus {
-	private readonly kafka: Kafka;
-	private readonly producer: Producer;
 	private consumer?: Consumer;
-	private readonly admin: Admin;
+	private acquired = false;
 	private consumerFailure?: Error;
-	private probe?: Promise<unknown>;
 	/** The partitions this node reads, by topic, as of the group's last rebalance. */
 	private assignment: Record<string, number[]> = {};
 	private lagTimer?: NodeJS.Timeout;
@@ -129,28 +73,18 @@ export class KafkaBus {
 	/** Commits in flight, one per partition's progress; `again` when it moved meanwhile. */
 	private readonly commits = new Map<PartitionProgress, { running: Promise<void>; again: boolean }>();
 
-	constructor(private readonly options: KafkaBusOptions) {
-		this.kafka = new Kafka({
-			clientId: `${options.service}-${options.nodeID}`,
-			brokers: options.brokers,
-			logLevel: logLevel.NOTHING,
-			// Waits capped at 2 s: a broker that comes back is used within seconds, not after a
-			// backoff that has grown to half a minute meanwhile.
-			retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 8 },
-			connectionTimeout: 3000,
-		});
-		// Idempotent: a retried send after a lost acknowledgement is not written twice.
-		this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-		this.admin = this.kafka.admin();
+	constructor(private readonly options: KafkaBusOptions) {}
+
+	private get connection(): KafkaConnection {
+		return this.options.connection;
 	}
 
 	async start(): Promise<void> {
-		await this.admin.connect();
-		await this.ensureTopics();
-		await this.producer.connect();
+		await this.connection.acquire();
+		this.acquired = true;
 		const topics = [...new Set(this.options.handles.map(topicFor))];
 		if (topics.length === 0) return;
-		this.consumer = this.kafka.consumer({
+		this.consumer = this.connection.kafka.consumer({
 			groupId: consumerGroup(this.options.service),
 			allowAutoTopicCreation: false,
 			sessionTimeout: this.options.sessionTimeoutMs,
@@ -196,8 +130,8 @@ export class KafkaBus {
 			for (const [topic, partitions] of Object.entries(this.assignment)) {
 				if (partitions.length === 0) continue;
 				const [ends, [committed]] = await Promise.all([
-					this.admin.fetchTopicOffsets(topic),
-					this.admin.fetchOffsets({ groupId: group, topics: [topic] }),
+					this.connection.admin.fetchTopicOffsets(topic),
+					this.connection.admin.fetchOffsets({ groupId: group, topics: [topic] }),
 				]);
 				for (const partition of partitions) {
 					const end = ends.find((p) => p.partition === partition);
@@ -214,31 +148,8 @@ export class KafkaBus {
 		}
 	}
 
-	/**
-	 * Creates the shop's topics that do not exist yet, so a fresh Kafka (a new compose stack, a
-	 * managed cluster) needs no set-up step. The replication factor is the broker's default.
-	 */
-	private async ensureTopics(): Promise<void> {
-		const existing = new Set(await this.admin.listTopics());
-		const missing = shopTopics().filter((topic) => !existing.has(topic));
-		if (missing.length === 0) return;
-		try {
-			await this.admin.createTopics({
-				topics: missing.map((topic) => ({
-					topic,
-					numPartitions: topic.endsWith(".dlq") ? 1 : this.options.topicPartitions,
-					replicationFactor: -1,
-				})),
-			});
-			this.options.log.info(`Created Kafka topics ${missing.join(", ")}`);
-		} catch (err) {
-			// Replicas starting together race to create the same topics; losing that race is fine.
-			if ((err as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") throw err;
-		}
-	}
-
 	private async partitionCount(topics: string[]): Promise<number> {
-		const metadata = await this.admin.fetchTopicMetadata({ topics });
+		const metadata = await this.connection.admin.fetchTopicMetadata({ topics });
 		return metadata.topics.reduce((sum, topic) => sum + topic.partitions.length, 0);
 	}
 
@@ -248,12 +159,8 @@ export class KafkaBus {
 	}
 
 	/** For readiness: the cluster answers. */
-	async checkCluster(): Promise<void> {
-		// One question in flight at a time, however often the node is probed.
-		this.probe ??= this.admin.describeCluster().finally(() => {
-			this.probe = undefined;
-		});
-		await this.probe;
+	checkCluster(): Promise<void> {
+		return this.connection.checkCluster();
 	}
 
 	/**
@@ -268,7 +175,7 @@ export class KafkaBus {
 			byTopic.get(topic)!.push({ key: event.aggregateId, value: JSON.stringify(event), headers: eventHeaders(event, trace) });
 		}
 		if (byTopic.size === 0) return;
-		await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+		await this.connection.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
 	}
 
 	/** Stops taking messages, lets the ones in hand finish and commit, then disconnects. */
@@ -280,8 +187,11 @@ export class KafkaBus {
 		while (this.commits.size > 0) await Promise.all([...this.commits.values()].map((commit) => commit.running));
 		await this.consumer?.stop();
 		await this.consumer?.disconnect();
-		await this.producer.disconnect();
-		await this.admin.disconnect();
+		// Only what this bus acquired: a start that failed to connect holds no share.
+		if (this.acquired) {
+			this.acquired = false;
+			await this.connection.release();
+		}
 	}
 
 	/**
@@ -292,8 +202,8 @@ export class KafkaBus {
 	 */
 	async replay(topic: string, from: ReplayFrom, handle: (event: AnyDomainEvent) => Promise<void>, timeoutMs: number): Promise<ReplayReport> {
 		const group = `${consumerGroup(this.options.service)}.replay.${randomUUID()}`;
-		const admin = this.admin;
-		const consumer = this.kafka.consumer({ groupId: group, allowAutoTopicCreation: false });
+		const admin = this.connection.admin;
+		const consumer = this.connection.kafka.consumer({ groupId: group, allowAutoTopicCreation: false });
 		try {
 			const ends = await admin.fetchTopicOffsets(topic);
 			const starts =
@@ -363,7 +273,7 @@ export class KafkaBus {
 	/** Parks an event a handler gave up on, with its error, on its topic's dead-letter topic. */
 	async deadLetter(event: AnyDomainEvent, error: string, trace?: TraceCarrier): Promise<void> {
 		const topic = topicFor(event.type);
-		await this.producer.send({
+		await this.connection.producer.send({
 			topic: deadLetterTopic(topic),
 			acks: -1,
 			messages: [

@@ -1,7 +1,7 @@
 import { Kafka, Partitioners, logLevel, type Consumer, type KafkaMessage, type Message, type Producer } from "kafkajs";
 // As the shop runs kafkajs: without the spinning idle timer of 2.2.4 (see there).
 import "../../lib/kafkajs-idle-fix";
-import { header } from "../../mixins/events/kafka-bus";
+import { header } from "../../mixins/events/kafka-topics";
 
 /*
  * The `http→kafka` baseline: the request path of a request/reply design on Kafka, written

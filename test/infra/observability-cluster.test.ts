@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
 import type { Order } from "../../contracts";
 import { KafkaBus } from "../../mixins/events/kafka-bus";
+import { KafkaConnection } from "../../mixins/events/kafka-connection";
 import type { JsonLogLine } from "../../lib/logging";
 import fs from "node:fs";
 import path from "node:path";
@@ -133,11 +134,9 @@ describe("Kafka consumer lag", () => {
 		const service = `lagprobe-${randomUUID().slice(0, 8)}`;
 		// A consumer group of its own that reads shop.orders from the beginning and is stuck on its first message.
 		const bus = new KafkaBus({
-			brokers,
+			connection: new KafkaConnection({ brokers, clientId: service, topicPartitions: 3, log: { info: () => undefined } }),
 			service,
-			nodeID: service,
 			sessionTimeoutMs: 10_000,
-			topicPartitions: 3,
 			handles: ["order.created", "order.confirmed", "order.cancelled"],
 			handle: () => gate,
 			log: { info: () => undefined, warn: () => undefined, error: () => undefined },

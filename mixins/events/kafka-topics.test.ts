@@ -1,5 +1,5 @@
 import type { OrderCreated } from "../../contracts";
-import { eventHeaders, traceFromHeaders } from "./kafka-bus";
+import { eventHeaders, traceFromHeaders } from "./kafka-topics";
 
 const EVENT = {
 	id: "event-1",
