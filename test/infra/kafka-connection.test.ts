@@ -11,7 +11,8 @@ import { readTopics } from "./servers";
  * group lists that one client. The connection outlives every service but the last.
  */
 
-const GROUPS = ["shop.catalogue", "shop.customers", "shop.orders", "shop.payments", "shop.notifications"];
+/** The groups of the services that consume (customers only publishes). */
+const GROUPS = ["shop.catalogue", "shop.orders", "shop.payments", "shop.notifications"];
 
 describe("a node's Kafka client", () => {
 	const env = TestCluster.infraEnv();
