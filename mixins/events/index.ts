@@ -55,6 +55,12 @@ type Internals = OutboxInternals &
 		removeKafkaChecks?: () => void;
 	};
 
+/** A service's collections with their indexes, and which of them keep an outbox of events to publish. */
+export interface EventsStore<C extends Record<string, StoredDoc>> {
+	collections: { [K in keyof C]: CollectionSpec };
+	outboxes: (keyof C & string)[];
+}
+
 /**
  * A service that only reacts to events (notifications): its store and its inbox, with retries,
  * dead letters and replay, and no outbox of its own to relay.
@@ -63,32 +69,27 @@ export function ConsumerMixin<C extends Record<string, StoredDoc>>(
 	config: ShopConfig,
 	collections: { [K in keyof C]: CollectionSpec },
 ): Partial<ServiceSchema> {
-	return EventsMixin<C>({ config, collections, outboxes: [] });
+	return EventsMixin<C>(config, { collections, outboxes: [] });
 }
 
 /**
  * A service's store (as StoreMixin) plus its inbox, and the relay for the outboxes of the named
  * collections. One mixin for all, so the store opens before the relay runs and closes after the
- * last in-flight handler has finished.
+ * last in-flight handler has finished. `config` names the store, the transport (KAFKA_BROKERS)
+ * and the relay's and inbox's timings.
  */
-export function EventsMixin<C extends Record<string, StoredDoc>>(options: {
-	/** The store, the transport (KAFKA_BROKERS) and the relay's and inbox's timings. */
-	config: ShopConfig;
-	collections: { [K in keyof C]: CollectionSpec };
-	outboxes: (keyof C & string)[];
-}): Partial<ServiceSchema> {
-	const { config } = options;
+export function EventsMixin<C extends Record<string, StoredDoc>>(config: ShopConfig, store: EventsStore<C>): Partial<ServiceSchema> {
 	const schema: Partial<ServiceSchema<ServiceSettingSchema, Record<string, never>, Internals>> = {
 		mixins: [
-			StoreMixin<C & { inbox: InboxDoc }>(config, { ...options.collections, inbox: { indexes: [{ field: "status" }] } } as never),
-			OutboxPart(options.outboxes),
+			StoreMixin<C & { inbox: InboxDoc }>(config, { ...store.collections, inbox: { indexes: [{ field: "status" }] } } as never),
+			OutboxPart(store.outboxes),
 			InboxPart(config),
 			AdminActionsPart(),
 		],
 
 		merged(schema: ServiceSchema) {
-			if (options.outboxes.length > 0 && !schema.publishes?.length) {
-				throw new Errors.ServiceSchemaError(`${schema.name} publishes from ${options.outboxes.join(", ")} but declares no events in publishes`, {
+			if (store.outboxes.length > 0 && !schema.publishes?.length) {
+				throw new Errors.ServiceSchemaError(`${schema.name} publishes from ${store.outboxes.join(", ")} but declares no events in publishes`, {
 					name: schema.name,
 				});
 			}

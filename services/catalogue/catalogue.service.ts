@@ -21,7 +21,7 @@ import { ReadCache } from "../../lib/read-cache";
 import { shopMetrics } from "../../lib/metrics";
 import { idRule } from "../../lib/rules";
 import { repeat, type Repeating } from "../../lib/timers";
-import { EventsMixin, newEvent, type EventsService } from "../../mixins/events";
+import { EventsMixin, type EventsStore, newEvent, type EventsService } from "../../mixins/events";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { newProduct, pageCacheKey, productCacheKey, productChanges, productQuery, readsChangedBy, toProduct, type ProductDoc } from "./product";
 import { SEED_PRODUCTS } from "./seed-products";
@@ -30,6 +30,15 @@ import { ORDER_ID_PATTERN, type ReservationDoc } from "./stock";
 import { loadConfig } from "../../lib/env";
 
 type Collections = { products: ProductDoc; reservations: ReservationDoc };
+
+/** Products and the stock reservations held against them, each publishing its own events. */
+const STORE: EventsStore<Collections> = {
+	collections: {
+		products: { indexes: [{ field: "sku", unique: true }, { field: "category" }] },
+		reservations: { indexes: [{ field: "status" }, { field: "expiresAtMs" }] },
+	},
+	outboxes: ["products", "reservations"],
+};
 
 interface Methods {
 	findProduct(id: string, includeInactive: boolean): Promise<ProductDoc>;
@@ -70,22 +79,12 @@ function isAdmin(ctx: Ctx<unknown>): boolean {
 	return ctx.meta.user?.role === "admin";
 }
 
-/** The catalogue service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
+/** Catalogue: products, and the stock held for orders until they are confirmed, cancelled or expire. */
 export default function catalogueService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
-	// Read once per schema: the store, the transport and every timing below come from here.
 	const config = loadConfig();
 	return {
 		name: "catalogue",
-		mixins: [
-			EventsMixin<Collections>({
-				config,
-				collections: {
-					products: { indexes: [{ field: "sku", unique: true }, { field: "category" }] },
-					reservations: { indexes: [{ field: "status" }, { field: "expiresAtMs" }] },
-				},
-				outboxes: ["products", "reservations"],
-			}),
-		],
+		mixins: [EventsMixin<Collections>(config, STORE)],
 
 		publishes: [
 			"product.created",

@@ -14,13 +14,19 @@ import { AccessTokens } from "../../lib/auth-token";
 import { ConflictError, NotFoundError, UnauthorizedError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import { addressRule, idRule } from "../../lib/rules";
-import { EventsMixin, newEvent, type EventsService } from "../../mixins/events";
+import { EventsMixin, type EventsStore, newEvent, type EventsService } from "../../mixins/events";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { customerQuery, newCustomer, normalizeEmail, profileChanges, toCustomer, type CustomerDoc } from "./customer";
 import { decoyHash, hashPassword, verifyPassword } from "./password";
 import { loadConfig } from "../../lib/env";
 
 type Collections = { customers: CustomerDoc };
+
+/** One account per email: the unique index is the arbiter between concurrent sign-ups. */
+const STORE: EventsStore<Collections> = {
+	collections: { customers: { indexes: [{ field: "email", unique: true }] } },
+	outboxes: ["customers"],
+};
 
 interface Methods {
 	findCustomer(id: string): Promise<CustomerDoc>;
@@ -32,19 +38,12 @@ type CustomersService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
 const email = { type: "email", normalize: true, max: 254 } as const;
-/** The customers service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
+/** Customers: accounts, sign-in with JWTs, profiles; the admin account is seeded from ADMIN_EMAIL. */
 export default function customersService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
-	// Read once per schema: the store, the transport and every timing below come from here.
 	const config = loadConfig();
 	return {
 		name: "customers",
-		mixins: [
-			EventsMixin<Collections>({
-				config,
-				collections: { customers: { indexes: [{ field: "email", unique: true }] } },
-				outboxes: ["customers"],
-			}),
-		],
+		mixins: [EventsMixin<Collections>(config, STORE)],
 
 		publishes: ["customer.registered"],
 

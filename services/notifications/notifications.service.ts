@@ -39,9 +39,8 @@ interface Methods {
 type Vars = StoreService<Collections> & { mailer: Mailer };
 type NotificationsService = Service & Vars & Methods;
 
-/** The notifications service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
+/** Notifications: an email for each order outcome, sent once per event, kept for the customer to read. */
 export default function notificationsService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
-	// Read once per schema: the store, the transport and every timing below come from here.
 	const config = loadConfig();
 	return {
 		name: "notifications",

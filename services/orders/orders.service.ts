@@ -8,7 +8,7 @@ import { addressRule, idRule } from "../../lib/rules";
 import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
-import { EventOutOfOrderError, EventsMixin, newEvent, type EventsService } from "../../mixins/events";
+import { EventOutOfOrderError, EventsMixin, type EventsStore, newEvent, type EventsService } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
 import { loadConfig } from "../../lib/env";
 import {
@@ -26,6 +26,12 @@ import {
 
 type Collections = { orders: OrderDoc };
 
+/** One collection; an order document carries the outbox of its own events. */
+const STORE: EventsStore<Collections> = {
+	collections: { orders: { indexes: [{ field: "customerId" }, { field: "status" }, { field: "sagaDeadlineMs" }] } },
+	outboxes: ["orders"],
+};
+
 interface Methods {
 	advance(orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent): Promise<OrderDoc | null>;
 	ownOrder(ctx: Ctx<{ id: string }>): Promise<OrderDoc>;
@@ -36,21 +42,12 @@ type Vars = EventsService & StoreService<Collections> & { sagaSweeper?: Repeatin
 type OrdersService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
-/** The orders service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
+/** Orders: places them (priced from the catalogue), and runs each one's saga to CONFIRMED or CANCELLED. */
 export default function ordersService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
-	// Read once per schema: the store, the transport and every timing below come from here.
 	const config = loadConfig();
 	return {
 		name: "orders",
-		mixins: [
-			EventsMixin<Collections>({
-				config,
-				collections: {
-					orders: { indexes: [{ field: "customerId" }, { field: "status" }, { field: "sagaDeadlineMs" }] },
-				},
-				outboxes: ["orders"],
-			}),
-		],
+		mixins: [EventsMixin<Collections>(config, STORE)],
 
 		publishes: ["order.created", "order.confirmed", "order.cancelled"],
 

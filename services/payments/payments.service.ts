@@ -8,13 +8,19 @@ import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { idRule } from "../../lib/rules";
-import { EventOutOfOrderError, EventsMixin, type EventsService } from "../../mixins/events";
+import { EventOutOfOrderError, EventsMixin, type EventsStore, type EventsService } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
 import { decidePayment, newPayment, toPayment, type PaymentDecision, type PaymentDoc } from "./payment";
 import { booksIn, SimulatedProvider, type ProcessorRecord } from "./provider";
 import { loadConfig } from "../../lib/env";
 
 type Collections = { payments: PaymentDoc; processor: ProcessorRecord };
+
+/** `processor` holds the simulated card processor's books (see provider.ts); payments publish. */
+const STORE: EventsStore<Collections> = {
+	collections: { payments: { indexes: [{ field: "customerId" }, { field: "status" }] }, processor: {} },
+	outboxes: ["payments"],
+};
 type PaymentMove = Extract<PaymentDecision, { kind: "move" }>;
 
 interface Methods {
@@ -30,20 +36,12 @@ type Vars = EventsService & StoreService<Collections> & { provider: SimulatedPro
 type PaymentsService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
-/** The payments service: a fresh schema for each broker, as moleculer-runner and the tests build every service. */
+/** Payments: charges an order once its stock is held, refunds a cancelled one, through the simulated provider. */
 export default function paymentsService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
-	// Read once per schema: the store, the transport and every timing below come from here.
 	const config = loadConfig();
 	return {
 		name: "payments",
-		mixins: [
-			EventsMixin<Collections>({
-				config,
-				// `processor` holds the simulated card processor's books (see provider.ts).
-				collections: { payments: { indexes: [{ field: "customerId" }, { field: "status" }] }, processor: {} },
-				outboxes: ["payments"],
-			}),
-		],
+		mixins: [EventsMixin<Collections>(config, STORE)],
 
 		publishes: ["payment.settled", "payment.failed", "payment.refunded"],
 

@@ -24,7 +24,7 @@ const registered = (id: string) => newEvent("customer.registered", { customerId:
 
 const accountsSchema = (): ServiceSchema => ({
 	name: "accounts",
-	mixins: [EventsMixin<{ accounts: AccountDoc }>({ config: loadConfig(), collections: { accounts: {} }, outboxes: ["accounts"] })],
+	mixins: [EventsMixin<{ accounts: AccountDoc }>(loadConfig(), { collections: { accounts: {} }, outboxes: ["accounts"] })],
 	publishes: ["customer.registered"],
 });
 
