@@ -6,15 +6,23 @@ import { errorResponse } from "./error-response";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const WebErrors = require("moleculer-web").Errors as { RateLimitExceeded: new () => Error };
 
+/** The response for an error answered with this status, type and message: the body's code is always the status. */
+function answer(status: number, type: string, message: string, data?: unknown) {
+	return { status, body: { error: { type, message, code: status, ...(data === undefined ? {} : { data }) } } };
+}
+
+/** What every internal failure is answered with, whatever it said. */
+const INTERNAL_ERROR = answer(500, "INTERNAL_ERROR", "Something went wrong");
+
+/** The message of a 503, which names no service. */
+const UNAVAILABLE = "A service needed for this request is unavailable; try again shortly";
+
 describe("errorResponse", () => {
 	it("answers a moleculer ValidationError with 422 and the validation details", () => {
 		const details = [{ type: "required", field: "name", message: "The 'name' field is required." }];
-		expect(errorResponse(new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", details))).toEqual({
-			status: 422,
-			body: {
-				error: { type: "VALIDATION_ERROR", message: "Parameters validation error!", code: 422, data: details },
-			},
-		});
+		expect(errorResponse(new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", details))).toEqual(
+			answer(422, "VALIDATION_ERROR", "Parameters validation error!", details),
+		);
 	});
 
 	it("gives a validation failure's field, rule and message only: no node, action or client value", () => {
@@ -77,31 +85,24 @@ describe("errorResponse", () => {
 				},
 			},
 		);
-		expect(errorResponse(hostile)).toEqual({ status: 500, body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } } });
+		expect(errorResponse(hostile)).toEqual(INTERNAL_ERROR);
 	});
 
 	it("answers a ServiceNotFoundError (a service called on the way has no live node) with 503 that names no service", () => {
 		const response = errorResponse(new Errors.ServiceNotFoundError({ action: "secret.internalAction", nodeID: "node-7" }));
-		expect(response).toEqual({
-			status: 503,
-			body: { error: { type: "SERVICE_UNAVAILABLE", message: "A service needed for this request is unavailable; try again shortly", code: 503 } },
-		});
+		expect(response).toEqual(answer(503, "SERVICE_UNAVAILABLE", UNAVAILABLE));
 		expect(response.body.error).not.toHaveProperty("data");
 		expect(JSON.stringify(response)).not.toContain("secret.internalAction");
 	});
 
 	it("answers a 404 without a type as NOT_FOUND", () => {
-		expect(errorResponse({ status: 404, message: "Cannot GET /nowhere" })).toEqual({
-			status: 404,
-			body: { error: { type: "NOT_FOUND", message: "Not found", code: 404 } },
-		});
+		expect(errorResponse({ status: 404, message: "Cannot GET /nowhere" })).toEqual(answer(404, "NOT_FOUND", "Not found"));
 	});
 
 	it("keeps the type, message and data of a domain NotFoundError", () => {
-		expect(errorResponse(new NotFoundError("PRODUCT_NOT_FOUND", "No product p1", { id: "p1" }))).toEqual({
-			status: 404,
-			body: { error: { type: "PRODUCT_NOT_FOUND", message: "No product p1", code: 404, data: { id: "p1" } } },
-		});
+		expect(errorResponse(new NotFoundError("PRODUCT_NOT_FOUND", "No product p1", { id: "p1" }))).toEqual(
+			answer(404, "PRODUCT_NOT_FOUND", "No product p1", { id: "p1" }),
+		);
 	});
 
 	it("leaves data out when a client error has none", () => {
@@ -112,10 +113,7 @@ describe("errorResponse", () => {
 
 	it("answers a plain Error with 500 INTERNAL_ERROR without its message", () => {
 		const response = errorResponse(new Error("connect ECONNREFUSED 10.0.0.5:27017"));
-		expect(response).toEqual({
-			status: 500,
-			body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } },
-		});
+		expect(response).toEqual(INTERNAL_ERROR);
 		expect(JSON.stringify(response)).not.toContain("ECONNREFUSED");
 	});
 
@@ -127,25 +125,16 @@ describe("errorResponse", () => {
 
 	it("answers a moleculer 500 error without its message or data", () => {
 		const err = new Errors.MoleculerServerError("Database password is hunter2", 500, "DB_FAILED", { host: "db" });
-		expect(errorResponse(err)).toEqual({
-			status: 500,
-			body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } },
-		});
+		expect(errorResponse(err)).toEqual(INTERNAL_ERROR);
 	});
 
 	it("answers a 5xx error without a type as 500 INTERNAL_ERROR", () => {
-		expect(errorResponse({ status: 502, message: "upstream said no" })).toEqual({
-			status: 500,
-			body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } },
-		});
+		expect(errorResponse({ status: 502, message: "upstream said no" })).toEqual(INTERNAL_ERROR);
 	});
 
 	it("keeps the status and type of a typed 5xx error but replaces its message and drops its data", () => {
 		const response = errorResponse(new StoreUnavailableError("catalogue", new Error("socket hang up")));
-		expect(response).toEqual({
-			status: 503,
-			body: { error: { type: "STORE_UNAVAILABLE", message: "A service needed for this request is unavailable; try again shortly", code: 503 } },
-		});
+		expect(response).toEqual(answer(503, "STORE_UNAVAILABLE", UNAVAILABLE));
 		expect(JSON.stringify(response)).not.toContain("socket hang up");
 	});
 
@@ -170,10 +159,7 @@ describe("errorResponse", () => {
 
 	it("answers moleculer-web's RateLimitExceeded with 429", () => {
 		const response = errorResponse(new WebErrors.RateLimitExceeded());
-		expect(response).toEqual({
-			status: 429,
-			body: { error: { type: "RATE_LIMIT_EXCEEDED", message: "Rate limit exceeded", code: 429 } },
-		});
+		expect(response).toEqual(answer(429, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded"));
 	});
 
 	it.each([
@@ -182,36 +168,21 @@ describe("errorResponse", () => {
 		["undefined", undefined],
 		["a number", 42],
 	])("answers %s thrown as an error with 500 INTERNAL_ERROR", (_label, thrown) => {
-		expect(errorResponse(thrown)).toEqual({
-			status: 500,
-			body: { error: { type: "INTERNAL_ERROR", message: "Something went wrong", code: 500 } },
-		});
+		expect(errorResponse(thrown)).toEqual(INTERNAL_ERROR);
 	});
 
 	it("ignores numeric codes outside the HTTP error range", () => {
-		expect(errorResponse({ code: 200, status: 409, type: "SKU_TAKEN", message: "taken" })).toEqual({
-			status: 409,
-			body: { error: { type: "SKU_TAKEN", message: "taken", code: 409 } },
-		});
+		expect(errorResponse({ code: 200, status: 409, type: "SKU_TAKEN", message: "taken" })).toEqual(answer(409, "SKU_TAKEN", "taken"));
 	});
 
 	it("names an untyped error after its status", () => {
-		expect(errorResponse({ status: 400 })).toEqual({
-			status: 400,
-			body: { error: { type: "BAD_REQUEST", message: "Request failed", code: 400 } },
-		});
+		expect(errorResponse({ status: 400 })).toEqual(answer(400, "BAD_REQUEST", "Request failed"));
 		expect(errorResponse({ status: 409, message: "Already there" }).body.error.type).toBe("CONFLICT");
-		expect(errorResponse({ statusCode: 503, message: "connect ECONNREFUSED 10.0.0.5:27017" })).toEqual({
-			status: 503,
-			body: { error: { type: "SERVICE_UNAVAILABLE", message: "A service needed for this request is unavailable; try again shortly", code: 503 } },
-		});
+		expect(errorResponse({ statusCode: 503, message: "connect ECONNREFUSED 10.0.0.5:27017" })).toEqual(answer(503, "SERVICE_UNAVAILABLE", UNAVAILABLE));
 	});
 
 	it("falls back to a generic type and message for an untyped client error with an unusual status", () => {
-		expect(errorResponse({ status: 418 })).toEqual({
-			status: 418,
-			body: { error: { type: "ERROR", message: "Request failed", code: 418 } },
-		});
+		expect(errorResponse({ status: 418 })).toEqual(answer(418, "ERROR", "Request failed"));
 	});
 
 	it("answers 503 without internals when a known service has no live instance", () => {

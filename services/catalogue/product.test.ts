@@ -10,20 +10,9 @@ import {
 	toProduct,
 	type ProductDoc,
 } from "./product";
+import { matchesText, textPatterns } from "../../test/helpers/text-filter";
 
 const NOW = new Date("2030-03-04T05:06:07.089Z");
-
-/** The `$or` patterns of a product query, as regular expressions. */
-function textPatterns(query: Record<string, unknown>): RegExp[] {
-	const or = query.$or as Array<Record<string, RegExp>>;
-	return or.map((clause) => Object.values(clause)[0]);
-}
-
-/** Whether a document with this name and description would match the query's text filter. */
-function matchesText(query: Record<string, unknown>, doc: { name: string; description: string }): boolean {
-	const or = query.$or as Array<{ name?: RegExp; description?: RegExp }>;
-	return or.some((clause) => (clause.name ? clause.name.test(doc.name) : clause.description ? clause.description.test(doc.description) : false));
-}
 
 describe("normalizeSku", () => {
 	it("trims and upper-cases the SKU", () => {
@@ -243,8 +232,8 @@ describe("productQuery", () => {
 
 describe("toProduct", () => {
 	it("renames _id to id and strips holds", () => {
-		const doc: ProductDoc = {
-			_id: "p1",
+		// Everything but the id and the holds is shown as stored.
+		const shown = {
 			sku: "SKU-1",
 			name: "Mug",
 			description: "A mug",
@@ -253,24 +242,12 @@ describe("toProduct", () => {
 			currency: "EUR",
 			stock: 3,
 			active: true,
-			holds: { "order-1": 2 },
 			createdAt: "2030-01-01T00:00:00.000Z",
 			updatedAt: "2030-01-02T00:00:00.000Z",
 		};
+		const doc: ProductDoc = { _id: "p1", ...shown, holds: { "order-1": 2 } };
 		const product = toProduct(doc);
-		expect(product).toEqual({
-			id: "p1",
-			sku: "SKU-1",
-			name: "Mug",
-			description: "A mug",
-			category: "kitchen",
-			priceCents: 899,
-			currency: "EUR",
-			stock: 3,
-			active: true,
-			createdAt: "2030-01-01T00:00:00.000Z",
-			updatedAt: "2030-01-02T00:00:00.000Z",
-		});
+		expect(product).toEqual({ id: "p1", ...shown });
 		expect(product).not.toHaveProperty("holds");
 		expect(product).not.toHaveProperty("_id");
 	});

@@ -180,8 +180,12 @@ describe("stockEventFor", () => {
 		],
 	};
 
-	it("publishes stock.reserved with the items for RESERVED", () => {
-		expect(stockEventFor(doc, "RESERVED")).toEqual({ type: "stock.reserved", body: { orderId: "order-7", items: doc.items } });
+	it.each([
+		["stock.reserved", "RESERVED"],
+		["stock.committed", "COMMITTED"],
+		["stock.returned", "RETURNED"],
+	] as const)("publishes %s with the items for %s", (type, status) => {
+		expect(stockEventFor(doc, status)).toEqual({ type, body: { orderId: "order-7", items: doc.items } });
 	});
 
 	it("publishes stock.rejected with the rejection's reason and product for REJECTED", () => {
@@ -203,14 +207,6 @@ describe("stockEventFor", () => {
 			type: "stock.released",
 			body: { orderId: "order-7", items: doc.items, reason: status },
 		});
-	});
-
-	it("publishes stock.committed with the items for COMMITTED", () => {
-		expect(stockEventFor(doc, "COMMITTED")).toEqual({ type: "stock.committed", body: { orderId: "order-7", items: doc.items } });
-	});
-
-	it("publishes stock.returned with the items for RETURNED", () => {
-		expect(stockEventFor(doc, "RETURNED")).toEqual({ type: "stock.returned", body: { orderId: "order-7", items: doc.items } });
 	});
 
 	it("publishes nothing for PENDING", () => {

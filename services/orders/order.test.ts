@@ -45,6 +45,24 @@ const ADDRESS: Address = {
 
 const LINE: OrderLine = { productId: "p1", sku: "SKU-1", name: "Mug", unitPriceCents: 899, qty: 2, lineTotalCents: 1798 };
 
+/** A customer's order of LINE and its pricing, as newOrder is given them. */
+const INPUT = { customerId: "c1", shippingAddress: ADDRESS, paymentMethod: DEFAULT_PAYMENT_METHOD };
+const PRICED = { items: [LINE], totalCents: 1798, currency: "EUR" };
+
+/** What an order placed at NOW for LINE holds both as a stored document and as the order the API shows: the rest is bookkeeping. */
+const PLACED = {
+	customerId: "c1",
+	items: [LINE],
+	totalCents: 1798,
+	currency: "EUR",
+	shippingAddress: { ...ADDRESS, country: "GB" },
+	paymentMethod: "tok_visa",
+	refundedCents: 0,
+	history: [{ status: "PENDING" as const, at: NOW.toISOString(), reason: "ORDER_PLACED" }],
+	createdAt: NOW.toISOString(),
+	updatedAt: NOW.toISOString(),
+};
+
 /** Runs a function that should throw and returns what it threw. */
 function thrownBy(fn: () => unknown): unknown {
 	try {
@@ -53,6 +71,15 @@ function thrownBy(fn: () => unknown): unknown {
 		return err;
 	}
 	throw new Error("expected the call to throw");
+}
+
+/** What a call threw, checked to be an UnprocessableError answered with 422. */
+function unprocessableBy(fn: () => unknown): UnprocessableError {
+	const err = thrownBy(fn);
+	expect(err).toBeInstanceOf(UnprocessableError);
+	const error = err as UnprocessableError;
+	expect(error.code).toBe(422);
+	return error;
 }
 
 const MOVE_AWAITING: Decision = { kind: "move", to: "AWAITING_PAYMENT", reason: "STOCK_RESERVED" };
@@ -106,16 +133,7 @@ describe("decide", () => {
 });
 
 describe("orderStep", () => {
-	const order = (status: OrderStatus): OrderDoc => ({
-		...newOrder(
-			{ customerId: "c1", shippingAddress: ADDRESS, paymentMethod: DEFAULT_PAYMENT_METHOD },
-			{ items: [LINE], totalCents: 1798, currency: "EUR" },
-			"o1",
-			NOW,
-			STEP_TIMEOUT_MS,
-		),
-		status,
-	});
+	const order = (status: OrderStatus): OrderDoc => ({ ...newOrder(INPUT, PRICED, "o1", NOW, STEP_TIMEOUT_MS), status });
 	const confirmed = { type: "order.confirmed", aggregateId: "o1", body: { orderId: "o1", customerId: "c1", totalCents: 1798, currency: "EUR" } };
 	const cancelledEvent = (reason: string, previousStatus: OrderStatus) => ({
 		type: "order.cancelled",
@@ -280,7 +298,7 @@ describe("priceOrder", () => {
 	});
 
 	it("refuses unknown products with UNKNOWN_PRODUCT_IN_ORDER and names every unknown id once", () => {
-		const err = thrownBy(() =>
+		const error = unprocessableBy(() =>
 			priceOrder(
 				[
 					{ productId: "ghost-b", qty: 1 },
@@ -291,9 +309,6 @@ describe("priceOrder", () => {
 				[product()],
 			),
 		);
-		expect(err).toBeInstanceOf(UnprocessableError);
-		const error = err as UnprocessableError;
-		expect(error.code).toBe(422);
 		expect(error.type).toBe("UNKNOWN_PRODUCT_IN_ORDER");
 		expect(error.data).toEqual({ productIds: ["ghost-a", "ghost-b"] });
 	});
@@ -304,75 +319,51 @@ describe("priceOrder", () => {
 		expect(err.data).toEqual({ productIds: ["p1"] });
 	});
 
-	it("refuses products priced in different currencies with MIXED_CURRENCIES", () => {
-		const err = thrownBy(() =>
-			priceOrder(
-				[
-					{ productId: "p1", qty: 1 },
-					{ productId: "p2", qty: 1 },
-				],
-				[product({ id: "p1", currency: "EUR" }), product({ id: "p2", currency: "USD" })],
-			),
-		);
-		expect(err).toBeInstanceOf(UnprocessableError);
-		const error = err as UnprocessableError;
-		expect(error.code).toBe(422);
-		expect(error.type).toBe("MIXED_CURRENCIES");
-		expect(error.data).toEqual({ currencies: ["EUR", "USD"] });
-	});
+	describe("with a product in euros and one in dollars", () => {
+		const products = [product({ id: "p1", currency: "EUR" }), product({ id: "p2", currency: "USD" })];
+		const oneOfEach = [
+			{ productId: "p1", qty: 1 },
+			{ productId: "p2", qty: 1 },
+		];
 
-	it("reports unknown products before mixed currencies", () => {
-		const err = thrownBy(() =>
-			priceOrder(
-				[
-					{ productId: "p1", qty: 1 },
-					{ productId: "p2", qty: 1 },
-					{ productId: "ghost", qty: 1 },
-				],
-				[product({ id: "p1", currency: "EUR" }), product({ id: "p2", currency: "USD" })],
-			),
-		) as UnprocessableError;
-		expect(err.type).toBe("UNKNOWN_PRODUCT_IN_ORDER");
+		it("refuses products priced in different currencies with MIXED_CURRENCIES", () => {
+			const error = unprocessableBy(() => priceOrder(oneOfEach, products));
+			expect(error.type).toBe("MIXED_CURRENCIES");
+			expect(error.data).toEqual({ currencies: ["EUR", "USD"] });
+		});
+
+		it("reports unknown products before mixed currencies", () => {
+			const err = thrownBy(() => priceOrder([...oneOfEach, { productId: "ghost", qty: 1 }], products)) as UnprocessableError;
+			expect(err.type).toBe("UNKNOWN_PRODUCT_IN_ORDER");
+		});
 	});
 });
 
 describe("newOrder", () => {
-	const priced = { items: [LINE], totalCents: 1798, currency: "EUR" };
-	const input = { customerId: "c1", shippingAddress: ADDRESS, paymentMethod: DEFAULT_PAYMENT_METHOD };
-
 	it("starts PENDING with an ORDER_PLACED history entry and a deadline one step from now", () => {
-		expect(newOrder(input, priced, "order-1", NOW, STEP_TIMEOUT_MS)).toEqual({
+		expect(newOrder(INPUT, PRICED, "order-1", NOW, STEP_TIMEOUT_MS)).toEqual({
 			_id: "order-1",
-			customerId: "c1",
-			items: [LINE],
-			totalCents: 1798,
-			currency: "EUR",
-			shippingAddress: { ...ADDRESS, country: "GB" },
-			paymentMethod: "tok_visa",
+			...PLACED,
 			status: "PENDING",
-			refundedCents: 0,
-			history: [{ status: "PENDING", at: "2030-06-01T10:00:00.000Z", reason: "ORDER_PLACED" }],
 			sagaDeadlineMs: NOW.getTime() + STEP_TIMEOUT_MS,
-			createdAt: "2030-06-01T10:00:00.000Z",
-			updatedAt: "2030-06-01T10:00:00.000Z",
 		});
 	});
 
 	it("upper-cases the country without changing the address it was given", () => {
 		const address: Address = { ...ADDRESS, country: "De", line2: "Hinterhaus" };
-		const doc = newOrder({ ...input, shippingAddress: address }, priced, "order-2", NOW, STEP_TIMEOUT_MS);
+		const doc = newOrder({ ...INPUT, shippingAddress: address }, PRICED, "order-2", NOW, STEP_TIMEOUT_MS);
 		expect(doc.shippingAddress).toEqual({ ...address, country: "DE" });
 		expect(address.country).toBe("De");
 	});
 
 	it("has no cancelReason and no outbox", () => {
-		const doc = newOrder(input, priced, "order-3", NOW, STEP_TIMEOUT_MS);
+		const doc = newOrder(INPUT, PRICED, "order-3", NOW, STEP_TIMEOUT_MS);
 		expect(doc).not.toHaveProperty("cancelReason");
 		expect(doc).not.toHaveProperty("outbox");
 	});
 
 	it("keeps the payment method it is given", () => {
-		expect(newOrder({ ...input, paymentMethod: "tok_slow" }, priced, "order-4", NOW, STEP_TIMEOUT_MS).paymentMethod).toBe("tok_slow");
+		expect(newOrder({ ...INPUT, paymentMethod: "tok_slow" }, PRICED, "order-4", NOW, STEP_TIMEOUT_MS).paymentMethod).toBe("tok_slow");
 	});
 });
 
@@ -380,39 +371,17 @@ describe("toOrder", () => {
 	function orderDoc(overrides: Partial<OrderDoc> = {}): OrderDoc {
 		return {
 			_id: "order-1",
-			customerId: "c1",
-			items: [LINE],
-			totalCents: 1798,
-			currency: "EUR",
-			shippingAddress: { ...ADDRESS, country: "GB" },
-			paymentMethod: "tok_visa",
+			...PLACED,
 			status: "AWAITING_PAYMENT",
-			refundedCents: 0,
-			history: [{ status: "PENDING", at: NOW.toISOString(), reason: "ORDER_PLACED" }],
 			sagaDeadlineMs: NOW.getTime() + STEP_TIMEOUT_MS,
 			outbox: [],
-			createdAt: NOW.toISOString(),
-			updatedAt: NOW.toISOString(),
 			...overrides,
 		};
 	}
 
 	it("names the order by its id and leaves out the outbox and the saga deadline", () => {
 		const result = toOrder(orderDoc());
-		expect(result).toEqual({
-			id: "order-1",
-			customerId: "c1",
-			items: [LINE],
-			totalCents: 1798,
-			currency: "EUR",
-			shippingAddress: { ...ADDRESS, country: "GB" },
-			paymentMethod: "tok_visa",
-			status: "AWAITING_PAYMENT",
-			refundedCents: 0,
-			history: [{ status: "PENDING", at: NOW.toISOString(), reason: "ORDER_PLACED" }],
-			createdAt: NOW.toISOString(),
-			updatedAt: NOW.toISOString(),
-		});
+		expect(result).toEqual({ id: "order-1", ...PLACED, status: "AWAITING_PAYMENT" });
 		expect(result).not.toHaveProperty("outbox");
 		expect(result).not.toHaveProperty("sagaDeadlineMs");
 		expect(result).not.toHaveProperty("_id");

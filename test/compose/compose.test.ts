@@ -1,5 +1,5 @@
 import type { Order } from "../../contracts";
-import { waitFor } from "../helpers/wait";
+import { waitFor, waitForValue } from "../helpers/wait";
 import { CheckoutLoad } from "../infra/checkout-load";
 import { expectConserved, outcome } from "../infra/conservation";
 import { Shopper } from "../infra/shopper";
@@ -96,14 +96,7 @@ describe("docker compose up with payments=3, orders=2, catalogue=2 and the obser
 		expect(await shop.finalOrder(declined.id)).toMatchObject({ status: "CANCELLED", cancelReason: "PAYMENT_DECLINED" });
 		expect(await shop.finalOrder(tooMany.id)).toMatchObject({ status: "CANCELLED", cancelReason: "OUT_OF_STOCK" });
 		// The declined order's unit went back; only the good order's two are gone.
-		expect(
-			await waitFor(
-				() => shop.storedStock(productId),
-				(stock) => stock === 3,
-				30_000,
-				250,
-			),
-		).toBe(3);
+		expect(await waitForValue(() => shop.storedStock(productId), 3, 30_000, 250)).toBe(3);
 	});
 
 	it("sells 30 units to 60 concurrent orders exactly once across two catalogue replicas", async () => {

@@ -1,4 +1,4 @@
-import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { startShopWithUsers, type ShopWithUsers, type TestShop } from "../helpers/shop";
 
 /*
  * At most 100 of one product per order. The cap holds for the order as it will be reserved and
@@ -8,16 +8,12 @@ import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/s
 const shippingAddress = { name: "Line Tester", line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" };
 
 describe("the per-product quantity cap of an order", () => {
-	let shop: TestShop;
-	let api: ReturnType<typeof http>;
-	let customer: string;
-	let productId: string;
+	let shop: TestShop, api: ShopWithUsers["api"], customer: string, productId: string;
 
 	beforeAll(async () => {
-		shop = await startShop();
-		api = http(shop.baseUrl);
-		customer = (await signUp(shop.baseUrl, "lines@example.com")).token;
-		const admin = await adminToken(shop.baseUrl);
+		let admin: string;
+		({ shop, api, customer, admin } = await startShopWithUsers("lines@example.com"));
+		// A product of its own, with stock enough for every order the cap lets through.
 		const created = await api.post("/products", { sku: "BULK-1", name: "Bulk item", category: "bulk", priceCents: 100, stock: 1000 }, admin);
 		productId = created.body.id;
 	});

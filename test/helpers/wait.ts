@@ -7,3 +7,8 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
 		await new Promise((resolve) => setTimeout(resolve, pollMs));
 	}
 }
+
+/** Reads until the value is `expected` or time runs out; returns the last value read, for `expect(...).toBe(expected)`. */
+export function waitForValue<T>(read: () => Promise<T>, expected: T, timeoutMs?: number, pollMs?: number): Promise<T> {
+	return waitFor(read, (value) => value === expected, timeoutMs, pollMs);
+}

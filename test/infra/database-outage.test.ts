@@ -1,5 +1,5 @@
 import { TcpProxy, freePort } from "../helpers/net";
-import { waitFor } from "../helpers/wait";
+import { waitFor, waitForValue } from "../helpers/wait";
 import { TestCluster } from "./cluster";
 import { Shopper } from "./shopper";
 
@@ -82,24 +82,8 @@ describe("one service's database out of reach", () => {
 		);
 		const recoveredMs = Date.now() - restoredAt;
 		expect(after.status).toBe(200);
-		expect(
-			(
-				await waitFor(
-					() => cluster.readiness(catalogueNode),
-					(ready) => ready?.status === 200,
-					10_000,
-					200,
-				)
-			)?.status,
-		).toBe(200);
-		expect(
-			await waitFor(
-				() => shop.stock(productId),
-				(stock) => stock === 10,
-				120_000,
-				250,
-			),
-		).toBe(10);
+		expect(await waitForValue(async () => (await cluster.readiness(catalogueNode))?.status, 200, 10_000, 200)).toBe(200);
+		expect(await waitForValue(() => shop.stock(productId), 10, 120_000, 250)).toBe(10);
 		const restockedMs = Date.now() - restoredAt;
 		expect((await shop.api.get("/orders", shop.customer)).body.total).toBe(1);
 		console.log(

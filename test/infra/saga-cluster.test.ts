@@ -2,7 +2,7 @@ import { TestCluster } from "./cluster";
 import { infra, processorBooks, readTopics } from "./servers";
 import { Shopper } from "./shopper";
 import { http, startShop } from "../helpers/shop";
-import { waitFor } from "../helpers/wait";
+import { waitFor, waitForValue } from "../helpers/wait";
 
 const SERVICES = ["api", "catalogue", "customers", "orders", "payments", "notifications"];
 
@@ -31,14 +31,7 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 
 		expect((await shop.finalOrder(paid.id)).status).toBe("CONFIRMED");
 		expect(await shop.finalOrder(declined.id)).toMatchObject({ status: "CANCELLED", cancelReason: "PAYMENT_DECLINED" });
-		expect(
-			await waitFor(
-				() => shop.stock(productId),
-				(value) => value === 3,
-				60_000,
-				200,
-			),
-		).toBe(3);
+		expect(await waitForValue(() => shop.stock(productId), 3, 60_000, 200)).toBe(3);
 		const payment = (await shop.api.get(`/payments?orderId=${paid.id}`, shop.customer)).body.rows[0];
 		expect(payment).toMatchObject({ status: "SETTLED", amountCents: 6200 });
 		// The services ran as separate node processes; each wrote its own log.
@@ -106,14 +99,7 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		const finals = await Promise.all(placed.map((order) => shop.finalOrder(order.id, 150_000)));
 		const drainedMs = Date.now() - restartedAt;
 		expect(finals.map((order) => order.status)).toEqual(placed.map(() => "CONFIRMED"));
-		expect(
-			await waitFor(
-				() => shop.stock(productId),
-				(stock) => stock === 460,
-				30_000,
-				200,
-			),
-		).toBe(460);
+		expect(await waitForValue(() => shop.stock(productId), 460, 30_000, 200)).toBe(460);
 		await cluster.waitHealthy(30_000);
 
 		// Every step of every saga is on the log exactly once as an event, however often it was sent.

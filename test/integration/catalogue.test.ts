@@ -8,7 +8,7 @@ import { newReservation, takeHold, type ReservationDoc } from "../../services/ca
 import { freePort } from "../helpers/net";
 import { sample, scrape } from "../helpers/observability";
 import { startShop, type TestShop } from "../helpers/shop";
-import { waitFor } from "../helpers/wait";
+import { waitForValue } from "../helpers/wait";
 
 const admin = { meta: { user: { id: "admin-1", role: "admin" } } };
 
@@ -286,16 +286,7 @@ describe("catalogue read cache", () => {
 		await reserve(broker, "order-cache-2", [{ productId: product.id, qty: 7 }]);
 		expect((await shopperView(product.id)).stock).toBe(3);
 		// The sweeper expires the hold within about a second; a cached read would keep showing 3 for 30 s.
-		expect(
-			(
-				await waitFor(
-					() => shopperView(product.id),
-					(view) => view.stock === 10,
-					10_000,
-					100,
-				)
-			).stock,
-		).toBe(10);
+		expect(await waitForValue(async () => (await shopperView(product.id)).stock, 10, 10_000, 100)).toBe(10);
 		expect((await shopperPage("cache-stock")).rows[0]!.stock).toBe(10);
 	});
 
@@ -318,16 +309,7 @@ describe("catalogue read cache", () => {
 			currency: "EUR",
 		};
 		await broker.emit(cancelled.type, cancelled);
-		expect(
-			(
-				await waitFor(
-					() => shopperView(product.id),
-					(view) => view.stock === 5,
-					10_000,
-					50,
-				)
-			).stock,
-		).toBe(5);
+		expect(await waitForValue(async () => (await shopperView(product.id)).stock, 5, 10_000, 50)).toBe(5);
 	});
 
 	it("stops showing a deactivated product at once, and shows a new one on the next page read", async () => {

@@ -41,6 +41,15 @@ function paymentOf(shop: TestShop, orderId: string): Promise<Payment | undefined
 		.catch(() => undefined);
 }
 
+/** The order's payment once it is SETTLED, or as it is when `timeoutMs` runs out. */
+function settledPayment(shop: TestShop, orderId: string, timeoutMs: number): Promise<Payment | undefined> {
+	return waitFor(
+		() => paymentOf(shop, orderId),
+		(payment) => payment?.status === "SETTLED",
+		timeoutMs,
+	);
+}
+
 describe("an event that arrives before the one it depends on", () => {
 	describe("with retries far apart", () => {
 		let shop: TestShop;
@@ -57,12 +66,7 @@ describe("an event that arrives before the one it depends on", () => {
 			);
 			await shop.broker.emit(created.type, created as AnyDomainEvent);
 
-			const payment = await waitFor(
-				() => paymentOf(shop, created.orderId),
-				(found) => found?.status === "SETTLED",
-				5000,
-			);
-			expect(payment).toMatchObject({ status: "SETTLED", amountCents: 1250 });
+			expect(await settledPayment(shop, created.orderId, 5000)).toMatchObject({ status: "SETTLED", amountCents: 1250 });
 		});
 	});
 
@@ -89,12 +93,7 @@ describe("an event that arrives before the one it depends on", () => {
 			expect(await shop.broker.call("payments.deadLetters", {})).toEqual([]);
 
 			await shop.broker.emit(created.type, created as AnyDomainEvent);
-			const settled = await waitFor(
-				() => paymentOf(shop, created.orderId),
-				(payment) => payment?.status === "SETTLED",
-				10_000,
-			);
-			expect(settled).toMatchObject({ status: "SETTLED", amountCents: 700 });
+			expect(await settledPayment(shop, created.orderId, 10_000)).toMatchObject({ status: "SETTLED", amountCents: 700 });
 			expect(await inboxOf(shop).findOne({ _id: reserved.id })).toMatchObject({ status: "DONE" });
 		});
 	});
