@@ -16,3 +16,13 @@ export const addressRule = {
 
 /** Ids we generate are UUIDs; anything within these bounds is looked up, anything else refused. */
 export const idRule = { type: "string", min: 1, max: 64, trim: true } as const;
+
+/** Lines of products and quantities (an order's, a reservation's): 1 to 50 of them, each quantity 1 to `maxQty`. */
+export function linesRule(maxQty: number) {
+	return {
+		type: "array",
+		min: 1,
+		max: 50,
+		items: { type: "object", strict: true, props: { productId: idRule, qty: { type: "number", integer: true, min: 1, max: maxQty } } },
+	} as const;
+}

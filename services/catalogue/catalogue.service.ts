@@ -19,7 +19,7 @@ import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import { ReadCache } from "../../lib/read-cache";
 import { shopMetrics } from "../../lib/metrics";
-import { idRule } from "../../lib/rules";
+import { idRule, linesRule } from "../../lib/rules";
 import { repeat, type Repeating } from "../../lib/timers";
 import { EventsMixin, type EventsStore, newEvent, type EventsService } from "../../mixins/events";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
@@ -54,16 +54,8 @@ type Ctx<P> = Context<P, ShopMeta>;
 
 // Patterns are strings: a RegExp does not survive the transporter (the registry is sent as JSON).
 const orderIdRule = { type: "string", pattern: ORDER_ID_PATTERN.source } as const;
-const stockLines = {
-	type: "array",
-	min: 1,
-	max: 50,
-	items: {
-		type: "object",
-		strict: true,
-		props: { productId: idRule, qty: { type: "number", integer: true, positive: true, max: 10_000 } },
-	},
-} as const;
+/** What orders ask to hold: their lines, each within an order's bounds and more. */
+const stockLines = linesRule(10_000);
 const productFields = {
 	sku: { type: "string", trim: true, min: 1, max: 64, pattern: "^[A-Za-z0-9._-]+$" },
 	name: { type: "string", trim: true, min: 1, max: 200 },

@@ -4,7 +4,7 @@ import type { AnyDomainEvent, CreateOrderParams, ListOrdersParams, ListOrdersRes
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
-import { addressRule, idRule } from "../../lib/rules";
+import { addressRule, idRule, linesRule } from "../../lib/rules";
 import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
@@ -84,16 +84,7 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 				auth: "customer",
 				params: {
 					$$strict: true,
-					items: {
-						type: "array",
-						min: 1,
-						max: 50,
-						items: {
-							type: "object",
-							strict: true,
-							props: { productId: idRule, qty: { type: "number", integer: true, min: 1, max: MAX_LINE_QTY } },
-						},
-					},
+					items: linesRule(MAX_LINE_QTY),
 					shippingAddress: addressRule,
 					paymentMethod: { type: "string", pattern: "^tok_[a-z0-9_]{1,40}$", optional: true },
 				},
