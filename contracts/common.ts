@@ -21,6 +21,16 @@ export interface ShopMeta {
 	requestId?: string;
 	/** The order the work is for, when an event handler knows it: its calls' log lines name it too. */
 	orderId?: string;
+	/** The request's Idempotency-Key header, its form checked by the gateway (routes that take one only). */
+	idempotencyKey?: string;
+	/** Set by a service that acts for a request of its own (the cart's checkout): its key and fingerprint. */
+	idempotency?: IdempotencyClaim;
+}
+
+/** An idempotency key and the fingerprint of the request it was first sent with (see lib/idempotency.ts). */
+export interface IdempotencyClaim {
+	key: string;
+	fingerprint: string;
 }
 
 export interface Page<T> {

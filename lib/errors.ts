@@ -8,11 +8,23 @@ import { Errors } from "moleculer";
 
 export type NotFoundType = "PRODUCT_NOT_FOUND" | "CUSTOMER_NOT_FOUND" | "RESERVATION_NOT_FOUND" | "ORDER_NOT_FOUND" | "PAYMENT_NOT_FOUND";
 export type ConflictType =
-	"SKU_TAKEN" | "EMAIL_TAKEN" | "RESERVATION_FINALISED" | "RESERVATION_MISMATCH" | "STOCK_CHANGED_CONCURRENTLY" | "ORDER_ALREADY_FINAL";
+	| "SKU_TAKEN"
+	| "EMAIL_TAKEN"
+	| "RESERVATION_FINALISED"
+	| "RESERVATION_MISMATCH"
+	| "STOCK_CHANGED_CONCURRENTLY"
+	| "ORDER_ALREADY_FINAL"
+	| "IDEMPOTENCY_KEY_BUSY";
 export type UnauthorizedType = "INVALID_CREDENTIALS" | "TOKEN_MISSING" | "TOKEN_INVALID" | "TOKEN_EXPIRED";
 export type ForbiddenType = "ROLE_FORBIDDEN";
 export type UnprocessableType =
-	"UNKNOWN_PRODUCT_IN_ORDER" | "MIXED_CURRENCIES" | "REPLAY_NEEDS_KAFKA" | "TOPIC_NOT_CONSUMED" | "REPLAY_START_REQUIRED" | "LINE_QTY_TOO_LARGE";
+	| "UNKNOWN_PRODUCT_IN_ORDER"
+	| "MIXED_CURRENCIES"
+	| "REPLAY_NEEDS_KAFKA"
+	| "TOPIC_NOT_CONSUMED"
+	| "REPLAY_START_REQUIRED"
+	| "LINE_QTY_TOO_LARGE"
+	| "IDEMPOTENCY_KEY_REUSED";
 /** The request itself is malformed, whatever it asks for (see services/api/json-body.ts). */
 export type BadRequestType =
 	| "MALFORMED_JSON"
@@ -23,7 +35,8 @@ export type BadRequestType =
 	| "UNEXPECTED_BODY"
 	| "UNEXPECTED_QUERY"
 	| "PARAM_CONFLICT"
-	| "INVALID_ENCODING";
+	| "INVALID_ENCODING"
+	| "IDEMPOTENCY_KEY_INVALID";
 export type UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_CHARSET";
 
 export class BadRequestError extends Errors.MoleculerClientError {

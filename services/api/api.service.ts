@@ -5,13 +5,14 @@ import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { AuthUser, ShopMeta } from "../../contracts";
 import { AccessTokens } from "../../lib/auth-token";
 import { loadConfig, logsAt, type ShopConfig } from "../../lib/env";
-import { ForbiddenError, MethodNotAllowedError, UnauthorizedError } from "../../lib/errors";
+import { BadRequestError, ForbiddenError, MethodNotAllowedError, UnauthorizedError } from "../../lib/errors";
+import { IDEMPOTENCY_KEY_PATTERN } from "../../lib/idempotency";
 import { immutableJson } from "../../lib/read-cache";
 import { acceptRequestId, parseTraceparent } from "../../lib/trace-context";
 import { entityTag, publicCacheHeaders, returnRequestId, sendJsonError, setBaseHeaders, type AnsweredRequest } from "./http-answers";
 import { assembleParams, readRequest, type RequestWithBody } from "./request-params";
 import { docsActions } from "./docs";
-import { aliasesOf, methodsAt, PUBLIC_ROUTES } from "./routes";
+import { ACTIONS_TAKING_KEYS, aliasesOf, methodsAt, PUBLIC_ROUTES } from "./routes";
 
 /*
  * The only public entry point: it authenticates, checks the role an action declares, and routes.
@@ -33,7 +34,7 @@ import { aliasesOf, methodsAt, PUBLIC_ROUTES } from "./routes";
 const REQUIRED_SERVICES = ["catalogue", "customers", "orders", "payments", "notifications"];
 
 interface GatewayRequest extends AnsweredRequest, RequestWithBody {
-	$action?: { auth?: "customer" | "admin"; params?: Record<string, unknown> };
+	$action?: { name?: string; auth?: "customer" | "admin"; params?: Record<string, unknown> };
 	$ctx?: Context<unknown, ShopMeta>;
 	$params?: { params?: Record<string, unknown> };
 }
@@ -61,6 +62,16 @@ function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
 	return req.socket.remoteAddress ?? "unknown";
 }
 
+/** The Idempotency-Key of a request to a route that takes one; a malformed key is 400, on any route that takes one. */
+function idempotencyKeyOf(req: GatewayRequest): string | undefined {
+	const key = req.headers["idempotency-key"];
+	if (key === undefined || !ACTIONS_TAKING_KEYS.has(req.$action?.name ?? "")) return undefined;
+	if (typeof key !== "string" || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+		throw new BadRequestError("IDEMPOTENCY_KEY_INVALID", "The Idempotency-Key header must be 1 to 255 printable ASCII characters, sent once");
+	}
+	return key;
+}
+
 export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsSchema, Methods, Vars> {
 	// moleculer-web's body-parser and param merging are replaced by readRequest and assembleParams.
 	const requestHandling = {
@@ -71,8 +82,10 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 				readRequest(req, config.http.bodyLimitBytes).then(() => next(), next);
 			},
 		],
-		onBeforeCall(_ctx: Context, _route: unknown, req: GatewayRequest, res: ServerResponse) {
+		onBeforeCall(ctx: Context<unknown, ShopMeta>, _route: unknown, req: GatewayRequest, res: ServerResponse) {
 			returnRequestId(req, res);
+			const key = idempotencyKeyOf(req);
+			if (key !== undefined) ctx.meta.idempotencyKey = key;
 			const { body, query } = req;
 			req.$params = assembleParams({ method: req.method!, body, query, path: req.$params?.params, schema: req.$action?.params });
 		},
@@ -86,8 +99,8 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			? {
 					origin: config.http.corsOrigins.includes("*") ? "*" : config.http.corsOrigins,
 					methods: [...new Set(PUBLIC_ROUTES.map((route) => route.method)), "OPTIONS"],
-					allowedHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-					exposedHeaders: ["X-Request-Id", "X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"],
+					allowedHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key"],
+					exposedHeaders: ["X-Request-Id", "Idempotent-Replayed", "X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"],
 					maxAge: 600,
 				}
 			: undefined;

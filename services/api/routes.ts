@@ -29,6 +29,11 @@ export interface PublicRoute {
 	result: string;
 	/** For answers that are not JSON: their media types (the result is then text). */
 	media?: string[];
+	/**
+	 * Takes an Idempotency-Key header: the gateway checks its form and hands it to the action in
+	 * ctx.meta.idempotencyKey; the same key with the same body answers what the first request did.
+	 */
+	idempotencyKey?: true;
 	/** Refusals this route gives beyond the ones every route of its kind may give (409, a 422 type…). */
 	refusals?: { status: 409 | 422; types: string[] }[];
 }
@@ -184,7 +189,11 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		summary: "Place an order; the saga then reserves stock and charges the card",
 		success: 201,
 		result: "Order",
-		refusals: [{ status: 422, types: ["UNKNOWN_PRODUCT_IN_ORDER", "MIXED_CURRENCIES", "LINE_QTY_TOO_LARGE"] }],
+		idempotencyKey: true,
+		refusals: [
+			{ status: 409, types: ["IDEMPOTENCY_KEY_BUSY"] },
+			{ status: 422, types: ["UNKNOWN_PRODUCT_IN_ORDER", "MIXED_CURRENCIES", "LINE_QTY_TOO_LARGE", "IDEMPOTENCY_KEY_REUSED"] },
+		],
 	},
 	{
 		method: "GET",
@@ -239,6 +248,9 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		result: "NotificationPage",
 	},
 ];
+
+/** The actions that take an Idempotency-Key (see PublicRoute.idempotencyKey). */
+export const ACTIONS_TAKING_KEYS: ReadonlySet<string> = new Set(PUBLIC_ROUTES.filter((route) => route.idempotencyKey).map((route) => route.action));
 
 /** Reads take their params from the path and the query string; writes from the path and the JSON body. */
 export function paramSource(method: HttpMethod): "query" | "body" {

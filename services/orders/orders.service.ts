@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type { AnyDomainEvent, CreateOrderParams, ListOrdersParams, ListOrdersResult, Order, Product, ShopMeta } from "../../contracts";
+import type { AnyDomainEvent, CreateOrderParams, IdempotencyClaim, ListOrdersParams, ListOrdersResult, Order, Product, ShopMeta } from "../../contracts";
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
@@ -9,7 +9,9 @@ import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { EventOutOfOrderError, EventsMixin, type EventsStore, newEvent, type EventsService } from "../../mixins/events";
-import type { StoreService } from "../../mixins/store.mixin";
+import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
+import { claimOf } from "../../lib/idempotency";
+import { decideKey, keyDocId, keyReused, type IdempotencyKeyDoc } from "./idempotency-key";
 import { loadConfig } from "../../lib/env";
 import {
 	DEFAULT_PAYMENT_METHOD,
@@ -24,21 +26,29 @@ import {
 	type SagaTrigger,
 } from "./order";
 
-type Collections = { orders: OrderDoc };
+type Collections = { orders: OrderDoc; idempotencyKeys: IdempotencyKeyDoc };
 
-/** One collection; an order document carries the outbox of its own events. */
+/** An order document carries the outbox of its own events; the idempotency keys publish nothing. */
 const STORE: EventsStore<Collections> = {
-	collections: { orders: { indexes: [{ field: "customerId" }, { field: "status" }, { field: "sagaDeadlineMs" }] } },
+	collections: {
+		orders: { indexes: [{ field: "customerId" }, { field: "status" }, { field: "sagaDeadlineMs" }] },
+		idempotencyKeys: { indexes: [{ field: "expiresAtMs" }] },
+	},
 	outboxes: ["orders"],
 };
+
+/** How often keys past their time are removed (a stale key is replaced when it is sent again anyway). */
+const KEY_SWEEP_MS = 60 * 1000;
 
 interface Methods {
 	advance(orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent): Promise<OrderDoc | null>;
 	ownOrder(ctx: Ctx<{ id: string }>): Promise<OrderDoc>;
+	orderIdForKey(customerId: string, claim: IdempotencyClaim, now: Date): Promise<string>;
+	answerCreated(ctx: Ctx<unknown>, doc: OrderDoc, replayed: boolean): Order;
 	timeOutStalledSagas(): Promise<void>;
 }
 
-type Vars = EventsService & StoreService<Collections> & { sagaSweeper?: Repeating };
+type Vars = EventsService & StoreService<Collections> & { sagaSweeper?: Repeating; keySweeper?: Repeating };
 type OrdersService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
@@ -90,16 +100,22 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 				},
 				async handler(this: OrdersService, ctx: Ctx<CreateOrderParams>): Promise<Order> {
 					const now = new Date();
+					const customerId = ctx.meta.user!.id;
+					// With an Idempotency-Key, every request that sends it places one and the same order id.
+					const claim = claimOf(ctx.meta, "orders.create", ctx.params);
+					const orderId = claim ? await this.orderIdForKey(customerId, claim, now) : randomUUID();
+					const placed = claim ? await this.collections.orders.findOne({ _id: orderId }) : null;
+					if (placed) return this.answerCreated(ctx, placed, true);
 					const products = await ctx.call<Product[], { productIds: string[] }>("catalogue.quote", {
 						productIds: ctx.params.items.map((item) => item.productId),
 					});
 					const priced = priceOrder(ctx.params.items, products);
 					const input = {
-						customerId: ctx.meta.user!.id,
+						customerId,
 						shippingAddress: ctx.params.shippingAddress,
 						paymentMethod: ctx.params.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
 					};
-					const doc = withTrace(newOrder(input, priced, randomUUID(), now, config.orders.sagaStepTimeoutMs));
+					const doc = withTrace(newOrder(input, priced, orderId, now, config.orders.sagaStepTimeoutMs));
 					noteOrderId(doc._id);
 					const created = newEvent(
 						"order.created",
@@ -113,12 +129,36 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 						},
 						doc._id,
 					);
-					await this.insertWithEvents("orders", doc, [created], now);
+					try {
+						await this.insertWithEvents("orders", doc, [created], now);
+					} catch (err) {
+						// Another request with the same key placed it first, here or on another replica.
+						const first = claim && err instanceof DuplicateKeyError ? await this.collections.orders.findOne({ _id: orderId }) : null;
+						if (first) return this.answerCreated(ctx, first, true);
+						throw err;
+					}
 					shopMetrics(this.broker).orderCreated();
 					this.logger.info(`[order ${doc._id}] created: ${doc.items.length} line(s), ${doc.totalCents} ${doc.currency} cents, PENDING`);
-					ctx.meta.$statusCode = 201;
-					ctx.meta.$location = `/api/orders/${doc._id}`;
-					return toOrder(doc);
+					return this.answerCreated(ctx, doc, false);
+				},
+			},
+
+			/**
+			 * The order a request with this Idempotency-Key placed, for a service that must know before
+			 * it acts (the cart's checkout); null when the key is new, expired, or its order is not
+			 * placed yet. The same key with another request is 422 IDEMPOTENCY_KEY_REUSED.
+			 */
+			findByIdempotencyKey: {
+				visibility: "public",
+				params: { $$strict: true, key: { type: "string", min: 1, max: 255 }, fingerprint: { type: "string", min: 1, max: 128 } },
+				async handler(this: OrdersService, ctx: Ctx<IdempotencyClaim>): Promise<Order | null> {
+					const customerId = ctx.meta.user!.id;
+					const found = await this.collections.idempotencyKeys.findOne({ _id: keyDocId(customerId, ctx.params.key) });
+					const decision = decideKey(found, { customerId, claim: ctx.params, newOrderId: "" }, new Date(), config.orders.idempotencyKeyTtlMs);
+					if (decision.kind === "reused") throw keyReused();
+					if (decision.kind === "claim") return null;
+					const doc = await this.collections.orders.findOne({ _id: decision.orderId });
+					return doc ? toOrder(doc) : null;
 				},
 			},
 
@@ -160,6 +200,36 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 		},
 
 		methods: {
+			/** The order id this key stands for: claimed now, or the one it was claimed with (see idempotency-key.ts). */
+			async orderIdForKey(this: OrdersService, customerId: string, claim: IdempotencyClaim, now: Date): Promise<string> {
+				const keys = this.collections.idempotencyKeys;
+				const id = keyDocId(customerId, claim.key);
+				return compareAndSet(
+					async () => {
+						const found = await keys.findOne({ _id: id });
+						const decision = decideKey(found, { customerId, claim, newOrderId: randomUUID() }, now, config.orders.idempotencyKeyTtlMs);
+						if (decision.kind === "reused") throw keyReused();
+						if (decision.kind === "use") return decision.orderId;
+						const { replacing, doc } = decision;
+						if (!replacing) return (await keys.insertIfAbsent(doc)) ? doc.orderId : CONFLICT;
+						const { _id, ...fields } = doc;
+						const swapped = await keys.update({ _id, orderId: replacing.orderId, expiresAtMs: replacing.expiresAtMs }, { $set: fields });
+						return swapped === 1 ? doc.orderId : CONFLICT;
+					},
+					() => {
+						throw new ConflictError("IDEMPOTENCY_KEY_BUSY", "Other requests with this Idempotency-Key are being taken at this moment; try again");
+					},
+				);
+			},
+
+			/** 201 with the order and where to read it, the same for the request that placed it and any replay of it. */
+			answerCreated(this: OrdersService, ctx: Ctx<unknown>, doc: OrderDoc, replayed: boolean): Order {
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/orders/${doc._id}`;
+				if (replayed) ctx.meta.$responseHeaders = { ...ctx.meta.$responseHeaders, "Idempotent-Replayed": "true" };
+				return toOrder(doc);
+			},
+
 			/** A customer sees only their own orders: another's is 404, as if it did not exist. */
 			async ownOrder(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<OrderDoc> {
 				noteOrderId(ctx.params.id);
@@ -229,6 +299,11 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 		},
 
 		started(this: OrdersService) {
+			this.keySweeper = repeat(
+				KEY_SWEEP_MS,
+				() => this.collections.idempotencyKeys.remove({ expiresAtMs: { $lte: Date.now() } }),
+				(err) => this.logger.warn("Idempotency key sweep failed", err),
+			);
 			this.sagaSweeper = repeat(
 				config.orders.sagaSweepMs,
 				() => this.timeOutStalledSagas(),
@@ -238,6 +313,7 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 
 		stopped(this: OrdersService) {
 			this.sagaSweeper?.stop();
+			this.keySweeper?.stop();
 		},
 	};
 }

@@ -30,8 +30,10 @@ describe("README", () => {
 		const traced = `curl() { command curl -w '%{stderr}status %{http_code}\\n' "$@"; }\nset -euo pipefail\n${script}`;
 		const { stdout, stderr } = await run("bash", ["-c", traced], { timeout: 60_000 });
 		const statuses = [...stderr.matchAll(/^status (\d{3})$/gm)].map((match) => Number(match[1]));
-		expect(statuses).toEqual([201, 200, 200, 200, 200, 200, 200, 200, 200, 201, 200, 200, 200, 403, 200, 201, 200, 200, 200, 200, 200]);
+		expect(statuses).toEqual([201, 200, 200, 200, 200, 200, 200, 200, 200, 201, 200, 200, 200, 403, 200, 201, 201, 200, 200, 200, 200, 200]);
 		expect(stdout).toContain('"type":"ROLE_FORBIDDEN"');
+		// The order sent again with its Idempotency-Key is the same order, answered as a replay.
+		expect(stdout).toMatch(/^idempotent-replayed: true\r?$/im);
 		// The saga ran to its end between the order and the first look at it, then the cancel refunded it.
 		expect(stdout).toMatch(/"status":"CONFIRMED"/);
 		expect(stdout).toMatch(/"kind":"order.confirmed"/);

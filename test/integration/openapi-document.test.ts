@@ -178,8 +178,23 @@ describe("the OpenAPI document", () => {
 				description: "POST /orders/{id}/cancel with the id of what was created.",
 			},
 		});
-		expect(JSON.stringify(create.responses["422"])).toContain('"enum":["UNKNOWN_PRODUCT_IN_ORDER","MIXED_CURRENCIES","LINE_QTY_TOO_LARGE"]');
-		expect(Object.keys(create.responses).sort()).toEqual(["201", "400", "401", "413", "415", "422", "429", "503", "504"]);
+		expect(JSON.stringify(create.responses["422"])).toContain(
+			'"enum":["UNKNOWN_PRODUCT_IN_ORDER","MIXED_CURRENCIES","LINE_QTY_TOO_LARGE","IDEMPOTENCY_KEY_REUSED"]',
+		);
+		expect(JSON.stringify(create.responses["409"])).toContain('"enum":["IDEMPOTENCY_KEY_BUSY"]');
+		expect(Object.keys(create.responses).sort()).toEqual(["201", "400", "401", "409", "413", "415", "422", "429", "503", "504"]);
+	});
+
+	it("documents the Idempotency-Key header on the routes that take one, and only there", () => {
+		const takers = Object.entries(doc.paths).flatMap(([path, operations]) =>
+			Object.entries(operations)
+				.filter(([, operation]) => operation.parameters.some((p) => (p as { $ref?: string }).$ref === "#/components/parameters/IdempotencyKey"))
+				.map(([method]) => `${method.toUpperCase()} ${path}`),
+		);
+		expect(takers).toContain("POST /orders");
+		expect(takers.every((route) => route.startsWith("POST "))).toBe(true);
+		expect(doc.components.parameters!.IdempotencyKey).toMatchObject({ name: "Idempotency-Key", in: "header", required: false, schema: { maxLength: 255 } });
+		expect(op("POST", "/orders").responses["201"]!.headers).toHaveProperty("Idempotent-Replayed");
 	});
 
 	it("documents GET /products: paging, filters and sorting in the query, a token optional", () => {

@@ -1,5 +1,6 @@
 import { refuseNullInParams, VALIDATOR_OPTIONS } from "../../../lib/validator";
 import { escapeRegExp } from "../../../lib/paging";
+import { IDEMPOTENCY_KEY_PATTERN } from "../../../lib/idempotency";
 import { PATH_PARAM, paramSource, pathParams, type PublicRoute } from "../routes";
 import { paramsToJsonSchema, type JsonSchema } from "./json-schema";
 import { COMPONENT_SCHEMAS, REQUEST_EXAMPLES } from "./schemas";
@@ -77,7 +78,7 @@ function errorResponse(description: string, schema: JsonSchema = ref("schemas", 
 /** Error responses many operations share; operations refer to them by name. */
 const RESPONSES = {
 	BadRequest: errorResponse(
-		"The request is malformed: JSON that does not parse or is not an object, a body on a read or a query string on a write, a missing body, or a path parameter sent again.",
+		"The request is malformed: JSON that does not parse or is not an object, a body on a read or a query string on a write, a missing body, a path parameter sent again, or an Idempotency-Key that is not 1 to 255 printable ASCII characters.",
 	),
 	Unauthorized: errorResponse("No usable bearer token: none where one is needed, or one that is malformed, invalid or expired."),
 	Forbidden: errorResponse("The caller's token lacks the role this operation needs (ROLE_FORBIDDEN)."),
@@ -134,6 +135,14 @@ export function buildOpenApiDocument(input: OpenApiInput): OpenApiDocument {
 					required: false,
 					description: "An id to follow this request by in the shop's logs and traces.",
 					schema: { type: "string" },
+				},
+				IdempotencyKey: {
+					name: "Idempotency-Key",
+					in: "header",
+					required: false,
+					description:
+						"Makes a retry safe: the same key with the same body, from the same customer, answers the first request's result (with Idempotent-Replayed: true) instead of acting again, for IDEMPOTENCY_KEY_TTL_SECONDS (24 hours by default). The same key with another body is 422 IDEMPOTENCY_KEY_REUSED; a key that is not 1 to 255 printable ASCII characters is 400 IDEMPOTENCY_KEY_INVALID.",
+					schema: { type: "string", minLength: 1, maxLength: 255, pattern: IDEMPOTENCY_KEY_PATTERN.source },
 				},
 			},
 			securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "The token POST /auth/login returns." } },
@@ -195,6 +204,7 @@ function operation(route: PublicRoute, action: ActionDescription, operationId: s
 		for (const name of fields) parameters.push({ name, in: "query", required: query.required.includes(name), schema: query.properties[name] });
 	}
 	parameters.push(ref("parameters", "RequestId"));
+	if (route.idempotencyKey) parameters.push(ref("parameters", "IdempotencyKey"));
 
 	const op: Operation = {
 		operationId,
@@ -240,6 +250,12 @@ function responses(route: PublicRoute, action: ActionDescription, links: Record<
 
 	const headers: Record<string, unknown> = { ...REQUEST_ID_HEADER, ...(auth ? RATE_LIMIT_HEADERS : {}) };
 	if (route.success === 201) headers.Location = { description: "Where the created resource can be read.", required: true, schema: { type: "string" } };
+	if (route.idempotencyKey) {
+		headers["Idempotent-Replayed"] = {
+			description: "`true` when this answers an earlier request with the same Idempotency-Key.",
+			schema: { type: "string", enum: ["true"] },
+		};
+	}
 	out[String(route.success)] = {
 		description: route.success === 201 ? "Created." : "OK.",
 		headers,
