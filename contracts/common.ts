@@ -23,6 +23,8 @@ export interface ShopMeta {
 	orderId?: string;
 	/** The request's Idempotency-Key header, its form checked by the gateway (routes that take one only). */
 	idempotencyKey?: string;
+	/** The Last-Event-ID header of a live stream's reconnect: the last event the client received. */
+	lastEventId?: number;
 	/** Set by a service that acts for a request of its own (the cart's checkout): its key and fingerprint. */
 	idempotency?: IdempotencyClaim;
 }

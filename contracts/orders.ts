@@ -73,3 +73,25 @@ export interface Notification {
 	createdAt: string;
 	sentAt?: string;
 }
+
+/**
+ * Broadcast to every node when an order's status changes, for live views (the gateway's Server-Sent
+ * Events). Not a domain event: not stored, not replayed; a view that may have missed one reads the
+ * order's history again (orders.progress).
+ */
+export const ORDER_STATUS_NOTICE = "live.order.status";
+
+export interface OrderStatusNotice {
+	orderId: string;
+	customerId: string;
+	/** The change's index in the order's history: the stream's event id. */
+	seq: number;
+	change: StatusChange;
+}
+
+/** An order's history, for a live view catching up (orders.progress). */
+export interface OrderProgress {
+	id: string;
+	customerId: string;
+	history: StatusChange[];
+}

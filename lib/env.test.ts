@@ -50,6 +50,8 @@ describe("loadConfig", () => {
 					corsOrigins: [],
 					trustProxy: false,
 					authRateLimitPerMinute: 20,
+					sseMaxStreamsPerCustomer: 5,
+					sseHeartbeatMs: 15000,
 				},
 				mongoDbPrefix: "",
 				mongoAllowNonAtomic: false,

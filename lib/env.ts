@@ -68,6 +68,10 @@ export interface ShopConfig {
 		/** When true the client address comes from X-Forwarded-For (only behind a proxy you run). */
 		trustProxy: boolean;
 		authRateLimitPerMinute: number;
+		/** Live order streams (Server-Sent Events) one customer may hold open on one gateway node. */
+		sseMaxStreamsPerCustomer: number;
+		/** How often an open stream gets a heartbeat comment (and the node catches up on missed changes). */
+		sseHeartbeatMs: number;
 	};
 	catalogue: {
 		reservationTtlMs: number;
@@ -294,6 +298,8 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 				.filter(Boolean),
 			trustProxy: read.bool("TRUST_PROXY", false),
 			authRateLimitPerMinute: read.int("AUTH_RATE_LIMIT_PER_MINUTE", 20, 1, 100_000),
+			sseMaxStreamsPerCustomer: read.int("SSE_MAX_STREAMS_PER_CUSTOMER", 5, 1, 1000),
+			sseHeartbeatMs: read.int("SSE_HEARTBEAT_MS", 15 * 1000, 100, 10 * 60 * 1000),
 		},
 		catalogue: {
 			reservationTtlMs: read.int("RESERVATION_TTL_MS", 15 * 60 * 1000, 1000, 7 * 24 * 3600 * 1000),

@@ -17,6 +17,7 @@ export type ConflictType =
 	| "IDEMPOTENCY_KEY_BUSY";
 export type UnauthorizedType = "INVALID_CREDENTIALS" | "TOKEN_MISSING" | "TOKEN_INVALID" | "TOKEN_EXPIRED";
 export type ForbiddenType = "ROLE_FORBIDDEN";
+export type TooManyRequestsType = "TOO_MANY_STREAMS";
 export type UnprocessableType =
 	| "UNKNOWN_PRODUCT_IN_ORDER"
 	| "MIXED_CURRENCIES"
@@ -36,7 +37,8 @@ export type BadRequestType =
 	| "UNEXPECTED_QUERY"
 	| "PARAM_CONFLICT"
 	| "INVALID_ENCODING"
-	| "IDEMPOTENCY_KEY_INVALID";
+	| "IDEMPOTENCY_KEY_INVALID"
+	| "LAST_EVENT_ID_INVALID";
 export type UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_CHARSET";
 
 export class BadRequestError extends Errors.MoleculerClientError {
@@ -79,6 +81,13 @@ export class ConflictError extends Errors.MoleculerClientError {
 export class UnauthorizedError extends Errors.MoleculerClientError {
 	constructor(type: UnauthorizedType, message: string) {
 		super(message, 401, type);
+	}
+}
+
+/** The caller holds as much of something as one caller may (429); it may try again once it lets go of some. */
+export class TooManyRequestsError extends Errors.MoleculerClientError {
+	constructor(type: TooManyRequestsType, message: string, data?: unknown) {
+		super(message, 429, type, data);
 	}
 }
 

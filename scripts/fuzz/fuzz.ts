@@ -151,6 +151,9 @@ async function main(): Promise<void> {
 				ADMIN_PASSWORD: admin.password,
 				// The default (20 a minute) would answer the auth routes' fuzzing with 429 after a few requests.
 				AUTH_RATE_LIMIT_PER_MINUTE: "100000",
+				// An order's live stream (GET /orders/{id}/events, which the fuzzer reaches through the
+				// document's links) lasts until the saga ends: a stuck one ends within this.
+				SAGA_STEP_TIMEOUT_MS: "10000",
 				LOG_LEVEL: "info",
 				LOG_FORMAT: "json",
 			},

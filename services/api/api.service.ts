@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
-import type { AuthUser, ShopMeta } from "../../contracts";
+import { ORDER_STATUS_NOTICE, type AuthUser, type OrderStatusNotice, type ShopMeta } from "../../contracts";
 import { AccessTokens } from "../../lib/auth-token";
 import { loadConfig, logsAt, type ShopConfig } from "../../lib/env";
 import { BadRequestError, ForbiddenError, MethodNotAllowedError, UnauthorizedError } from "../../lib/errors";
@@ -12,6 +12,8 @@ import { acceptRequestId, parseTraceparent } from "../../lib/trace-context";
 import { entityTag, publicCacheHeaders, returnRequestId, sendJsonError, setBaseHeaders, type AnsweredRequest } from "./http-answers";
 import { assembleParams, readRequest, type RequestWithBody } from "./request-params";
 import { docsActions } from "./docs";
+import type { OrderStreams } from "./order-streams";
+import { createOrderStreams, lastEventIdOf, ORDER_EVENTS_ACTION, orderEventsAction } from "./order-events";
 import { ACTIONS_TAKING_KEYS, aliasesOf, methodsAt, PUBLIC_ROUTES } from "./routes";
 
 /*
@@ -51,7 +53,7 @@ interface Methods {
 }
 /** moleculer-web's own methods that the gateway calls (its typings do not declare them). */
 type WebMethods = { writeCorsHeaders(settings: unknown, req: IncomingMessage, res: ServerResponse, isPreFlight: boolean): void };
-type Vars = { tokens: AccessTokens } & WebMethods;
+type Vars = { tokens: AccessTokens; orderStreams: OrderStreams } & WebMethods;
 type ApiService = Service<ApiSettingsSchema> & Vars & Methods;
 
 function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
@@ -86,6 +88,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			returnRequestId(req, res);
 			const key = idempotencyKeyOf(req);
 			if (key !== undefined) ctx.meta.idempotencyKey = key;
+			if (req.$action?.name === ORDER_EVENTS_ACTION) ctx.meta.lastEventId = lastEventIdOf(req);
 			const { body, query } = req;
 			req.$params = assembleParams({ method: req.method!, body, query, path: req.$params?.params, schema: req.$action?.params });
 		},
@@ -99,7 +102,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			? {
 					origin: config.http.corsOrigins.includes("*") ? "*" : config.http.corsOrigins,
 					methods: [...new Set(PUBLIC_ROUTES.map((route) => route.method)), "OPTIONS"],
-					allowedHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key"],
+					allowedHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key", "Last-Event-ID"],
 					exposedHeaders: ["X-Request-Id", "Idempotent-Replayed", "X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"],
 					maxAge: 600,
 				}
@@ -176,6 +179,8 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			rest: { retryPolicy: { enabled: false }, circuitBreaker: { enabled: false }, bulkhead: { enabled: false }, timeout: 0 },
 
 			...docsActions,
+
+			orderEvents: orderEventsAction(config),
 
 			health: {
 				params: { $$strict: true },
@@ -271,8 +276,22 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			},
 		},
 
+		events: {
+			// A broadcast: every gateway node hears each change and feeds its own streams.
+			[ORDER_STATUS_NOTICE](this: ApiService, ctx: Context<OrderStatusNotice>) {
+				this.orderStreams.notice(ctx.params);
+			},
+		},
+
 		created(this: ApiService) {
 			this.tokens = new AccessTokens(config.jwt.secret, config.jwt.ttlSeconds);
+			this.orderStreams = createOrderStreams(this, config);
+		},
+
+		stopped(this: ApiService) {
+			// Before moleculer-web closes its server, which waits for open connections: clients of a
+			// live stream reconnect (to another gateway node) with their Last-Event-ID.
+			this.orderStreams.closeAll();
 		},
 	};
 }

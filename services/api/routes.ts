@@ -216,6 +216,18 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		result: "Order",
 	},
 	{
+		method: "GET",
+		path: "/orders/:id/events",
+		action: "api.orderEvents",
+		group: "shop",
+		tag: "orders",
+		summary:
+			"The order's status as Server-Sent Events: its history so far at once, the current status last, then each change as it happens, until CONFIRMED or CANCELLED",
+		success: 200,
+		result: "Text",
+		media: ["text/event-stream; charset=utf-8"],
+	},
+	{
 		method: "POST",
 		path: "/orders/:id/cancel",
 		action: "orders.cancel",

@@ -1,6 +1,18 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type { AnyDomainEvent, CreateOrderParams, IdempotencyClaim, ListOrdersParams, ListOrdersResult, Order, Product, ShopMeta } from "../../contracts";
+import {
+	ORDER_STATUS_NOTICE,
+	type AnyDomainEvent,
+	type CreateOrderParams,
+	type IdempotencyClaim,
+	type ListOrdersParams,
+	type ListOrdersResult,
+	type Order,
+	type OrderProgress,
+	type OrderStatusNotice,
+	type Product,
+	type ShopMeta,
+} from "../../contracts";
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
@@ -143,6 +155,16 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 				},
 			},
 
+			/** The histories of up to 100 orders, for live views catching up on changes they may have missed. */
+			progress: {
+				visibility: "public",
+				params: { $$strict: true, ids: { type: "array", min: 1, max: 100, items: idRule } },
+				async handler(this: OrdersService, ctx: Ctx<{ ids: string[] }>): Promise<OrderProgress[]> {
+					const docs = await this.collections.orders.find({ query: { _id: { $in: [...new Set(ctx.params.ids)] } } });
+					return docs.map((doc) => ({ id: doc._id, customerId: doc.customerId, history: doc.history }));
+				},
+			},
+
 			/**
 			 * The order a request with this Idempotency-Key placed, for a service that must know before
 			 * it acts (the cart's checkout); null when the key is new, expired, or its order is not
@@ -273,6 +295,9 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 					)
 						return CONFLICT;
 					this.logger.info(`[order ${orderId}] ${order.status} -> ${decision.to} (${decision.reason})`);
+					// For live views on every node; one that misses it catches up from orders.progress.
+					const notice: OrderStatusNotice = { orderId, customerId: order.customerId, seq: order.history.length, change: entry };
+					this.broker.broadcast(ORDER_STATUS_NOTICE, notice).catch((err: unknown) => this.logger.warn(`[order ${orderId}] status notice not sent`, err));
 					if (decision.to === "CONFIRMED" || decision.to === "CANCELLED") {
 						shopMetrics(this.broker).orderFinished(decision.to, decision.cancelReason, sagaSeconds(order, now));
 					}

@@ -171,6 +171,11 @@ describe("the OpenAPI document", () => {
 		const created = create.responses["201"]!;
 		expect(created.headers).toHaveProperty("Location");
 		expect(created.links).toEqual({
+			apiOrderEvents: {
+				operationId: "apiOrderEvents",
+				parameters: { id: "$response.body#/id" },
+				description: "GET /orders/{id}/events with the id of what was created.",
+			},
 			ordersGet: { operationId: "ordersGet", parameters: { id: "$response.body#/id" }, description: "GET /orders/{id} with the id of what was created." },
 			ordersCancel: {
 				operationId: "ordersCancel",
