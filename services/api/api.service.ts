@@ -30,7 +30,7 @@ import { aliasesOf, methodsAt, PUBLIC_ROUTES } from "./routes";
  */
 
 /** Services the shop cannot serve requests without; /api/health reports 503 until all are up. */
-const REQUIRED_SERVICES = ["catalogue", "customers", "orders", "payments", "notifications"];
+const REQUIRED_SERVICES = ["catalogue", "customers", "carts", "orders", "payments", "notifications"];
 
 interface GatewayRequest extends AnsweredRequest, RequestWithBody {
 	$action?: { auth?: "customer" | "admin"; params?: Record<string, unknown> };

@@ -4,7 +4,7 @@ import type { AnyDomainEvent, CreateOrderParams, ListOrdersParams, ListOrdersRes
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
-import { addressRule, idRule, linesRule } from "../../lib/rules";
+import { addressRule, idRule, linesRule, paymentMethodRule } from "../../lib/rules";
 import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
@@ -86,7 +86,7 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 					$$strict: true,
 					items: linesRule(MAX_LINE_QTY),
 					shippingAddress: addressRule,
-					paymentMethod: { type: "string", pattern: "^tok_[a-z0-9_]{1,40}$", optional: true },
+					paymentMethod: paymentMethodRule,
 				},
 				async handler(this: OrdersService, ctx: Ctx<CreateOrderParams>): Promise<Order> {
 					const now = new Date();

@@ -8,6 +8,7 @@ import Validator from "fastest-validator";
 import { ShopValidator } from "../../lib/validator";
 import type { ServiceSchema } from "moleculer";
 import { loadConfig } from "../../lib/env";
+import cartsService from "../../services/carts/carts.service";
 import catalogueService from "../../services/catalogue/catalogue.service";
 import customersService from "../../services/customers/customers.service";
 import notificationsService from "../../services/notifications/notifications.service";
@@ -32,6 +33,7 @@ import { REQUEST_EXAMPLES } from "../../services/api/openapi/schemas";
  */
 
 const SERVICES = [
+	cartsService(),
 	catalogueService(),
 	customersService(),
 	notificationsService(),
