@@ -14,6 +14,13 @@ export interface Product {
 	updatedAt: string;
 }
 
+/** What another service needs to show a product it refers to (catalogue.lookup): inactive ones included. */
+export type ProductSummary = Pick<Product, "id" | "sku" | "name" | "priceCents" | "currency" | "stock" | "active">;
+
+export interface LookupProductsParams {
+	productIds: string[];
+}
+
 export type ProductSort = "price" | "-price" | "name" | "-name";
 
 export interface ListProductsParams extends PageParams {

@@ -30,5 +30,7 @@ describe("requestFingerprint", () => {
 
 describe("IDEMPOTENCY_KEY_PATTERN", () => {
 	it.each([["a"], ["order-2030-06-01 #1"], ["x".repeat(255)]])("accepts %j", (key) => expect(IDEMPOTENCY_KEY_PATTERN.test(key)).toBe(true));
-	it.each([[""], ["x".repeat(256)], ["tab\there"], ["new\nline"], ["é"]])("refuses %j", (key) => expect(IDEMPOTENCY_KEY_PATTERN.test(key)).toBe(false));
+	it.each([[""], ["x".repeat(256)], ["tab\there"], ["new\nline"], ["é"], [" leading"], ["trailing "], ["   "]])("refuses %j", (key) =>
+		expect(IDEMPOTENCY_KEY_PATTERN.test(key)).toBe(false),
+	);
 });

@@ -8,8 +8,11 @@ import type { IdempotencyClaim, ShopMeta } from "../contracts";
  * key with another request is told apart from a retry.
  */
 
-/** What a key may be: 1 to 255 printable ASCII characters. */
-export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
+/**
+ * What a key may be: 1 to 255 printable ASCII characters, not starting or ending with a space
+ * (HTTP drops those from a header's value, so a key could not arrive as it was sent).
+ */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
 
 /** JSON with every object's keys sorted, so that the same request in another key order is the same. */
 function canonicalJson(value: unknown): string {

@@ -101,4 +101,63 @@ describe("ReadCache", () => {
 		}
 		expect(loads).toBe(4);
 	});
+
+	describe("throughMany", () => {
+		/** A loader that records the keys it was asked for and answers { key, n } for each. */
+		function recorder(n: number) {
+			const asked: string[][] = [];
+			const loadMany = async (missing: string[]) => {
+				asked.push(missing);
+				return missing.map((key) => ({ key, n }));
+			};
+			return { asked, loadMany };
+		}
+
+		it("loads only the missing keys, in one call, and answers every key in its order", async () => {
+			const cache = new ReadCache(broker.cacher, 30);
+			const first = recorder(1);
+			await cache.throughMany(["k:a", "k:c"], first.loadMany);
+			const second = recorder(2);
+			expect(await cache.throughMany(["k:a", "k:b", "k:c", "k:d"], second.loadMany)).toEqual([
+				{ key: "k:a", n: 1 },
+				{ key: "k:b", n: 2 },
+				{ key: "k:c", n: 1 },
+				{ key: "k:d", n: 2 },
+			]);
+			expect(second.asked).toEqual([["k:b", "k:d"]]);
+			const third = recorder(3);
+			await cache.throughMany(["k:d", "k:a"], third.loadMany);
+			expect(third.asked).toEqual([]);
+		});
+
+		it("does not store reads that were under way when their data changed, and freezes what it hands out", async () => {
+			const cache = new ReadCache(broker.cacher, 30);
+			const before = deferred<{ key: string }[]>();
+			const slowRead = cache.throughMany(["k:a"], () => before.promise);
+			await cache.invalidate(["k:a"]);
+			before.resolve([{ key: "old" }]);
+			const [old] = await slowRead;
+			expect(Object.isFrozen(old)).toBe(true);
+			const fresh = recorder(2);
+			expect(await cache.throughMany(["k:a"], fresh.loadMany)).toEqual([{ key: "k:a", n: 2 }]);
+			expect(fresh.asked).toEqual([["k:a"]]);
+		});
+
+		it("loads every key every time with a TTL of 0 or without a cacher", async () => {
+			for (const cache of [new ReadCache(broker.cacher, 0), new ReadCache(undefined, 30)]) {
+				const loader = recorder(1);
+				await cache.throughMany(["k:a", "k:b"], loader.loadMany);
+				await cache.throughMany(["k:a", "k:b"], loader.loadMany);
+				expect(loader.asked).toEqual([
+					["k:a", "k:b"],
+					["k:a", "k:b"],
+				]);
+			}
+		});
+
+		it("refuses a loader that answers another number of values than it was asked for", async () => {
+			const cache = new ReadCache(broker.cacher, 30);
+			await expect(cache.throughMany(["k:a", "k:b"], async () => [{ key: "k:a" }])).rejects.toThrow(/2 keys missing, 1 values loaded/);
+		});
+	});
 });

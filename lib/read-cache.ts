@@ -61,6 +61,29 @@ export class ReadCache {
 		return value;
 	}
 
+	/**
+	 * `through` for many keys at once: the entries found are served, and the missing ones are
+	 * loaded in one call (`load` answers a value for each key it is given, in that order) and
+	 * stored under the same rule as `through`. Answers a value per key, in the order of `keys`.
+	 */
+	async throughMany<T extends object>(keys: readonly string[], load: (missing: string[]) => Promise<T[]>): Promise<T[]> {
+		const cacher = this.cacher;
+		if (!cacher || this.ttlSeconds <= 0) return load([...keys]);
+		const generation = this.generation;
+		const hits = (await Promise.all(keys.map((key) => cacher.get(key)))) as (T | null | undefined)[];
+		const missing = keys.filter((_, index) => hits[index] == null);
+		if (missing.length === 0) return hits as T[];
+		const loaded = await load(missing);
+		if (loaded.length !== missing.length) throw new Error(`ReadCache.throughMany: ${missing.length} keys missing, ${loaded.length} values loaded`);
+		for (const value of loaded) {
+			deepFreeze(value);
+			immutable.add(value);
+		}
+		if (generation === this.generation) await Promise.all(missing.map((key, index) => cacher.set(key, loaded[index], this.ttlSeconds)));
+		let next = 0;
+		return keys.map((_, index) => hits[index] ?? loaded[next++]!);
+	}
+
 	/** Drops the entries matching the patterns (the cacher's globs; `prefix**` for a prefix). */
 	async invalidate(patterns: string[]): Promise<void> {
 		this.generation++;

@@ -26,3 +26,6 @@ export function linesRule(maxQty: number) {
 		items: { type: "object", strict: true, props: { productId: idRule, qty: { type: "number", integer: true, min: 1, max: maxQty } } },
 	} as const;
 }
+
+/** A payment method token as the payment provider names them (tok_visa, tok_decline…); optional, orders default it. */
+export const paymentMethodRule = { type: "string", pattern: "^tok_[a-z0-9_]{1,40}$", optional: true } as const;

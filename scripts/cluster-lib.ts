@@ -11,7 +11,7 @@ import readline from "node:readline";
  * the whole shop as one process (startEmbedded), as `npm start` runs it, for the bench and the fuzzer.
  */
 
-export const SERVICE_NAMES = ["api", "catalogue", "customers", "orders", "payments", "notifications"] as const;
+export const SERVICE_NAMES = ["api", "catalogue", "customers", "carts", "orders", "payments", "notifications"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** The project root, whether this runs from scripts/ (ts-jest) or dist/scripts/ (compiled). */

@@ -33,7 +33,7 @@ import { ACTIONS_TAKING_KEYS, aliasesOf, methodsAt, PUBLIC_ROUTES } from "./rout
  */
 
 /** Services the shop cannot serve requests without; /api/health reports 503 until all are up. */
-const REQUIRED_SERVICES = ["catalogue", "customers", "orders", "payments", "notifications"];
+const REQUIRED_SERVICES = ["catalogue", "customers", "carts", "orders", "payments", "notifications"];
 
 interface GatewayRequest extends AnsweredRequest, RequestWithBody {
 	$action?: { name?: string; auth?: "customer" | "admin"; params?: Record<string, unknown> };

@@ -7,9 +7,9 @@ import { escapeRegExp } from "../../lib/paging";
  */
 
 /** The version of this contract (the OpenAPI document's info.version): raised when a route or its rules change. */
-export const API_VERSION = "1.1.0";
+export const API_VERSION = "1.2.0";
 
-export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** The gateway's moleculer-web routes: `auth` is anonymous and rate-limited, `shop` reads the bearer token. */
 export type RouteGroup = "auth" | "shop";
@@ -23,7 +23,7 @@ export interface PublicRoute {
 	group: RouteGroup;
 	/** OpenAPI: a short sentence, the tag it is listed under, the success status and result schema name. */
 	summary: string;
-	tag: "auth" | "customers" | "catalogue" | "orders" | "payments" | "notifications" | "health" | "docs";
+	tag: "auth" | "customers" | "catalogue" | "carts" | "orders" | "payments" | "notifications" | "health" | "docs";
 	success: 200 | 201;
 	/** A name in the document's components.schemas (see services/api/openapi/schemas.ts). */
 	result: string;
@@ -181,6 +181,79 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 	},
 
 	{
+		method: "GET",
+		path: "/cart",
+		action: "carts.get",
+		group: "shop",
+		tag: "carts",
+		summary: "The caller's cart: each line at the catalogue's current price, flagged when it changed or stock is short",
+		success: 200,
+		result: "Cart",
+	},
+	{
+		method: "PUT",
+		path: "/cart/items/:productId",
+		action: "carts.setItem",
+		group: "shop",
+		tag: "carts",
+		summary: "Set how many of a product the cart holds (0 removes the line)",
+		success: 200,
+		result: "Cart",
+		refusals: [
+			{ status: 409, types: ["CART_FULL", "CART_CHANGED_CONCURRENTLY"] },
+			{ status: 422, types: ["MIXED_CURRENCIES", "LINE_QTY_TOO_LARGE"] },
+		],
+	},
+	{
+		method: "DELETE",
+		path: "/cart/items/:productId",
+		action: "carts.removeItem",
+		group: "shop",
+		tag: "carts",
+		summary: "Take a product out of the cart (a line the cart does not hold changes nothing)",
+		success: 200,
+		result: "Cart",
+		refusals: [{ status: 409, types: ["CART_CHANGED_CONCURRENTLY"] }],
+	},
+	{
+		method: "DELETE",
+		path: "/cart",
+		action: "carts.clear",
+		group: "shop",
+		tag: "carts",
+		summary: "Empty the cart",
+		success: 200,
+		result: "Cart",
+		refusals: [{ status: 409, types: ["CART_CHANGED_CONCURRENTLY"] }],
+	},
+	{
+		method: "POST",
+		path: "/cart/merge",
+		action: "carts.merge",
+		group: "shop",
+		tag: "carts",
+		summary: "Add a guest's cart to the caller's at login: quantities summed and capped, each product's outcome reported",
+		success: 200,
+		result: "CartMergeResult",
+		refusals: [{ status: 409, types: ["CART_CHANGED_CONCURRENTLY"] }],
+	},
+	{
+		method: "POST",
+		path: "/cart/checkout",
+		action: "carts.checkout",
+		group: "shop",
+		tag: "carts",
+		summary: "Place an order for the cart's lines; they leave the cart once the order exists",
+		success: 201,
+		result: "Order",
+		idempotencyKey: true,
+		refusals: [
+			{ status: 409, types: ["CART_EMPTY", "CART_LINE_UNAVAILABLE", "CART_STOCK_SHORT", "IDEMPOTENCY_KEY_BUSY"] },
+			{ status: 422, types: ["LINE_QTY_TOO_LARGE", "MIXED_CURRENCIES", "UNKNOWN_PRODUCT_IN_ORDER", "IDEMPOTENCY_KEY_REUSED"] },
+		],
+	},
+
+	{
 		method: "POST",
 		path: "/orders",
 		action: "orders.create",
@@ -264,9 +337,19 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 /** The actions that take an Idempotency-Key (see PublicRoute.idempotencyKey). */
 export const ACTIONS_TAKING_KEYS: ReadonlySet<string> = new Set(PUBLIC_ROUTES.filter((route) => route.idempotencyKey).map((route) => route.action));
 
-/** Reads take their params from the path and the query string; writes from the path and the JSON body. */
+/** Reads (and DELETE) take their params from the path and the query string; writes (POST, PUT, PATCH) from the path and the JSON body. */
 export function paramSource(method: HttpMethod): "query" | "body" {
-	return method === "GET" || method === "DELETE" ? "query" : "body";
+	switch (method) {
+		case "GET":
+		case "DELETE":
+			return "query";
+		case "POST":
+		case "PUT":
+		case "PATCH":
+		// Any other method (HEAD, TRACE…) is answered 404 or 405 before an action runs; its body is read as a write's would be.
+		default:
+			return "body";
+	}
 }
 
 /** A path parameter in moleculer-web's alias syntax, its name captured: `:id`. */

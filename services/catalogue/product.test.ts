@@ -3,6 +3,7 @@ import {
 	normalizeCategory,
 	normalizeSku,
 	pageCacheKey,
+	lookupCacheKey,
 	productCacheKey,
 	productChanges,
 	productQuery,
@@ -292,8 +293,14 @@ describe("cache keys", () => {
 		expect(new Set(keys).size).toBe(keys.length);
 	});
 
-	it("makes every page and the changed products' own reads stale, and nothing else", () => {
-		expect(readsChangedBy(["p1", "p2", "p1"])).toEqual(["catalogue.list:**", productCacheKey("p1"), productCacheKey("p2")]);
+	it("makes every page and the changed products' own reads and lookups stale, and nothing else", () => {
+		expect(readsChangedBy(["p1", "p2", "p1"])).toEqual([
+			"catalogue.list:**",
+			productCacheKey("p1"),
+			productCacheKey("p2"),
+			lookupCacheKey("p1"),
+			lookupCacheKey("p2"),
+		]);
 		expect(pageCacheKey({ q: "x.y" }).startsWith("catalogue.list:")).toBe(true);
 	});
 });

@@ -1,4 +1,4 @@
-import type { CreateProductParams, ListProductsParams, OutboxEvent, Product, ProductSort, UpdateProductParams } from "../../contracts";
+import type { CreateProductParams, ListProductsParams, OutboxEvent, Product, ProductSort, ProductSummary, UpdateProductParams } from "../../contracts";
 import { escapeRegExp, pageWindow } from "../../lib/paging";
 
 /** A product as stored: `holds` maps an orderId to the quantity its reservation holds. */
@@ -38,6 +38,10 @@ export function toProduct(doc: ProductDoc): Product {
 		createdAt: doc.createdAt,
 		updatedAt: doc.updatedAt,
 	};
+}
+
+export function toProductSummary(doc: ProductDoc): ProductSummary {
+	return { id: doc._id, sku: doc.sku, name: doc.name, priceCents: doc.priceCents, currency: doc.currency, stock: doc.stock, active: doc.active };
 }
 
 export function newProduct(input: CreateProductParams, id: string, now: Date): ProductDoc {
@@ -117,13 +121,28 @@ export function productCacheKey(id: string): string {
 	return `catalogue.get:${id}`;
 }
 
+/**
+ * A lookup's entry for one id (catalogue.lookup, for other services): the product, inactive ones
+ * included, or null when no product has the id. Absence may be cached: ids are never reused, and
+ * creating a product drops its id's entries like any other change.
+ */
+export interface LookupEntry {
+	id: string;
+	product: ProductSummary | null;
+}
+
+export function lookupCacheKey(id: string): string {
+	return `catalogue.lookup:${id}`;
+}
+
 export function pageCacheKey(params: ListProductsParams): string {
 	const { page, pageSize } = pageWindow(params.page, params.pageSize);
 	const filter = [params.category ? normalizeCategory(params.category) : "", params.q?.trim() ?? "", params.sort ?? "name"];
 	return `catalogue.list:${JSON.stringify([page, pageSize, ...filter])}`;
 }
 
-/** What a change to these products makes stale: their own reads and every page, since any page may list them. */
+/** What a change to these products makes stale: their own reads and lookups, and every page, since any page may list them. */
 export function readsChangedBy(productIds: string[]): string[] {
-	return ["catalogue.list:**", ...new Set(productIds.map(productCacheKey))];
+	const ids = [...new Set(productIds)];
+	return ["catalogue.list:**", ...ids.map(productCacheKey), ...ids.map(lookupCacheKey)];
 }

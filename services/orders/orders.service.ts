@@ -16,7 +16,7 @@ import {
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
-import { addressRule, idRule, linesRule } from "../../lib/rules";
+import { addressRule, idRule, linesRule, paymentMethodRule } from "../../lib/rules";
 import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
@@ -108,7 +108,7 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 					$$strict: true,
 					items: linesRule(MAX_LINE_QTY),
 					shippingAddress: addressRule,
-					paymentMethod: { type: "string", pattern: "^tok_[a-z0-9_]{1,40}$", optional: true },
+					paymentMethod: paymentMethodRule,
 				},
 				async handler(this: OrdersService, ctx: Ctx<CreateOrderParams>): Promise<Order> {
 					const now = new Date();
@@ -297,7 +297,9 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 					this.logger.info(`[order ${orderId}] ${order.status} -> ${decision.to} (${decision.reason})`);
 					// For live views on every node; one that misses it catches up from orders.progress.
 					const notice: OrderStatusNotice = { orderId, customerId: order.customerId, seq: order.history.length, change: entry };
-					this.broker.broadcast(ORDER_STATUS_NOTICE, notice).catch((err: unknown) => this.logger.warn(`[order ${orderId}] status notice not sent`, err));
+					this.broker
+						.broadcast(ORDER_STATUS_NOTICE, notice)
+						.catch((err: unknown) => this.logger.warn(`[order ${orderId}] status notice not sent`, err));
 					if (decision.to === "CONFIRMED" || decision.to === "CANCELLED") {
 						shopMetrics(this.broker).orderFinished(decision.to, decision.cancelReason, sagaSeconds(order, now));
 					}

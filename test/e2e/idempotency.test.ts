@@ -118,6 +118,52 @@ describe("placing an order with an Idempotency-Key", () => {
 		expect(a.body.id).not.toBe(b.body.id);
 	});
 
+	describe("on a checkout from the cart", () => {
+		const body = { shippingAddress: address, paymentMethod: "tok_visa" };
+		const checkout = (key: string, payload: object = body) => api.post("/cart/checkout", payload, customer, { "idempotency-key": key });
+		const fillCart = async () => expect((await api.put(`/cart/items/${productId}`, { qty: 2 }, customer)).status).toBe(200);
+
+		it("sent 10 times at once, places one order, charged once, and empties the cart", async () => {
+			await fillCart();
+			const before = (await ordersOf(customer)).length;
+			const answers = await Promise.all(Array.from({ length: 10 }, () => checkout("checkout-ten")));
+			expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(201));
+			const ids = new Set(answers.map((answer) => answer.body.id as string));
+			expect(ids.size).toBe(1);
+			const [id] = [...ids];
+			expect(answers[0]!.body.items).toMatchObject([{ productId, qty: 2 }]);
+			await waitFor(
+				async () => (await api.get<Order>(`/orders/${id}`, customer)).body.status,
+				(status) => status === "CONFIRMED",
+			);
+			expect(await ordersOf(customer)).toHaveLength(before + 1);
+			expect(await charges(id!)).toHaveLength(1);
+			expect((await api.get("/cart", customer)).body.lines).toEqual([]);
+		});
+
+		it("sent again after the cart was emptied, answers the same order instead of refusing an empty cart", async () => {
+			await fillCart();
+			const first = await checkout("checkout-again");
+			expect(first.status).toBe(201);
+			const again = await checkout("checkout-again");
+			expect(again.status).toBe(201);
+			expect(again.body.id).toBe(first.body.id);
+			expect(again.headers.get("idempotent-replayed")).toBe("true");
+		});
+
+		it("refuses the key with another body (422 IDEMPOTENCY_KEY_REUSED) and keeps the cart", async () => {
+			await fillCart();
+			const first = await checkout("checkout-once");
+			expect(first.status).toBe(201);
+			await fillCart();
+			const reused = await checkout("checkout-once", { ...body, paymentMethod: "tok_mastercard" });
+			expect(reused.status).toBe(422);
+			expect(reused.body.error.type).toBe("IDEMPOTENCY_KEY_REUSED");
+			expect((await api.get("/cart", customer)).body.lines).toHaveLength(1);
+			await api.delete("/cart", customer);
+		});
+	});
+
 	it("ignores the header on a route that takes none", async () => {
 		const answer = await api.get("/orders", customer, { "idempotency-key": "k".repeat(300) });
 		expect(answer.status).toBe(200);

@@ -63,6 +63,15 @@ for (const cors of [undefined, "https://shop.example"]) {
 			expect((await options("/products/abc/deactivate")).headers.allow).toBe("POST, OPTIONS");
 			expect((await options("/orders")).headers.allow).toBe("POST, GET, OPTIONS");
 			expect((await options("/products/")).headers.allow).toBe("GET, POST, OPTIONS");
+			expect((await options("/cart/items/abc")).headers.allow).toBe("PUT, DELETE, OPTIONS");
+			expect((await options("/cart")).headers.allow).toBe("GET, DELETE, OPTIONS");
+		});
+
+		it("does not put a product in the cart on a preflight for PUT", async () => {
+			const product = (await api.get("/products?pageSize=1")).body.rows[0];
+			const res = await options(`/cart/items/${product.id}`, { ...preflight("PUT"), authorization: `Bearer ${customer}` });
+			expect(res.status).toBe(204);
+			expect((await api.get("/cart", customer)).body.lines).toEqual([]);
 		});
 
 		it("answers 404 for a path the shop does not serve", async () => {
@@ -97,6 +106,8 @@ for (const cors of [undefined, "https://shop.example"]) {
 			}
 			const deleted = await rawRequest(shop.baseUrl, { method: "DELETE", path: "/orders", headers: { authorization: `Bearer ${admin}` } });
 			expect(deleted.status).toBe(405);
+			const put = await rawRequest(shop.baseUrl, { method: "PUT", path: "/cart", headers: { authorization: `Bearer ${admin}` } });
+			expect([put.status, put.headers.allow]).toEqual([405, "GET, DELETE, OPTIONS"]);
 			expect((await api.get(`/products/${product.id}`)).status).toBe(200);
 		});
 	});

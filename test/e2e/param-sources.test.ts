@@ -43,6 +43,25 @@ describe("where params come from", () => {
 		});
 	});
 
+	describe("PUT is a write: path and body, nothing from the query string", () => {
+		it("takes a cart line's quantity from the body and its product from the path", async () => {
+			const res = await send("PUT", `/cart/items/${productId}`, JSON.stringify({ qty: 2 }), customer);
+			expect(res.status).toBe(200);
+			expect(res.json.lines.map((line: { productId: string; qty: number }) => [line.productId, line.qty])).toEqual([[productId, 2]]);
+		});
+
+		it("refuses the quantity in the query string, the product again in the body, and no body at all", async () => {
+			const query = await send("PUT", `/cart/items/${productId}?qty=5`, JSON.stringify({ qty: 3 }), customer);
+			expect([query.status, query.json.error.type]).toEqual([400, "UNEXPECTED_QUERY"]);
+			const twice = await send("PUT", `/cart/items/${productId}`, JSON.stringify({ productId: "other-product", qty: 3 }), customer);
+			expect([twice.status, twice.json.error.type]).toEqual([400, "PARAM_CONFLICT"]);
+			const none = await send("PUT", `/cart/items/${productId}`, undefined, customer);
+			expect([none.status, none.json.error.type]).toEqual([400, "BODY_REQUIRED"]);
+			const cart = await api.get("/cart", customer);
+			expect(cart.body.lines.map((line: { qty: number }) => line.qty)).toEqual([2]);
+		});
+	});
+
 	describe("reads take nothing from a body", () => {
 		it("refuses a body on a GET, whether or not the read takes params", async () => {
 			const read = await send("GET", "/products", JSON.stringify({ pageSize: 1 }));

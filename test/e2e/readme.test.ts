@@ -30,7 +30,9 @@ describe("README", () => {
 		const traced = `curl() { command curl -w '%{stderr}status %{http_code}\\n' "$@"; }\nset -euo pipefail\n${script}`;
 		const { stdout, stderr } = await run("bash", ["-c", traced], { timeout: 60_000 });
 		const statuses = [...stderr.matchAll(/^status (\d{3})$/gm)].map((match) => Number(match[1]));
-		expect(statuses).toEqual([201, 200, 200, 200, 200, 200, 200, 200, 200, 201, 200, 200, 200, 403, 200, 201, 201, 200, 200, 200, 200, 200]);
+		expect(statuses).toEqual([
+			201, 200, 200, 200, 200, 200, 200, 200, 200, 201, 200, 200, 200, 403, 200, 201, 201, 200, 200, 200, 200, 200, 200, 200, 201, 200,
+		]);
 		expect(stdout).toContain('"type":"ROLE_FORBIDDEN"');
 		// The order sent again with its Idempotency-Key is the same order, answered as a replay.
 		expect(stdout).toMatch(/^idempotent-replayed: true\r?$/im);
@@ -38,5 +40,8 @@ describe("README", () => {
 		expect(stdout).toMatch(/"status":"CONFIRMED"/);
 		expect(stdout).toMatch(/"kind":"order.confirmed"/);
 		expect(stdout).toMatch(/"reason":"PAYMENT_REFUNDED"/);
+		// The cart held the line at its price, then the checkout placed the order and emptied it.
+		expect(stdout).toMatch(/"qty":2,"unitPriceCents":\d+,"addedUnitPriceCents":\d+,"currency":"EUR","lineTotalCents":\d+,"active":true/);
+		expect(stdout.trimEnd()).toMatch(/"lines":\[\],"totalCents":0,"itemCount":0,"updatedAt":"[^"]+"\}$/);
 	});
 });

@@ -7,25 +7,27 @@ import { ServiceBroker, type ServiceSchema } from "moleculer";
 import { createBrokerConfig } from "../../moleculer.config";
 import { loadConfig } from "../../lib/env";
 import apiService from "../../services/api/api.service";
+import cartsService from "../../services/carts/carts.service";
 import catalogueService from "../../services/catalogue/catalogue.service";
 import customersService from "../../services/customers/customers.service";
 import notificationsService from "../../services/notifications/notifications.service";
 import ordersService from "../../services/orders/orders.service";
 import paymentsService from "../../services/payments/payments.service";
 
-export type ServiceName = "api" | "catalogue" | "customers" | "orders" | "payments" | "notifications";
+export type ServiceName = "api" | "catalogue" | "customers" | "carts" | "orders" | "payments" | "notifications";
 
 /** Every service is built the same way: its module's default export makes a fresh schema. */
 const SCHEMAS: Record<ServiceName, () => ServiceSchema> = {
 	api: apiService as unknown as () => ServiceSchema,
 	catalogue: catalogueService as unknown as () => ServiceSchema,
 	customers: customersService as unknown as () => ServiceSchema,
+	carts: cartsService as unknown as () => ServiceSchema,
 	orders: ordersService as unknown as () => ServiceSchema,
 	payments: paymentsService as unknown as () => ServiceSchema,
 	notifications: notificationsService as unknown as () => ServiceSchema,
 };
 
-export const ALL_SERVICES: ServiceName[] = ["api", "catalogue", "customers", "orders", "payments", "notifications"];
+export const ALL_SERVICES: ServiceName[] = ["api", "catalogue", "customers", "carts", "orders", "payments", "notifications"];
 
 export interface TestShop {
 	broker: ServiceBroker;
@@ -133,6 +135,7 @@ export function http(baseUrl: string) {
 	return {
 		get: <T = any>(url: string, token?: string, headers?: Record<string, string>) => send<T>("GET", url, undefined, token, headers),
 		post: <T = any>(url: string, body?: unknown, token?: string, headers?: Record<string, string>) => send<T>("POST", url, body, token, headers),
+		put: <T = any>(url: string, body?: unknown, token?: string) => send<T>("PUT", url, body, token),
 		patch: <T = any>(url: string, body?: unknown, token?: string) => send<T>("PATCH", url, body, token),
 		delete: <T = any>(url: string, token?: string) => send<T>("DELETE", url, undefined, token),
 	};

@@ -1,6 +1,6 @@
 import type { ServiceBroker } from "moleculer";
 import { randomUUID } from "node:crypto";
-import type { OrderCancelled, Page, Product, Reservation } from "../../contracts";
+import type { OrderCancelled, Page, Product, ProductSummary, Reservation } from "../../contracts";
 import { mergeLines } from "../../lib/stock-lines";
 import type { Collection } from "../../mixins/store.mixin";
 import type { ProductDoc } from "../../services/catalogue/product";
@@ -321,6 +321,32 @@ describe("catalogue read cache", () => {
 		expect((await shopperPage("cache-gone")).total).toBe(0);
 		const next = await createProduct(broker, "CACHE-NEW", 1, { category: "cache-gone" });
 		expect((await shopperPage("cache-gone")).rows.map((row) => row.id)).toEqual([next.id]);
+	});
+
+	it("looks products up for other services from the cache, inactive ones included, the misses in one store query", async () => {
+		const lookup = (productIds: string[]) => broker.call<ProductSummary[], object>("catalogue.lookup", { productIds });
+		const [a, b] = [await createProduct(broker, "LOOKUP-A", 3), await createProduct(broker, "LOOKUP-B", 4, { active: false })];
+		const products = (broker.getLocalService("catalogue") as unknown as { collections: { products: Collection<ProductDoc> } }).collections.products;
+		const finds = jest.spyOn(products, "find");
+		try {
+			expect(await lookup([a.id, "no-such-product", b.id, a.id])).toEqual([
+				{ id: a.id, sku: "LOOKUP-A", name: "Product LOOKUP-A", priceCents: 1000, currency: "EUR", stock: 3, active: true },
+				{ id: b.id, sku: "LOOKUP-B", name: "Product LOOKUP-B", priceCents: 1000, currency: "EUR", stock: 4, active: false },
+			]);
+			expect(finds).toHaveBeenCalledTimes(1);
+			await lookup([b.id, "no-such-product", a.id]);
+			expect(finds).toHaveBeenCalledTimes(1);
+
+			await broker.call("catalogue.update", { id: a.id, priceCents: 1299 }, admin);
+			await reserve(broker, "order-lookup-1", [{ productId: a.id, qty: 1 }]);
+			expect((await lookup([a.id, b.id])).map((product) => [product.id, product.priceCents, product.stock])).toEqual([
+				[a.id, 1299, 2],
+				[b.id, 1000, 4],
+			]);
+			expect(finds).toHaveBeenCalledTimes(2);
+		} finally {
+			finds.mockRestore();
+		}
 	});
 
 	it("serves admins from the store, inactive products included", async () => {

@@ -8,6 +8,7 @@ import Validator from "fastest-validator";
 import { ShopValidator } from "../../lib/validator";
 import type { ServiceSchema } from "moleculer";
 import { loadConfig } from "../../lib/env";
+import cartsService from "../../services/carts/carts.service";
 import catalogueService from "../../services/catalogue/catalogue.service";
 import customersService from "../../services/customers/customers.service";
 import notificationsService from "../../services/notifications/notifications.service";
@@ -32,6 +33,7 @@ import { REQUEST_EXAMPLES } from "../../services/api/openapi/schemas";
  */
 
 const SERVICES = [
+	cartsService(),
 	catalogueService(),
 	customersService(),
 	notificationsService(),
@@ -246,6 +248,32 @@ describe("the OpenAPI document", () => {
 		expect(update.requestBody!.required).toBe(true);
 		expect(update.responses).toHaveProperty("404");
 		expect(JSON.stringify(update.responses["409"])).toContain('"enum":["SKU_TAKEN","STOCK_CHANGED_CONCURRENTLY"]');
+	});
+
+	it("documents PUT /cart/items/{productId}: the product from the path, the quantity from the body, its refusals", () => {
+		const put = op("PUT", "/cart/items/{productId}");
+		expect(put.operationId).toBe("cartsSetItem");
+		expect(put.security).toEqual([{ bearerAuth: [] }]);
+		expect(put.parameters.find((parameter) => parameter.in === "path")).toMatchObject({ name: "productId", required: true });
+		expect(put.parameters.filter((parameter) => parameter.in === "query")).toEqual([]);
+		expect(bodySchema(put)).toMatchObject({
+			required: ["qty"],
+			additionalProperties: false,
+			properties: { qty: { type: "integer", minimum: 0, maximum: 100 } },
+		});
+		expect(put.responses["200"]!.content).toEqual({ "application/json": { schema: { $ref: "#/components/schemas/Cart" } } });
+		expect(JSON.stringify(put.responses["409"])).toContain('"enum":["CART_FULL","CART_CHANGED_CONCURRENTLY"]');
+		expect(Object.keys(put.responses).sort()).toEqual(["200", "400", "401", "404", "409", "413", "415", "422", "429", "503", "504"]);
+	});
+
+	it("documents POST /cart/checkout as placing an order (201 with its Location) and the refusals that name a line", () => {
+		const checkout = op("POST", "/cart/checkout");
+		expect(bodySchema(checkout)).toMatchObject({ required: ["shippingAddress"], additionalProperties: false });
+		expect(checkout.responses["201"]!.headers).toHaveProperty("Location");
+		expect(checkout.responses["201"]!.content).toEqual({ "application/json": { schema: { $ref: "#/components/schemas/Order" } } });
+		expect(JSON.stringify(checkout.responses["409"])).toContain('"enum":["CART_EMPTY","CART_LINE_UNAVAILABLE","CART_STOCK_SHORT","IDEMPOTENCY_KEY_BUSY"]');
+		expect(op("DELETE", "/cart/items/{productId}").requestBody).toBeUndefined();
+		expect(op("GET", "/cart").responses).not.toHaveProperty("404");
 	});
 
 	it("gives a write that takes nothing beyond the path no body: POST /orders/{id}/cancel", () => {

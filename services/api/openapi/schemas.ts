@@ -5,7 +5,8 @@ import { portablePattern, type JsonSchema } from "./json-schema";
  * toProduct, toOrder, toPayment, toNotification, the login result, api.health) and the gateway's
  * one error shape, as components.schemas, plus an example request body per action. Every
  * result is a closed shape (additionalProperties: false), so a field added to a handler but not
- * here shows up as a failing response check rather than as undocumented data.
+ * here shows up as a failing response check rather than as undocumented data. The cart
+ * (services/carts/cart.ts viewCart) is described here too.
  */
 
 const ID_EXAMPLE = "3f1c2b9e-8a4d-4c1e-9f7a-2b6d5e8c1a90";
@@ -115,6 +116,22 @@ const NOTIFICATION_EXAMPLE = {
 	sentAt: AT_EXAMPLE,
 };
 
+const CART_LINE_EXAMPLE = {
+	productId: ID_EXAMPLE,
+	sku: "BOOK-001",
+	name: "Designing Data-Intensive Applications",
+	qty: 2,
+	unitPriceCents: 4299,
+	addedUnitPriceCents: 4599,
+	currency: "EUR",
+	lineTotalCents: 8598,
+	active: true,
+	stock: 40,
+	issues: ["PRICE_CHANGED"],
+};
+
+const CART_EXAMPLE = { customerId: CUSTOMER_ID_EXAMPLE, lines: [CART_LINE_EXAMPLE], totalCents: 8598, currency: "EUR", itemCount: 2, updatedAt: AT_EXAMPLE };
+
 const ORDER_STATUSES = ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"];
 const PAYMENT_STATUSES = ["PENDING", "CHARGING", "SETTLED", "DECLINED", "VOIDED", "REFUNDING", "REFUNDED"];
 
@@ -202,6 +219,65 @@ const order = closed(
 	ORDER_EXAMPLE,
 );
 
+const cartLine = closed(
+	{
+		productId: { type: "string" },
+		sku: { type: "string", description: "The product's current sku; the one last seen when the product is gone." },
+		name: { type: "string", description: "The product's current name; the one last seen when the product is gone." },
+		qty: { type: "integer", minimum: 1, maximum: 100 },
+		unitPriceCents: { ...cents, description: "The catalogue's current price; the one last seen when the product is gone." },
+		addedUnitPriceCents: { ...cents, description: "The price when the line was added or its quantity last set." },
+		currency,
+		lineTotalCents: cents,
+		active: { type: "boolean", description: "False for an inactive product and for one that is gone." },
+		stock: { type: "integer", minimum: 0, description: "Available to order now; 0 when the product is gone." },
+		issues: {
+			type: "array",
+			uniqueItems: true,
+			items: { enum: ["PRICE_CHANGED", "STOCK_SHORT", "UNAVAILABLE", "CURRENCY_MISMATCH"] },
+			description:
+				"PRICE_CHANGED: not the price seen when the line was set; STOCK_SHORT: fewer in stock than qty; UNAVAILABLE: inactive or gone; CURRENCY_MISMATCH: priced in another currency than the cart.",
+		},
+	},
+	[],
+	CART_LINE_EXAMPLE,
+);
+
+const cart = closed(
+	{
+		customerId: { type: "string" },
+		lines: { type: "array", items: ref("CartLine"), maxItems: 50, description: "In the order they were first added." },
+		totalCents: { ...cents, description: "The lines that can be ordered (neither UNAVAILABLE nor CURRENCY_MISMATCH), at current prices." },
+		currency: { ...currency, description: "The currency of the cart's first orderable line; absent while there is none." },
+		itemCount: { type: "integer", minimum: 0 },
+		updatedAt: { ...dateTime, description: "Absent until the cart is first changed." },
+	},
+	["currency", "updatedAt"],
+	CART_EXAMPLE,
+);
+
+const cartMergeResult = closed(
+	{
+		cart: ref("Cart"),
+		lines: {
+			type: "array",
+			maxItems: 50,
+			description: "One entry per product of the guest's cart, in the order sent.",
+			items: closed({
+				productId: { type: "string" },
+				outcome: {
+					enum: ["MERGED", "QTY_CAPPED", "UNAVAILABLE", "CART_FULL", "MIXED_CURRENCIES"],
+					description:
+						"MERGED: added or summed; QTY_CAPPED: summed but capped at 100; not taken: UNAVAILABLE (inactive or unknown), CART_FULL (50 lines already), MIXED_CURRENCIES.",
+				},
+				qty: { type: "integer", minimum: 0, maximum: 100, description: "The cart's quantity of the product after the merge; 0 when it has none." },
+			}),
+		},
+	},
+	[],
+	{ cart: CART_EXAMPLE, lines: [{ productId: ID_EXAMPLE, outcome: "MERGED", qty: 2 }] },
+);
+
 const payment = closed(
 	{
 		id: { type: "string" },
@@ -254,7 +330,12 @@ const health = closed(
 		missing: { type: "array", items: { type: "string" }, minItems: 1 },
 	},
 	["missing"],
-	{ status: "ok", nodeID: "shop-node-1-4242", uptimeSeconds: 3600, services: ["api", "catalogue", "customers", "notifications", "orders", "payments"] },
+	{
+		status: "ok",
+		nodeID: "shop-node-1-4242",
+		uptimeSeconds: 3600,
+		services: ["api", "carts", "catalogue", "customers", "notifications", "orders", "payments"],
+	},
 );
 
 /** services/api/error-response.ts: one shape for every failure. */
@@ -319,6 +400,9 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 	Health: health,
 	Product: product,
 	ProductPage: page("Product", PRODUCT_EXAMPLE),
+	CartLine: cartLine,
+	Cart: cart,
+	CartMergeResult: cartMergeResult,
 	Order: order,
 	OrderPage: page("Order", ORDER_EXAMPLE),
 	Payment: payment,
@@ -352,4 +436,7 @@ export const REQUEST_EXAMPLES: Readonly<Record<string, Record<string, unknown>>>
 	},
 	"catalogue.update": { priceCents: 4999, stock: 30 },
 	"orders.create": { items: [{ productId: ID_EXAMPLE, qty: 2 }], shippingAddress: ADDRESS_EXAMPLE, paymentMethod: "tok_visa" },
+	"carts.setItem": { qty: 2 },
+	"carts.merge": { items: [{ productId: ID_EXAMPLE, qty: 2 }] },
+	"carts.checkout": { shippingAddress: ADDRESS_EXAMPLE, paymentMethod: "tok_visa" },
 };
