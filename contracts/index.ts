@@ -3,3 +3,4 @@ export * from "./catalogue";
 export * from "./customers";
 export * from "./events";
 export * from "./orders";
+export * from "./timeline";
