@@ -1,3 +1,5 @@
+import Ajv2020 from "ajv/dist/2020";
+import addFormats from "ajv-formats";
 import type { Order, OrderTimeline, TimelineEntry } from "../../contracts";
 import { newOrder, type OrderDoc } from "../../services/orders/order";
 import type { Collection } from "../../mixins/store.mixin";
@@ -123,6 +125,20 @@ describe("an operator's view of orders", () => {
 			expect(indexOf(timeline.entries, returned)).toBeGreaterThan(indexOf(timeline.entries, story[1]!));
 			expect(timeline.entries[indexOf(timeline.entries, story[3]!)]!.details).toEqual({ refundedCents: 1998, currency: "EUR" });
 			expectChronological(timeline.entries);
+		});
+
+		it("answers in the shape the API document declares, as the lists do", async () => {
+			const document = (await api.get("/openapi.json")).body as object;
+			const ajv = new Ajv2020({ strict: false, allowUnionTypes: true });
+			addFormats(ajv);
+			ajv.addSchema(document, "openapi");
+			const conforms = (name: string, body: unknown) => {
+				const check = ajv.getSchema(`openapi#/components/schemas/${name}`)!;
+				return { name, errors: check(body) ? null : check.errors };
+			};
+			const [someone] = (await adminList("status=CANCELLED&pageSize=1")).rows;
+			expect(conforms("OrderTimeline", await timelineOf(someone!.id))).toEqual({ name: "OrderTimeline", errors: null });
+			expect(conforms("OrderPage", await adminList("pageSize=100"))).toEqual({ name: "OrderPage", errors: null });
 		});
 
 		it("is 404 ORDER_NOT_FOUND for an order that does not exist", async () => {
