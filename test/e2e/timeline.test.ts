@@ -204,6 +204,12 @@ describe("an operator's view of orders", () => {
 			expect(older.rows.map((row) => row.id)).toContain(fresh.id);
 		});
 
+		it("shows where a stuck saga stopped: placed, and nothing from the other services, none of them missing", async () => {
+			const timeline = await timelineOf(stuckId);
+			expect(timeline.entries.map((entry) => `${entry.service} ${entry.status}`)).toEqual(["orders PENDING"]);
+			expect(timeline.missing).toEqual([]);
+		});
+
 		it("refuses an age that is not a whole number of seconds with 422", async () => {
 			for (const age of ["0", "-5", "1.5", "soon", "1e300"]) {
 				const res = await api.get(`/admin/orders?olderThanSeconds=${age}`, admin);
