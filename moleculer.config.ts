@@ -4,6 +4,7 @@ import { loadConfig, type ShopConfig } from "./lib/env";
 import { HealthMiddleware } from "./lib/health";
 import { loggerOptions } from "./lib/logging";
 import { metricsOptions, ShopMetricsMiddleware } from "./lib/metrics";
+import { REPL_COMMANDS } from "./lib/repl-commands";
 import { WorkContextMiddleware } from "./lib/trace-context";
 import { tracingOptions } from "./lib/tracing";
 import { ShopValidator } from "./lib/validator";
@@ -63,6 +64,9 @@ export function createBrokerConfig(config: ShopConfig): BrokerOptions {
 		// Spans to Zipkin when ZIPKIN_URL is set (lib/tracing.ts); Prometheus on METRICS_PORT.
 		tracing: tracingOptions(config),
 		metrics: metricsOptions(config),
+
+		// The operator's commands at `npm run repl` (saga, stuck, dlq, redrive; lib/repl-commands.ts).
+		replOptions: { customCommands: REPL_COMMANDS },
 
 		middlewares: [
 			WorkContextMiddleware(),

@@ -65,6 +65,14 @@ export interface StockLine {
 /** RETURNED: a committed sale came back into stock because the confirmed order was cancelled. */
 export type ReservationStatus = "PENDING" | "RESERVED" | "REJECTED" | "COMMITTED" | "RELEASED" | "EXPIRED" | "RETURNED";
 
+/** One move of a reservation, recorded in the same write as the move itself. */
+export interface ReservationChange {
+	status: ReservationStatus;
+	at: string;
+	/** What moved it: STOCK_HELD, OUT_OF_STOCK, PAYMENT_SETTLED, PAYMENT_FAILED, ORDER_CANCELLED, HOLD_EXPIRED… */
+	reason: string;
+}
+
 export interface Reservation {
 	orderId: string;
 	status: ReservationStatus;
@@ -72,6 +80,8 @@ export interface Reservation {
 	/** Set when status is REJECTED: which rule refused the reservation and for which product. */
 	rejection?: { reason: "OUT_OF_STOCK" | "PRODUCT_UNAVAILABLE"; productId: string };
 	expiresAt: string;
+	/** Every status it has had, oldest first. */
+	history: ReservationChange[];
 	createdAt: string;
 	updatedAt: string;
 }

@@ -159,3 +159,26 @@ export type OutboxEvent = AnyDomainEvent & { trace?: TraceCarrier };
 
 /** What a publisher supplies; the envelope fields are filled in by the event mixin. */
 export type EventBody<K extends EventName> = Omit<EventPayloads[K], keyof DomainEvent>;
+
+/** `<service>.deadLetters`: an event a service's handler gave up on, with its last error. */
+export interface DeadLetter {
+	/** The event's id. */
+	id: string;
+	type: EventName;
+	attempts: number;
+	lastError?: string;
+	receivedAt: string;
+	/** The orderId for every event of the order saga. */
+	correlationId: string;
+}
+
+/** Where an event stands in a consumer's inbox. */
+export type InboxStatus = "PROCESSING" | "RETRY" | "DONE" | "DEAD";
+
+/** `<service>.redriveDeadLetters`: what handing each dead letter to its handler once more came to. */
+export interface RedriveResult {
+	id: string;
+	/** DONE when handled; DEAD or RETRY when it failed again. */
+	status: InboxStatus;
+	lastError?: string;
+}

@@ -4,3 +4,4 @@ export * from "./customers";
 export * from "./events";
 export * from "./orders";
 export * from "./carts";
+export * from "./timeline";

@@ -45,6 +45,19 @@ export interface ListOrdersParams extends PageParams {
 }
 export type ListOrdersResult = Page<Order>;
 
+/** orders.adminList: every customer's orders, narrowed for an operator looking for stuck sagas. */
+export interface AdminListOrdersParams extends PageParams {
+	status?: OrderStatus;
+	customerId?: string;
+	/** Only orders placed more than this many seconds ago. */
+	olderThanSeconds?: number;
+}
+
+/** The params of the actions that read what a service knows about one order (payments.historyOfOrder, notifications.ofOrder). */
+export interface OrderRef {
+	orderId: string;
+}
+
 export type PaymentStatus = "PENDING" | "CHARGING" | "SETTLED" | "DECLINED" | "VOIDED" | "REFUNDING" | "REFUNDED";
 
 export interface Payment {

@@ -1,7 +1,7 @@
 import type { Context, ServiceSchema } from "moleculer";
-import type { EventName, ShopMeta } from "../../contracts";
+import type { DeadLetter, EventName, RedriveResult, ShopMeta } from "../../contracts";
 import { UnprocessableError } from "../../lib/errors";
-import type { DomainEventHandler, InboxStatus } from "./envelope";
+import type { DomainEventHandler } from "./envelope";
 import type { InboxInternals } from "./inbox";
 import type { ReplayReport } from "./kafka-bus";
 import { topicFor } from "./kafka-topics";
@@ -23,7 +23,7 @@ export function AdminActionsPart(): Partial<ServiceSchema> {
 			deadLetters: {
 				visibility: "public",
 				params: { $$strict: true },
-				async handler(this: InboxInternals) {
+				async handler(this: InboxInternals): Promise<DeadLetter[]> {
 					const dead = await this.collections.inbox.find({ query: { status: "DEAD" }, sort: ["receivedAt"], limit: 1000 });
 					return dead.map(({ _id, type, attempts, lastError, receivedAt, event }) => ({
 						id: _id,
@@ -40,11 +40,11 @@ export function AdminActionsPart(): Partial<ServiceSchema> {
 			redriveDeadLetters: {
 				visibility: "public",
 				params: { $$strict: true, ids: { type: "array", items: "string", optional: true } },
-				async handler(this: InboxInternals, ctx: Context<{ ids?: string[] }>) {
+				async handler(this: InboxInternals, ctx: Context<{ ids?: string[] }>): Promise<RedriveResult[]> {
 					const query: Record<string, unknown> = { status: "DEAD" };
 					if (ctx.params.ids) query._id = { $in: ctx.params.ids };
 					const dead = await this.collections.inbox.find({ query, sort: ["receivedAt"], limit: 1000 });
-					const results: { id: string; status: InboxStatus; lastError?: string }[] = [];
+					const results: RedriveResult[] = [];
 					for (const doc of dead) {
 						const now = Date.now();
 						const claimed = await this.collections.inbox.update(

@@ -1,6 +1,6 @@
 import type { Context } from "moleculer";
 import { Errors } from "moleculer";
-import type { AnyDomainEvent, EventBody, EventName, EventPayloads, OutboxEvent, ShopMeta, TraceCarrier } from "../../contracts";
+import type { AnyDomainEvent, EventBody, EventName, EventPayloads, InboxStatus, OutboxEvent, ShopMeta, TraceCarrier } from "../../contracts";
 
 /*
  * What the events mixin's parts share and what services use of it: a domain event's envelope,
@@ -15,7 +15,7 @@ export type DomainEventHandler<K extends EventName, TThis = unknown> = (
 ) => Promise<void> | void;
 export type DomainEventHandlers<TThis = unknown> = { [K in EventName]?: DomainEventHandler<K, TThis> };
 
-export type InboxStatus = "PROCESSING" | "RETRY" | "DONE" | "DEAD";
+export type { InboxStatus };
 
 export interface InboxDoc {
 	[key: string]: unknown;

@@ -23,7 +23,7 @@ export interface PublicRoute {
 	group: RouteGroup;
 	/** OpenAPI: a short sentence, the tag it is listed under, the success status and result schema name. */
 	summary: string;
-	tag: "auth" | "customers" | "catalogue" | "carts" | "orders" | "payments" | "notifications" | "health" | "docs";
+	tag: "auth" | "customers" | "catalogue" | "carts" | "orders" | "payments" | "notifications" | "admin" | "health" | "docs";
 	success: 200 | 201;
 	/** A name in the document's components.schemas (see services/api/openapi/schemas.ts). */
 	result: string;
@@ -310,6 +310,27 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		success: 200,
 		result: "Order",
 		refusals: [{ status: 409, types: ["ORDER_ALREADY_FINAL"] }],
+	},
+
+	{
+		method: "GET",
+		path: "/admin/orders",
+		action: "orders.adminList",
+		group: "shop",
+		tag: "admin",
+		summary: "Every customer's orders, by status, customer and age, e.g. PENDING for longer than a minute (admin)",
+		success: 200,
+		result: "OrderPage",
+	},
+	{
+		method: "GET",
+		path: "/admin/orders/:id/timeline",
+		action: "orders.timeline",
+		group: "shop",
+		tag: "admin",
+		summary: "Everything that happened to an order across the services, oldest first (admin)",
+		success: 200,
+		result: "OrderTimeline",
 	},
 
 	{

@@ -121,7 +121,7 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 				}
 			},
 			async "payment.failed"(event) {
-				await this.reservations.release(event.orderId);
+				await this.reservations.release(event.orderId, "PAYMENT_FAILED");
 			},
 			async "order.cancelled"(event) {
 				await this.reservations.cancel(event.orderId);

@@ -78,10 +78,11 @@ export class Reservations {
 		return this.hold(current);
 	}
 
-	async release(orderId: string): Promise<Reservation> {
+	/** `reason` goes into the reservation's history: why the stock went back on sale. */
+	async release(orderId: string, reason?: string): Promise<Reservation> {
 		let doc = await this.awaitDecision(orderId);
 		const now = new Date();
-		const decision = decideReservation(doc, { type: "RELEASE" }, now);
+		const decision = decideReservation(doc, { type: "RELEASE", ...(reason ? { reason } : {}) }, now);
 		if (decision.kind === "refuse") {
 			throw new ConflictError("RESERVATION_FINALISED", `Stock for order ${doc._id} is already committed`, { orderId: doc._id, status: decision.status });
 		}
@@ -129,7 +130,7 @@ export class Reservations {
 		}
 		const current = await this.awaitDecision(orderId);
 		if (current.status === "COMMITTED") await this.returnSold(orderId);
-		else await this.release(orderId);
+		else await this.release(orderId, "ORDER_CANCELLED");
 	}
 
 	async get(orderId: string): Promise<Reservation> {
@@ -233,10 +234,14 @@ export class Reservations {
 		return decision.kind === "move" ? this.apply(doc, decision, now) : null;
 	}
 
-	/** Writes a move with a compare-and-set on the status it was decided on: null when another call moved first. */
+	/**
+	 * Writes a move, its history entry and its events in one write, with a compare-and-set on the
+	 * status it was decided on: null when another call moved first.
+	 */
 	private async apply(doc: ReservationDoc, decision: Extract<ReservationDecision, { kind: "move" }>, now: Date): Promise<ReservationDoc | null> {
-		const updated = await this.host.updateWithEvents("reservations", { _id: doc._id, status: doc.status }, { $set: decision.set }, decision.events, now);
-		return updated === 1 ? { ...doc, ...decision.set } : null;
+		const update = { $set: decision.set, $push: { history: decision.entry } };
+		const updated = await this.host.updateWithEvents("reservations", { _id: doc._id, status: doc.status }, update, decision.events, now);
+		return updated === 1 ? { ...doc, ...decision.set, history: [...(doc.history ?? []), decision.entry] } : null;
 	}
 
 	/** A reservation still PENDING is being decided by a concurrent call; wait briefly for it. */

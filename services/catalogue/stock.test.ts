@@ -128,6 +128,7 @@ describe("newReservation", () => {
 			],
 			expiresAtMs: NOW.getTime() + 15 * 60 * 1000,
 			settled: false,
+			history: [{ status: "PENDING", at: "2030-06-01T10:00:00.000Z", reason: "ORDER_CREATED" }],
 			createdAt: "2030-06-01T10:00:00.000Z",
 			updatedAt: "2030-06-01T10:00:00.000Z",
 		});
@@ -229,6 +230,7 @@ describe("cancelledBeforeReserved", () => {
 			items: [],
 			expiresAtMs: NOW.getTime(),
 			settled: true,
+			history: [{ status: "RELEASED", at: "2030-06-01T10:00:00.000Z", reason: "ORDER_CANCELLED_FIRST" }],
 			createdAt: "2030-06-01T10:00:00.000Z",
 			updatedAt: "2030-06-01T10:00:00.000Z",
 		});
@@ -243,19 +245,33 @@ describe("cancelledBeforeReserved", () => {
 
 describe("toReservation", () => {
 	it("names the order, turns the expiry into an ISO time and leaves out settled", () => {
-		const doc = reservation({ status: "RESERVED", settled: true, expiresAtMs: Date.parse("2030-06-01T10:15:00.000Z") });
+		const history = [
+			{ status: "PENDING" as const, at: NOW.toISOString(), reason: "ORDER_CREATED" },
+			{ status: "RESERVED" as const, at: NOW.toISOString(), reason: "STOCK_HELD" },
+		];
+		const doc = reservation({ status: "RESERVED", settled: true, expiresAtMs: Date.parse("2030-06-01T10:15:00.000Z"), history });
 		const result = toReservation(doc);
 		expect(result).toEqual({
 			orderId: "order-1",
 			status: "RESERVED",
 			items: [{ productId: "p1", qty: 2 }],
 			expiresAt: "2030-06-01T10:15:00.000Z",
+			history,
 			createdAt: NOW.toISOString(),
 			updatedAt: NOW.toISOString(),
 		});
 		expect(result).not.toHaveProperty("rejection");
 		expect(result).not.toHaveProperty("settled");
 		expect(result).not.toHaveProperty("_id");
+	});
+
+	it("gives a reservation stored before histories were kept the history its times can tell", () => {
+		const later = "2030-06-01T10:05:00.000Z";
+		expect(toReservation(reservation({ status: "COMMITTED", updatedAt: later })).history).toEqual([
+			{ status: "PENDING", at: NOW.toISOString(), reason: "ORDER_CREATED" },
+			{ status: "COMMITTED", at: later, reason: "UNRECORDED" },
+		]);
+		expect(toReservation(reservation()).history).toEqual([{ status: "PENDING", at: NOW.toISOString(), reason: "ORDER_CREATED" }]);
 	});
 
 	it("includes the rejection of a rejected reservation", () => {
@@ -332,6 +348,20 @@ describe("decideReservation", () => {
 			set: { status: "REJECTED", rejection: { reason: "PRODUCT_UNAVAILABLE", productId: "p9" } },
 			events: [{ type: "stock.rejected", aggregateId: "order-1", body: { orderId: "order-1", reason: "PRODUCT_UNAVAILABLE", productId: "p9" } }],
 		});
+	});
+
+	it.each<[ReservationStatus, Partial<ReservationDoc>, ReservationCommand, string]>([
+		["PENDING", {}, { type: "HELD" }, "STOCK_HELD"],
+		["PENDING", {}, SHORT, "OUT_OF_STOCK"],
+		["RESERVED", {}, { type: "RELEASE", reason: "PAYMENT_FAILED" }, "PAYMENT_FAILED"],
+		["RESERVED", {}, { type: "RELEASE" }, "RELEASE_REQUESTED"],
+		["RESERVED", {}, { type: "COMMIT" }, "PAYMENT_SETTLED"],
+		["RESERVED", expired, { type: "COMMIT" }, "HOLD_EXPIRED"],
+		["COMMITTED", {}, { type: "RETURN" }, "ORDER_CANCELLED"],
+		["RESERVED", expired, { type: "EXPIRE" }, "HOLD_EXPIRED"],
+	])("records a move from %s (%j) on %j in the history, at its time, because of %s", (status, overrides, command, reason) => {
+		const decision = decideReservation(reservation({ status, ...overrides }), command, NOW);
+		expect(decision.kind === "move" && decision.entry).toEqual({ status: decision.kind === "move" && decision.to, at: NOW.toISOString(), reason });
 	});
 
 	it("tells whether a release or an expiry freed the stock", () => {

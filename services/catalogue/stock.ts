@@ -1,4 +1,4 @@
-import type { EventBody, OutboxEvent, Reservation, ReservationStatus, StockLine, TraceCarrier } from "../../contracts";
+import type { EventBody, OutboxEvent, Reservation, ReservationChange, ReservationStatus, StockLine, TraceCarrier } from "../../contracts";
 import { newEvent, type NewEvent } from "../../mixins/events/envelope";
 import { mergeLines } from "../../lib/stock-lines";
 
@@ -20,6 +20,11 @@ export interface ReservationDoc {
 	expiresAtMs: number;
 	/** False until the holds on the products have been taken, returned or cleared for the status. */
 	settled: boolean;
+	/**
+	 * Every status, pushed in the write that makes the move, so an order's timeline can say when
+	 * its stock was held, sold or given back. Absent on reservations stored before it was kept.
+	 */
+	history?: ReservationChange[];
 	/** Events written with this change, waiting for the relay (see mixins/events/outbox.ts). */
 	outbox?: OutboxEvent[];
 	/** The trace of the order the stock is held for, which the expiry sweep continues. */
@@ -84,6 +89,7 @@ export function newReservation(orderId: string, items: StockLine[], now: Date, t
 		items: mergeLines(items),
 		expiresAtMs: now.getTime() + ttlMs,
 		settled: false,
+		history: [{ status: "PENDING", at, reason: "ORDER_CREATED" }],
 		createdAt: at,
 		updatedAt: at,
 	};
@@ -146,8 +152,8 @@ export type ReservationCommand =
 	| { type: "HELD" }
 	/** A line could not be held (the lines before it are). */
 	| { type: "SHORT"; reason: "OUT_OF_STOCK" | "PRODUCT_UNAVAILABLE"; productId: string }
-	/** The order will not be paid for: its held stock goes back on sale. */
-	| { type: "RELEASE" }
+	/** The order will not be paid for: its held stock goes back on sale; `reason` says why (PAYMENT_FAILED, ORDER_CANCELLED). */
+	| { type: "RELEASE"; reason?: string }
 	/** The order was paid for: its held stock is sold. */
 	| { type: "COMMIT" }
 	/** A paid order was cancelled: its sold stock goes back on sale. */
@@ -156,7 +162,7 @@ export type ReservationCommand =
 	| { type: "EXPIRE" };
 
 export type ReservationDecision =
-	| { kind: "move"; to: ReservationStatus; set: Partial<ReservationDoc>; events: NewEvent[] }
+	| { kind: "move"; to: ReservationStatus; set: Partial<ReservationDoc>; entry: ReservationChange; events: NewEvent[] }
 	/** The stock is already sold (or sold and returned): it cannot be released. */
 	| { kind: "refuse"; status: ReservationStatus }
 	/** No move: decided already, by this call or another (the holds may still need settling). */
@@ -166,30 +172,31 @@ const STAY: ReservationDecision = { kind: "stay" };
 
 /**
  * The reservation's decider: the reservation as read, a command and the time give the move to
- * write (new status, fields and the stock event it publishes), a refusal, or nothing to do.
+ * write (new status, fields, history entry and the stock event it publishes), a refusal, or nothing to do.
  * A move leaves the products' holds to be settled for the new status (see settlementFor).
  */
 export function decideReservation(doc: ReservationDoc, command: ReservationCommand, now: Date): ReservationDecision {
-	const move = (to: ReservationStatus, extra: Partial<ReservationDoc> = {}): ReservationDecision => {
+	const move = (to: ReservationStatus, reason: string, extra: Partial<ReservationDoc> = {}): ReservationDecision => {
 		const set: Partial<ReservationDoc> = { settled: false, ...extra, status: to, updatedAt: now.toISOString() };
 		const event = stockEventFor({ ...doc, ...set }, to);
-		return { kind: "move", to, set, events: event ? [newEvent(event.type, event.body as never, doc._id)] : [] };
+		const entry = { status: to, at: now.toISOString(), reason };
+		return { kind: "move", to, set, entry, events: event ? [newEvent(event.type, event.body as never, doc._id)] : [] };
 	};
 	switch (command.type) {
 		case "HELD":
-			return doc.status === "PENDING" ? move("RESERVED", { settled: true }) : STAY;
+			return doc.status === "PENDING" ? move("RESERVED", "STOCK_HELD", { settled: true }) : STAY;
 		case "SHORT":
-			return doc.status === "PENDING" ? move("REJECTED", { rejection: { reason: command.reason, productId: command.productId } }) : STAY;
+			return doc.status === "PENDING" ? move("REJECTED", command.reason, { rejection: { reason: command.reason, productId: command.productId } }) : STAY;
 		case "RELEASE":
 			if (doc.status === "COMMITTED" || doc.status === "RETURNED") return { kind: "refuse", status: doc.status };
-			return doc.status === "RESERVED" ? move("RELEASED") : STAY;
+			return doc.status === "RESERVED" ? move("RELEASED", command.reason ?? "RELEASE_REQUESTED") : STAY;
 		case "COMMIT":
 			if (doc.status !== "RESERVED") return STAY;
-			return isExpired(doc, now) ? move("EXPIRED") : move("COMMITTED");
+			return isExpired(doc, now) ? move("EXPIRED", "HOLD_EXPIRED") : move("COMMITTED", "PAYMENT_SETTLED");
 		case "RETURN":
-			return doc.status === "COMMITTED" ? move("RETURNED") : STAY;
+			return doc.status === "COMMITTED" ? move("RETURNED", "ORDER_CANCELLED") : STAY;
 		case "EXPIRE":
-			return isExpired(doc, now) ? move("EXPIRED") : STAY;
+			return isExpired(doc, now) ? move("EXPIRED", "HOLD_EXPIRED") : STAY;
 	}
 }
 
@@ -199,7 +206,16 @@ export function decideReservation(doc: ReservationDoc, command: ReservationComma
  */
 export function cancelledBeforeReserved(orderId: string, now: Date): ReservationDoc {
 	const at = now.toISOString();
-	return { _id: orderId, status: "RELEASED", items: [], expiresAtMs: now.getTime(), settled: true, createdAt: at, updatedAt: at };
+	return {
+		_id: orderId,
+		status: "RELEASED",
+		items: [],
+		expiresAtMs: now.getTime(),
+		settled: true,
+		history: [{ status: "RELEASED", at, reason: "ORDER_CANCELLED_FIRST" }],
+		createdAt: at,
+		updatedAt: at,
+	};
 }
 
 export function toReservation(doc: ReservationDoc): Reservation {
@@ -209,7 +225,14 @@ export function toReservation(doc: ReservationDoc): Reservation {
 		items: doc.items,
 		...(doc.rejection ? { rejection: doc.rejection } : {}),
 		expiresAt: new Date(doc.expiresAtMs).toISOString(),
+		history: doc.history ?? historyOf(doc),
 		createdAt: doc.createdAt,
 		updatedAt: doc.updatedAt,
 	};
+}
+
+/** What a reservation stored before its history was kept can tell: where it began, and its last move. */
+function historyOf(doc: Pick<ReservationDoc, "status" | "createdAt" | "updatedAt">): ReservationChange[] {
+	const begun: ReservationChange = { status: "PENDING", at: doc.createdAt, reason: "ORDER_CREATED" };
+	return doc.status === "PENDING" ? [begun] : [begun, { status: doc.status, at: doc.updatedAt, reason: "UNRECORDED" }];
 }

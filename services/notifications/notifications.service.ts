@@ -1,7 +1,8 @@
 import path from "node:path";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type { Customer, Notification, Page, PageParams, ShopMeta } from "../../contracts";
+import type { Customer, Notification, NotificationsOfOrder, OrderRef, Page, PageParams, ShopMeta } from "../../contracts";
 import { pageParams } from "../../lib/paging";
+import { idRule } from "../../lib/rules";
 import { ConsumerMixin } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
 import { createMailer, type Mailer } from "./mailer";
@@ -67,6 +68,17 @@ export default function notificationsService(): ServiceSchema<ServiceSettingSche
 				params: { $$strict: true, ...pageParams },
 				async handler(this: NotificationsService, ctx: Context<PageParams, ShopMeta>): Promise<Page<Notification>> {
 					return this.collections.notifications.findPage({ customerId: ctx.meta.user!.id }, ["-createdAt", "_id"], ctx.params, toNotification);
+				},
+			},
+
+			/** For the order's timeline (orders.timeline): the emails about one order, oldest first. */
+			ofOrder: {
+				visibility: "public",
+				params: { $$strict: true, orderId: idRule },
+				async handler(this: NotificationsService, ctx: Context<OrderRef, ShopMeta>): Promise<NotificationsOfOrder> {
+					// An order has at most one email per outcome (confirmed, cancelled, refunded): the limit is a guard, not a page.
+					const docs = await this.collections.notifications.find({ query: { orderId: ctx.params.orderId }, sort: ["createdAt", "_id"], limit: 100 });
+					return docs.map(toNotification);
 				},
 			},
 		},

@@ -2,15 +2,22 @@ import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import {
 	ORDER_STATUS_NOTICE,
+	type AdminListOrdersParams,
 	type AnyDomainEvent,
 	type CreateOrderParams,
 	type IdempotencyClaim,
 	type ListOrdersParams,
 	type ListOrdersResult,
+	type NotificationsOfOrder,
 	type Order,
 	type OrderProgress,
+	type OrderRef,
 	type OrderStatusNotice,
+	type OrderTimeline,
+	type PaymentOfOrder,
 	type Product,
+	type Reservation,
+	type ReservationRef,
 	type ShopMeta,
 } from "../../contracts";
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
@@ -37,13 +44,21 @@ import {
 	type OrderDoc,
 	type SagaTrigger,
 } from "./order";
+import { adminListParams, adminOrdersQuery } from "./admin-orders";
+import { composeTimeline, readPart } from "./timeline";
 
 type Collections = { orders: OrderDoc; idempotencyKeys: IdempotencyKeyDoc };
+
+/**
+ * The reads of the other services' parts of an order's timeline: short, and retried once, so a
+ * service that is down costs the operator a moment and leaves a gap, not a failed request.
+ */
+const PART_CALL = { timeout: 3000, retries: 1 };
 
 /** An order document carries the outbox of its own events; the idempotency keys publish nothing. */
 const STORE: EventsStore<Collections> = {
 	collections: {
-		orders: { indexes: [{ field: "customerId" }, { field: "status" }, { field: "sagaDeadlineMs" }] },
+		orders: { indexes: [{ field: "customerId" }, { field: "status" }, { field: "sagaDeadlineMs" }, { field: "createdAt" }] },
 		idempotencyKeys: { indexes: [{ field: "expiresAtMs" }] },
 	},
 	outboxes: ["orders"],
@@ -196,6 +211,40 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 					const query: Record<string, unknown> = user.role === "admin" ? {} : { customerId: user.id };
 					if (ctx.params.status) query.status = ctx.params.status;
 					return this.collections.orders.findPage(query, ["-createdAt", "_id"], ctx.params, toOrder);
+				},
+			},
+
+			/** For an operator: everyone's orders, by status, customer and age (stuck sagas). */
+			adminList: {
+				auth: "admin",
+				params: adminListParams,
+				async handler(this: OrdersService, ctx: Ctx<AdminListOrdersParams>): Promise<ListOrdersResult> {
+					return this.collections.orders.findPage(adminOrdersQuery(ctx.params, new Date()), ["-createdAt", "_id"], ctx.params, toOrder);
+				},
+			},
+
+			/** For an operator: everything that happened to one order, across the services, oldest first. */
+			timeline: {
+				auth: "admin",
+				params: { $$strict: true, id: idRule },
+				async handler(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<OrderTimeline> {
+					noteOrderId(ctx.params.id);
+					const doc = await this.collections.orders.findOne({ _id: ctx.params.id });
+					if (!doc) throw new NotFoundError("ORDER_NOT_FOUND", `Order ${ctx.params.id} not found`);
+					const orderId = doc._id;
+					const [reservation, payment, notifications] = await Promise.all([
+						readPart(() => ctx.call<Reservation, ReservationRef>("catalogue.getReservation", { orderId }, PART_CALL), {
+							type: "RESERVATION_NOT_FOUND",
+							value: null,
+						}),
+						readPart(() => ctx.call<PaymentOfOrder, OrderRef>("payments.historyOfOrder", { orderId }, PART_CALL)),
+						readPart(() => ctx.call<NotificationsOfOrder, OrderRef>("notifications.ofOrder", { orderId }, PART_CALL)),
+					]);
+					const timeline = composeTimeline({ order: toOrder(doc), reservation, payment, notifications });
+					if (timeline.missing.length > 0) {
+						this.logger.warn(`[order ${orderId}] timeline without ${timeline.missing.map((gap) => `${gap.service} (${gap.error})`).join(", ")}`);
+					}
+					return timeline;
 				},
 			},
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type { AnyDomainEvent, OrderCancelled, Page, PageParams, Payment, ShopMeta } from "../../contracts";
+import type { AnyDomainEvent, OrderCancelled, OrderRef, Page, PageParams, Payment, PaymentOfOrder, ShopMeta } from "../../contracts";
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
@@ -70,6 +70,16 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 					// Another customer's order looks exactly like one that does not exist.
 					if (ctx.params.orderId && page.total === 0) throw new NotFoundError("PAYMENT_NOT_FOUND", `No payment for order ${ctx.params.orderId}`);
 					return page;
+				},
+			},
+
+			/** For the order's timeline (orders.timeline): its payment with every status and refund, or null. */
+			historyOfOrder: {
+				visibility: "public",
+				params: { $$strict: true, orderId: idRule },
+				async handler(this: PaymentsService, ctx: Ctx<OrderRef>): Promise<PaymentOfOrder> {
+					const doc = await this.collections.payments.findOne({ _id: ctx.params.orderId });
+					return doc ? toPayment(doc) : null;
 				},
 			},
 

@@ -231,6 +231,8 @@ describe("the OpenAPI document", () => {
 			["GET", "/customers"],
 			["PATCH", "/products/{id}"],
 			["POST", "/products/{id}/deactivate"],
+			["GET", "/admin/orders"],
+			["GET", "/admin/orders/{id}/timeline"],
 		] as const) {
 			expect(op(method, route)["x-roles"]).toEqual(["admin"]);
 		}

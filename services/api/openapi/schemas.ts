@@ -2,7 +2,7 @@ import { portablePattern, type JsonSchema } from "./json-schema";
 
 /*
  * The hand-written part of the OpenAPI document: what the handlers return (toCustomer,
- * toProduct, toOrder, toPayment, toNotification, the login result, api.health) and the gateway's
+ * toProduct, toOrder, toPayment, toNotification, the login result, api.health, orders.timeline) and the gateway's
  * one error shape, as components.schemas, plus an example request body per action. Every
  * result is a closed shape (additionalProperties: false), so a field added to a handler but not
  * here shows up as a failing response check rather than as undocumented data. The cart
@@ -132,7 +132,27 @@ const CART_LINE_EXAMPLE = {
 
 const CART_EXAMPLE = { customerId: CUSTOMER_ID_EXAMPLE, lines: [CART_LINE_EXAMPLE], totalCents: 8598, currency: "EUR", itemCount: 2, updatedAt: AT_EXAMPLE };
 
+const TIMELINE_EXAMPLE = {
+	orderId: ORDER_EXAMPLE.id,
+	customerId: CUSTOMER_ID_EXAMPLE,
+	status: "CONFIRMED",
+	entries: [
+		{ at: AT_EXAMPLE, service: "orders", status: "PENDING", reason: "ORDER_PLACED", summary: "order placed", details: { totalCents: 8598, lines: 1 } },
+		{
+			at: AT_EXAMPLE,
+			service: "payments",
+			status: "SETTLED",
+			reason: "PROVIDER_APPROVED",
+			summary: "payment charged",
+			details: { providerRef: "ch_3MqLiJ" },
+		},
+		{ at: AT_EXAMPLE, service: "orders", status: "CONFIRMED", reason: "PAYMENT_SETTLED", summary: "order confirmed" },
+	],
+	missing: [{ service: "notifications", error: "SERVICE_NOT_FOUND" }],
+};
+
 const ORDER_STATUSES = ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"];
+const TIMELINE_SERVICES = ["orders", "catalogue", "payments", "notifications"];
 const PAYMENT_STATUSES = ["PENDING", "CHARGING", "SETTLED", "DECLINED", "VOIDED", "REFUNDING", "REFUNDED"];
 
 /** An address as stored: the validated params, trimmed, with the country upper-cased. */
@@ -313,6 +333,38 @@ const notification = closed(
 	NOTIFICATION_EXAMPLE,
 );
 
+/** orders.timeline (contracts/timeline.ts): every service's part of an order's story, and the parts that could not be read. */
+const orderTimeline = closed(
+	{
+		orderId: { type: "string" },
+		customerId: { type: "string" },
+		status: { enum: ORDER_STATUSES },
+		entries: {
+			type: "array",
+			minItems: 1,
+			description: "Oldest first; the order's own history is always there.",
+			items: closed(
+				{
+					at: dateTime,
+					service: { enum: TIMELINE_SERVICES },
+					status: { type: "string", description: "The state reached: the order's, the reservation's or the payment's status, or the email's." },
+					reason: { type: "string", description: "Why, as the service recorded it." },
+					summary: { type: "string", description: "The same for people." },
+					details: { type: "object", additionalProperties: { type: ["string", "number"] }, description: "Facts of the step: amounts, references." },
+				},
+				["details"],
+			),
+		},
+		missing: {
+			type: "array",
+			description: "The parts that could not be read now (their service unavailable or failing); empty when the story is whole.",
+			items: closed({ service: { enum: TIMELINE_SERVICES }, error: { type: "string", description: "The error's type, e.g. SERVICE_NOT_FOUND." } }),
+		},
+	},
+	[],
+	TIMELINE_EXAMPLE,
+);
+
 const loginResult = closed({ token: { type: "string", minLength: 1 }, tokenType: { const: "Bearer" }, expiresAt: dateTime, customer: ref("Customer") }, [], {
 	token: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJiNWUwIn0.c2lnbmF0dXJl",
 	tokenType: "Bearer",
@@ -405,6 +457,7 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 	CartMergeResult: cartMergeResult,
 	Order: order,
 	OrderPage: page("Order", ORDER_EXAMPLE),
+	OrderTimeline: orderTimeline,
 	Payment: payment,
 	PaymentPage: page("Payment", PAYMENT_EXAMPLE),
 	Notification: notification,
