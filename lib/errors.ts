@@ -46,11 +46,38 @@ export type BadRequestType =
 	| "LAST_EVENT_ID_INVALID";
 export type UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_CHARSET";
 
-export class BadRequestError extends Errors.MoleculerClientError {
-	constructor(type: BadRequestType, message: string, data?: unknown) {
-		super(message, 400, type, data);
-	}
+/**
+ * A client error (the caller's fault) of one status, whose SCREAMING_SNAKE type is one of `Type`.
+ * Named, because the name is what another node rebuilds the error from.
+ */
+function clientError<Type extends string>(status: number, name: string) {
+	const ClientError = class extends Errors.MoleculerClientError {
+		constructor(type: Type, message: string, data?: unknown) {
+			super(message, status, type, data);
+			this.name = name;
+		}
+	};
+	Object.defineProperty(ClientError, "name", { value: name });
+	return ClientError;
 }
+
+export const BadRequestError = clientError<BadRequestType>(400, "BadRequestError");
+export const UnauthorizedError = clientError<UnauthorizedType>(401, "UnauthorizedError");
+export const ForbiddenError = clientError<ForbiddenType>(403, "ForbiddenError");
+export const NotFoundError = clientError<NotFoundType>(404, "NotFoundError");
+export const ConflictError = clientError<ConflictType>(409, "ConflictError");
+export const UnsupportedMediaTypeError = clientError<UnsupportedMediaType>(415, "UnsupportedMediaTypeError");
+export const UnprocessableError = clientError<UnprocessableType>(422, "UnprocessableError");
+/** The caller holds as much of something as one caller may; it may try again once it lets go of some. */
+export const TooManyRequestsError = clientError<TooManyRequestsType>(429, "TooManyRequestsError");
+export type BadRequestError = InstanceType<typeof BadRequestError>;
+export type UnauthorizedError = InstanceType<typeof UnauthorizedError>;
+export type ForbiddenError = InstanceType<typeof ForbiddenError>;
+export type NotFoundError = InstanceType<typeof NotFoundError>;
+export type ConflictError = InstanceType<typeof ConflictError>;
+export type UnsupportedMediaTypeError = InstanceType<typeof UnsupportedMediaTypeError>;
+export type UnprocessableError = InstanceType<typeof UnprocessableError>;
+export type TooManyRequestsError = InstanceType<typeof TooManyRequestsError>;
 
 export class PayloadTooLargeError extends Errors.MoleculerClientError {
 	constructor(limitBytes: number) {
@@ -58,53 +85,10 @@ export class PayloadTooLargeError extends Errors.MoleculerClientError {
 	}
 }
 
-export class UnsupportedMediaTypeError extends Errors.MoleculerClientError {
-	constructor(type: UnsupportedMediaType, message: string) {
-		super(message, 415, type);
-	}
-}
-
 /** The path exists, but not for this method; `allow` goes into the Allow header. */
 export class MethodNotAllowedError extends Errors.MoleculerClientError {
 	constructor(method: string, allow: string[]) {
 		super(`${method} is not allowed here; use ${allow.join(", ")}`, 405, "METHOD_NOT_ALLOWED", { allow });
-	}
-}
-
-export class NotFoundError extends Errors.MoleculerClientError {
-	constructor(type: NotFoundType, message: string, data?: unknown) {
-		super(message, 404, type, data);
-	}
-}
-
-export class ConflictError extends Errors.MoleculerClientError {
-	constructor(type: ConflictType, message: string, data?: unknown) {
-		super(message, 409, type, data);
-	}
-}
-
-export class UnauthorizedError extends Errors.MoleculerClientError {
-	constructor(type: UnauthorizedType, message: string) {
-		super(message, 401, type);
-	}
-}
-
-/** The caller holds as much of something as one caller may (429); it may try again once it lets go of some. */
-export class TooManyRequestsError extends Errors.MoleculerClientError {
-	constructor(type: TooManyRequestsType, message: string, data?: unknown) {
-		super(message, 429, type, data);
-	}
-}
-
-export class ForbiddenError extends Errors.MoleculerClientError {
-	constructor(type: ForbiddenType, message: string) {
-		super(message, 403, type);
-	}
-}
-
-export class UnprocessableError extends Errors.MoleculerClientError {
-	constructor(type: UnprocessableType, message: string, data?: unknown) {
-		super(message, 422, type, data);
 	}
 }
 

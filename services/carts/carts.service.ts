@@ -118,19 +118,29 @@ export default function cartsService(): ServiceSchema<ServiceSettingSchema, Meth
 				params: { $$strict: true, shippingAddress: addressRule, paymentMethod: paymentMethodRule },
 				async handler(this: CartsService, ctx: Ctx<CheckoutCartParams>): Promise<Order> {
 					const customerId = ctx.meta.user!.id;
-					const answer = (order: Order) => {
+					const answer = async (order: Order, ordered: StockLine[]) => {
+						try {
+							await this.change(customerId, (current) => decideCart(current, { kind: "CHECKED_OUT", ordered }));
+						} catch (err) {
+							// The order exists and is the answer: failing now would invite a retry that places a second one.
+							this.logger.warn(
+								`[order ${order.id}] placed from the cart of ${customerId}, but its lines could not be taken out of the cart`,
+								err,
+							);
+						}
 						ctx.meta.$statusCode = 201;
 						ctx.meta.$location = `/api/orders/${order.id}`;
 						return order;
 					};
 
-					// With an Idempotency-Key, a retry of a checkout that placed its order answers that order
-					// (and changes nothing), before the cart, which the first request emptied, is looked at.
+					// With an Idempotency-Key, a retry of a checkout that placed its order answers that order,
+					// before the cart, which the first request emptied, is looked at. Its lines leave the cart
+					// if they are still there (the first request's node died before it took them out).
 					const claim = claimOf(ctx.meta, "cart.checkout", ctx.params);
 					const earlier = claim ? await ctx.call<Order | null, IdempotencyClaim>("orders.findByIdempotencyKey", claim) : null;
 					if (earlier) {
 						ctx.meta.$responseHeaders = { ...ctx.meta.$responseHeaders, "Idempotent-Replayed": "true" };
-						return answer(earlier);
+						return answer(earlier, earlier.items);
 					}
 
 					const doc = await this.collections.carts.findOne({ _id: customerId });
@@ -145,14 +155,7 @@ export default function cartsService(): ServiceSchema<ServiceSettingSchema, Meth
 					const decision = checkoutLines(lines, products);
 					if (decision.kind === "refuse") throw decision.error;
 
-					const order = await this.placeOrder(ctx, decision.items, claim);
-					try {
-						await this.change(customerId, (current) => decideCart(current, { kind: "CHECKED_OUT", ordered: decision.items }));
-					} catch (err) {
-						// The order exists and is the answer: failing now would invite a retry that places a second one.
-						this.logger.warn(`[order ${order.id}] placed from the cart of ${customerId}, but its lines could not be taken out of the cart`, err);
-					}
-					return answer(order);
+					return answer(await this.placeOrder(ctx, decision.items, claim), decision.items);
 				},
 			},
 		},

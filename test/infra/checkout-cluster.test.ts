@@ -1,0 +1,116 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { Order } from "../../contracts";
+import { http, signUp, type HttpResult } from "../helpers/shop";
+import { waitFor } from "../helpers/wait";
+import { TestCluster } from "./cluster";
+import { processorBooks } from "./servers";
+import { Shopper } from "./shopper";
+
+/*
+ * The cart's checkout with an Idempotency-Key and the live order stream, on the real servers with
+ * two gateways and two orders replicas: a checkout whose orders node is killed while it holds it is
+ * retried with its key into exactly one order; a stream opened on the gateway that did not take the
+ * order sees every change of it.
+ */
+
+const run = promisify(execFile);
+const address = { name: "Grace Hopper", line1: "1 Harbor Rd", city: "Arlington", postalCode: "22201", country: "US" };
+const CUSTOMERS = 16;
+
+describe("checkout and live status across replicas", () => {
+	const env = TestCluster.infraEnv();
+	let cluster: TestCluster;
+	let shop: Shopper;
+	let secondGateway: string;
+
+	beforeAll(async () => {
+		cluster = new TestCluster({ PAYMENT_SLOW_MS: "1500" });
+		await cluster.startAll({ orders: 2 });
+		cluster.start("api", 2, { PORT: String(cluster.sparePort(0)) });
+		await cluster.waitHealthy();
+		secondGateway = `http://127.0.0.1:${cluster.sparePort(0)}/api`;
+		shop = await Shopper.signIn(cluster.baseUrl);
+	}, 180_000);
+	afterAll(async () => {
+		await cluster?.stopAll();
+	});
+
+	it("retries a checkout whose orders node was killed while holding it into exactly one order, charged once", async () => {
+		const api = http(cluster.baseUrl);
+		const productId = await shop.product(1000, 1100);
+		const customers = await Promise.all(
+			Array.from({ length: CUSTOMERS }, async (_, i) => {
+				const { token } = await signUp(cluster.baseUrl, `checkout-${shop.run}-${i}@example.com`);
+				expect((await api.put(`/cart/items/${productId}`, { qty: 2 }, token)).status).toBe(200);
+				return { token, key: `checkout-${shop.run}-${i}` };
+			}),
+		);
+		const checkout = (customer: { token: string; key: string }) =>
+			api.post("/cart/checkout", { shippingAddress: address }, customer.token, { "idempotency-key": customer.key });
+
+		const [victim] = cluster.running("orders");
+		const logFrom = cluster.log.length;
+		const first = Promise.all(customers.map(checkout));
+		// Killed once it has placed an order of this burst: others it holds are then mid-way.
+		await waitFor(
+			async () => cluster.log.slice(logFrom).some((line) => line.startsWith(`[${victim!.label}]`) && line.includes("created:")),
+			Boolean,
+			60_000,
+			5,
+		);
+		await cluster.kill(victim!);
+		const answers: HttpResult[] = await first;
+
+		// Every customer whose checkout did not answer 201 sends it again with the same key, until it does.
+		const orders = await Promise.all(
+			customers.map(async (customer, i) => {
+				let answer = answers[i]!;
+				for (let attempt = 0; answer.status !== 201 && attempt < 40; attempt++) {
+					await new Promise((resolve) => setTimeout(resolve, 500));
+					answer = await checkout(customer);
+				}
+				expect(answer.status).toBe(201);
+				return answer.body as Order;
+			}),
+		);
+
+		for (const [i, customer] of customers.entries()) {
+			const theirs = (await api.get("/orders?pageSize=100", customer.token)).body.rows as Order[];
+			expect(theirs.map((order) => order.id)).toEqual([orders[i]!.id]);
+			const final = await waitFor(
+				async () => (await api.get<Order>(`/orders/${orders[i]!.id}`, customer.token)).body,
+				(order) => order.status === "CONFIRMED" || order.status === "CANCELLED",
+				90_000,
+				250,
+			);
+			expect(final.status).toBe("CONFIRMED");
+			expect((await api.get("/cart", customer.token)).body.lines).toEqual([]);
+		}
+		const settled = await waitFor(
+			() => processorBooks(env.MONGO_URI!),
+			(records) => orders.every((order) => records.some((record) => record.kind === "charge" && record.key === order.id)),
+			30_000,
+			250,
+		);
+		for (const order of orders) expect(settled.filter((record) => record.kind === "charge" && record.key === order.id)).toHaveLength(1);
+	}, 240_000);
+
+	it("streams every change of an order to an EventSource on the gateway that did not take the order", async () => {
+		const productId = await shop.product(100, 900);
+		const order = await shop.order(productId, 1, "tok_slow");
+		const { stdout } = await run(
+			process.execPath,
+			[path.join(__dirname, "../helpers/sse-client.mjs"), `${secondGateway}/orders/${order.id}/events`, shop.customer],
+			{ timeout: 90_000 },
+		);
+		const lines = stdout
+			.trim()
+			.split("\n")
+			.map((line) => JSON.parse(line) as { kind: string; id?: string; data?: { orderId: string; status: string } });
+		const statuses = lines.filter((line) => line.kind === "status").map((line) => `${line.id} ${line.data!.status}`);
+		expect(statuses).toEqual(["0 PENDING", "1 AWAITING_PAYMENT", "2 CONFIRMED"]);
+		expect(lines.at(-1)).toEqual({ kind: "closed", code: 204 });
+	}, 120_000);
+});
