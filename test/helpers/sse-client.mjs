@@ -22,6 +22,7 @@ source.addEventListener("error", (event) => {
 		print({ kind: "closed", code: event.code ?? null });
 		process.exit(0);
 	}
+	print({ kind: "error", code: event.code ?? null, message: event.message ?? null });
 });
 // Also what keeps the process alive while EventSource waits to reconnect (its own timer does not).
 setTimeout(() => {

@@ -28,9 +28,10 @@ describe("checkout and live status across replicas", () => {
 	beforeAll(async () => {
 		cluster = new TestCluster({ PAYMENT_SLOW_MS: "1500" });
 		await cluster.startAll({ orders: 2 });
-		cluster.start("api", 2, { PORT: String(cluster.sparePort(0)) });
+		// Not sparePort(0): with the local INFRA_TEST_PORT (3950) that is 4045, a port fetch refuses to reach.
+		cluster.start("api", 2, { PORT: String(cluster.sparePort(2)) });
 		await cluster.waitHealthy();
-		secondGateway = `http://127.0.0.1:${cluster.sparePort(0)}/api`;
+		secondGateway = `http://127.0.0.1:${cluster.sparePort(2)}/api`;
 		shop = await Shopper.signIn(cluster.baseUrl);
 	}, 180_000);
 	afterAll(async () => {
@@ -104,7 +105,14 @@ describe("checkout and live status across replicas", () => {
 			process.execPath,
 			[path.join(__dirname, "../helpers/sse-client.mjs"), `${secondGateway}/orders/${order.id}/events`, shop.customer],
 			{ timeout: 90_000 },
-		);
+		).catch((err: { stdout?: string }) => {
+			throw new Error(
+				`the EventSource client failed; it saw:\n${err.stdout ?? ""}\n${cluster.log
+					.filter((line) => line.includes(order.id) || /orders|api#2/.test(line.slice(0, 12)))
+					.slice(-60)
+					.join("\n")}`,
+			);
+		});
 		const lines = stdout
 			.trim()
 			.split("\n")
