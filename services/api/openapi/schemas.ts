@@ -1,4 +1,17 @@
 import { portablePattern, type JsonSchema } from "./json-schema";
+import {
+	ID_EXAMPLE,
+	AT_EXAMPLE,
+	ADDRESS_EXAMPLE,
+	CUSTOMER_EXAMPLE,
+	PRODUCT_EXAMPLE,
+	ORDER_EXAMPLE,
+	PAYMENT_EXAMPLE,
+	NOTIFICATION_EXAMPLE,
+	CART_LINE_EXAMPLE,
+	CART_EXAMPLE,
+	TIMELINE_EXAMPLE,
+} from "./examples";
 
 /*
  * The hand-written part of the OpenAPI document: what the handlers return (toCustomer,
@@ -8,10 +21,6 @@ import { portablePattern, type JsonSchema } from "./json-schema";
  * here shows up as a failing response check rather than as undocumented data. The cart
  * (services/carts/cart.ts viewCart) is described here too.
  */
-
-const ID_EXAMPLE = "3f1c2b9e-8a4d-4c1e-9f7a-2b6d5e8c1a90";
-const CUSTOMER_ID_EXAMPLE = "b5e0c7d2-41f3-4a8e-9c6b-0d2e7f1a3b45";
-const AT_EXAMPLE = "2025-03-14T09:26:53.589Z";
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const dateTime: JsonSchema = { type: "string", format: "date-time" };
@@ -44,112 +53,6 @@ function page(row: string, rowExample: unknown): JsonSchema {
 		{ rows: [rowExample], total: 1, page: 1, pageSize: 20, totalPages: 1 },
 	);
 }
-
-const ADDRESS_EXAMPLE = { label: "Home", name: "Ada Lovelace", line1: "12 St James's Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" };
-
-const CUSTOMER_EXAMPLE = {
-	id: CUSTOMER_ID_EXAMPLE,
-	email: "ada@example.com",
-	name: "Ada Lovelace",
-	role: "customer",
-	addresses: [ADDRESS_EXAMPLE],
-	createdAt: AT_EXAMPLE,
-	updatedAt: AT_EXAMPLE,
-};
-
-const PRODUCT_EXAMPLE = {
-	id: ID_EXAMPLE,
-	sku: "BOOK-001",
-	name: "Designing Data-Intensive Applications",
-	description: "Reliable, scalable and maintainable systems.",
-	category: "books",
-	priceCents: 4299,
-	currency: "EUR",
-	stock: 40,
-	active: true,
-	createdAt: AT_EXAMPLE,
-	updatedAt: AT_EXAMPLE,
-};
-
-const ORDER_EXAMPLE = {
-	id: "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
-	customerId: CUSTOMER_ID_EXAMPLE,
-	items: [{ productId: ID_EXAMPLE, sku: "BOOK-001", name: "Designing Data-Intensive Applications", unitPriceCents: 4299, qty: 2, lineTotalCents: 8598 }],
-	totalCents: 8598,
-	currency: "EUR",
-	shippingAddress: ADDRESS_EXAMPLE,
-	paymentMethod: "tok_visa",
-	status: "PENDING",
-	refundedCents: 0,
-	history: [{ status: "PENDING", at: AT_EXAMPLE, reason: "ORDER_PLACED" }],
-	createdAt: AT_EXAMPLE,
-	updatedAt: AT_EXAMPLE,
-};
-
-const PAYMENT_EXAMPLE = {
-	id: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
-	orderId: ORDER_EXAMPLE.id,
-	customerId: CUSTOMER_ID_EXAMPLE,
-	amountCents: 8598,
-	currency: "EUR",
-	method: "tok_visa",
-	status: "SETTLED",
-	refundedCents: 0,
-	providerRef: "ch_3MqLiJ",
-	history: [
-		{ status: "PENDING", at: AT_EXAMPLE, reason: "ORDER_CREATED" },
-		{ status: "SETTLED", at: AT_EXAMPLE, reason: "PROVIDER_SETTLED" },
-	],
-	createdAt: AT_EXAMPLE,
-	updatedAt: AT_EXAMPLE,
-};
-
-const NOTIFICATION_EXAMPLE = {
-	id: "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9",
-	customerId: CUSTOMER_ID_EXAMPLE,
-	orderId: ORDER_EXAMPLE.id,
-	kind: "order.confirmed",
-	to: "ada@example.com",
-	subject: "Your order is confirmed",
-	status: "SENT",
-	createdAt: AT_EXAMPLE,
-	sentAt: AT_EXAMPLE,
-};
-
-const CART_LINE_EXAMPLE = {
-	productId: ID_EXAMPLE,
-	sku: "BOOK-001",
-	name: "Designing Data-Intensive Applications",
-	qty: 2,
-	unitPriceCents: 4299,
-	addedUnitPriceCents: 4599,
-	currency: "EUR",
-	lineTotalCents: 8598,
-	active: true,
-	stock: 40,
-	issues: ["PRICE_CHANGED"],
-};
-
-const CART_EXAMPLE = { customerId: CUSTOMER_ID_EXAMPLE, lines: [CART_LINE_EXAMPLE], totalCents: 8598, currency: "EUR", itemCount: 2, updatedAt: AT_EXAMPLE };
-
-const TIMELINE_EXAMPLE = {
-	orderId: ORDER_EXAMPLE.id,
-	customerId: CUSTOMER_ID_EXAMPLE,
-	status: "CONFIRMED",
-	entries: [
-		{ at: AT_EXAMPLE, service: "orders", status: "PENDING", reason: "ORDER_PLACED", summary: "order placed", details: { totalCents: 8598, lines: 1 } },
-		{
-			at: AT_EXAMPLE,
-			service: "payments",
-			status: "SETTLED",
-			reason: "PROVIDER_APPROVED",
-			summary: "payment charged",
-			details: { providerRef: "ch_3MqLiJ" },
-		},
-		{ at: AT_EXAMPLE, service: "orders", status: "CONFIRMED", reason: "PAYMENT_SETTLED", summary: "order confirmed" },
-	],
-	missing: [{ service: "notifications", error: "SERVICE_NOT_FOUND" }],
-};
 
 const ORDER_STATUSES = ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"];
 const TIMELINE_SERVICES = ["orders", "catalogue", "payments", "notifications"];
