@@ -1,5 +1,5 @@
 import type { Cart, MergeCartResult, Order } from "../../contracts";
-import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { adminToken, http, signUp, startShop, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 /*
@@ -8,7 +8,7 @@ import { waitFor } from "../helpers/wait";
  * saga and emptying the cart only once the order exists; one customer's cart out of another's reach.
  */
 
-const address = { name: "Ada Lovelace", line1: "12 St James Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" };
+const address = TEST_ADDRESS;
 
 describe("the cart", () => {
 	let shop: TestShop;

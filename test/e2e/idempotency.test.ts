@@ -1,6 +1,6 @@
 import type { Order } from "../../contracts";
 import type { SimulatedProvider } from "../../services/payments/provider";
-import { adminToken, http, signUp, startShop, type HttpResult, type TestShop } from "../helpers/shop";
+import { adminToken, http, signUp, startShop, type HttpResult, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 /*
@@ -9,7 +9,7 @@ import { waitFor } from "../helpers/wait";
  * refused; keys are per customer and expire.
  */
 
-const address = { name: "Ada Lovelace", line1: "12 St James Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" };
+const address = TEST_ADDRESS;
 
 describe("placing an order with an Idempotency-Key", () => {
 	let shop: TestShop;

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { Order } from "../../contracts";
-import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { adminToken, http, signUp, startShop, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 /*
@@ -11,7 +11,7 @@ import { waitFor } from "../helpers/wait";
  */
 
 const run = promisify(execFile);
-const address = { name: "Ada Lovelace", line1: "12 St James Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" };
+const address = TEST_ADDRESS;
 
 interface ClientLine {
 	kind: "request" | "open" | "status" | "closed" | "timeout";

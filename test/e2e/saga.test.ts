@@ -2,10 +2,10 @@ import fs from "node:fs";
 import type { ServiceSchema } from "moleculer";
 import type { AnyDomainEvent, Order } from "../../contracts";
 import type { SimulatedProvider } from "../../services/payments/provider";
-import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { adminToken, http, signUp, startShop, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
-const address = { name: "Ada Lovelace", line1: "12 St James Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" };
+const address = TEST_ADDRESS;
 
 /** Records every domain event from outside, the way any other consumer would see them. */
 function spyService(seen: AnyDomainEvent[]): ServiceSchema {

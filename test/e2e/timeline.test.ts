@@ -3,7 +3,7 @@ import addFormats from "ajv-formats";
 import type { Order, OrderTimeline, TimelineEntry } from "../../contracts";
 import { newOrder, type OrderDoc } from "../../services/orders/order";
 import type { Collection } from "../../mixins/store.mixin";
-import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { adminToken, http, signUp, startShop, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 /*
@@ -11,7 +11,7 @@ import { waitFor } from "../helpers/wait";
  * list of everyone's orders narrowed to find the stuck ones.
  */
 
-const address = { name: "Ada Lovelace", line1: "12 St James Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" };
+const address = TEST_ADDRESS;
 const FAST = { OUTBOX_RELAY_MS: "100", EVENT_RETRY_BASE_MS: "20", SAGA_STEP_TIMEOUT_MS: "30000" };
 
 type Step = [service: TimelineEntry["service"], status: string, reason?: string];

@@ -53,6 +53,8 @@ export interface StartOptions {
 
 export const TEST_JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long!";
 export const TEST_ADMIN = { email: "admin@test.local", password: "admin-test-password" };
+/** A shipping address every order a test places can use. */
+export const TEST_ADDRESS = { name: "Ada Lovelace", line1: "12 St James Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" };
 
 /**
  * Starts a real broker with the shop's broker settings and the chosen services, on a fresh

@@ -1,10 +1,10 @@
 import type { Order } from "../../contracts";
 import { freePort } from "../helpers/net";
 import { completeTrace, expectOrderWorkLogged, jsonLines, sample, scrape, ZipkinCollector, type Samples } from "../helpers/observability";
-import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { adminToken, http, signUp, startShop, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
-const address = { name: "Ada Lovelace", line1: "12 St James Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" };
+const address = TEST_ADDRESS;
 const SAGA_SERVICES = ["api", "orders", "catalogue", "payments", "notifications"];
 
 /** Captures what the broker's console logger prints, line by line. */

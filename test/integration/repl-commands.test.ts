@@ -9,7 +9,7 @@ import { dlqCommand, redriveCommand, sagaCommand, stuckCommand } from "../../lib
 import type { Collection } from "../../mixins/store.mixin";
 import { newOrder, type OrderDoc } from "../../services/orders/order";
 import { freePort } from "../helpers/net";
-import { http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { http, signUp, startShop, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 /*
@@ -18,7 +18,7 @@ import { waitFor } from "../helpers/wait";
  * at its prompt.
  */
 
-const address = { name: "Ada Lovelace", line1: "12 St James Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" };
+const address = TEST_ADDRESS;
 const TWO_HOURS_MS = 2 * 3600 * 1000;
 
 /** The SERVICE STATUS pairs of the saga table's rows, in its order. */
