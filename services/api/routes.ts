@@ -297,7 +297,7 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		summary:
 			"The order's status as Server-Sent Events: its history so far at once, the current status last, then each change as it happens, until CONFIRMED or CANCELLED",
 		success: 200,
-		result: "Text",
+		result: "OrderStatusEvent",
 		media: ["text/event-stream; charset=utf-8"],
 	},
 	{

@@ -260,7 +260,10 @@ function responses(route: PublicRoute, action: ActionDescription, links: Record<
 		description: route.success === 201 ? "Created." : "OK.",
 		headers,
 		content: route.media
-			? Object.fromEntries(route.media.map((media) => [media, { schema: { type: "string" } }]))
+			? // An event stream's schema describes each of its events (OpenAPI 3.1, as Schemathesis reads it); other media are text.
+				Object.fromEntries(
+					route.media.map((media) => [media, { schema: media.startsWith("text/event-stream") ? ref("schemas", route.result) : { type: "string" } }]),
+				)
 			: { "application/json": { schema: ref("schemas", route.result) } },
 		...(links ? { links } : {}),
 	};

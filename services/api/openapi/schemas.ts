@@ -220,6 +220,25 @@ const payment = closed(
 	PAYMENT_EXAMPLE,
 );
 
+/**
+ * One event of GET /orders/{id}/events (services/api/order-streams.ts): as Server-Sent Events
+ * are read, an object of the event's fields, its `data` the status change as JSON.
+ */
+const orderStatusEvent = closed(
+	{
+		event: { const: "status" },
+		id: { type: "string", pattern: portablePattern("^[0-9]+$"), description: "The change's index in the order's history; Last-Event-ID resumes after it." },
+		data: {
+			type: "string",
+			contentMediaType: "application/json",
+			contentSchema: closed({ orderId: { type: "string" }, status: { enum: ORDER_STATUSES }, at: dateTime, reason: { type: "string" } }),
+		},
+		retry: { type: "integer", minimum: 0 },
+	},
+	["retry"],
+	{ event: "status", id: "2", data: JSON.stringify({ orderId: ORDER_EXAMPLE.id, status: "CONFIRMED", at: AT_EXAMPLE, reason: "PAYMENT_SETTLED" }) },
+);
+
 const notification = closed(
 	{
 		id: { type: "string" },
@@ -361,6 +380,7 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 	Order: order,
 	OrderPage: page("Order", ORDER_EXAMPLE),
 	OrderTimeline: orderTimeline,
+	OrderStatusEvent: orderStatusEvent,
 	Payment: payment,
 	PaymentPage: page("Payment", PAYMENT_EXAMPLE),
 	Notification: notification,
