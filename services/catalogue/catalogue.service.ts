@@ -81,6 +81,17 @@ const productFields = {
 	active: { type: "boolean" },
 } as const;
 
+/** A public action that hands one order's id to a step of the reservation workflow (reservations.ts) and answers the reservation. */
+function reservationAction(step: "release" | "commit" | "get") {
+	return {
+		visibility: "public",
+		params: { $$strict: true, orderId: orderIdRule },
+		handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
+			return this.reservations[step](ctx.params.orderId);
+		},
+	} as const;
+}
+
 function isAdmin(ctx: Ctx<unknown>): boolean {
 	return ctx.meta.user?.role === "admin";
 }
@@ -297,29 +308,9 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 				},
 			},
 
-			release: {
-				visibility: "public",
-				params: { $$strict: true, orderId: orderIdRule },
-				handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
-					return this.reservations.release(ctx.params.orderId);
-				},
-			},
-
-			commit: {
-				visibility: "public",
-				params: { $$strict: true, orderId: orderIdRule },
-				handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
-					return this.reservations.commit(ctx.params.orderId);
-				},
-			},
-
-			getReservation: {
-				visibility: "public",
-				params: { $$strict: true, orderId: orderIdRule },
-				handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
-					return this.reservations.get(ctx.params.orderId);
-				},
-			},
+			release: reservationAction("release"),
+			commit: reservationAction("commit"),
+			getReservation: reservationAction("get"),
 		},
 
 		methods: {

@@ -6,6 +6,12 @@ const T0 = Date.parse("2030-06-01T10:00:00.000Z");
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 const ok = <T>(value: T): Part<T> => ({ ok: true, value });
 
+/** A record's history from [status, ms after T0, reason] steps; it was created at its first step and last updated at its last. */
+function recorded<S extends string>(...steps: [status: S, ms: number, reason: string][]) {
+	const history = steps.map(([status, ms, reason]) => ({ status, at: at(ms), reason }));
+	return { history, createdAt: history[0]!.at, updatedAt: history.at(-1)!.at };
+}
+
 function order(overrides: Partial<Order> = {}): Order {
 	return {
 		id: "order-1",
@@ -17,13 +23,7 @@ function order(overrides: Partial<Order> = {}): Order {
 		paymentMethod: "tok_visa",
 		status: "CONFIRMED",
 		refundedCents: 0,
-		history: [
-			{ status: "PENDING", at: at(0), reason: "ORDER_PLACED" },
-			{ status: "AWAITING_PAYMENT", at: at(30), reason: "STOCK_RESERVED" },
-			{ status: "CONFIRMED", at: at(60), reason: "PAYMENT_SETTLED" },
-		],
-		createdAt: at(0),
-		updatedAt: at(60),
+		...recorded(["PENDING", 0, "ORDER_PLACED"], ["AWAITING_PAYMENT", 30, "STOCK_RESERVED"], ["CONFIRMED", 60, "PAYMENT_SETTLED"]),
 		...overrides,
 	};
 }
@@ -33,13 +33,7 @@ const reservation: Reservation = {
 	status: "COMMITTED",
 	items: [{ productId: "p1", qty: 2 }],
 	expiresAt: at(900_000),
-	history: [
-		{ status: "PENDING", at: at(10), reason: "ORDER_CREATED" },
-		{ status: "RESERVED", at: at(20), reason: "STOCK_HELD" },
-		{ status: "COMMITTED", at: at(55), reason: "PAYMENT_SETTLED" },
-	],
-	createdAt: at(10),
-	updatedAt: at(55),
+	...recorded(["PENDING", 10, "ORDER_CREATED"], ["RESERVED", 20, "STOCK_HELD"], ["COMMITTED", 55, "PAYMENT_SETTLED"]),
 };
 
 const payment: Payment = {
@@ -52,13 +46,7 @@ const payment: Payment = {
 	status: "SETTLED",
 	refundedCents: 0,
 	providerRef: "ch_1",
-	history: [
-		{ status: "PENDING", at: at(15), reason: "ORDER_CREATED" },
-		{ status: "CHARGING", at: at(40), reason: "CHARGE_STARTED" },
-		{ status: "SETTLED", at: at(50), reason: "PROVIDER_APPROVED" },
-	],
-	createdAt: at(15),
-	updatedAt: at(50),
+	...recorded(["PENDING", 15, "ORDER_CREATED"], ["CHARGING", 40, "CHARGE_STARTED"], ["SETTLED", 50, "PROVIDER_APPROVED"]),
 };
 
 const email: Notification = {

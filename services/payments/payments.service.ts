@@ -36,6 +36,18 @@ type Vars = EventsService & StoreService<Collections> & { provider: SimulatedPro
 type PaymentsService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
+/** A public action that moves an existing payment of an order (404 PAYMENT_NOT_FOUND when it has none) and answers it as it then is. */
+function paymentAction(move: "chargeOrder" | "refundOrder") {
+	return {
+		visibility: "public",
+		params: { $$strict: true, orderId: idRule },
+		async handler(this: PaymentsService, ctx: Ctx<{ orderId: string }>): Promise<Payment> {
+			await this.findPayment(ctx.params.orderId);
+			return toPayment(await this[move](ctx.params.orderId));
+		},
+	} as const;
+}
+
 /** Payments: charges an order once its stock is held, refunds a cancelled one, through the simulated provider. */
 export default function paymentsService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
 	const config = loadConfig();
@@ -84,24 +96,10 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 			},
 
 			/** Charges the order's payment once, however often it is called. */
-			charge: {
-				visibility: "public",
-				params: { $$strict: true, orderId: idRule },
-				async handler(this: PaymentsService, ctx: Ctx<{ orderId: string }>): Promise<Payment> {
-					await this.findPayment(ctx.params.orderId);
-					return toPayment(await this.chargeOrder(ctx.params.orderId));
-				},
-			},
+			charge: paymentAction("chargeOrder"),
 
 			/** Refunds a settled payment once, however often it is called. */
-			refund: {
-				visibility: "public",
-				params: { $$strict: true, orderId: idRule },
-				async handler(this: PaymentsService, ctx: Ctx<{ orderId: string }>): Promise<Payment> {
-					await this.findPayment(ctx.params.orderId);
-					return toPayment(await this.refundOrder(ctx.params.orderId));
-				},
-			},
+			refund: paymentAction("refundOrder"),
 		},
 
 		methods: {

@@ -1,6 +1,6 @@
 import type { Order } from "../../contracts";
 import type { SimulatedProvider } from "../../services/payments/provider";
-import { adminToken, http, signUp, startShop, type HttpResult, type TestShop, TEST_ADDRESS } from "../helpers/shop";
+import { signUp, startShopWithUsers, type HttpResult, type ShopWithUsers, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 /*
@@ -12,11 +12,7 @@ import { waitFor } from "../helpers/wait";
 const address = TEST_ADDRESS;
 
 describe("placing an order with an Idempotency-Key", () => {
-	let shop: TestShop;
-	let api: ReturnType<typeof http>;
-	let customer: string;
-	let other: string;
-	let productId: string;
+	let shop: TestShop, api: ShopWithUsers["api"], customer: string, other: string, productId: string;
 
 	const charges = async (orderId: string) => {
 		const provider = (shop.broker.getLocalService("payments") as unknown as { provider: SimulatedProvider }).provider;
@@ -27,12 +23,10 @@ describe("placing an order with an Idempotency-Key", () => {
 		api.post("/orders", { items: [{ productId, qty }], shippingAddress: address }, token, key === undefined ? {} : { "idempotency-key": key });
 
 	beforeAll(async () => {
-		shop = await startShop({ env: { OUTBOX_RELAY_MS: "100", EVENT_RETRY_BASE_MS: "20", IDEMPOTENCY_KEY_TTL_SECONDS: "3" } });
-		api = http(shop.baseUrl);
-		const admin = await adminToken(shop.baseUrl);
-		const product = await api.post("/products", { sku: "IDEM-1", name: "Idempotent mug", category: "idem", priceCents: 1200, stock: 1000 }, admin);
-		productId = product.body.id;
-		customer = (await signUp(shop.baseUrl, "keys@example.com")).token;
+		({ shop, api, customer, productId } = await startShopWithUsers("keys@example.com", {
+			env: { OUTBOX_RELAY_MS: "100", EVENT_RETRY_BASE_MS: "20", IDEMPOTENCY_KEY_TTL_SECONDS: "3" },
+			product: { sku: "IDEM-1", name: "Idempotent mug", category: "idem", priceCents: 1200, stock: 1000 },
+		}));
 		other = (await signUp(shop.baseUrl, "other-keys@example.com")).token;
 	});
 	afterAll(() => shop?.destroy());

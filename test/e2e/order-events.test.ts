@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { Order } from "../../contracts";
-import { adminToken, http, signUp, startShop, type TestShop, TEST_ADDRESS } from "../helpers/shop";
+import { signUp, startShopWithUsers, type ShopWithUsers, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 /*
@@ -54,12 +54,7 @@ async function readStream(url: string, token: string, headers: Record<string, st
 const statusesIn = (text: string) => [...text.matchAll(/^id: (\d+)\nevent: status\ndata: (.*)$/gm)].map((m) => `${m[1]} ${JSON.parse(m[2]!).status}`);
 
 describe("an order's live status stream", () => {
-	let shop: TestShop;
-	let api: ReturnType<typeof http>;
-	let customer: string;
-	let other: string;
-	let admin: string;
-	let productId: string;
+	let shop: TestShop, api: ShopWithUsers["api"], customer: string, other: string, admin: string, productId: string;
 
 	const place = async (paymentMethod: string) => {
 		const res = await api.post<Order>("/orders", { items: [{ productId, qty: 1 }], shippingAddress: address, paymentMethod }, customer);
@@ -73,11 +68,10 @@ describe("an order's live status stream", () => {
 		);
 
 	beforeAll(async () => {
-		shop = await startShop({ env: { OUTBOX_RELAY_MS: "100", EVENT_RETRY_BASE_MS: "20", PAYMENT_SLOW_MS: "1500" } });
-		api = http(shop.baseUrl);
-		admin = await adminToken(shop.baseUrl);
-		productId = (await api.post("/products", { sku: "LIVE-1", name: "Live mug", category: "live", priceCents: 900, stock: 100 }, admin)).body.id;
-		customer = (await signUp(shop.baseUrl, "live@example.com")).token;
+		({ shop, api, customer, admin, productId } = await startShopWithUsers("live@example.com", {
+			env: { OUTBOX_RELAY_MS: "100", EVENT_RETRY_BASE_MS: "20", PAYMENT_SLOW_MS: "1500" },
+			product: { sku: "LIVE-1", name: "Live mug", category: "live", priceCents: 900, stock: 100 },
+		}));
 		other = (await signUp(shop.baseUrl, "live-other@example.com")).token;
 	});
 	afterAll(() => shop?.destroy());
@@ -128,21 +122,17 @@ describe("an order's live status stream", () => {
 });
 
 describe("live status streams held open", () => {
-	let shop: TestShop;
-	let api: ReturnType<typeof http>;
-	let customer: string;
+	let shop: TestShop, api: ShopWithUsers["api"], customer: string;
 	const open: AbortController[] = [];
 
 	beforeAll(async () => {
+		let productId: string;
 		// No payments service: orders wait in AWAITING_PAYMENT, so their streams stay open.
-		shop = await startShop({
+		({ shop, api, customer, productId } = await startShopWithUsers("held@example.com", {
 			services: ["api", "catalogue", "customers", "orders"],
 			env: { OUTBOX_RELAY_MS: "100", SSE_MAX_STREAMS_PER_CUSTOMER: "2", SSE_HEARTBEAT_MS: "200" },
-		});
-		api = http(shop.baseUrl);
-		const admin = await adminToken(shop.baseUrl);
-		const productId = (await api.post("/products", { sku: "LIVE-2", name: "Held mug", category: "live", priceCents: 900, stock: 100 }, admin)).body.id;
-		customer = (await signUp(shop.baseUrl, "held@example.com")).token;
+			product: { sku: "LIVE-2", name: "Held mug", category: "live", priceCents: 900, stock: 100 },
+		}));
 		for (let i = 0; i < 3; i++) {
 			const res = await api.post<Order>("/orders", { items: [{ productId, qty: 1 }], shippingAddress: address }, customer);
 			expect(res.status).toBe(201);

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import type { ServiceSchema } from "moleculer";
 import type { AnyDomainEvent, Order } from "../../contracts";
 import type { SimulatedProvider } from "../../services/payments/provider";
-import { adminToken, http, signUp, startShop, type TestShop, TEST_ADDRESS } from "../helpers/shop";
+import { adminToken, http, signUp, startShop, startShopWithUsers, type ShopWithUsers, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 const address = TEST_ADDRESS;
@@ -18,11 +18,7 @@ function spyService(seen: AnyDomainEvent[]): ServiceSchema {
 const isFinal = (order: Order) => order.status === "CONFIRMED" || order.status === "CANCELLED";
 
 describe("the order saga", () => {
-	let shop: TestShop;
-	let api: ReturnType<typeof http>;
-	let admin: string;
-	let customer: string;
-	let other: string;
+	let shop: TestShop, api: ShopWithUsers["api"], admin: string, customer: string, other: string;
 	const seen: AnyDomainEvent[] = [];
 
 	const provider = () => (shop.broker.getLocalService("payments") as unknown as { provider: SimulatedProvider }).provider;
@@ -49,13 +45,10 @@ describe("the order saga", () => {
 		);
 
 	beforeAll(async () => {
-		shop = await startShop({
+		({ shop, api, admin, customer } = await startShopWithUsers("buyer@example.com", {
 			env: { OUTBOX_RELAY_MS: "100", EVENT_RETRY_BASE_MS: "20", SAGA_STEP_TIMEOUT_MS: "30000" },
 			extra: [spyService(seen)],
-		});
-		api = http(shop.baseUrl);
-		admin = await adminToken(shop.baseUrl);
-		customer = (await signUp(shop.baseUrl, "buyer@example.com")).token;
+		}));
 		other = (await signUp(shop.baseUrl, "other@example.com")).token;
 	});
 	afterAll(() => shop.destroy());

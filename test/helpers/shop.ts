@@ -169,12 +169,24 @@ export interface ShopWithUsers {
 	productId: string;
 }
 
+export interface ShopWithUsersOptions extends StartOptions {
+	/** A product the admin creates for the test, when its stock or price matter, instead of the first seeded one. */
+	product?: { sku: string; name: string; category: string; priceCents: number; stock: number };
+}
+
 /** A whole shop with an admin's and a customer's token and a product to point at. */
-export async function startShopWithUsers(customerEmail: string, options: StartOptions = {}): Promise<ShopWithUsers> {
-	const shop = await startShop(options);
+export async function startShopWithUsers(customerEmail: string, options: ShopWithUsersOptions = {}): Promise<ShopWithUsers> {
+	const { product, ...startOptions } = options;
+	const shop = await startShop(startOptions);
 	const api = http(shop.baseUrl);
 	const customer = (await signUp(shop.baseUrl, customerEmail)).token;
 	const admin = await adminToken(shop.baseUrl);
-	const productId = (await api.get("/products?pageSize=1")).body.rows[0].id as string;
+	const productId = product ? await createProduct(api, admin, product) : ((await api.get("/products?pageSize=1")).body.rows[0].id as string);
 	return { shop, api, admin, customer, productId };
+}
+
+async function createProduct(api: ReturnType<typeof http>, admin: string, product: ShopWithUsersOptions["product"]): Promise<string> {
+	const created = await api.post("/products", product, admin);
+	if (created.status !== 201) throw new Error(`product not created: ${created.status} ${JSON.stringify(created.body)}`);
+	return created.body.id as string;
 }
