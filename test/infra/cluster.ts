@@ -99,13 +99,25 @@ export class TestCluster {
 				unready = running.flatMap((node, i) =>
 					readiness[i]?.status === 200 ? [] : [`${node.label}: ${readiness[i] ? JSON.stringify(readiness[i]!.body) : "not listening"}`],
 				);
-				if (res.status !== 200) unready.unshift(`the gateway's /health: ${res.status}`);
+				if (res.status !== 200) unready.unshift(`the gateway's /health: ${res.status} ${await res.text()}`);
 				if (unready.length === 0) return;
 			} catch {
 				// Not listening yet.
 			}
-			if (Date.now() > deadline)
-				throw new Error(`cluster not healthy in ${timeoutMs} ms; not ready: ${unready.join("; ")}\n${this.log.slice(-40).join("\n")}`);
+			if (Date.now() > deadline) {
+				// Nodes that have exited (those a test stopped or killed among them), with their last lines: one that died at start is why.
+				const exited = this.nodes.filter((node) => node.child.exitCode !== null || node.child.signalCode !== null);
+				const lastWords = exited.map(
+					(node) =>
+						`${node.label} exited (${node.child.exitCode ?? node.child.signalCode}):\n${this.log
+							.filter((line) => line.startsWith(`[${node.label}]`))
+							.slice(-5)
+							.join("\n")}`,
+				);
+				throw new Error(
+					`cluster not healthy in ${timeoutMs} ms; not ready: ${unready.join("; ")}\n${lastWords.join("\n")}\n${this.log.slice(-40).join("\n")}`,
+				);
+			}
 			await new Promise((resolve) => setTimeout(resolve, 250));
 		}
 	}
