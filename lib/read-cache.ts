@@ -49,16 +49,10 @@ export class ReadCache {
 		return this.cacher !== undefined && this.ttlSeconds > 0;
 	}
 
+	/** The cached value of `key`, or what `load` answers, stored unless an invalidation came meanwhile. */
 	async through<T extends object>(key: string, load: () => Promise<T>): Promise<T> {
-		const cacher = this.cacher;
-		if (!cacher || this.ttlSeconds <= 0) return load();
-		const generation = this.generation;
-		const hit = (await cacher.get(key)) as T | null | undefined;
-		if (hit != null) return hit;
-		const value = deepFreeze(await load());
-		immutable.add(value);
-		if (generation === this.generation) await cacher.set(key, value, this.ttlSeconds);
-		return value;
+		const [value] = await this.throughMany<T>([key], async () => [await load()]);
+		return value!;
 	}
 
 	/**
