@@ -1,4 +1,5 @@
 // @ts-check
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
 /*
@@ -12,7 +13,7 @@ import { defineConfig } from "vite";
  * the one thing given up. `npm run dev:web` serves the app with /api proxied to a running shop.
  */
 export default defineConfig({
-	root: import.meta.dirname,
+	root: fileURLToPath(new URL(".", import.meta.url)),
 	base: "/",
 	build: {
 		outDir: "dist",

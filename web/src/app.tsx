@@ -75,7 +75,7 @@ export function App() {
 	const items = useStore(cartCount);
 	// The header's count, for whoever is shopping now (a guest's browser cart, or the account's).
 	useEffect(() => {
-		loadCart().catch(() => undefined);
+		void loadCart().catch(() => undefined);
 	}, [session?.customer.id]);
 
 	return (
@@ -96,7 +96,10 @@ export function App() {
 						</li>
 						<li>
 							<NavLink href="/cart" current={location.path}>
-								Cart<span class="badge" aria-hidden="true">{items > 0 ? ` (${items})` : ""}</span>
+								Cart
+								<span class="badge" aria-hidden="true">
+									{items > 0 ? ` (${items})` : ""}
+								</span>
 								<span class="visually-hidden">{items === 1 ? ", 1 item" : `, ${items} items`}</span>
 							</NavLink>
 						</li>

@@ -27,7 +27,7 @@ api.use(auth);
 type Answer<T> = { data: T; error?: never; response: Response } | { data?: never; error: unknown; response: Response };
 
 /** The result of a call, or an ApiError that says in words what went wrong. */
-export async function call<T>(request: Promise<Answer<T>>): Promise<T> {
+export async function call<T>(request: Promise<Answer<T>>): Promise<Exclude<T, undefined>> {
 	let answer: Answer<T>;
 	try {
 		answer = await request;
@@ -36,7 +36,8 @@ export async function call<T>(request: Promise<Answer<T>>): Promise<T> {
 		throw new ApiError(0, "NETWORK", "The shop could not be reached. Check the connection and try again.");
 	}
 	if (!answer.response.ok || answer.data === undefined) throw toApiError(answer.response.status, answer.error);
-	return answer.data;
+	// Checked above: every route of the shop answers a body on success.
+	return answer.data as Exclude<T, undefined>;
 }
 
 /** A key for one attempt at something that must happen once (a checkout), sent again on retry. */

@@ -75,7 +75,8 @@ export async function loadCart(): Promise<Cart> {
 /** Sets a product's quantity (0 removes it) and answers the cart after the change. */
 export async function setQty(product: Pick<Product, "id" | "name" | "sku" | "priceCents" | "currency">, qty: number): Promise<Cart> {
 	if (!currentSession()) {
-		if (!setGuestQty(product, qty)) throw new ApiError(409, "CART_FULL", "The cart holds as many different products as it can (50). Remove one to add another.");
+		if (!setGuestQty(product, qty))
+			throw new ApiError(409, "CART_FULL", "The cart holds as many different products as it can (50). Remove one to add another.");
 		return guestCart();
 	}
 	if (qty <= 0) return count(await call(api.DELETE("/cart/items/{productId}", { params: { path: { productId: product.id } } })));
@@ -89,8 +90,6 @@ export async function addToCart(product: Product, qty = 1): Promise<Cart> {
 	const held = cart.lines.find((line) => line.productId === product.id)?.qty ?? 0;
 	return setQty(product, held + qty);
 }
-
-export type MergeOutcome = Awaited<ReturnType<typeof mergeGuestCart>>;
 
 /**
  * At login: the guest's lines added to the customer's cart in the shop, then forgotten here.

@@ -41,7 +41,14 @@ export function setGuestQty(product: Pick<Product, "id" | "name" | "sku" | "pric
 	if (qty <= 0) {
 		if (index >= 0) lines.splice(index, 1);
 	} else {
-		const line = { productId: product.id, qty: Math.min(qty, MAX_QTY), name: product.name, sku: product.sku, priceCents: product.priceCents, currency: product.currency };
+		const line = {
+			productId: product.id,
+			qty: Math.min(qty, MAX_QTY),
+			name: product.name,
+			sku: product.sku,
+			priceCents: product.priceCents,
+			currency: product.currency,
+		};
 		if (index >= 0) lines[index] = line;
 		else if (lines.length >= MAX_LINES) return false;
 		else lines.push(line);

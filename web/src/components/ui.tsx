@@ -64,7 +64,8 @@ export function Field(props: FieldProps) {
 			<input
 				id={props.id}
 				name={props.id}
-				type={props.type ?? "text"}
+				// Preact 11 types an input's attributes by its type; this one field serves several, all taking value and min/max alike.
+				type={(props.type ?? "text") as "text"}
 				value={props.value}
 				onInput={(event) => props.onInput(event.currentTarget.value)}
 				autoComplete={props.autoComplete}

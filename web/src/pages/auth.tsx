@@ -66,7 +66,16 @@ export function LoginPage(props: { location: Location }) {
 				}}
 			>
 				<Field id="email" label="Email" type="email" autoComplete="username" required value={email} onInput={setEmail} error={fields.email} />
-				<Field id="password" label="Password" type="password" autoComplete="current-password" required value={password} onInput={setPassword} error={fields.password} />
+				<Field
+					id="password"
+					label="Password"
+					type="password"
+					autoComplete="current-password"
+					required
+					value={password}
+					onInput={setPassword}
+					error={fields.password}
+				/>
 				{form.error && Object.keys(fields).length === 0 ? <Alert error={form.error} /> : null}
 				<button type="submit" disabled={form.busy}>
 					Log in

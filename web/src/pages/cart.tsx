@@ -91,11 +91,13 @@ export function CartPage() {
 										disabled={busy === line.productId}
 										onChange={(event) => void change(line, Number(event.currentTarget.value))}
 									>
-										{Array.from({ length: Math.max(line.qty, Math.min(MAX_QTY, Math.max(line.stock, 10))) }, (_, index) => index + 1).map((qty) => (
-											<option key={qty} value={String(qty)}>
-												{qty}
-											</option>
-										))}
+										{Array.from({ length: Math.max(line.qty, Math.min(MAX_QTY, Math.max(line.stock, 10))) }, (_, index) => index + 1).map(
+											(qty) => (
+												<option key={qty} value={String(qty)}>
+													{qty}
+												</option>
+											),
+										)}
 									</select>
 									<button type="button" class="secondary" disabled={busy === line.productId} onClick={() => void change(line, 0)}>
 										Remove<span class="visually-hidden"> {line.name}</span>
@@ -116,7 +118,8 @@ export function CartPage() {
 						))}
 					</ul>
 					<p class="cart-total">
-						Total: <strong>{money(cart.data.totalCents, cart.data.currency)}</strong> for {cart.data.itemCount} item{cart.data.itemCount === 1 ? "" : "s"}
+						Total: <strong>{money(cart.data.totalCents, cart.data.currency)}</strong> for {cart.data.itemCount} item
+						{cart.data.itemCount === 1 ? "" : "s"}
 					</p>
 					{blocked ? <Alert error="Some lines cannot be ordered as they are; change them as noted above to check out." /> : null}
 					{session ? (

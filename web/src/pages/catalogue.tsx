@@ -91,7 +91,7 @@ export function CataloguePage(props: { location: Location }) {
 			<form
 				class="filters"
 				role="search"
-				aria-label="Products"
+				aria-label="Find products"
 				onSubmit={(event) => {
 					event.preventDefault();
 					go({ q: search.trim() });
@@ -106,11 +106,13 @@ export function CataloguePage(props: { location: Location }) {
 					<label for="category">Category</label>
 					<select id="category" value={query.category} onChange={(event) => go({ category: event.currentTarget.value })}>
 						<option value="">All categories</option>
-						{(categories.data ?? []).concat(query.category && !categories.data?.includes(query.category) ? [query.category] : []).map((category) => (
-							<option key={category} value={category}>
-								{category}
-							</option>
-						))}
+						{(categories.data ?? [])
+							.concat(query.category && !categories.data?.includes(query.category) ? [query.category] : [])
+							.map((category) => (
+								<option key={category} value={category}>
+									{category}
+								</option>
+							))}
 					</select>
 				</div>
 				<div class="field">
@@ -143,15 +145,26 @@ export function CataloguePage(props: { location: Location }) {
 									<Link href={`/products/${encodeURIComponent(product.id)}`}>{product.name}</Link>
 								</h2>
 								<p class="price">{money(product.priceCents, product.currency)}</p>
-								<p class={product.stock > 0 ? "stock" : "stock stock-out"}>{product.stock > 0 ? `${product.stock} in stock` : "Out of stock"}</p>
-								<button type="button" disabled={product.stock === 0} onClick={() => void add(product)} aria-label={`Add ${product.name} to the cart`}>
+								<p class={product.stock > 0 ? "stock" : "stock stock-out"}>
+									{product.stock > 0 ? `${product.stock} in stock` : "Out of stock"}
+								</p>
+								<button
+									type="button"
+									disabled={product.stock === 0}
+									onClick={() => void add(product)}
+									aria-label={`Add ${product.name} to the cart`}
+								>
 									Add to cart
 								</button>
 								{addError?.productId === product.id ? <Alert error={addError.error} /> : null}
 							</li>
 						))}
 					</ul>
-					<Pager page={products.data.page} totalPages={products.data.totalPages} href={(page) => withQuery("/", { ...query, page: page > 1 ? page : undefined })} />
+					<Pager
+						page={products.data.page}
+						totalPages={products.data.totalPages}
+						href={(page) => withQuery("/", { ...query, page: page > 1 ? page : undefined })}
+					/>
 				</section>
 			) : null}
 		</>

@@ -110,7 +110,15 @@ export function CheckoutPage() {
 			<form class="stack" noValidate onSubmit={(event) => void place(event)}>
 				<fieldset>
 					<legend>Shipping address</legend>
-					<Field id="ship-name" label="Name" autoComplete="shipping name" required value={address.name} onInput={set("name")} error={fieldError("name")} />
+					<Field
+						id="ship-name"
+						label="Name"
+						autoComplete="shipping name"
+						required
+						value={address.name}
+						onInput={set("name")}
+						error={fieldError("name")}
+					/>
 					<Field
 						id="ship-line1"
 						label="Street and number"
@@ -120,8 +128,23 @@ export function CheckoutPage() {
 						onInput={set("line1")}
 						error={fieldError("line1")}
 					/>
-					<Field id="ship-line2" label="More of the address" autoComplete="shipping address-line2" value={address.line2} onInput={set("line2")} error={fieldError("line2")} />
-					<Field id="ship-city" label="City" autoComplete="shipping address-level2" required value={address.city} onInput={set("city")} error={fieldError("city")} />
+					<Field
+						id="ship-line2"
+						label="More of the address"
+						autoComplete="shipping address-line2"
+						value={address.line2}
+						onInput={set("line2")}
+						error={fieldError("line2")}
+					/>
+					<Field
+						id="ship-city"
+						label="City"
+						autoComplete="shipping address-level2"
+						required
+						value={address.city}
+						onInput={set("city")}
+						error={fieldError("city")}
+					/>
 					<Field
 						id="ship-postal"
 						label="Postal code"

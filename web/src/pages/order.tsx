@@ -124,7 +124,8 @@ export function OrderPage(props: { id: string }) {
 				{data.refundedCents > 0 ? <span> · refunded {money(data.refundedCents, data.currency)}</span> : null}
 			</p>
 			<p class="meta">
-				To {data.shippingAddress.name}, {data.shippingAddress.line1}, {data.shippingAddress.postalCode} {data.shippingAddress.city}, {data.shippingAddress.country}
+				To {data.shippingAddress.name}, {data.shippingAddress.line1}, {data.shippingAddress.postalCode} {data.shippingAddress.city},{" "}
+				{data.shippingAddress.country}
 			</p>
 			{status !== "CANCELLED" ? (
 				<p>

@@ -45,7 +45,11 @@ export function OrdersPage(props: { location: Location }) {
 							))}
 						</tbody>
 					</table>
-					<Pager page={orders.data.page} totalPages={orders.data.totalPages} href={(next) => withQuery("/orders", { page: next > 1 ? next : undefined })} />
+					<Pager
+						page={orders.data.page}
+						totalPages={orders.data.totalPages}
+						href={(next) => withQuery("/orders", { page: next > 1 ? next : undefined })}
+					/>
 				</>
 			) : null}
 		</>

@@ -30,7 +30,8 @@ export function ProductPage(props: { id: string }) {
 	const item = product.data;
 	const max = Math.min(MAX_QTY, item.stock);
 	const wanted = Number(qty);
-	const qtyProblem = !Number.isInteger(wanted) || wanted < 1 ? "Enter a whole number, 1 or more." : wanted > max ? `At most ${max} can be ordered.` : undefined;
+	const qtyProblem =
+		!Number.isInteger(wanted) || wanted < 1 ? "Enter a whole number, 1 or more." : wanted > max ? `At most ${max} can be ordered.` : undefined;
 
 	const add = async (event: Event) => {
 		event.preventDefault();
