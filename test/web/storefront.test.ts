@@ -1,0 +1,122 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { startShop, type TestShop } from "../helpers/shop";
+import { launchBrowser, screenshots, VIEWPORTS } from "./browser";
+
+/*
+ * A shopper's journey through the built storefront, as a person would make it: search, filter,
+ * add two products as a guest, register from the cart, find the guest cart kept at checkout,
+ * pay with the good card, and watch the order turn CONFIRMED without reloading the page.
+ */
+
+const WEB_DIR = path.join(__dirname, "../../web/dist");
+
+/** The name of the first product listed, once the list for the current URL has arrived. */
+async function firstProductShown(page: Page): Promise<string> {
+	await page.locator('section[aria-label="Products"][aria-busy="false"]').waitFor();
+	return page.locator(".product-card h2").first().innerText();
+}
+
+describe("the storefront in Chromium", () => {
+	let shop: TestShop;
+	let browser: Browser;
+	let page: Page;
+	let origin: string;
+	/** Uncaught errors in the app: any fails the journey. */
+	const pageErrors: string[] = [];
+
+	beforeAll(async () => {
+		if (!fs.existsSync(path.join(WEB_DIR, "index.html"))) throw new Error("No web build: npm run build:web first (npm run test:web does)");
+		shop = await startShop({ env: { WEB_DIR } });
+		origin = new URL(shop.baseUrl).origin;
+		browser = await launchBrowser();
+		page = await browser.newPage({ viewport: VIEWPORTS.desktop });
+		page.on("pageerror", (err) => pageErrors.push(err.message));
+	});
+
+	afterAll(async () => {
+		await browser?.close();
+		await shop?.destroy();
+	});
+
+	it("browses, fills a guest cart, registers, checks out with the good card and sees the order confirmed live", async () => {
+		await page.goto(`${origin}/`);
+		await page.getByRole("heading", { level: 1, name: "Catalogue" }).waitFor();
+
+		// Search: the query is in the URL, and the results are the search's.
+		await page.getByLabel("Search").fill("keyboard");
+		await page.getByLabel("Search").press("Enter");
+		await page.waitForURL(/\?q=keyboard/);
+		await page.getByRole("heading", { level: 1, name: "Results for “keyboard”" }).waitFor();
+		const firstName = await firstProductShown(page);
+		await page.getByRole("button", { name: `Add ${firstName} to the cart` }).click();
+		await page
+			.getByRole("status")
+			.filter({ hasText: `${firstName} is in your cart.` })
+			.waitFor();
+
+		// Filter by category and sort: both in the URL too.
+		await page.goto(`${origin}/`);
+		await page.getByLabel("Category").selectOption("books");
+		await page.waitForURL(/category=books/);
+		await page.getByLabel("Sort by").selectOption("price");
+		await page.waitForURL(/sort=price/);
+		expect(new URL(page.url()).searchParams.get("category")).toBe("books");
+		const secondName = await firstProductShown(page);
+		await page.getByRole("button", { name: `Add ${secondName} to the cart` }).click();
+		await page
+			.getByRole("status")
+			.filter({ hasText: `${secondName} is in your cart.` })
+			.waitFor();
+		await screenshots(page, "catalogue");
+
+		// The guest's cart, kept in the browser.
+		await page.getByRole("link", { name: /^Cart/ }).click();
+		await page.getByRole("heading", { level: 1, name: "Your cart" }).waitFor();
+		await page.getByRole("link", { name: firstName }).waitFor();
+		await page.getByRole("link", { name: secondName }).waitFor();
+		await screenshots(page, "guest-cart");
+
+		// Register from the cart: logged in, the guest cart merged, and on to checkout.
+		await page.getByRole("link", { name: "create an account" }).click();
+		await page.getByLabel("Name").fill("Grace Hopper");
+		await page.getByLabel("Email").fill(`grace-${Date.now()}@example.com`);
+		await page.getByLabel("Password").fill("cobol-compiler-1959");
+		await page.getByRole("button", { name: "Create the account" }).click();
+		await page.getByRole("heading", { level: 1, name: "Checkout" }).waitFor();
+		const summary = page.getByRole("region", { name: "Your order" });
+		await summary.getByText(firstName).waitFor();
+		await summary.getByText(secondName).waitFor();
+
+		// A missing field is named next to its input, in words.
+		await page.getByRole("button", { name: "Place order" }).click();
+		await page.locator("#ship-name-error").waitFor();
+		expect(await page.getByLabel("Name").getAttribute("aria-invalid")).toBe("true");
+
+		await page.getByLabel("Name").fill("Grace Hopper");
+		await page.getByLabel("Street and number").fill("1 Navy Yard");
+		await page.getByLabel("City").fill("Arlington");
+		await page.getByLabel("Postal code").fill("22202");
+		await page.getByLabel("Country code").fill("us");
+		await page.getByLabel("Visa ending 4242").check();
+		await screenshots(page, "checkout");
+		await page.getByRole("button", { name: "Place order" }).click();
+
+		// The order page follows the saga without a reload until it is confirmed.
+		await page.waitForURL(/\/orders\/[^/]+$/);
+		const navigations: string[] = [];
+		page.on("framenavigated", (frame) => navigations.push(frame.url()));
+		await page.getByRole("status").filter({ hasText: "Confirmed" }).waitFor({ timeout: 20000 });
+		expect(navigations).toEqual([]);
+		await page.getByRole("list", { name: "What happened so far" }).getByText("Stock reserved: charging the card").waitFor();
+		await screenshots(page, "order-confirmed");
+
+		// The cart is empty now, and the order is in the history.
+		await page.getByRole("link", { name: "Orders", exact: true }).click();
+		await page.getByRole("heading", { level: 1, name: "Your orders" }).waitFor();
+		expect(await page.getByRole("row").count()).toBe(2);
+		await page.getByRole("cell", { name: "Confirmed" }).waitFor();
+		expect(pageErrors).toEqual([]);
+	});
+});
