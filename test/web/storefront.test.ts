@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { startShop, type TestShop } from "../helpers/shop";
+import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
 import { launchBrowser, screenshots, VIEWPORTS } from "./browser";
 
 /*
@@ -118,5 +118,61 @@ describe("the storefront in Chromium", () => {
 		expect(await page.getByRole("row").count()).toBe(2);
 		await page.getByRole("cell", { name: "Confirmed" }).waitFor();
 		expect(pageErrors).toEqual([]);
+	});
+
+	it("logs in, shows the cart's flags in words, and a double-clicked order with the declined card is one order, cancelled with its reason", async () => {
+		const api = http(shop.baseUrl);
+		const admin = await adminToken(shop.baseUrl);
+		const email = `ada-${Date.now()}@example.com`;
+		const { token } = await signUp(shop.baseUrl, email, "analytical-engine");
+		const created = await api.post("/products", { sku: "WEB-LAMP-1", name: "Web Test Lamp", category: "lighting", priceCents: 2500, stock: 5 }, admin);
+		expect(created.status).toBe(201);
+		const productId = created.body.id as string;
+
+		const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+		const shopper = await context.newPage();
+		shopper.on("pageerror", (err) => pageErrors.push(err.message));
+		await shopper.goto(`${origin}/login?next=${encodeURIComponent(`/products/${productId}`)}`);
+		await shopper.getByLabel("Email").fill(email);
+		await shopper.getByLabel("Password").fill("analytical-engine");
+		await shopper.getByRole("button", { name: "Log in" }).click();
+		await shopper.getByRole("heading", { level: 1, name: "Web Test Lamp" }).waitFor();
+		await shopper.getByLabel("Quantity").fill("3");
+		await shopper.getByRole("button", { name: "Add to cart" }).click();
+		await shopper.getByRole("status").filter({ hasText: "3 × Web Test Lamp added to your cart." }).waitFor();
+
+		// The admin raises the price and lowers the stock under the customer's cart.
+		expect((await api.patch(`/products/${productId}`, { priceCents: 2700, stock: 2 }, admin)).status).toBe(200);
+		await shopper.goto(`${origin}/cart`);
+		const line = shopper.getByRole("list", { name: "About Web Test Lamp" });
+		await line.getByText("The price changed from €25.00 to €27.00 since it was added.").waitFor();
+		await line.getByText("Only 2 left in stock; lower the quantity to check out.").waitFor();
+		expect(await shopper.getByRole("link", { name: "Check out" }).count()).toBe(0);
+		await screenshots(shopper, "cart-flags");
+
+		await shopper.getByLabel("Quantity of Web Test Lamp").selectOption("2");
+		await shopper.getByRole("link", { name: "Check out" }).click();
+		await shopper.getByRole("heading", { level: 1, name: "Checkout" }).waitFor();
+		await shopper.getByLabel("Name").fill("Ada Lovelace");
+		await shopper.getByLabel("Street and number").fill("12 St James Square");
+		await shopper.getByLabel("City").fill("London");
+		await shopper.getByLabel("Postal code").fill("SW1Y 4JH");
+		await shopper.getByLabel("Country code").fill("GB");
+		await shopper.getByLabel("Card that is declined").check();
+		await shopper.getByRole("button", { name: "Place order" }).dblclick();
+
+		await shopper.waitForURL(/\/orders\/[^/]+$/);
+		await shopper.getByRole("status").filter({ hasText: "Cancelled: the card was declined." }).waitFor({ timeout: 20000 });
+		await screenshots(shopper, "order-declined");
+
+		const orders = await api.get("/orders", token);
+		expect(orders.body.total).toBe(1);
+		expect(orders.body.rows[0].status).toBe("CANCELLED");
+		// The stock held for the order is back on sale.
+		for (let tries = 0; tries < 50 && (await api.get(`/products/${productId}`, admin)).body.stock !== 2; tries++)
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		expect((await api.get(`/products/${productId}`, admin)).body.stock).toBe(2);
+		expect(pageErrors).toEqual([]);
+		await context.close();
 	});
 });
