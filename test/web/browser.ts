@@ -18,13 +18,43 @@ export async function launchBrowser(): Promise<Browser> {
 	return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ["--no-sandbox"] });
 }
 
-/** A full-page screenshot at each width, under test-results/, for a person to look at. */
+const AXE_SOURCE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+interface AxeViolation {
+	id: string;
+	impact: string | null;
+	help: string;
+	nodes: { target: string[] }[];
+}
+
+/**
+ * axe-core's checks on the page as it is now: the violations rated serious or critical, one line
+ * each. axe is evaluated through the DevTools protocol, which the page's Content-Security-Policy
+ * does not apply to, so the journeys run with the policy the shop really sends.
+ */
+export async function seriousViolations(page: Page): Promise<string[]> {
+	await page.evaluate(AXE_SOURCE);
+	const violations = await page.evaluate(async () => {
+		const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: AxeViolation[] }> } }).axe;
+		return (await axe.run(document)).violations;
+	});
+	return violations
+		.filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+		.map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`);
+}
+
+/**
+ * A full-page screenshot at each width, under test-results/, for a person to look at, and
+ * axe's checks at each width: a serious violation fails the journey.
+ */
 export async function screenshots(page: Page, name: string): Promise<void> {
 	fs.mkdirSync(RESULTS_DIR, { recursive: true });
 	const before = page.viewportSize();
 	for (const [width, size] of Object.entries(VIEWPORTS)) {
 		await page.setViewportSize(size);
 		await page.screenshot({ path: path.join(RESULTS_DIR, `${name}-${width}.png`), fullPage: true });
+		const violations = await seriousViolations(page);
+		if (violations.length > 0) throw new Error(`axe on ${name} at the ${width} width:\n${violations.join("\n")}`);
 	}
 	if (before) await page.setViewportSize(before);
 }

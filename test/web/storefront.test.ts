@@ -50,7 +50,7 @@ describe("the storefront in Chromium", () => {
 		await page.waitForURL(/\?q=keyboard/);
 		await page.getByRole("heading", { level: 1, name: "Results for “keyboard”" }).waitFor();
 		const firstName = await firstProductShown(page);
-		await page.getByRole("button", { name: `Add ${firstName} to the cart` }).click();
+		await page.getByRole("button", { name: firstName }).click();
 		await page
 			.getByRole("status")
 			.filter({ hasText: `${firstName} is in your cart.` })
@@ -64,7 +64,7 @@ describe("the storefront in Chromium", () => {
 		await page.waitForURL(/sort=price/);
 		expect(new URL(page.url()).searchParams.get("category")).toBe("books");
 		const secondName = await firstProductShown(page);
-		await page.getByRole("button", { name: `Add ${secondName} to the cart` }).click();
+		await page.getByRole("button", { name: secondName }).click();
 		await page
 			.getByRole("status")
 			.filter({ hasText: `${secondName} is in your cart.` })

@@ -148,13 +148,9 @@ export function CataloguePage(props: { location: Location }) {
 								<p class={product.stock > 0 ? "stock" : "stock stock-out"}>
 									{product.stock > 0 ? `${product.stock} in stock` : "Out of stock"}
 								</p>
-								<button
-									type="button"
-									disabled={product.stock === 0}
-									onClick={() => void add(product)}
-									aria-label={`Add ${product.name} to the cart`}
-								>
-									Add to cart
+								{/* The product's name after the visible words: the button's name starts with what it shows (WCAG 2.5.3). */}
+								<button type="button" disabled={product.stock === 0} onClick={() => void add(product)}>
+									Add to cart<span class="visually-hidden">: {product.name}</span>
 								</button>
 								{addError?.productId === product.id ? <Alert error={addError.error} /> : null}
 							</li>
