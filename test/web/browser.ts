@@ -35,8 +35,9 @@ interface AxeViolation {
 export async function seriousViolations(page: Page): Promise<string[]> {
 	await page.evaluate(AXE_SOURCE);
 	const violations = await page.evaluate(async () => {
-		const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: AxeViolation[] }> } }).axe;
-		return (await axe.run(document)).violations;
+		// globalThis, not window: this file is compiled with the server's tsconfig, which has no DOM types.
+		const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
+		return (await axe.run()).violations;
 	});
 	return violations
 		.filter((violation) => violation.impact === "serious" || violation.impact === "critical")
