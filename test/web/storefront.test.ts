@@ -117,6 +117,17 @@ describe("the storefront in Chromium", () => {
 		await page.getByRole("heading", { level: 1, name: "Your orders" }).waitFor();
 		expect(await page.getByRole("row").count()).toBe(2);
 		await page.getByRole("cell", { name: "Confirmed" }).waitFor();
+
+		// The confirmation email shows in notifications (sent a moment after the order is confirmed).
+		await page.getByRole("link", { name: "Notifications" }).click();
+		await page.getByRole("heading", { level: 1, name: "Notifications" }).waitFor();
+		for (let tries = 0; tries < 20 && (await page.getByText("Order confirmed").count()) === 0; tries++) {
+			await new Promise((resolve) => setTimeout(resolve, 250));
+			if ((await page.getByRole("button", { name: "Check again" }).count()) > 0) await page.getByRole("button", { name: "Check again" }).click();
+			else await page.reload();
+		}
+		await page.getByText("Order confirmed").waitFor();
+		await screenshots(page, "notifications");
 		expect(pageErrors).toEqual([]);
 	});
 

@@ -6,6 +6,7 @@ import { CataloguePage } from "./pages/catalogue";
 import { CheckoutPage } from "./pages/checkout";
 import { LoginPage, RegisterPage } from "./pages/auth";
 import { NotFoundPage } from "./pages/not-found";
+import { NotificationsPage } from "./pages/notifications";
 import { OrderPage } from "./pages/order";
 import { OrdersPage } from "./pages/orders";
 import { ProductPage } from "./pages/product";
@@ -46,6 +47,13 @@ function Page(props: { location: Location }) {
 		return (
 			<RequireLogin location={location}>
 				<OrdersPage location={location} />
+			</RequireLogin>
+		);
+	}
+	if (matchPath("/notifications", path)) {
+		return (
+			<RequireLogin location={location}>
+				<NotificationsPage location={location} />
 			</RequireLogin>
 		);
 	}
@@ -108,6 +116,11 @@ export function App() {
 								<li>
 									<NavLink href="/orders" current={location.path}>
 										Orders
+									</NavLink>
+								</li>
+								<li>
+									<NavLink href="/notifications" current={location.path}>
+										Notifications
 									</NavLink>
 								</li>
 								<li>
