@@ -111,3 +111,6 @@ export async function mergeGuestCart(): Promise<{ productId: string; name: strin
 
 /** What the merge at login did not take as it was, for the cart page to say. */
 export const mergeNotes = createStore<{ productId: string; name: string; outcome: string }[]>([]);
+
+/** Why the merge at login failed, if it did: the guest cart stays in the browser for the next login. */
+export const mergeError = createStore<string | undefined>(undefined);

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, call } from "../api/client";
 import { asApiError, type ApiError } from "../api/errors";
-import { mergeGuestCart, mergeNotes } from "../cart/cart";
+import { mergeError, mergeGuestCart, mergeNotes } from "../cart/cart";
 import { Alert, Field, PageTitle } from "../components/ui";
 import { startSession } from "../session";
 import { Link, navigate, withQuery, type Location } from "../router";
@@ -22,9 +22,10 @@ async function logIn(email: string, password: string): Promise<void> {
 	startSession({ token: result.token, expiresAt: result.expiresAt, customer: result.customer });
 	try {
 		mergeNotes.set(await mergeGuestCart());
+		mergeError.set(undefined);
 	} catch (err) {
 		// The login stands; the guest cart stays in the browser for the next try.
-		mergeNotes.set([{ productId: "", name: "Your cart from before you logged in", outcome: asApiError(err).message }]);
+		mergeError.set(asApiError(err).message);
 	}
 }
 

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { asApiError, type ApiError } from "../api/errors";
 import type { CartLine } from "../api/types";
-import { loadCart, mergeNotes, setQty } from "../cart/cart";
+import { loadCart, mergeError, mergeNotes, setQty } from "../cart/cart";
 import { MAX_QTY } from "../cart/guest-cart";
 import { money } from "../components/format";
 import { Alert, Loading, Notice, PageTitle } from "../components/ui";
@@ -35,6 +35,7 @@ export function CartPage() {
 	const session = useStore(sessionStore);
 	const cart = useLoad(loadCart, [session?.customer.id]);
 	const notes = useStore(mergeNotes);
+	const notMerged = useStore(mergeError);
 	const [lineError, setLineError] = useState<{ productId: string; error: ApiError }>();
 	const [busy, setBusy] = useState<string>();
 
@@ -66,6 +67,11 @@ export function CartPage() {
 						Dismiss
 					</button>
 				</Notice>
+			) : null}
+			{notMerged ? (
+				<Alert
+					error={`The cart you filled before logging in could not be added to your account: ${notMerged} It is kept in this browser and will be added at your next login.`}
+				/>
 			) : null}
 			<Alert error={cart.error} />
 			{!cart.data ? <Loading what="the cart" /> : null}
