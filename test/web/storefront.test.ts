@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { waitForValue } from "../helpers/wait";
 import { launchBrowser, screenshots, VIEWPORTS } from "./browser";
 
 /*
@@ -180,9 +181,7 @@ describe("the storefront in Chromium", () => {
 		expect(orders.body.total).toBe(1);
 		expect(orders.body.rows[0].status).toBe("CANCELLED");
 		// The stock held for the order is back on sale.
-		for (let tries = 0; tries < 50 && (await api.get(`/products/${productId}`, admin)).body.stock !== 2; tries++)
-			await new Promise((resolve) => setTimeout(resolve, 100));
-		expect((await api.get(`/products/${productId}`, admin)).body.stock).toBe(2);
+		expect(await waitForValue(async () => (await api.get(`/products/${productId}`, admin)).body.stock as number, 2)).toBe(2);
 		expect(pageErrors).toEqual([]);
 		await context.close();
 	});

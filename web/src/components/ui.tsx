@@ -5,14 +5,22 @@ import type { ApiError } from "../api/errors";
 /*
  * The few pieces every page uses, each with its accessible markup: a field with its label and
  * its error (aria-invalid, aria-describedby), an alert for an error that is not a field's, and a
- * page heading that takes the focus when the page changes, so a screen reader announces it.
+ * page heading that takes the focus when the page changes inside the app, so a screen reader announces it.
  */
+
+/**
+ * False until the first page of this load has its title. That first page leaves the focus where
+ * the browser puts it, at the document's start, so that the first Tab reaches the skip link; each
+ * page after it, reached inside the app, moves the focus to its heading.
+ */
+let firstTitleShown = false;
 
 export function PageTitle(props: { children: ComponentChildren; title: string }) {
 	const ref = useRef<HTMLHeadingElement>(null);
 	useEffect(() => {
 		document.title = `${props.title} · Shop`;
-		ref.current?.focus();
+		if (firstTitleShown) ref.current?.focus();
+		firstTitleShown = true;
 	}, [props.title]);
 	return (
 		<h1 ref={ref} tabIndex={-1}>
