@@ -148,6 +148,16 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		success: 200,
 		result: "ProductPage",
 	},
+	{
+		method: "GET",
+		path: "/categories",
+		action: "catalogue.categories",
+		group: "shop",
+		tag: "catalogue",
+		summary: "The categories of the products on sale, by name, each with its number of products",
+		success: 200,
+		result: "CategoryList",
+	},
 	{ method: "GET", path: "/products/:id", action: "catalogue.get", group: "shop", tag: "catalogue", summary: "One product", success: 200, result: "Product" },
 	{
 		method: "POST",

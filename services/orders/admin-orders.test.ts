@@ -68,6 +68,15 @@ describe("sagaDuration", () => {
 		["an order still awaiting payment has none", { ...order("CONFIRMED", [40]), status: "AWAITING_PAYMENT" }, undefined],
 		["a pending order has none", { ...order("CONFIRMED", []), status: "PENDING" }, undefined],
 		["a final status missing from the history has none", { ...order("CONFIRMED", [40]), status: "CONFIRMED" }, undefined],
+		[
+			"a confirmed order cancelled later: placed to CONFIRMED, not to the cancel",
+			{
+				...order("CONFIRMED", [40, 250]),
+				status: "CANCELLED",
+				history: [...order("CONFIRMED", [40, 250]).history, { status: "CANCELLED", at: at(60_000), reason: "CUSTOMER_CANCELLED" }],
+			},
+			250,
+		],
 		["a clock that went back counts as 0, not less", { ...order("CONFIRMED", [40, 250]), createdAt: at(1000) }, 0],
 	])("%s", (_name, given, expected) => {
 		expect(sagaDuration(given)).toBe(expected);

@@ -44,10 +44,13 @@ export const statsParams = {
 
 const FINAL: readonly OrderStatus[] = ["CONFIRMED", "CANCELLED"];
 
-/** The order placed at `createdAt` and settled by its last change: how long its saga took, in ms. */
+/**
+ * How long the order's saga took, in ms: from placed to the first change that settled it. A
+ * confirmed order cancelled later, or a refund noted after a cancel, is a step after its saga.
+ */
 export function sagaDuration(order: Pick<Order, "status" | "createdAt" | "history">): number | undefined {
 	if (!FINAL.includes(order.status)) return undefined;
-	const settled = [...order.history].reverse().find((change) => change.status === order.status);
+	const settled = order.history.find((change) => FINAL.includes(change.status));
 	if (!settled) return undefined;
 	return Math.max(0, Date.parse(settled.at) - Date.parse(order.createdAt));
 }

@@ -426,6 +426,14 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 	Health: health,
 	Product: product,
 	ProductPage: page("Product", PRODUCT_EXAMPLE),
+	CategoryList: {
+		type: "array",
+		items: closed({ name: { type: "string", minLength: 1 }, products: { type: "integer", minimum: 1 } }),
+		example: [
+			{ name: "books", products: 12 },
+			{ name: "kitchen", products: 4 },
+		],
+	},
 	CartLine: cartLine,
 	Cart: cart,
 	CartMergeResult: cartMergeResult,

@@ -192,6 +192,26 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	"/categories": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The categories of the products on sale, by name, each with its number of products
+		 * @description Works without a token; a token, when sent, must be valid.
+		 */
+		get: operations["catalogueCategories"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	"/products/{id}": {
 		parameters: {
 			query?: never;
@@ -879,6 +899,22 @@ export interface components {
 			pageSize: number;
 			totalPages: number;
 		};
+		/**
+		 * @example [
+		 *       {
+		 *         "name": "books",
+		 *         "products": 12
+		 *       },
+		 *       {
+		 *         "name": "kitchen",
+		 *         "products": 4
+		 *       }
+		 *     ]
+		 */
+		CategoryList: {
+			name: string;
+			products: number;
+		}[];
 		/**
 		 * @example {
 		 *       "productId": "3f1c2b9e-8a4d-4c1e-9f7a-2b6d5e8c1a90",
@@ -2194,6 +2230,36 @@ export interface operations {
 			};
 			413: components["responses"]["PayloadTooLarge"];
 			415: components["responses"]["UnsupportedMediaType"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	catalogueCategories: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["CategoryList"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
 			422: components["responses"]["ValidationFailed"];
 			429: components["responses"]["Overloaded"];
 			503: components["responses"]["ServiceUnavailable"];

@@ -33,13 +33,10 @@ function queryOf(location: Location): { q: string; category: string; sort: strin
 	};
 }
 
-/**
- * The categories to filter by. The API has no list of categories, so they are read from the
- * first hundred products; a category beyond those can still be reached by its URL.
- */
+/** The categories to filter by: those of the products on sale (GET /api/categories). */
 async function loadCategories(): Promise<string[]> {
-	const page = await call(api.GET("/products", { params: { query: { pageSize: 100 } } }));
-	return [...new Set(page.rows.map((product) => product.category))].sort();
+	const categories = await call(api.GET("/categories"));
+	return categories.map((category) => category.name);
 }
 
 export function CataloguePage(props: { location: Location }) {
