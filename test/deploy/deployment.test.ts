@@ -382,4 +382,22 @@ describe("Dockerfile", () => {
 			expect({ entry, allowed: dockerignore.includes(`!${entry}`) || dockerignore.includes(`!${entry}/`) }).toEqual({ entry, allowed: true });
 		}
 	});
+
+	it("builds the storefront in the build stage and copies its output alone to where WEB_DIR points", () => {
+		const stage = readRuntimeStage(path.join(ROOT, "Dockerfile"));
+		const webDir = stage.env.WEB_DIR ?? "";
+		// Absolute, so the gateway finds it whatever directory a container is started in.
+		expect(path.posix.isAbsolute(webDir)).toBe(true);
+		expect(loadConfig({ ...imageEnv(), JWT_SECRET: "a".repeat(32), ADMIN_PASSWORD: "password" }).http.webDir).toBe(webDir);
+		expect(dockerfile).toMatch(/^COPY web web$/m);
+		expect(dockerfile).toMatch(/^RUN npm run build:web$/m);
+		// Vite's output (web/vite.config.mjs: outDir dist under web/) in the build stage's /app, and
+		// nothing else of web/: no sources, no toolchain.
+		const fromWeb = stage.copies.filter((copy) => copy.sources.some((source) => /\/web(\/|$)/.test(source)));
+		expect(fromWeb).toEqual([{ from: "build", sources: ["/app/web/dist"], destination: webDir }]);
+		// The sources reach the build context; a developer's own build and generated document do not.
+		expect(dockerignore).toContain("!web/");
+		expect(dockerignore).toEqual(expect.arrayContaining(["web/dist", "web/openapi.json"]));
+		expect(dockerignore.indexOf("web/dist")).toBeGreaterThan(dockerignore.indexOf("!web/"));
+	});
 });
