@@ -332,6 +332,11 @@ describe("k8s/", () => {
 			ingress.spec.rules.flatMap((rule: any) => rule.http.paths.map((p: any) => p.backend.service.name)),
 		);
 		expect(ingressBackends).toEqual(["api"]);
+		// The gateway answers the storefront at / as well as the API under /api: the Ingress sends it all.
+		const ingressPaths = objects("Ingress").flatMap((ingress) =>
+			ingress.spec.rules.flatMap((rule: any) => rule.http.paths.map((p: any) => [p.path, p.pathType])),
+		);
+		expect(ingressPaths).toEqual([["/", "Prefix"]]);
 		const scaled = objects("HorizontalPodAutoscaler").map((hpa) => hpa.spec.scaleTargetRef);
 		expect(scaled.map((target) => target.name).sort()).toEqual(["api", "payments"]);
 		for (const target of scaled) expect(deployments.map((deployment) => deployment.metadata.name)).toContain(target.name);
