@@ -448,6 +448,186 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	"/admin/orders/stats": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Orders placed in the last sinceSeconds by status, and how long their sagas took to settle (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		get: operations["ordersStats"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/admin/dead-letters/catalogue": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The events catalogue gave up on, with their last error (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		get: operations["catalogueDeadLetters"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/admin/dead-letters/catalogue/redrive": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * Hand catalogue's dead letters (all, or the ids given) to their handler once more (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		post: operations["catalogueRedriveDeadLetters"];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/admin/dead-letters/orders": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The events orders gave up on, with their last error (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		get: operations["ordersDeadLetters"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/admin/dead-letters/orders/redrive": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * Hand orders's dead letters (all, or the ids given) to their handler once more (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		post: operations["ordersRedriveDeadLetters"];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/admin/dead-letters/payments": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The events payments gave up on, with their last error (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		get: operations["paymentsDeadLetters"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/admin/dead-letters/payments/redrive": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * Hand payments's dead letters (all, or the ids given) to their handler once more (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		post: operations["paymentsRedriveDeadLetters"];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/admin/dead-letters/notifications": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The events notifications gave up on, with their last error (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		get: operations["notificationsDeadLetters"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/admin/dead-letters/notifications/redrive": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * Hand notifications's dead letters (all, or the ids given) to their handler once more (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		post: operations["notificationsRedriveDeadLetters"];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	"/payments": {
 		parameters: {
 			query?: never;
@@ -1041,6 +1221,105 @@ export interface components {
 			data: string;
 			retry?: number;
 		};
+		/**
+		 * @example {
+		 *       "sinceSeconds": 3600,
+		 *       "since": "2025-03-14T09:26:53.589Z",
+		 *       "total": 12,
+		 *       "byStatus": {
+		 *         "PENDING": 1,
+		 *         "AWAITING_PAYMENT": 0,
+		 *         "CONFIRMED": 9,
+		 *         "CANCELLED": 2
+		 *       },
+		 *       "sagaMs": {
+		 *         "count": 11,
+		 *         "p50": 180,
+		 *         "p95": 950,
+		 *         "max": 1200
+		 *       },
+		 *       "truncated": false
+		 *     }
+		 */
+		OrderStats: {
+			sinceSeconds: number;
+			/** Format: date-time */
+			since: string;
+			total: number;
+			byStatus: {
+				PENDING: number;
+				AWAITING_PAYMENT: number;
+				CONFIRMED: number;
+				CANCELLED: number;
+			};
+			sagaMs: {
+				count: number;
+				p50: number | null;
+				p95: number | null;
+				max: number | null;
+			};
+			/** @description More orders settled in the window than the durations were read from (the most recent 1000). */
+			truncated: boolean;
+		};
+		/**
+		 * @example {
+		 *       "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+		 *       "type": "order.confirmed",
+		 *       "attempts": 5,
+		 *       "lastError": "connect ECONNREFUSED 127.0.0.1:1025",
+		 *       "receivedAt": "2025-03-14T09:26:53.589Z",
+		 *       "correlationId": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
+		 *     }
+		 */
+		DeadLetter: {
+			/** @description The event's id. */
+			id: string;
+			/** @description The event's type, e.g. order.confirmed. */
+			type: string;
+			attempts: number;
+			lastError?: string;
+			/** Format: date-time */
+			receivedAt: string;
+			/** @description The order's id for every event of the order saga. */
+			correlationId: string;
+		};
+		/**
+		 * @example [
+		 *       {
+		 *         "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+		 *         "type": "order.confirmed",
+		 *         "attempts": 5,
+		 *         "lastError": "connect ECONNREFUSED 127.0.0.1:1025",
+		 *         "receivedAt": "2025-03-14T09:26:53.589Z",
+		 *         "correlationId": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
+		 *       }
+		 *     ]
+		 */
+		DeadLetterList: components["schemas"]["DeadLetter"][];
+		/**
+		 * @example {
+		 *       "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+		 *       "status": "DONE"
+		 *     }
+		 */
+		RedriveResult: {
+			id: string;
+			/**
+			 * @description DONE when handled; DEAD or RETRY when it failed again.
+			 * @enum {unknown}
+			 */
+			status: "PROCESSING" | "RETRY" | "DONE" | "DEAD";
+			lastError?: string;
+		};
+		/**
+		 * @example [
+		 *       {
+		 *         "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+		 *         "status": "DONE"
+		 *       }
+		 *     ]
+		 */
+		RedriveResultList: components["schemas"]["RedriveResult"][];
 		/**
 		 * @example {
 		 *       "id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
@@ -2763,6 +3042,347 @@ export interface operations {
 			401: components["responses"]["Unauthorized"];
 			403: components["responses"]["Forbidden"];
 			404: components["responses"]["NotFound"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	ordersStats: {
+		parameters: {
+			query?: {
+				sinceSeconds?: number;
+			};
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["OrderStats"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	catalogueDeadLetters: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["DeadLetterList"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	catalogueRedriveDeadLetters: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				/**
+				 * @example {
+				 *       "ids": [
+				 *         "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
+				 *       ]
+				 *     }
+				 */
+				"application/json": {
+					ids?: string[];
+				};
+			};
+		};
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["RedriveResultList"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			413: components["responses"]["PayloadTooLarge"];
+			415: components["responses"]["UnsupportedMediaType"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	ordersDeadLetters: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["DeadLetterList"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	ordersRedriveDeadLetters: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				/**
+				 * @example {
+				 *       "ids": [
+				 *         "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
+				 *       ]
+				 *     }
+				 */
+				"application/json": {
+					ids?: string[];
+				};
+			};
+		};
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["RedriveResultList"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			413: components["responses"]["PayloadTooLarge"];
+			415: components["responses"]["UnsupportedMediaType"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	paymentsDeadLetters: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["DeadLetterList"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	paymentsRedriveDeadLetters: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				/**
+				 * @example {
+				 *       "ids": [
+				 *         "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
+				 *       ]
+				 *     }
+				 */
+				"application/json": {
+					ids?: string[];
+				};
+			};
+		};
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["RedriveResultList"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			413: components["responses"]["PayloadTooLarge"];
+			415: components["responses"]["UnsupportedMediaType"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	notificationsDeadLetters: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["DeadLetterList"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	notificationsRedriveDeadLetters: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				/**
+				 * @example {
+				 *       "ids": [
+				 *         "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
+				 *       ]
+				 *     }
+				 */
+				"application/json": {
+					ids?: string[];
+				};
+			};
+		};
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["RedriveResultList"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			413: components["responses"]["PayloadTooLarge"];
+			415: components["responses"]["UnsupportedMediaType"];
 			422: components["responses"]["ValidationFailed"];
 			429: components["responses"]["Overloaded"];
 			503: components["responses"]["ServiceUnavailable"];
