@@ -2,8 +2,10 @@ import type { ComponentChildren } from "preact";
 import { NotFoundPage } from "../pages/not-found";
 import { Link, matchPath, type Location } from "../router";
 import { CustomersPage } from "./customers";
+import { DeadLettersPage } from "./dead-letters";
 import { OrderTimelinePage } from "./order-timeline";
 import { AdminOrdersPage } from "./orders";
+import { OverviewPage } from "./overview";
 import { ProductEditPage } from "./product-edit";
 import { ProductsPage } from "./products";
 import "./admin.css";
@@ -15,16 +17,17 @@ import "./admin.css";
  */
 
 const SECTIONS = [
+	{ href: "/admin", label: "Overview" },
 	{ href: "/admin/products", label: "Products" },
 	{ href: "/admin/orders", label: "Orders" },
+	{ href: "/admin/dead-letters", label: "Dead letters" },
 	{ href: "/admin/customers", label: "Customers" },
 ];
 
 function AdminPage(props: { location: Location }) {
 	const { location } = props;
 	const path = location.path.replace(/\/$/, "") || "/admin";
-	// The overview comes with its API route (GET /api/admin/orders/stats); until then, the products.
-	if (path === "/admin") return <ProductsPage location={location} />;
+	if (path === "/admin") return <OverviewPage />;
 	if (path === "/admin/products") return <ProductsPage location={location} />;
 	if (path === "/admin/products/new") return <ProductEditPage location={location} />;
 	const product = matchPath("/admin/products/:id", path);
@@ -32,6 +35,7 @@ function AdminPage(props: { location: Location }) {
 	if (path === "/admin/orders") return <AdminOrdersPage location={location} />;
 	const order = matchPath("/admin/orders/:id", path);
 	if (order) return <OrderTimelinePage id={order.id!} />;
+	if (path === "/admin/dead-letters") return <DeadLettersPage />;
 	if (path === "/admin/customers") return <CustomersPage location={location} />;
 	return <NotFoundPage />;
 }
