@@ -1,6 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
 import { cartCount, loadCart } from "./cart/cart";
+import { AdminGate } from "./pages/admin-gate";
 import { CartPage } from "./pages/cart";
 import { CataloguePage } from "./pages/catalogue";
 import { CheckoutPage } from "./pages/checkout";
@@ -54,6 +55,13 @@ function Page(props: { location: Location }) {
 		return (
 			<RequireLogin location={location}>
 				<NotificationsPage location={location} />
+			</RequireLogin>
+		);
+	}
+	if (path === "/admin" || path.startsWith("/admin/")) {
+		return (
+			<RequireLogin location={location}>
+				<AdminGate location={location} />
 			</RequireLogin>
 		);
 	}
@@ -123,6 +131,14 @@ export function App() {
 										Notifications
 									</NavLink>
 								</li>
+								{/* Only a hint: the API refuses every admin route to a customer whatever the page shows. */}
+								{session.customer.role === "admin" ? (
+									<li>
+										<NavLink href="/admin" current={location.path}>
+											Admin
+										</NavLink>
+									</li>
+								) : null}
 								<li>
 									<button
 										type="button"

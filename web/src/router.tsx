@@ -35,8 +35,11 @@ window.addEventListener("popstate", () => {
 export function useLocation(): Location {
 	const [location, setLocation] = useState(current);
 	useEffect(() => {
-		const update = () => setLocation(current());
+		const update = () => setLocation((previous) => (previous.href === window.location.pathname + window.location.search ? previous : current()));
 		listeners.add(update);
+		// A child's effect runs before this one: a redirect it made (RequireLogin sending a guest to
+		// /login) happened before this listener was there, and would leave the old page showing.
+		update();
 		return () => {
 			listeners.delete(update);
 		};
