@@ -5,7 +5,7 @@ import { SMTPServer } from "smtp-server";
 import { freePort } from "../helpers/net";
 import { adminToken, http, signUp, startShop, TEST_ADDRESS, TEST_ADMIN, type TestShop } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
-import { launchBrowser, screenshots, VIEWPORTS } from "./browser";
+import { launchBrowser, readmeScreenshot, screenshots, VIEWPORTS } from "./browser";
 
 /*
  * The admin console (/admin) in a real browser against the embedded shop: an admin creates a
@@ -174,6 +174,7 @@ describe("the admin console in Chromium", () => {
 		await story.getByText(/order cancelled/).waitFor();
 		expect(await story.getByRole("listitem").count()).toBeGreaterThanOrEqual(4);
 		await screenshots(page, "admin-order-timeline");
+		await readmeScreenshot(page, "admin-timeline", 1300);
 
 		// The confirmed order, cancelled behind the page's back: the page's cancel is refused in words.
 		await page.goto(`${state.origin}/admin/orders/${confirmed}`);

@@ -59,3 +59,26 @@ export async function screenshots(page: Page, name: string): Promise<void> {
 	}
 	if (before) await page.setViewportSize(before);
 }
+
+/** Where the README's pictures are kept (docs/screenshots/), refreshed by `README_SCREENSHOTS=1 npm run test:web`. */
+export const README_SCREENSHOTS_DIR = path.join(__dirname, "../../docs/screenshots");
+
+/**
+ * With README_SCREENSHOTS=1, the page as it is now, at the desktop width and at most `height`
+ * pixels tall, as a small JPEG for the README; otherwise nothing, so a test run leaves the
+ * committed pictures alone.
+ */
+export async function readmeScreenshot(page: Page, name: string, height = 900): Promise<void> {
+	if (process.env.README_SCREENSHOTS !== "1") return;
+	fs.mkdirSync(README_SCREENSHOTS_DIR, { recursive: true });
+	const before = page.viewportSize();
+	await page.setViewportSize(VIEWPORTS.desktop);
+	await page.screenshot({
+		path: path.join(README_SCREENSHOTS_DIR, `${name}.jpg`),
+		type: "jpeg",
+		quality: 70,
+		fullPage: true,
+		clip: { x: 0, y: 0, width: VIEWPORTS.desktop.width, height },
+	});
+	if (before) await page.setViewportSize(before);
+}

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
 import { waitForValue } from "../helpers/wait";
-import { launchBrowser, screenshots, VIEWPORTS } from "./browser";
+import { launchBrowser, readmeScreenshot, screenshots, VIEWPORTS } from "./browser";
 
 /*
  * A shopper's journey through the built storefront, as a person would make it: search, filter,
@@ -71,6 +71,7 @@ describe("the storefront in Chromium", () => {
 			.filter({ hasText: `${secondName} is in your cart.` })
 			.waitFor();
 		await screenshots(page, "catalogue");
+		await readmeScreenshot(page, "storefront", 640);
 
 		// The guest's cart, kept in the browser.
 		await page.getByRole("link", { name: /^Cart/ }).click();

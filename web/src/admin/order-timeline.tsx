@@ -35,6 +35,14 @@ function detailValue(key: string, value: string | number, currency: unknown): st
 	return key.endsWith("Cents") && typeof value === "number" ? money(value, typeof currency === "string" ? currency : undefined) : String(value);
 }
 
+/** A detail's name in words: totalCents → "total", providerRef → "provider ref". */
+function detailLabel(key: string): string {
+	return key
+		.replace(/Cents$/, "")
+		.replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+		.toLowerCase();
+}
+
 function Details(props: { details?: Record<string, string | number> }) {
 	const entries = Object.entries(props.details ?? {}).filter(([key]) => key !== "currency");
 	if (entries.length === 0) return null;
@@ -42,7 +50,7 @@ function Details(props: { details?: Record<string, string | number> }) {
 		<dl class="step-details">
 			{entries.map(([key, value]) => (
 				<div key={key}>
-					<dt>{key}</dt>
+					<dt>{detailLabel(key)}</dt>
 					<dd>{detailValue(key, value, props.details?.currency)}</dd>
 				</div>
 			))}
