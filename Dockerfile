@@ -30,6 +30,14 @@ COPY scripts scripts
 COPY services services
 COPY types types
 RUN npm run build
+# The storefront, after the server: build:web writes the OpenAPI document from the compiled route
+# table, generates the app's API types from it, type-checks the app and bundles it with Vite into
+# web/dist. Vite, Preact and TypeScript are devDependencies, so this happens here; the runtime
+# stage takes web/dist alone. A change of web/ alone rebuilds from this layer on. (Prettier's
+# settings: build:web formats the generated types as the tree has them.)
+COPY .prettierrc.json ./
+COPY web web
+RUN npm run build:web
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
@@ -39,12 +47,16 @@ ENV NODE_ENV=production \
     HEALTH_PORT=3001 \
     SERVICEDIR=dist/services \
     DATA_DIR=/app/data \
+    WEB_DIR=/app/web/dist \
     NODE_OPTIONS=--disable-warning=DEP0174
 WORKDIR /app
 # Code and dependencies belong to root and are read-only for the process; only the data
 # directory (used when no MONGO_URI is given) is the node user's.
 COPY --from=deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
+# The storefront's static files, which the gateway (SERVICES=api) reads into memory at start and
+# serves at /; other nodes never read them, and they are small (about 70 kB today).
+COPY --from=build /app/web/dist web/dist
 COPY package.json ./
 RUN mkdir -p /app/data && chown 1000:1000 /app/data
 # The base image's "node" user, by number so Kubernetes' runAsNonRoot can verify it.

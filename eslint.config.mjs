@@ -57,18 +57,32 @@ const NO_UNSAFE = [
 
 export default defineConfig(
 	{
-		// Build output, installed packages, the servers' data and state, rendered deployment files.
+		// Build output, installed packages, the servers' data and state, rendered deployment files,
+		// and the web app's API types, which openapi-typescript generates (npm run build:web).
 		// The .js/.mjs files (jest's and ESLint's configuration, scripts/infra/wait-mongo.js) are
 		// outside tsconfig.json, so the type-aware rules cannot read them.
-		ignores: ["dist/", "node_modules/", "coverage/", "data/", ".infra*/", ".deploy-check/", "**/*.js", "**/*.cjs", "**/*.mjs"],
+		ignores: [
+			"dist/",
+			"web/dist/",
+			"web/src/api/schema.d.ts",
+			"node_modules/",
+			"coverage/",
+			"data/",
+			".infra*/",
+			".deploy-check/",
+			"**/*.js",
+			"**/*.cjs",
+			"**/*.mjs",
+		],
 	},
 	{
-		files: ["**/*.ts"],
+		files: ["**/*.ts", "**/*.tsx"],
 		extends: [tseslint.configs.recommendedTypeChecked],
 		languageOptions: {
 			parserOptions: {
 				// tsconfig.json covers moleculer.config.ts, lib, contracts, mixins, services, scripts,
-				// types and test, so every linted file has its types.
+				// types and test, and web/tsconfig.json the web app (DOM, JSX), so every linted file
+				// has its types.
 				projectService: true,
 				tsconfigRootDir: import.meta.dirname,
 			},
@@ -136,6 +150,24 @@ export default defineConfig(
 		files: ["**/*.d.ts"],
 		rules: {
 			"@typescript-eslint/no-unused-vars": "off",
+		},
+	},
+	{
+		// The web app reaches the shop only through the API: its types come from the OpenAPI
+		// document (web/src/api/schema.d.ts), never from the server's code.
+		files: ["web/**/*.ts", "web/**/*.tsx"],
+		rules: {
+			"no-restricted-imports": [
+				"error",
+				{
+					patterns: [
+						{
+							regex: "^(\\.\\./)+(contracts|lib|mixins|services|scripts)(/|$)",
+							message: "The web app talks to the shop through its API: use the types generated from the OpenAPI document (web/src/api/types.ts).",
+						},
+					],
+				},
+			],
 		},
 	},
 	...SERVICES.map(serviceBoundary),

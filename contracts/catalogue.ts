@@ -110,4 +110,15 @@ export interface CatalogueChanged {
 	/** The node that made the change (it ignores its own notice). */
 	nodeID: string;
 	productIds: string[];
+	/**
+	 * True when products were created, edited or deactivated, so the list of categories may have
+	 * changed; false when only their stock moved (every reservation), which leaves it as it was.
+	 */
+	categoriesChanged?: boolean;
+}
+
+/** `catalogue.categories`: a category of the products on sale, with how many there are. */
+export interface ProductCategory {
+	name: string;
+	products: number;
 }

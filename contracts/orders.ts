@@ -53,6 +53,18 @@ export interface AdminListOrdersParams extends PageParams {
 	olderThanSeconds?: number;
 }
 
+/** `orders.stats`: the orders placed in the last `sinceSeconds`, by status, and how long their sagas took. */
+export interface OrderStats {
+	sinceSeconds: number;
+	since: string;
+	total: number;
+	byStatus: Record<OrderStatus, number>;
+	/** From placed to CONFIRMED or CANCELLED, over the settled orders read (nulls when none). */
+	sagaMs: { count: number; p50: number | null; p95: number | null; max: number | null };
+	/** True when more orders settled in the window than were read for the durations (STATS_SAMPLE). */
+	truncated: boolean;
+}
+
 /** The params of the actions that read what a service knows about one order (payments.historyOfOrder, notifications.ofOrder). */
 export interface OrderRef {
 	orderId: string;

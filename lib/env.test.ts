@@ -52,6 +52,7 @@ describe("loadConfig", () => {
 					authRateLimitPerMinute: 20,
 					sseMaxStreamsPerCustomer: 5,
 					sseHeartbeatMs: 15000,
+					webDir: path.resolve("web/dist"),
 				},
 				mongoDbPrefix: "",
 				mongoAllowNonAtomic: false,

@@ -72,6 +72,8 @@ export interface ShopConfig {
 		sseMaxStreamsPerCustomer: number;
 		/** How often an open stream gets a heartbeat comment (and the node catches up on missed changes). */
 		sseHeartbeatMs: number;
+		/** The built web app (web/dist) the gateway serves at /; nothing is served there when it has no index.html. */
+		webDir: string;
 	};
 	catalogue: {
 		reservationTtlMs: number;
@@ -300,6 +302,7 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 			authRateLimitPerMinute: read.int("AUTH_RATE_LIMIT_PER_MINUTE", 20, 1, 100_000),
 			sseMaxStreamsPerCustomer: read.int("SSE_MAX_STREAMS_PER_CUSTOMER", 5, 1, 1000),
 			sseHeartbeatMs: read.int("SSE_HEARTBEAT_MS", 15 * 1000, 100, 10 * 60 * 1000),
+			webDir: path.resolve(read.string("WEB_DIR", "web/dist")),
 		},
 		catalogue: {
 			reservationTtlMs: read.int("RESERVATION_TTL_MS", 15 * 60 * 1000, 1000, 7 * 24 * 3600 * 1000),

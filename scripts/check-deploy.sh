@@ -8,8 +8,9 @@
 #      fail), offline (kubernetes-validate from PyPI carries the schemas);
 #   4. test/deploy/ checks the rendered files against services/ and lib/env.ts;
 #   5. the image's stages replayed without Docker: the build context .dockerignore lets through
-#      compiles, and the runtime stage (production dependencies only) starts the image's CMD,
-#      turns ready, and exits 0 on SIGTERM.
+#      compiles and builds the storefront, and the runtime stage (production dependencies only)
+#      starts the image's CMD, turns ready, serves the storefront at / from the image's WEB_DIR,
+#      and exits 0 on SIGTERM.
 # Tools are cached in ~/.cache/shop, so later runs take seconds.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -95,27 +96,53 @@ DEPLOY_RENDERED="$OUT" npx jest -c jest.deploy.config.js
 log "the image's stages, replayed without Docker"
 image="$k8s_copy/image"
 mkdir -p "$image/context" "$image/runtime"
-# The context: what .dockerignore lets through ("*" then "!" exceptions), minus the tests.
-sed -n 's/^!\(.*\)$/\1/p' .dockerignore | while IFS= read -r entry; do
-	cp -R "${entry%/}" "$image/context/"
-done
-find "$image/context" -name '*.test.ts' -delete
-(cd "$image/context" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) >"$image/build.log" 2>&1 ||
+# The context: what .dockerignore lets through ("*", then "!" exceptions, then what is taken out
+# of those again: the tests, and the outputs the build stage makes itself such as web/dist).
+while IFS= read -r line; do
+	case "$line" in
+	"" | "#"* | "*") ;;
+	"!"*)
+		entry="${line#!}"
+		cp -R "${entry%/}" "$image/context/"
+		;;
+	"**/"*) find "$image/context" -name "${line#\*\*/}" -exec rm -rf {} + ;;
+	*) rm -rf "${image:?}/context/${line%/}" ;;
+	esac
+done <.dockerignore
+[ ! -e "$image/context/web/dist" ] || die ".dockerignore lets a local web/dist into the build context"
+(cd "$image/context" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build && npm run --silent build:web) >"$image/build.log" 2>&1 ||
 	{ cat "$image/build.log" >&2; die "the image's build stage failed"; }
 cp package.json package-lock.json "$image/runtime/"
 (cd "$image/runtime" && npm ci --omit=dev --no-audit --no-fund --loglevel=error) >"$image/deps.log" 2>&1 ||
 	{ cat "$image/deps.log" >&2; die "the image's production dependencies did not install"; }
+# The runtime directory stands for the image's WORKDIR; its COPY --from=build lines put the
+# compiled code and the storefront's build there (test/deploy checks that WEB_DIR names the latter).
 cp -R "$image/context/dist" "$image/runtime/dist"
-# The runtime stage's ENV and CMD, read from the Dockerfile by the code the build just compiled.
+mkdir -p "$image/runtime/web"
+cp -R "$image/context/web/dist" "$image/runtime/web/dist"
+# The runtime stage's ENV, CMD and WORKDIR, read from the Dockerfile by the code the build just compiled.
 mapfile -t image_env < <(node "$image/context/dist/scripts/dockerfile.js" Dockerfile env)
 mapfile -t cmd < <(node "$image/context/dist/scripts/dockerfile.js" Dockerfile cmd)
+workdir="$(node "$image/context/dist/scripts/dockerfile.js" Dockerfile workdir)"
 [ "${#image_env[@]}" -gt 0 ] && [ "${#cmd[@]}" -gt 0 ] || die "could not read the runtime stage's ENV and CMD from the Dockerfile"
-health_port="$(node -e 'const s = require("net").createServer().listen(0, () => { console.log(s.address().port); s.close(); })')"
+# WEB_DIR as the image sets it, with the WORKDIR moved to the runtime directory: a WEB_DIR that
+# misses the copied build leaves / unserved, and the check below fails.
+web_dir=""
+for pair in "${image_env[@]}"; do
+	case "$pair" in WEB_DIR=*) web_dir="${pair#WEB_DIR=}" ;; esac
+done
+case "$web_dir" in
+"$workdir"/*) web_dir="$image/runtime/${web_dir#"$workdir"/}" ;;
+*) die "the image's WEB_DIR ('$web_dir') is not under its WORKDIR ($workdir)" ;;
+esac
+free_port() { node -e 'const s = require("net").createServer().listen(0, () => { console.log(s.address().port); s.close(); })'; }
+health_port="$(free_port)"
+http_port="$(free_port)"
 # As `docker run` without SERVICES or MONGO_URI would run it: every service in one process on the
-# file store; only the ports and the data directory are moved out of the way.
+# file store; only the ports and the data and web directories are moved out of the way.
 (
 	cd "$image/runtime"
-	exec env "${image_env[@]}" PORT=0 HEALTH_PORT="$health_port" DATA_DIR="$image/data" "${cmd[@]}"
+	exec env "${image_env[@]}" PORT="$http_port" HEALTH_PORT="$health_port" DATA_DIR="$image/data" WEB_DIR="$web_dir" "${cmd[@]}"
 ) >"$image/run.log" 2>&1 &
 node_pid=$!
 started_at=$SECONDS
@@ -131,6 +158,15 @@ if [ -z "$ready" ]; then
 	die "the image's CMD did not become ready on its health port"
 fi
 ready_after=$((SECONDS - started_at))
+# The storefront's page at /, with the root element web/index.html mounts the app on.
+root_element="$(grep -o '<div id="[^"]*"' web/index.html | head -n 1)"
+[ -n "$root_element" ] || die "web/index.html has no <div id=...> for the app"
+if ! curl -fsS --max-time 5 -D "$image/index.headers" -o "$image/index.html" "http://127.0.0.1:$http_port/" ||
+	! grep -qi '^content-type: text/html' "$image/index.headers" || ! grep -qF "$root_element" "$image/index.html"; then
+	kill -9 "$node_pid" 2>/dev/null || true
+	tail -n 30 "$image/run.log" >&2
+	die "the image's gateway does not serve the storefront's HTML at / (WEB_DIR=$web_dir)"
+fi
 kill -TERM "$node_pid"
 stopping_at=$SECONDS
 if ! wait "$node_pid"; then
@@ -138,5 +174,5 @@ if ! wait "$node_pid"; then
 	die "the image's CMD did not exit 0 on SIGTERM"
 fi
 grep -q '"msg":"ServiceBroker is stopped' "$image/run.log" || die "the image's CMD exited without stopping its broker"
-log "the image's CMD: ready after ${ready_after} s, stopped gracefully $((SECONDS - stopping_at)) s after SIGTERM"
+log "the image's CMD: ready after ${ready_after} s, the storefront served at /, stopped gracefully $((SECONDS - stopping_at)) s after SIGTERM"
 log "all checks passed"

@@ -7,7 +7,8 @@ import type { ReplayReport } from "./kafka-bus";
 import { topicFor } from "./kafka-topics";
 
 /*
- * An operator's actions on a service's events (public: the REPL's `call <service>.deadLetters`):
+ * An operator's actions on a service's events (the REPL's `call <service>.deadLetters`; the admin
+ * console reads and redrives dead letters through the gateway, which asks for the admin role):
  * the dead letters with their last error; redriving them to their handler once more, e.g. after a
  * fix; and on Kafka, reading a topic again for this service alone, from a time or an offset,
  * handing every event to its handler even if it was handled before. Handlers are idempotent, so a
@@ -21,7 +22,8 @@ export function AdminActionsPart(): Partial<ServiceSchema> {
 		actions: {
 			/** The events this service gave up on, with their last error. */
 			deadLetters: {
-				visibility: "public",
+				// Published: the admin console reaches it through the gateway's /api/admin/dead-letters routes.
+				auth: "admin",
 				params: { $$strict: true },
 				async handler(this: InboxInternals): Promise<DeadLetter[]> {
 					const dead = await this.collections.inbox.find({ query: { status: "DEAD" }, sort: ["receivedAt"], limit: 1000 });
@@ -38,8 +40,8 @@ export function AdminActionsPart(): Partial<ServiceSchema> {
 
 			/** Hands every dead letter (or the ones named) to its handler once more, e.g. after a fix. */
 			redriveDeadLetters: {
-				visibility: "public",
-				params: { $$strict: true, ids: { type: "array", items: "string", optional: true } },
+				auth: "admin",
+				params: { $$strict: true, ids: { type: "array", max: 1000, items: { type: "string", min: 1, max: 200 }, optional: true } },
 				async handler(this: InboxInternals, ctx: Context<{ ids?: string[] }>): Promise<RedriveResult[]> {
 					const query: Record<string, unknown> = { status: "DEAD" };
 					if (ctx.params.ids) query._id = { $in: ctx.params.ids };
@@ -68,6 +70,7 @@ export function AdminActionsPart(): Partial<ServiceSchema> {
 			/** Re-reads a Kafka topic for this service's consumer group from a time or an offset. */
 			replayEvents: {
 				visibility: "public",
+				auth: "admin",
 				// Reading a long topic again takes longer than an ordinary request may.
 				timeout: REPLAY_TIMEOUT_MS + 10_000,
 				params: {

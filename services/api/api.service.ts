@@ -15,6 +15,7 @@ import { docsActions } from "./docs";
 import type { OrderStreams } from "./order-streams";
 import { createOrderStreams, lastEventIdOf, ORDER_EVENTS_ACTION, orderEventsAction } from "./order-events";
 import { ACTIONS_TAKING_KEYS, aliasesOf, methodsAt, PUBLIC_ROUTES } from "./routes";
+import { loadWebApp, resolveWebPath, sendWebFile, type WebApp } from "./web-assets";
 
 /*
  * The only public entry point: it authenticates, checks the role an action declares, and routes.
@@ -30,6 +31,10 @@ import { ACTIONS_TAKING_KEYS, aliasesOf, methodsAt, PUBLIC_ROUTES } from "./rout
  * every node that works on the request, into their log lines and the events they publish. The
  * trace id is the gateway's own (ctx.requestID), never the client's, unless TRUST_PROXY says a
  * proxy of ours is in front and it sends a W3C traceparent.
+ *
+ * Outside /api it serves the built web app (web-assets.ts), when there is one: a GET of a file
+ * of the build, or of a page of the app (index.html). Nothing there can shadow /api, which is
+ * routed first.
  */
 
 /** Services the shop cannot serve requests without; /api/health reports 503 until all are up. */
@@ -53,7 +58,7 @@ interface Methods {
 }
 /** moleculer-web's own methods that the gateway calls (its typings do not declare them). */
 type WebMethods = { writeCorsHeaders(settings: unknown, req: IncomingMessage, res: ServerResponse, isPreFlight: boolean): void };
-type Vars = { tokens: AccessTokens; orderStreams: OrderStreams } & WebMethods;
+type Vars = { tokens: AccessTokens; orderStreams: OrderStreams; webApp?: WebApp } & WebMethods;
 type ApiService = Service<ApiSettingsSchema> & Vars & Methods;
 
 function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
@@ -222,6 +227,9 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 						if (methods.length > 0 && !methods.includes(req.method as never)) {
 							throw new MethodNotAllowedError(req.method ?? "", [...methods, "OPTIONS"]);
 						}
+					} else if (this.webApp && (req.method === "GET" || req.method === "HEAD")) {
+						const file = resolveWebPath(this.webApp, path);
+						if (file) return sendWebFile(req, res, file);
 					}
 					await routeRequest.call(this, req, res, next);
 				} catch (err) {
@@ -286,6 +294,9 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 		created(this: ApiService) {
 			this.tokens = new AccessTokens(config.jwt.secret, config.jwt.ttlSeconds);
 			this.orderStreams = createOrderStreams(this, config);
+			this.webApp = loadWebApp(config.http.webDir);
+			if (this.webApp) this.logger.info(`Serving the web app from ${config.http.webDir} at /`);
+			else this.logger.info(`No web app in ${config.http.webDir} (npm run build:web makes it); / answers 404`);
 		},
 
 		stopped(this: ApiService) {

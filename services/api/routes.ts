@@ -7,7 +7,7 @@ import { escapeRegExp } from "../../lib/paging";
  */
 
 /** The version of this contract (the OpenAPI document's info.version): raised when a route or its rules change. */
-export const API_VERSION = "1.2.0";
+export const API_VERSION = "1.3.0";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -37,6 +37,9 @@ export interface PublicRoute {
 	/** Refusals this route gives beyond the ones every route of its kind may give (409, a 422 type…). */
 	refusals?: { status: 409 | 422; types: string[] }[];
 }
+
+/** The services that consume domain events, each with an inbox whose dead letters an admin can read and redrive. */
+export const EVENT_CONSUMERS = ["catalogue", "orders", "payments", "notifications"] as const;
 
 export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 	{
@@ -144,6 +147,16 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		summary: "Browse active products (admins also see inactive ones)",
 		success: 200,
 		result: "ProductPage",
+	},
+	{
+		method: "GET",
+		path: "/categories",
+		action: "catalogue.categories",
+		group: "shop",
+		tag: "catalogue",
+		summary: "The categories of the products on sale, by name, each with its number of products",
+		success: 200,
+		result: "CategoryList",
 	},
 	{ method: "GET", path: "/products/:id", action: "catalogue.get", group: "shop", tag: "catalogue", summary: "One product", success: 200, result: "Product" },
 	{
@@ -332,6 +345,39 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		success: 200,
 		result: "OrderTimeline",
 	},
+
+	{
+		method: "GET",
+		path: "/admin/orders/stats",
+		action: "orders.stats",
+		group: "shop",
+		tag: "admin",
+		summary: "Orders placed in the last sinceSeconds by status, and how long their sagas took to settle (admin)",
+		success: 200,
+		result: "OrderStats",
+	},
+	...EVENT_CONSUMERS.flatMap((service): PublicRoute[] => [
+		{
+			method: "GET",
+			path: `/admin/dead-letters/${service}`,
+			action: `${service}.deadLetters`,
+			group: "shop",
+			tag: "admin",
+			summary: `The events ${service} gave up on, with their last error (admin)`,
+			success: 200,
+			result: "DeadLetterList",
+		},
+		{
+			method: "POST",
+			path: `/admin/dead-letters/${service}/redrive`,
+			action: `${service}.redriveDeadLetters`,
+			group: "shop",
+			tag: "admin",
+			summary: `Hand ${service}'s dead letters (all, or the ids given) to their handler once more (admin)`,
+			success: 200,
+			result: "RedriveResultList",
+		},
+	]),
 
 	{
 		method: "GET",

@@ -9,6 +9,7 @@ import {
 	type ListProductsResult,
 	type LookupProductsParams,
 	type Product,
+	type ProductCategory,
 	type ProductSummary,
 	type Reservation,
 	type ReservationRef,
@@ -26,6 +27,8 @@ import { repeat, type Repeating } from "../../lib/timers";
 import { EventsMixin, type EventsStore, newEvent, type EventsService } from "../../mixins/events";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import {
+	categoriesOf,
+	CATEGORIES_CACHE_KEY,
 	lookupCacheKey,
 	newProduct,
 	pageCacheKey,
@@ -57,8 +60,8 @@ const STORE: EventsStore<Collections> = {
 interface Methods {
 	findProduct(id: string, includeInactive: boolean): Promise<ProductDoc>;
 	listProducts(params: ListProductsParams, includeInactive: boolean): Promise<ListProductsResult>;
-	changingProducts<R>(productIds: string[], writes: () => Promise<R>): Promise<R>;
-	productsChanged(productIds: string[]): Promise<void>;
+	changingProducts<R>(productIds: string[], writes: () => Promise<R>, categoriesChanged?: boolean): Promise<R>;
+	productsChanged(productIds: string[], categoriesChanged?: boolean): Promise<void>;
 	seedCatalogue(): Promise<void>;
 }
 
@@ -143,7 +146,7 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 			[CATALOGUE_CHANGED]: {
 				handler(this: CatalogueService, ctx: Context<CatalogueChanged>) {
 					if (ctx.params.nodeID === this.broker.nodeID) return;
-					return this.readCache.invalidate(readsChangedBy(ctx.params.productIds));
+					return this.readCache.invalidate(readsChangedBy(ctx.params.productIds, ctx.params.categoriesChanged));
 				},
 			},
 			// Notices sent while this node was cut off from the transporter never arrive.
@@ -175,6 +178,17 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 					if (isAdmin(ctx)) return toProduct(await this.findProduct(id, true));
 					ctx.meta.$publicCache = true;
 					return this.readCache.through(productCacheKey(id), async () => toProduct(await this.findProduct(id, false)));
+				},
+			},
+
+			/** The categories of the products on sale, for a shop's filter; cached until a product is created, edited or deactivated. */
+			categories: {
+				params: { $$strict: true },
+				handler(this: CatalogueService, ctx: Ctx<Record<string, never>>): Promise<ProductCategory[]> {
+					ctx.meta.$publicCache = true;
+					return this.readCache.through(CATEGORIES_CACHE_KEY, async () =>
+						categoriesOf(await this.collections.products.find({ query: { active: true } })),
+					);
 				},
 			},
 
@@ -234,7 +248,7 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 						}
 						throw err;
 					}
-					await this.productsChanged([doc._id]);
+					await this.productsChanged([doc._id], true);
 					ctx.meta.$statusCode = 201;
 					ctx.meta.$location = `/api/products/${doc._id}`;
 					return product;
@@ -260,8 +274,10 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 						const product = toProduct({ ...current, ...update } as ProductDoc);
 						const updated = newEvent("product.updated", { productId: product.id, product, changed }, product.id);
 						try {
-							const written = await this.changingProducts([current._id], () =>
-								this.updateWithEvents("products", query, { $set: update }, [updated], now),
+							const written = await this.changingProducts(
+								[current._id],
+								() => this.updateWithEvents("products", query, { $set: update }, [updated], now),
+								true,
 							);
 							return written === 1 ? product : CONFLICT;
 						} catch (err) {
@@ -285,14 +301,17 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 					const current = await this.findProduct(ctx.params.id, true);
 					if (current.active) {
 						const deactivated = newEvent("product.deactivated", { productId: current._id }, current._id);
-						await this.changingProducts([current._id], () =>
-							this.updateWithEvents(
-								"products",
-								{ _id: current._id, active: true },
-								{ $set: { active: false, updatedAt: now.toISOString() } },
-								[deactivated],
-								now,
-							),
+						await this.changingProducts(
+							[current._id],
+							() =>
+								this.updateWithEvents(
+									"products",
+									{ _id: current._id, active: true },
+									{ $set: { active: false, updatedAt: now.toISOString() } },
+									[deactivated],
+									now,
+								),
+							true,
 						);
 					}
 					return toProduct(await this.findProduct(ctx.params.id, true));
@@ -324,11 +343,11 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 			 * the products are dropped once the writes are done, also when they failed, as a failed
 			 * write may have been applied all the same.
 			 */
-			async changingProducts<R>(this: CatalogueService, productIds: string[], writes: () => Promise<R>): Promise<R> {
+			async changingProducts<R>(this: CatalogueService, productIds: string[], writes: () => Promise<R>, categoriesChanged = false): Promise<R> {
 				try {
 					return await writes();
 				} finally {
-					await this.productsChanged(productIds);
+					await this.productsChanged(productIds, categoriesChanged);
 				}
 			},
 
@@ -337,10 +356,16 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 			 * change; the notice makes every other catalogue node drop theirs. It is sent before the
 			 * caller is answered, so a request the caller makes next reaches a replica after it.
 			 */
-			async productsChanged(this: CatalogueService, productIds: string[]): Promise<void> {
-				await this.readCache.invalidate(readsChangedBy(productIds));
+			async productsChanged(this: CatalogueService, productIds: string[], categoriesChanged = false): Promise<void> {
+				await this.readCache.invalidate(readsChangedBy(productIds, categoriesChanged));
 				if (!this.readCache.enabled) return;
-				const notice: CatalogueChanged = { id: randomUUID(), occurredAt: new Date().toISOString(), nodeID: this.broker.nodeID, productIds };
+				const notice: CatalogueChanged = {
+					id: randomUUID(),
+					occurredAt: new Date().toISOString(),
+					nodeID: this.broker.nodeID,
+					productIds,
+					categoriesChanged,
+				};
 				try {
 					await this.broker.broadcast(CATALOGUE_CHANGED, notice, { groups: ["catalogue"] });
 				} catch (err) {
@@ -365,7 +390,7 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 					// False when another replica seeding at the same moment already added this SKU.
 					if (await this.collections.products.insertIfAbsent(newProduct(input, randomUUID(), now))) added++;
 				}
-				if (added > 0) await this.productsChanged([]);
+				if (added > 0) await this.productsChanged([], true);
 				this.logger.info(`Seeded the catalogue with ${added} products`);
 			},
 		},

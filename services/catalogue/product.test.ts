@@ -8,6 +8,8 @@ import {
 	productChanges,
 	productQuery,
 	readsChangedBy,
+	categoriesOf,
+	CATEGORIES_CACHE_KEY,
 	toProduct,
 	type ProductDoc,
 } from "./product";
@@ -302,5 +304,19 @@ describe("cache keys", () => {
 			lookupCacheKey("p2"),
 		]);
 		expect(pageCacheKey({ q: "x.y" }).startsWith("catalogue.list:")).toBe(true);
+	});
+
+	it("makes the categories stale only when the change was more than stock", () => {
+		expect(readsChangedBy(["p1"])).not.toContain(CATEGORIES_CACHE_KEY);
+		expect(readsChangedBy(["p1"], true)).toEqual([...readsChangedBy(["p1"]), CATEGORIES_CACHE_KEY]);
+		expect(readsChangedBy([], true)).toEqual(["catalogue.list:**", CATEGORIES_CACHE_KEY]);
+	});
+
+	it("counts the products of each category, by name", () => {
+		expect(categoriesOf([{ category: "toys" }, { category: "books" }, { category: "toys" }])).toEqual([
+			{ name: "books", products: 1 },
+			{ name: "toys", products: 2 },
+		]);
+		expect(categoriesOf([])).toEqual([]);
 	});
 });

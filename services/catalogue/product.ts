@@ -1,4 +1,13 @@
-import type { CreateProductParams, ListProductsParams, OutboxEvent, Product, ProductSort, ProductSummary, UpdateProductParams } from "../../contracts";
+import type {
+	CreateProductParams,
+	ListProductsParams,
+	OutboxEvent,
+	Product,
+	ProductCategory,
+	ProductSort,
+	ProductSummary,
+	UpdateProductParams,
+} from "../../contracts";
 import { escapeRegExp, pageWindow } from "../../lib/paging";
 
 /** A product as stored: `holds` maps an orderId to the quantity its reservation holds. */
@@ -141,8 +150,21 @@ export function pageCacheKey(params: ListProductsParams): string {
 	return `catalogue.list:${JSON.stringify([page, pageSize, ...filter])}`;
 }
 
-/** What a change to these products makes stale: their own reads and lookups, and every page, since any page may list them. */
-export function readsChangedBy(productIds: string[]): string[] {
+/** The cached list of categories (catalogue.categories). */
+export const CATEGORIES_CACHE_KEY = "catalogue.categories";
+
+/**
+ * What a change to these products makes stale: their own reads and lookups, and every page, since
+ * any page may list them; and the categories when the change was more than stock.
+ */
+export function readsChangedBy(productIds: string[], categoriesChanged = false): string[] {
 	const ids = [...new Set(productIds)];
-	return ["catalogue.list:**", ...ids.map(productCacheKey), ...ids.map(lookupCacheKey)];
+	return ["catalogue.list:**", ...ids.map(productCacheKey), ...ids.map(lookupCacheKey), ...(categoriesChanged ? [CATEGORIES_CACHE_KEY] : [])];
+}
+
+/** The categories of these products, each with its count, by name. */
+export function categoriesOf(products: Pick<ProductDoc, "category">[]): ProductCategory[] {
+	const counts = new Map<string, number>();
+	for (const { category } of products) counts.set(category, (counts.get(category) ?? 0) + 1);
+	return [...counts].map(([name, count]) => ({ name, products: count })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -1,10 +1,12 @@
-import type { AdminListOrdersParams, OrderStatus } from "../../contracts";
+import type { AdminListOrdersParams, Order, OrderStats, OrderStatus } from "../../contracts";
 import { idRule } from "../../lib/rules";
 import { pageParams } from "../../lib/paging";
 
 /*
  * The operator's list of orders (orders.adminList): every customer's, narrowed by status,
- * customer and age, e.g. PENDING for more than a minute, a saga that is stuck.
+ * customer and age, e.g. PENDING for more than a minute, a saga that is stuck. And the console's
+ * overview (orders.stats): orders by outcome and how long their sagas took, over a recent window,
+ * read from the orders themselves, so that every replica answers the same.
  */
 
 const ORDER_STATUSES: OrderStatus[] = ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"];
@@ -27,4 +29,63 @@ export function adminOrdersQuery(params: Omit<AdminListOrdersParams, "page" | "p
 	if (params.customerId) query.customerId = params.customerId;
 	if (params.olderThanSeconds !== undefined) query.createdAt = { $lt: new Date(now.getTime() - params.olderThanSeconds * 1000).toISOString() };
 	return query;
+}
+
+/** A day: the longest window the overview may ask about, so that its counts stay index reads. */
+export const MAX_STATS_SECONDS = 24 * 3600;
+
+/** How many settled orders of the window the saga's durations are read from (the most recent). */
+export const STATS_SAMPLE = 1000;
+
+export const statsParams = {
+	$$strict: true,
+	sinceSeconds: { type: "number", integer: true, positive: true, max: MAX_STATS_SECONDS, convert: true, optional: true, default: 3600 },
+} as const;
+
+const FINAL: readonly OrderStatus[] = ["CONFIRMED", "CANCELLED"];
+
+/**
+ * How long the order's saga took, in ms: from placed to the first change that settled it. A
+ * confirmed order cancelled later, or a refund noted after a cancel, is a step after its saga.
+ */
+export function sagaDuration(order: Pick<Order, "status" | "createdAt" | "history">): number | undefined {
+	if (!FINAL.includes(order.status)) return undefined;
+	const settled = order.history.find((change) => FINAL.includes(change.status));
+	if (!settled) return undefined;
+	return Math.max(0, Date.parse(settled.at) - Date.parse(order.createdAt));
+}
+
+/** The value below which `fraction` of the sorted values lie (nearest rank). */
+function percentile(sorted: number[], fraction: number): number | null {
+	if (sorted.length === 0) return null;
+	return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
+}
+
+/** The overview's figures: counts by status (exact) and the saga's durations over the sample of settled orders. */
+export function orderStats(input: {
+	sinceSeconds: number;
+	now: Date;
+	byStatus: Record<OrderStatus, number>;
+	settled: Pick<Order, "status" | "createdAt" | "history">[];
+}): OrderStats {
+	const durations = input.settled.map(sagaDuration).filter((ms): ms is number => ms !== undefined);
+	durations.sort((a, b) => a - b);
+	const settledCount = input.byStatus.CONFIRMED + input.byStatus.CANCELLED;
+	return {
+		sinceSeconds: input.sinceSeconds,
+		since: new Date(input.now.getTime() - input.sinceSeconds * 1000).toISOString(),
+		total: ORDER_STATUSES.reduce((sum, status) => sum + input.byStatus[status], 0),
+		byStatus: input.byStatus,
+		sagaMs: { count: durations.length, p50: percentile(durations, 0.5), p95: percentile(durations, 0.95), max: durations.at(-1) ?? null },
+		truncated: settledCount > input.settled.length,
+	};
+}
+
+/** The store queries behind orders.stats: one count per status, and the most recent settled orders. */
+export function statsQueries(sinceSeconds: number, now: Date): { byStatus: [OrderStatus, Record<string, unknown>][]; settled: Record<string, unknown> } {
+	const createdAt = { $gte: new Date(now.getTime() - sinceSeconds * 1000).toISOString() };
+	return {
+		byStatus: ORDER_STATUSES.map((status) => [status, { status, createdAt }]),
+		settled: { createdAt, status: { $in: [...FINAL] } },
+	};
 }

@@ -12,6 +12,7 @@ import {
 	type Order,
 	type OrderProgress,
 	type OrderRef,
+	type OrderStats,
 	type OrderStatusNotice,
 	type OrderTimeline,
 	type PaymentOfOrder,
@@ -44,7 +45,7 @@ import {
 	type OrderDoc,
 	type SagaTrigger,
 } from "./order";
-import { adminListParams, adminOrdersQuery } from "./admin-orders";
+import { adminListParams, adminOrdersQuery, orderStats, STATS_SAMPLE, statsParams, statsQueries } from "./admin-orders";
 import { composeTimeline, readPart } from "./timeline";
 
 type Collections = { orders: OrderDoc; idempotencyKeys: IdempotencyKeyDoc };
@@ -220,6 +221,21 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 				params: adminListParams,
 				async handler(this: OrdersService, ctx: Ctx<AdminListOrdersParams>): Promise<ListOrdersResult> {
 					return this.collections.orders.findPage(adminOrdersQuery(ctx.params, new Date()), ["-createdAt", "_id"], ctx.params, toOrder);
+				},
+			},
+
+			/** For an operator's overview: orders of the last `sinceSeconds` by outcome, and how long their sagas took. */
+			stats: {
+				auth: "admin",
+				params: statsParams,
+				async handler(this: OrdersService, ctx: Ctx<{ sinceSeconds: number }>): Promise<OrderStats> {
+					const now = new Date();
+					const queries = statsQueries(ctx.params.sinceSeconds, now);
+					const [counts, settled] = await Promise.all([
+						Promise.all(queries.byStatus.map(async ([status, query]) => [status, await this.collections.orders.count(query)] as const)),
+						this.collections.orders.find({ query: queries.settled, sort: ["-createdAt"], limit: STATS_SAMPLE }),
+					]);
+					return orderStats({ sinceSeconds: ctx.params.sinceSeconds, now, byStatus: Object.fromEntries(counts) as OrderStats["byStatus"], settled });
 				},
 			},
 

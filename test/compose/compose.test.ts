@@ -1,4 +1,7 @@
+import fs from "node:fs";
+import path from "node:path";
 import type { Order } from "../../contracts";
+import { ROOT } from "../../scripts/cluster-lib";
 import { waitFor, waitForValue } from "../helpers/wait";
 import { CheckoutLoad } from "../infra/checkout-load";
 import { expectConserved, outcome } from "../infra/conservation";
@@ -113,6 +116,71 @@ describe("docker compose up with payments=3, orders=2, catalogue=2 and the obser
 		console.log(`charges per payments container: ${charged.map(([name, n]) => `${name} ${n}`).join(", ")}`);
 		expect(charged).toHaveLength(3);
 		expect(charged.filter(([, n]) => n === 0)).toEqual([]);
+	});
+});
+
+describe("the storefront, served by the gateway from the image", () => {
+	/** The element web/index.html mounts the app on, as the built page must carry it. */
+	const root = /<div id="[^"]+"/.exec(fs.readFileSync(path.join(ROOT, "web", "index.html"), "utf8"))?.[0];
+	const get = (urlPath: string, headers: Record<string, string> = {}) => fetch(`${stack.origin}${urlPath}`, { headers });
+	/** The built files the page names under /assets/ (Vite's, each with a content hash in its name). */
+	const assetsOf = (html: string) => [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((match) => match[1]!);
+
+	it("answers / and a page of the app with the app's HTML, revalidated on each visit", async () => {
+		expect(root).toBeDefined();
+		for (const page of ["/", "/products/some-product", "/cart"]) {
+			const res = await get(page, { accept: "text/html" });
+			const html = await res.text();
+			expect({ page, status: res.status, type: res.headers.get("content-type"), cache: res.headers.get("cache-control") }).toEqual({
+				page,
+				status: 200,
+				type: "text/html; charset=utf-8",
+				cache: "no-cache",
+			});
+			expect(html).toContain(root);
+			expect(assetsOf(html).some((asset) => asset.endsWith(".js"))).toBe(true);
+		}
+	});
+
+	it("serves the page's hashed scripts and styles under /assets/ as immutable for a year, and a missing one as a 404", async () => {
+		const assets = assetsOf(await (await get("/")).text());
+		expect(assets.length).toBeGreaterThan(0);
+		for (const asset of assets) {
+			expect(asset).toMatch(/^\/assets\/[\w.-]+-[\w-]{8,}\.(js|css)$/);
+			const res = await get(asset, { "accept-encoding": "gzip" });
+			const body = await res.arrayBuffer();
+			expect({ asset, status: res.status, type: res.headers.get("content-type"), cache: res.headers.get("cache-control") }).toEqual({
+				asset,
+				status: 200,
+				type: asset.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8",
+				cache: "public, max-age=31536000, immutable",
+			});
+			expect(body.byteLength).toBeGreaterThan(0);
+		}
+		// A stale chunk's name is a clear 404, not the app's page parsed as a script.
+		const missing = await get("/assets/index-00000000.js");
+		expect(missing.status).toBe(404);
+		expect(missing.headers.get("content-type")).not.toMatch(/text\/html/);
+	});
+
+	it("leaves /api to the API: JSON answers, and an unknown /api path is the API's JSON 404, not the app's page", async () => {
+		for (const [urlPath, status] of [
+			["/api/health", 200],
+			["/api/products?pageSize=1", 200],
+			["/api/no-such-route", 404],
+			["/api/products/no-such-product/nothing", 404],
+		] as const) {
+			// As a browser's address bar asks, preferring HTML: the API still answers for itself.
+			const res = await get(urlPath, { accept: "text/html,application/xhtml+xml,*/*;q=0.8" });
+			const text = await res.text();
+			expect({ urlPath, status: res.status, type: res.headers.get("content-type") }).toEqual({
+				urlPath,
+				status,
+				type: "application/json; charset=utf-8",
+			});
+			expect(() => JSON.parse(text)).not.toThrow();
+			expect(text).not.toContain(root);
+		}
 	});
 });
 

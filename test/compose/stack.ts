@@ -28,6 +28,9 @@ export interface Container {
  * DOCKER_HOST's (scripts/docker/test.sh sets it).
  */
 export class ComposeStack {
+	/** The published gateway: the storefront at its root, the API under /api. */
+	readonly origin: string;
+	/** The API. */
 	readonly baseUrl: string;
 	private readonly env: NodeJS.ProcessEnv;
 
@@ -35,7 +38,8 @@ export class ComposeStack {
 		readonly project: string,
 		readonly ports: { http: number; prometheus: number; zipkin: number },
 	) {
-		this.baseUrl = `http://127.0.0.1:${ports.http}/api`;
+		this.origin = `http://127.0.0.1:${ports.http}`;
+		this.baseUrl = `${this.origin}/api`;
 		this.env = {
 			...process.env,
 			COMPOSE_PROJECT_NAME: project,

@@ -332,6 +332,11 @@ describe("k8s/", () => {
 			ingress.spec.rules.flatMap((rule: any) => rule.http.paths.map((p: any) => p.backend.service.name)),
 		);
 		expect(ingressBackends).toEqual(["api"]);
+		// The gateway answers the storefront at / as well as the API under /api: the Ingress sends it all.
+		const ingressPaths = objects("Ingress").flatMap((ingress) =>
+			ingress.spec.rules.flatMap((rule: any) => rule.http.paths.map((p: any) => [p.path, p.pathType])),
+		);
+		expect(ingressPaths).toEqual([["/", "Prefix"]]);
 		const scaled = objects("HorizontalPodAutoscaler").map((hpa) => hpa.spec.scaleTargetRef);
 		expect(scaled.map((target) => target.name).sort()).toEqual(["api", "payments"]);
 		for (const target of scaled) expect(deployments.map((deployment) => deployment.metadata.name)).toContain(target.name);
@@ -381,5 +386,23 @@ describe("Dockerfile", () => {
 			expect({ entry, copied: copied.includes(entry) }).toEqual({ entry, copied: true });
 			expect({ entry, allowed: dockerignore.includes(`!${entry}`) || dockerignore.includes(`!${entry}/`) }).toEqual({ entry, allowed: true });
 		}
+	});
+
+	it("builds the storefront in the build stage and copies its output alone to where WEB_DIR points", () => {
+		const stage = readRuntimeStage(path.join(ROOT, "Dockerfile"));
+		const webDir = stage.env.WEB_DIR ?? "";
+		// Absolute, so the gateway finds it whatever directory a container is started in.
+		expect(path.posix.isAbsolute(webDir)).toBe(true);
+		expect(loadConfig({ ...imageEnv(), JWT_SECRET: "a".repeat(32), ADMIN_PASSWORD: "password" }).http.webDir).toBe(webDir);
+		expect(dockerfile).toMatch(/^COPY web web$/m);
+		expect(dockerfile).toMatch(/^RUN npm run build:web$/m);
+		// Vite's output (web/vite.config.mjs: outDir dist under web/) in the build stage's /app, and
+		// nothing else of web/: no sources, no toolchain.
+		const fromWeb = stage.copies.filter((copy) => copy.sources.some((source) => /\/web(\/|$)/.test(source)));
+		expect(fromWeb).toEqual([{ from: "build", sources: ["/app/web/dist"], destination: webDir }]);
+		// The sources reach the build context; a developer's own build and generated document do not.
+		expect(dockerignore).toContain("!web/");
+		expect(dockerignore).toEqual(expect.arrayContaining(["web/dist", "web/openapi.json"]));
+		expect(dockerignore.indexOf("web/dist")).toBeGreaterThan(dockerignore.indexOf("!web/"));
 	});
 });

@@ -1,6 +1,6 @@
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import type { Order, OrderTimeline, TimelineEntry } from "../../contracts";
+import type { Order, OrderStats, OrderTimeline, TimelineEntry } from "../../contracts";
 import { newOrder, type OrderDoc } from "../../services/orders/order";
 import type { Collection } from "../../mixins/store.mixin";
 import { adminToken, http, signUp, startShop, type TestShop, TEST_ADDRESS } from "../helpers/shop";
@@ -210,6 +210,36 @@ describe("an operator's view of orders", () => {
 			expect(timeline.missing).toEqual([]);
 		});
 
+		it("counts the orders of a window by status, exactly, and times the settled ones' sagas", async () => {
+			const stats = async (sinceSeconds: number) => (await api.get(`/admin/orders/stats?sinceSeconds=${sinceSeconds}`, admin)).body as OrderStats;
+			// Every saga settled first, so that the lists and the counts describe the same orders.
+			await waitFor(
+				() => adminList("status=AWAITING_PAYMENT"),
+				(page) => page.total === 0,
+			);
+			const day = await stats(86400);
+			for (const status of ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"] as const) {
+				expect({ status, count: day.byStatus[status] }).toEqual({ status, count: (await adminList(`status=${status}`)).total });
+			}
+			expect(day.total).toBe((await adminList("")).total);
+			expect(day.sagaMs.count).toBe(day.byStatus.CONFIRMED + day.byStatus.CANCELLED);
+			expect(day.sagaMs.count).toBeGreaterThan(0);
+			const { p50, p95, max } = day.sagaMs;
+			expect(0 <= p50! && p50! <= p95! && p95! <= max!).toBe(true);
+			expect(day.truncated).toBe(false);
+			// The stuck order was placed two hours ago: outside the last hour.
+			const hour = await stats(3600);
+			expect(day.total - hour.total).toBe(1);
+			expect(Date.parse(hour.since)).toBeGreaterThan(Date.now() - 3600 * 1000 - 60_000);
+		});
+
+		it("refuses a window that is not a whole number of seconds up to a day with 422", async () => {
+			for (const since of ["0", "-5", "1.5", "86401", "soon"]) {
+				const res = await api.get(`/admin/orders/stats?sinceSeconds=${since}`, admin);
+				expect({ since, status: res.status, type: res.body.error?.type }).toEqual({ since, status: 422, type: "VALIDATION_ERROR" });
+			}
+		});
+
 		it("refuses an age that is not a whole number of seconds with 422", async () => {
 			for (const age of ["0", "-5", "1.5", "soon", "1e300"]) {
 				const res = await api.get(`/admin/orders?olderThanSeconds=${age}`, admin);
@@ -218,9 +248,9 @@ describe("an operator's view of orders", () => {
 		});
 	});
 
-	it("is for admins: a customer gets 403 and no token 401 on both routes", async () => {
+	it("is for admins: a customer gets 403 and no token 401 on each route", async () => {
 		// The gateway checks the role before the action runs, so the order need not exist.
-		for (const path of ["/admin/orders", "/admin/orders/any-order/timeline"]) {
+		for (const path of ["/admin/orders", "/admin/orders/any-order/timeline", "/admin/orders/stats"]) {
 			const asCustomer = await api.get(path, customer);
 			expect({ path, status: asCustomer.status, type: asCustomer.body.error?.type }).toEqual({ path, status: 403, type: "ROLE_FORBIDDEN" });
 			expect((await api.get(path)).status).toBe(401);

@@ -1,6 +1,6 @@
 import type { ServiceBroker } from "moleculer";
 import { randomUUID } from "node:crypto";
-import type { OrderCancelled, Page, Product, ProductSummary, Reservation } from "../../contracts";
+import type { OrderCancelled, Page, Product, ProductCategory, ProductSummary, Reservation } from "../../contracts";
 import { mergeLines } from "../../lib/stock-lines";
 import type { Collection } from "../../mixins/store.mixin";
 import type { ProductDoc } from "../../services/catalogue/product";
@@ -321,6 +321,29 @@ describe("catalogue read cache", () => {
 		expect((await shopperPage("cache-gone")).total).toBe(0);
 		const next = await createProduct(broker, "CACHE-NEW", 1, { category: "cache-gone" });
 		expect((await shopperPage("cache-gone")).rows.map((row) => row.id)).toEqual([next.id]);
+	});
+
+	it("lists the categories on sale with their counts, kept in the cache through stock moves and dropped by product edits", async () => {
+		const categories = () => broker.call<ProductCategory[], object>("catalogue.categories", {});
+		const countOf = async (name: string) => (await categories()).find((category) => category.name === name)?.products;
+		expect(await countOf("cat-new")).toBeUndefined();
+		const first = await createProduct(broker, "CAT-NEW-1", 5, { category: "cat-new" });
+		expect(await countOf("cat-new")).toBe(1);
+		const listed = await categories();
+		expect(listed.map((category) => category.name)).toEqual([...listed.map((category) => category.name)].sort());
+
+		// A reservation moves stock only: the list is still the cached one.
+		const before = await cacheHits();
+		await reserve(broker, "order-cat-1", [{ productId: first.id, qty: 1 }]);
+		expect(await countOf("cat-new")).toBe(1);
+		expect((await cacheHits()) - before).toBe(1);
+
+		const second = await createProduct(broker, "CAT-NEW-2", 5, { category: "cat-new" });
+		expect(await countOf("cat-new")).toBe(2);
+		await broker.call("catalogue.update", { id: second.id, category: "cat-moved" }, admin);
+		expect([await countOf("cat-new"), await countOf("cat-moved")]).toEqual([1, 1]);
+		await broker.call("catalogue.deactivate", { id: first.id }, admin);
+		expect(await countOf("cat-new")).toBeUndefined();
 	});
 
 	it("looks products up for other services from the cache, inactive ones included, the misses in one store query", async () => {

@@ -119,3 +119,14 @@ export const TIMELINE_EXAMPLE = {
 	],
 	missing: [{ service: "notifications", error: "SERVICE_NOT_FOUND" }],
 };
+
+export const DEAD_LETTER_EXAMPLE = {
+	id: "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+	type: "order.confirmed",
+	attempts: 5,
+	lastError: "connect ECONNREFUSED 127.0.0.1:1025",
+	receivedAt: AT_EXAMPLE,
+	correlationId: ORDER_EXAMPLE.id,
+};
+
+export const REDRIVE_RESULT_EXAMPLE = { id: DEAD_LETTER_EXAMPLE.id, status: "DONE" };

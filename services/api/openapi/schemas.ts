@@ -1,3 +1,4 @@
+import { EVENT_CONSUMERS } from "../routes";
 import { portablePattern, type JsonSchema } from "./json-schema";
 import {
 	ID_EXAMPLE,
@@ -11,6 +12,8 @@ import {
 	CART_LINE_EXAMPLE,
 	CART_EXAMPLE,
 	TIMELINE_EXAMPLE,
+	DEAD_LETTER_EXAMPLE,
+	REDRIVE_RESULT_EXAMPLE,
 } from "./examples";
 
 /*
@@ -287,6 +290,55 @@ const orderTimeline = closed(
 	TIMELINE_EXAMPLE,
 );
 
+/** `<service>.deadLetters` (contracts DeadLetter): an event a service's handler gave up on. */
+const deadLetter = closed(
+	{
+		id: { type: "string", description: "The event's id." },
+		type: { type: "string", description: "The event's type, e.g. order.confirmed." },
+		attempts: { type: "integer", minimum: 0 },
+		lastError: { type: "string" },
+		receivedAt: dateTime,
+		correlationId: { type: "string", description: "The order's id for every event of the order saga." },
+	},
+	["lastError"],
+	DEAD_LETTER_EXAMPLE,
+);
+
+/** `<service>.redriveDeadLetters`: each dead letter handed to its handler once more, and how that went. */
+const redriveResult = closed(
+	{
+		id: { type: "string" },
+		status: { enum: ["PROCESSING", "RETRY", "DONE", "DEAD"], description: "DONE when handled; DEAD or RETRY when it failed again." },
+		lastError: { type: "string" },
+	},
+	["lastError"],
+	REDRIVE_RESULT_EXAMPLE,
+);
+
+const count: JsonSchema = { type: "integer", minimum: 0 };
+const nullableMs: JsonSchema = { type: ["integer", "null"], minimum: 0 };
+
+/** orders.stats (services/orders/admin-orders.ts orderStats). */
+const orderStats = closed(
+	{
+		sinceSeconds: { type: "integer", minimum: 1 },
+		since: dateTime,
+		total: count,
+		byStatus: closed(Object.fromEntries(ORDER_STATUSES.map((status) => [status, count]))),
+		sagaMs: closed({ count, p50: nullableMs, p95: nullableMs, max: nullableMs }, []),
+		truncated: { type: "boolean", description: "More orders settled in the window than the durations were read from (the most recent 1000)." },
+	},
+	[],
+	{
+		sinceSeconds: 3600,
+		since: AT_EXAMPLE,
+		total: 12,
+		byStatus: { PENDING: 1, AWAITING_PAYMENT: 0, CONFIRMED: 9, CANCELLED: 2 },
+		sagaMs: { count: 11, p50: 180, p95: 950, max: 1200 },
+		truncated: false,
+	},
+);
+
 const loginResult = closed({ token: { type: "string", minLength: 1 }, tokenType: { const: "Bearer" }, expiresAt: dateTime, customer: ref("Customer") }, [], {
 	token: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJiNWUwIn0.c2lnbmF0dXJl",
 	tokenType: "Bearer",
@@ -374,6 +426,14 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 	Health: health,
 	Product: product,
 	ProductPage: page("Product", PRODUCT_EXAMPLE),
+	CategoryList: {
+		type: "array",
+		items: closed({ name: { type: "string", minLength: 1 }, products: { type: "integer", minimum: 1 } }),
+		example: [
+			{ name: "books", products: 12 },
+			{ name: "kitchen", products: 4 },
+		],
+	},
 	CartLine: cartLine,
 	Cart: cart,
 	CartMergeResult: cartMergeResult,
@@ -381,6 +441,11 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 	OrderPage: page("Order", ORDER_EXAMPLE),
 	OrderTimeline: orderTimeline,
 	OrderStatusEvent: orderStatusEvent,
+	OrderStats: orderStats,
+	DeadLetter: deadLetter,
+	DeadLetterList: { type: "array", items: ref("DeadLetter"), example: [DEAD_LETTER_EXAMPLE] },
+	RedriveResult: redriveResult,
+	RedriveResultList: { type: "array", items: ref("RedriveResult"), example: [REDRIVE_RESULT_EXAMPLE] },
 	Payment: payment,
 	PaymentPage: page("Payment", PAYMENT_EXAMPLE),
 	Notification: notification,
@@ -398,6 +463,7 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 
 /** An example body for each action a write route calls (test/integration/openapi-document.test.ts checks each against its schema). */
 export const REQUEST_EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
+	...Object.fromEntries(EVENT_CONSUMERS.map((service) => [`${service}.redriveDeadLetters`, { ids: [DEAD_LETTER_EXAMPLE.id] }])),
 	"customers.register": { email: "ada@example.com", password: "correct horse battery", name: "Ada Lovelace" },
 	"customers.login": { email: "ada@example.com", password: "correct horse battery" },
 	"customers.updateMe": { name: "Ada King", addresses: [ADDRESS_EXAMPLE] },

@@ -1,0 +1,113 @@
+import { SMTPServer } from "smtp-server";
+import type { AnyDomainEvent, DeadLetter, OrderConfirmed, RedriveResult } from "../../contracts";
+import { EVENT_CONSUMERS } from "../../services/api/routes";
+import { freePort } from "../helpers/net";
+import { startShopWithUsers, type ShopWithUsers } from "../helpers/shop";
+import { waitFor } from "../helpers/wait";
+
+/*
+ * The admin console's dead letters over HTTP: each consuming service's dead letters listed with
+ * their error, and redriven once the cause is gone, all behind the admin role. The cause is real:
+ * the mail server is not listening until the test starts one.
+ */
+
+describe("dead letters through the gateway", () => {
+	let users: ShopWithUsers;
+	let smtpPort: number;
+	let smtp: SMTPServer | undefined;
+	const delivered: string[] = [];
+
+	beforeAll(async () => {
+		smtpPort = await freePort();
+		users = await startShopWithUsers("dead-letters-admin@example.com", {
+			env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, EVENT_MAX_ATTEMPTS: "2", EVENT_RETRY_BASE_MS: "20", OUTBOX_RELAY_MS: "50" },
+		});
+	});
+	afterAll(async () => {
+		await users.shop.destroy();
+		await new Promise((resolve) => (smtp ? smtp.close(() => resolve(undefined)) : resolve(undefined)));
+	});
+
+	it("lists a service's dead letters with their error, and a redrive once the mail server is up handles them", async () => {
+		const { api, admin, shop } = users;
+		const me = (await api.get("/me", users.customer)).body as { id: string; email: string };
+		const event: OrderConfirmed = {
+			id: "evt-dead-letter-admin-1",
+			type: "order.confirmed",
+			occurredAt: new Date().toISOString(),
+			aggregateId: "order-dla-1",
+			correlationId: "order-dla-1",
+			orderId: "order-dla-1",
+			customerId: me.id,
+			totalCents: 1000,
+			currency: "EUR",
+		};
+		await shop.broker.emit(event.type, event as AnyDomainEvent);
+
+		const dead = await waitFor(
+			async () => (await api.get<DeadLetter[]>("/admin/dead-letters/notifications", admin)).body,
+			(rows) => Array.isArray(rows) && rows.length > 0,
+		);
+		expect(dead).toEqual([
+			{
+				id: event.id,
+				type: "order.confirmed",
+				attempts: 2,
+				lastError: expect.stringMatching(/ECONNREFUSED/),
+				receivedAt: expect.any(String),
+				correlationId: "order-dla-1",
+			},
+		]);
+		// The other services have none.
+		for (const service of EVENT_CONSUMERS.filter((name) => name !== "notifications")) {
+			expect(await api.get(`/admin/dead-letters/${service}`, admin)).toMatchObject({ status: 200, body: [] });
+		}
+
+		// Still down: a redrive fails again and the letter stays, with the new error.
+		const again = await api.post<RedriveResult[]>("/admin/dead-letters/notifications/redrive", { ids: [event.id] }, admin);
+		expect(again.status).toBe(200);
+		expect(again.body).toEqual([{ id: event.id, status: "DEAD", lastError: expect.stringMatching(/ECONNREFUSED/) }]);
+
+		smtp = new SMTPServer({
+			authOptional: true,
+			disabledCommands: ["AUTH", "STARTTLS"],
+			onData(stream, session, callback) {
+				stream.resume();
+				stream.on("end", () => {
+					delivered.push(session.envelope.rcptTo.map((rcpt) => rcpt.address).join(","));
+					callback();
+				});
+			},
+		});
+		await new Promise<void>((resolve) => smtp!.listen(smtpPort, "127.0.0.1", resolve));
+
+		const redriven = await api.post<RedriveResult[]>("/admin/dead-letters/notifications/redrive", {}, admin);
+		expect(redriven).toMatchObject({ status: 200, body: [{ id: event.id, status: "DONE" }] });
+		expect(delivered).toEqual([me.email]);
+		expect((await api.get("/admin/dead-letters/notifications", admin)).body).toEqual([]);
+		expect((await api.post("/admin/dead-letters/notifications/redrive", {}, admin)).body).toEqual([]);
+	});
+
+	it("refuses ids that are not a bounded list of strings with 422", async () => {
+		const { api, admin } = users;
+		for (const body of [{ ids: "evt-1" }, { ids: [1] }, { ids: [""] }, { ids: Array.from({ length: 1001 }, (_, i) => `e${i}`) }, { other: true }]) {
+			const res = await api.post("/admin/dead-letters/catalogue/redrive", body, admin);
+			expect({ status: res.status, type: res.body.error?.type }).toEqual({ status: 422, type: "VALIDATION_ERROR" });
+		}
+	});
+
+	it("is for admins: a customer gets 403 and no token 401, for every service", async () => {
+		const { api, customer } = users;
+		for (const service of EVENT_CONSUMERS) {
+			for (const [method, path] of [
+				["GET", `/admin/dead-letters/${service}`],
+				["POST", `/admin/dead-letters/${service}/redrive`],
+			] as const) {
+				const asCustomer = method === "GET" ? await api.get(path, customer) : await api.post(path, {}, customer);
+				expect({ path, status: asCustomer.status, type: asCustomer.body.error?.type }).toEqual({ path, status: 403, type: "ROLE_FORBIDDEN" });
+				const anonymous = method === "GET" ? await api.get(path) : await api.post(path, {});
+				expect({ path, status: anonymous.status }).toEqual({ path, status: 401 });
+			}
+		}
+	});
+});

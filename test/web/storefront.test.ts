@@ -1,0 +1,189 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { waitForValue } from "../helpers/wait";
+import { launchBrowser, readmeScreenshot, screenshots, VIEWPORTS } from "./browser";
+
+/*
+ * A shopper's journey through the built storefront, as a person would make it: search, filter,
+ * add two products as a guest, register from the cart, find the guest cart kept at checkout,
+ * pay with the good card, and watch the order turn CONFIRMED without reloading the page.
+ */
+
+const WEB_DIR = path.join(__dirname, "../../web/dist");
+
+/** The name of the first product listed, once the list for the current URL has arrived. */
+async function firstProductShown(page: Page): Promise<string> {
+	await page.locator('section[aria-label="Products"][aria-busy="false"]').waitFor();
+	return page.locator(".product-card h2").first().innerText();
+}
+
+describe("the storefront in Chromium", () => {
+	let shop: TestShop;
+	let browser: Browser;
+	let page: Page;
+	let origin: string;
+	/** Uncaught errors in the app: any fails the journey. */
+	const pageErrors: string[] = [];
+
+	beforeAll(async () => {
+		if (!fs.existsSync(path.join(WEB_DIR, "index.html"))) throw new Error("No web build: npm run build:web first (npm run test:web does)");
+		shop = await startShop({ env: { WEB_DIR } });
+		origin = new URL(shop.baseUrl).origin;
+		browser = await launchBrowser();
+		page = await browser.newPage({ viewport: VIEWPORTS.desktop });
+		page.on("pageerror", (err) => pageErrors.push(err.message));
+	});
+
+	afterAll(async () => {
+		await browser?.close();
+		await shop?.destroy();
+	});
+
+	it("browses, fills a guest cart, registers, checks out with the good card and sees the order confirmed live", async () => {
+		await page.goto(`${origin}/`);
+		await page.getByRole("heading", { level: 1, name: "Catalogue" }).waitFor();
+
+		// Search: the query is in the URL, and the results are the search's.
+		await page.getByLabel("Search").fill("keyboard");
+		await page.getByLabel("Search").press("Enter");
+		await page.waitForURL(/\?q=keyboard/);
+		await page.getByRole("heading", { level: 1, name: "Results for “keyboard”" }).waitFor();
+		const firstName = await firstProductShown(page);
+		await page.getByRole("button", { name: firstName }).click();
+		await page
+			.getByRole("status")
+			.filter({ hasText: `${firstName} is in your cart.` })
+			.waitFor();
+
+		// Filter by category and sort: both in the URL too.
+		await page.goto(`${origin}/`);
+		await page.getByLabel("Category").selectOption("books");
+		await page.waitForURL(/category=books/);
+		await page.getByLabel("Sort by").selectOption("price");
+		await page.waitForURL(/sort=price/);
+		expect(new URL(page.url()).searchParams.get("category")).toBe("books");
+		const secondName = await firstProductShown(page);
+		await page.getByRole("button", { name: secondName }).click();
+		await page
+			.getByRole("status")
+			.filter({ hasText: `${secondName} is in your cart.` })
+			.waitFor();
+		await screenshots(page, "catalogue");
+		await readmeScreenshot(page, "storefront", 640);
+
+		// The guest's cart, kept in the browser.
+		await page.getByRole("link", { name: /^Cart/ }).click();
+		await page.getByRole("heading", { level: 1, name: "Your cart" }).waitFor();
+		await page.getByRole("link", { name: firstName }).waitFor();
+		await page.getByRole("link", { name: secondName }).waitFor();
+		await screenshots(page, "guest-cart");
+
+		// Register from the cart: logged in, the guest cart merged, and on to checkout.
+		await page.getByRole("link", { name: "create an account" }).click();
+		await page.getByLabel("Name").fill("Grace Hopper");
+		await page.getByLabel("Email").fill(`grace-${Date.now()}@example.com`);
+		await page.getByLabel("Password").fill("cobol-compiler-1959");
+		await page.getByRole("button", { name: "Create the account" }).click();
+		await page.getByRole("heading", { level: 1, name: "Checkout" }).waitFor();
+		const summary = page.getByRole("region", { name: "Your order" });
+		await summary.getByText(firstName).waitFor();
+		await summary.getByText(secondName).waitFor();
+
+		// A missing field is named next to its input, in words.
+		await page.getByRole("button", { name: "Place order" }).click();
+		await page.locator("#ship-name-error").waitFor();
+		expect(await page.getByLabel("Name").getAttribute("aria-invalid")).toBe("true");
+
+		await page.getByLabel("Name").fill("Grace Hopper");
+		await page.getByLabel("Street and number").fill("1 Navy Yard");
+		await page.getByLabel("City").fill("Arlington");
+		await page.getByLabel("Postal code").fill("22202");
+		await page.getByLabel("Country code").fill("us");
+		await page.getByLabel("Visa ending 4242").check();
+		await screenshots(page, "checkout");
+		await page.getByRole("button", { name: "Place order" }).click();
+
+		// The order page follows the saga without a reload until it is confirmed.
+		await page.waitForURL(/\/orders\/[^/]+$/);
+		const navigations: string[] = [];
+		page.on("framenavigated", (frame) => navigations.push(frame.url()));
+		await page.getByRole("status").filter({ hasText: "Confirmed" }).waitFor({ timeout: 20000 });
+		expect(navigations).toEqual([]);
+		await page.getByRole("list", { name: "What happened so far" }).getByText("Stock reserved: charging the card").waitFor();
+		await screenshots(page, "order-confirmed");
+
+		// The cart is empty now, and the order is in the history.
+		await page.getByRole("link", { name: "Orders", exact: true }).click();
+		await page.getByRole("heading", { level: 1, name: "Your orders" }).waitFor();
+		expect(await page.getByRole("row").count()).toBe(2);
+		await page.getByRole("cell", { name: "Confirmed" }).waitFor();
+
+		// The confirmation email shows in notifications (sent a moment after the order is confirmed).
+		await page.getByRole("link", { name: "Notifications" }).click();
+		await page.getByRole("heading", { level: 1, name: "Notifications" }).waitFor();
+		for (let tries = 0; tries < 20 && (await page.getByText("Order confirmed").count()) === 0; tries++) {
+			await new Promise((resolve) => setTimeout(resolve, 250));
+			if ((await page.getByRole("button", { name: "Check again" }).count()) > 0) await page.getByRole("button", { name: "Check again" }).click();
+			else await page.reload();
+		}
+		await page.getByText("Order confirmed").waitFor();
+		await screenshots(page, "notifications");
+		expect(pageErrors).toEqual([]);
+	});
+
+	it("logs in, shows the cart's flags in words, and a double-clicked order with the declined card is one order, cancelled with its reason", async () => {
+		const api = http(shop.baseUrl);
+		const admin = await adminToken(shop.baseUrl);
+		const email = `ada-${Date.now()}@example.com`;
+		const { token } = await signUp(shop.baseUrl, email, "analytical-engine");
+		const created = await api.post("/products", { sku: "WEB-LAMP-1", name: "Web Test Lamp", category: "lighting", priceCents: 2500, stock: 5 }, admin);
+		expect(created.status).toBe(201);
+		const productId = created.body.id as string;
+
+		const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+		const shopper = await context.newPage();
+		shopper.on("pageerror", (err) => pageErrors.push(err.message));
+		await shopper.goto(`${origin}/login?next=${encodeURIComponent(`/products/${productId}`)}`);
+		await shopper.getByLabel("Email").fill(email);
+		await shopper.getByLabel("Password").fill("analytical-engine");
+		await shopper.getByRole("button", { name: "Log in" }).click();
+		await shopper.getByRole("heading", { level: 1, name: "Web Test Lamp" }).waitFor();
+		await shopper.getByLabel("Quantity").fill("3");
+		await shopper.getByRole("button", { name: "Add to cart" }).click();
+		await shopper.getByRole("status").filter({ hasText: "3 × Web Test Lamp added to your cart." }).waitFor();
+
+		// The admin raises the price and lowers the stock under the customer's cart.
+		expect((await api.patch(`/products/${productId}`, { priceCents: 2700, stock: 2 }, admin)).status).toBe(200);
+		await shopper.goto(`${origin}/cart`);
+		const line = shopper.getByRole("list", { name: "About Web Test Lamp" });
+		await line.getByText("The price changed from €25.00 to €27.00 since it was added.").waitFor();
+		await line.getByText("Only 2 left in stock; lower the quantity to check out.").waitFor();
+		expect(await shopper.getByRole("link", { name: "Check out" }).count()).toBe(0);
+		await screenshots(shopper, "cart-flags");
+
+		await shopper.getByLabel("Quantity of Web Test Lamp").selectOption("2");
+		await shopper.getByRole("link", { name: "Check out" }).click();
+		await shopper.getByRole("heading", { level: 1, name: "Checkout" }).waitFor();
+		await shopper.getByLabel("Name").fill("Ada Lovelace");
+		await shopper.getByLabel("Street and number").fill("12 St James Square");
+		await shopper.getByLabel("City").fill("London");
+		await shopper.getByLabel("Postal code").fill("SW1Y 4JH");
+		await shopper.getByLabel("Country code").fill("GB");
+		await shopper.getByLabel("Card that is declined").check();
+		await shopper.getByRole("button", { name: "Place order" }).dblclick();
+
+		await shopper.waitForURL(/\/orders\/[^/]+$/);
+		await shopper.getByRole("status").filter({ hasText: "Cancelled: the card was declined." }).waitFor({ timeout: 20000 });
+		await screenshots(shopper, "order-declined");
+
+		const orders = await api.get("/orders", token);
+		expect(orders.body.total).toBe(1);
+		expect(orders.body.rows[0].status).toBe("CANCELLED");
+		// The stock held for the order is back on sale.
+		expect(await waitForValue(async () => (await api.get(`/products/${productId}`, admin)).body.stock as number, 2)).toBe(2);
+		expect(pageErrors).toEqual([]);
+		await context.close();
+	});
+});

@@ -1,0 +1,180 @@
+import { useState } from "preact/hooks";
+import { api, call } from "../api/client";
+import type { ApiError } from "../api/errors";
+import type { Product } from "../api/types";
+import { Alert, Field, Loading, Notice, PageTitle } from "../components/ui";
+import { useLoad } from "../components/use-load";
+import { Link, navigate, type Location } from "../router";
+import { centsOf, fieldsOf, ProductForm, type ProductFields } from "./product-form";
+import { adminError, inWords } from "./words";
+
+/*
+ * A new product (/admin/products/new), or one product's page (/admin/products/:id): its details
+ * (PATCH with only what changed), its stock on a form of its own, and whether it is sold
+ * (POST …/deactivate, and PATCH active: true to sell it again). Each answer replaces the product
+ * shown, so the page always shows what the API holds.
+ */
+
+function bodyOf(fields: ProductFields) {
+	return {
+		sku: fields.sku,
+		name: fields.name,
+		description: fields.description,
+		category: fields.category,
+		priceCents: centsOf(fields.price)!,
+		currency: fields.currency,
+	};
+}
+
+/** Only the fields the admin changed: a PATCH of an unchanged SKU or price would still be a write and an event. */
+function changes(before: Product, fields: ProductFields): Partial<ReturnType<typeof bodyOf>> {
+	const after = bodyOf(fields);
+	return Object.fromEntries(Object.entries(after).filter(([key, value]) => before[key as keyof typeof after] !== value));
+}
+
+function useAction() {
+	const [busy, setBusy] = useState(false);
+	const [error, setError] = useState<ApiError>();
+	const run = async (work: () => Promise<void>) => {
+		setBusy(true);
+		setError(undefined);
+		try {
+			await work();
+		} catch (err) {
+			setError(adminError(err));
+		} finally {
+			setBusy(false);
+		}
+	};
+	return { busy, error, run };
+}
+
+function NewProduct() {
+	const save = useAction();
+	return (
+		<>
+			<PageTitle title="New product · Admin">New product</PageTitle>
+			<ProductForm
+				initial={fieldsOf()}
+				withStock
+				submitLabel="Create product"
+				busy={save.busy}
+				error={save.error}
+				onSubmit={(fields) =>
+					void save.run(async () => {
+						const stock = Number(fields.stock);
+						const created = await call(api.POST("/products", { body: { ...bodyOf(fields), stock: fields.stock === "" ? 0 : stock } }));
+						navigate(`/admin/products/${encodeURIComponent(created.id)}?created=1`, { replace: true });
+					})
+				}
+			/>
+		</>
+	);
+}
+
+function StockForm(props: { product: Product; onChanged(product: Product): void }) {
+	const [stock, setStock] = useState(String(props.product.stock));
+	const [done, setDone] = useState<string>();
+	const action = useAction();
+	return (
+		<form
+			class="filters"
+			noValidate
+			aria-labelledby="stock-heading"
+			onSubmit={(event) => {
+				event.preventDefault();
+				setDone(undefined);
+				void action.run(async () => {
+					const product = await call(api.PATCH("/products/{id}", { params: { path: { id: props.product.id } }, body: { stock: Number(stock) } }));
+					props.onChanged(product);
+					setStock(String(product.stock));
+					setDone(`The stock is now ${product.stock}.`);
+				});
+			}}
+		>
+			<Field
+				id="product-new-stock"
+				label="Units in stock"
+				type="number"
+				min={0}
+				value={stock}
+				onInput={setStock}
+				error={action.error?.fields.stock ?? (action.error?.type === "STOCK_CHANGED_CONCURRENTLY" ? action.error.message : undefined)}
+			/>
+			<button type="submit" disabled={action.busy}>
+				Set stock
+			</button>
+			{action.error && !action.error.fields.stock && action.error.type !== "STOCK_CHANGED_CONCURRENTLY" ? <Alert error={action.error} /> : null}
+			{done ? <Notice>{done}</Notice> : null}
+		</form>
+	);
+}
+
+export function ProductEditPage(props: { id?: string; location: Location }) {
+	if (!props.id) return <NewProduct />;
+	return <EditProduct id={props.id} created={props.location.query.has("created")} />;
+}
+
+function EditProduct(props: { id: string; created: boolean }) {
+	const product = useLoad(() => inWords(call(api.GET("/products/{id}", { params: { path: { id: props.id } } }))), [props.id]);
+	const save = useAction();
+	const sale = useAction();
+	const [saved, setSaved] = useState<string>(props.created ? "The product was created." : "");
+
+	if (product.error) {
+		return (
+			<>
+				<PageTitle title="Product · Admin">Product</PageTitle>
+				<Alert error={product.error} />
+				<p>
+					<Link href="/admin/products">All products</Link>
+				</p>
+			</>
+		);
+	}
+	if (!product.data) return <Loading what="the product" />;
+	const item = product.data;
+	const setActive = (active: boolean) =>
+		void sale.run(async () => {
+			const path = { params: { path: { id: item.id } } };
+			product.set(await call(active ? api.PATCH("/products/{id}", { ...path, body: { active: true } }) : api.POST("/products/{id}/deactivate", path)));
+			setSaved(active ? "The product is on sale again." : "The product is deactivated: shoppers no longer see it.");
+		});
+
+	return (
+		<>
+			<PageTitle title={`${item.name} · Admin`}>{item.name}</PageTitle>
+			<p class="meta">
+				<Link href="/admin/products">All products</Link> · <Link href={`/products/${encodeURIComponent(item.id)}`}>Its page in the storefront</Link>
+			</p>
+			{saved ? <Notice>{saved}</Notice> : null}
+			<h2>Details</h2>
+			<ProductForm
+				version={item.updatedAt}
+				initial={fieldsOf(item)}
+				withStock={false}
+				submitLabel="Save changes"
+				busy={save.busy}
+				error={save.error}
+				onSubmit={(fields) =>
+					void save.run(async () => {
+						setSaved("");
+						const body = changes(item, fields);
+						if (Object.keys(body).length === 0) return setSaved("Nothing changed.");
+						product.set(await call(api.PATCH("/products/{id}", { params: { path: { id: item.id } }, body })));
+						setSaved("The changes are saved.");
+					})
+				}
+			/>
+			<h2 id="stock-heading">Stock</h2>
+			<p>{item.stock} available to order now (stock held for orders in progress is not counted).</p>
+			<StockForm product={item} onChanged={product.set} />
+			<h2>Sale</h2>
+			<p>{item.active ? "On sale: shoppers can find and order it." : "Deactivated: hidden from shoppers; orders that name it keep it."}</p>
+			<button type="button" class="secondary" disabled={sale.busy} onClick={() => setActive(!item.active)}>
+				{item.active ? "Deactivate" : "Put back on sale"}
+			</button>
+			<Alert error={sale.error} />
+		</>
+	);
+}

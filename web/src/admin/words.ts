@@ -1,0 +1,55 @@
+import { asApiError, type ApiError } from "../api/errors";
+import type { OrderStatus } from "../api/types";
+
+/*
+ * What the console says for the API's refusals. The storefront's sentences (api/errors.ts) are
+ * written to a shopper ("your account"); an operator is told what happened to the shop's data
+ * and what to do next, so the few types the console meets get their own words here, in the
+ * console's chunk.
+ */
+
+const ADMIN_WORDS: Readonly<Record<string, string>> = {
+	SKU_TAKEN: "Another product already has this SKU. Choose a different SKU.",
+	STOCK_CHANGED_CONCURRENTLY:
+		"The stock kept changing (orders were reserving it) while it was being set, so it was not changed. Look at the current stock, then try again.",
+	ORDER_ALREADY_FINAL: "This order is already cancelled, so it cannot be cancelled again.",
+	ORDER_NOT_FOUND: "There is no order with this id.",
+	PRODUCT_NOT_FOUND: "There is no product with this id.",
+	ROLE_FORBIDDEN: "Your account is not an administrator's, so the shop refused this.",
+	VALIDATION_ERROR: "Some of the details are not right; see the fields marked.",
+};
+
+/** The error as an ApiError whose message is in the console's words when it has some. */
+export function adminError(err: unknown): ApiError {
+	const error = asApiError(err);
+	const words = ADMIN_WORDS[error.type];
+	if (words) error.message = words;
+	return error;
+}
+
+export const ORDER_STATUS_WORDS: Readonly<Record<OrderStatus, string>> = {
+	PENDING: "Pending (reserving stock)",
+	AWAITING_PAYMENT: "Awaiting payment",
+	CONFIRMED: "Confirmed",
+	CANCELLED: "Cancelled",
+};
+
+/** A duration for people: 850 ms, 4.2 s, 3 min 5 s. */
+export function duration(ms: number | null | undefined): string {
+	if (ms === null || ms === undefined) return "none yet";
+	if (ms < 1000) return `${Math.round(ms)} ms`;
+	if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+	return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** How long ago an ISO time was, coarse: for "placed 3 min ago" in a list. */
+export function age(iso: string, now = Date.now()): string {
+	return duration(Math.max(0, now - Date.parse(iso)));
+}
+
+/** A call whose refusal comes back in the console's words (for useLoad and the forms). */
+export function inWords<T>(request: Promise<T>): Promise<T> {
+	return request.catch((err: unknown) => {
+		throw adminError(err);
+	});
+}

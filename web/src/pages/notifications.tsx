@@ -1,0 +1,53 @@
+import { api, call } from "../api/client";
+import type { Schemas } from "../api/types";
+import { dateTime } from "../components/format";
+import { Pager } from "../components/pager";
+import { Alert, Loading, PageTitle } from "../components/ui";
+import { useLoad } from "../components/use-load";
+import { Link, withQuery, type Location } from "../router";
+
+/** The emails the shop sent the customer (GET /api/notifications): what a confirmation or a refund told them. */
+const KIND_WORDS: Readonly<Record<Schemas["Notification"]["kind"], string>> = {
+	"order.confirmed": "Order confirmed",
+	"order.cancelled": "Order cancelled",
+	"payment.refunded": "Payment refunded",
+};
+
+export function NotificationsPage(props: { location: Location }) {
+	const requested = Number(props.location.query.get("page") ?? "1");
+	const page = Number.isInteger(requested) && requested >= 1 ? requested : 1;
+	const notifications = useLoad(() => call(api.GET("/notifications", { params: { query: { page, pageSize: 20 } } })), [page]);
+	return (
+		<>
+			<PageTitle title="Notifications">Notifications</PageTitle>
+			<Alert error={notifications.error} />
+			{!notifications.data && !notifications.error ? <Loading what="your notifications" /> : null}
+			{notifications.data && notifications.data.total === 0 ? (
+				<p>No emails yet: the shop writes when an order is confirmed, cancelled or refunded.</p>
+			) : null}
+			{notifications.data && notifications.data.rows.length > 0 ? (
+				<>
+					<ul class="notifications">
+						{notifications.data.rows.map((notification) => (
+							<li key={notification.id}>
+								<strong>{KIND_WORDS[notification.kind]}</strong>: {notification.subject}{" "}
+								<span class="meta">
+									{dateTime(notification.createdAt)} · to {notification.to} ·{" "}
+									<Link href={`/orders/${encodeURIComponent(notification.orderId)}`}>the order</Link>
+								</span>
+							</li>
+						))}
+					</ul>
+					<Pager
+						page={notifications.data.page}
+						totalPages={notifications.data.totalPages}
+						href={(next) => withQuery("/notifications", { page: next > 1 ? next : undefined })}
+					/>
+					<button type="button" class="secondary" onClick={notifications.reload}>
+						Check again
+					</button>
+				</>
+			) : null}
+		</>
+	);
+}

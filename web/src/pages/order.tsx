@@ -1,0 +1,143 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, call } from "../api/client";
+import { asApiError, type ApiError } from "../api/errors";
+import { followOrder, type StatusChange, type StreamState } from "../api/order-events";
+import type { Order } from "../api/types";
+import { dateTime, money } from "../components/format";
+import { Alert, Loading, PageTitle } from "../components/ui";
+import { useLoad } from "../components/use-load";
+import { Link } from "../router";
+
+/*
+ * One order, its status followed live (GET /api/orders/:id/events, read by order-events.ts)
+ * until it is CONFIRMED or CANCELLED: the saga's steps appear as they happen, without a reload.
+ * The status sits in a polite live region, so a screen reader says each change.
+ */
+
+export const STATUS_WORDS: Readonly<Record<Order["status"], string>> = {
+	PENDING: "Placed: reserving the stock",
+	AWAITING_PAYMENT: "Stock reserved: charging the card",
+	CONFIRMED: "Confirmed",
+	CANCELLED: "Cancelled",
+};
+
+const REASON_WORDS: Readonly<Record<string, string>> = {
+	OUT_OF_STOCK: "some of the products were out of stock",
+	PAYMENT_DECLINED: "the card was declined",
+	TIMEOUT: "a step took too long",
+	CUSTOMER_CANCELLED: "you cancelled it",
+};
+
+function cancelText(order: Pick<Order, "cancelReason">, history: StatusChange[]): string {
+	const reason = order.cancelReason ?? history.at(-1)?.reason;
+	return reason && REASON_WORDS[reason] ? `Cancelled: ${REASON_WORDS[reason]}.` : "Cancelled.";
+}
+
+export function OrderPage(props: { id: string }) {
+	const order = useLoad(() => call(api.GET("/orders/{id}", { params: { path: { id: props.id } } })), [props.id]);
+	const [history, setHistory] = useState<StatusChange[]>([]);
+	const [stream, setStream] = useState<StreamState>("connecting");
+	const [streamError, setStreamError] = useState<ApiError>();
+	const [cancelError, setCancelError] = useState<ApiError>();
+	const [cancelling, setCancelling] = useState(false);
+
+	useEffect(() => {
+		setHistory([]);
+		setStreamError(undefined);
+		return followOrder(props.id, {
+			onChange: (change, index) =>
+				setHistory((current) => {
+					const next = current.slice(0, Number.isInteger(index) ? index : current.length);
+					next[Number.isInteger(index) ? index : next.length] = change;
+					return next;
+				}),
+			onState: setStream,
+			onError: setStreamError,
+		});
+	}, [props.id]);
+
+	const latest = history.at(-1);
+	const status = latest?.status ?? order.data?.status;
+	const final = status === "CONFIRMED" || status === "CANCELLED";
+	// The order as first read, read again once when it turns final (its cancel reason, refunds).
+	const refreshed = useRef(false);
+	useEffect(() => {
+		if (!final || refreshed.current || !order.data || order.loading || order.data.status === status) return;
+		refreshed.current = true;
+		order.reload();
+	}, [final, status, order.data, order.loading, order.reload]);
+
+	const cancel = async () => {
+		setCancelling(true);
+		setCancelError(undefined);
+		try {
+			order.set(await call(api.POST("/orders/{id}/cancel", { params: { path: { id: props.id } } })));
+		} catch (err) {
+			setCancelError(asApiError(err));
+		} finally {
+			setCancelling(false);
+		}
+	};
+
+	if (order.error) {
+		return (
+			<>
+				<PageTitle title="Order">Order</PageTitle>
+				<Alert error={order.error} />
+				<p>
+					<Link href="/orders">Your orders</Link>
+				</p>
+			</>
+		);
+	}
+	if (!order.data) return <Loading what="the order" />;
+	const data = order.data;
+	const steps = history.length > 0 ? history : data.history.map((step) => ({ orderId: data.id, ...step }));
+	return (
+		<>
+			<PageTitle title="Your order">Your order</PageTitle>
+			<p class="meta">
+				Order {data.id} · placed {dateTime(data.createdAt)}
+			</p>
+			<div class={`status status-${status ?? "PENDING"}`} role="status" aria-live="polite" aria-atomic="true">
+				<strong>{status === "CANCELLED" ? cancelText(data, history) : STATUS_WORDS[status ?? "PENDING"]}</strong>
+				{!final && stream !== "ended" ? <span class="meta"> · following live{stream === "reconnecting" ? " (reconnecting…)" : ""}</span> : null}
+			</div>
+			<Alert error={streamError} />
+			<ol class="steps" aria-label="What happened so far">
+				{steps.map((step, index) => (
+					<li key={index}>
+						<span class="step-status">{STATUS_WORDS[step.status]}</span> <span class="meta">{dateTime(step.at)}</span>
+					</li>
+				))}
+			</ol>
+			<h2>Items</h2>
+			<ul>
+				{data.items.map((item) => (
+					<li key={item.productId}>
+						{item.qty} × {item.name}: {money(item.lineTotalCents, data.currency)}
+					</li>
+				))}
+			</ul>
+			<p>
+				Total: <strong>{money(data.totalCents, data.currency)}</strong>
+				{data.refundedCents > 0 ? <span> · refunded {money(data.refundedCents, data.currency)}</span> : null}
+			</p>
+			<p class="meta">
+				To {data.shippingAddress.name}, {data.shippingAddress.line1}, {data.shippingAddress.postalCode} {data.shippingAddress.city},{" "}
+				{data.shippingAddress.country}
+			</p>
+			{status !== "CANCELLED" ? (
+				<p>
+					<button type="button" class="secondary" disabled={cancelling} onClick={() => void cancel()}>
+						Cancel this order
+					</button>
+				</p>
+			) : null}
+			<Alert error={cancelError} />
+			<p>
+				<Link href="/orders">All your orders</Link>
+			</p>
+		</>
+	);
+}

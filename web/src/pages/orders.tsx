@@ -1,0 +1,57 @@
+import { api, call } from "../api/client";
+import { dateTime, money } from "../components/format";
+import { Pager } from "../components/pager";
+import { Alert, Loading, PageTitle } from "../components/ui";
+import { useLoad } from "../components/use-load";
+import { Link, withQuery, type Location } from "../router";
+import { STATUS_WORDS } from "./order";
+
+export function OrdersPage(props: { location: Location }) {
+	const requested = Number(props.location.query.get("page") ?? "1");
+	const page = Number.isInteger(requested) && requested >= 1 ? requested : 1;
+	const orders = useLoad(() => call(api.GET("/orders", { params: { query: { page, pageSize: 20 } } })), [page]);
+	return (
+		<>
+			<PageTitle title="Your orders">Your orders</PageTitle>
+			<Alert error={orders.error} />
+			{!orders.data && !orders.error ? <Loading what="your orders" /> : null}
+			{orders.data && orders.data.total === 0 ? (
+				<p>
+					No orders yet. <Link href="/">Browse the catalogue</Link>
+				</p>
+			) : null}
+			{orders.data && orders.data.rows.length > 0 ? (
+				<>
+					<table class="orders">
+						<caption class="visually-hidden">Your orders</caption>
+						<thead>
+							<tr>
+								<th scope="col">Placed</th>
+								<th scope="col">Items</th>
+								<th scope="col">Total</th>
+								<th scope="col">Status</th>
+							</tr>
+						</thead>
+						<tbody>
+							{orders.data.rows.map((order) => (
+								<tr key={order.id}>
+									<td>
+										<Link href={`/orders/${encodeURIComponent(order.id)}`}>{dateTime(order.createdAt)}</Link>
+									</td>
+									<td>{order.items.reduce((sum, item) => sum + item.qty, 0)}</td>
+									<td>{money(order.totalCents, order.currency)}</td>
+									<td>{STATUS_WORDS[order.status]}</td>
+								</tr>
+							))}
+						</tbody>
+					</table>
+					<Pager
+						page={orders.data.page}
+						totalPages={orders.data.totalPages}
+						href={(next) => withQuery("/orders", { page: next > 1 ? next : undefined })}
+					/>
+				</>
+			) : null}
+		</>
+	);
+}
