@@ -95,7 +95,6 @@ export function OverviewPage() {
 								<table class="admin-table">
 									<caption>
 										{data.total} order{data.total === 1 ? "" : "s"} since {new Date(data.since).toLocaleString()}
-										{data.truncated ? " (only the most recent are counted)" : ""}
 									</caption>
 									<thead>
 										<tr>
@@ -119,7 +118,10 @@ export function OverviewPage() {
 						</section>
 						<section aria-labelledby="saga-heading">
 							<h2 id="saga-heading">Saga duration</h2>
-							<p class="meta">From placed to confirmed or cancelled, over the {data.sagaMs.count} orders of the window that are settled.</p>
+							<p class="meta">
+								From placed to confirmed or cancelled, over the {data.sagaMs.count} {data.truncated ? "most recent " : ""}orders of the window
+								that are settled.
+							</p>
 							<dl class="figures">
 								<div>
 									<dt>Median</dt>

@@ -39,7 +39,9 @@ export function duration(ms: number | null | undefined): string {
 	if (ms === null || ms === undefined) return "none yet";
 	if (ms < 1000) return `${Math.round(ms)} ms`;
 	if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-	return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+	// Rounded to the second first, so that 119.6 s is "2 min 0 s", not "1 min 60 s".
+	const seconds = Math.round(ms / 1000);
+	return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 /** How long ago an ISO time was, coarse: for "placed 3 min ago" in a list. */
