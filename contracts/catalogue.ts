@@ -55,6 +55,12 @@ export interface UpdateProductParams {
 	currency?: string;
 	stock?: number;
 	active?: boolean;
+	/**
+	 * The stock the change was based on, as the admin last read it: when the stock is no longer
+	 * that (an order reserved some meanwhile), nothing is changed and the answer is 409
+	 * STOCK_NOT_AS_EXPECTED with the stock as it is now.
+	 */
+	expectedStock?: number;
 }
 
 export interface StockLine {

@@ -179,7 +179,7 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		summary: "Change a product's fields or stock (admin)",
 		success: 200,
 		result: "Product",
-		refusals: [{ status: 409, types: ["SKU_TAKEN", "STOCK_CHANGED_CONCURRENTLY"] }],
+		refusals: [{ status: 409, types: ["SKU_TAKEN", "STOCK_CHANGED_CONCURRENTLY", "STOCK_NOT_AS_EXPECTED"] }],
 	},
 	// Not DELETE: a deactivated product stays readable for admins (and orders keep naming it).
 	{

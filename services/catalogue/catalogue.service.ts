@@ -261,6 +261,7 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 					$$strict: true,
 					id: idRule,
 					...Object.fromEntries(Object.entries(productFields).map(([key, rule]) => [key, { ...rule, optional: true }])),
+					expectedStock: { ...productFields.stock, optional: true },
 				},
 				async handler(this: CatalogueService, ctx: Ctx<UpdateProductParams>): Promise<Product> {
 					const now = new Date();
@@ -269,6 +270,14 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 					// on, so a reservation taken meanwhile is never silently overwritten.
 					const step = async (): Promise<Product | typeof CONFLICT> => {
 						const current = await this.findProduct(ctx.params.id, true);
+						const { expectedStock } = ctx.params;
+						if (expectedStock !== undefined && current.stock !== expectedStock) {
+							throw new ConflictError(
+								"STOCK_NOT_AS_EXPECTED",
+								`The stock is ${current.stock}, not ${expectedStock} as expected: orders reserved or released some meanwhile`,
+								{ stock: current.stock, expectedStock },
+							);
+						}
 						const query = ctx.params.stock === undefined ? { _id: current._id } : { _id: current._id, stock: current.stock };
 						const update = ctx.params.stock === undefined ? set : { ...set, stock: ctx.params.stock };
 						const product = toProduct({ ...current, ...update } as ProductDoc);

@@ -62,6 +62,20 @@ describe("catalogue", () => {
 			expect(updated).toMatchObject({ stock: 9, priceCents: 1250 });
 		});
 
+		it("sets stock only from the stock expected: a reservation made since is not overwritten", async () => {
+			const product = await createProduct(broker, "UPD-EXPECT", 10);
+			await reserve(broker, "order-upd-expect", [{ productId: product.id, qty: 3 }]);
+			// The admin read 10 before the reservation, and wants 12.
+			await expect(broker.call("catalogue.update", { id: product.id, stock: 12, expectedStock: 10 }, admin)).rejects.toMatchObject({
+				code: 409,
+				type: "STOCK_NOT_AS_EXPECTED",
+				data: { stock: 7, expectedStock: 10 },
+			});
+			expect(((await broker.call("catalogue.get", { id: product.id }, admin)) as Product).stock).toBe(7);
+			const updated = await broker.call<Product, object>("catalogue.update", { id: product.id, stock: 12, expectedStock: 7 }, admin);
+			expect(updated.stock).toBe(12);
+		});
+
 		it("refuses a SKU another product already has, whatever its case", async () => {
 			await createProduct(broker, "UPD-2", 1);
 			const other = await createProduct(broker, "UPD-3", 1);

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { SMTPServer } from "smtp-server";
 import { freePort } from "../helpers/net";
 import { adminToken, http, signUp, startShop, TEST_ADDRESS, TEST_ADMIN, type TestShop } from "../helpers/shop";
-import { waitFor } from "../helpers/wait";
+import { waitFor, waitForValue } from "../helpers/wait";
 import { launchBrowser, readmeScreenshot, screenshots, VIEWPORTS } from "./browser";
 
 /*
@@ -122,8 +122,19 @@ describe("the admin console in Chromium", () => {
 		await shopper.locator('section[aria-label="Products"][aria-busy="false"]').waitFor();
 		await shopper.getByRole("link", { name: "Admin Console Lamp" }).waitFor();
 
-		// The admin takes its stock to 0 on its own form.
+		// A customer orders 2 while the admin's page still shows 5: the admin's change, based on 5,
+		// is refused with the stock as it is now, and nothing is overwritten.
+		const buyer = await signUp(shop.baseUrl, `admin-journey-${Date.now()}@example.com`);
+		const order = await api.post("/orders", { items: [{ productId, qty: 2 }], shippingAddress: TEST_ADDRESS, paymentMethod: "tok_visa" }, buyer.token);
+		expect(order.status).toBe(201);
+		expect(await waitForValue(async () => (await api.get(`/products/${productId}`, admin)).body.stock as number, 3)).toBe(3);
 		await page.getByLabel("Units in stock").fill("0");
+		await page.getByRole("button", { name: "Set stock" }).click();
+		await page.locator("#product-new-stock-error").filter({ hasText: "it is now 3" }).waitFor();
+		await page.getByText("3 available to order now").waitFor();
+		expect((await api.get(`/products/${productId}`, admin)).body.stock).toBe(3);
+
+		// Set again from the figure now shown, the stock goes to 0.
 		await page.getByRole("button", { name: "Set stock" }).click();
 		await page.getByRole("status").filter({ hasText: "The stock is now 0." }).waitFor();
 		await screenshots(page, "admin-product");

@@ -72,6 +72,13 @@ function NewProduct() {
 	);
 }
 
+/** The stock errors said at the stock's field: the server's stock moved under the admin's change. */
+const STOCK_MOVED = new Set(["STOCK_CHANGED_CONCURRENTLY", "STOCK_NOT_AS_EXPECTED"]);
+
+/**
+ * Sets the stock from the figure shown (expectedStock): if orders reserved or released some since
+ * the page read it, the API changes nothing (409), and the page shows the stock as it is now.
+ */
 function StockForm(props: { product: Product; onChanged(product: Product): void }) {
 	const [stock, setStock] = useState(String(props.product.stock));
 	const [done, setDone] = useState<string>();
@@ -85,7 +92,13 @@ function StockForm(props: { product: Product; onChanged(product: Product): void 
 				event.preventDefault();
 				setDone(undefined);
 				void action.run(async () => {
-					const product = await call(api.PATCH("/products/{id}", { params: { path: { id: props.product.id } }, body: { stock: Number(stock) } }));
+					const path = { params: { path: { id: props.product.id } } };
+					const product = await call(
+						api.PATCH("/products/{id}", { ...path, body: { stock: Number(stock), expectedStock: props.product.stock } }),
+					).catch(async (err: unknown) => {
+						if (adminError(err).type === "STOCK_NOT_AS_EXPECTED") props.onChanged(await call(api.GET("/products/{id}", path)));
+						throw err;
+					});
 					props.onChanged(product);
 					setStock(String(product.stock));
 					setDone(`The stock is now ${product.stock}.`);
@@ -99,12 +112,12 @@ function StockForm(props: { product: Product; onChanged(product: Product): void 
 				min={0}
 				value={stock}
 				onInput={setStock}
-				error={action.error?.fields.stock ?? (action.error?.type === "STOCK_CHANGED_CONCURRENTLY" ? action.error.message : undefined)}
+				error={action.error?.fields.stock ?? (action.error && STOCK_MOVED.has(action.error.type) ? action.error.message : undefined)}
 			/>
 			<button type="submit" disabled={action.busy}>
 				Set stock
 			</button>
-			{action.error && !action.error.fields.stock && action.error.type !== "STOCK_CHANGED_CONCURRENTLY" ? <Alert error={action.error} /> : null}
+			{action.error && !action.error.fields.stock && !STOCK_MOVED.has(action.error.type) ? <Alert error={action.error} /> : null}
 			{done ? <Notice>{done}</Notice> : null}
 		</form>
 	);

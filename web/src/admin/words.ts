@@ -22,6 +22,11 @@ const ADMIN_WORDS: Readonly<Record<string, string>> = {
 /** The error as an ApiError whose message is in the console's words when it has some. */
 export function adminError(err: unknown): ApiError {
 	const error = asApiError(err);
+	if (error.type === "STOCK_NOT_AS_EXPECTED") {
+		const now = (error.data as { stock?: number } | undefined)?.stock;
+		error.message = `Orders reserved or released stock since this page read it${now === undefined ? "" : `: it is now ${now}`}. Nothing was changed; look at the new figure, then set the stock again.`;
+		return error;
+	}
 	const words = ADMIN_WORDS[error.type];
 	if (words) error.message = words;
 	return error;

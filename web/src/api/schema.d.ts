@@ -2332,6 +2332,7 @@ export interface operations {
 					currency?: string;
 					stock?: number;
 					active?: boolean;
+					expectedStock?: number;
 				};
 			};
 		};
@@ -2350,7 +2351,7 @@ export interface operations {
 			401: components["responses"]["Unauthorized"];
 			403: components["responses"]["Forbidden"];
 			404: components["responses"]["NotFound"];
-			/** @description Refused: SKU_TAKEN, STOCK_CHANGED_CONCURRENTLY. */
+			/** @description Refused: SKU_TAKEN, STOCK_CHANGED_CONCURRENTLY, STOCK_NOT_AS_EXPECTED. */
 			409: {
 				headers: {
 					"X-Request-Id": components["headers"]["RequestId"];
@@ -2360,7 +2361,7 @@ export interface operations {
 					"application/json": {
 						error?: {
 							/** @enum {unknown} */
-							type?: "SKU_TAKEN" | "STOCK_CHANGED_CONCURRENTLY";
+							type?: "SKU_TAKEN" | "STOCK_CHANGED_CONCURRENTLY" | "STOCK_NOT_AS_EXPECTED";
 						};
 					} & components["schemas"]["Error"];
 				};
