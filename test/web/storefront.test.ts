@@ -117,8 +117,9 @@ describe("the storefront in Chromium", () => {
 		// The cart is empty now, and the order is in the history.
 		await page.getByRole("link", { name: "Orders", exact: true }).click();
 		await page.getByRole("heading", { level: 1, name: "Your orders" }).waitFor();
-		expect(await page.getByRole("row").count()).toBe(2);
+		// The heading shows before the list has arrived: the rows are counted once it has.
 		await page.getByRole("cell", { name: "Confirmed" }).waitFor();
+		expect(await page.getByRole("row").count()).toBe(2);
 
 		// The confirmation email shows in notifications. It is sent a moment after the order is
 		// confirmed, so the page is opened once the shop says it was sent (the customer's own token,
@@ -130,6 +131,7 @@ describe("the storefront in Chromium", () => {
 		const sent = await waitFor(
 			async () => (await http(shop.baseUrl).get("/notifications", token)).body as { rows: { kind: string }[] },
 			(page) => page.rows.some((row) => row.kind === "order.confirmed"),
+			30_000,
 		);
 		expect(sent.rows.map((row) => row.kind)).toContain("order.confirmed");
 		await page.getByRole("link", { name: "Notifications" }).click();
