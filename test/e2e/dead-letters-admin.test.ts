@@ -1,8 +1,8 @@
-import { SMTPServer } from "smtp-server";
-import type { AnyDomainEvent, DeadLetter, OrderConfirmed, RedriveResult } from "../../contracts";
+import type { DeadLetter, RedriveResult } from "../../contracts";
 import { EVENT_CONSUMERS } from "../../services/api/routes";
+import { startMailServer, type MailServer } from "../helpers/mail";
 import { freePort } from "../helpers/net";
-import { startShopWithUsers, type ShopWithUsers } from "../helpers/shop";
+import { startShopWithUsers, TEST_ADDRESS, type ShopWithUsers } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 /*
@@ -14,8 +14,7 @@ import { waitFor } from "../helpers/wait";
 describe("dead letters through the gateway", () => {
 	let users: ShopWithUsers;
 	let smtpPort: number;
-	let smtp: SMTPServer | undefined;
-	const delivered: string[] = [];
+	let mail: MailServer | undefined;
 
 	beforeAll(async () => {
 		smtpPort = await freePort();
@@ -25,24 +24,15 @@ describe("dead letters through the gateway", () => {
 	});
 	afterAll(async () => {
 		await users.shop.destroy();
-		await new Promise((resolve) => (smtp ? smtp.close(() => resolve(undefined)) : resolve(undefined)));
+		await mail?.close();
 	});
 
 	it("lists a service's dead letters with their error, and a redrive once the mail server is up handles them", async () => {
-		const { api, admin, shop } = users;
+		const { api, admin } = users;
 		const me = (await api.get("/me", users.customer)).body as { id: string; email: string };
-		const event: OrderConfirmed = {
-			id: "evt-dead-letter-admin-1",
-			type: "order.confirmed",
-			occurredAt: new Date().toISOString(),
-			aggregateId: "order-dla-1",
-			correlationId: "order-dla-1",
-			orderId: "order-dla-1",
-			customerId: me.id,
-			totalCents: 1000,
-			currency: "EUR",
-		};
-		await shop.broker.emit(event.type, event as AnyDomainEvent);
+		// A real order, confirmed: its confirmation email is what fails while the mail server is down.
+		const order = await api.post("/orders", { items: [{ productId: users.productId, qty: 1 }], shippingAddress: TEST_ADDRESS }, users.customer);
+		expect(order.status).toBe(201);
 
 		const dead = await waitFor(
 			async () => (await api.get<DeadLetter[]>("/admin/dead-letters/notifications", admin)).body,
@@ -50,12 +40,12 @@ describe("dead letters through the gateway", () => {
 		);
 		expect(dead).toEqual([
 			{
-				id: event.id,
+				id: expect.any(String),
 				type: "order.confirmed",
 				attempts: 2,
 				lastError: expect.stringMatching(/ECONNREFUSED/),
 				receivedAt: expect.any(String),
-				correlationId: "order-dla-1",
+				correlationId: order.body.id,
 			},
 		]);
 		// The other services have none.
@@ -64,26 +54,15 @@ describe("dead letters through the gateway", () => {
 		}
 
 		// Still down: a redrive fails again and the letter stays, with the new error.
-		const again = await api.post<RedriveResult[]>("/admin/dead-letters/notifications/redrive", { ids: [event.id] }, admin);
+		const again = await api.post<RedriveResult[]>("/admin/dead-letters/notifications/redrive", { ids: [dead[0]!.id] }, admin);
 		expect(again.status).toBe(200);
-		expect(again.body).toEqual([{ id: event.id, status: "DEAD", lastError: expect.stringMatching(/ECONNREFUSED/) }]);
+		expect(again.body).toEqual([{ id: dead[0]!.id, status: "DEAD", lastError: expect.stringMatching(/ECONNREFUSED/) }]);
 
-		smtp = new SMTPServer({
-			authOptional: true,
-			disabledCommands: ["AUTH", "STARTTLS"],
-			onData(stream, session, callback) {
-				stream.resume();
-				stream.on("end", () => {
-					delivered.push(session.envelope.rcptTo.map((rcpt) => rcpt.address).join(","));
-					callback();
-				});
-			},
-		});
-		await new Promise<void>((resolve) => smtp!.listen(smtpPort, "127.0.0.1", resolve));
+		mail = await startMailServer(smtpPort);
 
 		const redriven = await api.post<RedriveResult[]>("/admin/dead-letters/notifications/redrive", {}, admin);
-		expect(redriven).toMatchObject({ status: 200, body: [{ id: event.id, status: "DONE" }] });
-		expect(delivered).toEqual([me.email]);
+		expect(redriven).toMatchObject({ status: 200, body: [{ id: dead[0]!.id, status: "DONE" }] });
+		expect(mail.delivered).toEqual([me.email]);
 		expect((await api.get("/admin/dead-letters/notifications", admin)).body).toEqual([]);
 		expect((await api.post("/admin/dead-letters/notifications/redrive", {}, admin)).body).toEqual([]);
 	});

@@ -1,5 +1,5 @@
-import { SMTPServer } from "smtp-server";
 import type { ReplayReport } from "../../mixins/events/kafka-bus";
+import { startMailServer, type MailServer } from "../helpers/mail";
 import { freePort } from "../helpers/net";
 import { waitFor } from "../helpers/wait";
 import { TestCluster } from "./cluster";
@@ -19,28 +19,12 @@ describe("dead letters and replay on Kafka, through a node attached to the clust
 	const poisoned = `poison-${Date.now()}@example.com`;
 	// The mail server refuses this mailbox until the test "fixes" it: the cause of the poison.
 	const refused = new Set([poisoned]);
-	const delivered: string[] = [];
-	let smtp: SMTPServer;
+	let mail: MailServer;
 	let cluster: TestCluster;
 
 	beforeAll(async () => {
 		const smtpPort = await freePort();
-		smtp = new SMTPServer({
-			authOptional: true,
-			disabledCommands: ["AUTH", "STARTTLS"],
-			onRcptTo(address, _session, callback) {
-				if (refused.has(address.address)) return callback(Object.assign(new Error("mailbox unavailable"), { responseCode: 550 }));
-				callback();
-			},
-			onData(stream, session, callback) {
-				stream.resume();
-				stream.on("end", () => {
-					delivered.push(...session.envelope.rcptTo.map((rcpt) => rcpt.address));
-					callback();
-				});
-			},
-		});
-		await new Promise<void>((resolve) => smtp.listen(smtpPort, "127.0.0.1", resolve));
+		mail = await startMailServer(smtpPort, { refused });
 		cluster = new TestCluster({
 			SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
 			EVENT_MAX_ATTEMPTS: "2",
@@ -50,7 +34,7 @@ describe("dead letters and replay on Kafka, through a node attached to the clust
 	});
 	afterAll(async () => {
 		await cluster?.stopAll();
-		await new Promise((resolve) => smtp.close(() => resolve(undefined)));
+		await mail?.close();
 	});
 
 	it("parks a poison event on the dead-letter topic and, redriven after the cause is gone, handles it once", async () => {
@@ -75,11 +59,11 @@ describe("dead letters and replay on Kafka, through a node attached to the clust
 				headers: expect.objectContaining({ "dlq-consumer-group": "shop.notifications", "dlq-error": expect.stringMatching(/mailbox unavailable/) }),
 			}),
 		]);
-		expect(delivered.filter((to) => to === poisoned)).toEqual([]);
+		expect(mail.delivered.filter((to) => to === poisoned)).toEqual([]);
 
 		refused.clear();
 		expect(await repl.call("notifications.redriveDeadLetters", { ids: [dead[0]!.id] })).toEqual([{ id: dead[0]!.id, status: "DONE" }]);
-		expect(delivered.filter((to) => to === poisoned)).toEqual([poisoned]);
+		expect(mail.delivered.filter((to) => to === poisoned)).toEqual([poisoned]);
 		expect(await repl.call("notifications.redriveDeadLetters", { ids: [dead[0]!.id] })).toEqual([]);
 
 		// Replaying the orders topic for notifications hands it every event again; the handler
@@ -87,7 +71,7 @@ describe("dead letters and replay on Kafka, through a node attached to the clust
 		const report = await repl.call<ReplayReport, object>("notifications.replayEvents", { topic: "shop.orders", fromTime: startedAt.toISOString() });
 		expect(report).toMatchObject({ topic: "shop.orders", consumerGroup: "shop.notifications", failed: [] });
 		expect(report.handled).toBeGreaterThanOrEqual(1);
-		expect(delivered.filter((to) => to === poisoned)).toEqual([poisoned]);
+		expect(mail.delivered.filter((to) => to === poisoned)).toEqual([poisoned]);
 		console.log(`dead letter: 1 poison event parked and redriven once; replay read ${report.read} messages, handled ${report.handled}, resent 0 mails`);
 	});
 

@@ -1,5 +1,5 @@
-import { SMTPServer } from "smtp-server";
 import type { AnyDomainEvent, Customer, OrderConfirmed } from "../../contracts";
+import { startMailServer, type MailServer } from "../helpers/mail";
 import { startShop, type TestShop } from "../helpers/shop";
 import { freePort } from "../helpers/net";
 import { sample, scrape } from "../helpers/observability";
@@ -9,8 +9,7 @@ describe("dead letters", () => {
 	let shop: TestShop;
 	let smtpPort: number;
 	let metricsUrl: string;
-	let smtp: SMTPServer | undefined;
-	const delivered: string[] = [];
+	let mail: MailServer | undefined;
 
 	beforeAll(async () => {
 		smtpPort = await freePort();
@@ -30,7 +29,7 @@ describe("dead letters", () => {
 	});
 	afterAll(async () => {
 		await shop.destroy();
-		await new Promise((resolve) => (smtp ? smtp.close(() => resolve(undefined)) : resolve(undefined)));
+		await mail?.close();
 	});
 
 	it("parks an event whose handler keeps failing, and redriving it once the cause is gone handles it once", async () => {
@@ -55,27 +54,16 @@ describe("dead letters", () => {
 		expect(dead).toEqual([expect.objectContaining({ id: event.id, attempts: 3, lastError: expect.stringMatching(/ECONNREFUSED/) })]);
 		expect(sample(await scrape(metricsUrl), "shop_events_dead_letters_total", { service: "notifications", type: "order.confirmed" })).toBe(1);
 
-		smtp = new SMTPServer({
-			authOptional: true,
-			disabledCommands: ["AUTH", "STARTTLS"],
-			onData(stream, session, callback) {
-				stream.resume();
-				stream.on("end", () => {
-					delivered.push(session.envelope.rcptTo.map((rcpt) => rcpt.address).join(","));
-					callback();
-				});
-			},
-		});
-		await new Promise<void>((resolve) => smtp!.listen(smtpPort, "127.0.0.1", resolve));
+		mail = await startMailServer(smtpPort);
 
 		const redriven = await shop.broker.call<{ id: string; status: string }[], object>("notifications.redriveDeadLetters", {});
 		expect(redriven).toEqual([{ id: event.id, status: "DONE" }]);
-		expect(delivered).toEqual(["dl@example.com"]);
+		expect(mail.delivered).toEqual(["dl@example.com"]);
 		expect(await shop.broker.call("notifications.deadLetters", {})).toEqual([]);
 
 		// Delivered again afterwards, the event is a duplicate: no second email.
 		await shop.broker.emit(event.type, event as AnyDomainEvent);
 		await new Promise((resolve) => setTimeout(resolve, 300));
-		expect(delivered).toEqual(["dl@example.com"]);
+		expect(mail.delivered).toEqual(["dl@example.com"]);
 	});
 });

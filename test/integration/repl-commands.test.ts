@@ -3,11 +3,11 @@ import os from "node:os";
 import path from "node:path";
 import repl, { type REPLServer } from "node:repl";
 import { PassThrough } from "node:stream";
-import { SMTPServer } from "smtp-server";
 import type { Order } from "../../contracts";
 import { dlqCommand, redriveCommand, sagaCommand, stuckCommand } from "../../lib/repl-commands";
 import type { Collection } from "../../mixins/store.mixin";
 import { newOrder, type OrderDoc } from "../../services/orders/order";
+import { startMailServer, type MailServer } from "../helpers/mail";
 import { freePort } from "../helpers/net";
 import { http, signUp, startShop, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
@@ -29,7 +29,7 @@ function steps(text: string): string[] {
 describe("the REPL commands", () => {
 	let shop: TestShop;
 	let smtpPort: number;
-	let smtp: SMTPServer | undefined;
+	let mail: MailServer | undefined;
 	let order: Order;
 	let stuckId: string;
 
@@ -73,7 +73,7 @@ describe("the REPL commands", () => {
 	});
 	afterAll(async () => {
 		await shop.destroy();
-		await new Promise((resolve) => (smtp ? smtp.close(() => resolve(undefined)) : resolve(undefined)));
+		await mail?.close();
 	});
 
 	it("saga prints the order's timeline as a table, oldest first", async () => {
@@ -115,12 +115,7 @@ describe("the REPL commands", () => {
 	});
 
 	it("redrive hands a service's dead letters to their handlers once more, and dlq then finds none", async () => {
-		smtp = new SMTPServer({
-			authOptional: true,
-			disabledCommands: ["AUTH", "STARTTLS"],
-			onData: (stream, _session, callback) => stream.resume().on("end", () => callback()),
-		});
-		await new Promise<void>((resolve) => smtp!.listen(smtpPort, "127.0.0.1", resolve));
+		mail = await startMailServer(smtpPort);
 		const text = await redriveCommand(shop.broker, "notifications");
 		expect(text.split("\n")[0]).toBe("notifications: 1 redriven, 1 handled, 0 failed again.");
 		expect(text).toMatch(/^\S+\s+DONE$/m);

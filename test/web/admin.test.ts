@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { SMTPServer } from "smtp-server";
+import { startMailServer, type MailServer } from "../helpers/mail";
 import { freePort } from "../helpers/net";
 import { adminToken, http, signUp, startShop, TEST_ADDRESS, TEST_ADMIN, type TestShop } from "../helpers/shop";
 import { waitFor, waitForValue } from "../helpers/wait";
@@ -273,8 +273,7 @@ describe("the admin console in Chromium", () => {
 describe("the admin console's dead letters in Chromium", () => {
 	let shop: TestShop;
 	let smtpPort: number;
-	let smtp: SMTPServer | undefined;
-	const delivered: string[] = [];
+	let mail: MailServer | undefined;
 	const { state, context } = startBrowserOn(() => shop);
 
 	beforeAll(async () => {
@@ -284,7 +283,7 @@ describe("the admin console's dead letters in Chromium", () => {
 	});
 	afterAll(async () => {
 		await shop?.destroy();
-		await new Promise((resolve) => (smtp ? smtp.close(() => resolve(undefined)) : resolve(undefined)));
+		await mail?.close();
 	});
 
 	it("shows a failed email with its error, and redriven once the mail server is up, it is handled and gone", async () => {
@@ -311,24 +310,13 @@ describe("the admin console's dead letters in Chromium", () => {
 		await page.getByRole("region", { name: "Payments", exact: true }).getByText("No dead letters.").waitFor();
 		await screenshots(page, "admin-dead-letters");
 
-		smtp = new SMTPServer({
-			authOptional: true,
-			disabledCommands: ["AUTH", "STARTTLS"],
-			onData(stream, session, callback) {
-				stream.resume();
-				stream.on("end", () => {
-					delivered.push(session.envelope.rcptTo.map((rcpt) => rcpt.address).join(","));
-					callback();
-				});
-			},
-		});
-		await new Promise<void>((resolve) => smtp!.listen(smtpPort, "127.0.0.1", resolve));
+		mail = await startMailServer(smtpPort);
 
 		await row.getByRole("button", { name: /^Redrive/ }).click();
 		await notifications.getByRole("status").filter({ hasText: "Redriven: 1 handled." }).waitFor();
 		await notifications.getByText("No dead letters.").waitFor();
 		expect(await notifications.getByRole("table").count()).toBe(0);
-		expect(delivered).toEqual([email]);
+		expect(mail.delivered).toEqual([email]);
 		await screenshots(page, "admin-dead-letters-redriven");
 		expect(state.pageErrors).toEqual([]);
 		await adminContext.close();
