@@ -17,6 +17,12 @@ import { topicFor } from "./kafka-topics";
 
 const REPLAY_TIMEOUT_MS = 10 * 60 * 1000;
 
+/**
+ * The most ids one redrive names (event ids are UUIDs; 64 characters leave room for others): a
+ * list at its limits stays far below the gateway's body limit, so a valid request is never a 413.
+ */
+export const REDRIVE_MAX_IDS = 100;
+
 export function AdminActionsPart(): Partial<ServiceSchema> {
 	const schema: Partial<ServiceSchema<never, Record<string, never>, InboxInternals>> = {
 		actions: {
@@ -41,7 +47,7 @@ export function AdminActionsPart(): Partial<ServiceSchema> {
 			/** Hands every dead letter (or the ones named) to its handler once more, e.g. after a fix. */
 			redriveDeadLetters: {
 				auth: "admin",
-				params: { $$strict: true, ids: { type: "array", max: 1000, items: { type: "string", min: 1, max: 200 }, optional: true } },
+				params: { $$strict: true, ids: { type: "array", max: REDRIVE_MAX_IDS, items: { type: "string", min: 1, max: 64 }, optional: true } },
 				async handler(this: InboxInternals, ctx: Context<{ ids?: string[] }>): Promise<RedriveResult[]> {
 					const query: Record<string, unknown> = { status: "DEAD" };
 					if (ctx.params.ids) query._id = { $in: ctx.params.ids };

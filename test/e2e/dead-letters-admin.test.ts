@@ -1,4 +1,5 @@
 import type { DeadLetter, RedriveResult } from "../../contracts";
+import { REDRIVE_MAX_IDS } from "../../mixins/events/admin-actions";
 import { EVENT_CONSUMERS } from "../../services/api/routes";
 import { startMailServer, type MailServer } from "../helpers/mail";
 import { freePort } from "../helpers/net";
@@ -69,7 +70,14 @@ describe("dead letters through the gateway", () => {
 
 	it("refuses ids that are not a bounded list of strings with 422", async () => {
 		const { api, admin } = users;
-		for (const body of [{ ids: "evt-1" }, { ids: [1] }, { ids: [""] }, { ids: Array.from({ length: 1001 }, (_, i) => `e${i}`) }, { other: true }]) {
+		for (const body of [
+			{ ids: "evt-1" },
+			{ ids: [1] },
+			{ ids: [""] },
+			{ ids: Array.from({ length: REDRIVE_MAX_IDS + 1 }, (_, i) => `e${i}`) },
+			{ ids: ["x".repeat(65)] },
+			{ other: true },
+		]) {
 			const res = await api.post("/admin/dead-letters/catalogue/redrive", body, admin);
 			expect({ status: res.status, type: res.body.error?.type }).toEqual({ status: 422, type: "VALIDATION_ERROR" });
 		}
