@@ -55,7 +55,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 # The storefront's static files, which the gateway (SERVICES=api) reads into memory at start and
-# serves at /; other nodes never read them, and they are small (about 70 kB today).
+# serves at /; other nodes never read them, and they are small (about 100 kB with the admin console).
 COPY --from=build /app/web/dist web/dist
 COPY package.json ./
 RUN mkdir -p /app/data && chown 1000:1000 /app/data
