@@ -213,11 +213,21 @@ describe("the OpenAPI document", () => {
 		expect(id).toMatchObject({ name: "id", required: true, schema: { type: "string" } });
 		expect((id!.schema as JsonSchema).pattern).toMatch(/\{0,62\}/);
 		const body = bodySchema(update) as { properties: Record<string, unknown>; required?: string[] };
-		expect(Object.keys(body.properties).sort()).toEqual(["active", "category", "currency", "description", "name", "priceCents", "sku", "stock"]);
+		expect(Object.keys(body.properties).sort()).toEqual([
+			"active",
+			"category",
+			"currency",
+			"description",
+			"expectedStock",
+			"name",
+			"priceCents",
+			"sku",
+			"stock",
+		]);
 		expect(body.required).toBeUndefined();
 		expect(update.requestBody!.required).toBe(true);
 		expect(update.responses).toHaveProperty("404");
-		expect(JSON.stringify(update.responses["409"])).toContain('"enum":["SKU_TAKEN","STOCK_CHANGED_CONCURRENTLY"]');
+		expect(JSON.stringify(update.responses["409"])).toContain('"enum":["SKU_TAKEN","STOCK_CHANGED_CONCURRENTLY","STOCK_NOT_AS_EXPECTED"]');
 	});
 
 	it("documents PUT /cart/items/{productId}: the product from the path, the quantity from the body, its refusals", () => {
