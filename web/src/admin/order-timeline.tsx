@@ -3,7 +3,7 @@ import { api, call } from "../api/client";
 import type { ApiError } from "../api/errors";
 import type { Schemas } from "../api/types";
 import { money } from "../components/format";
-import { Alert, Loading, Notice, PageTitle } from "../components/ui";
+import { Alert, Loading, Notice, PageError, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
 import { Link, withQuery } from "../router";
 import { adminError, inWords, ORDER_STATUS_WORDS } from "./words";
@@ -80,15 +80,7 @@ export function OrderTimelinePage(props: { id: string }) {
 
 	const title = `Order ${props.id.slice(0, 8)}`;
 	if (timeline.error) {
-		return (
-			<>
-				<PageTitle title={`${title} · Admin`}>{title}</PageTitle>
-				<Alert error={timeline.error} />
-				<p>
-					<Link href="/admin/orders">All orders</Link>
-				</p>
-			</>
-		);
+		return <PageError title={`${title} · Admin`} heading={title} error={timeline.error} back={{ href: "/admin/orders", label: "All orders" }} />;
 	}
 	if (!timeline.data) return <Loading what="the order's timeline" />;
 	const data = timeline.data;

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { api, call } from "../api/client";
 import type { ApiError } from "../api/errors";
 import type { Product } from "../api/types";
-import { Alert, Field, Loading, Notice, PageTitle } from "../components/ui";
+import { Alert, Field, Loading, Notice, PageError, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
 import { Link, navigate, type Location } from "../router";
 import { centsOf, fieldsOf, ProductForm, type ProductFields } from "./product-form";
@@ -135,15 +135,7 @@ function EditProduct(props: { id: string; created: boolean }) {
 	const [saved, setSaved] = useState<string>(props.created ? "The product was created." : "");
 
 	if (product.error) {
-		return (
-			<>
-				<PageTitle title="Product · Admin">Product</PageTitle>
-				<Alert error={product.error} />
-				<p>
-					<Link href="/admin/products">All products</Link>
-				</p>
-			</>
-		);
+		return <PageError title="Product · Admin" heading="Product" error={product.error} back={{ href: "/admin/products", label: "All products" }} />;
 	}
 	if (!product.data) return <Loading what="the product" />;
 	const item = product.data;

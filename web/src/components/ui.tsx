@@ -1,6 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import type { ApiError } from "../api/errors";
+import { Link } from "../router";
 
 /*
  * The few pieces every page uses, each with its accessible markup: a field with its label and
@@ -36,6 +37,19 @@ export function Alert(props: { error?: ApiError | string; children?: ComponentCh
 			{typeof props.error === "string" ? props.error : props.error?.message}
 			{props.children}
 		</p>
+	);
+}
+
+/** A page whose subject could not be read (an order, a product): its title, the error in words, and the way back. */
+export function PageError(props: { title: string; heading: string; error: ApiError; back: { href: string; label: string } }) {
+	return (
+		<>
+			<PageTitle title={props.title}>{props.heading}</PageTitle>
+			<Alert error={props.error} />
+			<p>
+				<Link href={props.back.href}>{props.back.label}</Link>
+			</p>
+		</>
 	);
 }
 

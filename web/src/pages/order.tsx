@@ -4,7 +4,7 @@ import { asApiError, type ApiError } from "../api/errors";
 import { followOrder, type StatusChange, type StreamState } from "../api/order-events";
 import type { Order } from "../api/types";
 import { dateTime, money } from "../components/format";
-import { Alert, Loading, PageTitle } from "../components/ui";
+import { Alert, Loading, PageError, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
 import { Link } from "../router";
 
@@ -80,15 +80,7 @@ export function OrderPage(props: { id: string }) {
 	};
 
 	if (order.error) {
-		return (
-			<>
-				<PageTitle title="Order">Order</PageTitle>
-				<Alert error={order.error} />
-				<p>
-					<Link href="/orders">Your orders</Link>
-				</p>
-			</>
-		);
+		return <PageError title="Order" heading="Order" error={order.error} back={{ href: "/orders", label: "Your orders" }} />;
 	}
 	if (!order.data) return <Loading what="the order" />;
 	const data = order.data;

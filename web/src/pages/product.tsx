@@ -4,7 +4,7 @@ import { asApiError, type ApiError } from "../api/errors";
 import { addToCart } from "../cart/cart";
 import { MAX_QTY } from "../cart/guest-cart";
 import { money } from "../components/format";
-import { Alert, Field, Loading, Notice, PageTitle } from "../components/ui";
+import { Alert, Field, Loading, Notice, PageError, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
 import { Link } from "../router";
 
@@ -16,15 +16,7 @@ export function ProductPage(props: { id: string }) {
 	const [busy, setBusy] = useState(false);
 
 	if (product.error) {
-		return (
-			<>
-				<PageTitle title="Product not found">Product not found</PageTitle>
-				<Alert error={product.error} />
-				<p>
-					<Link href="/">Back to the catalogue</Link>
-				</p>
-			</>
-		);
+		return <PageError title="Product not found" heading="Product not found" error={product.error} back={{ href: "/", label: "Back to the catalogue" }} />;
 	}
 	if (!product.data) return <Loading what="the product" />;
 	const item = product.data;
