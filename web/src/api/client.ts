@@ -21,7 +21,13 @@ const auth: Middleware = {
 	},
 };
 
-export const api = createClient<paths>({ baseUrl: "/api" });
+/*
+ * cache "no-cache": the shop sends public reads (products, pages of them) with a max-age for
+ * caches between it and its shoppers, and with an ETag. The app asks again every time, with the
+ * tag, so what a shopper sees is what the shop holds now (stock just sold out, a new price), and
+ * an unchanged answer costs a 304 with no body.
+ */
+export const api = createClient<paths>({ baseUrl: "/api", cache: "no-cache" });
 api.use(auth);
 
 type Answer<T> = { data: T; error?: never; response: Response } | { data?: never; error: unknown; response: Response };
