@@ -94,8 +94,16 @@ start_daemon() {
 	# Without job control a background child is not a process-group leader, so setsid execs in
 	# place and $! is the daemon's own pid.
 	setsid "$@" >>"$logf" 2>&1 </dev/null 9>&- &
-	echo "$!" >"$(pid_file "$name")"
-	log "$name: started (pid $!, log $logf)"
+	local pid=$! waited=0
+	echo "$pid" >"$(pid_file "$name")"
+	# Until the child has exec'd, its command line is this shell's, and is_running would call the
+	# daemon gone (CI once stopped here with "exited before it was ready" on a NATS that was up a
+	# moment later). Wait, at most 5 s, until the pid is the daemon's or has really exited.
+	while ! is_running "$name" && alive "$pid" && ((waited < 100)); do
+		sleep 0.05
+		waited=$((waited + 1))
+	done
+	log "$name: started (pid $pid, log $logf)"
 }
 
 # wait_for NAME TIMEOUT_S CHECK...: poll CHECK every second until it succeeds. Fails early if the
