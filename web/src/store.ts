@@ -29,7 +29,15 @@ export function createStore<T>(initial: T): Store<T> {
 }
 
 export function useStore<T>(store: Store<T>): T {
+	const value = store.get();
 	const [, setTick] = useState(0);
-	useEffect(() => store.subscribe(() => setTick((tick) => tick + 1)), [store]);
-	return store.get();
+	useEffect(() => {
+		const rerender = () => setTick((tick) => tick + 1);
+		const unsubscribe = store.subscribe(rerender);
+		// A child's effect runs before this one: a change it made (a login ending a stale session)
+		// came before this listener was there, and would leave the old value showing.
+		if (store.get() !== value) rerender();
+		return unsubscribe;
+	}, [store]);
+	return value;
 }

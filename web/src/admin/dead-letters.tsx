@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import { api, call } from "../api/client";
-import type { ApiError } from "../api/errors";
 import type { Schemas } from "../api/types";
 import { dateTime } from "../components/format";
 import { Alert, Loading, PageTitle } from "../components/ui";
+import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { TableScroll } from "./table";
 import { adminError, inWords } from "./words";
@@ -51,23 +51,16 @@ function outcomeWords(outcome: Schemas["RedriveResult"][]): string {
 function ServiceDeadLetters(props: { service: Service }) {
 	const { service } = props;
 	const letters = useLoad(() => inWords(call(list[service]())), [service]);
-	const [busy, setBusy] = useState(false);
+	const redriving = useAction(adminError);
 	const [result, setResult] = useState("");
-	const [error, setError] = useState<ApiError>();
 	const name = SERVICE_WORDS[service];
 
-	const run = async (ids?: string[]) => {
-		setBusy(true);
-		setError(undefined);
+	const run = (ids?: string[]) => {
 		setResult("");
-		try {
+		return redriving.run(async () => {
 			setResult(outcomeWords(await call(redrive[service](ids))));
 			letters.reload();
-		} catch (err) {
-			setError(adminError(err));
-		} finally {
-			setBusy(false);
-		}
+		});
 	};
 
 	const rows = letters.data ?? [];
@@ -107,7 +100,7 @@ function ServiceDeadLetters(props: { service: Service }) {
 										<td>{dateTime(row.receivedAt)}</td>
 										<td class="id">{row.correlationId}</td>
 										<td>
-											<button type="button" class="secondary" disabled={busy} onClick={() => void run([row.id])}>
+											<button type="button" class="secondary" disabled={redriving.busy} onClick={() => void run([row.id])}>
 												Redrive
 												<span class="visually-hidden">
 													{" "}
@@ -121,13 +114,13 @@ function ServiceDeadLetters(props: { service: Service }) {
 						</table>
 					</TableScroll>
 					<p>
-						<button type="button" disabled={busy} onClick={() => void run()}>
+						<button type="button" disabled={redriving.busy} onClick={() => void run()}>
 							Redrive all {rows.length} of {name.toLowerCase()}
 						</button>
 					</p>
 				</>
 			) : null}
-			<Alert error={error} />
+			<Alert error={redriving.error} />
 		</section>
 	);
 }

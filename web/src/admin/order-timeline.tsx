@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import { api, call } from "../api/client";
-import type { ApiError } from "../api/errors";
 import type { Schemas } from "../api/types";
 import { money } from "../components/format";
 import { Alert, Loading, Notice, PageError, PageTitle } from "../components/ui";
+import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { Link, withQuery } from "../router";
 import { adminError, inWords, ORDER_STATUS_WORDS } from "./words";
@@ -60,23 +60,15 @@ function Details(props: { details?: Record<string, string | number> }) {
 
 export function OrderTimelinePage(props: { id: string }) {
 	const timeline = useLoad(() => inWords(call(api.GET("/admin/orders/{id}/timeline", { params: { path: { id: props.id } } }))), [props.id]);
-	const [cancelling, setCancelling] = useState(false);
-	const [cancelError, setCancelError] = useState<ApiError>();
+	const cancelling = useAction(adminError);
 	const [cancelled, setCancelled] = useState(false);
 
-	const cancel = async () => {
-		setCancelling(true);
-		setCancelError(undefined);
-		try {
+	const cancel = () =>
+		cancelling.run(async () => {
 			await call(api.POST("/orders/{id}/cancel", { params: { path: { id: props.id } } }));
 			setCancelled(true);
 			timeline.reload();
-		} catch (err) {
-			setCancelError(adminError(err));
-		} finally {
-			setCancelling(false);
-		}
-	};
+		});
 
 	const title = `Order ${props.id.slice(0, 8)}`;
 	if (timeline.error) {
@@ -124,12 +116,12 @@ export function OrderTimelinePage(props: { id: string }) {
 			{cancelled ? <Notice>The order is cancelled.</Notice> : null}
 			{data.status !== "CANCELLED" ? (
 				<p>
-					<button type="button" class="secondary" disabled={cancelling} onClick={() => void cancel()}>
+					<button type="button" class="secondary" disabled={cancelling.busy} onClick={() => void cancel()}>
 						Cancel this order
 					</button>
 				</p>
 			) : null}
-			<Alert error={cancelError} />
+			<Alert error={cancelling.error} />
 			<p>
 				<Link href="/admin/orders">All orders</Link>
 			</p>

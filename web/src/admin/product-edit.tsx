@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
 import { api, call } from "../api/client";
-import type { ApiError } from "../api/errors";
 import type { Product } from "../api/types";
 import { Alert, Field, Loading, Notice, PageError, PageTitle } from "../components/ui";
+import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { Link, navigate, type Location } from "../router";
 import { centsOf, fieldsOf, ProductForm, type ProductFields } from "./product-form";
@@ -32,25 +32,8 @@ function changes(before: Product, fields: ProductFields): Partial<ReturnType<typ
 	return Object.fromEntries(Object.entries(after).filter(([key, value]) => before[key as keyof typeof after] !== value));
 }
 
-function useAction() {
-	const [busy, setBusy] = useState(false);
-	const [error, setError] = useState<ApiError>();
-	const run = async (work: () => Promise<void>) => {
-		setBusy(true);
-		setError(undefined);
-		try {
-			await work();
-		} catch (err) {
-			setError(adminError(err));
-		} finally {
-			setBusy(false);
-		}
-	};
-	return { busy, error, run };
-}
-
 function NewProduct() {
-	const save = useAction();
+	const save = useAction(adminError);
 	return (
 		<>
 			<PageTitle title="New product · Admin">New product</PageTitle>
@@ -82,7 +65,7 @@ const STOCK_MOVED = new Set(["STOCK_CHANGED_CONCURRENTLY", "STOCK_NOT_AS_EXPECTE
 function StockForm(props: { product: Product; onChanged(product: Product): void }) {
 	const [stock, setStock] = useState(String(props.product.stock));
 	const [done, setDone] = useState<string>();
-	const action = useAction();
+	const action = useAction(adminError);
 	return (
 		<form
 			class="filters"
@@ -130,8 +113,8 @@ export function ProductEditPage(props: { id?: string; location: Location }) {
 
 function EditProduct(props: { id: string; created: boolean }) {
 	const product = useLoad(() => inWords(call(api.GET("/products/{id}", { params: { path: { id: props.id } } }))), [props.id]);
-	const save = useAction();
-	const sale = useAction();
+	const save = useAction(adminError);
+	const sale = useAction(adminError);
 	const [saved, setSaved] = useState<string>(props.created ? "The product was created." : "");
 
 	if (product.error) {

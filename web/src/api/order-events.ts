@@ -1,18 +1,16 @@
-import { currentSession } from "../session";
+import { api } from "./client";
 import { ApiError, toApiError } from "./errors";
-import type { Order, paths } from "./types";
+import type { Order } from "./types";
 
 /*
  * Following GET /api/orders/:id/events, the order's status as Server-Sent Events. A browser's
  * EventSource cannot send an Authorization header, and the stream is the customer's own, so the
- * app reads it with fetch instead: the bearer token goes in the header as on every other call
- * (never in the URL, where it would land in logs and history), and the reconnection EventSource
+ * app reads it through the same client as every other call (api/client.ts, which sends the bearer
+ * token in the header, never in the URL, where it would land in logs and history, and ends a
+ * session whose token is refused), as a stream of bytes; the reconnection EventSource
  * would do is done here the same way: after the server's `retry`, with Last-Event-ID, until the
  * order is CONFIRMED or CANCELLED, or the server answers 204 (nothing more will come).
  */
-
-/** The route this follows; tsc fails here if the document no longer has it. */
-const EVENTS_ROUTE: keyof paths = "/orders/{id}/events";
 
 /** One change: the data of an `event: status` (its schema is the document's OrderStatusEvent). */
 export interface StatusChange {
@@ -70,16 +68,16 @@ export function followOrder(orderId: string, handlers: FollowHandlers): () => vo
 	let final = false;
 
 	const once = async (): Promise<"again" | "stop"> => {
-		const session = currentSession();
-		const headers: Record<string, string> = { Accept: "text/event-stream" };
-		if (session) headers.Authorization = `Bearer ${session.token}`;
-		if (lastId !== undefined) headers["Last-Event-ID"] = lastId;
-		const response = await fetch(`/api${EVENTS_ROUTE.replace("{id}", encodeURIComponent(orderId))}`, { headers, signal: controller.signal });
+		const { data, error, response } = await api.GET("/orders/{id}/events", {
+			params: { path: { id: orderId } },
+			headers: { Accept: "text/event-stream", ...(lastId === undefined ? {} : { "Last-Event-ID": lastId }) },
+			parseAs: "stream",
+			signal: controller.signal,
+		});
 		if (response.status === 204) return "stop";
-		if (!response.ok || !response.body) {
-			const error = toApiError(response.status, await response.json().catch(() => undefined));
+		if (!response.ok || !data) {
 			if (response.status >= 500) return "again";
-			handlers.onError(error);
+			handlers.onError(toApiError(response.status, error));
 			return "stop";
 		}
 		handlers.onState("live");
@@ -91,7 +89,7 @@ export function followOrder(orderId: string, handlers: FollowHandlers): () => vo
 			if (FINAL.has(change.status)) final = true;
 			handlers.onChange(change, Number(event.id));
 		});
-		const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+		const reader = data.pipeThrough(new TextDecoderStream()).getReader();
 		for (;;) {
 			const { done, value } = await reader.read();
 			if (done) break;

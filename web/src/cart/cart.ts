@@ -1,5 +1,5 @@
 import { api, call } from "../api/client";
-import { ApiError } from "../api/errors";
+import { ApiError, describeType } from "../api/errors";
 import type { Cart, CartLine, Product } from "../api/types";
 import { currentSession } from "../session";
 import { createStore } from "../store";
@@ -75,8 +75,7 @@ export async function loadCart(): Promise<Cart> {
 /** Sets a product's quantity (0 removes it) and answers the cart after the change. */
 export async function setQty(product: Pick<Product, "id" | "name" | "sku" | "priceCents" | "currency">, qty: number): Promise<Cart> {
 	if (!currentSession()) {
-		if (!setGuestQty(product, qty))
-			throw new ApiError(409, "CART_FULL", "The cart holds as many different products as it can (50). Remove one to add another.");
+		if (!setGuestQty(product, qty)) throw new ApiError(409, "CART_FULL", describeType("CART_FULL", "The cart is full."));
 		return guestCart();
 	}
 	if (qty <= 0) return count(await call(api.DELETE("/cart/items/{productId}", { params: { path: { productId: product.id } } })));

@@ -1,8 +1,9 @@
 import { useState } from "preact/hooks";
 import { api, call } from "../api/client";
-import { asApiError, type ApiError } from "../api/errors";
+import { asApiError } from "../api/errors";
 import { mergeError, mergeGuestCart, mergeNotes } from "../cart/cart";
 import { Alert, Field, PageTitle } from "../components/ui";
+import { useAction } from "../components/use-action";
 import { startSession } from "../session";
 import { Link, navigate, withQuery, type Location } from "../router";
 
@@ -29,27 +30,10 @@ async function logIn(email: string, password: string): Promise<void> {
 	}
 }
 
-function useForm() {
-	const [error, setError] = useState<ApiError>();
-	const [busy, setBusy] = useState(false);
-	const submit = async (work: () => Promise<void>) => {
-		setBusy(true);
-		setError(undefined);
-		try {
-			await work();
-		} catch (err) {
-			setError(asApiError(err));
-		} finally {
-			setBusy(false);
-		}
-	};
-	return { error, busy, submit };
-}
-
 export function LoginPage(props: { location: Location }) {
 	const [email, setEmail] = useState("");
 	const [password, setPassword] = useState("");
-	const form = useForm();
+	const form = useAction();
 	const next = nextOf(props.location);
 	const fields = form.error?.fields ?? {};
 	return (
@@ -60,7 +44,7 @@ export function LoginPage(props: { location: Location }) {
 				noValidate
 				onSubmit={(event) => {
 					event.preventDefault();
-					void form.submit(async () => {
+					void form.run(async () => {
 						await logIn(email, password);
 						navigate(next, { replace: true });
 					});
@@ -93,7 +77,7 @@ export function RegisterPage(props: { location: Location }) {
 	const [name, setName] = useState("");
 	const [email, setEmail] = useState("");
 	const [password, setPassword] = useState("");
-	const form = useForm();
+	const form = useAction();
 	const next = nextOf(props.location);
 	const fields = form.error?.fields ?? {};
 	return (
@@ -104,7 +88,7 @@ export function RegisterPage(props: { location: Location }) {
 				noValidate
 				onSubmit={(event) => {
 					event.preventDefault();
-					void form.submit(async () => {
+					void form.run(async () => {
 						await call(api.POST("/auth/register", { body: { name, email, password } }));
 						await logIn(email, password);
 						navigate(next, { replace: true });

@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, call } from "../api/client";
-import { asApiError, type ApiError } from "../api/errors";
+import type { ApiError } from "../api/errors";
 import { followOrder, type StatusChange, type StreamState } from "../api/order-events";
 import type { Order } from "../api/types";
 import { dateTime, money } from "../components/format";
 import { Alert, Loading, PageError, PageTitle } from "../components/ui";
+import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { Link } from "../router";
 
@@ -38,8 +39,7 @@ export function OrderPage(props: { id: string }) {
 	const [history, setHistory] = useState<StatusChange[]>([]);
 	const [stream, setStream] = useState<StreamState>("connecting");
 	const [streamError, setStreamError] = useState<ApiError>();
-	const [cancelError, setCancelError] = useState<ApiError>();
-	const [cancelling, setCancelling] = useState(false);
+	const cancelling = useAction();
 
 	useEffect(() => {
 		setHistory([]);
@@ -67,17 +67,10 @@ export function OrderPage(props: { id: string }) {
 		order.reload();
 	}, [final, status, order.data, order.loading, order.reload]);
 
-	const cancel = async () => {
-		setCancelling(true);
-		setCancelError(undefined);
-		try {
+	const cancel = () =>
+		cancelling.run(async () => {
 			order.set(await call(api.POST("/orders/{id}/cancel", { params: { path: { id: props.id } } })));
-		} catch (err) {
-			setCancelError(asApiError(err));
-		} finally {
-			setCancelling(false);
-		}
-	};
+		});
 
 	if (order.error) {
 		return <PageError title="Order" heading="Order" error={order.error} back={{ href: "/orders", label: "Your orders" }} />;
@@ -121,12 +114,12 @@ export function OrderPage(props: { id: string }) {
 			</p>
 			{status !== "CANCELLED" ? (
 				<p>
-					<button type="button" class="secondary" disabled={cancelling} onClick={() => void cancel()}>
+					<button type="button" class="secondary" disabled={cancelling.busy} onClick={() => void cancel()}>
 						Cancel this order
 					</button>
 				</p>
 			) : null}
-			<Alert error={cancelError} />
+			<Alert error={cancelling.error} />
 			<p>
 				<Link href="/orders">All your orders</Link>
 			</p>

@@ -1,10 +1,10 @@
 import { useState } from "preact/hooks";
 import { api, call } from "../api/client";
-import { asApiError, type ApiError } from "../api/errors";
 import { addToCart } from "../cart/cart";
 import { MAX_QTY } from "../cart/guest-cart";
 import { money } from "../components/format";
 import { Alert, Field, Loading, Notice, PageError, PageTitle } from "../components/ui";
+import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { Link } from "../router";
 
@@ -12,8 +12,7 @@ export function ProductPage(props: { id: string }) {
 	const product = useLoad(() => call(api.GET("/products/{id}", { params: { path: { id: props.id } } })), [props.id]);
 	const [qty, setQty] = useState("1");
 	const [added, setAdded] = useState<string>();
-	const [error, setError] = useState<ApiError>();
-	const [busy, setBusy] = useState(false);
+	const adding = useAction();
 
 	if (product.error) {
 		return <PageError title="Product not found" heading="Product not found" error={product.error} back={{ href: "/", label: "Back to the catalogue" }} />;
@@ -28,17 +27,11 @@ export function ProductPage(props: { id: string }) {
 	const add = async (event: Event) => {
 		event.preventDefault();
 		if (qtyProblem) return;
-		setBusy(true);
 		setAdded(undefined);
-		setError(undefined);
-		try {
+		await adding.run(async () => {
 			await addToCart(item, wanted);
 			setAdded(`${wanted} × ${item.name} added to your cart.`);
-		} catch (err) {
-			setError(asApiError(err));
-		} finally {
-			setBusy(false);
-		}
+		});
 	};
 
 	return (
@@ -54,12 +47,12 @@ export function ProductPage(props: { id: string }) {
 			{item.active && item.stock > 0 ? (
 				<form class="add" onSubmit={(event) => void add(event)} noValidate>
 					<Field id="qty" label="Quantity" type="number" min={1} max={max} value={qty} onInput={setQty} error={qty === "" ? undefined : qtyProblem} />
-					<button type="submit" disabled={busy || Boolean(qtyProblem)}>
+					<button type="submit" disabled={adding.busy || Boolean(qtyProblem)}>
 						Add to cart
 					</button>
 				</form>
 			) : null}
-			<Alert error={error} />
+			<Alert error={adding.error} />
 			{added ? (
 				<Notice>
 					{added} <Link href="/cart">Go to the cart</Link>
