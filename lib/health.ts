@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { Middleware, ServiceBroker } from "moleculer";
+import { ioCounts } from "./io-counts";
 
 /*
  * Liveness and readiness of one node, on a small HTTP server of its own, so an orchestrator can
@@ -8,6 +9,8 @@ import type { Middleware, ServiceBroker } from "moleculer";
  *                (restart it when this fails);
  *   GET /readyz  200 once the broker has started and every registered check passes, 503 while
  *                starting, while stopping and while a dependency is down (send it no work).
+ *   GET /io-counts  what this process has asked of its stores and of Kafka since it started
+ *                (lib/io-counts.ts): the bench's round trips per order, an operator's look.
  * Mixins register the checks of what they connect to (database, Kafka); the middleware
  * registers the transporter's.
  */
@@ -161,7 +164,8 @@ export class HealthServer {
 			const readiness = await this.readiness();
 			return this.send(res, readiness.ready ? 200 : 503, readiness);
 		}
-		return this.send(res, 404, { error: "Try /livez or /readyz" });
+		if (path === "/io-counts") return this.send(res, 200, ioCounts.snapshot());
+		return this.send(res, 404, { error: "Try /livez, /readyz or /io-counts" });
 	}
 
 	private send(res: http.ServerResponse, status: number, body: unknown): void {

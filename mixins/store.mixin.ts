@@ -9,6 +9,7 @@ import type { Page, PageParams } from "../contracts";
 import { StoreUnavailableError } from "../lib/errors";
 import { pageWindow, toPage } from "../lib/paging";
 import { judgeServer, UnsafeStoreError } from "./store-server";
+import { ioCounts, kindOfMongoCommand, type StoreKind } from "../lib/io-counts";
 // The embedded store's appends through one open file per collection (see there why).
 import "../lib/nedb-appends";
 
@@ -63,7 +64,12 @@ export class Collection<T extends StoredDoc> {
 		private readonly owner: string,
 	) {}
 
-	private async run<R>(operation: () => Promise<R>): Promise<R> {
+	/**
+	 * Every operation passes here. A MongoDB store's commands are counted by the driver's command
+	 * monitoring (one operation may be several commands); the embedded store's here.
+	 */
+	private async run<R>(kind: StoreKind, operation: () => Promise<R>): Promise<R> {
+		if (this.adapter instanceof MemoryAdapter) ioCounts.store(this.owner, kind);
 		try {
 			return await operation();
 		} catch (err) {
@@ -73,11 +79,11 @@ export class Collection<T extends StoredDoc> {
 	}
 
 	findOne(query: Record<string, unknown>): Promise<T | null> {
-		return this.run(async () => ((await this.adapter.findOne(query)) as T | null) ?? null);
+		return this.run("find", async () => ((await this.adapter.findOne(query)) as T | null) ?? null);
 	}
 
 	find(options: FindOptions = {}): Promise<T[]> {
-		return this.run(async () => (await this.adapter.find(options as never)) as T[]);
+		return this.run("find", async () => (await this.adapter.find(options as never)) as T[]);
 	}
 
 	/** One page of the matches (page size capped), with the total for the whole query. */
@@ -88,11 +94,11 @@ export class Collection<T extends StoredDoc> {
 	}
 
 	count(query: Record<string, unknown> = {}): Promise<number> {
-		return this.run(() => this.adapter.count({ query } as never));
+		return this.run("count", () => this.adapter.count({ query } as never));
 	}
 
 	insert(doc: T): Promise<T> {
-		return this.run(async () => (await this.adapter.insert(doc)) as T);
+		return this.run("insert", async () => (await this.adapter.insert(doc)) as T);
 	}
 
 	/** Inserts unless a document with the same id (or unique key) is there; false if one was. */
@@ -115,12 +121,12 @@ export class Collection<T extends StoredDoc> {
 		const adapter = this.adapter;
 		// moleculer-db wraps NeDB's update in a promisify that makes Node build a deprecation warning,
 		// stack trace and all, on every call (DEP0174, silenced but still paid for): NeDB's own promise instead.
-		if (adapter instanceof MemoryAdapter) return this.run(async () => (await adapter.db.updateAsync(query, update, { multi: true })).numAffected);
-		return this.run(() => adapter.updateMany(query as never, update));
+		if (adapter instanceof MemoryAdapter) return this.run("update", async () => (await adapter.db.updateAsync(query, update, { multi: true })).numAffected);
+		return this.run("update", () => adapter.updateMany(query as never, update));
 	}
 
 	remove(query: Record<string, unknown>): Promise<number> {
-		return this.run(() => this.adapter.removeMany(query as never));
+		return this.run("delete", () => this.adapter.removeMany(query as never));
 	}
 }
 
@@ -133,7 +139,8 @@ function createAdapter(config: ShopConfig, service: string, collection: string):
 			config.mongoUri,
 			// ignoreUndefined: a field left undefined is not stored at all (as NeDB does), rather than
 			// as null, which the API's contract does not allow.
-			{ useUnifiedTopology: true, serverSelectionTimeoutMS: 2500, connectTimeoutMS: 2500, ignoreUndefined: true },
+			// monitorCommands: every command it sends is counted (lib/io-counts.ts).
+			{ useUnifiedTopology: true, serverSelectionTimeoutMS: 2500, connectTimeoutMS: 2500, ignoreUndefined: true, monitorCommands: true },
 			`${config.mongoDbPrefix}${service}`,
 		);
 	}
@@ -186,6 +193,12 @@ export function StoreMixin<C extends Record<string, StoredDoc>>(config: ShopConf
 				adapter.init(this.broker, { schema: { collection: name }, logger: this.logger } as never);
 				try {
 					await adapter.connect();
+					if (adapter instanceof MongoDbAdapter) {
+						const owner = this.name as string;
+						// The driver's client: moleculer-db-adapter-mongo's types leave it out.
+						const client = (adapter as unknown as { client: import("node:events").EventEmitter }).client;
+						client.on("commandStarted", (event: { commandName: string }) => ioCounts.store(owner, kindOfMongoCommand(event.commandName)));
+					}
 					if (!checked) {
 						checked = true;
 						// Before any index is made or document written, so a refused server is left as it was.

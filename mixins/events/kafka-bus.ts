@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Errors } from "moleculer";
 import type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 import type { AnyDomainEvent, EventName, TraceCarrier } from "../../contracts";
+import { ioCounts } from "../../lib/io-counts";
 import { retryDelayMs } from "../../lib/timers";
 import type { KafkaConnection } from "./kafka-connection";
 import { KeyedQueue, PartitionProgress } from "./kafka-dispatch";
@@ -90,6 +91,8 @@ export class KafkaBus {
 			sessionTimeout: this.options.sessionTimeoutMs,
 			heartbeatInterval: Math.max(500, Math.floor(this.options.sessionTimeoutMs / 5)),
 		});
+		this.consumer.on(this.consumer.events.REQUEST, ({ payload }) => ioCounts.kafkaRequest(payload.apiName));
+		this.consumer.on(this.consumer.events.START_BATCH_PROCESS, ({ payload }) => ioCounts.fetched(payload.topic, payload.batchSize));
 		this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
 			if (!payload.restart) this.consumerFailure = payload.error;
 		});
@@ -175,6 +178,7 @@ export class KafkaBus {
 			byTopic.get(topic)!.push({ key: event.aggregateId, value: JSON.stringify(event), headers: eventHeaders(event, trace) });
 		}
 		if (byTopic.size === 0) return;
+		for (const [topic, messages] of byTopic) ioCounts.produced(topic, messages.length);
 		await this.connection.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
 	}
 
@@ -273,6 +277,7 @@ export class KafkaBus {
 	/** Parks an event a handler gave up on, with its error, on its topic's dead-letter topic. */
 	async deadLetter(event: AnyDomainEvent, error: string, trace?: TraceCarrier): Promise<void> {
 		const topic = topicFor(event.type);
+		ioCounts.produced(deadLetterTopic(topic), 1);
 		await this.connection.producer.send({
 			topic: deadLetterTopic(topic),
 			acks: -1,

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type Admin, type Producer } from "kafkajs";
+import { ioCounts } from "../../lib/io-counts";
 import { shopTopics } from "./kafka-topics";
 // Before any Kafka client is made: kafkajs 2.2.4 spins a 1 ms timer per idle connection otherwise.
 import "../../lib/kafkajs-idle-fix";
@@ -41,6 +42,8 @@ export class KafkaConnection {
 		// Idempotent: a retried send after a lost acknowledgement is not written twice.
 		this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
 		this.admin = this.kafka.admin();
+		this.producer.on(this.producer.events.REQUEST, ({ payload }) => ioCounts.kafkaRequest(payload.apiName));
+		this.admin.on(this.admin.events.REQUEST, ({ payload }) => ioCounts.kafkaRequest(payload.apiName));
 	}
 
 	/** How many services use the connection now. */

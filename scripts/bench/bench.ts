@@ -23,6 +23,7 @@ import type { LoadRequest, LoadResult } from "./load";
 import { judge, percentile, summarize, table, type Sample, type Target } from "./report";
 import { sagaStages, stagesTable, type PlacedOrder } from "./stages";
 import { cpuMeter, monotonicUs, topFrames, type CpuPerOrder } from "./cpu";
+import { ioPerOrder, ioTable, readCounts, type IoPerOrder } from "./io";
 
 /*
  * `npm run bench [-- --mode cluster --rounds 5 --seconds 10]`: the shop's HTTP API under load,
@@ -175,7 +176,15 @@ function startBaseline(label: string, args: string[]): Promise<ShopProcess> {
 	});
 }
 
-async function startShop(options: Options, dataDir: string, phase: Phase, profileDir?: string): Promise<{ procs: Proc[]; stop(): Promise<void> }> {
+/** Each shop process answers its store and Kafka counts on a health port of its own, from here up. */
+const HEALTH_PORTS_FROM = PORT + 10;
+
+async function startShop(
+	options: Options,
+	dataDir: string,
+	phase: Phase,
+	profileDir?: string,
+): Promise<{ procs: Proc[]; healthPorts: number[]; stop(): Promise<void> }> {
 	const env = {
 		...phase.env,
 		// Written when the process exits, one file per process.
@@ -191,21 +200,26 @@ async function startShop(options: Options, dataDir: string, phase: Phase, profil
 	};
 	if (options.mode === "embedded") {
 		// At LOG_LEVEL=warn the shop writes only warnings and errors; they belong with the bench's own.
-		const shop = startEmbedded({ env: { ...env, DATA_DIR: dataDir }, onLine: (line) => process.stderr.write(`${line}\n`) });
-		return { procs: [{ label: `shop (embedded) [${phase.name}]`, child: shop.child }], stop: () => stopNode(shop) };
+		const shop = startEmbedded({
+			env: { ...env, DATA_DIR: dataDir, HEALTH_PORT: String(HEALTH_PORTS_FROM) },
+			onLine: (line) => process.stderr.write(`${line}\n`),
+		});
+		return { procs: [{ label: `shop (embedded) [${phase.name}]`, child: shop.child }], healthPorts: [HEALTH_PORTS_FROM], stop: () => stopNode(shop) };
 	}
 	const infra = readInfraEnv();
 	for (const name of ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI"]) if (!infra[name]) throw new Error(`${name} is not set: run \`npm run infra:up\` first`);
 	// Databases of its own, dropped afterwards: the shop's data from earlier runs and tests would
 	// otherwise be measured too (the local server, mongo-java-server, scans a collection for any query not by _id, so it slows as they pile up).
 	const prefix = `bench_${process.pid}_${PHASES.indexOf(phase)}_`;
+	let healthPort = HEALTH_PORTS_FROM;
 	const nodes: NodeProcess[] = SERVICE_NAMES.flatMap((service) =>
 		Array.from({ length: options.scale[service] ?? 1 }, (_, i) =>
-			startNode(service, i + 1, { env: { ...infra, ...env, DATA_DIR: dataDir, MONGO_DB_PREFIX: prefix } }),
+			startNode(service, i + 1, { env: { ...infra, ...env, DATA_DIR: dataDir, MONGO_DB_PREFIX: prefix }, healthPort: healthPort++ }),
 		),
 	);
 	return {
 		procs: nodes.map((node) => ({ label: `${node.label} [${phase.name}]`, child: node.child })),
+		healthPorts: nodes.map((node) => node.healthPort!),
 		stop: async () => {
 			await Promise.all(nodes.map((node) => stopNode(node)));
 			await withMongo(infra.MONGO_URI!, async (client) => {
@@ -351,6 +365,8 @@ async function main(): Promise<void> {
 	const profileDir = options.profile ? path.join(ROOT, "bench", "results", `${stamp}-${options.mode}-profiles`) : undefined;
 	/** CPU ms per final order of each shop process during checkout, and with --profile its top frames. */
 	let cpuPerOrder: CpuPerOrder[] = [];
+	/** Store commands and Kafka messages per final order during checkout. */
+	let io: IoPerOrder | undefined;
 	const profiles: { process: string; frames: ReturnType<typeof topFrames> }[] = [];
 	let checkoutWindow: { fromUs: number; toUs: number } | undefined;
 	let stages: Awaited<ReturnType<typeof sagaStages>> = [];
@@ -430,11 +446,14 @@ async function main(): Promise<void> {
 				progress(`checkout: ${options.checkoutWorkers} customers for ${options.checkoutSeconds} s`);
 				// The servers' share too in a cluster (those infra:up started).
 				const servers = options.mode === "cluster" ? ["nats", "kafka", "mongo"].map((name) => ({ label: name, pid: infraServerPid(name) })) : [];
+				const countsBefore = await readCounts(shop.healthPorts);
 				const cpu = cpuMeter([...shop.procs.map((proc) => ({ label: proc.label, pid: proc.child.pid })), ...servers]);
 				const fromUs = monotonicUs();
 				orders = await checkout(base, customers.slice(0, options.checkoutWorkers), stock.body.id, options);
 				checkoutWindow = { fromUs, toUs: monotonicUs() };
-				cpuPerOrder = cpu.perOrder(Object.values(orders.finals).reduce((sum, n) => sum + n, 0));
+				const finalOrders = Object.values(orders.finals).reduce((sum, n) => sum + n, 0);
+				cpuPerOrder = cpu.perOrder(finalOrders);
+				io = ioPerOrder(countsBefore, await readCounts(shop.healthPorts), finalOrders);
 				samples.push({ ...orders.sample, round: 1 });
 				// After the CPU was read: these reads are the bench's, not the checkout's.
 				stages = await sagaStages(base, orders.confirmed);
@@ -479,6 +498,7 @@ async function main(): Promise<void> {
 						"",
 					]
 				: []),
+			...(io ? [ioTable(io), ""] : []),
 			...profiles.flatMap(({ process: label, frames }) => [
 				`top frames by self time, ${label}:`,
 				...frames.map((f) => `  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.frame}`),
@@ -512,7 +532,7 @@ async function main(): Promise<void> {
 					samples,
 					rows,
 					verdicts,
-					checkout: { placed: orders?.placed ?? 0, finals, lost, stages, cpuPerOrder },
+					checkout: { placed: orders?.placed ?? 0, finals, lost, stages, cpuPerOrder, io },
 					profiles,
 					memory,
 				},
