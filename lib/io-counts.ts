@@ -73,11 +73,17 @@ export const ioCounts = {
 
 /** What `after` counted beyond `before`: the counts of the window between two snapshots. */
 export function countsBetween(before: IoCounts, after: IoCounts): IoCounts {
-	const minus = (a: Record<string, number>, b: Record<string, number> | undefined) =>
-		Object.fromEntries(Object.entries(a).map(([key, n]) => [key, n - (b?.[key] ?? 0)]).filter(([, n]) => n !== 0));
+	const minus = (a: Record<string, number>, b: Record<string, number> | undefined): Record<string, number> => {
+		const window: Record<string, number> = {};
+		for (const [key, n] of Object.entries(a)) if (n !== (b?.[key] ?? 0)) window[key] = n - (b?.[key] ?? 0);
+		return window;
+	};
 	return {
 		store: Object.fromEntries(
-			Object.entries(after.store).map(([service, kinds]) => [service, minus(kinds as Record<string, number>, before.store[service] as Record<string, number>)]),
+			Object.entries(after.store).map(([service, kinds]): [string, Record<string, number>] => [
+				service,
+				minus(kinds as Record<string, number>, before.store[service] as Record<string, number> | undefined),
+			]),
 		),
 		kafka: {
 			produced: minus(after.kafka.produced, before.kafka.produced),

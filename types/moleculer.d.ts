@@ -19,5 +19,11 @@ declare module "moleculer/src/service" {
 		publishes?: EventName[];
 		/** Domain event name → handler, delivered through the event mixin's idempotent inbox. */
 		domainEvents?: DomainEventHandlers<TThis>;
+		/**
+		 * Domain events whose handler is idempotent through the document it writes (it records the
+		 * event there, or the document's key makes a second write a no-op): no separate inbox
+		 * document unless the event must wait for a retry (mixins/events/inbox.ts).
+		 */
+		handledInAggregate?: EventName[];
 	}
 }

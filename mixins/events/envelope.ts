@@ -38,6 +38,21 @@ export interface WithOutbox {
 	outbox?: OutboxEvent[];
 }
 
+/**
+ * A document that records the ids of the events whose handlers changed it: its inbox. A map, not a
+ * list, so that "not yet handled" is one condition both stores read alike (`handledEvents.<id>`
+ * does not exist; NeDB matches a condition on a list if any element does). An aggregate is changed
+ * by a handful of events in its life, so it stays small.
+ */
+export interface WithHandledEvents {
+	handledEvents?: Record<string, 1>;
+}
+
+/** Whether the document was already changed by this event: a duplicate delivery to ignore. */
+export function alreadyHandled(doc: WithHandledEvents, event: AnyDomainEvent | undefined): boolean {
+	return event !== undefined && doc.handledEvents?.[event.id] === 1;
+}
+
 /** How a received event is first recorded: claimed by the receiver, not yet attempted. */
 export function inboxEntry(event: AnyDomainEvent, nowMs: number, trace?: TraceCarrier): InboxDoc {
 	const doc: InboxDoc = {

@@ -32,8 +32,11 @@ export interface InboxInternals extends EventsCore {
 	recordReceived(event: AnyDomainEvent, trace?: TraceCarrier): Promise<InboxDoc | null>;
 	receiveEvent(event: AnyDomainEvent, trace?: TraceCarrier): Promise<void>;
 	handleFromLog(event: AnyDomainEvent, trace?: TraceCarrier): Promise<void>;
-	runHandler(doc: InboxDoc, inline: boolean): Promise<void>;
-	runHandlerInWork(doc: InboxDoc, inline: boolean, received: WorkContext): Promise<void>;
+	/** Whether this service's handler of `type` keeps the inbox's record in its own document. */
+	handledInAggregate(type: EventName): boolean;
+	/** `stored`: the event has its inbox document; otherwise it gets one only if it must wait for a retry. */
+	runHandler(doc: InboxDoc, inline: boolean, stored?: boolean): Promise<void>;
+	runHandlerInWork(doc: InboxDoc, inline: boolean, received: WorkContext, stored: boolean): Promise<void>;
 	attempt(doc: InboxDoc, attempt: number, handler: DomainEventHandler<EventName>, received: WorkContext): Promise<void>;
 	scheduleRetry(id: string, delayMs: number, waitingFor?: string): void;
 	/** Retries now the events scheduled as waiting for an event of this saga key. */
@@ -59,7 +62,12 @@ export function InboxPart(config: ShopConfig): Partial<ServiceSchema> {
 				return (await this.collections.inbox.insertIfAbsent(doc)) ? doc : null;
 			},
 
-			/** Records the event durably, then handles it without holding up the publisher. */
+			/**
+			 * Records the event durably, then handles it without holding up the publisher. Every event
+			 * is recorded here, those handled in their aggregate too: the bus forgets an event once
+			 * emitted, and handling it before the emit returns would make the publisher's relay wait
+			 * for the slowest handler (a slow card's charge).
+			 */
 			async receiveEvent(this: InboxInternals, event: AnyDomainEvent, trace?: TraceCarrier) {
 				const doc = await this.recordReceived(event, trace);
 				if (doc) this.track(this.runHandler(doc, false));
@@ -74,20 +82,24 @@ export function InboxPart(config: ShopConfig): Partial<ServiceSchema> {
 			 * that it depends on, a service that is down). After EVENT_MAX_ATTEMPTS the event is a
 			 * dead letter: DEAD in the inbox, and on Kafka also on the topic's dead-letter topic.
 			 */
-			async runHandler(this: InboxInternals, doc: InboxDoc, inline: boolean) {
+			async runHandler(this: InboxInternals, doc: InboxDoc, inline: boolean, stored: boolean = true) {
 				// Its log lines say which request and order they are about, wherever and whenever it runs.
 				const received = workFromCarrier(doc.trace, orderIdOf(doc.event));
-				return runInWork(received, () => this.runHandlerInWork(doc, inline, received));
+				return runInWork(received, () => this.runHandlerInWork(doc, inline, received, stored));
 			},
 
-			async runHandlerInWork(this: InboxInternals, doc: InboxDoc, inline: boolean, received: WorkContext) {
+			handledInAggregate(this: InboxInternals, type: EventName): boolean {
+				return this.schema.handledInAggregate?.includes(type) ?? false;
+			},
+
+			async runHandlerInWork(this: InboxInternals, doc: InboxDoc, inline: boolean, received: WorkContext, stored: boolean) {
 				const handler = this.schema.domainEvents?.[doc.type] as DomainEventHandler<EventName> | undefined;
 				const inbox = this.collections.inbox;
 				for (let attempts = doc.attempts + 1; ; attempts++) {
 					try {
 						if (!handler) throw new Error(`${this.name} has no handler for ${doc.type}`);
 						await this.attempt(doc, attempts, handler, received);
-						await inbox.update({ _id: doc._id }, { $set: { status: "DONE", attempts, doneAt: new Date().toISOString() } });
+						if (stored) await inbox.update({ _id: doc._id }, { $set: { status: "DONE", attempts, doneAt: new Date().toISOString() } });
 						this.wakeWaiting(sagaKeyOf(doc.event));
 						return;
 					} catch (err) {
@@ -99,17 +111,19 @@ export function InboxPart(config: ShopConfig): Partial<ServiceSchema> {
 						// in the partition: the other event may be behind it on the same consumer.
 						const again = inline && !dead && !this.stopping && !early && attempts - doc.attempts < INLINE_ATTEMPTS;
 						const delay = retryDelayMs(attempts, config.events.retryBaseMs, waiting ? OUT_OF_ORDER_RETRY_MAX_MS : undefined);
-						await inbox.update(
-							{ _id: doc._id },
-							{
-								$set: {
-									status: dead ? "DEAD" : again ? "PROCESSING" : "RETRY",
-									attempts,
-									lastError: message,
-									nextAttemptAtMs: Date.now() + delay,
-								},
-							},
-						);
+						const outcome = {
+							status: dead ? "DEAD" : again ? "PROCESSING" : "RETRY",
+							attempts,
+							lastError: message,
+							nextAttemptAtMs: Date.now() + delay,
+						} as const;
+						if (stored) await inbox.update({ _id: doc._id }, { $set: outcome });
+						else if (!again) {
+							// Not handled at once: from here on it is retried (or kept as a dead letter) from the inbox.
+							// An inbox document already there is an earlier delivery's, whose retry goes on.
+							if (!(await inbox.insertIfAbsent({ ...doc, ...outcome }))) return;
+							stored = true;
+						}
 						const log = dead ? this.logger.error : this.logger.warn;
 						log.call(
 							this.logger,
@@ -179,6 +193,9 @@ export function InboxPart(config: ShopConfig): Partial<ServiceSchema> {
 			 * recorded (the store is down), so that Kafka delivers it again.
 			 */
 			async handleFromLog(this: InboxInternals, event: AnyDomainEvent, trace?: TraceCarrier) {
+				// Kafka keeps the event until its offset is committed, after this: one whose handler
+				// records it in its own document needs no inbox document unless it must wait for a retry.
+				if (this.handledInAggregate(event.type)) return this.runHandler(inboxEntry(event, Date.now(), trace), true, false);
 				const doc = await this.recordReceived(event, trace);
 				if (doc) return this.runHandler(doc, true);
 				const inbox = this.collections.inbox;

@@ -42,7 +42,7 @@ import { OUTBOX_SCAN_EVERY, OutboxPart, type OutboxInternals, type OutboxWrites 
  */
 
 // What services and the tests use of the parts; the rest stays inside mixins/events/.
-export { EventOutOfOrderError, newEvent, type DomainEventHandlers, type InboxDoc, type NewEvent } from "./envelope";
+export { alreadyHandled, EventOutOfOrderError, newEvent, type DomainEventHandlers, type InboxDoc, type NewEvent, type WithHandledEvents } from "./envelope";
 
 /** What a service gets from the events mixin: its store with an inbox, and the write path. */
 export interface EventsService extends StoreService<{ inbox: InboxDoc }>, OutboxWrites {

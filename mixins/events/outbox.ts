@@ -7,7 +7,7 @@ import { currentCarrier, formatTraceparent, runDetached, spanIdOf, workFromCarri
 import { PUBLISH_SPAN } from "../../lib/tracing";
 import type { Collection, StoredDoc } from "../store.mixin";
 import type { EventsCore } from "./core";
-import { domainEvent, orderIdOf, type NewEvent, type WithOutbox } from "./envelope";
+import { domainEvent, orderIdOf, type NewEvent, type WithHandledEvents, type WithOutbox } from "./envelope";
 
 /*
  * Publishing (transactional outbox): a service writes a change and the events it causes in one
@@ -27,25 +27,39 @@ export const OUTBOX_SCAN_EVERY = 5;
 export interface OutboxWrites {
 	/** Inserts `doc` with `events` in its outbox; the document as stored. */
 	insertWithEvents<D extends StoredDoc & WithOutbox>(collection: string, doc: D, events: NewEvent[], now?: Date): Promise<D>;
-	/** Applies `update` to the document `query` matches, and pushes `events` into its outbox with it; how many documents changed (0 or 1). */
-	updateWithEvents(collection: string, query: Record<string, unknown>, update: Record<string, unknown>, events: NewEvent[], now?: Date): Promise<number>;
+	/**
+	 * Applies `update` to the document `query` matches, and pushes `events` into its outbox with it;
+	 * how many documents changed (0 or 1). With `cause`, the event being handled, its id is
+	 * recorded in the same write (`handledEvents`) and the write applies only if it is not there
+	 * yet: the document is that event's inbox, and a duplicate delivery changes it once.
+	 */
+	updateWithEvents(
+		collection: string,
+		query: Record<string, unknown>,
+		update: Record<string, unknown>,
+		events: NewEvent[],
+		now?: Date,
+		cause?: AnyDomainEvent,
+	): Promise<number>;
 }
 
 export interface OutboxInternals extends EventsCore, OutboxWrites {
 	/** The event as stored in an outbox: its envelope, and the trace of the work in hand. */
 	outboxEntry(event: NewEvent, now: Date): OutboxEvent;
 	outboxCollection(name: string): Collection<StoredDoc & WithOutbox>;
-	/** Delivers the events just written to this document now rather than at the next poll. */
-	wakeRelay(collection: string, id: string): void;
+	/** Delivers the events just written to this document (as written) now rather than at the next poll. */
+	wakeRelay(collection: string, id: string, events: OutboxEvent[]): void;
 	relayOutbox(fullScan?: boolean): Promise<void>;
-	noteOutbox(collection: string, id: string): void;
+	noteOutbox(collection: string, id: string, events: OutboxEvent[]): void;
+	/** Pulls delivered events from the outboxes of their documents, in one command. */
+	pullDelivered(collection: Collection<StoredDoc & WithOutbox>, delivered: { id: string; events: OutboxEvent[] }[]): Promise<void>;
 	deliverEvents(events: OutboxEvent[]): Promise<void>;
 	relayTicks: number;
 	relaying?: Promise<void> | null;
 	relayAgain: boolean;
 	relayFullScan: boolean;
-	/** Documents written with events since the relay last looked, by collection. */
-	relayHints: Map<string, Set<string>>;
+	/** Documents written with events since the relay last looked, with those events as written, by collection. */
+	relayHints: Map<string, Map<string, OutboxEvent[]>>;
 }
 
 /** The write path and the relay for the outboxes of the named collections. */
@@ -60,9 +74,10 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 				now = new Date(),
 			): Promise<D> {
 				const outboxes = this.outboxCollection(collection);
-				if (events.length > 0) doc.outbox = events.map((event) => this.outboxEntry(event, now));
+				const entries = events.map((event) => this.outboxEntry(event, now));
+				if (entries.length > 0) doc.outbox = entries;
 				await outboxes.insert(doc);
-				if (events.length > 0) this.wakeRelay(collection, doc._id);
+				if (entries.length > 0) this.wakeRelay(collection, doc._id, entries);
 				return doc;
 			},
 
@@ -72,19 +87,20 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 				query: Record<string, unknown>,
 				update: Record<string, unknown>,
 				events: NewEvent[],
-				now = new Date(),
+				now: Date = new Date(),
+				cause?: AnyDomainEvent,
 			): Promise<number> {
 				const outboxes = this.outboxCollection(collection);
-				// The relay reads the document back by its id.
+				// The relay pulls the delivered events from the document by its id.
 				if (typeof query._id !== "string")
 					throw new Errors.ServiceSchemaError(`${this.name}: a write with events names its document by _id`, { collection });
-				if (events.length === 0) return outboxes.update(query, update);
-				const push = {
-					...((update.$push as Record<string, unknown> | undefined) ?? {}),
-					outbox: { $each: events.map((event) => this.outboxEntry(event, now)) },
-				};
-				const updated = await outboxes.update(query, { ...update, $push: push });
-				if (updated === 1) this.wakeRelay(collection, query._id);
+				const entries = events.map((event) => this.outboxEntry(event, now));
+				const change = { ...update };
+				if (entries.length > 0) change.$push = { ...((update.$push as Record<string, unknown> | undefined) ?? {}), outbox: { $each: entries } };
+				const handled = `${"handledEvents" satisfies keyof WithHandledEvents}.${cause?.id}`;
+				if (cause) change.$set = { ...((update.$set as Record<string, unknown> | undefined) ?? {}), [handled]: 1 };
+				const updated = await outboxes.update(cause ? { ...query, [handled]: { $exists: false } } : query, change);
+				if (updated === 1 && entries.length > 0) this.wakeRelay(collection, query._id, entries);
 				return updated;
 			},
 
@@ -107,17 +123,18 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 				return (this.collections as unknown as Record<string, Collection<StoredDoc & WithOutbox>>)[name]!;
 			},
 
-			wakeRelay(this: OutboxInternals, collection: string, id: string) {
-				this.noteOutbox(collection, id);
+			wakeRelay(this: OutboxInternals, collection: string, id: string, events: OutboxEvent[]) {
+				this.noteOutbox(collection, id, events);
 				// The run serves every kick that comes while it lasts, so it is no one request's work.
 				void runDetached(() => this.relayOutbox().catch((err: unknown) => this.logger.warn("Outbox relay failed; will retry", err)));
 			},
 
 			/**
-			 * Single-flight: a kick during a run makes the run go round once more. A run reads the
-			 * documents it was told about by id; a full scan for outboxes (what a crash or a failed
-			 * delivery left behind) runs at start and every OUTBOX_SCAN_EVERY polls, since no index
-			 * serves its query (`outbox.0` exists), on MongoDB either: it reads the whole collection.
+			 * Single-flight: a kick during a run makes the run go round once more. A run sends the
+			 * events the writers handed it as they wrote them, without reading their documents back;
+			 * a full scan for outboxes (what a crash, a failed delivery or another node's relay left
+			 * behind) runs at start and every OUTBOX_SCAN_EVERY polls, since no index serves its
+			 * query (`outbox.0` exists), on MongoDB either: it reads the whole collection.
 			 */
 			relayOutbox(this: OutboxInternals, fullScan = false): Promise<void> {
 				if (fullScan) this.relayFullScan = true;
@@ -134,27 +151,23 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 						let backlog = 0;
 						for (const name of outboxes) {
 							const collection = this.outboxCollection(name);
-							const hinted = [...(this.relayHints.get(name) ?? [])];
+							const hinted = this.relayHints.get(name) ?? new Map<string, OutboxEvent[]>();
 							this.relayHints.delete(name);
 							try {
-								const pending = scan
-									? await collection.find({ query: { "outbox.0": { $exists: true } }, limit: 200 })
-									: (await Promise.all(hinted.map((id) => collection.findOne({ _id: id })))).filter((doc) => doc !== null);
-								if (scan) backlog += pending.reduce((sum, doc) => sum + (doc.outbox?.length ?? 0), 0);
-								// One send for every event found, then each document's delivered events pulled
-								// (a document given to $pull is a condition on each element, on MongoDB and NeDB).
+								// A scanned document's outbox holds all its events, those handed over included.
+								const found = scan ? await collection.find({ query: { "outbox.0": { $exists: true } }, limit: 200 }) : [];
+								const pending = new Map(found.map((doc) => [doc._id, doc.outbox ?? []]));
+								if (scan) backlog += found.reduce((sum, doc) => sum + (doc.outbox?.length ?? 0), 0);
+								for (const [id, events] of hinted) if (!pending.has(id)) pending.set(id, events);
+								// One send for every event, then the delivered events pulled from their documents.
 								// A failed send pulls nothing: all is sent again, and the inboxes drop the duplicates.
-								const withEvents = pending.filter((doc) => (doc.outbox?.length ?? 0) > 0);
-								await this.deliverEvents(withEvents.flatMap((doc) => doc.outbox!));
-								await Promise.all(
-									withEvents.map((doc) =>
-										collection.update({ _id: doc._id }, { $pull: { outbox: { id: { $in: doc.outbox!.map((event) => event.id) } } } }),
-									),
-								);
-								if (scan) backlog -= withEvents.reduce((sum, doc) => sum + doc.outbox!.length, 0);
+								const delivered = [...pending].filter(([, events]) => events.length > 0).map(([id, events]) => ({ id, events }));
+								await this.deliverEvents(delivered.flatMap((doc) => doc.events));
+								await this.pullDelivered(collection, delivered);
+								if (scan) backlog -= found.reduce((sum, doc) => sum + (doc.outbox?.length ?? 0), 0);
 							} catch (err) {
-								// Looked at again on the next poll; what was delivered is gone from the outbox by then.
-								for (const id of hinted) this.noteOutbox(name, id);
+								// Sent again on the next run; what was delivered and pulled is gone from the outbox by then.
+								for (const [id, events] of hinted) this.noteOutbox(name, id, events);
 								if (scan) shopMetrics(this.broker).outboxBacklog(this.name, backlog);
 								throw err;
 							}
@@ -167,15 +180,29 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 				return this.relaying;
 			},
 
-			noteOutbox(this: OutboxInternals, collection: string, id: string) {
+			async pullDelivered(this: OutboxInternals, collection: Collection<StoredDoc & WithOutbox>, delivered: { id: string; events: OutboxEvent[] }[]) {
+				if (delivered.length === 0) return;
+				// A document given to $pull is a condition on each element (MongoDB and NeDB alike):
+				// exactly the events sent leave, whatever was pushed since. Event ids are unique, so
+				// one list serves every document.
+				const ids = delivered.map((doc) => doc.id);
+				await collection.update(ids.length === 1 ? { _id: ids[0] } : { _id: { $in: ids } }, {
+					$pull: { outbox: { id: { $in: delivered.flatMap((doc) => doc.events.map((event) => event.id)) } } },
+				});
+			},
+
+			noteOutbox(this: OutboxInternals, collection: string, id: string, events: OutboxEvent[]) {
 				let hinted = this.relayHints.get(collection);
-				if (!hinted) this.relayHints.set(collection, (hinted = new Set()));
-				hinted.add(id);
+				if (!hinted) this.relayHints.set(collection, (hinted = new Map<string, OutboxEvent[]>()));
+				// Written twice before the relay looked: both writes' events, in the order written.
+				const before = hinted.get(id) ?? [];
+				const known = new Set(before.map((event) => event.id));
+				hinted.set(id, [...before, ...events.filter((event) => !known.has(event.id))]);
 			},
 
 			/**
 			 * Publishes events, each as a span of the trace it was written in (the carrier it travels
-			 * with names that span), in one send on Kafka; on the bus one after another, in order.
+			 * with names that span), in one send on Kafka; on the bus each aggregate's in order.
 			 */
 			async deliverEvents(this: OutboxInternals, stored: OutboxEvent[]) {
 				if (stored.length === 0) return;
@@ -199,7 +226,17 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 				});
 				try {
 					if (this.kafkaBus) await this.kafkaBus.publish(outgoing);
-					else for (const { event, trace } of outgoing) await this.broker.emit(event.type, event, { meta: { $trace: trace } } as never);
+					else {
+						// A local emit resolves once the consumer has recorded the event (inbox.ts): each
+						// aggregate's events one after another, in the order written, different aggregates' at once.
+						const byAggregate = new Map<string, typeof outgoing>();
+						for (const item of outgoing) byAggregate.set(item.event.aggregateId, [...(byAggregate.get(item.event.aggregateId) ?? []), item]);
+						await Promise.all(
+							[...byAggregate.values()].map(async (items) => {
+								for (const { event, trace } of items) await this.broker.emit(event.type, event, { meta: { $trace: trace } } as never);
+							}),
+						);
+					}
 				} catch (err) {
 					for (const span of spans) span.setError(err as Error);
 					throw err;

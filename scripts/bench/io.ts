@@ -64,9 +64,7 @@ export function ioTable(io: IoPerOrder): string {
 	const lines = [
 		`checkout store commands per final order: ${io.storeTotal.toFixed(1)}`,
 		`  ${"service".padEnd(14)}${kinds.map((kind) => kind.padStart(7)).join("")}${"all".padStart(7)}`,
-		...services.map(
-			(service) => `  ${service.padEnd(14)}${kinds.map((kind) => cell(io.store[service]![kind])).join("")}${cell(sum(io.store[service]!))}`,
-		),
+		...services.map((service) => `  ${service.padEnd(14)}${kinds.map((kind) => cell(io.store[service]![kind])).join("")}${cell(sum(io.store[service]!))}`),
 	];
 	if (io.produced || io.fetched || Object.keys(io.kafka.requests).length) {
 		const list = (values: Record<string, number>) =>

@@ -117,6 +117,10 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 			"stock.returned",
 		],
 
+		// The reservation workflow is idempotent per order (reservations.ts): a duplicate finds the
+		// reservation already made, moved or settled, and changes nothing.
+		handledInAggregate: ["order.created", "payment.settled", "payment.failed", "order.cancelled"],
+
 		domainEvents: {
 			async "order.created"(event) {
 				await this.reservations.reserve(

@@ -58,13 +58,11 @@ export class Reservations {
 	async reserve(orderId: string, lines: StockLine[]): Promise<Reservation> {
 		const items = mergeLines(lines);
 		const reservations = this.host.reservations;
-		let existing = await reservations.findOne({ _id: orderId });
-		if (!existing) {
-			const fresh = withTrace(newReservation(orderId, items, new Date(), this.host.reservationTtlMs));
-			if (await reservations.insertIfAbsent(fresh)) return this.hold(fresh);
-			existing = await reservations.findOne({ _id: orderId });
-			if (!existing) throw new NotFoundError("RESERVATION_NOT_FOUND", `No reservation for order ${orderId}`, { orderId });
-		}
+		// Most calls are the first for their order: insert, and read only when one was there.
+		const fresh = withTrace(newReservation(orderId, items, new Date(), this.host.reservationTtlMs));
+		if (await reservations.insertIfAbsent(fresh)) return this.hold(fresh);
+		const existing = await reservations.findOne({ _id: orderId });
+		if (!existing) throw new NotFoundError("RESERVATION_NOT_FOUND", `No reservation for order ${orderId}`, { orderId });
 		// An empty record is an order cancelled before its reservation arrived.
 		if (existing.items.length > 0 && JSON.stringify(existing.items) !== JSON.stringify(items)) {
 			throw new ConflictError("RESERVATION_MISMATCH", `Order ${orderId} already reserved different items`, { orderId });

@@ -50,6 +50,9 @@ export default function notificationsService(): ServiceSchema<ServiceSettingSche
 			ConsumerMixin<Collections>(config, { notifications: { indexes: [{ field: "customerId" }, { field: "orderId" }] } }),
 		],
 
+		// Each email's record is keyed by its event and says whether it was sent: a duplicate finds it.
+		handledInAggregate: ["order.confirmed", "order.cancelled", "payment.refunded"],
+
 		domainEvents: {
 			async "order.confirmed"(event, ctx) {
 				await this.notify(event, ctx);
@@ -86,23 +89,21 @@ export default function notificationsService(): ServiceSchema<ServiceSettingSche
 		methods: {
 			async notify(this: NotificationsService, event: NotifyingEvent, ctx: Context<unknown, ShopMeta>): Promise<void> {
 				const notifications = this.collections.notifications;
-				const existing = await notifications.findOne({ _id: event.id });
-				if (existing?.status === "SENT") return;
 				const customer = await ctx.call<Customer, { id: string }>("customers.get", { id: event.customerId });
 				const email = renderEmail(event, customer.name);
-				if (!existing) {
-					const doc: NotificationDoc = {
-						_id: event.id,
-						customerId: event.customerId,
-						orderId: event.orderId,
-						kind: event.type,
-						to: customer.email,
-						subject: email.subject,
-						status: "SENDING",
-						createdAt: new Date().toISOString(),
-					};
-					await notifications.insertIfAbsent(doc);
-				}
+				const doc: NotificationDoc = {
+					_id: event.id,
+					customerId: event.customerId,
+					orderId: event.orderId,
+					kind: event.type,
+					to: customer.email,
+					subject: email.subject,
+					status: "SENDING",
+					createdAt: new Date().toISOString(),
+				};
+				// The email's record is keyed by the event: most events are new, so insert first, and
+				// read only for one seen before (sent already: nothing to do; SENDING: send again).
+				if (!(await notifications.insertIfAbsent(doc)) && (await notifications.findOne({ _id: event.id }))?.status === "SENT") return;
 				// At-least-once: if we stop between sending and recording, the retry sends it again.
 				const sent = await this.mailer.send({ id: event.id, from: config.notifications.mailFrom, to: customer.email, ...email });
 				await notifications.update(

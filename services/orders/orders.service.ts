@@ -28,7 +28,7 @@ import { addressRule, idRule, linesRule, paymentMethodRule } from "../../lib/rul
 import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
-import { EventOutOfOrderError, EventsMixin, type EventsStore, newEvent, type EventsService } from "../../mixins/events";
+import { alreadyHandled, EventOutOfOrderError, EventsMixin, type EventsStore, newEvent, type EventsService, type WithHandledEvents } from "../../mixins/events";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { claimOf } from "../../lib/idempotency";
 import { decideKey, keyDocId, keyReused, type IdempotencyKeyDoc } from "./idempotency-key";
@@ -88,6 +88,10 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 		mixins: [EventsMixin<Collections>(config, STORE)],
 
 		publishes: ["order.created", "order.confirmed", "order.cancelled"],
+
+		// The saga's steps record their event in the order they move (advance's cause); a refund
+		// is recorded under its event id. A duplicate is found in the order read anyway.
+		handledInAggregate: ["stock.reserved", "stock.rejected", "payment.settled", "payment.failed", "payment.refunded"],
 
 		domainEvents: {
 			async "stock.reserved"(event) {
@@ -335,9 +339,13 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 			 */
 			async advance(this: OrdersService, orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent): Promise<OrderDoc | null> {
 				const attempt = async (): Promise<OrderDoc | null | typeof CONFLICT> => {
-					const order = await this.collections.orders.findOne({ _id: orderId });
+					const order: (OrderDoc & WithHandledEvents) | null = await this.collections.orders.findOne({ _id: orderId });
 					if (!order) {
 						if (cause) throw new EventOutOfOrderError(cause, `order ${orderId}`);
+						return null;
+					}
+					if (alreadyHandled(order, cause)) {
+						this.logger.debug(`[order ${orderId}] duplicate ${cause!.type} ${cause!.id} ignored`);
 						return null;
 					}
 					const now = new Date();
@@ -356,6 +364,7 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 							{ $set: set, $push: { history: entry } },
 							events,
 							now,
+							cause,
 						)) !== 1
 					)
 						return CONFLICT;

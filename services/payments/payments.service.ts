@@ -57,6 +57,11 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 
 		publishes: ["payment.settled", "payment.failed", "payment.refunded"],
 
+		// Each handler is idempotent through the payment it writes, keyed by the order: created
+		// once, charged once (a compare-and-set on its status, the order id as the processor's
+		// key), cancelled once. A duplicate finds the payment already moved.
+		handledInAggregate: ["order.created", "stock.reserved", "order.cancelled"],
+
 		domainEvents: {
 			async "order.created"(event) {
 				// False when seen before, or when the order was cancelled first and left a VOIDED record.
@@ -150,6 +155,7 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 					});
 					const answered = decidePayment(claimed, { type: "CHARGE_ANSWERED", ...result }, Date.now(), staleAfterMs);
 					if (answered.kind === "move") await this.writeMove(claimed, answered);
+					// Read again: a cancel noted during the charge (cancelRequested) leaves the status as it was.
 					const after = await this.findPayment(orderId);
 					// The order was cancelled while the charge was in flight: give the money back.
 					return after.status === "SETTLED" && after.cancelRequested ? this.refundOrder(orderId) : after;
