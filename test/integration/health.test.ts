@@ -149,3 +149,33 @@ describe("node health endpoints", () => {
 		expect(await probe(port, "/readyz", "POST")).toMatchObject({ status: 405 });
 	});
 });
+
+describe("a node's store and Kafka counts", () => {
+	it("answers on the health port what the process asked of its stores, by service and kind", async () => {
+		const port = await freePort();
+		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-io-"));
+		process.env.DATA_DIR = dataDir;
+		const broker = new ServiceBroker({ logger: false, middlewares: [HealthMiddleware(port)] });
+		broker.createService({ name: "counted", mixins: [StoreMixin(loadConfig(), { things: {} })] });
+		try {
+			await broker.start();
+			const before = (await probe(port, "/io-counts"))!.body as { store: Record<string, Record<string, number>> };
+			const things = (
+				broker.getLocalService("counted") as unknown as {
+					collections: { things: { insert(doc: object): Promise<unknown>; findOne(q: object): Promise<unknown> } };
+				}
+			).collections.things;
+			await things.insert({ _id: "a" });
+			await things.findOne({ _id: "a" });
+			await things.findOne({ _id: "b" });
+			const after = await probe(port, "/io-counts");
+			expect(after?.status).toBe(200);
+			const counted = (after!.body as typeof before).store.counted!;
+			expect([counted.insert! - (before.store.counted?.insert ?? 0), counted.find! - (before.store.counted?.find ?? 0)]).toEqual([1, 2]);
+		} finally {
+			await broker.stop();
+			delete process.env.DATA_DIR;
+			fs.rmSync(dataDir, { recursive: true, force: true });
+		}
+	});
+});
