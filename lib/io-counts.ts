@@ -8,7 +8,7 @@
  */
 
 /** Kinds of store command, as the bench reports them. */
-export const STORE_KINDS = ["insert", "find", "count", "update", "delete", "bulk", "other"] as const;
+export const STORE_KINDS = ["insert", "find", "count", "update", "delete", "other"] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 export interface IoCounts {
@@ -75,7 +75,10 @@ export const ioCounts = {
 export function countsBetween(before: IoCounts, after: IoCounts): IoCounts {
 	const minus = (a: Record<string, number>, b: Record<string, number> | undefined): Record<string, number> => {
 		const window: Record<string, number> = {};
-		for (const [key, n] of Object.entries(a)) if (n !== (b?.[key] ?? 0)) window[key] = n - (b?.[key] ?? 0);
+		for (const [key, n] of Object.entries(a)) {
+			const difference = n - (b?.[key] ?? 0);
+			if (difference !== 0) window[key] = difference;
+		}
 		return window;
 	};
 	return {

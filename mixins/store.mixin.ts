@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
 import type { ServiceSchema } from "moleculer";
@@ -196,7 +197,7 @@ export function StoreMixin<C extends Record<string, StoredDoc>>(config: ShopConf
 					if (adapter instanceof MongoDbAdapter) {
 						const owner = this.name as string;
 						// The driver's client: moleculer-db-adapter-mongo's types leave it out.
-						const client = (adapter as unknown as { client: import("node:events").EventEmitter }).client;
+						const client = (adapter as unknown as { client: EventEmitter }).client;
 						client.on("commandStarted", (event: { commandName: string }) => ioCounts.store(owner, kindOfMongoCommand(event.commandName)));
 					}
 					if (!checked) {

@@ -96,10 +96,14 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 					throw new Errors.ServiceSchemaError(`${this.name}: a write with events names its document by _id`, { collection });
 				const entries = events.map((event) => this.outboxEntry(event, now));
 				const change = { ...update };
+				let condition = query;
 				if (entries.length > 0) change.$push = { ...((update.$push as Record<string, unknown> | undefined) ?? {}), outbox: { $each: entries } };
-				const handled = `${"handledEvents" satisfies keyof WithHandledEvents}.${cause?.id}`;
-				if (cause) change.$set = { ...((update.$set as Record<string, unknown> | undefined) ?? {}), [handled]: 1 };
-				const updated = await outboxes.update(cause ? { ...query, [handled]: { $exists: false } } : query, change);
+				if (cause) {
+					const handled = `${"handledEvents" satisfies keyof WithHandledEvents}.${cause.id}`;
+					change.$set = { ...((update.$set as Record<string, unknown> | undefined) ?? {}), [handled]: 1 };
+					condition = { ...query, [handled]: { $exists: false } };
+				}
+				const updated = await outboxes.update(condition, change);
 				if (updated === 1 && entries.length > 0) this.wakeRelay(collection, query._id, entries);
 				return updated;
 			},
@@ -157,17 +161,21 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 								// A scanned document's outbox holds all its events, those handed over included.
 								const found = scan ? await collection.find({ query: { "outbox.0": { $exists: true } }, limit: 200 }) : [];
 								const pending = new Map(found.map((doc) => [doc._id, doc.outbox ?? []]));
-								if (scan) backlog += found.reduce((sum, doc) => sum + (doc.outbox?.length ?? 0), 0);
+								const scanned = [...pending.values()].reduce((sum, events) => sum + events.length, 0);
+								backlog += scanned;
 								for (const [id, events] of hinted) if (!pending.has(id)) pending.set(id, events);
 								// One send for every event, then the delivered events pulled from their documents.
 								// A failed send pulls nothing: all is sent again, and the inboxes drop the duplicates.
 								const delivered = [...pending].filter(([, events]) => events.length > 0).map(([id, events]) => ({ id, events }));
 								await this.deliverEvents(delivered.flatMap((doc) => doc.events));
 								await this.pullDelivered(collection, delivered);
-								if (scan) backlog -= found.reduce((sum, doc) => sum + (doc.outbox?.length ?? 0), 0);
+								backlog -= scanned;
 							} catch (err) {
-								// Sent again on the next run; what was delivered and pulled is gone from the outbox by then.
-								for (const [id, events] of hinted) this.noteOutbox(name, id, events);
+								// Sent again on the next run, before what was written meanwhile; what was delivered
+								// and pulled is gone from the outbox by then.
+								const newer = this.relayHints.get(name);
+								this.relayHints.set(name, hinted);
+								for (const [id, events] of newer ?? []) this.noteOutbox(name, id, events);
 								if (scan) shopMetrics(this.broker).outboxBacklog(this.name, backlog);
 								throw err;
 							}
@@ -184,25 +192,26 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 				if (delivered.length === 0) return;
 				// A document given to $pull is a condition on each element (MongoDB and NeDB alike):
 				// exactly the events sent leave, whatever was pushed since. Event ids are unique, so
-				// one list serves every document.
-				const ids = delivered.map((doc) => doc.id);
-				await collection.update(ids.length === 1 ? { _id: ids[0] } : { _id: { $in: ids } }, {
-					$pull: { outbox: { id: { $in: delivered.flatMap((doc) => doc.events.map((event) => event.id)) } } },
-				});
+				// one list serves every document. `_id $in` is served by the _id index on each store
+				// (mongo-java-server too: 0.6-0.8 ms at 20,000 documents, no scan).
+				await collection.update(
+					{ _id: { $in: delivered.map((doc) => doc.id) } },
+					{
+						$pull: { outbox: { id: { $in: delivered.flatMap((doc) => doc.events.map((event) => event.id)) } } },
+					},
+				);
 			},
 
 			noteOutbox(this: OutboxInternals, collection: string, id: string, events: OutboxEvent[]) {
 				let hinted = this.relayHints.get(collection);
 				if (!hinted) this.relayHints.set(collection, (hinted = new Map<string, OutboxEvent[]>()));
 				// Written twice before the relay looked: both writes' events, in the order written.
-				const before = hinted.get(id) ?? [];
-				const known = new Set(before.map((event) => event.id));
-				hinted.set(id, [...before, ...events.filter((event) => !known.has(event.id))]);
+				hinted.set(id, [...(hinted.get(id) ?? []), ...events]);
 			},
 
 			/**
 			 * Publishes events, each as a span of the trace it was written in (the carrier it travels
-			 * with names that span), in one send on Kafka; on the bus each aggregate's in order.
+			 * with names that span), in one send on Kafka; on the bus one after another, in order.
 			 */
 			async deliverEvents(this: OutboxInternals, stored: OutboxEvent[]) {
 				if (stored.length === 0) return;
@@ -226,17 +235,7 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 				});
 				try {
 					if (this.kafkaBus) await this.kafkaBus.publish(outgoing);
-					else {
-						// A local emit resolves once the consumer has recorded the event (inbox.ts): each
-						// aggregate's events one after another, in the order written, different aggregates' at once.
-						const byAggregate = new Map<string, typeof outgoing>();
-						for (const item of outgoing) byAggregate.set(item.event.aggregateId, [...(byAggregate.get(item.event.aggregateId) ?? []), item]);
-						await Promise.all(
-							[...byAggregate.values()].map(async (items) => {
-								for (const { event, trace } of items) await this.broker.emit(event.type, event, { meta: { $trace: trace } } as never);
-							}),
-						);
-					}
+					else for (const { event, trace } of outgoing) await this.broker.emit(event.type, event, { meta: { $trace: trace } } as never);
 				} catch (err) {
 					for (const span of spans) span.setError(err as Error);
 					throw err;

@@ -30,8 +30,9 @@ function addInto(into: Record<string, number>, from: Record<string, number>): vo
 	for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
 }
 
-const perOrder = (values: Record<string, number>, orders: number) =>
-	Object.fromEntries(Object.entries(values).map(([key, n]) => [key, Math.round((n / orders) * 100) / 100]));
+/** Per order, to a hundredth. */
+const per = (n: number, orders: number) => Math.round((n / orders) * 100) / 100;
+const perOrder = (values: Record<string, number>, orders: number) => Object.fromEntries(Object.entries(values).map(([key, n]) => [key, per(n, orders)]));
 const sum = (values: Record<string, number>) => Object.values(values).reduce((total, n) => total + n, 0);
 
 /** The nodes' counts between the two readings, added up over the nodes, per order. */
@@ -46,13 +47,15 @@ export function ioPerOrder(before: IoCounts[], after: IoCounts[], orders: number
 		addInto(kafka.requests, window.kafka.requests);
 	});
 	const n = Math.max(orders, 1);
-	const storePerOrder = Object.fromEntries(Object.entries(store).map(([service, kinds]) => [service, perOrder(kinds, n)]));
 	return {
-		store: storePerOrder,
-		storeTotal: Math.round((sum(Object.fromEntries(Object.entries(store).map(([s, k]) => [s, sum(k)]))) / n) * 100) / 100,
+		store: Object.fromEntries(Object.entries(store).map(([service, kinds]) => [service, perOrder(kinds, n)])),
+		storeTotal: per(
+			Object.values(store).reduce((total, kinds) => total + sum(kinds), 0),
+			n,
+		),
 		kafka: { produced: perOrder(kafka.produced, n), fetched: perOrder(kafka.fetched, n), requests: perOrder(kafka.requests, n) },
-		produced: Math.round((sum(kafka.produced) / n) * 100) / 100,
-		fetched: Math.round((sum(kafka.fetched) / n) * 100) / 100,
+		produced: per(sum(kafka.produced), n),
+		fetched: per(sum(kafka.fetched), n),
 	};
 }
 

@@ -1,7 +1,8 @@
 import type { ServiceSchema } from "moleculer";
 import type { AnyDomainEvent } from "../../contracts";
 import { loadConfig } from "../../lib/env";
-import { EventsMixin, alreadyHandled, newEvent, type EventsService, type InboxDoc, type WithHandledEvents } from "../../mixins/events";
+import { EventsMixin, alreadyHandled, type EventsService, type InboxDoc, type WithHandledEvents } from "../../mixins/events";
+import { domainEvent } from "../../mixins/events/envelope";
 import type { StoredDoc } from "../../mixins/store.mixin";
 import { startShop, type TestShop } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
@@ -46,15 +47,15 @@ const talliesSchema = (): ServiceSchema => ({
 	},
 });
 
-const registered = (id: string) =>
-	({
-		...newEvent("customer.registered", { customerId: id, email: `${id}@example.com`, name: id }, id).body,
-		id: `event-${id}`,
-		type: "customer.registered",
-		aggregateId: id,
-		correlationId: id,
-		occurredAt: new Date().toISOString(),
-	}) as AnyDomainEvent;
+/** The event as a consumer reads it: its envelope made as the outbox makes it. */
+const registered = (id: string): AnyDomainEvent =>
+	domainEvent(
+		"customer.registered",
+		{ customerId: id, email: `${id}@example.com`, name: id },
+		{ aggregateId: id, correlationId: id },
+		`event-${id}`,
+		new Date(),
+	);
 
 describe("an event handled in the aggregate it changes", () => {
 	let shop: TestShop;
