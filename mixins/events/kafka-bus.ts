@@ -31,6 +31,14 @@ const COMMIT_GATHER_MS = 50;
 
 /** Waits between attempts at recording an event while the store is down: from 200 ms, doubling, 5 s at most. */
 const RECORD_RETRY_MS = { base: 200, max: 5000 };
+/**
+ * How long a stop waits for the handlers in hand and their commits before it leaves the group
+ * anyway. A commit refused during the rebalance that other members' stops begin is retried by
+ * kafkajs for up to 30 s, and the node must be gone within its grace period (30 s in compose and
+ * Kubernetes, 10 s of which go to finishing requests). What is not committed is delivered again,
+ * and the inbox or the aggregate recognises what was handled.
+ */
+const STOP_SETTLE_MS = 8000;
 
 export interface KafkaBusOptions {
 	/** The node's connection, shared with its other services. */
@@ -187,8 +195,15 @@ export class KafkaBus {
 		clearInterval(this.lagTimer);
 		this.stopping = true;
 		// Still a member of the group, so the last commits count; kafkajs's stop then leaves it.
-		await this.queue.drained();
-		while (this.commits.size > 0) await Promise.all([...this.commits.values()].map((commit) => commit.running));
+		const settled = (async () => {
+			await this.queue.drained();
+			while (this.commits.size > 0) await Promise.all([...this.commits.values()].map((commit) => commit.running));
+		})();
+		let timer: NodeJS.Timeout | undefined;
+		const late = new Promise<true>((resolve) => (timer = setTimeout(() => resolve(true), STOP_SETTLE_MS)));
+		if (await Promise.race([settled.then(() => false), late]))
+			this.options.log.warn(`Kafka: handlers and offset commits not settled ${STOP_SETTLE_MS} ms into the stop; leaving the group without them`);
+		clearTimeout(timer);
 		await this.consumer?.stop();
 		await this.consumer?.disconnect();
 		// Only what this bus acquired: a start that failed to connect holds no share.

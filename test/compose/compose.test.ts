@@ -246,11 +246,19 @@ describe("docker compose restart of the orders service under load", () => {
 			await stack.compose("restart", "orders");
 			restartMs = Date.now() - restarted;
 			// SIGTERM reached each node through compose's init, and each drained and stopped its broker.
-			for (const container of orders)
-				expect({ container: container.name, stopped: /ServiceBroker is stopped/.test(await stack.logs(container)) }).toEqual({
-					container: container.name,
-					stopped: true,
-				});
+			for (const container of orders) {
+				const log = await stack.logs(container);
+				// On failure the assertion shows how the node's last run ended.
+				const lastRun = log.lastIndexOf("is starting...");
+				const ending = /ServiceBroker is stopped/.test(log)
+					? "stopped"
+					: log
+							.slice(0, lastRun < 0 ? undefined : lastRun)
+							.split("\n")
+							.slice(-40)
+							.join("\n");
+				expect({ container: container.name, ending }).toEqual({ container: container.name, ending: "stopped" });
+			}
 			await stack.waitHealthy();
 			// Orders placed once both are back, too.
 			const before = load.placed.length;
