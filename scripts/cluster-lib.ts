@@ -37,7 +37,11 @@ export function shopNodeOptions(): string {
 export interface MongoClientLike {
 	db(name: string): {
 		dropDatabase(): Promise<unknown>;
-		collection<T>(name: string): { find(query: object): { toArray(): Promise<T[]> } };
+		collection<T>(name: string): {
+			find(query: object): { toArray(): Promise<T[]> };
+			insertMany(docs: T[], options?: { ordered?: boolean }): Promise<unknown>;
+		};
+		listCollections(): { toArray(): Promise<{ name: string }[]> };
 	};
 }
 

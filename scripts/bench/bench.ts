@@ -24,6 +24,7 @@ import { judge, percentile, summarize, table, type Sample, type Target } from ".
 import { sagaStages, stagesTable, type PlacedOrder } from "./stages";
 import { cpuMeter, monotonicUs, topFrames, type CpuPerOrder } from "./cpu";
 import { ioPerOrder, ioTable, readCounts, type IoPerOrder } from "./io";
+import { SEED_ORDERS, copiesFor, placeSeedOrders, preloadMongo, preloadNedb } from "./preload";
 
 /*
  * `npm run bench [-- --mode cluster --rounds 5 --seconds 10]`: the shop's HTTP API under load,
@@ -34,6 +35,8 @@ import { ioPerOrder, ioTable, readCounts, type IoPerOrder } from "./io";
  * `--profile` runs the checkout alone (`--only checkout`) with every shop process under V8's profiler and prints
  * each one's heaviest frames (the profiles stay in bench/results/ for DevTools). In cluster
  * mode `--scale orders=2` (repeatable; any service but the gateway) runs replicas of a service.
+ * `--preload 20000` fills the stores with that many orders' worth of documents before the
+ * checkout (preload.ts), to compare with a run on empty stores.
  *
  * `--only 'http->nats,http->kafka'` measures only the targets named (comma-separated, `->` for
  * `→`): bare http, http→nats, http→kafka (both cluster mode only), browse, browse-auth, browse
@@ -49,12 +52,16 @@ interface Options {
 	checkoutSeconds: number;
 	checkoutWorkers: number;
 	warmupSeconds: number;
+	/** Unmeasured checkout before the measured one: the shop's and the JVM servers' JIT warm up. */
+	checkoutWarmupSeconds: number;
 	/** Checkout alone, each shop process under V8's sampling profiler (--cpu-prof). */
 	profile: boolean;
 	/** Cluster mode: replicas per service (`--scale orders=2`, repeatable); one of each otherwise. */
 	scale: Partial<Record<ServiceName, number>>;
 	/** The targets to measure; all when unset. */
 	only?: Set<string>;
+	/** Orders' worth of documents in the stores before the checkout (`--preload 20000`); none when unset. */
+	preload?: number;
 }
 
 const BASELINES = ["bare http", "http→nats", "http→kafka"];
@@ -74,6 +81,7 @@ function parseOptions(argv: string[]): Options {
 		checkoutSeconds: 10,
 		checkoutWorkers: 16,
 		warmupSeconds: 3,
+		checkoutWarmupSeconds: 10,
 		profile: false,
 		scale: {},
 	};
@@ -95,12 +103,19 @@ function parseOptions(argv: string[]): Options {
 			case "--connections":
 			case "--checkout-seconds":
 			case "--checkout-workers":
-			case "--warmup-seconds": {
+			case "--warmup-seconds":
+			case "--checkout-warmup-seconds": {
 				if (!Number.isInteger(number) || number < 1 || number > 10_000) throw new Error(`${flag} takes a whole number from 1 (got ${value})`);
 				const key = flag.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as keyof Options;
 				(options as unknown as Record<string, number>)[key] = number;
 				break;
 			}
+			case "--preload":
+				if (!Number.isInteger(number) || number < SEED_ORDERS || number > 1_000_000) {
+					throw new Error(`--preload takes a number of orders from ${SEED_ORDERS} to 1000000 (got ${value})`);
+				}
+				options.preload = number;
+				break;
 			case "--scale": {
 				const [service, replicas] = (value ?? "").split("=");
 				// Every gateway would want the bench's one port.
@@ -176,15 +191,19 @@ function startBaseline(label: string, args: string[]): Promise<ShopProcess> {
 	});
 }
 
+interface StartedShop {
+	procs: Proc[];
+	healthPorts: number[];
+	/** Cluster mode: the prefix of the services' databases. */
+	dbPrefix?: string;
+	/** Stops every process; `keepData` leaves the cluster's databases (dropped otherwise). */
+	stop(keepData?: boolean): Promise<void>;
+}
+
 /** Each shop process answers its store and Kafka counts on a health port of its own, from here up. */
 const HEALTH_PORTS_FROM = PORT + 10;
 
-async function startShop(
-	options: Options,
-	dataDir: string,
-	phase: Phase,
-	profileDir?: string,
-): Promise<{ procs: Proc[]; healthPorts: number[]; stop(): Promise<void> }> {
+async function startShop(options: Options, dataDir: string, phase: Phase, profileDir?: string): Promise<StartedShop> {
 	const env = {
 		...phase.env,
 		// Written when the process exits, one file per process.
@@ -220,8 +239,10 @@ async function startShop(
 	return {
 		procs: nodes.map((node) => ({ label: `${node.label} [${phase.name}]`, child: node.child })),
 		healthPorts: nodes.map((node) => node.healthPort!),
-		stop: async () => {
+		dbPrefix: prefix,
+		stop: async (keepData = false) => {
 			await Promise.all(nodes.map((node) => stopNode(node)));
+			if (keepData) return;
 			await withMongo(infra.MONGO_URI!, async (client) => {
 				for (const service of SERVICE_NAMES) await client.db(`${prefix}${service}`).dropDatabase();
 			});
@@ -341,6 +362,45 @@ async function signUpCustomers(base: string, count: number): Promise<string[]> {
 	return tokens;
 }
 
+async function createBenchProduct(base: string): Promise<string> {
+	const admin = (await json(`${base}/auth/login`, { method: "POST", body: JSON.stringify(ADMIN) })).body.token as string;
+	const product = await json<{ id: string }>(`${base}/products`, {
+		method: "POST",
+		headers: { authorization: `Bearer ${admin}` },
+		body: JSON.stringify({ sku: `BENCH-${randomUUID().slice(0, 8)}`, name: "Bench item", category: "bench", priceCents: 999, stock: 1_000_000 }),
+	});
+	return product.body.id;
+}
+
+/**
+ * Fills the shop's stores with `count` orders' worth of documents (see preload.ts). The embedded
+ * shop is stopped for it and started again (NeDB reads its files at start); the cluster's
+ * MongoDB databases are written while it runs. Answers the shop that runs afterwards.
+ */
+async function preload(options: Options, count: number, shop: StartedShop, restart: () => Promise<StartedShop>, dataDir: string): Promise<StartedShop> {
+	const base = `http://127.0.0.1:${PORT}/api`;
+	progress(`preload: ${SEED_ORDERS} orders through the API`);
+	const [token] = await signUpCustomers(base, 1);
+	await placeSeedOrders(base, token!, await createBenchProduct(base), address);
+	const copies = copiesFor(count, SEED_ORDERS);
+	progress(`preload: ${copies} copies of each of their documents`);
+	let written: Record<string, number>;
+	if (options.mode === "cluster") {
+		written = await preloadMongo(readInfraEnv().MONGO_URI!, shop.dbPrefix!, copies);
+	} else {
+		await shop.stop(true);
+		written = preloadNedb(dataDir, copies);
+		shop = await restart();
+		await waitUntil("the shop", async () => (await fetch(`${base}/health`)).status === 200, 120_000);
+	}
+	console.error(
+		`preload: ${Object.entries(written)
+			.map(([collection, n]) => `${collection} +${n}`)
+			.join(", ")}`,
+	);
+	return shop;
+}
+
 async function main(): Promise<void> {
 	const options = parseOptions(process.argv.slice(2));
 	const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-bench-"));
@@ -374,9 +434,13 @@ async function main(): Promise<void> {
 		for (const phase of phases) {
 			progress(`starting the shop (${options.mode}, ${phase.name})`);
 			const dataDir = fs.mkdtempSync(path.join(workDir, "data-"));
-			const shop = await startShop(options, dataDir, phase, profileDir);
+			let shop = await startShop(options, dataDir, phase, profileDir);
 			stopShop = shop.stop;
 			await waitUntil("the shop", async () => (await fetch(`${base}/health`)).status === 200);
+			if (options.preload && phase.checkout && selected("checkout")) {
+				shop = await preload(options, options.preload, shop, () => startShop(options, dataDir, phase, profileDir), dataDir);
+				stopShop = shop.stop;
+			}
 
 			const products = (await json(`${base}/products?pageSize=100`)).body.rows as { id: string }[];
 			const runCheckout = phase.checkout && selected("checkout");
@@ -437,11 +501,13 @@ async function main(): Promise<void> {
 			}
 
 			if (runCheckout) {
-				const admin = (await json(`${base}/auth/login`, { method: "POST", body: JSON.stringify(ADMIN) })).body.token as string;
-				const stock = await json<{ id: string }>(`${base}/products`, {
-					method: "POST",
-					headers: { authorization: `Bearer ${admin}` },
-					body: JSON.stringify({ sku: `BENCH-${Date.now()}`, name: "Bench item", category: "bench", priceCents: 999, stock: 1_000_000 }),
+				const productId = await createBenchProduct(base);
+				// Freshly started JVM servers (Kafka, mongo-java-server) cost 2-3x the CPU per order until
+				// their JIT has warmed, and so does the shop's own code.
+				progress(`checkout, warming up: ${options.checkoutWarmupSeconds} s unmeasured`);
+				const warmup = await checkout(base, customers.slice(0, options.checkoutWorkers), productId, {
+					...options,
+					checkoutSeconds: options.checkoutWarmupSeconds,
 				});
 				progress(`checkout: ${options.checkoutWorkers} customers for ${options.checkoutSeconds} s`);
 				// The servers' share too in a cluster (those infra:up started).
@@ -449,8 +515,10 @@ async function main(): Promise<void> {
 				const countsBefore = await readCounts(shop.healthPorts);
 				const cpu = cpuMeter([...shop.procs.map((proc) => ({ label: proc.label, pid: proc.child.pid })), ...servers]);
 				const fromUs = monotonicUs();
-				orders = await checkout(base, customers.slice(0, options.checkoutWorkers), stock.body.id, options);
+				orders = await checkout(base, customers.slice(0, options.checkoutWorkers), productId, options);
 				checkoutWindow = { fromUs, toUs: monotonicUs() };
+				// An order the warm-up lost is lost all the same.
+				orders.lost.push(...warmup.lost);
 				const finalOrders = Object.values(orders.finals).reduce((sum, n) => sum + n, 0);
 				cpuPerOrder = cpu.perOrder(finalOrders);
 				io = ioPerOrder(countsBefore, await readCounts(shop.healthPorts), finalOrders);
@@ -477,7 +545,7 @@ async function main(): Promise<void> {
 		const finals = orders?.finals ?? {};
 		const lost = orders?.lost ?? [];
 		const out = [
-			`shop benchmark, ${options.mode} mode, ${options.rounds} rounds of ${options.seconds} s per phase, ${options.connections} connections; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`,
+			`shop benchmark, ${options.mode} mode${options.preload ? ` with ${options.preload} orders preloaded` : ""}, ${options.rounds} rounds of ${options.seconds} s per phase, ${options.connections} connections; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`,
 			"",
 			table(rows, (target) => (target === "checkout" ? "orders/s" : "req/s")),
 			"",
@@ -487,7 +555,7 @@ async function main(): Promise<void> {
 							Object.entries(finals)
 								.map(([status, n]) => `${n} ${status}`)
 								.join(", ") || "none final"
-						}, ${lost.length} lost; latency is POST to final status`,
+						}, ${lost.length} lost; latency is POST to final status; measured after ${options.checkoutWarmupSeconds} s of checkout unmeasured`,
 						"",
 					]
 				: []),
