@@ -62,10 +62,11 @@ export function AdminActionsPart(): Partial<ServiceSchema> {
 						if (claimed !== 1) continue;
 						this.logger.info(`[${doc.event.correlationId}] redriving ${doc.type} ${doc._id}`);
 						await this.runHandler({ ...doc, status: "PROCESSING", attempts: 0, claimedAtMs: now }, true);
+						// Gone once handled, for an event its aggregate records.
 						const after = await this.collections.inbox.findOne({ _id: doc._id });
 						results.push({
 							id: doc._id,
-							status: after?.status ?? "DEAD",
+							status: after?.status ?? "DONE",
 							...(after?.lastError && after.status !== "DONE" ? { lastError: after.lastError } : {}),
 						});
 					}

@@ -99,7 +99,10 @@ export function InboxPart(config: ShopConfig): Partial<ServiceSchema> {
 					try {
 						if (!handler) throw new Error(`${this.name} has no handler for ${doc.type}`);
 						await this.attempt(doc, attempts, handler, received);
-						if (stored) await inbox.update({ _id: doc._id }, { $set: { status: "DONE", attempts, doneAt: new Date().toISOString() } });
+						// An event handled in its aggregate is recorded there, which recognises a duplicate
+						// from then on: its inbox document goes, so the inbox does not grow with every event.
+						if (stored && this.handledInAggregate(doc.type)) await inbox.remove({ _id: doc._id });
+						else if (stored) await inbox.update({ _id: doc._id }, { $set: { status: "DONE", attempts, doneAt: new Date().toISOString() } });
 						this.wakeWaiting(sagaKeyOf(doc.event));
 						return;
 					} catch (err) {
