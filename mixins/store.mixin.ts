@@ -13,6 +13,7 @@ import { judgeServer, UnsafeStoreError } from "./store-server";
 import { ioCounts, kindOfMongoCommand, type StoreKind } from "../lib/io-counts";
 // The embedded store's appends through one open file per collection (see there why).
 import "../lib/nedb-appends";
+import "../lib/nedb-candidates";
 
 /*
  * Each service owns its store: NeDB files under DATA_DIR/<service>/ by default, or its own
@@ -26,6 +27,13 @@ export interface IndexSpec {
 	field: string;
 	unique?: boolean;
 	sparse?: boolean;
+	/**
+	 * Built on MongoDB only: an index on a field thousands of documents share a value of (a
+	 * status), whose NeDB index keeps one value's documents in an array that every update of one
+	 * of them filters (with 20,000 confirmed orders each write to one was a pass over all of
+	 * them), or one that only MongoDB's planner uses (NeDB picks no index for `$exists`).
+	 */
+	mongoOnly?: boolean;
 }
 
 export interface CollectionSpec {
@@ -90,7 +98,11 @@ export class Collection<T extends StoredDoc> {
 	/** One page of the matches (page size capped), with the total for the whole query. */
 	async findPage<R>(query: Record<string, unknown>, sort: string[], params: PageParams, toRow: (doc: T) => R): Promise<Page<R>> {
 		const window = pageWindow(params.page, params.pageSize);
-		const [docs, total] = await Promise.all([this.find({ query, sort, limit: window.limit, offset: window.offset }), this.count(query)]);
+		const docs = await this.find({ query, sort, limit: window.limit, offset: window.offset });
+		// A page that is not full is the last one: the total follows from it, without a count of
+		// every match (a second round trip to the store). Only a full page, or one past the end, counts.
+		const last = docs.length < window.limit && (docs.length > 0 || window.offset === 0);
+		const total = last ? window.offset + docs.length : await this.count(query);
 		return toPage(docs.map(toRow), total, window);
 	}
 
@@ -163,6 +175,11 @@ async function buildInfo(adapter: DbAdapter): Promise<Record<string, unknown> | 
 async function ensureIndexes(adapter: DbAdapter, indexes: IndexSpec[]): Promise<void> {
 	for (const index of indexes) {
 		if (adapter instanceof MemoryAdapter) {
+			if (index.mongoOnly) {
+				// A data file written before the field was marked keeps its index definition.
+				if (adapter.db.indexes[index.field]) await adapter.db.removeIndexAsync(index.field);
+				continue;
+			}
 			await adapter.db.ensureIndex({ fieldName: index.field, unique: index.unique, sparse: index.sparse });
 		} else if (adapter instanceof MongoDbAdapter) {
 			await adapter.collection.createIndex({ [index.field]: 1 }, { unique: index.unique ?? false, sparse: index.sparse ?? false });

@@ -1,11 +1,13 @@
 import "moleculer-db";
 
 // The NeDB adapter keeps its datastore on `db` but its typings do not say so; the store mixin
-// needs it to declare indexes and compact the file on shutdown.
+// needs it to declare (and drop) indexes and compact the file on shutdown.
 declare module "moleculer-db" {
 	interface MemoryAdapter {
 		db: {
+			indexes: Record<string, unknown>;
 			ensureIndex(options: { fieldName: string; unique?: boolean; sparse?: boolean }): Promise<void>;
+			removeIndexAsync(fieldName: string): Promise<void>;
 			compactDatafileAsync(): Promise<void>;
 			updateAsync(query: object, update: object, options: { multi: boolean }): Promise<{ numAffected: number }>;
 		};

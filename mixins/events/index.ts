@@ -11,7 +11,7 @@ import type { InboxDoc } from "./envelope";
 import { InboxPart, type InboxInternals } from "./inbox";
 import { KafkaBus } from "./kafka-bus";
 import { KafkaConnection, kafkaConnectionOf } from "./kafka-connection";
-import { OUTBOX_SCAN_EVERY, OutboxPart, type OutboxInternals, type OutboxWrites } from "./outbox";
+import { OUTBOX_INDEX, OUTBOX_SCAN_EVERY, OutboxPart, type OutboxInternals, type OutboxWrites } from "./outbox";
 
 /*
  * The one way services publish and consume domain events, in parts a reader can take one at a time:
@@ -72,6 +72,13 @@ export function ConsumerMixin<C extends Record<string, StoredDoc>>(
 	return EventsMixin<C>(config, { collections, outboxes: [] });
 }
 
+/** The store's collections, each outbox collection with the index the relay's scan reads. */
+function withOutboxIndex<C extends Record<string, StoredDoc>>(store: EventsStore<C>): Record<string, CollectionSpec> {
+	const specs: Record<string, CollectionSpec> = { ...(store.collections as Record<string, CollectionSpec>) };
+	for (const name of store.outboxes) specs[name] = { ...specs[name], indexes: [...(specs[name]?.indexes ?? []), OUTBOX_INDEX] };
+	return specs;
+}
+
 /**
  * A service's store (as StoreMixin) plus its inbox, and the relay for the outboxes of the named
  * collections. One mixin for all, so the store opens before the relay runs and closes after the
@@ -81,7 +88,7 @@ export function ConsumerMixin<C extends Record<string, StoredDoc>>(
 export function EventsMixin<C extends Record<string, StoredDoc>>(config: ShopConfig, store: EventsStore<C>): Partial<ServiceSchema> {
 	const schema: Partial<ServiceSchema<ServiceSettingSchema, Record<string, never>, Internals>> = {
 		mixins: [
-			StoreMixin<C & { inbox: InboxDoc }>(config, { ...store.collections, inbox: { indexes: [{ field: "status" }] } } as never),
+			StoreMixin<C & { inbox: InboxDoc }>(config, { ...withOutboxIndex(store), inbox: { indexes: [{ field: "status" }] } } as never),
 			OutboxPart(store.outboxes),
 			InboxPart(config),
 			AdminActionsPart(),
@@ -160,6 +167,7 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(config: ShopCon
 
 		async stopped(this: Internals) {
 			// Finish what was taken on before the store closes; anything left is retried after restart.
+			const began = Date.now();
 			this.stopping = true;
 			this.removeKafkaChecks?.();
 			this.relayTimer?.stop();
@@ -169,6 +177,8 @@ export function EventsMixin<C extends Record<string, StoredDoc>>(config: ShopCon
 			await this.relaying?.catch(() => undefined);
 			await this.kafkaBus?.stop();
 			await Promise.all([...this.inFlight]);
+			// How long a stop takes is what a grace period must allow.
+			this.logger.info(`Events stopped in ${Date.now() - began} ms`);
 		},
 	};
 	// The lifecycle hooks above are typed against the mixin's own fields; Moleculer's mixin list

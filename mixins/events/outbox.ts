@@ -16,6 +16,14 @@ import { domainEvent, orderIdOf, type NewEvent, type WithHandledEvents, type Wit
  * delivers it again after restart (the consumers' inboxes drop the duplicate), never loses it.
  */
 
+/**
+ * The documents whose outbox holds events. Every event has an id, so the field exists exactly
+ * while the outbox is not empty, and the sparse index on it (OUTBOX_INDEX) holds only those
+ * documents: on MongoDB the relay's scan reads them, not the whole collection.
+ */
+export const OUTBOX_PENDING = { "outbox.id": { $exists: true } } as const;
+export const OUTBOX_INDEX = { field: "outbox.id", sparse: true, mongoOnly: true } as const;
+
 /** How many relay polls (OUTBOX_RELAY_MS apart) go by between full scans of outboxes and inbox. */
 export const OUTBOX_SCAN_EVERY = 5;
 
@@ -137,8 +145,9 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 			 * Single-flight: a kick during a run makes the run go round once more. A run sends the
 			 * events the writers handed it as they wrote them, without reading their documents back;
 			 * a full scan for outboxes (what a crash, a failed delivery or another node's relay left
-			 * behind) runs at start and every OUTBOX_SCAN_EVERY polls, since no index serves its
-			 * query (`outbox.0` exists), on MongoDB either: it reads the whole collection.
+			 * behind) runs at start and every OUTBOX_SCAN_EVERY polls. On MongoDB it reads the
+			 * OUTBOX_INDEX; NeDB (in memory) and mongo-java-server, which use no index for it, read
+			 * every document.
 			 */
 			relayOutbox(this: OutboxInternals, fullScan = false): Promise<void> {
 				if (fullScan) this.relayFullScan = true;
@@ -159,7 +168,7 @@ export function OutboxPart(outboxes: string[]): Partial<ServiceSchema> {
 							this.relayHints.delete(name);
 							try {
 								// A scanned document's outbox holds all its events, those handed over included.
-								const found = scan ? await collection.find({ query: { "outbox.0": { $exists: true } }, limit: 200 }) : [];
+								const found = scan ? await collection.find({ query: OUTBOX_PENDING, limit: 200 }) : [];
 								const pending = new Map(found.map((doc) => [doc._id, doc.outbox ?? []]));
 								const scanned = [...pending.values()].reduce((sum, events) => sum + events.length, 0);
 								backlog += scanned;

@@ -52,7 +52,7 @@ type Collections = { products: ProductDoc; reservations: ReservationDoc };
 const STORE: EventsStore<Collections> = {
 	collections: {
 		products: { indexes: [{ field: "sku", unique: true }, { field: "category" }] },
-		reservations: { indexes: [{ field: "status" }, { field: "expiresAtMs" }] },
+		reservations: { indexes: [{ field: "status", mongoOnly: true }, { field: "expiresAtMs" }] },
 	},
 	outboxes: ["products", "reservations"],
 };

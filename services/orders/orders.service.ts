@@ -59,7 +59,7 @@ const PART_CALL = { timeout: 3000, retries: 1 };
 /** An order document carries the outbox of its own events; the idempotency keys publish nothing. */
 const STORE: EventsStore<Collections> = {
 	collections: {
-		orders: { indexes: [{ field: "customerId" }, { field: "status" }, { field: "sagaDeadlineMs" }, { field: "createdAt" }] },
+		orders: { indexes: [{ field: "customerId" }, { field: "status", mongoOnly: true }, { field: "sagaDeadlineMs" }, { field: "createdAt" }] },
 		idempotencyKeys: { indexes: [{ field: "expiresAtMs" }] },
 	},
 	outboxes: ["orders"],

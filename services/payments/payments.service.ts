@@ -18,7 +18,7 @@ type Collections = { payments: PaymentDoc; processor: ProcessorRecord };
 
 /** `processor` holds the simulated card processor's books (see provider.ts); payments publish. */
 const STORE: EventsStore<Collections> = {
-	collections: { payments: { indexes: [{ field: "customerId" }, { field: "status" }] }, processor: {} },
+	collections: { payments: { indexes: [{ field: "customerId" }, { field: "status", mongoOnly: true }] }, processor: {} },
 	outboxes: ["payments"],
 };
 type PaymentMove = Extract<PaymentDecision, { kind: "move" }>;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ServiceSchema } from "moleculer";
 import { loadConfig } from "../../lib/env";
+import { OUTBOX_INDEX, OUTBOX_PENDING } from "../../mixins/events/outbox";
 import { Collection, DuplicateKeyError, StoreMixin, type StoredDoc } from "../../mixins/store.mixin";
 import { startShop, type TestShop } from "../helpers/shop";
 import { TestCluster } from "./cluster";
@@ -23,7 +24,12 @@ interface Probe {
 
 const probe = (): ServiceSchema => ({
 	name: "probe",
-	mixins: [StoreMixin<{ counters: Counter; products: Product }>(loadConfig(), { counters: {}, products: { indexes: [{ field: "sku", unique: true }] } })],
+	mixins: [
+		StoreMixin<{ counters: Counter; products: Product }>(loadConfig(), {
+			counters: { indexes: [OUTBOX_INDEX] },
+			products: { indexes: [{ field: "sku", unique: true }] },
+		}),
+	],
 });
 
 describe("the local MongoDB-wire server", () => {
@@ -72,8 +78,9 @@ describe("the local MongoDB-wire server", () => {
 		const { counters } = store();
 		await counters.insert({ _id: "with-events", n: 0, stock: 0, outbox: [{ id: "e1" }, { id: "e2" }, { id: "e3" }] });
 		await counters.insert({ _id: "emptied", n: 0, stock: 0, outbox: [] });
-		const pending = await counters.find({ query: { "outbox.0": { $exists: true } } });
+		const pending = await counters.find({ query: OUTBOX_PENDING });
 		expect(pending.map((doc) => doc._id)).toEqual(["with-events"]);
+		expect((await counters.find({ query: { "outbox.0": { $exists: true } } })).map((doc) => doc._id)).toEqual(["with-events"]);
 		// e2 was written after the relay read the document: it stays for the next run.
 		expect(await counters.update({ _id: "with-events" }, { $pull: { outbox: { id: { $in: ["e1", "e3"] } } } })).toBe(1);
 		expect((await counters.findOne({ _id: "with-events" }))?.outbox).toEqual([{ id: "e2" }]);
