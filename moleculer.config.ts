@@ -1,6 +1,7 @@
 import os from "node:os";
 import type { BrokerOptions } from "moleculer";
 import { loadConfig, type ShopConfig } from "./lib/env";
+import { FailoverMiddleware } from "./lib/failover";
 import { HealthMiddleware } from "./lib/health";
 import { loggerOptions } from "./lib/logging";
 import { metricsOptions, ShopMetricsMiddleware } from "./lib/metrics";
@@ -71,6 +72,8 @@ export function createBrokerConfig(config: ShopConfig): BrokerOptions {
 		middlewares: [
 			WorkContextMiddleware(),
 			ShopMetricsMiddleware(),
+			// A node that dies without a word is out of rotation within a second (lib/failover.ts).
+			FailoverMiddleware(config.failover),
 			// With HEALTH_PORT set, /livez and /readyz of this node (lib/health.ts).
 			...(config.healthPort ? [HealthMiddleware(config.healthPort)] : []),
 		],

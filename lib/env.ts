@@ -33,6 +33,13 @@ export interface ShopConfig {
 	};
 	dataDir: string;
 	natsUrl?: string;
+	/** How a node finds out that another is gone before Moleculer's heartbeats say so (lib/failover.ts). */
+	failover: {
+		/** A call to another node unanswered this long makes this node ask NATS whether that node is still there. */
+		probeAfterMs: number;
+		/** A node that does not answer the question within this is taken for gone. */
+		probeTimeoutMs: number;
+	};
 	mongoUri?: string;
 	/** Put before each service's database name, so several shops (or a benchmark) can share one server. */
 	mongoDbPrefix: string;
@@ -271,6 +278,10 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 		},
 		dataDir: path.resolve(read.string("DATA_DIR", "data")),
 		natsUrl: read.url("NATS_URL", ["nats:", "tls:"], { list: true }),
+		failover: {
+			probeAfterMs: read.int("FAILOVER_PROBE_AFTER_MS", 500, 50, 60_000),
+			probeTimeoutMs: read.int("FAILOVER_PROBE_TIMEOUT_MS", 1000, 50, 60_000),
+		},
 		mongoUri: read.url("MONGO_URI", ["mongodb:", "mongodb+srv:"]),
 		mongoDbPrefix: read.string("MONGO_DB_PREFIX", ""),
 		mongoAllowNonAtomic: read.bool("MONGO_ALLOW_NON_ATOMIC", false),

@@ -1,9 +1,17 @@
+import { randomUUID } from "node:crypto";
 import type { Order } from "../../contracts";
 import { FINAL, type Shopper } from "./shopper";
 
 /** How long one customer follows an order before leaving it for the test to find unfinished. */
 const FOLLOW_MS = 120_000;
 const POLL_MS = 200;
+
+export interface CheckoutLoadOptions {
+	/** Each order placed with an Idempotency-Key of its own, as the storefront sends. */
+	idempotencyKeys?: boolean;
+	/** Each round also reads a page of the catalogue. */
+	browse?: boolean;
+}
 
 /**
  * Customers checking out without pause while the test does something to the cluster: each views
@@ -18,10 +26,16 @@ export class CheckoutLoad {
 	requests = 0;
 	/** The longest any request took, and which it was. */
 	slowest = { ms: 0, what: "" };
+	/** How long each request took, in ms. */
+	readonly latencies: number[] = [];
 	private running = true;
 	private readonly customers: Promise<void>[];
 
-	constructor(shoppers: Shopper[], productId: string) {
+	constructor(
+		shoppers: Shopper[],
+		productId: string,
+		private readonly options: CheckoutLoadOptions = {},
+	) {
 		this.customers = shoppers.map((shop) => this.checkOut(shop, productId));
 	}
 
@@ -35,8 +49,10 @@ export class CheckoutLoad {
 	private async checkOut(shop: Shopper, productId: string): Promise<void> {
 		const get = (path: string) => () => shop.api.get(path, shop.customer);
 		while (this.running) {
+			if (this.options.browse) await this.request("GET /products?page=…", 200, get(`/products?page=${(this.requests % 3) + 1}&pageSize=10`));
 			await this.request(`GET /products/${productId}`, 200, get(`/products/${productId}`));
-			const placed = (await this.request("POST /orders", 201, () => shop.placeOrder(productId))) as Order | undefined;
+			const key = this.options.idempotencyKeys ? { "idempotency-key": randomUUID() } : undefined;
+			const placed = (await this.request("POST /orders", 201, () => shop.placeOrder(productId, 1, undefined, key))) as Order | undefined;
 			if (!placed) continue;
 			const index = this.placed.push(placed) - 1;
 			// Followed to its end even once stopped: an order placed is an order to finish.
@@ -56,7 +72,9 @@ export class CheckoutLoad {
 		const began = Date.now();
 		try {
 			const res = await send().finally(() => {
-				if (Date.now() - began > this.slowest.ms) this.slowest = { ms: Date.now() - began, what };
+				const ms = Date.now() - began;
+				this.latencies.push(ms);
+				if (ms > this.slowest.ms) this.slowest = { ms, what };
 			});
 			if (res.status === expected) return res.body;
 			this.failures.push(`${new Date().toISOString()} ${what} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);

@@ -36,8 +36,13 @@ export class Shopper {
 	}
 
 	/** POST /orders as it answered, whatever the status. */
-	placeOrder(productId: string, qty = 1, paymentMethod?: string) {
-		return this.api.post("/orders", { items: [{ productId, qty }], shippingAddress: address, ...(paymentMethod ? { paymentMethod } : {}) }, this.customer);
+	placeOrder(productId: string, qty = 1, paymentMethod?: string, headers?: Record<string, string>) {
+		return this.api.post(
+			"/orders",
+			{ items: [{ productId, qty }], shippingAddress: address, ...(paymentMethod ? { paymentMethod } : {}) },
+			this.customer,
+			headers,
+		);
 	}
 
 	async order(productId: string, qty = 1, paymentMethod?: string): Promise<Order> {
