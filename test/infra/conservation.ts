@@ -1,6 +1,6 @@
 import type { Order } from "../../contracts";
 import { waitFor } from "../helpers/wait";
-import { processorBooks, type ProcessorRecord } from "./servers";
+import { processorBooks, storedProduct, type ProcessorRecord } from "./servers";
 import type { Shopper } from "./shopper";
 
 /**
@@ -27,7 +27,13 @@ export async function expectConserved(
 		60_000,
 		250,
 	);
-	expect({ stock }).toEqual({ stock: product.stock - sold });
+	if (stock !== product.stock - sold) {
+		// Where the difference went: holds no order settled, with each holder's status.
+		const holds = (await storedProduct(mongoUri, product.id))?.holds ?? {};
+		const statusOf = new Map(orders.map((order) => [order.id, `${order.status}${order.cancelReason ? ` ${order.cancelReason}` : ""}`]));
+		const held = Object.entries(holds).map(([orderId, qty]) => `${orderId} ${qty} (${statusOf.get(orderId) ?? "not one of these orders"})`);
+		expect({ stock, held }).toEqual({ stock: product.stock - sold, held: [] });
+	}
 
 	const ids = new Set(orders.map((order) => order.id));
 	const moved = (records: ProcessorRecord[], kind: ProcessorRecord["kind"], orderId: string) =>
