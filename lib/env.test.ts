@@ -27,6 +27,7 @@ describe("loadConfig", () => {
 				tracing: { zipkinUrl: undefined, console: false, sampleRate: 1, flushSeconds: 5 },
 				dataDir: path.resolve("data"),
 				natsUrl: undefined,
+				failover: { probeAfterMs: 500, probeTimeoutMs: 1000 },
 				mongoUri: undefined,
 				kafkaBrokers: undefined,
 				kafkaSessionTimeoutMs: 10000,
@@ -259,6 +260,20 @@ describe("loadConfig", () => {
 
 		it("uses the trimmed secret", () => {
 			expect(loadConfig({ JWT_SECRET: "  padded  " }).jwt.secret).toBe("padded");
+		});
+	});
+
+	describe("FAILOVER_PROBE_AFTER_MS and FAILOVER_PROBE_TIMEOUT_MS", () => {
+		it("takes whole milliseconds from 50 up", () => {
+			expect(loadConfig({ FAILOVER_PROBE_AFTER_MS: "250", FAILOVER_PROBE_TIMEOUT_MS: "2000" }).failover).toEqual({
+				probeAfterMs: 250,
+				probeTimeoutMs: 2000,
+			});
+		});
+
+		it("refuses a probe sooner than 50 ms, which would ask about every call", () => {
+			expect(() => loadConfig({ FAILOVER_PROBE_AFTER_MS: "10" })).toThrow(/FAILOVER_PROBE_AFTER_MS/);
+			expect(() => loadConfig({ FAILOVER_PROBE_TIMEOUT_MS: "soon" })).toThrow(/FAILOVER_PROBE_TIMEOUT_MS/);
 		});
 	});
 
