@@ -30,3 +30,67 @@ describe("the Kafka bus's stop", () => {
 		expect(warnings).toEqual([]);
 	});
 });
+
+describe("the Kafka bus's consumer after kafkajs gave it up", () => {
+	afterEach(() => jest.useRealTimers());
+
+	/** A connection whose consumer records what the bus asks of it and crashes when told to. */
+	function fakeKafka() {
+		const handlers = new Map<string, (event: { payload: unknown }) => void>();
+		const calls: string[] = [];
+		const consumer = {
+			events: { REQUEST: "request", START_BATCH_PROCESS: "batch", CRASH: "crash", GROUP_JOIN: "join" },
+			on: (name: string, handler: (event: { payload: unknown }) => void) => void handlers.set(name, handler),
+			connect: async () => void calls.push("connect"),
+			subscribe: async () => void calls.push("subscribe"),
+			run: async () => void calls.push("run"),
+			stop: async () => undefined,
+			disconnect: async () => undefined,
+		};
+		const connection = {
+			acquire: async () => undefined,
+			release: async () => undefined,
+			kafka: { consumer: () => consumer },
+			admin: { fetchTopicMetadata: async () => ({ topics: [{ partitions: [0, 1, 2] }] }) },
+		};
+		const crash = (name: string) => handlers.get("crash")!({ payload: { restart: false, error: Object.assign(new Error(name), { name }) } });
+		return { connection, calls, crash };
+	}
+	const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+	it("starts it again when the group coordinator was not found, as while a restarted broker loads", async () => {
+		jest.useFakeTimers();
+		const kafka = fakeKafka();
+		const bus = new KafkaBus({
+			connection: kafka.connection,
+			service: "orders",
+			sessionTimeoutMs: 10_000,
+			handles: ["payment.settled"],
+			handle: async () => undefined,
+			log,
+		} as unknown as KafkaBusOptions);
+		await bus.start();
+		expect(kafka.calls).toEqual(["connect", "subscribe", "run"]);
+		kafka.crash("KafkaJSGroupCoordinatorNotFound");
+		await jest.advanceTimersByTimeAsync(1_000);
+		expect(kafka.calls).toEqual(["connect", "subscribe", "run", "connect", "run"]);
+		await expect(bus.checkConsumer()).resolves.toBeUndefined();
+		await bus.stop();
+	});
+
+	it("reports any other error it gave up on, for the node to be replaced", async () => {
+		const kafka = fakeKafka();
+		const bus = new KafkaBus({
+			connection: kafka.connection,
+			service: "orders",
+			sessionTimeoutMs: 10_000,
+			handles: ["payment.settled"],
+			handle: async () => undefined,
+			log,
+		} as unknown as KafkaBusOptions);
+		await bus.start();
+		kafka.crash("KafkaJSNonRetriableError");
+		await expect(bus.checkConsumer()).rejects.toThrow(/stopped for good/);
+		await bus.stop();
+	});
+});

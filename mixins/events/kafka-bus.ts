@@ -39,6 +39,13 @@ const RECORD_RETRY_MS = { base: 200, max: 5000 };
  * and the inbox or the aggregate recognises what was handled.
  */
 const STOP_SETTLE_MS = 8000;
+/**
+ * Errors kafkajs gives its consumer up for, though what they report passes. "Group coordinator
+ * not found" is what a consumer gets while a restarted broker is still loading the group
+ * offsets: the bus starts its consumer again itself, from 1 s, doubling, 30 s at most.
+ */
+const RESTARTED_AFTER = new Set(["KafkaJSGroupCoordinatorNotFound"]);
+const RESTART_MS = { base: 1000, max: 30_000 };
 
 export interface KafkaBusOptions {
 	/** The node's connection, shared with its other services. */
@@ -76,6 +83,8 @@ export class KafkaBus {
 	private lagTimer?: NodeJS.Timeout;
 	private measuring = false;
 	private stopping = false;
+	/** Restarts of the consumer since it last joined its group. */
+	private restarts = 0;
 	private readonly queue = new KeyedQueue(MAX_IN_HAND, (err) => this.options.log.error("Handling an event from Kafka failed", err));
 	/** Per topic and partition, for the group's current generation. */
 	private progress = new Map<string, PartitionProgress>();
@@ -102,9 +111,12 @@ export class KafkaBus {
 		this.consumer.on(this.consumer.events.REQUEST, ({ payload }) => ioCounts.kafkaRequest(payload.apiName));
 		this.consumer.on(this.consumer.events.START_BATCH_PROCESS, ({ payload }) => ioCounts.fetched(payload.topic, payload.batchSize));
 		this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-			if (!payload.restart) this.consumerFailure = payload.error;
+			if (payload.restart) return;
+			if (RESTARTED_AFTER.has(payload.error.name)) this.restartConsumer(topics, ++this.restarts);
+			else this.consumerFailure = payload.error;
 		});
 		this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+			this.restarts = 0;
 			// Kafka hands a partition that comes back from its last commit: track it afresh.
 			this.progress = new Map();
 			const before = this.assignment;
@@ -118,18 +130,37 @@ export class KafkaBus {
 		});
 		await this.consumer.connect();
 		await this.consumer.subscribe({ topics, fromBeginning: true });
-		await this.consumer.run({
+		await this.runConsumer(topics);
+		if (this.options.reportLag) {
+			this.lagTimer = setInterval(() => void this.measureLag(), LAG_INTERVAL_MS);
+			this.lagTimer.unref();
+			void this.measureLag();
+		}
+	}
+
+	private async runConsumer(topics: string[]): Promise<void> {
+		await this.consumer!.run({
 			autoCommit: false,
 			// Offsets are resolved as events are dispatched, committed as they are handled.
 			eachBatchAutoResolve: false,
 			partitionsConsumedConcurrently: await this.partitionCount(topics),
 			eachBatch: (payload) => this.dispatch(payload),
 		});
-		if (this.options.reportLag) {
-			this.lagTimer = setInterval(() => void this.measureLag(), LAG_INTERVAL_MS);
-			this.lagTimer.unref();
-			void this.measureLag();
-		}
+	}
+
+	/** Starts the consumer again (kafkajs has disconnected it and keeps its subscriptions), until it runs or the bus stops. */
+	private restartConsumer(topics: string[], attempt: number): void {
+		if (this.stopping) return;
+		const wait = retryDelayMs(attempt, RESTART_MS.base, RESTART_MS.max);
+		this.options.log.warn(
+			`Kafka consumer of ${consumerGroup(this.options.service)} gave up (group coordinator not found); starting it again in ${wait} ms`,
+		);
+		setTimeout(() => {
+			if (this.stopping) return;
+			this.consumer!.connect()
+				.then(() => this.runConsumer(topics))
+				.catch(() => this.restartConsumer(topics, ++this.restarts));
+		}, wait).unref();
 	}
 
 	/** Lag = the partition's end offset minus the group's committed offset (its start when none). */
