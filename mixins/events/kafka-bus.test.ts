@@ -57,11 +57,9 @@ describe("the Kafka bus's consumer after kafkajs gave it up", () => {
 		return { connection, calls, crash };
 	}
 	const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-	it("starts it again when the group coordinator was not found, as while a restarted broker loads", async () => {
-		jest.useFakeTimers();
-		const kafka = fakeKafka();
-		const bus = new KafkaBus({
+	/** The orders service's bus, reading payment.settled, on the fake connection. */
+	const ordersBus = (kafka: ReturnType<typeof fakeKafka>) =>
+		new KafkaBus({
 			connection: kafka.connection,
 			service: "orders",
 			sessionTimeoutMs: 10_000,
@@ -69,6 +67,11 @@ describe("the Kafka bus's consumer after kafkajs gave it up", () => {
 			handle: async () => undefined,
 			log,
 		} as unknown as KafkaBusOptions);
+
+	it("starts it again when the group coordinator was not found, as while a restarted broker loads", async () => {
+		jest.useFakeTimers();
+		const kafka = fakeKafka();
+		const bus = ordersBus(kafka);
 		await bus.start();
 		expect(kafka.calls).toEqual(["connect", "subscribe", "run"]);
 		kafka.crash("KafkaJSGroupCoordinatorNotFound");
@@ -80,14 +83,7 @@ describe("the Kafka bus's consumer after kafkajs gave it up", () => {
 
 	it("reports any other error it gave up on, for the node to be replaced", async () => {
 		const kafka = fakeKafka();
-		const bus = new KafkaBus({
-			connection: kafka.connection,
-			service: "orders",
-			sessionTimeoutMs: 10_000,
-			handles: ["payment.settled"],
-			handle: async () => undefined,
-			log,
-		} as unknown as KafkaBusOptions);
+		const bus = ordersBus(kafka);
 		await bus.start();
 		kafka.crash("KafkaJSNonRetriableError");
 		await expect(bus.checkConsumer()).rejects.toThrow(/stopped for good/);
