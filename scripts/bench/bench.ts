@@ -149,6 +149,8 @@ function parseOptions(argv: string[]): Options {
 }
 
 const PORT = Number(process.env.BENCH_PORT ?? 3700);
+/** The shop's API, as the bench's customers call it. */
+const BASE = `http://127.0.0.1:${PORT}/api`;
 const ADMIN = { email: "bench-admin@shop.local", password: "bench-admin-password" };
 const address = { name: "Bench Buyer", line1: "1 Load Street", city: "Testville", postalCode: "12345", country: "DE" };
 
@@ -362,6 +364,11 @@ async function signUpCustomers(base: string, count: number): Promise<string[]> {
 	return tokens;
 }
 
+/** Until the gateway answers its health check. */
+function shopAnswers(): Promise<void> {
+	return waitUntil("the shop", async () => (await fetch(`${BASE}/health`)).status === 200);
+}
+
 async function createBenchProduct(base: string): Promise<string> {
 	const admin = (await json(`${base}/auth/login`, { method: "POST", body: JSON.stringify(ADMIN) })).body.token as string;
 	const product = await json<{ id: string }>(`${base}/products`, {
@@ -377,12 +384,11 @@ async function createBenchProduct(base: string): Promise<string> {
  * shop is stopped for it and started again (NeDB reads its files at start); the cluster's
  * MongoDB databases are written while it runs. Answers the shop that runs afterwards.
  */
-async function preload(options: Options, count: number, shop: StartedShop, restart: () => Promise<StartedShop>, dataDir: string): Promise<StartedShop> {
-	const base = `http://127.0.0.1:${PORT}/api`;
+async function preload(options: Options, shop: StartedShop, restart: () => Promise<StartedShop>, dataDir: string): Promise<StartedShop> {
 	progress(`preload: ${SEED_ORDERS} orders through the API`);
-	const [token] = await signUpCustomers(base, 1);
-	await placeSeedOrders(base, token!, await createBenchProduct(base), address);
-	const copies = copiesFor(count, SEED_ORDERS);
+	const [token] = await signUpCustomers(BASE, 1);
+	await placeSeedOrders(BASE, token!, await createBenchProduct(BASE), address);
+	const copies = copiesFor(options.preload!, SEED_ORDERS);
 	progress(`preload: ${copies} copies of each of their documents`);
 	let written: Record<string, number>;
 	if (options.mode === "cluster") {
@@ -391,7 +397,7 @@ async function preload(options: Options, count: number, shop: StartedShop, resta
 		await shop.stop(true);
 		written = preloadNedb(dataDir, copies);
 		shop = await restart();
-		await waitUntil("the shop", async () => (await fetch(`${base}/health`)).status === 200, 120_000);
+		await shopAnswers();
 	}
 	console.error(
 		`preload: ${Object.entries(written)
@@ -407,7 +413,6 @@ async function main(): Promise<void> {
 	const baselineProcs: ShopProcess[] = [];
 	const memory: { process: string; peakRssMb?: number }[] = [];
 	let stopShop: (() => Promise<void>) | undefined;
-	const base = `http://127.0.0.1:${PORT}/api`;
 	const httpPort = PORT + 1;
 	const natsPort = PORT + 2;
 	const kafkaPort = PORT + 3;
@@ -436,23 +441,23 @@ async function main(): Promise<void> {
 			const dataDir = fs.mkdtempSync(path.join(workDir, "data-"));
 			let shop = await startShop(options, dataDir, phase, profileDir);
 			stopShop = shop.stop;
-			await waitUntil("the shop", async () => (await fetch(`${base}/health`)).status === 200);
+			await shopAnswers();
 			if (options.preload && phase.checkout && selected("checkout")) {
-				shop = await preload(options, options.preload, shop, () => startShop(options, dataDir, phase, profileDir), dataDir);
+				shop = await preload(options, shop, () => startShop(options, dataDir, phase, profileDir), dataDir);
 				stopShop = shop.stop;
 			}
 
-			const products = (await json(`${base}/products?pageSize=100`)).body.rows as { id: string }[];
+			const products = (await json(`${BASE}/products?pageSize=100`)).body.rows as { id: string }[];
 			const runCheckout = phase.checkout && selected("checkout");
-			const customers = await signUpCustomers(base, runCheckout ? Math.max(options.checkoutWorkers, 1) : 1);
+			const customers = await signUpCustomers(BASE, runCheckout ? Math.max(options.checkoutWorkers, 1) : 1);
 			const browsePaths = products.slice(0, 20).flatMap((product, i) => [`/api/products?page=${(i % 3) + 1}&pageSize=10`, `/api/products/${product.id}`]);
 
 			if (phase === phases[0]) {
 				// The baselines answer with the shop's own JSON, byte for byte.
 				const listFile = path.join(workDir, "list.json");
 				const itemFile = path.join(workDir, "item.json");
-				fs.writeFileSync(listFile, await (await fetch(`${base}/products?page=1&pageSize=10`)).text());
-				fs.writeFileSync(itemFile, await (await fetch(`${base}/products/${products[0]!.id}`)).text());
+				fs.writeFileSync(listFile, await (await fetch(`${BASE}/products?page=1&pageSize=10`)).text());
+				fs.writeFileSync(itemFile, await (await fetch(`${BASE}/products/${products[0]!.id}`)).text());
 				if (selected("bare http")) {
 					baselineProcs.push(await startBaseline("bare http", ["http", String(httpPort), listFile, itemFile]));
 					baselineTargets.push({ name: "bare http", url: `http://127.0.0.1:${httpPort}` });
@@ -501,11 +506,11 @@ async function main(): Promise<void> {
 			}
 
 			if (runCheckout) {
-				const productId = await createBenchProduct(base);
+				const productId = await createBenchProduct(BASE);
 				// Freshly started JVM servers (Kafka, mongo-java-server) cost 2-3x the CPU per order until
 				// their JIT has warmed, and so does the shop's own code.
 				progress(`checkout, warming up: ${options.checkoutWarmupSeconds} s unmeasured`);
-				const warmup = await checkout(base, customers.slice(0, options.checkoutWorkers), productId, {
+				const warmup = await checkout(BASE, customers.slice(0, options.checkoutWorkers), productId, {
 					...options,
 					checkoutSeconds: options.checkoutWarmupSeconds,
 				});
@@ -515,7 +520,7 @@ async function main(): Promise<void> {
 				const countsBefore = await readCounts(shop.healthPorts);
 				const cpu = cpuMeter([...shop.procs.map((proc) => ({ label: proc.label, pid: proc.child.pid })), ...servers]);
 				const fromUs = monotonicUs();
-				orders = await checkout(base, customers.slice(0, options.checkoutWorkers), productId, options);
+				orders = await checkout(BASE, customers.slice(0, options.checkoutWorkers), productId, options);
 				checkoutWindow = { fromUs, toUs: monotonicUs() };
 				// An order the warm-up lost is lost all the same.
 				orders.lost.push(...warmup.lost);
@@ -524,7 +529,7 @@ async function main(): Promise<void> {
 				io = ioPerOrder(countsBefore, await readCounts(shop.healthPorts), finalOrders);
 				samples.push({ ...orders.sample, round: 1 });
 				// After the CPU was read: these reads are the bench's, not the checkout's.
-				stages = await sagaStages(base, orders.confirmed);
+				stages = await sagaStages(BASE, orders.confirmed);
 			}
 			memory.push(...shop.procs.map((proc) => ({ process: proc.label, peakRssMb: peakRssMb(proc.child.pid) })));
 			await shop.stop();

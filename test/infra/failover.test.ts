@@ -1,3 +1,4 @@
+import { percentile } from "../../scripts/bench/report";
 import type { ServiceName } from "../../scripts/cluster-lib";
 import { CheckoutLoad } from "./checkout-load";
 import { TestCluster } from "./cluster";
@@ -15,8 +16,6 @@ const SERVICES: ServiceName[] = ["catalogue", "orders", "customers"];
 const LOAD_MS = 45_000;
 const CUSTOMERS = 8;
 const STOCK = 10_000;
-
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))] ?? 0;
 
 describe("a replica killed without a word under load", () => {
 	const env = TestCluster.infraEnv();

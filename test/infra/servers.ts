@@ -74,14 +74,14 @@ export interface ProcessorRecord {
  * straight from the database: money moved, whatever the services say about it. Read with the
  * mongodb driver the shop itself runs (see withMongo).
  */
+export async function processorBooks(mongoUri: string): Promise<ProcessorRecord[]> {
+	return withMongo(mongoUri, (client) => client.db("payments").collection<ProcessorRecord>("processor").find({ approved: true }).toArray());
+}
+
 /** What the catalogue's database holds for a product: its stock and the holds of orders not settled. */
 export async function storedProduct(mongoUri: string, productId: string): Promise<{ stock: number; holds?: Record<string, number> } | undefined> {
 	const [doc] = await withMongo(mongoUri, (client) =>
 		client.db("catalogue").collection<{ _id: string; stock: number; holds?: Record<string, number> }>("products").find({ _id: productId }).toArray(),
 	);
 	return doc;
-}
-
-export async function processorBooks(mongoUri: string): Promise<ProcessorRecord[]> {
-	return withMongo(mongoUri, (client) => client.db("payments").collection<ProcessorRecord>("processor").find({ approved: true }).toArray());
 }
