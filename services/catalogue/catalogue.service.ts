@@ -422,6 +422,8 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 				updateWithEvents: (collection, query, update, events, now) => service.updateWithEvents(collection, query, update, events, now),
 				changingProducts: (productIds, writes) => service.changingProducts(productIds, writes),
 				reservationTtlMs: config.catalogue.reservationTtlMs,
+				// As long as a node has an event's handling to itself before another may take it over.
+				holdLeaseMs: config.events.claimTimeoutMs,
 				logger: this.logger,
 				onExpired: () => shopMetrics(this.broker).reservationExpired(),
 			});

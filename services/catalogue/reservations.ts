@@ -47,6 +47,8 @@ export interface ReservationHost {
 	/** Runs writes that change what product reads return, and drops the cached reads after. */
 	changingProducts<R>(productIds: string[], writes: () => Promise<R>): Promise<R>;
 	reservationTtlMs: number;
+	/** How long a call taking an order's holds has them to itself (see ReservationDoc.leaseUntilMs). */
+	holdLeaseMs: number;
 	logger: { info(message: string): void; warn(message: string): void };
 	onExpired(): void;
 }
@@ -59,21 +61,32 @@ export class Reservations {
 		const items = mergeLines(lines);
 		const reservations = this.host.reservations;
 		// Most calls are the first for their order: insert, and read only when one was there.
-		const fresh = withTrace(newReservation(orderId, items, new Date(), this.host.reservationTtlMs));
+		const fresh = withTrace(newReservation(orderId, items, new Date(), this.host.reservationTtlMs, this.host.holdLeaseMs));
 		if (await reservations.insertIfAbsent(fresh)) return this.hold(fresh);
-		const existing = await reservations.findOne({ _id: orderId });
-		if (!existing) throw new NotFoundError("RESERVATION_NOT_FOUND", `No reservation for order ${orderId}`, { orderId });
+		let current = await reservations.findOne({ _id: orderId });
+		if (!current) throw new NotFoundError("RESERVATION_NOT_FOUND", `No reservation for order ${orderId}`, { orderId });
 		// An empty record is an order cancelled before its reservation arrived.
-		if (existing.items.length > 0 && JSON.stringify(existing.items) !== JSON.stringify(items)) {
+		if (current.items.length > 0 && JSON.stringify(current.items) !== JSON.stringify(items)) {
 			throw new ConflictError("RESERVATION_MISMATCH", `Order ${orderId} already reserved different items`, { orderId });
 		}
-		const current = existing.status === "PENDING" ? await this.awaitDecision(orderId) : existing;
-		if (current.status !== "PENDING") return toReservation(current);
-		// Still undecided: the node that began it died between taking holds and deciding (this is
-		// the event's redelivery), or is far behind. Holding is idempotent per order, so finish it
-		// here rather than leave the order to time out.
-		this.host.logger.warn(`[order ${orderId}] stock reservation left pending since ${current.updatedAt}; finishing it`);
-		return this.hold(current);
+		for (;;) {
+			if (current.status !== "PENDING") return toReservation(current);
+			// The call taking the holds is within its lease: its decision is to come.
+			const leaseUntilMs = current.leaseUntilMs ?? 0;
+			if (Date.now() < leaseUntilMs) {
+				current = await this.awaitDecision(orderId, leaseUntilMs);
+				continue;
+			}
+			// Still undecided past its lease: the node that began it died between taking holds and
+			// deciding (this is the event's redelivery), or is stuck. Holding is idempotent per order,
+			// so claim the work and finish it here rather than leave the order to time out.
+			const claimed = await this.claimHolds(current);
+			if (claimed) {
+				this.host.logger.warn(`[order ${orderId}] stock reservation left pending since ${current.updatedAt}; finishing it`);
+				return this.hold(claimed);
+			}
+			current = await this.awaitDecision(orderId, Date.now());
+		}
 	}
 
 	/** `reason` goes into the reservation's history: why the stock went back on sale. */
@@ -167,20 +180,28 @@ export class Reservations {
 
 	private async hold(doc: ReservationDoc): Promise<Reservation> {
 		const products = this.host.products;
-		// The first line that cannot be held, if any; the lines before it are held.
-		const short = await this.host.changingProducts(
+		// The first line that cannot be held, if any (the lines before it are held), or that the work was lost.
+		const { short, lost } = await this.host.changingProducts(
 			doc.items.map((line) => line.productId),
-			async () => {
+			async (): Promise<{ short?: StockLine; lost?: true }> => {
+				let claim = doc;
 				for (const line of doc.items) {
+					const kept = await this.keepClaim(claim);
+					if (!kept) return { lost: true };
+					claim = kept;
 					const { query, update } = takeHold(line, doc._id, new Date());
 					if ((await products.update(query, update)) === 1) continue;
 					// Already held for this order: by a node that died before deciding, or a concurrent call.
 					if ((await products.findOne({ _id: line.productId }))?.holds?.[doc._id] === line.qty) continue;
-					return line;
+					return { short: line };
 				}
-				return undefined;
+				return {};
 			},
 		);
+		if (lost) {
+			this.host.logger.warn(`[order ${doc._id}] stock reservation taken over by another call; leaving it to decide`);
+			return toReservation(await this.awaitDecision(doc._id));
+		}
 		if (short) {
 			const product = await products.findOne({ _id: short.productId });
 			const reason = product?.active ? "OUT_OF_STOCK" : "PRODUCT_UNAVAILABLE";
@@ -242,13 +263,31 @@ export class Reservations {
 		return updated === 1 ? { ...doc, ...decision.set, history: [...(doc.history ?? []), decision.entry] } : null;
 	}
 
-	/** A reservation still PENDING is being decided by a concurrent call; wait briefly for it. */
-	private async awaitDecision(orderId: string): Promise<ReservationDoc> {
-		const deadline = Date.now() + DECISION_WAIT_MS;
+	/**
+	 * Takes the work of holding an order's stock for this call (or keeps it) until a new lease
+	 * ends, by a compare-and-set on the lease read: null when another call claimed it first or
+	 * the reservation was decided.
+	 */
+	private async claimHolds(doc: ReservationDoc): Promise<ReservationDoc | null> {
+		const leaseUntilMs = Date.now() + this.host.holdLeaseMs;
+		const query = { _id: doc._id, status: "PENDING", leaseUntilMs: doc.leaseUntilMs ?? { $exists: false } };
+		return (await this.host.reservations.update(query, { $set: { leaseUntilMs } })) === 1 ? { ...doc, leaseUntilMs } : null;
+	}
+
+	/**
+	 * The claim, renewed while less than half its lease is left, so each hold is taken well inside
+	 * it: null once another call claimed the work or the reservation was decided.
+	 */
+	private async keepClaim(doc: ReservationDoc): Promise<ReservationDoc | null> {
+		return Date.now() < (doc.leaseUntilMs ?? 0) - this.host.holdLeaseMs / 2 ? doc : this.claimHolds(doc);
+	}
+
+	/** A reservation still PENDING is being decided by another call; wait (briefly, by default) for it. */
+	private async awaitDecision(orderId: string, untilMs = Date.now() + DECISION_WAIT_MS): Promise<ReservationDoc> {
 		for (;;) {
 			const doc = await this.host.reservations.findOne({ _id: orderId });
 			if (!doc) throw new NotFoundError("RESERVATION_NOT_FOUND", `No reservation for order ${orderId}`, { orderId });
-			if (doc.status !== "PENDING" || Date.now() >= deadline) return doc;
+			if (doc.status !== "PENDING" || Date.now() >= untilMs) return doc;
 			await new Promise((resolve) => setTimeout(resolve, DECISION_POLL_MS));
 		}
 	}

@@ -107,7 +107,7 @@ describe("restock", () => {
 });
 
 describe("newReservation", () => {
-	it("starts PENDING and unsettled, expiring ttl milliseconds from now, with merged items", () => {
+	it("starts PENDING and unsettled, expiring ttl milliseconds from now, its holds leased to its maker, with merged items", () => {
 		expect(
 			newReservation(
 				"order-9",
@@ -118,6 +118,7 @@ describe("newReservation", () => {
 				],
 				NOW,
 				15 * 60 * 1000,
+				15_000,
 			),
 		).toEqual({
 			_id: "order-9",
@@ -127,6 +128,7 @@ describe("newReservation", () => {
 				{ productId: "p2", qty: 4 },
 			],
 			expiresAtMs: NOW.getTime() + 15 * 60 * 1000,
+			leaseUntilMs: NOW.getTime() + 15_000,
 			settled: false,
 			history: [{ status: "PENDING", at: "2030-06-01T10:00:00.000Z", reason: "ORDER_CREATED" }],
 			createdAt: "2030-06-01T10:00:00.000Z",

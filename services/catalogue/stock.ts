@@ -27,6 +27,13 @@ export interface ReservationDoc {
 	history?: ReservationChange[];
 	/** Events written with this change, waiting for the relay (see mixins/events/outbox.ts). */
 	outbox?: OutboxEvent[];
+	/**
+	 * While PENDING: until when the call taking the holds has them to itself. Another call for the
+	 * order (the event delivered again) finishes the work only once this has passed, and claims it
+	 * first, so two calls never take holds for one order at once: a hold taken after the order's
+	 * holds were decided and settled would be one too many. Absent on reservations stored before.
+	 */
+	leaseUntilMs?: number;
 	/** The trace of the order the stock is held for, which the expiry sweep continues. */
 	trace?: TraceCarrier;
 	createdAt: string;
@@ -81,13 +88,14 @@ export function clearHold(line: StockLine, orderId: string) {
 	};
 }
 
-export function newReservation(orderId: string, items: StockLine[], now: Date, ttlMs: number): ReservationDoc {
+export function newReservation(orderId: string, items: StockLine[], now: Date, ttlMs: number, leaseMs: number): ReservationDoc {
 	const at = now.toISOString();
 	return {
 		_id: orderId,
 		status: "PENDING",
 		items: mergeLines(items),
 		expiresAtMs: now.getTime() + ttlMs,
+		leaseUntilMs: now.getTime() + leaseMs,
 		settled: false,
 		history: [{ status: "PENDING", at, reason: "ORDER_CREATED" }],
 		createdAt: at,

@@ -85,3 +85,18 @@ export async function storedProduct(mongoUri: string, productId: string): Promis
 	);
 	return doc;
 }
+
+export interface StoredReservation {
+	_id: string;
+	status: string;
+	settled: boolean;
+	items: { productId: string; qty: number }[];
+	history?: { status: string; at: string; reason: string }[];
+}
+
+/** The catalogue's reservations that hold or held a product, read straight from its database. */
+export async function storedReservations(mongoUri: string, productId: string): Promise<StoredReservation[]> {
+	return withMongo(mongoUri, (client) =>
+		client.db("catalogue").collection<StoredReservation>("reservations").find({ "items.productId": productId }).toArray(),
+	);
+}

@@ -124,11 +124,12 @@ describe("catalogue", () => {
 				{ productId: first!, qty: 2 },
 				{ productId: second!, qty: 3 },
 			]);
-			// What a node killed halfway through leaves behind: the reservation PENDING, its first line held, the second not.
+			// What a node killed halfway through leaves behind: the reservation PENDING, its first line
+			// held, the second not, and its lease (here none at all) run out.
 			const { collections } = broker.getLocalService("catalogue") as unknown as {
 				collections: { reservations: Collection<ReservationDoc>; products: Collection<ProductDoc> };
 			};
-			await collections.reservations.insert(newReservation("order-dead-node", lines, new Date(), 60_000));
+			await collections.reservations.insert(newReservation("order-dead-node", lines, new Date(), 60_000, 0));
 			const held = takeHold(lines[0]!, "order-dead-node", new Date());
 			expect(await collections.products.update(held.query, held.update)).toBe(1);
 
@@ -137,6 +138,31 @@ describe("catalogue", () => {
 			expect(reservation.status).toBe("RESERVED");
 			expect(await Promise.all(lines.map((line) => stockOf(broker, line.productId)))).toEqual(lines.map((line) => 10 - line.qty));
 		});
+
+		it("leaves a reservation to the call taking its holds while that call's lease lasts: the stock is taken once, also once that call has sold it", async () => {
+			const product = await createProduct(broker, "RES-LEASED", 10);
+			const lines = [{ productId: product.id, qty: 2 }];
+			const { collections } = broker.getLocalService("catalogue") as unknown as {
+				collections: { reservations: Collection<ReservationDoc>; products: Collection<ProductDoc> };
+			};
+			const stored = async () => (await collections.products.findOne({ _id: product.id }))!;
+			// A call on another node began the reservation and has its holds to itself for 8 s more.
+			await collections.reservations.insert(newReservation("order-leased", lines, new Date(), 60_000, 8_000));
+
+			// The event, delivered again meanwhile, waits longer than a decision is otherwise waited for
+			// without taking stock of its own.
+			const again = reserve(broker, "order-leased", lines);
+			await new Promise((resolve) => setTimeout(resolve, 6_000));
+			expect((await stored()).stock).toBe(10);
+
+			// The first call holds and decides; the payment settles and the sale forgets its hold.
+			const held = takeHold(lines[0]!, "order-leased", new Date());
+			expect(await collections.products.update(held.query, held.update)).toBe(1);
+			expect(await collections.reservations.update({ _id: "order-leased", status: "PENDING" }, { $set: { status: "RESERVED", settled: true } })).toBe(1);
+			expect((await again).status).toBe("RESERVED");
+			await broker.call("catalogue.commit", { orderId: "order-leased" });
+			expect(await stored()).toMatchObject({ stock: 8, holds: {} });
+		}, 15_000);
 
 		it("refuses the same orderId with different items", async () => {
 			const product = await createProduct(broker, "RES-5", 10);
