@@ -180,7 +180,13 @@ async function ensureIndexes(adapter: DbAdapter, indexes: IndexSpec[]): Promise<
 				if (adapter.db.indexes[index.field]) await adapter.db.removeIndexAsync(index.field);
 				continue;
 			}
-			await adapter.db.ensureIndex({ fieldName: index.field, unique: index.unique, sparse: index.sparse });
+			// NeDB keeps the documents an index has no value for under one key, in an array every
+			// update of one of them filters (every final order, once it drops its saga deadline):
+			// a non-unique index leaves them out. Its queries never match a missing field anyway.
+			const sparse = index.sparse ?? !index.unique;
+			const existing = adapter.db.indexes[index.field];
+			if (existing && existing.sparse !== sparse) await adapter.db.removeIndexAsync(index.field);
+			await adapter.db.ensureIndexAsync({ fieldName: index.field, unique: index.unique, sparse });
 		} else if (adapter instanceof MongoDbAdapter) {
 			await adapter.collection.createIndex({ [index.field]: 1 }, { unique: index.unique ?? false, sparse: index.sparse ?? false });
 		}

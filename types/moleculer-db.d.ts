@@ -5,8 +5,8 @@ import "moleculer-db";
 declare module "moleculer-db" {
 	interface MemoryAdapter {
 		db: {
-			indexes: Record<string, unknown>;
-			ensureIndex(options: { fieldName: string; unique?: boolean; sparse?: boolean }): Promise<void>;
+			indexes: Record<string, { sparse: boolean } | undefined>;
+			ensureIndexAsync(options: { fieldName: string; unique?: boolean; sparse?: boolean }): Promise<void>;
 			removeIndexAsync(fieldName: string): Promise<void>;
 			compactDatafileAsync(): Promise<void>;
 			updateAsync(query: object, update: object, options: { multi: boolean }): Promise<{ numAffected: number }>;

@@ -5,6 +5,7 @@ import {
 	OPEN_STATUSES,
 	decide,
 	moveOrder,
+	movedOrder,
 	newOrder,
 	orderStep,
 	priceOrder,
@@ -179,7 +180,8 @@ describe("orderStep", () => {
 		const step = orderStep(order("AWAITING_PAYMENT"), "PAYMENT_SETTLED", NOW, STEP_TIMEOUT_MS);
 		expect(step).toMatchObject({
 			kind: "move",
-			set: { status: "CONFIRMED", sagaDeadlineMs: null, updatedAt: NOW.toISOString() },
+			set: { status: "CONFIRMED", updatedAt: NOW.toISOString() },
+			unset: { sagaDeadlineMs: true },
 			entry: { status: "CONFIRMED", at: NOW.toISOString(), reason: "PAYMENT_SETTLED" },
 		});
 	});
@@ -189,20 +191,23 @@ describe("moveOrder", () => {
 	it("restarts the saga deadline when the order moves to an open status", () => {
 		expect(moveOrder({ kind: "move", to: "AWAITING_PAYMENT", reason: "STOCK_RESERVED" }, NOW, STEP_TIMEOUT_MS)).toEqual({
 			set: { status: "AWAITING_PAYMENT", updatedAt: NOW.toISOString(), sagaDeadlineMs: NOW.getTime() + STEP_TIMEOUT_MS },
+			unset: {},
 			entry: { status: "AWAITING_PAYMENT", at: NOW.toISOString(), reason: "STOCK_RESERVED" },
 		});
 	});
 
-	it("clears the deadline and sets no cancelReason when the order is confirmed", () => {
-		const { set, entry } = moveOrder({ kind: "move", to: "CONFIRMED", reason: "PAYMENT_SETTLED" }, NOW, STEP_TIMEOUT_MS);
-		expect(set).toEqual({ status: "CONFIRMED", updatedAt: NOW.toISOString(), sagaDeadlineMs: null });
+	it("removes the deadline and sets no cancelReason when the order is confirmed", () => {
+		const { set, unset, entry } = moveOrder({ kind: "move", to: "CONFIRMED", reason: "PAYMENT_SETTLED" }, NOW, STEP_TIMEOUT_MS);
+		expect(set).toEqual({ status: "CONFIRMED", updatedAt: NOW.toISOString() });
+		expect(unset).toEqual({ sagaDeadlineMs: true });
 		expect(set).not.toHaveProperty("cancelReason");
 		expect(entry).toEqual({ status: "CONFIRMED", at: NOW.toISOString(), reason: "PAYMENT_SETTLED" });
 	});
 
-	it("clears the deadline and records the cancelReason when the order is cancelled", () => {
+	it("removes the deadline and records the cancelReason when the order is cancelled", () => {
 		expect(moveOrder({ kind: "move", to: "CANCELLED", reason: "PAYMENT_DECLINED", cancelReason: "PAYMENT_DECLINED" }, NOW, STEP_TIMEOUT_MS)).toEqual({
-			set: { status: "CANCELLED", updatedAt: NOW.toISOString(), sagaDeadlineMs: null, cancelReason: "PAYMENT_DECLINED" },
+			set: { status: "CANCELLED", updatedAt: NOW.toISOString(), cancelReason: "PAYMENT_DECLINED" },
+			unset: { sagaDeadlineMs: true },
 			entry: { status: "CANCELLED", at: NOW.toISOString(), reason: "PAYMENT_DECLINED" },
 		});
 	});
@@ -212,10 +217,25 @@ describe("moveOrder", () => {
 		const trigger: SagaTrigger = reason === "OUT_OF_STOCK" ? "STOCK_REJECTED" : reason;
 		const decision = decide(status, trigger);
 		if (decision.kind !== "move") throw new Error(`expected a move, got ${decision.kind}`);
-		const { set, entry } = moveOrder(decision, NOW, STEP_TIMEOUT_MS);
+		const { set, unset, entry } = moveOrder(decision, NOW, STEP_TIMEOUT_MS);
 		expect(set.cancelReason).toBe(reason);
-		expect(set.sagaDeadlineMs).toBeNull();
+		expect(set).not.toHaveProperty("sagaDeadlineMs");
+		expect(unset).toEqual({ sagaDeadlineMs: true });
 		expect(entry.reason).toBe(reason);
+	});
+
+	it("gives the order as written: the fields set, the history entry added, the deadline gone once final", () => {
+		const open: OrderDoc = { ...newOrder(INPUT, PRICED, "o1", NOW, STEP_TIMEOUT_MS), status: "AWAITING_PAYMENT" };
+		const moved = movedOrder(open, moveOrder({ kind: "move", to: "CONFIRMED", reason: "PAYMENT_SETTLED" }, NOW, STEP_TIMEOUT_MS));
+		const { sagaDeadlineMs, ...rest } = open;
+		expect(sagaDeadlineMs).toEqual(expect.any(Number));
+		expect(moved).toEqual({
+			...rest,
+			status: "CONFIRMED",
+			updatedAt: NOW.toISOString(),
+			history: [...open.history, { status: "CONFIRMED", at: NOW.toISOString(), reason: "PAYMENT_SETTLED" }],
+		});
+		expect(moved).not.toHaveProperty("sagaDeadlineMs");
 	});
 
 	it("uses the step timeout it is given for the new deadline", () => {

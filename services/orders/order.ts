@@ -23,8 +23,12 @@ import { mergeLines } from "../../lib/stock-lines";
 export type OrderDoc = Omit<Order, "id"> & {
 	[key: string]: unknown;
 	_id: string;
-	/** When the saga gives up waiting for its next step; null once the order is final. */
-	sagaDeadlineMs: number | null;
+	/**
+	 * When the saga gives up waiting for its next step. A final order has none: the field is
+	 * removed (orders finished before that was so hold null), so the deadline's index holds open
+	 * orders only, not every order ever finished under one key.
+	 */
+	sagaDeadlineMs?: number | null;
 	/** Refund event ids already counted into refundedCents. */
 	refunds?: Record<string, number>;
 	outbox?: OutboxEvent[];
@@ -68,20 +72,27 @@ export function decide(status: OrderStatus, trigger: SagaTrigger): Decision {
 	}
 }
 
-/** The `$set` and history entry that move an order; the deadline restarts with every step. */
-export function moveOrder(
-	decision: Extract<Decision, { kind: "move" }>,
-	now: Date,
-	stepTimeoutMs: number,
-): { set: Record<string, unknown>; entry: StatusChange } {
+/** The fields a move sets and removes; the deadline restarts with every step and goes at the last. */
+export interface OrderMove {
+	set: Record<string, unknown>;
+	unset: Partial<Record<"sagaDeadlineMs", true>>;
+	entry: StatusChange;
+}
+
+/** The `$set`, `$unset` and history entry that move an order. */
+export function moveOrder(decision: Extract<Decision, { kind: "move" }>, now: Date, stepTimeoutMs: number): OrderMove {
 	const final = !OPEN_STATUSES.includes(decision.to);
-	const set: Record<string, unknown> = {
-		status: decision.to,
-		updatedAt: now.toISOString(),
-		sagaDeadlineMs: final ? null : now.getTime() + stepTimeoutMs,
-	};
+	const set: Record<string, unknown> = { status: decision.to, updatedAt: now.toISOString() };
+	if (!final) set.sagaDeadlineMs = now.getTime() + stepTimeoutMs;
 	if (decision.cancelReason) set.cancelReason = decision.cancelReason;
-	return { set, entry: { status: decision.to, at: now.toISOString(), reason: decision.reason } };
+	return { set, unset: final ? { sagaDeadlineMs: true } : {}, entry: { status: decision.to, at: now.toISOString(), reason: decision.reason } };
+}
+
+/** The order as it is once a move is written. */
+export function movedOrder(order: OrderDoc, { set, unset, entry }: OrderMove): OrderDoc {
+	const moved: OrderDoc = { ...order, ...set, history: [...order.history, entry] };
+	for (const field of Object.keys(unset)) delete moved[field];
+	return moved;
 }
 
 /** The events an order's move publishes: its confirmation or its cancellation, nothing on the way. */
@@ -95,9 +106,9 @@ function orderEvents(
 	return [];
 }
 
-/** One saga step as the store applies it: the decision, and for a move its `$set`, history entry and events. */
+/** One saga step as the store applies it: the decision, and for a move its fields, history entry and events. */
 export type OrderStep =
-	| { kind: "move"; decision: Extract<Decision, { kind: "move" }>; set: Record<string, unknown>; entry: StatusChange; events: NewEvent[] }
+	| ({ kind: "move"; decision: Extract<Decision, { kind: "move" }>; events: NewEvent[] } & OrderMove)
 	| { kind: "wait" }
 	| { kind: "ignore" };
 

@@ -38,6 +38,7 @@ import {
 	MAX_LINE_QTY,
 	OPEN_STATUSES,
 	newOrder,
+	movedOrder,
 	orderStep,
 	priceOrder,
 	sagaSeconds,
@@ -355,13 +356,13 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 						this.logger.debug(`[order ${orderId}] ${trigger} ignored in status ${order.status}`);
 						return null;
 					}
-					const { decision, set, entry, events } = step;
-					const moved = { ...order, ...set, history: [...order.history, entry] } as OrderDoc;
+					const { decision, set, unset, entry, events } = step;
+					const moved = movedOrder(order, step);
 					if (
 						(await this.updateWithEvents(
 							"orders",
 							{ _id: orderId, status: order.status },
-							{ $set: set, $push: { history: entry } },
+							{ $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}), $push: { history: entry } },
 							events,
 							now,
 							cause,
