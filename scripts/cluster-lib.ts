@@ -14,6 +14,24 @@ import readline from "node:readline";
 export const SERVICE_NAMES = ["api", "catalogue", "customers", "carts", "orders", "payments", "notifications"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
+/**
+ * Each replica's CPU budget, in cores, as a Kubernetes pod's CPU limit gives it: the same figures
+ * are compose's `cpus:` and the k8s manifests' CPU requests and limits (`npm run check:deploy`
+ * holds them to these), and the bench's cluster mode caps its nodes at them (scripts/bench/cgroup.ts).
+ * Sized from the CPU each service spends on an order (README, Scaling) so that one orders replica,
+ * the busiest, is what limits the checkout on a two-core machine, and each of the others has room
+ * for three times that rate.
+ */
+export const CPU_BUDGETS: Record<ServiceName, number> = {
+	api: 0.5,
+	catalogue: 0.5,
+	customers: 0.25,
+	carts: 0.25,
+	orders: 0.1,
+	payments: 0.5,
+	notifications: 0.25,
+};
+
 /** The project root, whether this runs from scripts/ (ts-jest) or dist/scripts/ (compiled). */
 function projectRoot(from: string): string {
 	for (let dir = from; ; dir = path.dirname(dir)) {

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
+	CPU_BUDGETS,
 	ROOT,
 	SERVICE_NAMES,
 	type ServiceName,
@@ -24,6 +25,8 @@ import { judge, percentile, summarize, table, type Sample, type Target } from ".
 import { sagaStages, stagesTable, type PlacedOrder } from "./stages";
 import { cpuMeter, monotonicUs, topFrames, type CpuPerOrder } from "./cpu";
 import { ioPerOrder, ioTable, readCounts, type IoPerOrder } from "./io";
+import { runScaling, scalingRequest } from "./scaling";
+import { cpuBudgets, throttlingBetween, type CpuBudgets, type Throttling } from "./cgroup";
 import { SEED_ORDERS, copiesFor, placeSeedOrders, preloadMongo, preloadNedb } from "./preload";
 
 /*
@@ -37,6 +40,9 @@ import { SEED_ORDERS, copiesFor, placeSeedOrders, preloadMongo, preloadNedb } fr
  * mode `--scale orders=2` (repeatable; any service but the gateway) runs replicas of a service.
  * `--preload 20000` fills the stores with that many orders' worth of documents before the
  * checkout (preload.ts), to compare with a run on empty stores.
+ * In cluster mode every node runs on its service's CPU budget (CPU_BUDGETS, in a cgroup of its
+ * own: cgroup.ts), as its container would; `--no-cpu-budgets` runs them uncapped.
+ * `--scaling orders=1,2,3` measures the checkout at each replica count and draws it (scaling.ts).
  *
  * `--only 'http->nats,http->kafka'` measures only the targets named (comma-separated, `->` for
  * `→`): bare http, http→nats, http→kafka (both cluster mode only), browse, browse-auth, browse
@@ -62,6 +68,8 @@ interface Options {
 	only?: Set<string>;
 	/** Orders' worth of documents in the stores before the checkout (`--preload 20000`); none when unset. */
 	preload?: number;
+	/** Cluster mode: each node capped at its service's CPU_BUDGETS share (`--no-cpu-budgets` turns it off). */
+	cpuBudgets: boolean;
 }
 
 const BASELINES = ["bare http", "http→nats", "http→kafka"];
@@ -84,10 +92,15 @@ function parseOptions(argv: string[]): Options {
 		checkoutWarmupSeconds: 10,
 		profile: false,
 		scale: {},
+		cpuBudgets: true,
 	};
 	for (let i = 0; i < argv.length; i++) {
 		if (argv[i] === "--profile") {
 			options.profile = true;
+			continue;
+		}
+		if (argv[i] === "--no-cpu-budgets") {
+			options.cpuBudgets = false;
 			continue;
 		}
 		const [flag, inline] = argv[i]!.split("=", 2) as [string, string | undefined];
@@ -205,7 +218,7 @@ interface StartedShop {
 /** Each shop process answers its store and Kafka counts on a health port of its own, from here up. */
 const HEALTH_PORTS_FROM = PORT + 10;
 
-async function startShop(options: Options, dataDir: string, phase: Phase, profileDir?: string): Promise<StartedShop> {
+async function startShop(options: Options, dataDir: string, phase: Phase, budgets: CpuBudgets | undefined, profileDir?: string): Promise<StartedShop> {
 	const env = {
 		...phase.env,
 		// Written when the process exits, one file per process.
@@ -238,6 +251,8 @@ async function startShop(options: Options, dataDir: string, phase: Phase, profil
 			startNode(service, i + 1, { env: { ...infra, ...env, DATA_DIR: dataDir, MONGO_DB_PREFIX: prefix }, healthPort: healthPort++ }),
 		),
 	);
+	// From the start, as a container's limit holds from its first instruction.
+	for (const node of nodes) budgets?.limit(node.child.pid!, node.label, CPU_BUDGETS[node.service]);
 	return {
 		procs: nodes.map((node) => ({ label: `${node.label} [${phase.name}]`, child: node.child })),
 		healthPorts: nodes.map((node) => node.healthPort!),
@@ -435,15 +450,26 @@ async function main(): Promise<void> {
 	const profiles: { process: string; frames: ReturnType<typeof topFrames> }[] = [];
 	let checkoutWindow: { fromUs: number; toUs: number } | undefined;
 	let stages: Awaited<ReturnType<typeof sagaStages>> = [];
+	/** The bench's own customers' CPU per final order: the machine's cores are theirs too. */
+	let loadGeneratorCpuMs: number | undefined;
+	/** How often each node's CPU budget held it back during the checkout. */
+	let throttling: Throttling[] = [];
+	const made = options.mode === "cluster" && options.cpuBudgets ? cpuBudgets(String(process.pid)) : undefined;
+	const budgets = typeof made === "object" ? made : undefined;
+	const budgetNote = budgets
+		? `each node capped at its service's CPU budget (${budgets.mechanism}): ${SERVICE_NAMES.map((service) => `${service} ${CPU_BUDGETS[service]}`).join(", ")} cores`
+		: typeof made === "string"
+			? `nodes not capped at their CPU budgets: ${made}`
+			: undefined;
 	try {
 		for (const phase of phases) {
 			progress(`starting the shop (${options.mode}, ${phase.name})`);
 			const dataDir = fs.mkdtempSync(path.join(workDir, "data-"));
-			let shop = await startShop(options, dataDir, phase, profileDir);
+			let shop = await startShop(options, dataDir, phase, budgets, profileDir);
 			stopShop = shop.stop;
 			await shopAnswers();
 			if (options.preload && phase.checkout && selected("checkout")) {
-				shop = await preload(options, shop, () => startShop(options, dataDir, phase, profileDir), dataDir);
+				shop = await preload(options, shop, () => startShop(options, dataDir, phase, budgets, profileDir), dataDir);
 				stopShop = shop.stop;
 			}
 
@@ -519,6 +545,9 @@ async function main(): Promise<void> {
 				const servers = options.mode === "cluster" ? ["nats", "kafka", "mongo"].map((name) => ({ label: name, pid: infraServerPid(name) })) : [];
 				const countsBefore = await readCounts(shop.healthPorts);
 				const cpu = cpuMeter([...shop.procs.map((proc) => ({ label: proc.label, pid: proc.child.pid })), ...servers]);
+				// The customers are this process: what they cost the machine is not the shop's, but it shares the cores.
+				const loadCpu = cpuMeter([{ label: "load generator", pid: process.pid }]);
+				const throttledBefore = budgets?.throttling() ?? [];
 				const fromUs = monotonicUs();
 				orders = await checkout(BASE, customers.slice(0, options.checkoutWorkers), productId, options);
 				checkoutWindow = { fromUs, toUs: monotonicUs() };
@@ -526,6 +555,8 @@ async function main(): Promise<void> {
 				orders.lost.push(...warmup.lost);
 				const finalOrders = Object.values(orders.finals).reduce((sum, n) => sum + n, 0);
 				cpuPerOrder = cpu.perOrder(finalOrders);
+				loadGeneratorCpuMs = loadCpu.perOrder(finalOrders)[0]?.ms;
+				throttling = throttlingBetween(throttledBefore, budgets?.throttling() ?? []);
 				io = ioPerOrder(countsBefore, await readCounts(shop.healthPorts), finalOrders);
 				samples.push({ ...orders.sample, round: 1 });
 				// After the CPU was read: these reads are the bench's, not the checkout's.
@@ -551,6 +582,7 @@ async function main(): Promise<void> {
 		const lost = orders?.lost ?? [];
 		const out = [
 			`shop benchmark, ${options.mode} mode${options.preload ? ` with ${options.preload} orders preloaded` : ""}, ${options.rounds} rounds of ${options.seconds} s per phase, ${options.connections} connections; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`,
+			...(budgetNote ? [budgetNote] : []),
 			"",
 			table(rows, (target) => (target === "checkout" ? "orders/s" : "req/s")),
 			"",
@@ -567,7 +599,15 @@ async function main(): Promise<void> {
 			...(stages.length ? [stagesTable(stages), ""] : []),
 			...(cpuPerOrder.length
 				? [
-						`checkout CPU per final order: ${cpuPerOrder.map((c) => `${c.process.replace(/ \[.*\]$/, "")} ${c.ms.toFixed(1)} ms`).join(", ")} (${cpuPerOrder.reduce((sum, c) => sum + c.ms, 0).toFixed(1)} ms in all)`,
+						`checkout CPU per final order: ${cpuPerOrder.map((c) => `${c.process.replace(/ \[.*\]$/, "")} ${c.ms.toFixed(1)} ms`).join(", ")} (${cpuPerOrder.reduce((sum, c) => sum + c.ms, 0).toFixed(1)} ms in all; the bench's load generator ${loadGeneratorCpuMs?.toFixed(1) ?? "?"} ms more)`,
+						"",
+					]
+				: []),
+			...(throttling.length
+				? [
+						`checkout CPU budget held back (share of 100 ms periods the node used up its quota in): ${throttling
+							.map((t) => `${t.label} ${t.periods ? Math.round((t.throttledPeriods / t.periods) * 100) : 0}%`)
+							.join(", ")}`,
 						"",
 					]
 				: []),
@@ -605,7 +645,9 @@ async function main(): Promise<void> {
 					samples,
 					rows,
 					verdicts,
-					checkout: { placed: orders?.placed ?? 0, finals, lost, stages, cpuPerOrder, io },
+					cpuBudgets: budgets ? CPU_BUDGETS : null,
+					budgetNote,
+					checkout: { placed: orders?.placed ?? 0, finals, lost, stages, cpuPerOrder, loadGeneratorCpuMs, io, throttling },
 					profiles,
 					memory,
 				},
@@ -624,10 +666,18 @@ async function main(): Promise<void> {
 			);
 		await stopShop?.().catch(() => undefined);
 		fs.rmSync(workDir, { recursive: true, force: true });
+		for (const left of budgets?.release() ?? []) console.error(`bench: a cgroup is left: ${left}`);
 	}
 }
 
-main().catch((err: unknown) => {
+/** `--scaling` runs the bench once per replica count (scaling.ts); anything else is one run. */
+async function entry(argv: string[]): Promise<void> {
+	const scaling = scalingRequest(argv);
+	if (scaling) return runScaling(scaling);
+	return main();
+}
+
+entry(process.argv.slice(2)).catch((err: unknown) => {
 	console.error(`\nbench: ${(err as Error).message}`);
 	process.exit(1);
 });
