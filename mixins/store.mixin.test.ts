@@ -61,7 +61,13 @@ describe("an embedded store's index", () => {
 		// A data file from before: three tasks done (no deadline), one open, indexed with every document.
 		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-test-"));
 		fs.mkdirSync(path.join(dataDir, "tasks"));
-		const lines = [{ _id: "t1" }, { _id: "t2" }, { _id: "t3" }, { _id: "t4", dueMs: 10 }, { $$indexCreated: { fieldName: "dueMs", unique: false, sparse: false } }];
+		const lines = [
+			{ _id: "t1" },
+			{ _id: "t2" },
+			{ _id: "t3" },
+			{ _id: "t4", dueMs: 10 },
+			{ $$indexCreated: { fieldName: "dueMs", unique: false, sparse: false } },
+		];
 		fs.writeFileSync(path.join(dataDir, "tasks", "tasks.db"), lines.map((line) => JSON.stringify(line)).join("\n") + "\n");
 		const shop = await startShop({ services: [], extra: [tasks], dataDir });
 		try {

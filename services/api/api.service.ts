@@ -61,12 +61,15 @@ type WebMethods = { writeCorsHeaders(settings: unknown, req: IncomingMessage, re
 type Vars = { tokens: AccessTokens; orderStreams: OrderStreams; webApp?: WebApp } & WebMethods;
 type ApiService = Service<ApiSettingsSchema> & Vars & Methods;
 
+/**
+ * The address rate limits key on. Behind a trusted proxy it is the last X-Forwarded-For entry,
+ * the one that proxy added for the peer it saw: the entries before it are whatever the client
+ * sent, so keying on the first would let a client pick its own bucket.
+ */
 function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
 	const forwarded = req.headers["x-forwarded-for"];
-	if (trustProxy && typeof forwarded === "string" && forwarded.trim()) {
-		return forwarded.split(",")[0]!.trim();
-	}
-	return req.socket.remoteAddress ?? "unknown";
+	const added = trustProxy && typeof forwarded === "string" ? forwarded.split(",").at(-1)!.trim() : "";
+	return added || (req.socket.remoteAddress ?? "unknown");
 }
 
 /** The Idempotency-Key of a request to a route that takes one; a malformed key is 400, on any route that takes one. */

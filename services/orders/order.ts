@@ -108,9 +108,7 @@ function orderEvents(
 
 /** One saga step as the store applies it: the decision, and for a move its fields, history entry and events. */
 export type OrderStep =
-	| ({ kind: "move"; decision: Extract<Decision, { kind: "move" }>; events: NewEvent[] } & OrderMove)
-	| { kind: "wait" }
-	| { kind: "ignore" };
+	({ kind: "move"; decision: Extract<Decision, { kind: "move" }>; events: NewEvent[] } & OrderMove) | { kind: "wait" } | { kind: "ignore" };
 
 /** The order's decider: the order as read, a saga trigger and the time give the step to write. */
 export function orderStep(order: OrderDoc, trigger: SagaTrigger, now: Date, stepTimeoutMs: number): OrderStep {

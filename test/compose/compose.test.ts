@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Order } from "../../contracts";
+import { percentile } from "../../scripts/bench/report";
 import { ROOT } from "../../scripts/cluster-lib";
 import { waitFor, waitForValue } from "../helpers/wait";
 import { CheckoutLoad } from "../infra/checkout-load";
@@ -13,8 +14,8 @@ import { COMPOSE_ADMIN, ComposeStack, type Container } from "./stack";
  * (`npm run docker:images`), scaled as its users scale it: every image, health check, start
  * order, volume and signal of the compose file, for real. One stack for the whole file, in order.
  */
-const SCALE = { api: 1, catalogue: 2, customers: 1, carts: 1, orders: 2, payments: 3, notifications: 1 };
-const INFRA = ["nats", "kafka", "mongo", "zipkin", "prometheus"];
+const SCALE = { api: 2, catalogue: 2, customers: 1, carts: 1, orders: 2, payments: 3, notifications: 1 };
+const INFRA = ["nats", "kafka", "mongo", "proxy", "zipkin", "prometheus"];
 const base = Number(process.env.COMPOSE_TEST_PORT ?? 3800);
 const stack = new ComposeStack(process.env.COMPOSE_TEST_PROJECT ?? "shoptest", { http: base, prometheus: base + 1, zipkin: base + 2 });
 /** Every service by name: Grafana, the one left, has no local stand-in (docker-compose.local.yml). */
@@ -64,26 +65,26 @@ afterAll(async () => {
 	await stack.compose("down", "-v", "--remove-orphans").catch((err) => console.error(err));
 }, 120_000);
 
-describe("docker compose up with payments=3, orders=2, catalogue=2 and the observability profile", () => {
+describe("docker compose up with api=2, payments=3, orders=2, catalogue=2 and the observability profile", () => {
 	it("runs every replica and server, each healthy by its own health check", async () => {
 		const containers = await stack.containers();
 		const count = (service: string) => containers.filter((c) => c.service === service && c.state === "running").length;
 		expect(Object.fromEntries(Object.keys(SCALE).map((service) => [service, count(service)]))).toEqual(SCALE);
 		expect(Object.fromEntries(INFRA.map((service) => [service, count(service)]))).toEqual(Object.fromEntries(INFRA.map((service) => [service, 1])));
 		// Every shop node and server of the compose file has a health check, and passes it.
-		const unchecked = containers.filter((c) => c.health === "" && !["zipkin", "prometheus"].includes(c.service));
+		const unchecked = containers.filter((c) => c.health === "" && !["zipkin", "prometheus", "proxy"].includes(c.service));
 		expect(unchecked.map((c) => c.name)).toEqual([]);
 		expect(containers.filter((c) => c.health !== "" && c.health !== "healthy").map((c) => `${c.name} ${c.health}`)).toEqual([]);
 	});
 
-	it("publishes the gateway, Prometheus and Zipkin on the host's loopback only, and nothing else", async () => {
+	it("publishes the proxy in front of the gateways, Prometheus and Zipkin on the host's loopback only, and nothing else", async () => {
 		const published: Record<string, string[]> = {};
 		for (const container of await stack.containers()) {
 			const ports = await stack.published(container);
 			if (ports.length) published[container.service] = ports;
 		}
 		expect(published).toEqual({
-			api: [`3000/tcp=127.0.0.1:${stack.ports.http}`],
+			proxy: [`8080/tcp=127.0.0.1:${stack.ports.http}`],
 			prometheus: [`9090/tcp=127.0.0.1:${stack.ports.prometheus}`],
 			zipkin: [`9411/tcp=127.0.0.1:${stack.ports.zipkin}`],
 		});
@@ -225,6 +226,65 @@ describe("a payments container killed during a burst of orders", () => {
 		// again, it rejoins and turns healthy.
 		await stack.docker("start", victim!.id);
 		expect((await stack.waitHealthy()).find((c) => c.id === victim!.id)).toMatchObject({ state: "running", health: "healthy" });
+	});
+});
+
+describe("a gateway container killed under load, behind the proxy", () => {
+	it("fails no request (the proxy sends reads and keyed orders to the other gateway), keeps p99 under 2 s, and confirms and charges every order once", async () => {
+		const product = { id: await shop.product(1000, 800), stock: 1000 };
+		const customers = [shop, ...(await Promise.all([1, 2, 3].map(() => Shopper.signIn(stack.baseUrl, undefined, COMPOSE_ADMIN))))];
+		const load = new CheckoutLoad(customers, product.id, { idempotencyKeys: true, browse: true });
+		const [victim] = await stack.running("api");
+		try {
+			await waitFor(
+				async () => load.placed.length,
+				(n) => n >= 6,
+				60_000,
+				200,
+			);
+			await stack.docker("kill", victim!.id);
+			const before = load.requests;
+			// Requests enough after the kill that the dead gateway's share of them was sent somewhere.
+			await waitFor(
+				async () => load.requests,
+				(n) => n >= before + 120,
+				120_000,
+				200,
+			);
+		} finally {
+			placed.push(...(await load.stop()));
+		}
+		const p99 = percentile(load.latencies, 99);
+		console.log(
+			`gateway ${victim!.name} killed under load: ${load.requests} requests, p99 ${p99} ms, slowest ${load.slowest.ms} ms (${load.slowest.what}); ${outcome(load.placed)}`,
+		);
+		expect(load.failures).toEqual([]);
+		expect(p99).toBeLessThan(2000);
+		expect(load.placed.filter((order) => order.status !== "CONFIRMED").map((order) => `${order.id} ${order.status}`)).toEqual([]);
+		await expectConserved(mongoUri, shop, product, load.placed);
+
+		await stack.docker("start", victim!.id);
+		expect((await stack.waitHealthy()).find((c) => c.id === victim!.id)).toMatchObject({ state: "running", health: "healthy" });
+	});
+});
+
+describe("docker compose run --rm repl", () => {
+	it("joins the running stack as one more node: it calls an action and tells an order's whole saga", async () => {
+		const order = placed.find((candidate) => candidate.status === "CONFIRMED")!;
+		const repl = stack.repl();
+		try {
+			// Typed again until the REPL's node has found the catalogue's.
+			const listed = await repl.typeUntil("call catalogue.list --pageSize 2", /totalPages/, 120_000);
+			expect(listed).toMatch(/pageSize\W+2/);
+			const saga = await repl.typeUntil(`saga ${order.id}`, /CONFIRMED/, 30_000);
+			for (const service of ["orders", "catalogue", "payments"]) expect(saga).toContain(service);
+			repl.type("exit");
+			expect(await repl.exited).toBe(0);
+		} finally {
+			repl.kill();
+		}
+		// Nothing of the REPL's is left behind (--rm).
+		expect((await stack.containers()).filter((container) => container.service === "repl").map((container) => container.name)).toEqual([]);
 	});
 });
 

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { ROOT } from "../../scripts/cluster-lib";
@@ -66,6 +66,19 @@ export class ComposeStack {
 		}
 	}
 
+	/**
+	 * `docker-compose run --rm -T repl` (the REPL profile) with its input and output in the test's
+	 * hands, as a user at the console would type into it.
+	 */
+	repl(): ReplSession {
+		const child = spawn("docker-compose", [...FILES.flatMap((file) => ["-f", path.join(ROOT, file)]), "run", "--rm", "-T", "repl"], {
+			cwd: ROOT,
+			env: this.env,
+			stdio: ["pipe", "pipe", "pipe"],
+		});
+		return new ReplSession(child);
+	}
+
 	async docker(...args: string[]): Promise<string> {
 		try {
 			return (await run(DOCKER, args, { env: this.env, maxBuffer: 64 << 20 })).stdout;
@@ -127,5 +140,41 @@ export class ComposeStack {
 	async published(container: Container): Promise<string[]> {
 		const format = "{{range $port, $bindings := .NetworkSettings.Ports}}{{range $bindings}}{{$port}}={{.HostIp}}:{{.HostPort}} {{end}}{{end}}";
 		return (await this.docker("inspect", "--format", format, container.id)).trim().split(/\s+/).filter(Boolean);
+	}
+}
+
+/** A REPL run in the stack: what it printed so far, a line to type, and a wait for what it prints. */
+export class ReplSession {
+	output = "";
+	readonly exited: Promise<number | null>;
+
+	constructor(private readonly child: ReturnType<typeof spawn>) {
+		for (const stream of [child.stdout!, child.stderr!]) stream.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+		this.exited = new Promise((resolve) => child.once("exit", resolve));
+	}
+
+	type(line: string): void {
+		this.child.stdin!.write(`${line}\n`);
+	}
+
+	/** Types `line` (again every few seconds while nothing matches) until the output after it matches `pattern`; that output. */
+	async typeUntil(line: string, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+		const from = this.output.length;
+		const deadline = Date.now() + timeoutMs;
+		while (Date.now() < deadline) {
+			this.type(line);
+			const seen = await waitFor(
+				async () => this.output.slice(from),
+				(text) => pattern.test(text),
+				5000,
+				100,
+			);
+			if (pattern.test(seen)) return seen;
+		}
+		throw new Error(`the REPL printed nothing matching ${pattern} after "${line}" in ${timeoutMs} ms:\n${this.output.slice(-3000)}`);
+	}
+
+	kill(): void {
+		this.child.kill("SIGKILL");
 	}
 }

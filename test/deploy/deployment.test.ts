@@ -3,6 +3,7 @@ import path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import brokerConfig from "../../moleculer.config";
 import { REQUIRED_IN_PRODUCTION, configVariableNames, loadConfig } from "../../lib/env";
+import { CPU_BUDGETS, type ServiceName } from "../../scripts/cluster-lib";
 import { readRuntimeStage } from "../../scripts/dockerfile";
 
 /*
@@ -65,6 +66,12 @@ function containerEnv(container: any): Env {
 	return env;
 }
 
+/** A Kubernetes CPU quantity ("150m", "0.5", 1) in cores. */
+function cores(quantity: string | number): number {
+	const text = String(quantity);
+	return text.endsWith("m") ? Number(text.slice(0, -1)) / 1000 : Number(text);
+}
+
 function stringEnv(env: Record<string, unknown> | undefined): Env {
 	return Object.fromEntries(Object.entries(env ?? {}).map(([key, value]) => [key, String(value)]));
 }
@@ -108,7 +115,7 @@ describe("docker-compose.yml", () => {
 
 	it("runs each service of services/ as a compose service of its own name, and nothing else from the image", () => {
 		expect(shopNodes.map(([name, service]) => [name, service.environment.SERVICES]).sort()).toEqual(SERVICES.map((name) => [name, name]));
-		expect(Object.keys(started).sort()).toEqual([...SERVICES, ...INFRA].sort());
+		expect(Object.keys(started).sort()).toEqual([...SERVICES, ...INFRA, "proxy"].sort());
 	});
 
 	it("gives every shop node a valid production configuration that points at the compose servers", () => {
@@ -118,14 +125,44 @@ describe("docker-compose.yml", () => {
 		}
 	});
 
-	it("can scale every service: no fixed container names, and a host port for the gateway alone, on the host's loopback", () => {
+	it("can scale every service, the gateway too: no fixed container names, and a host port for the proxy alone, on the host's loopback", () => {
 		for (const [name, service] of Object.entries(started)) {
 			expect({ name, containerName: service.container_name }).toEqual({ name, containerName: undefined });
 			expect({ name, ports: service.ports?.map(publishedPort) }).toEqual({
 				name,
-				ports: name === "api" ? [{ hostIp: "127.0.0.1", target: 3000 }] : undefined,
+				ports: name === "proxy" ? [{ hostIp: "127.0.0.1", target: 8080 }] : undefined,
 			});
 		}
+	});
+
+	it("puts the proxy in front of every gateway replica, health-checked on the port the nodes answer readiness on, and the gateway trusts the address it adds", () => {
+		const proxy = compose.services.proxy;
+		const mount = proxy.volumes.map((volume: any) => (typeof volume === "string" ? volume.split(":") : [volume.source, volume.target]))[0];
+		expect(path.relative(ROOT, mount[0])).toBe(path.join("proxy", "haproxy.cfg"));
+		expect(mount[1]).toBe("/usr/local/etc/haproxy/haproxy.cfg");
+		const cfg = fs.readFileSync(path.join(ROOT, "proxy", "haproxy.cfg"), "utf8");
+		const api = loadConfig({ ...imageEnv(), ...stringEnv(compose.services.api.environment) });
+		expect(cfg).toMatch(new RegExp(`^\\s*bind :${publishedPort(proxy.ports[0]).target}$`, "m"));
+		expect(cfg).toMatch(new RegExp(`^\\s*server-template api \\d+ api:${api.port}$`, "m"));
+		expect(cfg).toMatch(new RegExp(`^\\s*default-server check port ${api.healthPort} .*resolvers docker`, "m"));
+		expect(cfg).toMatch(/^\s*option httpchk GET \/readyz$/m);
+		expect(api.http.trustProxy).toBe(true);
+	});
+
+	it("runs every replica on its service's CPU budget, the one Kubernetes and the bench use", () => {
+		for (const [name, service] of shopNodes) expect({ name, cpus: Number(service.cpus) }).toEqual({ name, cpus: CPU_BUDGETS[name as ServiceName] });
+	});
+
+	it("opens the REPL as one more node of the stack, in a profile of its own: the shop's image and settings, no services, a terminal", () => {
+		const repl = compose.services.repl;
+		expect(repl.profiles).toEqual(["repl"]);
+		expect(repl.image).toBe(compose.services.orders.image);
+		expect(repl.command).toEqual(expect.arrayContaining(["node_modules/moleculer/bin/moleculer-runner.js", "--repl"]));
+		const env = { ...imageEnv(), ...stringEnv(repl.environment) };
+		expect({ SERVICES: env.SERVICES, SERVICEDIR: env.SERVICEDIR }).toEqual({ SERVICES: "", SERVICEDIR: "" });
+		const config = expectProductionSettings(env, "compose service repl");
+		for (const host of hostsOf(config)) expect(Object.keys(compose.services)).toContain(host);
+		expect({ stdin: repl.stdin_open, tty: repl.tty, ports: repl.ports }).toEqual({ stdin: true, tty: true, ports: undefined });
 	});
 
 	it("starts the shop only once its servers are healthy, and keeps Kafka's and MongoDB's data and the emails written to files in named volumes", () => {
@@ -160,7 +197,7 @@ describe("docker-compose.yml --profile observability", () => {
 	}
 
 	it("adds Zipkin, Prometheus and Grafana to the shop, on the host's loopback only", () => {
-		expect(Object.keys(services).sort()).toEqual([...SERVICES, ...INFRA, ...OBSERVABILITY].sort());
+		expect(Object.keys(services).sort()).toEqual([...SERVICES, ...INFRA, ...OBSERVABILITY, "proxy", "repl"].sort());
 		for (const name of OBSERVABILITY) {
 			expect({ name, profiles: services[name].profiles }).toEqual({ name, profiles: ["observability"] });
 			const hostIps = services[name].ports.map((port: ComposePort) => publishedPort(port).hostIp);
@@ -323,7 +360,19 @@ describe("k8s/", () => {
 		}
 	});
 
-	it("reaches the gateway through a Service and an Ingress, and autoscales the gateway and payments", () => {
+	it("gives every replica its service's CPU budget, the one compose and the bench use, as its request and its limit", () => {
+		for (const deployment of deployments) {
+			const { requests, limits } = shopContainer(deployment).resources;
+			const budget = CPU_BUDGETS[deployment.metadata.name as ServiceName];
+			expect({ name: deployment.metadata.name, request: cores(requests.cpu), limit: cores(limits.cpu) }).toEqual({
+				name: deployment.metadata.name,
+				request: budget,
+				limit: budget,
+			});
+		}
+	});
+
+	it("reaches the gateway through a Service and an Ingress, and autoscales the gateway, orders and payments", () => {
 		const api = object("Deployment", "api");
 		const service = object("Service", "api");
 		expect(service.spec.selector).toEqual(api.spec.selector.matchLabels);
@@ -338,7 +387,7 @@ describe("k8s/", () => {
 		);
 		expect(ingressPaths).toEqual([["/", "Prefix"]]);
 		const scaled = objects("HorizontalPodAutoscaler").map((hpa) => hpa.spec.scaleTargetRef);
-		expect(scaled.map((target) => target.name).sort()).toEqual(["api", "payments"]);
+		expect(scaled.map((target) => target.name).sort()).toEqual(["api", "orders", "payments"]);
 		for (const target of scaled) expect(deployments.map((deployment) => deployment.metadata.name)).toContain(target.name);
 		// An HPA owns its Deployment's replicas; a replicas field would fight it on every apply.
 		for (const target of scaled) expect(object("Deployment", target.name).spec.replicas).toBeUndefined();

@@ -36,7 +36,10 @@ export async function expectConserved(
 		const stored = (await storedProduct(mongoUri, product.id))?.stock;
 		const odd = (await storedReservations(mongoUri, product.id))
 			.filter((doc) => !statusOf.has(doc._id) || (doc.status === "COMMITTED") !== statusOf.get(doc._id)!.startsWith("CONFIRMED") || !doc.settled)
-			.map((doc) => `${doc._id} ${doc.status}${doc.settled ? "" : " unsettled"} (${statusOf.get(doc._id) ?? "not one of these orders"}): ${(doc.history ?? []).map((h) => `${h.at.slice(11)} ${h.status} ${h.reason}`).join(", ")}`);
+			.map(
+				(doc) =>
+					`${doc._id} ${doc.status}${doc.settled ? "" : " unsettled"} (${statusOf.get(doc._id) ?? "not one of these orders"}): ${(doc.history ?? []).map((h) => `${h.at.slice(11)} ${h.status} ${h.reason}`).join(", ")}`,
+			);
 		expect({ stock, stored, held, odd }).toEqual({ stock: product.stock - sold, stored: product.stock - sold, held: [], odd: [] });
 	}
 
