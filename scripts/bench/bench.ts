@@ -23,7 +23,7 @@ import { createRun, deleteRun, type KafkaRun } from "./kafka-baseline";
 import type { LoadRequest, LoadResult } from "./load";
 import { judge, percentile, summarize, table, type Sample, type Target } from "./report";
 import { sagaStages, stagesTable, type PlacedOrder } from "./stages";
-import { cpuMeter, monotonicUs, topFrames, type CpuPerOrder } from "./cpu";
+import { cpuMeter, machineMeter, monotonicUs, topFrames, type CpuPerOrder } from "./cpu";
 import { ioPerOrder, ioTable, readCounts, type IoPerOrder } from "./io";
 import { runScaling, scalingRequest } from "./scaling";
 import { cpuBudgets, throttlingBetween, type CpuBudgets, type Throttling } from "./cgroup";
@@ -452,6 +452,8 @@ async function main(): Promise<void> {
 	let stages: Awaited<ReturnType<typeof sagaStages>> = [];
 	/** The bench's own customers' CPU per final order: the machine's cores are theirs too. */
 	let loadGeneratorCpuMs: number | undefined;
+	/** How many of the machine's cores were busy during the checkout, on average, whoever used them. */
+	let machineCoresBusy: number | undefined;
 	/** How often each node's CPU budget held it back during the checkout. */
 	let throttling: Throttling[] = [];
 	const made = options.mode === "cluster" && options.cpuBudgets ? cpuBudgets(String(process.pid)) : undefined;
@@ -547,6 +549,7 @@ async function main(): Promise<void> {
 				const cpu = cpuMeter([...shop.procs.map((proc) => ({ label: proc.label, pid: proc.child.pid })), ...servers]);
 				// The customers are this process: what they cost the machine is not the shop's, but it shares the cores.
 				const loadCpu = cpuMeter([{ label: "load generator", pid: process.pid }]);
+				const machine = machineMeter(os.cpus().length);
 				const throttledBefore = budgets?.throttling() ?? [];
 				const fromUs = monotonicUs();
 				orders = await checkout(BASE, customers.slice(0, options.checkoutWorkers), productId, options);
@@ -556,6 +559,7 @@ async function main(): Promise<void> {
 				const finalOrders = Object.values(orders.finals).reduce((sum, n) => sum + n, 0);
 				cpuPerOrder = cpu.perOrder(finalOrders);
 				loadGeneratorCpuMs = loadCpu.perOrder(finalOrders)[0]?.ms;
+				machineCoresBusy = machine.coresBusy();
 				throttling = throttlingBetween(throttledBefore, budgets?.throttling() ?? []);
 				io = ioPerOrder(countsBefore, await readCounts(shop.healthPorts), finalOrders);
 				samples.push({ ...orders.sample, round: 1 });
@@ -599,7 +603,7 @@ async function main(): Promise<void> {
 			...(stages.length ? [stagesTable(stages), ""] : []),
 			...(cpuPerOrder.length
 				? [
-						`checkout CPU per final order: ${cpuPerOrder.map((c) => `${c.process.replace(/ \[.*\]$/, "")} ${c.ms.toFixed(1)} ms`).join(", ")} (${cpuPerOrder.reduce((sum, c) => sum + c.ms, 0).toFixed(1)} ms in all; the bench's load generator ${loadGeneratorCpuMs?.toFixed(1) ?? "?"} ms more)`,
+						`checkout CPU per final order: ${cpuPerOrder.map((c) => `${c.process.replace(/ \[.*\]$/, "")} ${c.ms.toFixed(1)} ms`).join(", ")} (${cpuPerOrder.reduce((sum, c) => sum + c.ms, 0).toFixed(1)} ms in all; the bench's load generator ${loadGeneratorCpuMs?.toFixed(1) ?? "?"} ms more); the machine's cores busy: ${machineCoresBusy?.toFixed(2) ?? "?"} of ${os.cpus().length}`,
 						"",
 					]
 				: []),
@@ -647,7 +651,7 @@ async function main(): Promise<void> {
 					verdicts,
 					cpuBudgets: budgets ? CPU_BUDGETS : null,
 					budgetNote,
-					checkout: { placed: orders?.placed ?? 0, finals, lost, stages, cpuPerOrder, loadGeneratorCpuMs, io, throttling },
+					checkout: { placed: orders?.placed ?? 0, finals, lost, stages, cpuPerOrder, loadGeneratorCpuMs, machineCoresBusy, io, throttling },
 					profiles,
 					memory,
 				},

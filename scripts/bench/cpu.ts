@@ -34,6 +34,34 @@ export function cpuMs(pid: number | undefined): number | undefined {
 	}
 }
 
+/** The machine's busy and total CPU time so far, in clock ticks (/proc/stat); undefined off Linux. */
+function machineTicks(): { busy: number; total: number } | undefined {
+	try {
+		const [, ...fields] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/);
+		const ticks = fields.map(Number);
+		const total = ticks.reduce((sum, n) => sum + n, 0);
+		// idle and iowait are the 4th and 5th fields: everything else is work, the kernel's too.
+		return { busy: total - (ticks[3] ?? 0) - (ticks[4] ?? 0), total };
+	} catch {
+		return undefined;
+	}
+}
+
+/**
+ * Starts watching the whole machine; `coresBusy` is how many of its cores were at work on average
+ * since, whatever the process (the shop, its servers, the load generator, the kernel).
+ */
+export function machineMeter(cores: number): { coresBusy(): number | undefined } {
+	const before = machineTicks();
+	return {
+		coresBusy() {
+			const after = machineTicks();
+			if (!before || !after || after.total === before.total) return undefined;
+			return ((after.busy - before.busy) / (after.total - before.total)) * cores;
+		},
+	};
+}
+
 export interface CpuPerOrder {
 	process: string;
 	pid?: number;

@@ -12,7 +12,7 @@ export interface ScalingPoint {
 	p99Ms: number;
 	/** CPU ms per final order, by process (replicas of one service added up). */
 	cpuMs: Record<string, number>;
-	/** The cores the whole run used: rate × all processes' CPU per order. */
+	/** The machine's cores busy during the run, whoever used them (else rate × the processes' CPU per order). */
 	coresUsed: number;
 }
 
@@ -81,7 +81,7 @@ export function scalingSvg(chart: ScalingChart): string {
 		`<line x1="${legend.x}" y1="${legend.y + 20}" x2="${legend.x + 24}" y2="${legend.y + 20}" stroke="#999" stroke-dasharray="6 4" stroke-width="2"/>`,
 	);
 	text(legend.x + 30, legend.y + 24, "linear from 1 replica", 'font-size="12"');
-	text(legend.x, legend.y + 56, `cores the run used (of ${chart.cores}):`, 'font-size="12"');
+	text(legend.x, legend.y + 56, `cores busy (of ${chart.cores}):`, 'font-size="12"');
 	points.forEach((p, i) => {
 		const bound = p.coresUsed >= chart.cores * 0.85;
 		text(

@@ -54,6 +54,11 @@ describe("a point of the curve", () => {
 		expect(pointOf(1, result)).toMatchObject({ cpuMs: { orders: 10, "load generator": 30 }, coresUsed: 0.4 });
 	});
 
+	it("takes the machine's busy cores, where the run measured them, over the processes' own sum", () => {
+		const result = { ...run(10, [["orders#1 [x]", 10]]), checkout: { cpuPerOrder: [{ process: "orders#1 [x]", ms: 10 }], machineCoresBusy: 1.7 } };
+		expect(pointOf(1, result).coresUsed).toBe(1.7);
+	});
+
 	it("refuses a run without a checkout", () => {
 		expect(() => pointOf(1, { rows: [], checkout: { cpuPerOrder: [] } })).toThrow(/no checkout/);
 	});

@@ -53,6 +53,7 @@ interface BenchResult {
 	checkout: {
 		cpuPerOrder: { process: string; ms: number }[];
 		loadGeneratorCpuMs?: number;
+		machineCoresBusy?: number;
 		throttling?: { label: string; periods: number; throttledPeriods: number }[];
 	};
 }
@@ -87,7 +88,9 @@ export function pointOf(replicas: number, result: BenchResult): ScalingPoint {
 	// The bench's customers share the machine's cores with the shop.
 	if (result.checkout.loadGeneratorCpuMs !== undefined) cpuMs["load generator"] = result.checkout.loadGeneratorCpuMs;
 	const total = Object.values(cpuMs).reduce((sum, ms) => sum + ms, 0);
-	return { replicas, rate: row.rate, p99Ms: row.p99Ms, cpuMs, coresUsed: (row.rate * total) / 1000 };
+	// The whole machine's busy cores where the run measured them (the kernel's work counts too).
+	const coresUsed = result.checkout.machineCoresBusy ?? (row.rate * total) / 1000;
+	return { replicas, rate: row.rate, p99Ms: row.p99Ms, cpuMs, coresUsed };
 }
 
 /** Each count with a target against the rate of the first: met, missed, or missed where the machine binds. */

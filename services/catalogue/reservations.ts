@@ -30,6 +30,7 @@ import {
  */
 
 const DECISION_POLL_MS = 25;
+const DECISION_POLL_MAX_MS = 500;
 const DECISION_WAIT_MS = 5000;
 
 /** What the workflow needs of the catalogue service it runs in. */
@@ -284,11 +285,13 @@ export class Reservations {
 
 	/** A reservation still PENDING is being decided by another call; wait (briefly, by default) for it. */
 	private async awaitDecision(orderId: string, untilMs = Date.now() + DECISION_WAIT_MS): Promise<ReservationDoc> {
-		for (;;) {
+		// Quick looks first (a concurrent call decides in milliseconds), then sparser ones while a
+		// dead node's lease runs out.
+		for (let pollMs = DECISION_POLL_MS; ; pollMs = Math.min(pollMs * 2, DECISION_POLL_MAX_MS)) {
 			const doc = await this.host.reservations.findOne({ _id: orderId });
 			if (!doc) throw new NotFoundError("RESERVATION_NOT_FOUND", `No reservation for order ${orderId}`, { orderId });
 			if (doc.status !== "PENDING" || Date.now() >= untilMs) return doc;
-			await new Promise((resolve) => setTimeout(resolve, DECISION_POLL_MS));
+			await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(1, untilMs - Date.now()))));
 		}
 	}
 }

@@ -6,7 +6,7 @@ import { ROOT } from "../../scripts/cluster-lib";
 import { waitFor, waitForValue } from "../helpers/wait";
 import { CheckoutLoad } from "../infra/checkout-load";
 import { expectConserved, outcome } from "../infra/conservation";
-import { Shopper } from "../infra/shopper";
+import { FINAL, Shopper } from "../infra/shopper";
 import { COMPOSE_ADMIN, ComposeStack, type Container } from "./stack";
 
 /**
@@ -355,6 +355,49 @@ describe("docker compose restart of the orders service under load", () => {
 		console.log(
 			`orders restarted in ${restartMs} ms under load: ${load.requests} requests, ${load.failures.length} refused while it restarted, ${outcome(ofProduct)}; slowest ${load.slowest.ms} ms (${load.slowest.what})`,
 		);
+	});
+});
+
+describe("orders scaled from one container to two, each on its CPU budget", () => {
+	/** Final orders a second while `customers` check out without pause for `seconds`, once as many orders as customers have ended. */
+	async function checkoutRate(customers: Shopper[], productId: string, seconds: number): Promise<number> {
+		const load = new CheckoutLoad(customers, productId, { idempotencyKeys: true });
+		let window = { from: 0, to: 0 };
+		try {
+			await waitFor(
+				async () => load.placed.filter((order) => FINAL.includes(order.status)).length,
+				(n) => n >= customers.length,
+				90_000,
+				200,
+			);
+			const from = Date.now();
+			await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+			window = { from, to: Date.now() };
+		} finally {
+			placed.push(...(await load.stop()));
+		}
+		expect(load.failures).toEqual([]);
+		const ended = load.placed.filter(
+			(order) => FINAL.includes(order.status) && Date.parse(order.updatedAt) >= window.from && Date.parse(order.updatedAt) < window.to,
+		);
+		return ended.length / ((window.to - window.from) / 1000);
+	}
+
+	it("checks out faster with two orders containers than with one: a replica adds what its budget buys", async () => {
+		const product = { id: await shop.product(5000, 600), stock: 5000 };
+		// Twelve checkouts at once, more than one orders container's budget can serve.
+		const customers = Array.from({ length: 12 }, () => shop);
+		const rates: number[] = [];
+		for (const replicas of [1, 2]) {
+			await stack.compose("up", "-d", "--no-deps", "--scale", `orders=${replicas}`, "orders");
+			await stack.waitHealthy();
+			rates.push(await checkoutRate(customers, product.id, 30));
+		}
+		console.log(
+			`checkout through compose at orders=1 and orders=2: ${rates.map((rate) => rate.toFixed(1)).join(" and ")} orders/s (${(rates[1]! / rates[0]!).toFixed(2)}×)`,
+		);
+		expect(rates[1]! / rates[0]!).toBeGreaterThanOrEqual(1.5);
+		expect((await stack.running("orders")).length).toBe(SCALE.orders);
 	});
 });
 
