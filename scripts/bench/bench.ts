@@ -550,7 +550,8 @@ async function main(): Promise<void> {
 				// The customers are this process: what they cost the machine is not the shop's, but it shares the cores.
 				const loadCpu = cpuMeter([{ label: "load generator", pid: process.pid }]);
 				const machine = machineMeter(os.cpus().length);
-				const throttledBefore = budgets?.throttling() ?? [];
+				const pids = shop.procs.map((proc) => proc.child.pid!);
+				const throttledBefore = budgets?.throttling(pids) ?? [];
 				const fromUs = monotonicUs();
 				orders = await checkout(BASE, customers.slice(0, options.checkoutWorkers), productId, options);
 				checkoutWindow = { fromUs, toUs: monotonicUs() };
@@ -560,7 +561,7 @@ async function main(): Promise<void> {
 				cpuPerOrder = cpu.perOrder(finalOrders);
 				loadGeneratorCpuMs = loadCpu.perOrder(finalOrders)[0]?.ms;
 				machineCoresBusy = machine.coresBusy();
-				throttling = throttlingBetween(throttledBefore, budgets?.throttling() ?? []);
+				throttling = throttlingBetween(throttledBefore, budgets?.throttling(pids) ?? []);
 				io = ioPerOrder(countsBefore, await readCounts(shop.healthPorts), finalOrders);
 				samples.push({ ...orders.sample, round: 1 });
 				// After the CPU was read: these reads are the bench's, not the checkout's.

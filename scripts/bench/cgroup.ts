@@ -17,6 +17,7 @@ const V2_ROOT = "/sys/fs/cgroup";
 /** How often a node's budget held it back during a measurement. */
 export interface Throttling {
 	label: string;
+	pid: number;
 	/** CFS periods the node ran in, and in how many of them it used up its quota and waited. */
 	periods: number;
 	throttledPeriods: number;
@@ -29,8 +30,8 @@ export interface CpuBudgets {
 	readonly mechanism: string;
 	/** Caps the process at `cpus` (0.25 is a quarter of one core) from now on. */
 	limit(pid: number, label: string, cpus: number): void;
-	/** Each budgeted node's throttling so far. */
-	throttling(): Throttling[];
+	/** Each budgeted node's throttling so far; only those of `pids` when given. */
+	throttling(pids?: number[]): Throttling[];
 	/** Removes the cgroups (their processes must have exited); says what it could not remove. */
 	release(): string[];
 }
@@ -71,10 +72,14 @@ export function cpuBudgets(runId: string): CpuBudgets | string {
 		// cgroup v2 gives a child the cpu controller only when its parent hands it down.
 		if (version === 2) fs.writeFileSync(path.join(parent, "cgroup.subtree_control"), "+cpu");
 	} catch (err) {
-		fs.rmSync(parent, { recursive: false, force: true });
+		try {
+			fs.rmdirSync(parent);
+		} catch {
+			// Never made.
+		}
 		return `could not create a cgroup under ${root}: ${(err as Error).message}`;
 	}
-	const nodes: { label: string; dir: string }[] = [];
+	const nodes: { label: string; pid: number; dir: string }[] = [];
 	return {
 		mechanism: version === 1 ? "cgroup v1 (cpu.cfs_quota_us)" : "cgroup v2 (cpu.max)",
 		limit(pid, label, cpus) {
@@ -88,18 +93,21 @@ export function cpuBudgets(runId: string): CpuBudgets | string {
 				fs.writeFileSync(path.join(dir, "cpu.max"), `${quotaUs} ${PERIOD_US}`);
 			}
 			fs.writeFileSync(path.join(dir, "cgroup.procs"), String(pid));
-			nodes.push({ label, dir });
+			nodes.push({ label, pid, dir });
 		},
-		throttling() {
-			return nodes.map(({ label, dir }) => {
-				const stat = readStat(dir);
-				return {
-					label,
-					periods: stat.nr_periods ?? 0,
-					throttledPeriods: stat.nr_throttled ?? 0,
-					throttledMs: version === 1 ? (stat.throttled_time ?? 0) / 1e6 : (stat.throttled_usec ?? 0) / 1e3,
-				};
-			});
+		throttling(pids) {
+			return nodes
+				.filter((node) => !pids || pids.includes(node.pid))
+				.map(({ label, pid, dir }) => {
+					const stat = readStat(dir);
+					return {
+						label,
+						pid,
+						periods: stat.nr_periods ?? 0,
+						throttledPeriods: stat.nr_throttled ?? 0,
+						throttledMs: version === 1 ? (stat.throttled_time ?? 0) / 1e6 : (stat.throttled_usec ?? 0) / 1e3,
+					};
+				});
 		},
 		release() {
 			const left: string[] = [];
@@ -118,9 +126,10 @@ export function cpuBudgets(runId: string): CpuBudgets | string {
 /** The difference between two readings of the same nodes' throttling. */
 export function throttlingBetween(before: Throttling[], after: Throttling[]): Throttling[] {
 	return after.map((end) => {
-		const start = before.find((reading) => reading.label === end.label);
+		const start = before.find((reading) => reading.pid === end.pid);
 		return {
 			label: end.label,
+			pid: end.pid,
 			periods: end.periods - (start?.periods ?? 0),
 			throttledPeriods: end.throttledPeriods - (start?.throttledPeriods ?? 0),
 			throttledMs: end.throttledMs - (start?.throttledMs ?? 0),
