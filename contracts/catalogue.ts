@@ -8,6 +8,8 @@ export interface Product {
 	category: string;
 	priceCents: number;
 	currency: string;
+	/** What one unit weighs packed, in grams: what shipping is quoted by. */
+	weightGrams: number;
 	stock: number;
 	active: boolean;
 	createdAt: string;
@@ -15,7 +17,7 @@ export interface Product {
 }
 
 /** What another service needs to show a product it refers to (catalogue.lookup): inactive ones included. */
-export type ProductSummary = Pick<Product, "id" | "sku" | "name" | "priceCents" | "currency" | "stock" | "active">;
+export type ProductSummary = Pick<Product, "id" | "sku" | "name" | "priceCents" | "currency" | "weightGrams" | "stock" | "active">;
 
 export interface LookupProductsParams {
 	productIds: string[];
@@ -41,6 +43,8 @@ export interface CreateProductParams {
 	category: string;
 	priceCents: number;
 	currency?: string;
+	/** DEFAULT_WEIGHT_GRAMS when not given. */
+	weightGrams?: number;
 	stock?: number;
 	active?: boolean;
 }
@@ -53,6 +57,7 @@ export interface UpdateProductParams {
 	category?: string;
 	priceCents?: number;
 	currency?: string;
+	weightGrams?: number;
 	stock?: number;
 	active?: boolean;
 	/**

@@ -6,8 +6,11 @@ import { escapeRegExp } from "../../lib/paging";
  * from it, so a route cannot exist in one of them and be missing from another.
  */
 
-/** The version of this contract (the OpenAPI document's info.version): raised when a route or its rules change. */
-export const API_VERSION = "1.3.0";
+/**
+ * The version of this contract (the OpenAPI document's info.version): raised when a route or its
+ * rules change. 1.4.0: products have a weight (`weightGrams`), given or left to its default.
+ */
+export const API_VERSION = "1.4.0";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 

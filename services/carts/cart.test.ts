@@ -4,7 +4,7 @@ import { MAX_LINES, MAX_QTY, checkoutLines, decideCart, newCartDoc, viewCart, ty
 const NOW = new Date("2030-06-01T10:00:00.000Z");
 
 function product(id: string, overrides: Partial<ProductSummary> = {}): ProductSummary {
-	return { id, sku: `SKU-${id}`, name: `Product ${id}`, priceCents: 500, currency: "EUR", stock: 10, active: true, ...overrides };
+	return { id, sku: `SKU-${id}`, name: `Product ${id}`, priceCents: 500, currency: "EUR", weightGrams: 300, stock: 10, active: true, ...overrides };
 }
 
 /** A stored line for `product(id)` as it was when set. */

@@ -80,6 +80,8 @@ const productFields = {
 	category: { type: "string", trim: true, min: 1, max: 64, pattern: "^[A-Za-z0-9 _-]+$" },
 	priceCents: { type: "number", integer: true, min: 0, max: 100_000_000 },
 	currency: { type: "string", length: 3, pattern: "^[A-Za-z]{3}$" },
+	// A gram to a tonne: what a carrier takes is shipping's to say, not the catalogue's.
+	weightGrams: { type: "number", integer: true, min: 1, max: 1_000_000 },
 	stock: { type: "number", integer: true, min: 0, max: 10_000_000 },
 	active: { type: "boolean" },
 } as const;
@@ -237,6 +239,7 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 					...productFields,
 					description: { ...productFields.description, optional: true },
 					currency: { ...productFields.currency, optional: true },
+					weightGrams: { ...productFields.weightGrams, optional: true },
 					stock: { ...productFields.stock, optional: true },
 					active: { ...productFields.active, optional: true },
 				},

@@ -11,6 +11,8 @@ import {
 	categoriesOf,
 	CATEGORIES_CACHE_KEY,
 	toProduct,
+	toProductSummary,
+	DEFAULT_WEIGHT_GRAMS,
 	type ProductDoc,
 } from "./product";
 import { matchesText, textPatterns } from "../../test/helpers/text-filter";
@@ -34,7 +36,7 @@ describe("normalizeCategory", () => {
 });
 
 describe("newProduct", () => {
-	it("fills in the defaults: EUR, no stock, active, no description", () => {
+	it("fills in the defaults: EUR, the default weight, no stock, active, no description", () => {
 		expect(newProduct({ sku: "sku-1", name: "Mug", category: "kitchen", priceCents: 899 }, "p1", NOW)).toEqual({
 			_id: "p1",
 			sku: "SKU-1",
@@ -43,6 +45,7 @@ describe("newProduct", () => {
 			category: "kitchen",
 			priceCents: 899,
 			currency: "EUR",
+			weightGrams: DEFAULT_WEIGHT_GRAMS,
 			stock: 0,
 			active: true,
 			holds: {},
@@ -234,6 +237,13 @@ describe("productQuery", () => {
 });
 
 describe("toProduct", () => {
+	it("reads a product stored before weights were kept as weighing the default", () => {
+		const doc: ProductDoc = newProduct({ sku: "old-1", name: "Old", category: "misc", priceCents: 100 }, "p1", new Date(0));
+		delete doc.weightGrams;
+		expect(toProduct(doc).weightGrams).toBe(DEFAULT_WEIGHT_GRAMS);
+		expect(toProductSummary(doc).weightGrams).toBe(DEFAULT_WEIGHT_GRAMS);
+	});
+
 	it("renames _id to id and strips holds", () => {
 		// Everything but the id and the holds is shown as stored.
 		const shown = {
@@ -243,6 +253,7 @@ describe("toProduct", () => {
 			category: "kitchen",
 			priceCents: 899,
 			currency: "EUR",
+			weightGrams: 350,
 			stock: 3,
 			active: true,
 			createdAt: "2030-01-01T00:00:00.000Z",
@@ -269,6 +280,7 @@ describe("toProduct", () => {
 			"sku",
 			"stock",
 			"updatedAt",
+			"weightGrams",
 		]);
 	});
 });

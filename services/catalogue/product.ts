@@ -11,9 +11,11 @@ import type {
 import { escapeRegExp, pageWindow } from "../../lib/paging";
 
 /** A product as stored: `holds` maps an orderId to the quantity its reservation holds. */
-export type ProductDoc = Omit<Product, "id"> & {
+export type ProductDoc = Omit<Product, "id" | "weightGrams"> & {
 	[key: string]: unknown;
 	_id: string;
+	/** Absent on products stored before weights were kept (read as DEFAULT_WEIGHT_GRAMS). */
+	weightGrams?: number;
 	holds?: Record<string, number>;
 	/** Sold quantities put back per cancelled order, so a return happens once. */
 	returns?: Record<string, number>;
@@ -22,8 +24,13 @@ export type ProductDoc = Omit<Product, "id"> & {
 };
 
 export const DEFAULT_CURRENCY = "EUR";
+/**
+ * The weight of a product created without one, and of products stored before weights were kept:
+ * a small parcel, so shipping can quote every product; an admin sets the real one.
+ */
+export const DEFAULT_WEIGHT_GRAMS = 500;
 
-export const UPDATABLE_FIELDS = ["sku", "name", "description", "category", "priceCents", "currency", "stock", "active"] as const;
+export const UPDATABLE_FIELDS = ["sku", "name", "description", "category", "priceCents", "currency", "weightGrams", "stock", "active"] as const;
 
 export function normalizeSku(sku: string): string {
 	return sku.trim().toUpperCase();
@@ -42,6 +49,7 @@ export function toProduct(doc: ProductDoc): Product {
 		category: doc.category,
 		priceCents: doc.priceCents,
 		currency: doc.currency,
+		weightGrams: doc.weightGrams ?? DEFAULT_WEIGHT_GRAMS,
 		stock: doc.stock,
 		active: doc.active,
 		createdAt: doc.createdAt,
@@ -50,7 +58,16 @@ export function toProduct(doc: ProductDoc): Product {
 }
 
 export function toProductSummary(doc: ProductDoc): ProductSummary {
-	return { id: doc._id, sku: doc.sku, name: doc.name, priceCents: doc.priceCents, currency: doc.currency, stock: doc.stock, active: doc.active };
+	return {
+		id: doc._id,
+		sku: doc.sku,
+		name: doc.name,
+		priceCents: doc.priceCents,
+		currency: doc.currency,
+		weightGrams: doc.weightGrams ?? DEFAULT_WEIGHT_GRAMS,
+		stock: doc.stock,
+		active: doc.active,
+	};
 }
 
 export function newProduct(input: CreateProductParams, id: string, now: Date): ProductDoc {
@@ -63,6 +80,7 @@ export function newProduct(input: CreateProductParams, id: string, now: Date): P
 		category: normalizeCategory(input.category),
 		priceCents: input.priceCents,
 		currency: (input.currency ?? DEFAULT_CURRENCY).toUpperCase(),
+		weightGrams: input.weightGrams ?? DEFAULT_WEIGHT_GRAMS,
 		stock: input.stock ?? 0,
 		active: input.active ?? true,
 		holds: {},

@@ -8,6 +8,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Designing Data-Intensive Applications",
 		description: "Reliable, scalable and maintainable systems, from storage engines to stream processing.",
 		priceCents: 4299,
+		weightGrams: 1100,
 		stock: 40,
 	},
 	{
@@ -16,6 +17,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Release It!",
 		description: "Stability patterns for production software: timeouts, circuit breakers and bulkheads.",
 		priceCents: 3650,
+		weightGrams: 650,
 		stock: 35,
 	},
 	{
@@ -24,6 +26,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Building Microservices",
 		description: "Modelling services around business domains, integration and deployment.",
 		priceCents: 4499,
+		weightGrams: 750,
 		stock: 25,
 	},
 	{
@@ -32,6 +35,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "The Pragmatic Programmer",
 		description: "A classic guide to craftsmanship, pragmatism and continuous learning.",
 		priceCents: 3999,
+		weightGrams: 600,
 		stock: 50,
 	},
 	{
@@ -40,6 +44,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Mechanical Keyboard",
 		description: "Tenkeyless keyboard with hot-swappable brown switches and a detachable USB-C cable.",
 		priceCents: 11900,
+		weightGrams: 1200,
 		stock: 15,
 	},
 	{
@@ -48,6 +53,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Wireless Mouse",
 		description: "Ergonomic wireless mouse with a silent click and a 70-day battery.",
 		priceCents: 3990,
+		weightGrams: 150,
 		stock: 60,
 	},
 	{
@@ -56,6 +62,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "USB-C Hub",
 		description: "Seven ports: HDMI 4K, two USB-A, SD card reader and 100 W pass-through charging.",
 		priceCents: 4950,
+		weightGrams: 120,
 		stock: 30,
 	},
 	{
@@ -64,6 +71,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Noise-Cancelling Headphones",
 		description: "Over-ear wireless headphones with adaptive noise cancelling and 30 hours of playback.",
 		priceCents: 24900,
+		weightGrams: 450,
 		stock: 12,
 	},
 	{
@@ -72,6 +80,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "27-inch Monitor",
 		description: "IPS panel, 2560x1440, USB-C with power delivery and a height-adjustable stand.",
 		priceCents: 32900,
+		weightGrams: 6800,
 		stock: 8,
 	},
 	{
@@ -80,6 +89,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Chef's Knife",
 		description: "20 cm chef's knife forged from a single piece of stainless steel.",
 		priceCents: 8900,
+		weightGrams: 350,
 		stock: 20,
 	},
 	{
@@ -88,6 +98,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Cast Iron Skillet",
 		description: "Pre-seasoned 26 cm skillet for searing, baking and camp fires.",
 		priceCents: 3490,
+		weightGrams: 3200,
 		stock: 25,
 	},
 	{
@@ -96,6 +107,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Pour-Over Coffee Set",
 		description: "Glass dripper, carafe and 100 paper filters for a clean, bright cup.",
 		priceCents: 2990,
+		weightGrams: 900,
 		stock: 40,
 	},
 	{
@@ -104,6 +116,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Digital Kitchen Scale",
 		description: "Weighs up to 5 kg in 1 g steps, with a tare button and a timer.",
 		priceCents: 1999,
+		weightGrams: 600,
 		stock: 45,
 	},
 	{
@@ -112,6 +125,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Trekking Backpack 40 L",
 		description: "Lightweight backpack with a ventilated back panel and a rain cover.",
 		priceCents: 12900,
+		weightGrams: 1500,
 		stock: 10,
 	},
 	{
@@ -120,6 +134,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Two-Person Tent",
 		description: "Freestanding three-season tent that pitches in five minutes.",
 		priceCents: 19900,
+		weightGrams: 2900,
 		stock: 6,
 	},
 	{
@@ -128,6 +143,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Insulated Water Bottle",
 		description: "750 ml stainless steel bottle: cold for 24 hours, hot for 12.",
 		priceCents: 2490,
+		weightGrams: 450,
 		stock: 80,
 	},
 	{
@@ -136,6 +152,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Headlamp",
 		description: "Rechargeable 400 lumen headlamp with a red light mode.",
 		priceCents: 3290,
+		weightGrams: 180,
 		stock: 35,
 	},
 	{
@@ -144,6 +161,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Wooden Building Blocks",
 		description: "100 beech wood blocks in natural colours, for ages 2 and up.",
 		priceCents: 3900,
+		weightGrams: 2200,
 		stock: 25,
 	},
 	{
@@ -152,6 +170,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Strategy Board Game",
 		description: "Trade, build and settle: a board game for 3 to 4 players.",
 		priceCents: 4290,
+		weightGrams: 1400,
 		stock: 18,
 	},
 	{
@@ -160,6 +179,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "1000-Piece Puzzle",
 		description: "A map of the world's railways as a 1000-piece jigsaw puzzle.",
 		priceCents: 1890,
+		weightGrams: 800,
 		stock: 30,
 	},
 	{
@@ -168,6 +188,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Merino T-Shirt",
 		description: "Soft merino wool t-shirt that stays fresh on long trips.",
 		priceCents: 5900,
+		weightGrams: 250,
 		stock: 40,
 	},
 	{
@@ -176,6 +197,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Rain Jacket",
 		description: "Waterproof, breathable shell jacket with taped seams and a packable hood.",
 		priceCents: 14900,
+		weightGrams: 480,
 		stock: 14,
 	},
 	{
@@ -184,6 +206,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Wool Socks (3 pairs)",
 		description: "Cushioned hiking socks in a merino blend.",
 		priceCents: 2400,
+		weightGrams: 300,
 		stock: 70,
 	},
 	{
@@ -192,6 +215,7 @@ export const SEED_PRODUCTS: CreateProductParams[] = [
 		name: "Canvas Sneakers",
 		description: "Classic low-top sneakers with a vulcanised rubber sole.",
 		priceCents: 6500,
+		weightGrams: 900,
 		stock: 22,
 	},
 ];

@@ -28,6 +28,7 @@ function product(overrides: Partial<Product> = {}): Product {
 		category: "kitchen",
 		priceCents: 899,
 		currency: "EUR",
+		weightGrams: 350,
 		stock: 10,
 		active: true,
 		createdAt: NOW.toISOString(),

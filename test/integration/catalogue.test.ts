@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { OrderCancelled, Page, Product, ProductCategory, ProductSummary, Reservation } from "../../contracts";
 import { mergeLines } from "../../lib/stock-lines";
 import type { Collection } from "../../mixins/store.mixin";
-import type { ProductDoc } from "../../services/catalogue/product";
+import { DEFAULT_WEIGHT_GRAMS, type ProductDoc } from "../../services/catalogue/product";
 import { newReservation, takeHold, type ReservationDoc } from "../../services/catalogue/stock";
 import { freePort } from "../helpers/net";
 import { sample, scrape } from "../helpers/observability";
@@ -52,6 +52,34 @@ describe("catalogue", () => {
 
 		it("rejects unknown parameters instead of passing them to the store", async () => {
 			await expect(broker.call("catalogue.list", { query: { active: false } })).rejects.toMatchObject({ code: 422, type: "VALIDATION_ERROR" });
+		});
+	});
+
+	describe("product weights", () => {
+		it("keeps the weight a product is created or updated with, and gives one created without the default", async () => {
+			const heavy = await createProduct(broker, "WEIGHT-1", 1, { weightGrams: 6800 });
+			expect(heavy.weightGrams).toBe(6800);
+			const plain = await createProduct(broker, "WEIGHT-2", 1);
+			expect(plain.weightGrams).toBe(DEFAULT_WEIGHT_GRAMS);
+			const updated = await broker.call<Product, object>("catalogue.update", { id: plain.id, weightGrams: 250 }, admin);
+			expect(updated.weightGrams).toBe(250);
+			expect((await broker.call<Product, object>("catalogue.get", { id: plain.id }, admin)).weightGrams).toBe(250);
+		});
+
+		it.each([0, -5, 1.5, 1_000_001, "heavy"])("refuses a weight of %j and stores nothing", async (weightGrams) => {
+			await expect(createProduct(broker, `WEIGHT-BAD-${String(weightGrams).replace(/\W/g, "")}`, 1, { weightGrams })).rejects.toMatchObject({
+				code: 422,
+				type: "VALIDATION_ERROR",
+			});
+			const page = await broker.call<Page<Product>, object>("catalogue.list", { q: "WEIGHT-BAD", pageSize: 100 });
+			expect(page.rows).toEqual([]);
+		});
+
+		it("seeds every product of the starting catalogue with a weight of its own", async () => {
+			const page = await broker.call<Page<Product>, object>("catalogue.list", { pageSize: 100 });
+			const seeded = page.rows.filter((product) => !/^(WEIGHT|RES|UPD|LOOKUP)/.test(product.sku));
+			expect(seeded.length).toBeGreaterThanOrEqual(20);
+			expect(seeded.filter((product) => product.weightGrams === DEFAULT_WEIGHT_GRAMS).map((product) => product.sku)).toEqual([]);
 		});
 	});
 
@@ -393,8 +421,8 @@ describe("catalogue read cache", () => {
 		const finds = jest.spyOn(products, "find");
 		try {
 			expect(await lookup([a.id, "no-such-product", b.id, a.id])).toEqual([
-				{ id: a.id, sku: "LOOKUP-A", name: "Product LOOKUP-A", priceCents: 1000, currency: "EUR", stock: 3, active: true },
-				{ id: b.id, sku: "LOOKUP-B", name: "Product LOOKUP-B", priceCents: 1000, currency: "EUR", stock: 4, active: false },
+				{ id: a.id, sku: "LOOKUP-A", name: "Product LOOKUP-A", priceCents: 1000, currency: "EUR", weightGrams: 500, stock: 3, active: true },
+				{ id: b.id, sku: "LOOKUP-B", name: "Product LOOKUP-B", priceCents: 1000, currency: "EUR", weightGrams: 500, stock: 4, active: false },
 			]);
 			expect(finds).toHaveBeenCalledTimes(1);
 			await lookup([b.id, "no-such-product", a.id]);

@@ -223,6 +223,7 @@ describe("the OpenAPI document", () => {
 			"priceCents",
 			"sku",
 			"stock",
+			"weightGrams",
 		]);
 		expect(body.required).toBeUndefined();
 		expect(update.requestBody!.required).toBe(true);

@@ -99,6 +99,7 @@ describe("the admin console in Chromium", () => {
 		await page.getByLabel("Description").fill("Made in the admin console's journey.");
 		await page.getByLabel("Category").fill("lighting");
 		await page.getByLabel("Price").fill("19.90");
+		await page.getByLabel("Weight (g)").fill("1350");
 		await page.getByLabel("Stock").fill("5");
 		await page.getByRole("button", { name: "Create product" }).click();
 		// The API's 422 names the SKU: its message is under the SKU's input, which is marked invalid.
@@ -113,6 +114,8 @@ describe("the admin console in Chromium", () => {
 		await page.getByRole("heading", { level: 1, name: "Admin Console Lamp" }).waitFor();
 		await page.getByRole("status").filter({ hasText: "The product was created." }).waitFor();
 		const productId = new URL(page.url()).pathname.split("/").pop()!;
+		expect((await api.get(`/products/${productId}`, admin)).body.weightGrams).toBe(1350);
+		expect(await page.getByLabel("Weight (g)").inputValue()).toBe("1350");
 
 		// A shopper (no session) finds it by searching the catalogue.
 		const { context: shopperContext, page: shopper } = await context();

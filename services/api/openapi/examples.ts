@@ -27,6 +27,7 @@ export const PRODUCT_EXAMPLE = {
 	category: "books",
 	priceCents: 4299,
 	currency: "EUR",
+	weightGrams: 1100,
 	stock: 40,
 	active: true,
 	createdAt: AT_EXAMPLE,

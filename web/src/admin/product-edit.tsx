@@ -5,7 +5,7 @@ import { Alert, Field, Loading, Notice, PageError, PageTitle } from "../componen
 import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { Link, navigate, type Location } from "../router";
-import { centsOf, fieldsOf, ProductForm, type ProductFields } from "./product-form";
+import { centsOf, fieldsOf, gramsOf, ProductForm, type ProductFields } from "./product-form";
 import { adminError, inWords } from "./words";
 
 /*
@@ -23,6 +23,7 @@ function bodyOf(fields: ProductFields) {
 		category: fields.category,
 		priceCents: centsOf(fields.price)!,
 		currency: fields.currency,
+		...(gramsOf(fields.weight) === undefined ? {} : { weightGrams: gramsOf(fields.weight) }),
 	};
 }
 

@@ -17,6 +17,8 @@ export interface ProductFields {
 	category: string;
 	price: string;
 	currency: string;
+	/** One unit packed, in grams, as typed. */
+	weight: string;
 	stock: string;
 }
 
@@ -28,6 +30,7 @@ export function fieldsOf(product?: Product): ProductFields {
 		category: product?.category ?? "",
 		price: product ? (product.priceCents / 100).toFixed(2) : "",
 		currency: product?.currency ?? "EUR",
+		weight: product ? String(product.weightGrams) : "",
 		stock: product ? String(product.stock) : "0",
 	};
 }
@@ -39,13 +42,18 @@ export function centsOf(price: string): number | undefined {
 	return Number(found[1]) * 100 + Number((found[2] ?? "0").padEnd(2, "0"));
 }
 
-/** The API's field names, as the form's: priceCents is typed as a price. */
+/** The API's field names, as the form's: priceCents is typed as a price, weightGrams as a weight. */
 export function formErrors(error?: ApiError): Partial<Record<keyof ProductFields, string>> {
 	const fields = error?.fields ?? {};
-	const { priceCents, ...rest } = fields;
+	const { priceCents, weightGrams, ...rest } = fields;
 	// A taken SKU is the SKU field's problem too: said next to it, as well as above the button.
 	const sku = rest.sku ?? (error?.type === "SKU_TAKEN" ? error.message : undefined);
-	return { ...rest, ...(priceCents ? { price: priceCents } : {}), ...(sku ? { sku } : {}) };
+	return { ...rest, ...(priceCents ? { price: priceCents } : {}), ...(weightGrams ? { weight: weightGrams } : {}), ...(sku ? { sku } : {}) };
+}
+
+/** Grams from "1200"; undefined when the field was left empty (the API then weighs it at its default). */
+export function gramsOf(weight: string): number | undefined {
+	return weight.trim() === "" ? undefined : Number(weight);
 }
 
 interface Props {
@@ -131,6 +139,16 @@ export function ProductForm(props: Props) {
 				onInput={set("currency")}
 				hint="Three letters, e.g. EUR."
 				error={errors.currency}
+			/>
+			<Field
+				id="product-weight"
+				label="Weight (g)"
+				type="number"
+				min={1}
+				value={fields.weight}
+				onInput={set("weight")}
+				hint="One unit packed, in grams: what shipping is quoted by. Left empty, 500 g."
+				error={errors.weight}
 			/>
 			{props.withStock ? (
 				<Field id="product-stock" label="Stock" type="number" min={0} value={fields.stock} onInput={set("stock")} error={errors.stock} />

@@ -845,6 +845,7 @@ export interface components {
 		 *       "category": "books",
 		 *       "priceCents": 4299,
 		 *       "currency": "EUR",
+		 *       "weightGrams": 1100,
 		 *       "stock": 40,
 		 *       "active": true,
 		 *       "createdAt": "2025-03-14T09:26:53.589Z",
@@ -861,6 +862,8 @@ export interface components {
 			category: string;
 			priceCents: number;
 			currency: string;
+			/** @description One unit packed, in grams; 500 when it was never set. */
+			weightGrams: number;
 			/** @description Available to order now; held stock is not counted. */
 			stock: number;
 			active: boolean;
@@ -880,6 +883,7 @@ export interface components {
 		 *           "category": "books",
 		 *           "priceCents": 4299,
 		 *           "currency": "EUR",
+		 *           "weightGrams": 1100,
 		 *           "stock": 40,
 		 *           "active": true,
 		 *           "createdAt": "2025-03-14T09:26:53.589Z",
@@ -2178,6 +2182,7 @@ export interface operations {
 				 *       "category": "books",
 				 *       "priceCents": 5499,
 				 *       "currency": "EUR",
+				 *       "weightGrams": 1200,
 				 *       "stock": 20
 				 *     }
 				 */
@@ -2192,6 +2197,7 @@ export interface operations {
 					category: string;
 					priceCents: number;
 					currency?: string;
+					weightGrams?: number;
 					stock?: number;
 					active?: boolean;
 				};
@@ -2330,6 +2336,7 @@ export interface operations {
 					category?: string;
 					priceCents?: number;
 					currency?: string;
+					weightGrams?: number;
 					stock?: number;
 					active?: boolean;
 					expectedStock?: number;
