@@ -86,6 +86,26 @@ export class TestCluster {
 		}
 	}
 
+	/**
+	 * What to read when events stopped flowing: each running node's liveness and readiness, and
+	 * the cluster's last log lines about Kafka (consumers given up, rebalances, coordinators).
+	 */
+	async eventFlowReport(lines = 60): Promise<string> {
+		const probes = await Promise.all(
+			this.nodes
+				.filter((node) => node.child.exitCode === null && node.child.signalCode === null)
+				.map(async (node) => {
+					const live = await fetch(`http://127.0.0.1:${node.healthPort}/livez`).then(
+						async (res) => `${res.status} ${await res.text()}`,
+						(err: Error) => err.message,
+					);
+					return `${node.label}: livez ${live}; readyz ${JSON.stringify(await this.readiness(node))}`;
+				}),
+		);
+		const kafka = this.log.filter((line) => /kafka|consumer|rebalanc|coordinator|crash/i.test(line)).slice(-lines);
+		return [...probes, "--- the last log lines about Kafka:", ...kafka].join("\n");
+	}
+
 	/** Until the gateway reports every service available and every running node says it is ready. */
 	async waitHealthy(timeoutMs = 90_000): Promise<void> {
 		const deadline = Date.now() + timeoutMs;

@@ -98,6 +98,9 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		await infra("up", "kafka");
 		const finals = await Promise.all(placed.map((order) => shop.finalOrder(order.id, 150_000)));
 		const drainedMs = Date.now() - restartedAt;
+		// CI once found 23 of 40 orders left AWAITING_PAYMENT for good here: say what each node and its Kafka client said.
+		if (finals.some((order) => order.status !== "CONFIRMED"))
+			console.log(`events stopped flowing after Kafka came back:\n${await cluster.eventFlowReport()}`);
 		expect(finals.map((order) => order.status)).toEqual(placed.map(() => "CONFIRMED"));
 		expect(await waitForValue(() => shop.stock(productId), 460, 30_000, 200)).toBe(460);
 		await cluster.waitHealthy(30_000);
