@@ -88,16 +88,7 @@ export function FailoverMiddleware(options: FailoverOptions): Middleware {
 				const nodeID = ctx.nodeID;
 				if (!nats || !nodeID) return next(ctx);
 				const timer = setTimeout(() => void ask(nodeID), options.probeAfterMs);
-				return next(ctx).then(
-					(result) => {
-						clearTimeout(timer);
-						return result;
-					},
-					(err: unknown) => {
-						clearTimeout(timer);
-						throw err;
-					},
-				);
+				return next(ctx).finally(() => clearTimeout(timer));
 			};
 		},
 	};

@@ -549,7 +549,7 @@ async function main(): Promise<void> {
 				const cpu = cpuMeter([...shop.procs.map((proc) => ({ label: proc.label, pid: proc.child.pid })), ...servers]);
 				// The customers are this process: what they cost the machine is not the shop's, but it shares the cores.
 				const loadCpu = cpuMeter([{ label: "load generator", pid: process.pid }]);
-				const machine = machineMeter(os.cpus().length);
+				const machine = machineMeter();
 				const pids = shop.procs.map((proc) => proc.child.pid!);
 				const throttledBefore = budgets?.throttling(pids) ?? [];
 				const fromUs = monotonicUs();

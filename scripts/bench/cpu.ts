@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 /*
@@ -51,7 +52,8 @@ function machineTicks(): { busy: number; total: number } | undefined {
  * Starts watching the whole machine; `coresBusy` is how many of its cores were at work on average
  * since, whatever the process (the shop, its servers, the load generator, the kernel).
  */
-export function machineMeter(cores: number): { coresBusy(): number | undefined } {
+export function machineMeter(): { coresBusy(): number | undefined } {
+	const cores = os.cpus().length;
 	const before = machineTicks();
 	return {
 		coresBusy() {

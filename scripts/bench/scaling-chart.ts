@@ -48,8 +48,9 @@ export function scalingSvg(chart: ScalingChart): string {
 	const plot = { x: 70, y: 70, w: 420, h: 230 };
 	const maxReplicas = Math.max(...points.map((p) => p.replicas));
 	const ideal = (replicas: number) => (first.rate / first.replicas) * replicas;
-	const step = tickStep(Math.max(ideal(maxReplicas), ...points.map((p) => p.rate)));
-	const maxRate = Math.ceil(Math.max(ideal(maxReplicas), ...points.map((p) => p.rate)) / step) * step;
+	const highest = Math.max(ideal(maxReplicas), ...points.map((p) => p.rate));
+	const step = tickStep(highest);
+	const maxRate = Math.ceil(highest / step) * step;
 	const px = (replicas: number) => plot.x + (maxReplicas === 1 ? plot.w / 2 : ((replicas - 1) / (maxReplicas - 1)) * plot.w);
 	const py = (rate: number) => plot.y + plot.h - (rate / maxRate) * plot.h;
 	text(WIDTH / 2, 28, `Checkout rate by ${chart.service} replicas`, 'text-anchor="middle" font-size="18" font-weight="bold"');

@@ -10,6 +10,7 @@ const DOCKER = process.env.DOCKER_CLI ?? "docker";
 
 /** The compose files as the README runs them on a machine without a container registry. */
 const FILES = ["docker-compose.yml", "docker-compose.local.yml"];
+const FILE_ARGS = FILES.flatMap((file) => ["-f", path.join(ROOT, file)]);
 export const COMPOSE_ADMIN = { email: "admin@shop.local", password: "compose-test-admin-password" };
 
 export interface Container {
@@ -54,7 +55,7 @@ export class ComposeStack {
 	/** `docker-compose -f docker-compose.yml -f docker-compose.local.yml ARGS`; its output. */
 	async compose(...args: string[]): Promise<string> {
 		try {
-			const { stdout } = await run("docker-compose", [...FILES.flatMap((file) => ["-f", path.join(ROOT, file)]), "--profile", "observability", ...args], {
+			const { stdout } = await run("docker-compose", [...FILE_ARGS, "--profile", "observability", ...args], {
 				cwd: ROOT,
 				env: this.env,
 				maxBuffer: 64 << 20,
@@ -71,7 +72,7 @@ export class ComposeStack {
 	 * hands, as a user at the console would type into it.
 	 */
 	repl(): ReplSession {
-		const child = spawn("docker-compose", [...FILES.flatMap((file) => ["-f", path.join(ROOT, file)]), "run", "--rm", "-T", "repl"], {
+		const child = spawn("docker-compose", [...FILE_ARGS, "run", "--rm", "-T", "repl"], {
 			cwd: ROOT,
 			env: this.env,
 			stdio: ["pipe", "pipe", "pipe"],

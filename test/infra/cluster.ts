@@ -92,15 +92,13 @@ export class TestCluster {
 	 */
 	async eventFlowReport(lines = 60): Promise<string> {
 		const probes = await Promise.all(
-			this.nodes
-				.filter((node) => node.child.exitCode === null && node.child.signalCode === null)
-				.map(async (node) => {
-					const live = await fetch(`http://127.0.0.1:${node.healthPort}/livez`).then(
-						async (res) => `${res.status} ${await res.text()}`,
-						(err: Error) => err.message,
-					);
-					return `${node.label}: livez ${live}; readyz ${JSON.stringify(await this.readiness(node))}`;
-				}),
+			this.alive().map(async (node) => {
+				const live = await fetch(`http://127.0.0.1:${node.healthPort}/livez`).then(
+					async (res) => `${res.status} ${await res.text()}`,
+					(err: Error) => err.message,
+				);
+				return `${node.label}: livez ${live}; readyz ${JSON.stringify(await this.readiness(node))}`;
+			}),
 		);
 		const kafka = this.log.filter((line) => /kafka|consumer|rebalanc|coordinator|crash/i.test(line)).slice(-lines);
 		return [...probes, "--- the last log lines about Kafka:", ...kafka].join("\n");
@@ -113,7 +111,7 @@ export class TestCluster {
 		for (;;) {
 			try {
 				const res = await fetch(`${this.baseUrl}/health`);
-				const running = this.nodes.filter((node) => node.child.exitCode === null && node.child.signalCode === null);
+				const running = this.alive();
 				const readiness = await Promise.all(running.map((node) => this.readiness(node)));
 				// Which nodes are not ready, and what their /readyz says, for the error below.
 				unready = running.flatMap((node, i) =>
@@ -172,7 +170,12 @@ export class TestCluster {
 	}
 
 	running(service: ServiceName): NodeProcess[] {
-		return this.nodes.filter((node) => node.service === service && node.child.exitCode === null && node.child.signalCode === null);
+		return this.alive().filter((node) => node.service === service);
+	}
+
+	/** The nodes whose process has not exited. */
+	private alive(): NodeProcess[] {
+		return this.nodes.filter((node) => node.child.exitCode === null && node.child.signalCode === null);
 	}
 
 	async stop(node: NodeProcess): Promise<void> {
