@@ -87,4 +87,6 @@ export interface MergeCartResult {
 export interface CheckoutCartParams {
 	shippingAddress: Address;
 	paymentMethod?: string;
+	/** As for orders.create: a quote's option id, a bare option, or the cheapest when left out. */
+	shippingOptionId?: string;
 }

@@ -1,4 +1,6 @@
 import type { Product, StockLine } from "./catalogue";
+import type { Address } from "./customers";
+import type { OrderShipping, Tracking } from "./shipping";
 
 /**
  * Domain events: `<entity>.<pastTense>`. Every payload carries its own event id (consumers
@@ -16,9 +18,14 @@ export interface DomainEvent<T extends string = string> {
 	correlationId: string;
 }
 
-export const CANCEL_REASONS = ["OUT_OF_STOCK", "PAYMENT_DECLINED", "TIMEOUT", "CUSTOMER_CANCELLED"] as const;
+export const CANCEL_REASONS = ["OUT_OF_STOCK", "PAYMENT_DECLINED", "SHIPPING_REFUSED", "TIMEOUT", "CUSTOMER_CANCELLED"] as const;
 export type CancelReason = (typeof CANCEL_REASONS)[number];
-export type OrderStatus = "PENDING" | "AWAITING_PAYMENT" | "CONFIRMED" | "CANCELLED";
+/**
+ * An order's statuses in the order it reaches them: the saga runs from PENDING to CONFIRMED (stock
+ * held, paid, shipment booked) or CANCELLED; a confirmed order is then SHIPPED and DELIVERED.
+ */
+export const ORDER_STATUSES = ["PENDING", "AWAITING_PAYMENT", "AWAITING_SHIPMENT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export interface PricedLine extends StockLine {
 	unitPriceCents: number;
@@ -31,6 +38,14 @@ export interface OrderCreated extends DomainEvent<"order.created"> {
 	totalCents: number;
 	currency: string;
 	paymentMethod: string;
+}
+
+/** The order's payment settled and it ships: shipping books its parcel (the saga's third step). */
+export interface OrderPaid extends DomainEvent<"order.paid"> {
+	orderId: string;
+	customerId: string;
+	shippingAddress: Address;
+	shipping: OrderShipping;
 }
 
 export interface OrderConfirmed extends DomainEvent<"order.confirmed"> {
@@ -101,6 +116,36 @@ export interface PaymentRefunded extends DomainEvent<"payment.refunded"> {
 	currency: string;
 }
 
+/** The carrier took the parcel and printed its label. */
+export interface ShipmentBooked extends DomainEvent<"shipment.booked"> {
+	orderId: string;
+	customerId: string;
+	tracking: Tracking;
+}
+
+/** The carrier will not carry the parcel: the order is compensated (refund, stock back) and cancelled. */
+export interface ShipmentRefused extends DomainEvent<"shipment.refused"> {
+	orderId: string;
+	customerId: string;
+	reason: string;
+}
+
+/** The carrier collected the parcel: it is on its way. */
+export interface ShipmentDispatched extends DomainEvent<"shipment.dispatched"> {
+	orderId: string;
+	customerId: string;
+	tracking: Tracking;
+	/** When the carrier reports it happened. */
+	at: string;
+}
+
+export interface ShipmentDelivered extends DomainEvent<"shipment.delivered"> {
+	orderId: string;
+	customerId: string;
+	tracking: Tracking;
+	at: string;
+}
+
 export interface ProductCreated extends DomainEvent<"product.created"> {
 	productId: string;
 	product: Product;
@@ -124,6 +169,7 @@ export interface CustomerRegistered extends DomainEvent<"customer.registered"> {
 
 export interface EventPayloads {
 	"order.created": OrderCreated;
+	"order.paid": OrderPaid;
 	"order.confirmed": OrderConfirmed;
 	"order.cancelled": OrderCancelled;
 	"stock.reserved": StockReserved;
@@ -134,6 +180,10 @@ export interface EventPayloads {
 	"payment.settled": PaymentSettled;
 	"payment.failed": PaymentFailed;
 	"payment.refunded": PaymentRefunded;
+	"shipment.booked": ShipmentBooked;
+	"shipment.refused": ShipmentRefused;
+	"shipment.dispatched": ShipmentDispatched;
+	"shipment.delivered": ShipmentDelivered;
 	"product.created": ProductCreated;
 	"product.updated": ProductUpdated;
 	"product.deactivated": ProductDeactivated;

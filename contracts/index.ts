@@ -5,3 +5,4 @@ export * from "./events";
 export * from "./orders";
 export * from "./carts";
 export * from "./timeline";
+export * from "./shipping";

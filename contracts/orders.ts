@@ -1,6 +1,7 @@
 import type { Address } from "./customers";
 import type { Page, PageParams } from "./common";
 import type { CancelReason, OrderStatus } from "./events";
+import type { OrderShipping, Tracking } from "./shipping";
 
 export interface OrderLine {
 	productId: string;
@@ -22,9 +23,18 @@ export interface Order {
 	id: string;
 	customerId: string;
 	items: OrderLine[];
+	/** The lines' total. */
+	goodsCents: number;
+	/** What shipping costs (0 for orders placed before the shop shipped). */
+	shippingCents: number;
+	/** Goods and shipping: what is charged. */
 	totalCents: number;
 	currency: string;
 	shippingAddress: Address;
+	/** How it ships, priced when it was placed; absent on orders placed before the shop shipped. */
+	shipping?: OrderShipping;
+	/** The carrier's label, once the shipment is booked. */
+	tracking?: Tracking;
 	paymentMethod: string;
 	status: OrderStatus;
 	cancelReason?: CancelReason;
@@ -38,6 +48,8 @@ export interface CreateOrderParams {
 	items: { productId: string; qty: number }[];
 	shippingAddress: Address;
 	paymentMethod?: string;
+	/** A quote's option id (`standard:490`) or a bare option (`standard`); the cheapest option when left out. */
+	shippingOptionId?: string;
 }
 
 export interface ListOrdersParams extends PageParams {
@@ -91,7 +103,7 @@ export interface Notification {
 	id: string;
 	customerId: string;
 	orderId: string;
-	kind: "order.confirmed" | "order.cancelled" | "payment.refunded";
+	kind: "order.confirmed" | "order.cancelled" | "payment.refunded" | "shipment.dispatched" | "shipment.delivered";
 	to: string;
 	subject: string;
 	status: "SENDING" | "SENT";

@@ -6,12 +6,12 @@ import type { Notification, Payment } from "./orders";
  * and what each service answers about one order to compose it.
  */
 
-export type TimelineService = "orders" | "catalogue" | "payments" | "notifications";
+export type TimelineService = "orders" | "catalogue" | "payments" | "shipping" | "notifications";
 
 export interface TimelineEntry {
 	at: string;
 	service: TimelineService;
-	/** The state reached: the order's, the stock reservation's or the payment's status, or the email's (SENDING, SENT). */
+	/** The state reached: the order's, the stock reservation's, the payment's or the shipment's status, or the email's (SENDING, SENT). */
 	status: string;
 	/** Why, as the service recorded it: the saga step, the provider's answer, the kind of email. */
 	reason: string;

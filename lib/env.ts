@@ -112,6 +112,22 @@ export interface ShopConfig {
 		/** How often a payments node looks for charges or refunds a dead node left half done. */
 		recoverySweepMs: number;
 	};
+	shipping: {
+		/** A JSON rate table replacing the built-in one (services/shipping/rate-table.ts); checked at start. */
+		rateTableFile?: string;
+		/** A carrier call unanswered this long fails; the booking is tried again. */
+		carrierTimeoutMs: number;
+		/** How long the carrier sandbox takes to answer for its slow postal code. */
+		carrierSlowMs: number;
+		/** After booking, when the carrier sandbox collects the parcel (IN_TRANSIT)… */
+		dispatchAfterMs: number;
+		/** …and when it delivers it (DELIVERED). */
+		deliverAfterMs: number;
+		/** How often a shipping node asks the carrier about parcels on their way, and finishes bookings a dead node left. */
+		sweepMs: number;
+		/** How often a parcel on its way is asked about. */
+		trackEveryMs: number;
+	};
 	notifications: {
 		smtpUrl?: string;
 		mailFrom: string;
@@ -344,6 +360,15 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 			slowCardDelayMs: read.int("PAYMENT_SLOW_MS", 5000, 0, 10 * 60 * 1000),
 			recoverySweepMs: read.int("PAYMENT_RECOVERY_SWEEP_MS", 5000, 10, 3600 * 1000),
 		},
+		shipping: {
+			rateTableFile: read.raw("SHIPPING_RATES_FILE") || undefined,
+			carrierTimeoutMs: read.int("CARRIER_TIMEOUT_MS", 5000, 10, 60 * 1000),
+			carrierSlowMs: read.int("CARRIER_SLOW_MS", 2000, 0, 10 * 60 * 1000),
+			dispatchAfterMs: read.int("CARRIER_DISPATCH_AFTER_MS", 60 * 1000, 0, 30 * 24 * 3600 * 1000),
+			deliverAfterMs: read.int("CARRIER_DELIVER_AFTER_MS", 5 * 60 * 1000, 0, 30 * 24 * 3600 * 1000),
+			sweepMs: read.int("SHIPPING_SWEEP_MS", 2000, 10, 3600 * 1000),
+			trackEveryMs: read.int("SHIPPING_TRACK_EVERY_MS", 15 * 1000, 10, 24 * 3600 * 1000),
+		},
 		notifications: {
 			smtpUrl: read.url("SMTP_URL", ["smtp:", "smtps:"]),
 			mailFrom: read.string("MAIL_FROM", "Shop <no-reply@shop.local>"),
@@ -352,6 +377,11 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 
 	if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.admin.email)) {
 		read.problems.push(`ADMIN_EMAIL must be an email address (got "${config.admin.email}")`);
+	}
+	if (config.shipping.deliverAfterMs < config.shipping.dispatchAfterMs) {
+		read.problems.push(
+			`CARRIER_DELIVER_AFTER_MS must not be less than CARRIER_DISPATCH_AFTER_MS (got ${config.shipping.deliverAfterMs} and ${config.shipping.dispatchAfterMs})`,
+		);
 	}
 	if (!/^[A-Za-z0-9_-]{0,32}$/.test(config.mongoDbPrefix)) {
 		read.problems.push(`MONGO_DB_PREFIX must be up to 32 letters, digits, _ or - (got "${config.mongoDbPrefix}")`);

@@ -6,7 +6,8 @@ import { Errors } from "moleculer";
  * can branch on `error.type` without parsing messages.
  */
 
-export type NotFoundType = "PRODUCT_NOT_FOUND" | "CUSTOMER_NOT_FOUND" | "RESERVATION_NOT_FOUND" | "ORDER_NOT_FOUND" | "PAYMENT_NOT_FOUND";
+export type NotFoundType =
+	"PRODUCT_NOT_FOUND" | "CUSTOMER_NOT_FOUND" | "RESERVATION_NOT_FOUND" | "ORDER_NOT_FOUND" | "PAYMENT_NOT_FOUND" | "SHIPMENT_NOT_FOUND";
 export type ConflictType =
 	| "SKU_TAKEN"
 	| "EMAIL_TAKEN"
@@ -20,7 +21,10 @@ export type ConflictType =
 	| "CART_EMPTY"
 	| "CART_LINE_UNAVAILABLE"
 	| "CART_STOCK_SHORT"
-	| "CART_CHANGED_CONCURRENTLY";
+	| "CART_CHANGED_CONCURRENTLY"
+	| "SHIPPING_OPTION_UNAVAILABLE"
+	| "SHIPPING_PRICE_CHANGED"
+	| "ORDER_ALREADY_LABELLED";
 export type UnauthorizedType = "INVALID_CREDENTIALS" | "TOKEN_MISSING" | "TOKEN_INVALID" | "TOKEN_EXPIRED";
 export type ForbiddenType = "ROLE_FORBIDDEN";
 export type TooManyRequestsType = "TOO_MANY_STREAMS";
@@ -31,7 +35,9 @@ export type UnprocessableType =
 	| "TOPIC_NOT_CONSUMED"
 	| "REPLAY_START_REQUIRED"
 	| "LINE_QTY_TOO_LARGE"
-	| "IDEMPOTENCY_KEY_REUSED";
+	| "IDEMPOTENCY_KEY_REUSED"
+	| "NO_SHIPPING_OPTION"
+	| "UNKNOWN_SHIPPING_OPTION";
 /** The request itself is malformed, whatever it asks for (see services/api/json-body.ts). */
 export type BadRequestType =
 	| "MALFORMED_JSON"
@@ -106,5 +112,12 @@ export class StoreUnavailableError extends Errors.MoleculerRetryableError {
 export class ServiceUnavailableError extends Errors.MoleculerRetryableError {
 	constructor(missing: string[]) {
 		super(`Not available: ${missing.join(", ")}`, 503, "SERVICE_UNAVAILABLE", { missing });
+	}
+}
+
+/** The carrier did not answer in time; the booking is tried again under the same key. */
+export class CarrierUnavailableError extends Errors.MoleculerRetryableError {
+	constructor(carrier: string, cause: string) {
+		super(`The carrier ${carrier} did not answer: ${cause}`, 503, "CARRIER_UNAVAILABLE", { carrier });
 	}
 }

@@ -29,3 +29,6 @@ export function linesRule(maxQty: number) {
 
 /** A payment method token as the payment provider names them (tok_visa, tok_decline…); optional, orders default it. */
 export const paymentMethodRule = { type: "string", pattern: "^tok_[a-z0-9_]{1,40}$", optional: true } as const;
+
+/** A shipping option as a quote names it (`standard:490`) or bare (`standard`); optional, orders take the cheapest. */
+export const shippingOptionIdRule = { type: "string", pattern: "^[a-z][a-z0-9-]{0,31}(:[0-9]{1,9})?$", optional: true } as const;

@@ -11,7 +11,7 @@ import readline from "node:readline";
  * the whole shop as one process (startEmbedded), as `npm start` runs it, for the bench and the fuzzer.
  */
 
-export const SERVICE_NAMES = ["api", "catalogue", "customers", "carts", "orders", "payments", "notifications"] as const;
+export const SERVICE_NAMES = ["api", "catalogue", "customers", "carts", "orders", "payments", "shipping", "notifications"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /**
@@ -29,6 +29,7 @@ export const CPU_BUDGETS: Record<ServiceName, number> = {
 	carts: 0.25,
 	orders: 0.1,
 	payments: 0.5,
+	shipping: 0.25,
 	notifications: 0.25,
 };
 

@@ -11,6 +11,7 @@ import type { AnyDomainEvent, TraceCarrier } from "../../contracts";
 const TOPIC_BY_ENTITY: Record<string, string> = {
 	order: "shop.orders",
 	payment: "shop.payments",
+	shipment: "shop.shipping",
 	stock: "shop.catalogue",
 	product: "shop.catalogue",
 	customer: "shop.customers",

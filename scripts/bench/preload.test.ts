@@ -14,6 +14,8 @@ describe("the bench's preload", () => {
 		const copy = copyOf(doc);
 		expect(copy).toEqual({ _id: expect.not.stringMatching(/^order-1$/), status: "CONFIRMED", outbox: [] });
 		expect(copyOf({ _id: "x", n: 1 })).not.toHaveProperty("outbox");
+		// A shipment's copy has no parcel at the carrier: the tracking sweep must not find it due.
+		expect(copyOf({ _id: "order-2", status: "LABELLED", nextTrackAtMs: 1 })).toEqual({ _id: expect.any(String), status: "LABELLED" });
 	});
 
 	it("appends copies of the live documents of growing collections to NeDB files, and leaves customers, products and carts alone", () => {

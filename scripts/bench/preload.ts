@@ -8,7 +8,8 @@ import { SERVICE_NAMES, json, withMongo } from "../cluster-lib";
  * orders, to show what the periodic work (the relay's scans, the saga, reservation and payment
  * sweeps, inbox retries) costs as the data grows. A few real orders are placed through the API
  * first; then every document they left in a store that grows with orders (orders, reservations,
- * payments and the processor's books, notifications, inbox records) is copied under new ids
+ * payments and the processor's books, shipments and the carrier's books, notifications, inbox
+ * records) is copied under new ids
  * until the stores hold `count` orders' worth, in the same proportions. The copies are of final
  * orders, so no sweep has work to do on them: what they cost is what finding no work costs.
  */
@@ -22,9 +23,15 @@ export const SEED_ORDERS = 50;
  */
 const NOT_COPIED = new Set(["customers", "products", "carts"]);
 
-/** A copy of a stored document under a new id, its outbox emptied (its events went out already). */
-export function copyOf<T extends { _id: unknown; outbox?: unknown }>(doc: T): T {
-	return { ...doc, _id: randomUUID(), ...(doc.outbox ? { outbox: [] } : {}) };
+/**
+ * A copy of a stored document under a new id, its outbox emptied (its events went out already),
+ * and a shipment's copy off the tracking sweep (no `nextTrackAtMs`): the carrier's books hold no
+ * parcel under the copy's id, so asking about it would fail the sweep; it stands for one delivered.
+ */
+export function copyOf<T extends { _id: unknown; outbox?: unknown; nextTrackAtMs?: unknown }>(doc: T): T {
+	const copy: T = { ...doc, _id: randomUUID(), ...(doc.outbox ? { outbox: [] } : {}) };
+	delete copy.nextTrackAtMs;
+	return copy;
 }
 
 /** How many copies of each seed document make `count` orders' worth with the seeds. */

@@ -32,7 +32,8 @@ export const STEPS = {
 	"payment opened": "order stored → payments stored order.created",
 	"charge started": "order stored → payments began charging (after stock.reserved)",
 	charged: "charge began → settled (the simulated provider)",
-	confirmed: "settled → order CONFIRMED (relay, orders)",
+	paid: "settled → orders saw payment.settled (relay, orders)",
+	booked: "orders saw payment.settled → order CONFIRMED (relay, shipping books with the carrier sandbox, relay, orders)",
 } as const;
 export type Step = keyof typeof STEPS;
 
@@ -45,6 +46,7 @@ function at(history: { status: string; at: string }[], status: string): number |
 function stepsOf(placed: PlacedOrder, order: OrderView, payment: PaymentView | undefined): Partial<Record<Step, number>> {
 	const created = Date.parse(order.createdAt);
 	const reserved = at(order.history, "AWAITING_PAYMENT");
+	const paid = at(order.history, "AWAITING_SHIPMENT");
 	const confirmed = at(order.history, "CONFIRMED");
 	const charging = payment && at(payment.history, "CHARGING");
 	const settled = payment && at(payment.history, "SETTLED");
@@ -55,7 +57,8 @@ function stepsOf(placed: PlacedOrder, order: OrderView, payment: PaymentView | u
 		"payment opened": span(created, payment && Date.parse(payment.createdAt)),
 		"charge started": span(created, charging),
 		charged: span(charging, settled),
-		confirmed: span(settled, confirmed),
+		paid: span(settled, paid),
+		booked: span(paid, confirmed),
 	};
 }
 
@@ -70,7 +73,8 @@ export async function sagaStages(base: string, placed: PlacedOrder[], sample = 2
 			json<OrderView>(`${base}/orders/${order.id}`, auth),
 			json<{ rows: PaymentView[] }>(`${base}/payments?orderId=${order.id}`, auth),
 		]);
-		if (view.body?.status !== "CONFIRMED") continue;
+		// Confirmed, whether or not its parcel has left since (SHIPPED, DELIVERED).
+		if (!view.body || at(view.body.history, "CONFIRMED") === undefined) continue;
 		for (const [step, ms] of Object.entries(stepsOf(order, view.body, payments.body?.rows?.[0]))) {
 			if (ms !== undefined) values[step as Step].push(ms);
 		}

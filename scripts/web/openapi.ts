@@ -11,6 +11,7 @@ import customersService from "../../services/customers/customers.service";
 import notificationsService from "../../services/notifications/notifications.service";
 import ordersService from "../../services/orders/orders.service";
 import paymentsService from "../../services/payments/payments.service";
+import shippingService from "../../services/shipping/shipping.service";
 
 /*
  * The OpenAPI document without a running shop, for the web app's generated client
@@ -39,6 +40,7 @@ export function shopActions(): Record<string, ActionDescription & { visibility?:
 		notificationsService(),
 		ordersService(),
 		paymentsService(),
+		shippingService(),
 		createApiService(loadConfig({})),
 	] as ServiceSchema[];
 	const actions: Record<string, ActionDescription & { visibility?: string }> = {};

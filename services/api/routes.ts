@@ -9,8 +9,13 @@ import { escapeRegExp } from "../../lib/paging";
 /**
  * The version of this contract (the OpenAPI document's info.version): raised when a route or its
  * rules change. 1.4.0: products have a weight (`weightGrams`), given or left to its default.
+ * 1.5.0: shipping. `POST /shipping/quotes`; orders and the cart's checkout take `shippingOptionId`
+ * (the cheapest option when left out, so earlier clients keep working) and show goods and shipping
+ * apart (`goodsCents`, `shippingCents`; `totalCents` is both); the saga gains AWAITING_SHIPMENT,
+ * and a confirmed order goes on to SHIPPED and DELIVERED with its `tracking`; a cancel once the
+ * label exists is 409 ORDER_ALREADY_LABELLED; admins list shipments.
  */
-export const API_VERSION = "1.4.0";
+export const API_VERSION = "1.5.0";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -26,7 +31,7 @@ export interface PublicRoute {
 	group: RouteGroup;
 	/** OpenAPI: a short sentence, the tag it is listed under, the success status and result schema name. */
 	summary: string;
-	tag: "auth" | "customers" | "catalogue" | "carts" | "orders" | "payments" | "notifications" | "admin" | "health" | "docs";
+	tag: "auth" | "customers" | "catalogue" | "carts" | "orders" | "shipping" | "payments" | "notifications" | "admin" | "health" | "docs";
 	success: 200 | 201;
 	/** A name in the document's components.schemas (see services/api/openapi/schemas.ts). */
 	result: string;
@@ -42,7 +47,11 @@ export interface PublicRoute {
 }
 
 /** The services that consume domain events, each with an inbox whose dead letters an admin can read and redrive. */
-export const EVENT_CONSUMERS = ["catalogue", "orders", "payments", "notifications"] as const;
+export const EVENT_CONSUMERS = ["catalogue", "orders", "payments", "shipping", "notifications"] as const;
+
+/** What placing an order may answer about its shipping option (shipping.choose). */
+const SHIPPING_CONFLICTS = ["SHIPPING_OPTION_UNAVAILABLE", "SHIPPING_PRICE_CHANGED"];
+const SHIPPING_REFUSALS = ["NO_SHIPPING_OPTION", "UNKNOWN_SHIPPING_OPTION"];
 
 export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 	{
@@ -264,8 +273,8 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		result: "Order",
 		idempotencyKey: true,
 		refusals: [
-			{ status: 409, types: ["CART_EMPTY", "CART_LINE_UNAVAILABLE", "CART_STOCK_SHORT", "IDEMPOTENCY_KEY_BUSY"] },
-			{ status: 422, types: ["LINE_QTY_TOO_LARGE", "MIXED_CURRENCIES", "UNKNOWN_PRODUCT_IN_ORDER", "IDEMPOTENCY_KEY_REUSED"] },
+			{ status: 409, types: ["CART_EMPTY", "CART_LINE_UNAVAILABLE", "CART_STOCK_SHORT", "IDEMPOTENCY_KEY_BUSY", ...SHIPPING_CONFLICTS] },
+			{ status: 422, types: ["LINE_QTY_TOO_LARGE", "MIXED_CURRENCIES", "UNKNOWN_PRODUCT_IN_ORDER", "IDEMPOTENCY_KEY_REUSED", ...SHIPPING_REFUSALS] },
 		],
 	},
 
@@ -275,13 +284,13 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		action: "orders.create",
 		group: "shop",
 		tag: "orders",
-		summary: "Place an order; the saga then reserves stock and charges the card",
+		summary: "Place an order, shipped with the option named (or the cheapest); the saga then reserves stock, charges the card and books the parcel",
 		success: 201,
 		result: "Order",
 		idempotencyKey: true,
 		refusals: [
-			{ status: 409, types: ["IDEMPOTENCY_KEY_BUSY"] },
-			{ status: 422, types: ["UNKNOWN_PRODUCT_IN_ORDER", "MIXED_CURRENCIES", "LINE_QTY_TOO_LARGE", "IDEMPOTENCY_KEY_REUSED"] },
+			{ status: 409, types: ["IDEMPOTENCY_KEY_BUSY", ...SHIPPING_CONFLICTS] },
+			{ status: 422, types: ["UNKNOWN_PRODUCT_IN_ORDER", "MIXED_CURRENCIES", "LINE_QTY_TOO_LARGE", "IDEMPOTENCY_KEY_REUSED", ...SHIPPING_REFUSALS] },
 		],
 	},
 	{
@@ -322,10 +331,32 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		action: "orders.cancel",
 		group: "shop",
 		tag: "orders",
-		summary: "Cancel an order; a settled payment is refunded",
+		summary: "Cancel an order before its parcel is booked; a settled payment is refunded",
 		success: 200,
 		result: "Order",
-		refusals: [{ status: 409, types: ["ORDER_ALREADY_FINAL"] }],
+		refusals: [{ status: 409, types: ["ORDER_ALREADY_FINAL", "ORDER_ALREADY_LABELLED"] }],
+	},
+
+	{
+		method: "POST",
+		path: "/shipping/quotes",
+		action: "shipping.quote",
+		group: "shop",
+		tag: "shipping",
+		summary: "What shipping these lines to a destination costs, each way that reaches it, cheapest first (no account needed)",
+		success: 200,
+		result: "ShippingQuote",
+		refusals: [{ status: 422, types: ["NO_SHIPPING_OPTION", "UNKNOWN_PRODUCT_IN_ORDER", "MIXED_CURRENCIES", "LINE_QTY_TOO_LARGE"] }],
+	},
+	{
+		method: "GET",
+		path: "/admin/shipments",
+		action: "shipping.list",
+		group: "shop",
+		tag: "admin",
+		summary: "Every shipment, by status, newest first (admin)",
+		success: 200,
+		result: "ShipmentPage",
 	},
 
 	{

@@ -17,7 +17,7 @@ import type {
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { ConflictError } from "../../lib/errors";
 import { claimOf } from "../../lib/idempotency";
-import { addressRule, idRule, linesRule, paymentMethodRule } from "../../lib/rules";
+import { addressRule, idRule, linesRule, paymentMethodRule, shippingOptionIdRule } from "../../lib/rules";
 import { loadConfig } from "../../lib/env";
 import { StoreMixin, type StoreService } from "../../mixins/store.mixin";
 import { MAX_QTY, checkoutLines, decideCart, newCartDoc, viewCart, type CartDecision, type CartDoc, type MergeReport, type StoredLine } from "./cart";
@@ -115,7 +115,7 @@ export default function cartsService(): ServiceSchema<ServiceSettingSchema, Meth
 			 */
 			checkout: {
 				auth: "customer",
-				params: { $$strict: true, shippingAddress: addressRule, paymentMethod: paymentMethodRule },
+				params: { $$strict: true, shippingAddress: addressRule, paymentMethod: paymentMethodRule, shippingOptionId: shippingOptionIdRule },
 				async handler(this: CartsService, ctx: Ctx<CheckoutCartParams>): Promise<Order> {
 					const customerId = ctx.meta.user!.id;
 					const answer = async (order: Order, ordered: StockLine[]) => {
@@ -205,8 +205,13 @@ export default function cartsService(): ServiceSchema<ServiceSettingSchema, Meth
 
 			/** In the caller's context, so orders sees the customer (meta.user) and the trace goes on. */
 			placeOrder(this: CartsService, ctx: Ctx<CheckoutCartParams>, items: StockLine[], claim?: IdempotencyClaim): Promise<Order> {
-				const { shippingAddress, paymentMethod } = ctx.params;
-				const params: CreateOrderParams = { items, shippingAddress, ...(paymentMethod ? { paymentMethod } : {}) };
+				const { shippingAddress, paymentMethod, shippingOptionId } = ctx.params;
+				const params: CreateOrderParams = {
+					items,
+					shippingAddress,
+					...(paymentMethod ? { paymentMethod } : {}),
+					...(shippingOptionId ? { shippingOptionId } : {}),
+				};
 				// Orders keeps the checkout's key and fingerprint with the order it places: one order per key.
 				return ctx.call<Order, CreateOrderParams>("orders.create", params, claim ? { meta: { idempotency: claim } } : undefined);
 			},

@@ -40,7 +40,7 @@ interface Methods {
 type Vars = StoreService<Collections> & { mailer: Mailer };
 type NotificationsService = Service & Vars & Methods;
 
-/** Notifications: an email for each order outcome, sent once per event, kept for the customer to read. */
+/** Notifications: an email for each order outcome and each step of its parcel, sent once per event, kept for the customer to read. */
 export default function notificationsService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
 	const config = loadConfig();
 	return {
@@ -51,7 +51,7 @@ export default function notificationsService(): ServiceSchema<ServiceSettingSche
 		],
 
 		// Each email's record is keyed by its event and says whether it was sent: a duplicate finds it.
-		handledInAggregate: ["order.confirmed", "order.cancelled", "payment.refunded"],
+		handledInAggregate: ["order.confirmed", "order.cancelled", "payment.refunded", "shipment.dispatched", "shipment.delivered"],
 
 		domainEvents: {
 			async "order.confirmed"(event, ctx) {
@@ -61,6 +61,12 @@ export default function notificationsService(): ServiceSchema<ServiceSettingSche
 				await this.notify(event, ctx);
 			},
 			async "payment.refunded"(event, ctx) {
+				await this.notify(event, ctx);
+			},
+			async "shipment.dispatched"(event, ctx) {
+				await this.notify(event, ctx);
+			},
+			async "shipment.delivered"(event, ctx) {
 				await this.notify(event, ctx);
 			},
 		},
@@ -79,7 +85,7 @@ export default function notificationsService(): ServiceSchema<ServiceSettingSche
 				visibility: "public",
 				params: { $$strict: true, orderId: idRule },
 				async handler(this: NotificationsService, ctx: Context<OrderRef, ShopMeta>): Promise<NotificationsOfOrder> {
-					// An order has at most one email per outcome (confirmed, cancelled, refunded): the limit is a guard, not a page.
+					// An order has at most one email per outcome (confirmed, cancelled, refunded, dispatched, delivered): the limit is a guard, not a page.
 					const docs = await this.collections.notifications.find({ query: { orderId: ctx.params.orderId }, sort: ["createdAt", "_id"], limit: 100 });
 					return docs.map(toNotification);
 				},

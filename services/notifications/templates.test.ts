@@ -81,6 +81,33 @@ describe("renderEmail", () => {
 		});
 	});
 
+	describe("the parcel's way", () => {
+		const tracking = { carrier: "Sandbox Parcel", trackingNumber: "SP123456789012DE", label: "L1" };
+		const base = {
+			occurredAt: "2030-01-01T00:00:00.000Z",
+			aggregateId: ORDER_ID,
+			correlationId: ORDER_ID,
+			orderId: ORDER_ID,
+			customerId: "c1",
+			tracking,
+			at: "2030-01-01T00:00:00.000Z",
+		};
+
+		it("tells the customer the order is on its way, with the carrier and tracking number", () => {
+			expect(renderEmail({ ...base, id: "e1", type: "shipment.dispatched" }, "Ada")).toEqual({
+				subject: "Order 3f2a9c1e is on its way",
+				text: `Hello Ada,\n\nyour order ${ORDER_ID} left us with Sandbox Parcel. Its tracking number is SP123456789012DE.\n`,
+			});
+		});
+
+		it("tells the customer the order was delivered, and that a return is possible", () => {
+			const email = renderEmail({ ...base, id: "e2", type: "shipment.delivered" }, "Ada");
+			expect(email.subject).toBe("Order 3f2a9c1e delivered");
+			expect(email.text).toContain("Sandbox Parcel delivered your order");
+			expect(email.text).toContain("return it");
+		});
+	});
+
 	describe("order.cancelled", () => {
 		it.each<[CancelReason, OrderStatus, string]>([
 			["OUT_OF_STOCK", "PENDING", "some items were out of stock. You have not been charged."],
@@ -90,6 +117,9 @@ describe("renderEmail", () => {
 			["CUSTOMER_CANCELLED", "PENDING", "you cancelled it. If a payment was taken, it will be refunded."],
 			["CUSTOMER_CANCELLED", "AWAITING_PAYMENT", "you cancelled it. If a payment was taken, it will be refunded."],
 			["CUSTOMER_CANCELLED", "CONFIRMED", "you cancelled it. Your payment will be refunded."],
+			["CUSTOMER_CANCELLED", "AWAITING_SHIPMENT", "you cancelled it. Your payment will be refunded."],
+			["SHIPPING_REFUSED", "AWAITING_SHIPMENT", "the carrier cannot deliver to your address. Your payment will be refunded."],
+			["TIMEOUT", "AWAITING_SHIPMENT", "it could not be completed in time. Your payment will be refunded."],
 		])("explains %s from %s as %p", (reason, previousStatus, ending) => {
 			expect(renderEmail(cancelled(reason, previousStatus), "Ada")).toEqual({
 				subject: "Order 3f2a9c1e cancelled",

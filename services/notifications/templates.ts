@@ -1,6 +1,6 @@
-import type { OrderCancelled, OrderConfirmed, PaymentRefunded } from "../../contracts";
+import type { OrderCancelled, OrderConfirmed, PaymentRefunded, ShipmentDelivered, ShipmentDispatched } from "../../contracts";
 
-export type NotifyingEvent = OrderConfirmed | OrderCancelled | PaymentRefunded;
+export type NotifyingEvent = OrderConfirmed | OrderCancelled | PaymentRefunded | ShipmentDispatched | ShipmentDelivered;
 
 export interface Email {
 	subject: string;
@@ -10,6 +10,7 @@ export interface Email {
 const REASONS: Record<OrderCancelled["reason"], string> = {
 	OUT_OF_STOCK: "some items were out of stock",
 	PAYMENT_DECLINED: "the payment was declined",
+	SHIPPING_REFUSED: "the carrier cannot deliver to your address",
 	TIMEOUT: "it could not be completed in time",
 	CUSTOMER_CANCELLED: "you cancelled it",
 };
@@ -20,7 +21,7 @@ const REASONS: Record<OrderCancelled["reason"], string> = {
  */
 function chargeNote(event: OrderCancelled): string {
 	if (event.reason === "PAYMENT_DECLINED" || event.reason === "OUT_OF_STOCK") return " You have not been charged.";
-	if (event.previousStatus === "CONFIRMED") return " Your payment will be refunded.";
+	if (event.previousStatus === "CONFIRMED" || event.previousStatus === "AWAITING_SHIPMENT") return " Your payment will be refunded.";
 	return " If a payment was taken, it will be refunded.";
 }
 
@@ -41,6 +42,16 @@ export function renderEmail(event: NotifyingEvent, customerName: string): Email 
 			return {
 				subject: `Order ${shortId} cancelled`,
 				text: `${greeting}\n\nyour order ${event.orderId} was cancelled because ${REASONS[event.reason]}.${chargeNote(event)}\n`,
+			};
+		case "shipment.dispatched":
+			return {
+				subject: `Order ${shortId} is on its way`,
+				text: `${greeting}\n\nyour order ${event.orderId} left us with ${event.tracking.carrier}. Its tracking number is ${event.tracking.trackingNumber}.\n`,
+			};
+		case "shipment.delivered":
+			return {
+				subject: `Order ${shortId} delivered`,
+				text: `${greeting}\n\n${event.tracking.carrier} delivered your order ${event.orderId} (tracking number ${event.tracking.trackingNumber}). If something is not right, you can return it from the order's page.\n`,
 			};
 		case "payment.refunded":
 			return {

@@ -59,7 +59,7 @@ function order(status: OrderStatus, settledAfterMs: number[]): Pick<Order, "stat
 	};
 }
 
-const NONE = { PENDING: 0, AWAITING_PAYMENT: 0, CONFIRMED: 0, CANCELLED: 0 };
+const NONE = { PENDING: 0, AWAITING_PAYMENT: 0, AWAITING_SHIPMENT: 0, CONFIRMED: 0, SHIPPED: 0, DELIVERED: 0, CANCELLED: 0 };
 
 describe("sagaDuration", () => {
 	it.each<[string, Pick<Order, "status" | "createdAt" | "history">, number | undefined]>([
@@ -77,6 +77,20 @@ describe("sagaDuration", () => {
 			},
 			250,
 		],
+		[
+			"a delivered order: placed to CONFIRMED, not to the delivery",
+			{
+				...order("CONFIRMED", [40, 250]),
+				status: "DELIVERED",
+				history: [
+					...order("CONFIRMED", [40, 250]).history,
+					{ status: "SHIPPED", at: at(9000), reason: "STEP" },
+					{ status: "DELIVERED", at: at(60_000), reason: "STEP" },
+				],
+			},
+			250,
+		],
+		["an order awaiting its shipment has none", { ...order("CONFIRMED", [40, 90]), status: "AWAITING_SHIPMENT" }, undefined],
 		["a clock that went back counts as 0, not less", { ...order("CONFIRMED", [40, 250]), createdAt: at(1000) }, 0],
 	])("%s", (_name, given, expected) => {
 		expect(sagaDuration(given)).toBe(expected);
@@ -86,12 +100,17 @@ describe("sagaDuration", () => {
 describe("orderStats", () => {
 	it("totals the counts, and takes the nearest-rank median, 95th percentile and maximum of the settled sagas", () => {
 		const settled = Array.from({ length: 20 }, (_, i) => order(i % 4 === 0 ? "CANCELLED" : "CONFIRMED", [10, (i + 1) * 100]));
-		const stats = orderStats({ sinceSeconds: 3600, now: STATS_NOW, byStatus: { PENDING: 2, AWAITING_PAYMENT: 1, CONFIRMED: 15, CANCELLED: 5 }, settled });
+		const stats = orderStats({
+			sinceSeconds: 3600,
+			now: STATS_NOW,
+			byStatus: { ...NONE, PENDING: 2, AWAITING_PAYMENT: 1, CONFIRMED: 15, CANCELLED: 5 },
+			settled,
+		});
 		expect(stats).toEqual({
 			sinceSeconds: 3600,
 			since: "2026-11-30T11:00:00.000Z",
 			total: 23,
-			byStatus: { PENDING: 2, AWAITING_PAYMENT: 1, CONFIRMED: 15, CANCELLED: 5 },
+			byStatus: { ...NONE, PENDING: 2, AWAITING_PAYMENT: 1, CONFIRMED: 15, CANCELLED: 5 },
 			sagaMs: { count: 20, p50: 1000, p95: 1900, max: 2000 },
 			truncated: false,
 		});
@@ -104,6 +123,17 @@ describe("orderStats", () => {
 			p95: null,
 			max: null,
 		});
+	});
+
+	it("counts shipped and delivered orders as settled when it says the durations were read from them all", () => {
+		const stats = orderStats({
+			sinceSeconds: 60,
+			now: STATS_NOW,
+			byStatus: { ...NONE, SHIPPED: 1, DELIVERED: 1 },
+			settled: [order("CONFIRMED", [10, 50])],
+		});
+		expect(stats.truncated).toBe(true);
+		expect(stats.total).toBe(2);
 	});
 
 	it("says when the durations were read from fewer orders than settled", () => {
@@ -120,10 +150,13 @@ describe("statsQueries", () => {
 			byStatus: [
 				["PENDING", { status: "PENDING", createdAt }],
 				["AWAITING_PAYMENT", { status: "AWAITING_PAYMENT", createdAt }],
+				["AWAITING_SHIPMENT", { status: "AWAITING_SHIPMENT", createdAt }],
 				["CONFIRMED", { status: "CONFIRMED", createdAt }],
+				["SHIPPED", { status: "SHIPPED", createdAt }],
+				["DELIVERED", { status: "DELIVERED", createdAt }],
 				["CANCELLED", { status: "CANCELLED", createdAt }],
 			],
-			settled: { createdAt, status: { $in: ["CONFIRMED", "CANCELLED"] } },
+			settled: { createdAt, status: { $in: ["CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED"] } },
 		});
 	});
 });

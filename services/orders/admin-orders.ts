@@ -1,6 +1,7 @@
-import type { AdminListOrdersParams, Order, OrderStats, OrderStatus } from "../../contracts";
+import { ORDER_STATUSES, type AdminListOrdersParams, type Order, type OrderStats, type OrderStatus } from "../../contracts";
 import { idRule } from "../../lib/rules";
 import { pageParams } from "../../lib/paging";
+import { OPEN_STATUSES } from "./order";
 
 /*
  * The operator's list of orders (orders.adminList): every customer's, narrowed by status,
@@ -9,15 +10,13 @@ import { pageParams } from "../../lib/paging";
  * read from the orders themselves, so that every replica answers the same.
  */
 
-const ORDER_STATUSES: OrderStatus[] = ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"];
-
 /** Ten years: bounds the age so that `now - age` is always a date a store can compare. */
 export const MAX_AGE_SECONDS = 10 * 365 * 24 * 3600;
 
 export const adminListParams = {
 	$$strict: true,
 	...pageParams,
-	status: { type: "enum", values: ORDER_STATUSES, optional: true },
+	status: { type: "enum", values: [...ORDER_STATUSES], optional: true },
 	customerId: { ...idRule, optional: true },
 	olderThanSeconds: { type: "number", integer: true, positive: true, max: MAX_AGE_SECONDS, convert: true, optional: true },
 } as const;
@@ -42,15 +41,18 @@ export const statsParams = {
 	sinceSeconds: { type: "number", integer: true, positive: true, max: MAX_STATS_SECONDS, convert: true, optional: true, default: 3600 },
 } as const;
 
-const FINAL: readonly OrderStatus[] = ["CONFIRMED", "CANCELLED"];
+/** The statuses of orders whose saga has ended: confirmed (then shipped, delivered) or cancelled. */
+const SETTLED: readonly OrderStatus[] = ORDER_STATUSES.filter((status) => !OPEN_STATUSES.includes(status));
+/** The changes that end a saga. */
+const SAGA_ENDS: readonly OrderStatus[] = ["CONFIRMED", "CANCELLED"];
 
 /**
  * How long the order's saga took, in ms: from placed to the first change that settled it. A
- * confirmed order cancelled later, or a refund noted after a cancel, is a step after its saga.
+ * confirmed order cancelled or shipped later, or a refund noted after a cancel, is a step after its saga.
  */
 export function sagaDuration(order: Pick<Order, "status" | "createdAt" | "history">): number | undefined {
-	if (!FINAL.includes(order.status)) return undefined;
-	const settled = order.history.find((change) => FINAL.includes(change.status));
+	if (!SETTLED.includes(order.status)) return undefined;
+	const settled = order.history.find((change) => SAGA_ENDS.includes(change.status));
 	if (!settled) return undefined;
 	return Math.max(0, Date.parse(settled.at) - Date.parse(order.createdAt));
 }
@@ -70,7 +72,7 @@ export function orderStats(input: {
 }): OrderStats {
 	const durations = input.settled.map(sagaDuration).filter((ms): ms is number => ms !== undefined);
 	durations.sort((a, b) => a - b);
-	const settledCount = input.byStatus.CONFIRMED + input.byStatus.CANCELLED;
+	const settledCount = SETTLED.reduce((sum, status) => sum + input.byStatus[status], 0);
 	return {
 		sinceSeconds: input.sinceSeconds,
 		since: new Date(input.now.getTime() - input.sinceSeconds * 1000).toISOString(),
@@ -86,6 +88,6 @@ export function statsQueries(sinceSeconds: number, now: Date): { byStatus: [Orde
 	const createdAt = { $gte: new Date(now.getTime() - sinceSeconds * 1000).toISOString() };
 	return {
 		byStatus: ORDER_STATUSES.map((status) => [status, { status, createdAt }]),
-		settled: { createdAt, status: { $in: [...FINAL] } },
+		settled: { createdAt, status: { $in: [...SETTLED] } },
 	};
 }

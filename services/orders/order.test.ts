@@ -1,4 +1,4 @@
-import type { Address, OrderLine, OrderStatus, Product } from "../../contracts";
+import type { Address, CancelReason, OrderLine, OrderShipping, OrderStatus, Product } from "../../contracts";
 import { UnprocessableError } from "../../lib/errors";
 import {
 	DEFAULT_PAYMENT_METHOD,
@@ -47,16 +47,20 @@ const ADDRESS: Address = {
 
 const LINE: OrderLine = { productId: "p1", sku: "SKU-1", name: "Mug", unitPriceCents: 899, qty: 2, lineTotalCents: 1798 };
 
+const SHIPPING: OrderShipping = { optionId: "standard", name: "Standard", priceCents: 990, days: { min: 3, max: 7 }, weightGrams: 700 };
+
 /** A customer's order of LINE and its pricing, as newOrder is given them. */
-const INPUT = { customerId: "c1", shippingAddress: ADDRESS, paymentMethod: DEFAULT_PAYMENT_METHOD };
-const PRICED = { items: [LINE], totalCents: 1798, currency: "EUR" };
+const INPUT = { customerId: "c1", shippingAddress: ADDRESS, paymentMethod: DEFAULT_PAYMENT_METHOD, shipping: SHIPPING };
+const PRICED = { items: [LINE], goodsCents: 1798, currency: "EUR", weightGrams: 700 };
 
 /** What an order placed at NOW for LINE holds both as a stored document and as the order the API shows: the rest is bookkeeping. */
 const PLACED = {
 	customerId: "c1",
 	items: [LINE],
-	totalCents: 1798,
+	goodsCents: 1798,
+	totalCents: 2788,
 	currency: "EUR",
+	shipping: SHIPPING,
 	shippingAddress: { ...ADDRESS, country: "GB" },
 	paymentMethod: "tok_visa",
 	refundedCents: 0,
@@ -84,48 +88,65 @@ function unprocessableBy(fn: () => unknown): UnprocessableError {
 	return error;
 }
 
-const MOVE_AWAITING: Decision = { kind: "move", to: "AWAITING_PAYMENT", reason: "STOCK_RESERVED" };
-const MOVE_CONFIRMED: Decision = { kind: "move", to: "CONFIRMED", reason: "PAYMENT_SETTLED" };
 const WAIT: Decision = { kind: "wait" };
 const IGNORE: Decision = { kind: "ignore" };
-const cancelled = (reason: "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "TIMEOUT" | "CUSTOMER_CANCELLED"): Decision => ({
-	kind: "move",
-	to: "CANCELLED",
-	reason,
-	cancelReason: reason,
-});
+const LABELLED: Decision = { kind: "refuse", type: "ORDER_ALREADY_LABELLED" };
+const to = (status: OrderStatus, reason: string): Decision => ({ kind: "move", to: status, reason });
+const cancelled = (reason: CancelReason): Decision => ({ kind: "move", to: "CANCELLED", reason, cancelReason: reason });
+
+const STATUSES: OrderStatus[] = ["PENDING", "AWAITING_PAYMENT", "AWAITING_SHIPMENT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED"];
+const TRIGGERS: SagaTrigger[] = [
+	"STOCK_RESERVED",
+	"STOCK_REJECTED",
+	"PAYMENT_SETTLED",
+	"PAYMENT_FAILED",
+	"SHIPMENT_BOOKED",
+	"SHIPMENT_REFUSED",
+	"SHIPMENT_DISPATCHED",
+	"SHIPMENT_DELIVERED",
+	"CUSTOMER_CANCELLED",
+	"TIMEOUT",
+];
+
+/** Status × trigger for an order that ships; a row per trigger, a column per status in STATUSES' order. */
+const SHIPPING_TABLE: Record<SagaTrigger, Decision[]> = {
+	//                    PENDING                             AWAITING_PAYMENT                       AWAITING_SHIPMENT                      CONFIRMED                          SHIPPED                      DELIVERED    CANCELLED
+	STOCK_RESERVED: [to("AWAITING_PAYMENT", "STOCK_RESERVED"), IGNORE, IGNORE, IGNORE, IGNORE, IGNORE, IGNORE],
+	STOCK_REJECTED: [cancelled("OUT_OF_STOCK"), IGNORE, IGNORE, IGNORE, IGNORE, IGNORE, IGNORE],
+	PAYMENT_SETTLED: [WAIT, to("AWAITING_SHIPMENT", "PAYMENT_SETTLED"), IGNORE, IGNORE, IGNORE, IGNORE, IGNORE],
+	PAYMENT_FAILED: [WAIT, cancelled("PAYMENT_DECLINED"), IGNORE, IGNORE, IGNORE, IGNORE, IGNORE],
+	SHIPMENT_BOOKED: [WAIT, WAIT, to("CONFIRMED", "SHIPMENT_BOOKED"), IGNORE, IGNORE, IGNORE, IGNORE],
+	SHIPMENT_REFUSED: [WAIT, WAIT, cancelled("SHIPPING_REFUSED"), IGNORE, IGNORE, IGNORE, IGNORE],
+	SHIPMENT_DISPATCHED: [WAIT, WAIT, WAIT, to("SHIPPED", "SHIPMENT_DISPATCHED"), IGNORE, IGNORE, IGNORE],
+	SHIPMENT_DELIVERED: [WAIT, WAIT, WAIT, WAIT, to("DELIVERED", "SHIPMENT_DELIVERED"), IGNORE, IGNORE],
+	CUSTOMER_CANCELLED: [
+		cancelled("CUSTOMER_CANCELLED"),
+		cancelled("CUSTOMER_CANCELLED"),
+		cancelled("CUSTOMER_CANCELLED"),
+		LABELLED,
+		LABELLED,
+		LABELLED,
+		IGNORE,
+	],
+	TIMEOUT: [cancelled("TIMEOUT"), cancelled("TIMEOUT"), cancelled("TIMEOUT"), IGNORE, IGNORE, IGNORE, IGNORE],
+};
 
 describe("decide", () => {
+	it.each(TRIGGERS.flatMap((trigger) => STATUSES.map((status, i) => [status, trigger, SHIPPING_TABLE[trigger][i]!] as const)))(
+		"in %s on %s decides %j",
+		(status, trigger, expected) => {
+			expect(decide(status, trigger)).toEqual(expected);
+		},
+	);
+
+	// Orders placed before the shop shipped have no shipment: paid is confirmed, and no label stops a cancel.
 	it.each<[OrderStatus, SagaTrigger, Decision]>([
-		["PENDING", "STOCK_RESERVED", MOVE_AWAITING],
-		["PENDING", "STOCK_REJECTED", cancelled("OUT_OF_STOCK")],
-		["PENDING", "PAYMENT_SETTLED", WAIT],
-		["PENDING", "PAYMENT_FAILED", WAIT],
-		["PENDING", "CUSTOMER_CANCELLED", cancelled("CUSTOMER_CANCELLED")],
-		["PENDING", "TIMEOUT", cancelled("TIMEOUT")],
-
-		["AWAITING_PAYMENT", "STOCK_RESERVED", IGNORE],
-		["AWAITING_PAYMENT", "STOCK_REJECTED", IGNORE],
-		["AWAITING_PAYMENT", "PAYMENT_SETTLED", MOVE_CONFIRMED],
-		["AWAITING_PAYMENT", "PAYMENT_FAILED", cancelled("PAYMENT_DECLINED")],
-		["AWAITING_PAYMENT", "CUSTOMER_CANCELLED", cancelled("CUSTOMER_CANCELLED")],
-		["AWAITING_PAYMENT", "TIMEOUT", cancelled("TIMEOUT")],
-
-		["CONFIRMED", "STOCK_RESERVED", IGNORE],
-		["CONFIRMED", "STOCK_REJECTED", IGNORE],
-		["CONFIRMED", "PAYMENT_SETTLED", IGNORE],
-		["CONFIRMED", "PAYMENT_FAILED", IGNORE],
+		["AWAITING_PAYMENT", "PAYMENT_SETTLED", to("CONFIRMED", "PAYMENT_SETTLED")],
 		["CONFIRMED", "CUSTOMER_CANCELLED", cancelled("CUSTOMER_CANCELLED")],
-		["CONFIRMED", "TIMEOUT", IGNORE],
-
-		["CANCELLED", "STOCK_RESERVED", IGNORE],
-		["CANCELLED", "STOCK_REJECTED", IGNORE],
-		["CANCELLED", "PAYMENT_SETTLED", IGNORE],
-		["CANCELLED", "PAYMENT_FAILED", IGNORE],
-		["CANCELLED", "CUSTOMER_CANCELLED", IGNORE],
-		["CANCELLED", "TIMEOUT", IGNORE],
-	])("in %s on %s decides %j", (status, trigger, expected) => {
-		expect(decide(status, trigger)).toEqual(expected);
+		["CONFIRMED", "PAYMENT_SETTLED", IGNORE],
+		["PENDING", "STOCK_RESERVED", to("AWAITING_PAYMENT", "STOCK_RESERVED")],
+	])("for an order placed before shipping, in %s on %s decides %j", (status, trigger, expected) => {
+		expect(decide(status, trigger, false)).toEqual(expected);
 	});
 
 	it("gives no cancelReason to a move that does not cancel", () => {
@@ -136,54 +157,62 @@ describe("decide", () => {
 
 describe("orderStep", () => {
 	const order = (status: OrderStatus): OrderDoc => ({ ...newOrder(INPUT, PRICED, "o1", NOW, STEP_TIMEOUT_MS), status });
-	const confirmed = { type: "order.confirmed", aggregateId: "o1", body: { orderId: "o1", customerId: "c1", totalCents: 1798, currency: "EUR" } };
+	const money = { orderId: "o1", customerId: "c1", totalCents: 2788, currency: "EUR" };
+	const paid = {
+		type: "order.paid",
+		aggregateId: "o1",
+		body: { orderId: "o1", customerId: "c1", shippingAddress: { ...ADDRESS, country: "GB" }, shipping: SHIPPING },
+	};
+	const confirmed = { type: "order.confirmed", aggregateId: "o1", body: money };
 	const cancelledEvent = (reason: string, previousStatus: OrderStatus) => ({
 		type: "order.cancelled",
 		aggregateId: "o1",
-		body: { orderId: "o1", customerId: "c1", totalCents: 1798, currency: "EUR", reason, previousStatus },
+		body: { ...money, reason, previousStatus },
 	});
 
+	// What each move publishes: only the saga's turns (paid, confirmed, cancelled); the parcel's way is shipping's to tell.
 	it.each<[OrderStatus, SagaTrigger, string, unknown[]]>([
 		["PENDING", "STOCK_RESERVED", "AWAITING_PAYMENT", []],
 		["PENDING", "STOCK_REJECTED", "CANCELLED", [cancelledEvent("OUT_OF_STOCK", "PENDING")]],
 		["PENDING", "PAYMENT_SETTLED", "wait", []],
-		["PENDING", "PAYMENT_FAILED", "wait", []],
 		["PENDING", "CUSTOMER_CANCELLED", "CANCELLED", [cancelledEvent("CUSTOMER_CANCELLED", "PENDING")]],
 		["PENDING", "TIMEOUT", "CANCELLED", [cancelledEvent("TIMEOUT", "PENDING")]],
-
-		["AWAITING_PAYMENT", "STOCK_RESERVED", "ignore", []],
-		["AWAITING_PAYMENT", "STOCK_REJECTED", "ignore", []],
-		["AWAITING_PAYMENT", "PAYMENT_SETTLED", "CONFIRMED", [confirmed]],
+		["AWAITING_PAYMENT", "PAYMENT_SETTLED", "AWAITING_SHIPMENT", [paid]],
 		["AWAITING_PAYMENT", "PAYMENT_FAILED", "CANCELLED", [cancelledEvent("PAYMENT_DECLINED", "AWAITING_PAYMENT")]],
-		["AWAITING_PAYMENT", "CUSTOMER_CANCELLED", "CANCELLED", [cancelledEvent("CUSTOMER_CANCELLED", "AWAITING_PAYMENT")]],
-		["AWAITING_PAYMENT", "TIMEOUT", "CANCELLED", [cancelledEvent("TIMEOUT", "AWAITING_PAYMENT")]],
-
-		["CONFIRMED", "STOCK_RESERVED", "ignore", []],
-		["CONFIRMED", "STOCK_REJECTED", "ignore", []],
-		["CONFIRMED", "PAYMENT_SETTLED", "ignore", []],
-		["CONFIRMED", "PAYMENT_FAILED", "ignore", []],
-		["CONFIRMED", "CUSTOMER_CANCELLED", "CANCELLED", [cancelledEvent("CUSTOMER_CANCELLED", "CONFIRMED")]],
-		["CONFIRMED", "TIMEOUT", "ignore", []],
-
-		["CANCELLED", "STOCK_RESERVED", "ignore", []],
-		["CANCELLED", "STOCK_REJECTED", "ignore", []],
-		["CANCELLED", "PAYMENT_SETTLED", "ignore", []],
-		["CANCELLED", "PAYMENT_FAILED", "ignore", []],
+		["AWAITING_SHIPMENT", "SHIPMENT_BOOKED", "CONFIRMED", [confirmed]],
+		["AWAITING_SHIPMENT", "SHIPMENT_REFUSED", "CANCELLED", [cancelledEvent("SHIPPING_REFUSED", "AWAITING_SHIPMENT")]],
+		["AWAITING_SHIPMENT", "CUSTOMER_CANCELLED", "CANCELLED", [cancelledEvent("CUSTOMER_CANCELLED", "AWAITING_SHIPMENT")]],
+		["AWAITING_SHIPMENT", "TIMEOUT", "CANCELLED", [cancelledEvent("TIMEOUT", "AWAITING_SHIPMENT")]],
+		["CONFIRMED", "SHIPMENT_DISPATCHED", "SHIPPED", []],
+		["CONFIRMED", "CUSTOMER_CANCELLED", "refuse", []],
+		["SHIPPED", "SHIPMENT_DELIVERED", "DELIVERED", []],
+		["CANCELLED", "SHIPMENT_BOOKED", "ignore", []],
 		["CANCELLED", "CUSTOMER_CANCELLED", "ignore", []],
-		["CANCELLED", "TIMEOUT", "ignore", []],
 	])("in %s on %s: %s, publishing %j", (status, trigger, outcome, events) => {
 		const step = orderStep(order(status), trigger, NOW, STEP_TIMEOUT_MS);
 		expect(step.kind === "move" ? step.decision.to : step.kind).toBe(outcome);
 		expect(step.kind === "move" ? step.events : []).toEqual(events);
 	});
 
+	it("confirms an order placed before the shop shipped at its payment, announcing order.confirmed", () => {
+		const { shipping: _none, ...legacy } = order("AWAITING_PAYMENT");
+		const step = orderStep(legacy, "PAYMENT_SETTLED", NOW, STEP_TIMEOUT_MS);
+		expect(step).toMatchObject({ kind: "move", decision: { to: "CONFIRMED" }, events: [{ type: "order.confirmed" }] });
+	});
+
+	it("sets the facts a step brings with it: the carrier's tracking once the shipment is booked", () => {
+		const tracking = { carrier: "Sandbox Parcel", trackingNumber: "SP1", label: "L1" };
+		const step = orderStep(order("AWAITING_SHIPMENT"), "SHIPMENT_BOOKED", NOW, STEP_TIMEOUT_MS, { tracking });
+		expect(step).toMatchObject({ kind: "move", set: { status: "CONFIRMED", tracking } });
+	});
+
 	it("writes the move as moveOrder does: status, deadline and history entry at the given time", () => {
-		const step = orderStep(order("AWAITING_PAYMENT"), "PAYMENT_SETTLED", NOW, STEP_TIMEOUT_MS);
+		const step = orderStep(order("AWAITING_SHIPMENT"), "SHIPMENT_BOOKED", NOW, STEP_TIMEOUT_MS);
 		expect(step).toMatchObject({
 			kind: "move",
 			set: { status: "CONFIRMED", updatedAt: NOW.toISOString() },
 			unset: { sagaDeadlineMs: true },
-			entry: { status: "CONFIRMED", at: NOW.toISOString(), reason: "PAYMENT_SETTLED" },
+			entry: { status: "CONFIRMED", at: NOW.toISOString(), reason: "SHIPMENT_BOOKED" },
 		});
 	});
 });
@@ -264,8 +293,9 @@ describe("priceOrder", () => {
 				{ productId: "p1", sku: "SKU-1", name: "Mug", unitPriceCents: 899, qty: 3, lineTotalCents: 2697 },
 				{ productId: "p2", sku: "SKU-2", name: "Book", unitPriceCents: 1250, qty: 1, lineTotalCents: 1250 },
 			],
-			totalCents: 3947,
+			goodsCents: 3947,
 			currency: "EUR",
+			weightGrams: 4 * 350,
 		});
 	});
 
@@ -278,7 +308,7 @@ describe("priceOrder", () => {
 			[product({ priceCents: 100 })],
 		);
 		expect(priced.items).toEqual([{ productId: "p1", sku: "SKU-1", name: "Mug", unitPriceCents: 100, qty: 7, lineTotalCents: 700 }]);
-		expect(priced.totalCents).toBe(700);
+		expect(priced.goodsCents).toBe(700);
 	});
 
 	it("refuses more than 100 of one product however many lines carry it, and accepts exactly 100", () => {
@@ -303,8 +333,21 @@ describe("priceOrder", () => {
 			],
 			[product({ id: "a", priceCents: 10 }), product({ id: "b", priceCents: 20 })],
 		);
-		expect(priced.totalCents).toBe(30);
-		expect(Number.isInteger(priced.totalCents)).toBe(true);
+		expect(priced.goodsCents).toBe(30);
+		expect(Number.isInteger(priced.goodsCents)).toBe(true);
+	});
+
+	it("weighs the parcel: each product's weight times its quantity", () => {
+		const products = [product({ id: "a", weightGrams: 350 }), product({ id: "b", weightGrams: 1200 })];
+		expect(
+			priceOrder(
+				[
+					{ productId: "a", qty: 3 },
+					{ productId: "b", qty: 2 },
+				],
+				products,
+			).weightGrams,
+		).toBe(3 * 350 + 2 * 1200);
 	});
 
 	it("takes the currency from the products", () => {
@@ -314,7 +357,7 @@ describe("priceOrder", () => {
 	it("ignores products that were given but not ordered", () => {
 		const priced = priceOrder([{ productId: "p1", qty: 1 }], [product(), product({ id: "p9", currency: "USD", priceCents: 5 })]);
 		expect(priced.items.map((line) => line.productId)).toEqual(["p1"]);
-		expect(priced.totalCents).toBe(899);
+		expect(priced.goodsCents).toBe(899);
 		expect(priced.currency).toBe("EUR");
 	});
 
@@ -361,7 +404,7 @@ describe("priceOrder", () => {
 });
 
 describe("newOrder", () => {
-	it("starts PENDING with an ORDER_PLACED history entry and a deadline one step from now", () => {
+	it("starts PENDING with an ORDER_PLACED history entry, a deadline one step from now, and goods and shipping in its total", () => {
 		expect(newOrder(INPUT, PRICED, "order-1", NOW, STEP_TIMEOUT_MS)).toEqual({
 			_id: "order-1",
 			...PLACED,
@@ -402,7 +445,7 @@ describe("toOrder", () => {
 
 	it("names the order by its id and leaves out the outbox and the saga deadline", () => {
 		const result = toOrder(orderDoc());
-		expect(result).toEqual({ id: "order-1", ...PLACED, status: "AWAITING_PAYMENT" });
+		expect(result).toEqual({ id: "order-1", ...PLACED, shippingCents: 990, status: "AWAITING_PAYMENT" });
 		expect(result).not.toHaveProperty("outbox");
 		expect(result).not.toHaveProperty("sagaDeadlineMs");
 		expect(result).not.toHaveProperty("_id");
@@ -416,6 +459,13 @@ describe("toOrder", () => {
 		expect(result.refundedCents).toBe(1798);
 	});
 
+	it("shows an order placed before the shop shipped as goods only, with no shipping", () => {
+		const { shipping: _none, goodsCents: _goods, ...legacy } = orderDoc({ totalCents: 1798 });
+		const result = toOrder(legacy);
+		expect(result).toMatchObject({ goodsCents: 1798, shippingCents: 0, totalCents: 1798 });
+		expect(result).not.toHaveProperty("shipping");
+	});
+
 	it("leaves out other bookkeeping fields stored on the document", () => {
 		const result = toOrder(orderDoc({ refunds: { "event-1": 500 } }));
 		expect(result).not.toHaveProperty("refunds");
@@ -423,8 +473,8 @@ describe("toOrder", () => {
 });
 
 describe("OPEN_STATUSES", () => {
-	it("lists the two statuses the saga is still working on", () => {
-		expect([...OPEN_STATUSES]).toEqual(["PENDING", "AWAITING_PAYMENT"]);
+	it("lists the three statuses the saga is still working on", () => {
+		expect([...OPEN_STATUSES]).toEqual(["PENDING", "AWAITING_PAYMENT", "AWAITING_SHIPMENT"]);
 	});
 });
 

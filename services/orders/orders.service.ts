@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import {
 	ORDER_STATUS_NOTICE,
+	ORDER_STATUSES,
 	type AdminListOrdersParams,
+	type ChooseShippingParams,
 	type AnyDomainEvent,
 	type CreateOrderParams,
 	type IdempotencyClaim,
@@ -19,12 +21,14 @@ import {
 	type Product,
 	type Reservation,
 	type ReservationRef,
+	type ShipmentOfOrder,
+	type ShippingOption,
 	type ShopMeta,
 } from "../../contracts";
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
-import { addressRule, idRule, linesRule, paymentMethodRule } from "../../lib/rules";
+import { addressRule, idRule, linesRule, paymentMethodRule, shippingOptionIdRule } from "../../lib/rules";
 import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
 import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
@@ -39,6 +43,7 @@ import {
 	OPEN_STATUSES,
 	newOrder,
 	movedOrder,
+	orderShipping,
 	orderStep,
 	priceOrder,
 	sagaSeconds,
@@ -70,7 +75,7 @@ const STORE: EventsStore<Collections> = {
 const KEY_SWEEP_MS = 60 * 1000;
 
 interface Methods {
-	advance(orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent): Promise<OrderDoc | null>;
+	advance(orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent, facts?: Record<string, unknown>): Promise<OrderDoc | null>;
 	ownOrder(ctx: Ctx<{ id: string }>): Promise<OrderDoc>;
 	orderIdForKey(customerId: string, claim: IdempotencyClaim, now: Date): Promise<string>;
 	answerCreated(ctx: Ctx<unknown>, doc: OrderDoc, replayed: boolean): Order;
@@ -88,11 +93,21 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 		name: "orders",
 		mixins: [EventsMixin<Collections>(config, STORE)],
 
-		publishes: ["order.created", "order.confirmed", "order.cancelled"],
+		publishes: ["order.created", "order.paid", "order.confirmed", "order.cancelled"],
 
 		// The saga's steps record their event in the order they move (advance's cause); a refund
 		// is recorded under its event id. A duplicate is found in the order read anyway.
-		handledInAggregate: ["stock.reserved", "stock.rejected", "payment.settled", "payment.failed", "payment.refunded"],
+		handledInAggregate: [
+			"stock.reserved",
+			"stock.rejected",
+			"payment.settled",
+			"payment.failed",
+			"payment.refunded",
+			"shipment.booked",
+			"shipment.refused",
+			"shipment.dispatched",
+			"shipment.delivered",
+		],
 
 		domainEvents: {
 			async "stock.reserved"(event) {
@@ -106,6 +121,18 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 			},
 			async "payment.failed"(event) {
 				await this.advance(event.orderId, "PAYMENT_FAILED", event);
+			},
+			async "shipment.booked"(event) {
+				await this.advance(event.orderId, "SHIPMENT_BOOKED", event, { tracking: event.tracking });
+			},
+			async "shipment.refused"(event) {
+				await this.advance(event.orderId, "SHIPMENT_REFUSED", event);
+			},
+			async "shipment.dispatched"(event) {
+				await this.advance(event.orderId, "SHIPMENT_DISPATCHED", event);
+			},
+			async "shipment.delivered"(event) {
+				await this.advance(event.orderId, "SHIPMENT_DELIVERED", event);
 			},
 			async "payment.refunded"(event) {
 				const at = new Date().toISOString();
@@ -130,6 +157,7 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 					items: linesRule(MAX_LINE_QTY),
 					shippingAddress: addressRule,
 					paymentMethod: paymentMethodRule,
+					shippingOptionId: shippingOptionIdRule,
 				},
 				async handler(this: OrdersService, ctx: Ctx<CreateOrderParams>): Promise<Order> {
 					const now = new Date();
@@ -143,10 +171,19 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 						productIds: ctx.params.items.map((item) => item.productId),
 					});
 					const priced = priceOrder(ctx.params.items, products);
+					const { country, postalCode } = ctx.params.shippingAddress;
+					// Shipping prices the parcel from its rate table, and refuses an option quoted at another price.
+					const option = await ctx.call<ShippingOption, ChooseShippingParams>("shipping.choose", {
+						weightGrams: priced.weightGrams,
+						currency: priced.currency,
+						destination: { country, postalCode },
+						...(ctx.params.shippingOptionId ? { shippingOptionId: ctx.params.shippingOptionId } : {}),
+					});
 					const input = {
 						customerId,
 						shippingAddress: ctx.params.shippingAddress,
 						paymentMethod: ctx.params.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
+						shipping: orderShipping(option, priced.weightGrams),
 					};
 					const doc = withTrace(newOrder(input, priced, orderId, now, config.orders.sagaStepTimeoutMs));
 					noteOrderId(doc._id);
@@ -210,7 +247,7 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 				params: {
 					$$strict: true,
 					...pageParams,
-					status: { type: "enum", values: ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"], optional: true },
+					status: { type: "enum", values: [...ORDER_STATUSES], optional: true },
 				},
 				async handler(this: OrdersService, ctx: Ctx<ListOrdersParams>): Promise<ListOrdersResult> {
 					const user = ctx.meta.user!;
@@ -253,15 +290,16 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 					const doc = await this.collections.orders.findOne({ _id: ctx.params.id });
 					if (!doc) throw new NotFoundError("ORDER_NOT_FOUND", `Order ${ctx.params.id} not found`);
 					const orderId = doc._id;
-					const [reservation, payment, notifications] = await Promise.all([
+					const [reservation, payment, shipment, notifications] = await Promise.all([
 						readPart(() => ctx.call<Reservation, ReservationRef>("catalogue.getReservation", { orderId }, PART_CALL), {
 							type: "RESERVATION_NOT_FOUND",
 							value: null,
 						}),
 						readPart(() => ctx.call<PaymentOfOrder, OrderRef>("payments.historyOfOrder", { orderId }, PART_CALL)),
+						readPart(() => ctx.call<ShipmentOfOrder, OrderRef>("shipping.ofOrder", { orderId }, PART_CALL)),
 						readPart(() => ctx.call<NotificationsOfOrder, OrderRef>("notifications.ofOrder", { orderId }, PART_CALL)),
 					]);
-					const timeline = composeTimeline({ order: toOrder(doc), reservation, payment, notifications });
+					const timeline = composeTimeline({ order: toOrder(doc), reservation, payment, shipment, notifications });
 					if (timeline.missing.length > 0) {
 						this.logger.warn(`[order ${orderId}] timeline without ${timeline.missing.map((gap) => `${gap.service} (${gap.error})`).join(", ")}`);
 					}
@@ -338,7 +376,13 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 			 * status is still that one; a concurrent step makes us read again and decide anew.
 			 * Returns the moved order, or null when the step changed nothing.
 			 */
-			async advance(this: OrdersService, orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent): Promise<OrderDoc | null> {
+			async advance(
+				this: OrdersService,
+				orderId: string,
+				trigger: SagaTrigger,
+				cause?: AnyDomainEvent,
+				facts?: Record<string, unknown>,
+			): Promise<OrderDoc | null> {
 				const attempt = async (): Promise<OrderDoc | null | typeof CONFLICT> => {
 					const order: (OrderDoc & WithHandledEvents) | null = await this.collections.orders.findOne({ _id: orderId });
 					if (!order) {
@@ -350,8 +394,15 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 						return null;
 					}
 					const now = new Date();
-					const step = orderStep(order, trigger, now, config.orders.sagaStepTimeoutMs);
+					const step = orderStep(order, trigger, now, config.orders.sagaStepTimeoutMs, facts);
 					if (step.kind === "wait") throw new EventOutOfOrderError(cause!, `the step before ${trigger} for order ${orderId}`);
+					if (step.kind === "refuse") {
+						throw new ConflictError(
+							step.type,
+							`Order ${orderId} has its shipping label (${order.status}): it can no longer be cancelled; once it is delivered, return it instead`,
+							{ status: order.status },
+						);
+					}
 					if (step.kind === "ignore") {
 						this.logger.debug(`[order ${orderId}] ${trigger} ignored in status ${order.status}`);
 						return null;

@@ -1,4 +1,4 @@
-import type { Notification, Order, Payment, Reservation, TimelineEntry } from "../../contracts";
+import type { Notification, Order, Payment, Reservation, Shipment, TimelineEntry } from "../../contracts";
 import { composeTimeline, readPart, sortEntries, type Part } from "./timeline";
 
 const T0 = Date.parse("2030-06-01T10:00:00.000Z");
@@ -17,6 +17,8 @@ function order(overrides: Partial<Order> = {}): Order {
 		id: "order-1",
 		customerId: "customer-1",
 		items: [{ productId: "p1", sku: "P1", name: "One", unitPriceCents: 500, qty: 2, lineTotalCents: 1000 }],
+		goodsCents: 1000,
+		shippingCents: 0,
 		totalCents: 1000,
 		currency: "EUR",
 		shippingAddress: { name: "Ada", line1: "1 Street", city: "London", postalCode: "N1", country: "GB" },
@@ -65,7 +67,13 @@ const steps = (entries: TimelineEntry[]) => entries.map((entry) => `${entry.serv
 
 describe("composeTimeline", () => {
 	it("merges the order's, the reservation's, the payment's and the emails' histories into one, oldest first", () => {
-		const timeline = composeTimeline({ order: order(), reservation: ok(reservation), payment: ok(payment), notifications: ok([email]) });
+		const timeline = composeTimeline({
+			order: order(),
+			reservation: ok(reservation),
+			payment: ok(payment),
+			shipment: ok(null),
+			notifications: ok([email]),
+		});
 		expect(steps(timeline.entries)).toEqual([
 			"orders PENDING",
 			"catalogue PENDING",
@@ -82,7 +90,13 @@ describe("composeTimeline", () => {
 	});
 
 	it("says what happened and gives the facts of each step", () => {
-		const { entries } = composeTimeline({ order: order(), reservation: ok(reservation), payment: ok(payment), notifications: ok([email]) });
+		const { entries } = composeTimeline({
+			order: order(),
+			reservation: ok(reservation),
+			payment: ok(payment),
+			shipment: ok(null),
+			notifications: ok([email]),
+		});
 		const find = (service: string, status: string) => entries.find((entry) => entry.service === service && entry.status === status);
 		expect(find("orders", "PENDING")).toEqual({
 			at: at(0),
@@ -90,7 +104,7 @@ describe("composeTimeline", () => {
 			status: "PENDING",
 			reason: "ORDER_PLACED",
 			summary: "order placed",
-			details: { totalCents: 1000, currency: "EUR", lines: 1 },
+			details: { totalCents: 1000, goodsCents: 1000, shippingCents: 0, currency: "EUR", lines: 1 },
 		});
 		expect(find("payments", "SETTLED")).toMatchObject({ summary: "payment charged", details: { amountCents: 1000, currency: "EUR", providerRef: "ch_1" } });
 		expect(find("notifications", "SENT")).toEqual({
@@ -129,13 +143,80 @@ describe("composeTimeline", () => {
 			status: "RETURNED",
 			history: [...reservation.history, { status: "RETURNED", at: at(105), reason: "ORDER_CANCELLED" }],
 		};
-		const { entries } = composeTimeline({ order: cancelled, reservation: ok(returned), payment: ok(refunded), notifications: ok([]) });
+		const { entries } = composeTimeline({ order: cancelled, reservation: ok(returned), payment: ok(refunded), shipment: ok(null), notifications: ok([]) });
 		expect(steps(entries).slice(-5)).toEqual(["orders CANCELLED", "catalogue RETURNED", "payments REFUNDING", "payments REFUNDED", "orders CANCELLED"]);
 		expect(entries.find((entry) => entry.status === "REFUNDED")).toMatchObject({
 			summary: "payment refunded",
 			details: { refundedCents: 1000, currency: "EUR" },
 		});
 		expect(entries.at(-1)).toMatchObject({ reason: "PAYMENT_REFUNDED", summary: "refund recorded on the order" });
+	});
+
+	it("places the shipment's steps in the saga's order: booked before the confirmation, then collected and delivered with their emails", () => {
+		const tracking = { carrier: "Sandbox Parcel", trackingNumber: "SP1", label: "L1" };
+		const shipped = order({
+			shippingCents: 990,
+			totalCents: 1990,
+			status: "DELIVERED",
+			tracking,
+			...recorded(
+				["PENDING", 0, "ORDER_PLACED"],
+				["AWAITING_PAYMENT", 30, "STOCK_RESERVED"],
+				["AWAITING_SHIPMENT", 60, "PAYMENT_SETTLED"],
+				["CONFIRMED", 70, "SHIPMENT_BOOKED"],
+				["SHIPPED", 500, "SHIPMENT_DISPATCHED"],
+				["DELIVERED", 900, "SHIPMENT_DELIVERED"],
+			),
+		});
+		const shipment: Shipment = {
+			orderId: "order-1",
+			customerId: "customer-1",
+			status: "DELIVERED",
+			optionId: "standard",
+			weightGrams: 700,
+			destination: { country: "GB", postalCode: "N1" },
+			tracking,
+			...recorded(
+				["PENDING", 60, "ORDER_PAID"],
+				["BOOKING", 60, "BOOKING_STARTED"],
+				["LABELLED", 65, "CARRIER_ACCEPTED"],
+				["IN_TRANSIT", 500, "CARRIER_COLLECTED"],
+				["DELIVERED", 900, "CARRIER_DELIVERED"],
+			),
+		};
+		const emails: Notification[] = [
+			{ ...email, id: "e1", createdAt: at(71), sentAt: at(72) },
+			{ ...email, id: "e2", kind: "shipment.dispatched", subject: "On its way", createdAt: at(500), sentAt: at(500) },
+			{ ...email, id: "e3", kind: "shipment.delivered", subject: "Delivered", createdAt: at(900), sentAt: at(900) },
+		];
+		const { entries } = composeTimeline({
+			order: shipped,
+			reservation: ok(reservation),
+			payment: ok(payment),
+			shipment: ok(shipment),
+			notifications: ok(emails),
+		});
+		expect(steps(entries).slice(-12)).toEqual([
+			"orders AWAITING_SHIPMENT",
+			"shipping PENDING",
+			"shipping BOOKING",
+			"shipping LABELLED",
+			"orders CONFIRMED",
+			"notifications SENT",
+			"shipping IN_TRANSIT",
+			"orders SHIPPED",
+			"notifications SENT",
+			"shipping DELIVERED",
+			"orders DELIVERED",
+			"notifications SENT",
+		]);
+		expect(entries.find((entry) => entry.service === "shipping" && entry.status === "LABELLED")).toMatchObject({
+			summary: "parcel booked, label printed",
+			details: { carrier: "Sandbox Parcel", trackingNumber: "SP1" },
+		});
+		expect(entries.find((entry) => entry.service === "shipping" && entry.status === "PENDING")).toMatchObject({
+			details: { option: "standard", weightGrams: 700, destination: "GB N1" },
+		});
 	});
 
 	it("names the short product of a refused reservation", () => {
@@ -145,7 +226,7 @@ describe("composeTimeline", () => {
 			rejection: { reason: "OUT_OF_STOCK", productId: "p1" },
 			history: [reservation.history[0]!, { status: "REJECTED", at: at(20), reason: "OUT_OF_STOCK" }],
 		};
-		const { entries } = composeTimeline({ order: order(), reservation: ok(rejected), payment: ok(null), notifications: ok([]) });
+		const { entries } = composeTimeline({ order: order(), reservation: ok(rejected), payment: ok(null), shipment: ok(null), notifications: ok([]) });
 		expect(entries.find((entry) => entry.status === "REJECTED")).toMatchObject({ summary: "stock refused", details: { lines: 1, productId: "p1" } });
 	});
 
@@ -154,6 +235,7 @@ describe("composeTimeline", () => {
 			order: order(),
 			reservation: ok(null),
 			payment: { ok: false, error: "SERVICE_NOT_FOUND" },
+			shipment: ok(null),
 			notifications: { ok: false, error: "REQUEST_TIMEOUT" },
 		});
 		expect(steps(timeline.entries)).toEqual(["orders PENDING", "orders AWAITING_PAYMENT", "orders CONFIRMED"]);
@@ -166,7 +248,7 @@ describe("composeTimeline", () => {
 	it("dates an email not yet sent by when it was begun", () => {
 		const sending: Notification = { ...email, status: "SENDING" };
 		delete sending.sentAt;
-		const { entries } = composeTimeline({ order: order(), reservation: ok(null), payment: ok(null), notifications: ok([sending]) });
+		const { entries } = composeTimeline({ order: order(), reservation: ok(null), payment: ok(null), shipment: ok(null), notifications: ok([sending]) });
 		expect(entries.at(-1)).toMatchObject({ at: at(70), status: "SENDING", summary: "email being sent: Your order is confirmed" });
 	});
 });

@@ -6,6 +6,8 @@ import type {
 	PaymentStatus,
 	Reservation,
 	ReservationStatus,
+	Shipment,
+	ShipmentStatus,
 	TimelineEntry,
 	TimelineGap,
 	TimelineService,
@@ -14,7 +16,7 @@ import type {
 /*
  * An order's whole story, composed from what each service recorded about it: the order's status
  * history (orders), the stock reservation's (catalogue), the payment's with its refunds
- * (payments) and the emails sent (notifications). Pure: the service reads the parts, this
+ * (payments), the shipment's (shipping) and the emails sent (notifications). Pure: the service reads the parts, this
  * merges and sorts them. A part whose service could not answer is named in `missing` rather
  * than failing the whole story, so an operator still sees what is known.
  */
@@ -28,6 +30,8 @@ export interface TimelineParts {
 	reservation: Part<Reservation | null>;
 	/** null: payments has no payment for the order (yet). */
 	payment: Part<Payment | null>;
+	/** null: shipping has no shipment for the order (not paid yet, or placed before the shop shipped). */
+	shipment: Part<Shipment | null>;
 	notifications: Part<Notification[]>;
 }
 
@@ -45,7 +49,7 @@ export async function readPart<T>(read: () => Promise<T>, absent?: { type: strin
 	}
 }
 
-export function composeTimeline({ order, reservation, payment, notifications }: TimelineParts): OrderTimeline {
+export function composeTimeline({ order, reservation, payment, shipment, notifications }: TimelineParts): OrderTimeline {
 	const entries = [...orderEntries(order)];
 	const missing: TimelineGap[] = [];
 	const take = <T>(service: TimelineService, part: Part<T>, toEntries: (value: T) => TimelineEntry[]) => {
@@ -54,6 +58,7 @@ export function composeTimeline({ order, reservation, payment, notifications }: 
 	};
 	take("catalogue", reservation, (value) => (value ? reservationEntries(value) : []));
 	take("payments", payment, (value) => (value ? paymentEntries(value) : []));
+	take("shipping", shipment, (value) => (value ? shipmentEntries(value) : []));
 	take("notifications", notifications, (value) => value.map(notificationEntry));
 	return { orderId: order.id, customerId: order.customerId, status: order.status, entries: sortEntries(entries), missing };
 }
@@ -73,18 +78,35 @@ export function sortEntries(entries: TimelineEntry[]): TimelineEntry[] {
 /** Where in the saga a step comes: only used to order steps recorded at the same instant. */
 function stageOf({ service, status, reason }: TimelineEntry): number {
 	const stages: Record<TimelineService, Record<string, number>> = {
-		orders: { PENDING: 0, AWAITING_PAYMENT: 3, CONFIRMED: 5, CANCELLED: reason === "PAYMENT_REFUNDED" ? 9 : 5 },
-		catalogue: { PENDING: 1, RESERVED: 2, REJECTED: 2, COMMITTED: 5, RELEASED: 6, EXPIRED: 6, RETURNED: 6 },
-		payments: { PENDING: 1, CHARGING: 3, SETTLED: 4, DECLINED: 4, VOIDED: 6, REFUNDING: 7, REFUNDED: 8 },
-		notifications: { SENDING: reason === "payment.refunded" ? 10 : 7, SENT: reason === "payment.refunded" ? 10 : 7 },
+		orders: {
+			PENDING: 0,
+			AWAITING_PAYMENT: 3,
+			AWAITING_SHIPMENT: 5,
+			CONFIRMED: 7,
+			SHIPPED: 13,
+			DELIVERED: 15,
+			CANCELLED: reason === "PAYMENT_REFUNDED" ? 11 : 7,
+		},
+		catalogue: { PENDING: 1, RESERVED: 2, REJECTED: 2, COMMITTED: 5, RELEASED: 8, EXPIRED: 8, RETURNED: 8 },
+		payments: { PENDING: 1, CHARGING: 3, SETTLED: 4, DECLINED: 4, VOIDED: 8, REFUNDING: 9, REFUNDED: 10 },
+		shipping: { PENDING: 5, BOOKING: 5, LABELLED: 6, REFUSED: 6, VOIDED: 8, IN_TRANSIT: 12, DELIVERED: 14 },
+		notifications: { SENDING: notificationStage(reason), SENT: notificationStage(reason) },
 	};
 	return stages[service][status] ?? 0;
+}
+
+/** An email comes after the step it tells of. */
+function notificationStage(kind: string): number {
+	return kind === "payment.refunded" ? 12 : kind === "shipment.dispatched" ? 14 : kind === "shipment.delivered" ? 16 : 8;
 }
 
 const ORDER_WORDS: Record<Order["status"], string> = {
 	PENDING: "order placed",
 	AWAITING_PAYMENT: "order awaiting payment",
+	AWAITING_SHIPMENT: "order paid, awaiting its shipment",
 	CONFIRMED: "order confirmed",
+	SHIPPED: "order shipped",
+	DELIVERED: "order delivered",
 	CANCELLED: "order cancelled",
 };
 
@@ -92,7 +114,16 @@ function orderEntries(order: Order): TimelineEntry[] {
 	return order.history.map(({ status, at, reason }, index) => {
 		const summary =
 			reason === "PAYMENT_REFUNDED" ? "refund recorded on the order" : status === "CANCELLED" ? `order cancelled: ${reason}` : ORDER_WORDS[status];
-		const details = index === 0 ? { totalCents: order.totalCents, currency: order.currency, lines: order.items.length } : undefined;
+		const details =
+			index === 0
+				? {
+						totalCents: order.totalCents,
+						goodsCents: order.goodsCents,
+						shippingCents: order.shippingCents,
+						currency: order.currency,
+						lines: order.items.length,
+					}
+				: undefined;
 		return entry("orders", at, status, reason, summary, details);
 	});
 }
@@ -144,6 +175,32 @@ function paymentDetails(payment: Payment, status: PaymentStatus): Record<string,
 		default:
 			return undefined;
 	}
+}
+
+const SHIPMENT_WORDS: Record<ShipmentStatus, string> = {
+	PENDING: "shipment opened",
+	BOOKING: "parcel being booked with the carrier",
+	LABELLED: "parcel booked, label printed",
+	REFUSED: "carrier refused the parcel",
+	VOIDED: "shipment voided",
+	IN_TRANSIT: "parcel collected by the carrier",
+	DELIVERED: "parcel delivered",
+};
+
+function shipmentEntries(shipment: Shipment): TimelineEntry[] {
+	return shipment.history.map(({ status, at, reason }) => {
+		const details: Record<string, string | number> =
+			status === "PENDING"
+				? {
+						option: shipment.optionId,
+						weightGrams: shipment.weightGrams,
+						destination: `${shipment.destination.country} ${shipment.destination.postalCode}`,
+					}
+				: {};
+		if (status === "LABELLED" && shipment.tracking)
+			Object.assign(details, { carrier: shipment.tracking.carrier, trackingNumber: shipment.tracking.trackingNumber });
+		return entry("shipping", at, status, reason, SHIPMENT_WORDS[status], Object.keys(details).length > 0 ? details : undefined);
+	});
 }
 
 function notificationEntry(notification: Notification): TimelineEntry {

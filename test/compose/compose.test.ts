@@ -14,7 +14,7 @@ import { COMPOSE_ADMIN, ComposeStack, type Container } from "./stack";
  * (`npm run docker:images`), scaled as its users scale it: every image, health check, start
  * order, volume and signal of the compose file, for real. One stack for the whole file, in order.
  */
-const SCALE = { api: 2, catalogue: 2, customers: 1, carts: 1, orders: 2, payments: 3, notifications: 1 };
+const SCALE = { api: 2, catalogue: 2, customers: 1, carts: 1, orders: 2, payments: 3, shipping: 1, notifications: 1 };
 const INFRA = ["nats", "kafka", "mongo", "proxy", "zipkin", "prometheus"];
 const base = Number(process.env.COMPOSE_TEST_PORT ?? 3800);
 const stack = new ComposeStack(process.env.COMPOSE_TEST_PROJECT ?? "shoptest", { http: base, prometheus: base + 1, zipkin: base + 2 });

@@ -95,8 +95,8 @@ function expectProductionSettings(env: Env, where: string): ReturnType<typeof lo
 }
 
 describe("the services to deploy", () => {
-	it("are the seven of services/", () => {
-		expect(SERVICES).toEqual(["api", "carts", "catalogue", "customers", "notifications", "orders", "payments"]);
+	it("are the eight of services/", () => {
+		expect(SERVICES).toEqual(["api", "carts", "catalogue", "customers", "notifications", "orders", "payments", "shipping"]);
 	});
 });
 

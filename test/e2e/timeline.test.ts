@@ -3,7 +3,7 @@ import addFormats from "ajv-formats";
 import type { Order, OrderStats, OrderTimeline, TimelineEntry } from "../../contracts";
 import { newOrder, type OrderDoc } from "../../services/orders/order";
 import type { Collection } from "../../mixins/store.mixin";
-import { adminToken, http, signUp, startShop, type TestShop, TEST_ADDRESS } from "../helpers/shop";
+import { adminToken, http, signUp, startShop, type TestShop, TEST_ADDRESS, TEST_SHIPPING } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 /*
@@ -158,11 +158,12 @@ describe("an operator's view of orders", () => {
 			const placed = new Date(Date.now() - 2 * 3600 * 1000);
 			const priced = {
 				items: [{ productId: "p-stuck", sku: "STUCK", name: "Stuck", unitPriceCents: 100, qty: 1, lineTotalCents: 100 }],
-				totalCents: 100,
+				goodsCents: 100,
+				weightGrams: 500,
 				currency: "EUR",
 			};
 			const doc = newOrder(
-				{ customerId: other.id, shippingAddress: address, paymentMethod: "tok_visa" },
+				{ customerId: other.id, shippingAddress: address, paymentMethod: "tok_visa", shipping: TEST_SHIPPING },
 				priced,
 				"order-stuck-1",
 				placed,

@@ -13,8 +13,9 @@ import customersService from "../../services/customers/customers.service";
 import notificationsService from "../../services/notifications/notifications.service";
 import ordersService from "../../services/orders/orders.service";
 import paymentsService from "../../services/payments/payments.service";
+import shippingService from "../../services/shipping/shipping.service";
 
-export type ServiceName = "api" | "catalogue" | "customers" | "carts" | "orders" | "payments" | "notifications";
+export type ServiceName = "api" | "catalogue" | "customers" | "carts" | "orders" | "payments" | "shipping" | "notifications";
 
 /** Every service is built the same way: its module's default export makes a fresh schema. */
 const SCHEMAS: Record<ServiceName, () => ServiceSchema> = {
@@ -24,10 +25,11 @@ const SCHEMAS: Record<ServiceName, () => ServiceSchema> = {
 	carts: cartsService as unknown as () => ServiceSchema,
 	orders: ordersService as unknown as () => ServiceSchema,
 	payments: paymentsService as unknown as () => ServiceSchema,
+	shipping: shippingService as unknown as () => ServiceSchema,
 	notifications: notificationsService as unknown as () => ServiceSchema,
 };
 
-export const ALL_SERVICES: ServiceName[] = ["api", "catalogue", "customers", "carts", "orders", "payments", "notifications"];
+export const ALL_SERVICES: ServiceName[] = ["api", "catalogue", "customers", "carts", "orders", "payments", "shipping", "notifications"];
 
 export interface TestShop {
 	broker: ServiceBroker;
@@ -53,6 +55,8 @@ export interface StartOptions {
 
 export const TEST_JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long!";
 export const TEST_ADMIN = { email: "admin@test.local", password: "admin-test-password" };
+/** How an order written straight into the store (a stalled saga) ships. */
+export const TEST_SHIPPING = { optionId: "standard", name: "Standard", priceCents: 990, days: { min: 3, max: 7 }, weightGrams: 500 };
 /** A shipping address every order a test places can use. */
 export const TEST_ADDRESS = { name: "Ada Lovelace", line1: "12 St James Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" };
 

@@ -12,7 +12,7 @@ import { readTopics } from "./servers";
  */
 
 /** The groups of the services that consume (customers only publishes). */
-const GROUPS = ["shop.catalogue", "shop.orders", "shop.payments", "shop.notifications"];
+const GROUPS = ["shop.catalogue", "shop.orders", "shop.payments", "shop.shipping", "shop.notifications"];
 
 describe("a node's Kafka client", () => {
 	const env = TestCluster.infraEnv();
@@ -24,7 +24,7 @@ describe("a node's Kafka client", () => {
 		admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
 		await admin.connect();
 		shop = await startShop({
-			services: ["catalogue", "customers", "orders", "payments", "notifications"],
+			services: ["catalogue", "customers", "orders", "payments", "shipping", "notifications"],
 			// A database of this run's own.
 			env: { KAFKA_BROKERS: env.KAFKA_BROKERS!, MONGO_URI: env.MONGO_URI!, MONGO_DB_PREFIX: `kafkaconn_${randomUUID().slice(0, 8)}_` },
 		});
@@ -46,7 +46,8 @@ describe("a node's Kafka client", () => {
 	}, 90_000);
 
 	it("still publishes for the services left once others of the node have stopped", async () => {
-		for (const name of ["catalogue", "orders", "payments", "notifications"]) await shop.broker.destroyService(shop.broker.getLocalService(name)!);
+		for (const name of ["catalogue", "orders", "payments", "shipping", "notifications"])
+			await shop.broker.destroyService(shop.broker.getLocalService(name)!);
 		const email = `left-${randomUUID().slice(0, 8)}@example.com`;
 		const customer = await shop.broker.call<{ id: string }, object>("customers.register", { email, password: "a-long-enough-password", name: "Left" });
 		const published = await waitFor(

@@ -11,7 +11,7 @@ import { waitFor } from "../helpers/wait";
 import { TestCluster } from "./cluster";
 import { Shopper } from "./shopper";
 
-const SAGA_SERVICES = ["api", "orders", "catalogue", "payments", "notifications"];
+const SAGA_SERVICES = ["api", "orders", "catalogue", "payments", "shipping", "notifications"];
 const address = { name: "Grace Hopper", line1: "1 Navy Yard", city: "Arlington", postalCode: "22202", country: "US" };
 
 describe("observability of one order across a cluster of node processes over NATS and Kafka", () => {
@@ -92,7 +92,7 @@ describe("observability of one order across a cluster of node processes over NAT
 		const payments = await scrape(metricsOf("payments"));
 		expect(sample(payments, "shop_payments_captured_cents_total", { currency: order.currency })).toBe(order.totalCents);
 		// Every event is read and committed by now: each group is caught up on the partitions its node reads.
-		for (const service of ["orders", "catalogue", "payments", "notifications"]) {
+		for (const service of ["orders", "catalogue", "payments", "shipping", "notifications"]) {
 			const samples = await waitFor(
 				() => scrape(metricsOf(service)),
 				(s) => sample(s, "shop_kafka_consumer_lag", { group: `shop.${service}` }) === 0 && sample(s, "shop_outbox_backlog") === 0,

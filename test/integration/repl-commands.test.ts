@@ -9,7 +9,7 @@ import type { Collection } from "../../mixins/store.mixin";
 import { newOrder, type OrderDoc } from "../../services/orders/order";
 import { startMailServer, type MailServer } from "../helpers/mail";
 import { freePort } from "../helpers/net";
-import { http, signUp, startShop, type TestShop, TEST_ADDRESS } from "../helpers/shop";
+import { http, signUp, startShop, type TestShop, TEST_ADDRESS, TEST_SHIPPING } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 /*
@@ -58,11 +58,12 @@ describe("the REPL commands", () => {
 		const orders = (shop.broker.getLocalService("orders") as unknown as { collections: { orders: Collection<OrderDoc> } }).collections.orders;
 		const priced = {
 			items: [{ productId, sku: "STUCK", name: "Stuck", unitPriceCents: 100, qty: 1, lineTotalCents: 100 }],
-			totalCents: 100,
+			goodsCents: 100,
+			weightGrams: 500,
 			currency: "EUR",
 		};
 		const stuck = newOrder(
-			{ customerId: customer.customer.id, shippingAddress: address, paymentMethod: "tok_visa" },
+			{ customerId: customer.customer.id, shippingAddress: address, paymentMethod: "tok_visa", shipping: TEST_SHIPPING },
 			priced,
 			"order-stuck-repl",
 			new Date(Date.now() - TWO_HOURS_MS),

@@ -1,5 +1,8 @@
 import { EVENT_CONSUMERS } from "../routes";
+import { CANCEL_REASONS, ORDER_STATUSES } from "../../../contracts";
 import { portablePattern, type JsonSchema } from "./json-schema";
+import { cents, closed, currency, dateTime, page, ref } from "./schema-parts";
+import { SHIPPING_REQUEST_EXAMPLES, SHIPPING_SCHEMAS } from "./shipping-schemas";
 import {
 	ID_EXAMPLE,
 	AT_EXAMPLE,
@@ -25,40 +28,7 @@ import {
  * (services/carts/cart.ts viewCart) is described here too.
  */
 
-const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
-const dateTime: JsonSchema = { type: "string", format: "date-time" };
-const cents: JsonSchema = { type: "integer", minimum: 0 };
-const currency: JsonSchema = { type: "string", pattern: portablePattern("^[A-Z]{3}$") };
-
-/** A closed object: every property listed is required unless named in `optional`. */
-function closed(properties: Record<string, JsonSchema>, optional: string[] = [], example?: unknown): JsonSchema {
-	const schema: JsonSchema = {
-		type: "object",
-		properties,
-		required: Object.keys(properties).filter((name) => !optional.includes(name)),
-		additionalProperties: false,
-	};
-	if (example !== undefined) schema.example = example;
-	return schema;
-}
-
-/** What findPage returns (lib/paging.ts toPage); pageSize is capped at MAX_PAGE_SIZE. */
-function page(row: string, rowExample: unknown): JsonSchema {
-	return closed(
-		{
-			rows: { type: "array", items: ref(row) },
-			total: { type: "integer", minimum: 0 },
-			page: { type: "integer", minimum: 1 },
-			pageSize: { type: "integer", minimum: 1, maximum: 100 },
-			totalPages: { type: "integer", minimum: 0 },
-		},
-		[],
-		{ rows: [rowExample], total: 1, page: 1, pageSize: 20, totalPages: 1 },
-	);
-}
-
-const ORDER_STATUSES = ["PENDING", "AWAITING_PAYMENT", "CONFIRMED", "CANCELLED"];
-const TIMELINE_SERVICES = ["orders", "catalogue", "payments", "notifications"];
+const TIMELINE_SERVICES = ["orders", "catalogue", "payments", "shipping", "notifications"];
 const PAYMENT_STATUSES = ["PENDING", "CHARGING", "SETTLED", "DECLINED", "VOIDED", "REFUNDING", "REFUNDED"];
 
 /** An address as stored: the validated params, trimmed, with the country upper-cased. */
@@ -123,18 +93,26 @@ const order = closed(
 		id: { type: "string" },
 		customerId: { type: "string" },
 		items: { type: "array", items: orderLine, minItems: 1 },
-		totalCents: cents,
+		goodsCents: { ...cents, description: "The lines' total." },
+		shippingCents: { ...cents, description: "What shipping costs; 0 for orders placed before the shop shipped." },
+		totalCents: { ...cents, description: "Goods and shipping: what is charged." },
 		currency,
 		shippingAddress: ref("Address"),
+		shipping: ref("OrderShipping"),
+		tracking: ref("Tracking"),
 		paymentMethod: { type: "string" },
-		status: { enum: ORDER_STATUSES },
-		cancelReason: { enum: ["OUT_OF_STOCK", "PAYMENT_DECLINED", "TIMEOUT", "CUSTOMER_CANCELLED"], description: "Set once the order is CANCELLED." },
+		status: {
+			enum: [...ORDER_STATUSES],
+			description:
+				"The saga: PENDING, AWAITING_PAYMENT, AWAITING_SHIPMENT, then CONFIRMED (the carrier has the label) or CANCELLED; then SHIPPED and DELIVERED.",
+		},
+		cancelReason: { enum: [...CANCEL_REASONS], description: "Set once the order is CANCELLED." },
 		refundedCents: cents,
 		history: {
 			type: "array",
 			minItems: 1,
 			items: closed({
-				status: { enum: ORDER_STATUSES },
+				status: { enum: [...ORDER_STATUSES] },
 				at: dateTime,
 				reason: { type: "string", description: "The saga step or request that caused it." },
 			}),
@@ -142,7 +120,7 @@ const order = closed(
 		createdAt: dateTime,
 		updatedAt: dateTime,
 	},
-	["cancelReason"],
+	["cancelReason", "shipping", "tracking"],
 	ORDER_EXAMPLE,
 );
 
@@ -235,7 +213,7 @@ const orderStatusEvent = closed(
 		data: {
 			type: "string",
 			contentMediaType: "application/json",
-			contentSchema: closed({ orderId: { type: "string" }, status: { enum: ORDER_STATUSES }, at: dateTime, reason: { type: "string" } }),
+			contentSchema: closed({ orderId: { type: "string" }, status: { enum: [...ORDER_STATUSES] }, at: dateTime, reason: { type: "string" } }),
 		},
 		retry: { type: "integer", minimum: 0 },
 	},
@@ -248,7 +226,7 @@ const notification = closed(
 		id: { type: "string" },
 		customerId: { type: "string" },
 		orderId: { type: "string" },
-		kind: { enum: ["order.confirmed", "order.cancelled", "payment.refunded"] },
+		kind: { enum: ["order.confirmed", "order.cancelled", "payment.refunded", "shipment.dispatched", "shipment.delivered"] },
 		to: { type: "string" },
 		subject: { type: "string" },
 		status: { enum: ["SENDING", "SENT"] },
@@ -264,7 +242,7 @@ const orderTimeline = closed(
 	{
 		orderId: { type: "string" },
 		customerId: { type: "string" },
-		status: { enum: ORDER_STATUSES },
+		status: { enum: [...ORDER_STATUSES] },
 		entries: {
 			type: "array",
 			minItems: 1,
@@ -273,7 +251,10 @@ const orderTimeline = closed(
 				{
 					at: dateTime,
 					service: { enum: TIMELINE_SERVICES },
-					status: { type: "string", description: "The state reached: the order's, the reservation's or the payment's status, or the email's." },
+					status: {
+						type: "string",
+						description: "The state reached: the order's, the reservation's, the payment's or the shipment's status, or the email's.",
+					},
 					reason: { type: "string", description: "Why, as the service recorded it." },
 					summary: { type: "string", description: "The same for people." },
 					details: { type: "object", additionalProperties: { type: ["string", "number"] }, description: "Facts of the step: amounts, references." },
@@ -334,7 +315,7 @@ const orderStats = closed(
 		sinceSeconds: 3600,
 		since: AT_EXAMPLE,
 		total: 12,
-		byStatus: { PENDING: 1, AWAITING_PAYMENT: 0, CONFIRMED: 9, CANCELLED: 2 },
+		byStatus: { PENDING: 1, AWAITING_PAYMENT: 0, AWAITING_SHIPMENT: 0, CONFIRMED: 3, SHIPPED: 2, DELIVERED: 4, CANCELLED: 2 },
 		sagaMs: { count: 11, p50: 180, p95: 950, max: 1200 },
 		truncated: false,
 	},
@@ -361,7 +342,7 @@ const health = closed(
 		status: "ok",
 		nodeID: "shop-node-1-4242",
 		uptimeSeconds: 3600,
-		services: ["api", "carts", "catalogue", "customers", "notifications", "orders", "payments"],
+		services: ["api", "carts", "catalogue", "customers", "notifications", "orders", "payments", "shipping"],
 	},
 );
 
@@ -451,6 +432,7 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 	PaymentPage: page("Payment", PAYMENT_EXAMPLE),
 	Notification: notification,
 	NotificationPage: page("Notification", NOTIFICATION_EXAMPLE),
+	...SHIPPING_SCHEMAS,
 	Error: error,
 	ValidationError: validationError,
 	OpenApiDocument: {
@@ -479,8 +461,14 @@ export const REQUEST_EXAMPLES: Readonly<Record<string, Record<string, unknown>>>
 		stock: 20,
 	},
 	"catalogue.update": { priceCents: 4999, stock: 30 },
-	"orders.create": { items: [{ productId: ID_EXAMPLE, qty: 2 }], shippingAddress: ADDRESS_EXAMPLE, paymentMethod: "tok_visa" },
+	"orders.create": {
+		items: [{ productId: ID_EXAMPLE, qty: 2 }],
+		shippingAddress: ADDRESS_EXAMPLE,
+		paymentMethod: "tok_visa",
+		shippingOptionId: "standard:990",
+	},
 	"carts.setItem": { qty: 2 },
 	"carts.merge": { items: [{ productId: ID_EXAMPLE, qty: 2 }] },
-	"carts.checkout": { shippingAddress: ADDRESS_EXAMPLE, paymentMethod: "tok_visa" },
+	"carts.checkout": { shippingAddress: ADDRESS_EXAMPLE, paymentMethod: "tok_visa", shippingOptionId: "express" },
+	...SHIPPING_REQUEST_EXAMPLES,
 };

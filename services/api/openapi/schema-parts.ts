@@ -1,0 +1,35 @@
+import { portablePattern, type JsonSchema } from "./json-schema";
+
+/* The building blocks of the document's schemas (schemas.ts, shipping-schemas.ts). */
+
+export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+export const dateTime: JsonSchema = { type: "string", format: "date-time" };
+export const cents: JsonSchema = { type: "integer", minimum: 0 };
+export const currency: JsonSchema = { type: "string", pattern: portablePattern("^[A-Z]{3}$") };
+
+/** A closed object: every property listed is required unless named in `optional`. */
+export function closed(properties: Record<string, JsonSchema>, optional: string[] = [], example?: unknown): JsonSchema {
+	const schema: JsonSchema = {
+		type: "object",
+		properties,
+		required: Object.keys(properties).filter((name) => !optional.includes(name)),
+		additionalProperties: false,
+	};
+	if (example !== undefined) schema.example = example;
+	return schema;
+}
+
+/** What findPage returns (lib/paging.ts toPage); pageSize is capped at MAX_PAGE_SIZE. */
+export function page(row: string, rowExample: unknown): JsonSchema {
+	return closed(
+		{
+			rows: { type: "array", items: ref(row) },
+			total: { type: "integer", minimum: 0 },
+			page: { type: "integer", minimum: 1 },
+			pageSize: { type: "integer", minimum: 1, maximum: 100 },
+			totalPages: { type: "integer", minimum: 0 },
+		},
+		[],
+		{ rows: [rowExample], total: 1, page: 1, pageSize: 20, totalPages: 1 },
+	);
+}
