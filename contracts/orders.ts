@@ -63,6 +63,8 @@ export interface AdminListOrdersParams extends PageParams {
 	customerId?: string;
 	/** Only orders placed more than this many seconds ago. */
 	olderThanSeconds?: number;
+	/** Only orders whose saga has not ended (PENDING, AWAITING_PAYMENT, AWAITING_SHIPMENT); with `status`, both must hold. */
+	open?: boolean;
 }
 
 /** `orders.stats`: the orders placed in the last `sinceSeconds`, by status, and how long their sagas took. */

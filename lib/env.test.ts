@@ -66,6 +66,15 @@ describe("loadConfig", () => {
 				events: { relayIntervalMs: 1000, maxAttempts: 8, retryBaseMs: 200, claimTimeoutMs: 15 * 1000 },
 				orders: { sagaStepTimeoutMs: 60 * 1000, sagaSweepMs: 1000, idempotencyKeyTtlMs: 24 * 3600 * 1000 },
 				payments: { slowCardDelayMs: 5000, recoverySweepMs: 5000 },
+				shipping: {
+					rateTableFile: undefined,
+					carrierTimeoutMs: 5000,
+					carrierSlowMs: 2000,
+					dispatchAfterMs: 60000,
+					deliverAfterMs: 300000,
+					sweepMs: 2000,
+					trackEveryMs: 15000,
+				},
 				notifications: { smtpUrl: undefined, mailFrom: "Shop <no-reply@shop.local>" },
 			});
 		});
@@ -201,6 +210,14 @@ describe("loadConfig", () => {
 
 		it("refuses an ADMIN_EMAIL that is not an address", () => {
 			expect(problemsOf({ ADMIN_EMAIL: "admin@localhost" })).toEqual(['ADMIN_EMAIL must be an email address (got "admin@localhost")']);
+		});
+
+		it("refuses a carrier that would deliver a parcel before it collects it", () => {
+			expect(problemsOf({ CARRIER_DISPATCH_AFTER_MS: "5000", CARRIER_DELIVER_AFTER_MS: "4000" })).toEqual([
+				"CARRIER_DELIVER_AFTER_MS must not be less than CARRIER_DISPATCH_AFTER_MS (got 4000 and 5000)",
+			]);
+			const same = loadConfig({ CARRIER_DISPATCH_AFTER_MS: "5000", CARRIER_DELIVER_AFTER_MS: "5000" });
+			expect(same.shipping).toMatchObject({ dispatchAfterMs: 5000, deliverAfterMs: 5000 });
 		});
 
 		it("refuses a BODY_LIMIT that is not a plain size up to 16mb", () => {

@@ -89,16 +89,17 @@ export async function sagaCommand(broker: ServiceBroker, orderId: string): Promi
 	return lines.join("\n");
 }
 
-/** `stuck [seconds]`: PENDING orders placed more than `seconds` ago, oldest last. */
+/** `stuck [seconds]`: orders placed more than `seconds` ago whose saga has not ended (any step), oldest last. */
 export async function stuckCommand(broker: ServiceBroker, seconds = DEFAULT_STUCK_SECONDS, now = new Date()): Promise<string> {
 	const page = await broker.call<ListOrdersResult, AdminListOrdersParams>("orders.adminList", {
-		status: "PENDING",
+		open: true,
 		olderThanSeconds: seconds,
 		pageSize: STUCK_ROWS,
 	});
-	if (page.total === 0) return `No order has been PENDING for more than ${seconds}s.`;
+	if (page.total === 0) return `No order has been in its saga for more than ${seconds}s.`;
 	const rows = page.rows.map((order) => [
 		order.id,
+		order.status,
 		order.customerId,
 		order.createdAt,
 		formatAge(now.getTime() - Date.parse(order.createdAt)),
@@ -106,9 +107,9 @@ export async function stuckCommand(broker: ServiceBroker, seconds = DEFAULT_STUC
 	]);
 	const shown = page.total > page.rows.length ? ` (the newest ${page.rows.length} shown)` : "";
 	return [
-		`${page.total} order(s) PENDING for more than ${seconds}s${shown}:`,
+		`${page.total} order(s) in their saga for more than ${seconds}s${shown}:`,
 		"",
-		formatTable(["ORDER", "CUSTOMER", "PLACED", "AGE", "TOTAL (cents)"], rows),
+		formatTable(["ORDER", "STATUS", "CUSTOMER", "PLACED", "AGE", "TOTAL (cents)"], rows),
 		"",
 		"`saga <orderId>` tells where each one stopped.",
 	].join("\n");
@@ -193,7 +194,7 @@ export const REPL_COMMANDS: ReplCustomCommand[] = [
 	},
 	{
 		command: "stuck [seconds]",
-		description: `Orders PENDING for more than [seconds] (default ${DEFAULT_STUCK_SECONDS})`,
+		description: `Orders in their saga (PENDING, AWAITING_PAYMENT or AWAITING_SHIPMENT) for more than [seconds] (default ${DEFAULT_STUCK_SECONDS})`,
 		action: printing(async (broker, args) => {
 			const text = args.seconds ?? String(DEFAULT_STUCK_SECONDS);
 			if (!/^[1-9]\d{0,8}$/.test(text)) return `stuck takes a whole number of seconds, at least 1: stuck ${DEFAULT_STUCK_SECONDS}`;

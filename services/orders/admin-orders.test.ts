@@ -21,6 +21,16 @@ describe("adminOrdersQuery", () => {
 		});
 	});
 
+	it("narrows to the orders whose saga has not ended, or to none when a final status is asked for too", () => {
+		expect(adminOrdersQuery({ open: true, olderThanSeconds: 60 }, NOW)).toEqual({
+			status: { $in: ["PENDING", "AWAITING_PAYMENT", "AWAITING_SHIPMENT"] },
+			createdAt: { $lt: "2030-06-01T09:59:00.000Z" },
+		});
+		expect(adminOrdersQuery({ open: true, status: "AWAITING_SHIPMENT" }, NOW)).toEqual({ status: "AWAITING_SHIPMENT" });
+		expect(adminOrdersQuery({ open: true, status: "CONFIRMED" }, NOW)).toEqual({ status: { $in: [] } });
+		expect(adminOrdersQuery({ open: false, status: "CONFIRMED" }, NOW)).toEqual({ status: "CONFIRMED" });
+	});
+
 	it("keeps the largest allowed age a valid date", () => {
 		expect(() => adminOrdersQuery({ olderThanSeconds: MAX_AGE_SECONDS }, NOW)).not.toThrow();
 	});
@@ -29,7 +39,7 @@ describe("adminOrdersQuery", () => {
 describe("the adminList params", () => {
 	const check = (new ShopValidator() as unknown as Validator).compile(structuredClone(adminListParams) as never);
 
-	it.each([{}, { olderThanSeconds: "60" }, { status: "PENDING", customerId: "c-1", page: "2", pageSize: "5" }])("accept %p", (params) => {
+	it.each([{}, { olderThanSeconds: "60" }, { status: "PENDING", customerId: "c-1", page: "2", pageSize: "5" }, { open: "true" }])("accept %p", (params) => {
 		expect(check({ ...params })).toBe(true);
 	});
 

@@ -5,7 +5,7 @@ import { OPEN_STATUSES } from "./order";
 
 /*
  * The operator's list of orders (orders.adminList): every customer's, narrowed by status,
- * customer and age, e.g. PENDING for more than a minute, a saga that is stuck. And the console's
+ * customer and age, e.g. in its saga for more than a minute: a saga that is stuck. And the console's
  * overview (orders.stats): orders by outcome and how long their sagas took, over a recent window,
  * read from the orders themselves, so that every replica answers the same.
  */
@@ -19,12 +19,14 @@ export const adminListParams = {
 	status: { type: "enum", values: [...ORDER_STATUSES], optional: true },
 	customerId: { ...idRule, optional: true },
 	olderThanSeconds: { type: "number", integer: true, positive: true, max: MAX_AGE_SECONDS, convert: true, optional: true },
+	open: { type: "boolean", convert: true, optional: true },
 } as const;
 
 /** The store query for the filters given; ISO times compare as text, so age is a bound on createdAt. */
 export function adminOrdersQuery(params: Omit<AdminListOrdersParams, "page" | "pageSize">, now: Date): Record<string, unknown> {
 	const query: Record<string, unknown> = {};
-	if (params.status) query.status = params.status;
+	if (params.open) query.status = params.status ? (OPEN_STATUSES.includes(params.status) ? params.status : { $in: [] }) : { $in: [...OPEN_STATUSES] };
+	else if (params.status) query.status = params.status;
 	if (params.customerId) query.customerId = params.customerId;
 	if (params.olderThanSeconds !== undefined) query.createdAt = { $lt: new Date(now.getTime() - params.olderThanSeconds * 1000).toISOString() };
 	return query;

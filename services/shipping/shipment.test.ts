@@ -122,6 +122,11 @@ describe("decideShipment", () => {
 		expect(decision).toMatchObject({ kind: "move", to: "VOIDED", events: [] });
 	});
 
+	it("stops asking the carrier about a voided label's parcel", () => {
+		const voided = decideShipment(shipment("LABELLED", { nextTrackAtMs: NOW }), { type: "VOID_DONE" }, NOW, SETTINGS);
+		expect(voided).toMatchObject({ to: "VOIDED", set: { cancelRequested: false, nextTrackAtMs: null } });
+	});
+
 	it("notes a cancel during a booking once", () => {
 		expect(outcome(shipment("BOOKING", { ...busy, cancelRequested: true }), { type: "CANCEL", reason: "TIMEOUT" })).toBe("ignore");
 	});

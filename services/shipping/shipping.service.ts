@@ -228,9 +228,10 @@ export default function shippingService(): ServiceSchema<ServiceSettingSchema, M
 						if (unanswered.kind === "move") await this.writeMove(claimed, unanswered);
 						throw err;
 					}
-					const after = answered.kind === "move" ? await this.writeMove(claimed, answered) : null;
-					// The order was cancelled while the carrier was booking: take the label back.
-					if ((after ?? (await this.collections.shipments.findOne({ _id: orderId })))?.cancelRequested) await this.voidLabel(orderId);
+					if (answered.kind === "move") await this.writeMove(claimed, answered);
+					// The order was cancelled while the carrier was booking: take the label back. Read
+					// again, as the cancel is noted on the stored shipment after `claimed` was read.
+					if ((await this.collections.shipments.findOne({ _id: orderId }))?.cancelRequested) await this.voidLabel(orderId);
 				};
 				await compareAndSet(attempt, () => undefined);
 			},

@@ -80,10 +80,10 @@ describe("an order's live status stream", () => {
 		const order = await place("tok_slow");
 		const lines = await eventSourceClient(`${shop.baseUrl}/orders/${order.id}/events`, customer);
 		const statuses = lines.filter((line) => line.kind === "status");
-		expect(statuses.map((line) => `${line.id} ${line.data!.status}`)).toEqual(["0 PENDING", "1 AWAITING_PAYMENT", "2 CONFIRMED"]);
+		expect(statuses.map((line) => `${line.id} ${line.data!.status}`)).toEqual(["0 PENDING", "1 AWAITING_PAYMENT", "2 AWAITING_SHIPMENT", "3 CONFIRMED"]);
 		expect(statuses.every((line) => line.data!.orderId === order.id)).toBe(true);
 		// The server ended the stream after CONFIRMED; the client came back with the last id and got a 204.
-		expect(lines.filter((line) => line.kind === "request").map((line) => line.lastEventId)).toEqual([null, "2"]);
+		expect(lines.filter((line) => line.kind === "request").map((line) => line.lastEventId)).toEqual([null, "3"]);
 		expect(lines.at(-1)).toEqual({ kind: "closed", code: 204 });
 	});
 
@@ -101,7 +101,7 @@ describe("an order's live status stream", () => {
 		expect(stream.status).toBe(200);
 		expect(stream.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
 		expect(stream.headers.get("cache-control")).toBe("no-cache, no-store");
-		expect(statusesIn(stream.text)).toEqual(["1 AWAITING_PAYMENT", "2 CONFIRMED"]);
+		expect(statusesIn(stream.text)).toEqual(["1 AWAITING_PAYMENT", "2 AWAITING_SHIPMENT", "3 CONFIRMED"]);
 	});
 
 	it("refuses a malformed Last-Event-ID with 400 LAST_EVENT_ID_INVALID", async () => {
@@ -117,7 +117,7 @@ describe("an order's live status stream", () => {
 		expect((await api.get(`/orders/${order.id}/events`, other)).status).toBe(404);
 		expect((await api.get(`/orders/${order.id}/events`)).status).toBe(401);
 		const asAdmin = await readStream(`${shop.baseUrl}/orders/${order.id}/events`, admin);
-		expect(statusesIn(asAdmin.text).at(-1)).toBe("2 CONFIRMED");
+		expect(statusesIn(asAdmin.text).at(-1)).toBe("3 CONFIRMED");
 	});
 });
 
@@ -129,7 +129,7 @@ describe("live status streams held open", () => {
 		let productId: string;
 		// No payments service: orders wait in AWAITING_PAYMENT, so their streams stay open.
 		({ shop, api, customer, productId } = await startShopWithUsers("held@example.com", {
-			services: ["api", "catalogue", "customers", "orders"],
+			services: ["api", "catalogue", "customers", "orders", "shipping"],
 			env: { OUTBOX_RELAY_MS: "100", SSE_MAX_STREAMS_PER_CUSTOMER: "2", SSE_HEARTBEAT_MS: "200" },
 			product: { sku: "LIVE-2", name: "Held mug", category: "live", priceCents: 900, stock: 100 },
 		}));

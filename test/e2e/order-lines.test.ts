@@ -13,8 +13,13 @@ describe("the per-product quantity cap of an order", () => {
 	beforeAll(async () => {
 		let admin: string;
 		({ shop, api, customer, admin } = await startShopWithUsers("lines@example.com"));
-		// A product of its own, with stock enough for every order the cap lets through.
-		const created = await api.post("/products", { sku: "BULK-1", name: "Bulk item", category: "bulk", priceCents: 100, stock: 1000 }, admin);
+		// A product of its own, with stock enough for every order the cap lets through, light
+		// enough that 100 of them still go as one parcel (10 kg).
+		const created = await api.post(
+			"/products",
+			{ sku: "BULK-1", name: "Bulk item", category: "bulk", priceCents: 100, weightGrams: 100, stock: 1000 },
+			admin,
+		);
 		productId = created.body.id;
 	});
 	afterAll(() => shop.destroy());
@@ -42,6 +47,7 @@ describe("the per-product quantity cap of an order", () => {
 		const res = await api.post("/orders", { items: lines(40, 35, 25), shippingAddress }, customer);
 		expect(res.status).toBe(201);
 		expect(res.body.items).toEqual([expect.objectContaining({ productId, qty: 100, lineTotalCents: 10_000 })]);
-		expect(res.body.totalCents).toBe(10_000);
+		expect(res.body).toMatchObject({ goodsCents: 10_000, shipping: { weightGrams: 10_000 } });
+		expect(res.body.totalCents).toBe(10_000 + res.body.shippingCents);
 	});
 });

@@ -31,14 +31,19 @@ describe("README", () => {
 		const { stdout, stderr } = await run("bash", ["-c", traced], { timeout: 60_000 });
 		const statuses = [...stderr.matchAll(/^status (\d{3})$/gm)].map((match) => Number(match[1]));
 		expect(statuses).toEqual([
-			201, 200, 200, 200, 200, 200, 200, 200, 200, 201, 200, 200, 200, 403, 200, 201, 201, 200, 200, 200, 200, 200, 200, 200, 201, 200,
+			201, 200, 200, 200, 200, 200, 200, 200, 200, 201, 200, 200, 200, 403, 200, 200, 201, 201, 200, 200, 200, 409, 201, 200, 200, 200, 200, 201, 200,
 		]);
 		expect(stdout).toContain('"type":"ROLE_FORBIDDEN"');
 		// The order sent again with its Idempotency-Key is the same order, answered as a replay.
 		expect(stdout).toMatch(/^idempotent-replayed: true\r?$/im);
-		// The saga ran to its end between the order and the first look at it, then the cancel refunded it.
+		// The quote offers the options that reach London, each under the id an order names.
+		expect(stdout).toMatch(/"options":\[\{"id":"standard:\d+","optionId":"standard"/);
+		// The saga ran to its end between the order and the first look at it; its cancel was refused.
 		expect(stdout).toMatch(/"status":"CONFIRMED"/);
+		expect(stdout).toMatch(/"tracking":\{"carrier":/);
 		expect(stdout).toMatch(/"kind":"order.confirmed"/);
+		expect(stdout).toMatch(/"type":"ORDER_ALREADY_LABELLED"/);
+		// The slow carrier's order was cancelled before its label and refunded.
 		expect(stdout).toMatch(/"reason":"PAYMENT_REFUNDED"/);
 		// The cart held the line at its price, then the checkout placed the order and emptied it.
 		expect(stdout).toMatch(/"qty":2,"unitPriceCents":\d+,"addedUnitPriceCents":\d+,"currency":"EUR","lineTotalCents":\d+,"active":true/);

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import type { ServiceSchema } from "moleculer";
-import type { AnyDomainEvent, Order } from "../../contracts";
+import type { AnyDomainEvent, Order, ShipmentOfOrder } from "../../contracts";
 import type { SimulatedProvider } from "../../services/payments/provider";
 import { adminToken, http, signUp, startShop, startShopWithUsers, type ShopWithUsers, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
@@ -12,7 +12,7 @@ function spyService(seen: AnyDomainEvent[]): ServiceSchema {
 	const record = (ctx: { params: AnyDomainEvent }) => {
 		seen.push(ctx.params);
 	};
-	return { name: "spy", events: { "order.*": record, "stock.*": record, "payment.*": record } } as unknown as ServiceSchema;
+	return { name: "spy", events: { "order.*": record, "stock.*": record, "payment.*": record, "shipment.*": record } } as unknown as ServiceSchema;
 }
 
 const isFinal = (order: Order) => order.status === "CONFIRMED" || order.status === "CANCELLED";
@@ -46,7 +46,7 @@ describe("the order saga", () => {
 
 	beforeAll(async () => {
 		({ shop, api, admin, customer } = await startShopWithUsers("buyer@example.com", {
-			env: { OUTBOX_RELAY_MS: "100", EVENT_RETRY_BASE_MS: "20", SAGA_STEP_TIMEOUT_MS: "30000" },
+			env: { OUTBOX_RELAY_MS: "100", EVENT_RETRY_BASE_MS: "20", SAGA_STEP_TIMEOUT_MS: "30000", CARRIER_SLOW_MS: "3000" },
 			extra: [spyService(seen)],
 		}));
 		other = (await signUp(shop.baseUrl, "other@example.com")).token;
@@ -61,7 +61,9 @@ describe("the order saga", () => {
 				{ productId, qty: 1 },
 			]);
 			expect(order.items).toEqual([expect.objectContaining({ productId, qty: 3, unitPriceCents: 1234, lineTotalCents: 3702 })]);
-			expect(order.totalCents).toBe(3702);
+			// 3 parcels of 500 g to London: the cheapest option, Europe's standard band up to 5 kg in EUR.
+			expect(order).toMatchObject({ goodsCents: 3702, shippingCents: 1490, totalCents: 3702 + 1490 });
+			expect(order.shipping).toEqual({ optionId: "standard", name: "Standard", priceCents: 1490, days: { min: 3, max: 7 }, weightGrams: 1500 });
 			expect(order.history[0]).toMatchObject({ status: "PENDING", reason: "ORDER_PLACED" });
 			await finalOrder(order.id);
 		});
@@ -96,12 +98,15 @@ describe("the order saga", () => {
 		const order = await placeOrder(customer, [{ productId, qty: 2 }]);
 		const final = await finalOrder(order.id);
 		expect(final.status).toBe("CONFIRMED");
-		expect(final.history.map((change) => change.status)).toEqual(["PENDING", "AWAITING_PAYMENT", "CONFIRMED"]);
+		expect(final.history.map((change) => change.status)).toEqual(["PENDING", "AWAITING_PAYMENT", "AWAITING_SHIPMENT", "CONFIRMED"]);
+		expect(final.tracking?.trackingNumber).toMatch(/\S/);
 		expect(await stockOf(productId)).toBe(8);
 
-		expect(await charges(order.id)).toEqual([expect.objectContaining({ amountCents: 5000 })]);
+		// Goods and shipping are charged together: 2 × 25.00 plus 9.90 for 1 kg to London.
+		expect(final).toMatchObject({ goodsCents: 5000, shippingCents: 990, totalCents: 5990 });
+		expect(await charges(order.id)).toEqual([expect.objectContaining({ amountCents: 5990 })]);
 		const payments = await api.get(`/payments?orderId=${order.id}`, customer);
-		expect(payments.body.rows).toEqual([expect.objectContaining({ orderId: order.id, status: "SETTLED", amountCents: 5000 })]);
+		expect(payments.body.rows).toEqual([expect.objectContaining({ orderId: order.id, status: "SETTLED", amountCents: 5990 })]);
 
 		const emails = await waitFor(
 			() => emailsFor(order.id),
@@ -146,10 +151,30 @@ describe("the order saga", () => {
 		expect((await api.get(`/payments?orderId=${order.id}`, customer)).body.rows[0].status).toBe("VOIDED");
 	});
 
-	it("refunds and restocks when a confirmed order is cancelled", async () => {
-		const productId = await newProduct("SAGA-REFUND", 4, 999);
+	it("refuses to cancel a confirmed order, whose parcel is labelled, and changes nothing", async () => {
+		const productId = await newProduct("SAGA-LABELLED", 4, 999);
 		const order = await placeOrder(customer, [{ productId, qty: 4 }]);
-		expect((await finalOrder(order.id)).status).toBe("CONFIRMED");
+		const confirmed = await finalOrder(order.id);
+		expect(confirmed.status).toBe("CONFIRMED");
+
+		const cancel = await api.post(`/orders/${order.id}/cancel`, undefined, customer);
+		expect(cancel.status).toBe(409);
+		expect(cancel.body.error.type).toBe("ORDER_ALREADY_LABELLED");
+		expect(await orderOf(order.id)).toMatchObject({ status: "CONFIRMED", refundedCents: 0 });
+		expect(await refunds(order.id)).toEqual([]);
+		expect(await stockOf(productId)).toBe(0);
+	});
+
+	it("refunds goods and shipping and restocks when an order is cancelled after payment, before its label", async () => {
+		const productId = await newProduct("SAGA-REFUND", 4, 999);
+		// The carrier sandbox is slow for this postal code: the order waits AWAITING_SHIPMENT.
+		const res = await api.post("/orders", { items: [{ productId, qty: 4 }], shippingAddress: { ...address, postalCode: "99999" } }, customer);
+		expect(res.status).toBe(201);
+		const order = res.body as Order;
+		await waitFor(
+			() => orderOf(order.id),
+			(o) => o.status === "AWAITING_SHIPMENT",
+		);
 		expect(await stockOf(productId)).toBe(0);
 
 		const cancelled = await api.post(`/orders/${order.id}/cancel`, undefined, customer);
@@ -158,10 +183,10 @@ describe("the order saga", () => {
 
 		const refunded = await waitFor(
 			() => orderOf(order.id),
-			(o) => o.refundedCents === 3996,
+			(o) => o.refundedCents === order.totalCents,
 		);
-		expect(refunded.refundedCents).toBe(3996);
-		expect(await refunds(order.id)).toEqual([expect.objectContaining({ amountCents: 3996 })]);
+		expect(refunded.refundedCents).toBe(3996 + order.shippingCents);
+		expect(await refunds(order.id)).toEqual([expect.objectContaining({ amountCents: 3996 + order.shippingCents })]);
 		await waitFor(
 			() => stockOf(productId),
 			(stock) => stock === 4,
@@ -169,9 +194,17 @@ describe("the order saga", () => {
 		expect(await stockOf(productId)).toBe(4);
 		const emails = await waitFor(
 			() => emailsFor(order.id),
-			(rows) => rows.length >= 3,
+			(rows) => rows.length >= 2,
 		);
-		expect(emails.map((row) => row.kind).sort()).toEqual(["order.cancelled", "order.confirmed", "payment.refunded"]);
+		expect(emails.map((row) => row.kind).sort()).toEqual(["order.cancelled", "payment.refunded"]);
+		// The booking the slow carrier answers afterwards is voided, and the order stays cancelled.
+		const shipment = await waitFor(
+			() => shop.broker.call<ShipmentOfOrder, { orderId: string }>("shipping.ofOrder", { orderId: order.id }),
+			(row) => row?.status === "VOIDED",
+			15_000,
+		);
+		expect(shipment?.status).toBe("VOIDED");
+		expect((await orderOf(order.id)).status).toBe("CANCELLED");
 
 		const again = await api.post(`/orders/${order.id}/cancel`, undefined, customer);
 		expect(again.status).toBe(409);
@@ -187,7 +220,9 @@ describe("the order saga", () => {
 			(rows) => rows.some((row) => row.status === "SENT"),
 		);
 		const events = seen.filter((event) => event.correlationId === order.id);
-		expect(events.map((event) => event.type)).toEqual(expect.arrayContaining(["order.created", "stock.reserved", "payment.settled", "order.confirmed"]));
+		expect(events.map((event) => event.type)).toEqual(
+			expect.arrayContaining(["order.created", "stock.reserved", "payment.settled", "order.paid", "shipment.booked", "order.confirmed"]),
+		);
 
 		await Promise.all(events.flatMap((event) => [shop.broker.emit(event.type, event), shop.broker.emit(event.type, event)]));
 		// Idempotent below the inbox too: the actions themselves, called directly and concurrently.
@@ -202,7 +237,7 @@ describe("the order saga", () => {
 		expect(await stockOf(productId)).toBe(7);
 		expect(await charges(order.id)).toHaveLength(1);
 		expect(await emailsFor(order.id)).toHaveLength(1);
-		expect((await orderOf(order.id)).history.map((change) => change.status)).toEqual(["PENDING", "AWAITING_PAYMENT", "CONFIRMED"]);
+		expect((await orderOf(order.id)).history.map((change) => change.status)).toEqual(["PENDING", "AWAITING_PAYMENT", "AWAITING_SHIPMENT", "CONFIRMED"]);
 	});
 
 	it("never oversells 100 concurrent orders on scarce stock, and charges exactly what was confirmed", async () => {
@@ -288,11 +323,12 @@ describe("the order saga's timeout", () => {
 			(res) => res.body.rows?.[0]?.status === "REFUNDED",
 			10_000,
 		);
-		expect(refunded.body.rows[0]).toMatchObject({ status: "REFUNDED", refundedCents: 8400 });
+		expect(refunded.body.rows[0]).toMatchObject({ status: "REFUNDED", refundedCents: order.totalCents });
+		expect(order.totalCents).toBe(8400 + order.shippingCents);
 		const final = await waitFor(
 			() => api.get(`/orders/${order.id}`, token),
-			(res) => res.body.refundedCents === 8400,
+			(res) => res.body.refundedCents === order.totalCents,
 		);
-		expect(final.body).toMatchObject({ status: "CANCELLED", cancelReason: "TIMEOUT", refundedCents: 8400 });
+		expect(final.body).toMatchObject({ status: "CANCELLED", cancelReason: "TIMEOUT", refundedCents: order.totalCents });
 	});
 });

@@ -12,7 +12,7 @@ import { waitFor } from "../helpers/wait";
  */
 
 const address = TEST_ADDRESS;
-const FAST = { OUTBOX_RELAY_MS: "100", EVENT_RETRY_BASE_MS: "20", SAGA_STEP_TIMEOUT_MS: "30000" };
+const FAST = { OUTBOX_RELAY_MS: "100", EVENT_RETRY_BASE_MS: "20", SAGA_STEP_TIMEOUT_MS: "30000", CARRIER_SLOW_MS: "3000" };
 
 type Step = [service: TimelineEntry["service"], status: string, reason?: string];
 
@@ -48,8 +48,8 @@ describe("an operator's view of orders", () => {
 		expect(res.status).toBe(201);
 		return res.body.id;
 	}
-	async function placeOrder(token: string, productId: string, paymentMethod = "tok_visa"): Promise<Order> {
-		const res = await api.post("/orders", { items: [{ productId, qty: 2 }], shippingAddress: address, paymentMethod }, token);
+	async function placeOrder(token: string, productId: string, paymentMethod = "tok_visa", postalCode = address.postalCode): Promise<Order> {
+		const res = await api.post("/orders", { items: [{ productId, qty: 2 }], shippingAddress: { ...address, postalCode }, paymentMethod }, token);
 		expect(res.status).toBe(201);
 		return res.body;
 	}
@@ -79,14 +79,17 @@ describe("an operator's view of orders", () => {
 				["orders", "PENDING", "ORDER_PLACED"],
 				["catalogue", "RESERVED", "STOCK_HELD"],
 				["payments", "SETTLED", "PROVIDER_APPROVED"],
-				["orders", "CONFIRMED", "PAYMENT_SETTLED"],
+				["orders", "AWAITING_SHIPMENT", "PAYMENT_SETTLED"],
+				["shipping", "BOOKING", "BOOKING_STARTED"],
+				["shipping", "LABELLED", "CARRIER_ACCEPTED"],
+				["orders", "CONFIRMED", "SHIPMENT_BOOKED"],
 				["notifications", "SENT", "order.confirmed"],
 			];
 			const timeline = await timelineWith(order.id, story);
 			expect(inTimeline(timeline.entries, story)).toEqual(story);
 			expectChronological(timeline.entries);
 			expect(timeline).toMatchObject({ orderId: order.id, status: "CONFIRMED", missing: [] });
-			expect(timeline.entries[indexOf(timeline.entries, story[2]!)]!.details).toMatchObject({ amountCents: 5000, currency: "EUR" });
+			expect(timeline.entries[indexOf(timeline.entries, story[2]!)]!.details).toMatchObject({ amountCents: 5990, currency: "EUR" });
 			// The sale is recorded by catalogue too, after the charge that caused it.
 			expect(indexOf(timeline.entries, ["catalogue", "COMMITTED"])).toBeGreaterThan(indexOf(timeline.entries, story[2]!));
 		});
@@ -108,22 +111,25 @@ describe("an operator's view of orders", () => {
 			expectChronological(timeline.entries);
 		});
 
-		it("shows the refund of an order cancelled after it was confirmed, and the stock returned", async () => {
-			const order = await placeOrder(customer, await newProduct("TL-REFUND", 4, 999));
-			await timelineWith(order.id, [["orders", "CONFIRMED"]]);
+		it("shows the refund of an order cancelled after it was paid, the stock returned and the late label voided", async () => {
+			// The carrier sandbox is slow for this postal code: there is time to cancel before the label.
+			const order = await placeOrder(customer, await newProduct("TL-REFUND", 4, 999), "tok_visa", "99999");
+			await timelineWith(order.id, [["orders", "AWAITING_SHIPMENT"]]);
 			expect((await api.post(`/orders/${order.id}/cancel`, undefined, customer)).status).toBe(200);
 			const story: Step[] = [
-				["orders", "CONFIRMED", "PAYMENT_SETTLED"],
+				["orders", "AWAITING_SHIPMENT", "PAYMENT_SETTLED"],
 				["orders", "CANCELLED", "CUSTOMER_CANCELLED"],
 				["payments", "REFUNDING", "REFUND_STARTED"],
 				["payments", "REFUNDED", "PROVIDER_REFUNDED"],
 				["orders", "CANCELLED", "PAYMENT_REFUNDED"],
 			];
 			const returned: Step = ["catalogue", "RETURNED", "ORDER_CANCELLED"];
-			const timeline = await timelineWith(order.id, [...story, returned, ["notifications", "SENT", "payment.refunded"]]);
+			const voided: Step = ["shipping", "VOIDED", "LABEL_VOIDED"];
+			const timeline = await timelineWith(order.id, [...story, returned, voided, ["notifications", "SENT", "payment.refunded"]]);
 			expect(inTimeline(timeline.entries, story)).toEqual(story);
 			expect(indexOf(timeline.entries, returned)).toBeGreaterThan(indexOf(timeline.entries, story[1]!));
-			expect(timeline.entries[indexOf(timeline.entries, story[3]!)]!.details).toEqual({ refundedCents: 1998, currency: "EUR" });
+			expect(indexOf(timeline.entries, voided)).toBeGreaterThan(indexOf(timeline.entries, story[1]!));
+			expect(timeline.entries[indexOf(timeline.entries, story[3]!)]!.details).toEqual({ refundedCents: 1998 + order.shippingCents, currency: "EUR" });
 			expectChronological(timeline.entries);
 		});
 
@@ -264,7 +270,7 @@ describe("an order's timeline while a service is down", () => {
 	afterAll(() => shop?.destroy());
 
 	it("answers with the parts it has and names the one missing, not a 5xx", async () => {
-		shop = await startShop({ services: ["api", "catalogue", "customers", "orders", "payments"], env: FAST });
+		shop = await startShop({ services: ["api", "catalogue", "customers", "orders", "payments", "shipping"], env: FAST });
 		const api = http(shop.baseUrl);
 		const admin = await adminToken(shop.baseUrl);
 		const customer = (await signUp(shop.baseUrl, "timeline-down@example.com")).token;

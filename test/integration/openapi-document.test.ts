@@ -151,9 +151,9 @@ describe("the OpenAPI document", () => {
 			},
 		});
 		expect(JSON.stringify(create.responses["422"])).toContain(
-			'"enum":["UNKNOWN_PRODUCT_IN_ORDER","MIXED_CURRENCIES","LINE_QTY_TOO_LARGE","IDEMPOTENCY_KEY_REUSED"]',
+			'"enum":["UNKNOWN_PRODUCT_IN_ORDER","MIXED_CURRENCIES","LINE_QTY_TOO_LARGE","IDEMPOTENCY_KEY_REUSED","NO_SHIPPING_OPTION","UNKNOWN_SHIPPING_OPTION"]',
 		);
-		expect(JSON.stringify(create.responses["409"])).toContain('"enum":["IDEMPOTENCY_KEY_BUSY"]');
+		expect(JSON.stringify(create.responses["409"])).toContain('"enum":["IDEMPOTENCY_KEY_BUSY","SHIPPING_OPTION_UNAVAILABLE","SHIPPING_PRICE_CHANGED"]');
 		expect(Object.keys(create.responses).sort()).toEqual(["201", "400", "401", "409", "413", "415", "422", "429", "503", "504"]);
 	});
 
@@ -252,7 +252,7 @@ describe("the OpenAPI document", () => {
 		expect(bodySchema(checkout)).toMatchObject({ required: ["shippingAddress"], additionalProperties: false });
 		expect(checkout.responses["201"]!.headers).toHaveProperty("Location");
 		expect(checkout.responses["201"]!.content).toEqual({ "application/json": { schema: { $ref: "#/components/schemas/Order" } } });
-		expect(JSON.stringify(checkout.responses["409"])).toContain('"enum":["CART_EMPTY","CART_LINE_UNAVAILABLE","CART_STOCK_SHORT","IDEMPOTENCY_KEY_BUSY"]');
+		expect(JSON.stringify(checkout.responses["409"])).toContain('"enum":["CART_EMPTY","CART_LINE_UNAVAILABLE","CART_STOCK_SHORT","IDEMPOTENCY_KEY_BUSY","SHIPPING_OPTION_UNAVAILABLE","SHIPPING_PRICE_CHANGED"]');
 		expect(op("DELETE", "/cart/items/{productId}").requestBody).toBeUndefined();
 		expect(op("GET", "/cart").responses).not.toHaveProperty("404");
 	});

@@ -32,6 +32,7 @@ describe("the REPL commands", () => {
 	let mail: MailServer | undefined;
 	let order: Order;
 	let stuckId: string;
+	let unshippedId: string;
 
 	beforeAll(async () => {
 		smtpPort = await freePort();
@@ -71,6 +72,16 @@ describe("the REPL commands", () => {
 		);
 		await orders.insert(stuck);
 		stuckId = stuck._id;
+		// And one stalled on the shipping step: paid, its parcel never booked.
+		const unshipped = newOrder(
+			{ customerId: customer.customer.id, shippingAddress: address, paymentMethod: "tok_visa", shipping: TEST_SHIPPING },
+			priced,
+			"order-unshipped-repl",
+			new Date(Date.now() - TWO_HOURS_MS / 2),
+			3 * TWO_HOURS_MS,
+		);
+		await orders.insert({ ...unshipped, status: "AWAITING_SHIPMENT" });
+		unshippedId = unshipped._id;
 	});
 	afterAll(async () => {
 		await shop.destroy();
@@ -82,7 +93,7 @@ describe("the REPL commands", () => {
 		expect(text.split("\n")[0]).toBe(`Order ${order.id} of customer ${order.customerId}: CONFIRMED`);
 		expect(text).toMatch(/^AT\s+SINCE\s+SERVICE\s+STATUS\s+REASON\s+WHAT$/m);
 		const found = steps(text);
-		const story = ["orders PENDING", "catalogue RESERVED", "payments SETTLED", "orders CONFIRMED"];
+		const story = ["orders PENDING", "catalogue RESERVED", "payments SETTLED", "orders AWAITING_SHIPMENT", "shipping LABELLED", "orders CONFIRMED"];
 		expect(found.filter((step) => story.includes(step))).toEqual(story);
 		expect(text).toMatch(/payments\s+SETTLED\s+PROVIDER_APPROVED\s+payment charged \(amountCents=\d+, currency=EUR, providerRef=\S+\)/);
 		expect(text).not.toContain("Missing");
@@ -92,12 +103,15 @@ describe("the REPL commands", () => {
 		expect(await sagaCommand(shop.broker, "no-such-order")).toBe("No order no-such-order.");
 	});
 
-	it("stuck lists the PENDING orders older than the seconds given, with their age", async () => {
+	it("stuck lists the orders in their saga, at any step, placed more than the seconds given ago, with their status and age", async () => {
 		const text = await stuckCommand(shop.broker, 60);
-		expect(text.split("\n")[0]).toBe("1 order(s) PENDING for more than 60s:");
-		expect(text).toMatch(new RegExp(`^${stuckId}\\s+\\S+\\s+\\S+Z\\s+2h 0m\\s+100 EUR$`, "m"));
+		expect(text.split("\n")[0]).toBe("2 order(s) in their saga for more than 60s:");
+		// Goods 1.00 and shipping 9.90.
+		expect(text).toMatch(new RegExp(`^${stuckId}\\s+PENDING\\s+\\S+\\s+\\S+Z\\s+2h 0m\\s+1090 EUR$`, "m"));
+		expect(text).toMatch(new RegExp(`^${unshippedId}\\s+AWAITING_SHIPMENT\\s+\\S+\\s+\\S+Z\\s+1h 0m\\s+1090 EUR$`, "m"));
 		expect(text).not.toContain(order.id);
-		expect(await stuckCommand(shop.broker, 3 * 3600)).toBe("No order has been PENDING for more than 10800s.");
+		expect((await stuckCommand(shop.broker, 5400)).split("\n")[0]).toBe("1 order(s) in their saga for more than 5400s:");
+		expect(await stuckCommand(shop.broker, 3 * 3600)).toBe("No order has been in its saga for more than 10800s.");
 	});
 
 	it("dlq lists every service's dead letters with the order and the last error", async () => {
