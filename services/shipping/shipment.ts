@@ -139,7 +139,9 @@ export function decideShipment(
 					return IGNORE;
 			}
 		case "VOID_DONE":
-			return doc.status === "LABELLED" || doc.status === "BOOKING" ? move("VOIDED", "LABEL_VOIDED", { cancelRequested: false, nextTrackAtMs: null }) : IGNORE;
+			return doc.status === "LABELLED" || doc.status === "BOOKING"
+				? move("VOIDED", "LABEL_VOIDED", { cancelRequested: false, nextTrackAtMs: null })
+				: IGNORE;
 		case "TRACKED":
 			return tracked(doc, command.track, now, settings.trackEveryMs);
 	}

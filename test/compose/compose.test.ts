@@ -112,7 +112,7 @@ describe("docker compose up with api=2, payments=3, orders=2, catalogue=2 and th
 		const declined = await shop.order(productId, 1, "tok_decline");
 		const tooMany = await shop.order(productId, 4);
 		placed.push(good, declined, tooMany);
-		expect(await shop.finalOrder(good.id)).toMatchObject({ status: "CONFIRMED", totalCents: 2 * 1999 });
+		expect(await shop.finalOrder(good.id)).toMatchObject({ status: "CONFIRMED", goodsCents: 2 * 1999, tracking: { carrier: expect.any(String) } });
 		expect(await shop.finalOrder(declined.id)).toMatchObject({ status: "CANCELLED", cancelReason: "PAYMENT_DECLINED" });
 		expect(await shop.finalOrder(tooMany.id)).toMatchObject({ status: "CANCELLED", cancelReason: "OUT_OF_STOCK" });
 		// The declined order's unit went back; only the good order's two are gone.

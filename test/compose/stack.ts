@@ -49,6 +49,9 @@ export class ComposeStack {
 			SHOP_HTTP_PORT: String(ports.http),
 			PROMETHEUS_PORT: String(ports.prometheus),
 			ZIPKIN_PORT: String(ports.zipkin),
+			// Labelled parcels stay put for the suite: its checks take CONFIRMED as the saga's end.
+			CARRIER_DISPATCH_AFTER_MS: "3600000",
+			CARRIER_DELIVER_AFTER_MS: "3600000",
 		};
 	}
 

@@ -182,7 +182,14 @@ describe("the cart", () => {
 		expect(res.status).toBe(201);
 		expect(res.headers.get("location")).toBe(`/api/orders/${res.body.id}`);
 		// 1.5 kg to London: Europe's standard band up to 5 kg.
-		expect(res.body).toMatchObject({ status: "PENDING", goodsCents: 3300, shippingCents: 1490, totalCents: 4790, currency: "EUR", paymentMethod: "tok_visa" });
+		expect(res.body).toMatchObject({
+			status: "PENDING",
+			goodsCents: 3300,
+			shippingCents: 1490,
+			totalCents: 4790,
+			currency: "EUR",
+			paymentMethod: "tok_visa",
+		});
 		const byProduct = (items: [string, number, number][]) => new Map(items.map(([productId, ...rest]) => [productId, rest]));
 		expect(byProduct(res.body.items.map((item) => [item.productId, item.qty, item.unitPriceCents]))).toEqual(
 			byProduct([

@@ -124,7 +124,7 @@ describe("checkout and live status across replicas", () => {
 			.split("\n")
 			.map((line) => JSON.parse(line) as { kind: string; id?: string; data?: { orderId: string; status: string } });
 		const statuses = lines.filter((line) => line.kind === "status").map((line) => `${line.id} ${line.data!.status}`);
-		expect(statuses).toEqual(["0 PENDING", "1 AWAITING_PAYMENT", "2 CONFIRMED"]);
+		expect(statuses).toEqual(["0 PENDING", "1 AWAITING_PAYMENT", "2 AWAITING_SHIPMENT", "3 CONFIRMED"]);
 		expect(lines.at(-1)).toEqual({ kind: "closed", code: 204 });
 	}, 120_000);
 });

@@ -31,6 +31,10 @@ export class TestCluster {
 			ADMIN_EMAIL: INFRA_ADMIN.email,
 			ADMIN_PASSWORD: INFRA_ADMIN.password,
 			AUTH_RATE_LIMIT_PER_MINUTE: "10000",
+			// The carrier sandbox keeps labelled parcels where they are for the suite's length: its
+			// checks take CONFIRMED as the saga's end (the parcel's later steps: test/e2e/shipping).
+			CARRIER_DISPATCH_AFTER_MS: "3600000",
+			CARRIER_DELIVER_AFTER_MS: "3600000",
 			...settings,
 		};
 		this.baseUrl = `http://127.0.0.1:${port}/api`;

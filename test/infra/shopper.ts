@@ -35,18 +35,21 @@ export class Shopper {
 		return res.body.id;
 	}
 
-	/** POST /orders as it answered, whatever the status. */
-	placeOrder(productId: string, qty = 1, paymentMethod?: string, headers?: Record<string, string>) {
+	/**
+	 * POST /orders as it answered, whatever the status. `postalCode` picks the carrier sandbox's
+	 * behaviour: 00000 refused, 99990 never answered (README "Shipping").
+	 */
+	placeOrder(productId: string, qty = 1, paymentMethod?: string, headers?: Record<string, string>, postalCode = address.postalCode) {
 		return this.api.post(
 			"/orders",
-			{ items: [{ productId, qty }], shippingAddress: address, ...(paymentMethod ? { paymentMethod } : {}) },
+			{ items: [{ productId, qty }], shippingAddress: { ...address, postalCode }, ...(paymentMethod ? { paymentMethod } : {}) },
 			this.customer,
 			headers,
 		);
 	}
 
-	async order(productId: string, qty = 1, paymentMethod?: string): Promise<Order> {
-		const res = await this.placeOrder(productId, qty, paymentMethod);
+	async order(productId: string, qty = 1, paymentMethod?: string, postalCode?: string): Promise<Order> {
+		const res = await this.placeOrder(productId, qty, paymentMethod, undefined, postalCode);
 		if (res.status !== 201) throw new Error(`placing an order answered ${res.status}: ${JSON.stringify(res.body)}`);
 		return res.body as Order;
 	}

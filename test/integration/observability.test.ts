@@ -54,7 +54,11 @@ describe("observability of the embedded shop", () => {
 		await collector.close();
 	});
 
-	async function placeOrder(paymentMethod: string, requestId: string, shippingAddress = address): Promise<{ order: Order; responseRequestId: string | null }> {
+	async function placeOrder(
+		paymentMethod: string,
+		requestId: string,
+		shippingAddress = address,
+	): Promise<{ order: Order; responseRequestId: string | null }> {
 		const res = await api.post<Order>("/orders", { items: [{ productId, qty: 2 }], shippingAddress, paymentMethod }, token, {
 			"x-request-id": requestId,
 		});
@@ -138,7 +142,8 @@ describe("observability of the embedded shop", () => {
 			expect(sagaSeconds).toBeGreaterThan(0);
 			expect(sagaSeconds).toBeLessThan(60);
 			expect(sample(samples, "shop_payments_captured_cents_total", { currency: order.currency })).toBe(order.totalCents);
-			for (const service of ["orders", "catalogue", "payments", "shipping", "customers"]) expect(sample(samples, "shop_outbox_backlog", { service })).toBe(0);
+			for (const service of ["orders", "catalogue", "payments", "shipping", "customers"])
+				expect(sample(samples, "shop_outbox_backlog", { service })).toBe(0);
 			// Moleculer's own metrics are there too: requests per action, with their latency.
 			expect(sample(samples, "moleculer_request_total", { action: "orders.create" })).toBeGreaterThanOrEqual(1);
 			expect(sample(samples, "moleculer_request_time_count", { action: "orders.create" })).toBeGreaterThanOrEqual(1);

@@ -252,7 +252,9 @@ describe("the OpenAPI document", () => {
 		expect(bodySchema(checkout)).toMatchObject({ required: ["shippingAddress"], additionalProperties: false });
 		expect(checkout.responses["201"]!.headers).toHaveProperty("Location");
 		expect(checkout.responses["201"]!.content).toEqual({ "application/json": { schema: { $ref: "#/components/schemas/Order" } } });
-		expect(JSON.stringify(checkout.responses["409"])).toContain('"enum":["CART_EMPTY","CART_LINE_UNAVAILABLE","CART_STOCK_SHORT","IDEMPOTENCY_KEY_BUSY","SHIPPING_OPTION_UNAVAILABLE","SHIPPING_PRICE_CHANGED"]');
+		expect(JSON.stringify(checkout.responses["409"])).toContain(
+			'"enum":["CART_EMPTY","CART_LINE_UNAVAILABLE","CART_STOCK_SHORT","IDEMPOTENCY_KEY_BUSY","SHIPPING_OPTION_UNAVAILABLE","SHIPPING_PRICE_CHANGED"]',
+		);
 		expect(op("DELETE", "/cart/items/{productId}").requestBody).toBeUndefined();
 		expect(op("GET", "/cart").responses).not.toHaveProperty("404");
 	});

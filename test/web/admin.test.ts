@@ -196,12 +196,21 @@ describe("the admin console in Chromium", () => {
 		await screenshots(page, "admin-order-timeline");
 		await readmeScreenshot(page, "admin-timeline", 1300);
 
-		// The confirmed order, cancelled behind the page's back: the page's cancel is refused in words.
+		// The confirmed order's parcel is labelled: its cancel is refused in words, and nothing changes.
 		await page.goto(`${state.origin}/admin/orders/${confirmed}`);
 		await page.getByRole("list", { name: "What happened" }).getByText("payment charged").waitFor();
-		expect((await api.post(`/orders/${confirmed}/cancel`, undefined, admin)).status).toBe(200);
+		await page.getByRole("list", { name: "What happened" }).getByText(/label/).first().waitFor();
 		await page.getByRole("button", { name: "Cancel this order" }).click();
-		await page.getByRole("alert").filter({ hasText: "This order is already cancelled, so it cannot be cancelled again." }).waitFor();
+		await page.getByRole("alert").filter({ hasText: "The carrier already has this order's label, so it cannot be cancelled" }).waitFor();
+		expect((await api.get(`/orders/${confirmed}`, admin)).body.status).toBe("CONFIRMED");
+
+		// The shipments: the confirmed order's parcel, labelled, with its tracking number.
+		await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Shipments" }).click();
+		await page.getByLabel("Status").selectOption("LABELLED");
+		await page.waitForURL(/status=LABELLED/);
+		const shipments = page.getByRole("table", { name: "Shipments: Labelled" });
+		await shipments.getByRole("link", { name: confirmed.slice(0, 8) }).waitFor();
+		await screenshots(page, "admin-shipments");
 
 		// The customers, each leading to their orders.
 		await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Customers" }).click();

@@ -108,7 +108,12 @@ describe("the storefront with the keyboard alone", () => {
 			await tabTo(page, page.getByLabel(label));
 			await page.keyboard.type(value);
 		}
-		// A radio group is one stop; the arrows choose within it.
+		// A radio group is one stop; the arrows choose within it. Shipping first, once quoted.
+		await page.getByLabel(/^Express:/).waitFor();
+		expect(await page.getByLabel(/^Standard:/).isChecked()).toBe(true);
+		await tabTo(page, page.getByLabel(/^Standard:/));
+		await page.keyboard.press("ArrowDown");
+		expect(await page.getByLabel(/^Express:/).isChecked()).toBe(true);
 		await tabTo(page, page.getByLabel("Visa ending 4242"));
 		for (let presses = 0; presses < 5 && !(await page.getByLabel("Slow card").isChecked()); presses++) await page.keyboard.press("ArrowDown");
 		expect(await page.getByLabel("Slow card").isChecked()).toBe(true);
@@ -117,6 +122,7 @@ describe("the storefront with the keyboard alone", () => {
 
 		await page.waitForURL(/\/orders\/[^/]+$/);
 		await page.getByRole("status").filter({ hasText: "Stock reserved: charging the card" }).waitFor({ timeout: 20000 });
+		await page.getByText(/\(Express, 1–3 working days\)$/).waitFor();
 		await screenshots(page, "keyboard-order-charging");
 		await tabTo(page, page.getByRole("button", { name: "Cancel this order" }));
 		await page.keyboard.press("Enter");

@@ -8,7 +8,8 @@ import { launchBrowser, readmeScreenshot, screenshots, VIEWPORTS } from "./brows
 /*
  * A shopper's journey through the built storefront, as a person would make it: search, filter,
  * add two products as a guest, register from the cart, find the guest cart kept at checkout,
- * pay with the good card, and watch the order turn CONFIRMED without reloading the page.
+ * choose the shipping quoted for the address, pay with the good card, watch the order turn
+ * CONFIRMED without reloading the page, and follow the parcel to DELIVERED.
  */
 
 const WEB_DIR = path.join(__dirname, "../../web/dist");
@@ -29,7 +30,10 @@ describe("the storefront in Chromium", () => {
 
 	beforeAll(async () => {
 		if (!fs.existsSync(path.join(WEB_DIR, "index.html"))) throw new Error("No web build: npm run build:web first (npm run test:web does)");
-		shop = await startShop({ env: { WEB_DIR } });
+		// The carrier sandbox collects a parcel 4 s after its label and delivers it 4 s later.
+		shop = await startShop({
+			env: { WEB_DIR, CARRIER_DISPATCH_AFTER_MS: "4000", CARRIER_DELIVER_AFTER_MS: "8000", SHIPPING_TRACK_EVERY_MS: "500", SHIPPING_SWEEP_MS: "200" },
+		});
 		origin = new URL(shop.baseUrl).origin;
 		browser = await launchBrowser();
 		page = await browser.newPage({ viewport: VIEWPORTS.desktop });
@@ -91,6 +95,19 @@ describe("the storefront in Chromium", () => {
 		await summary.getByText(firstName).waitFor();
 		await summary.getByText(secondName).waitFor();
 
+		// Nothing to ship with before the address says where: the form says so.
+		await page.getByRole("button", { name: "Place order" }).click();
+		await page.locator("#shipping-error").filter({ hasText: "Choose how to ship the order" }).waitFor();
+
+		// Where it goes is quoted: the one option that reaches the US, chosen, in the total.
+		await page.getByLabel("Postal code").fill("22202");
+		await page.getByLabel("Country code").fill("us");
+		const standard = page.getByLabel(/^Standard: €\d+\.\d\d$/);
+		await standard.waitFor();
+		expect(await standard.isChecked()).toBe(true);
+		expect(await page.getByLabel(/^Express/).count()).toBe(0);
+		await summary.getByText(/\(Standard\)$/).waitFor();
+
 		// A missing field is named next to its input, in words.
 		await page.getByRole("button", { name: "Place order" }).click();
 		await page.locator("#ship-name-error").waitFor();
@@ -99,26 +116,38 @@ describe("the storefront in Chromium", () => {
 		await page.getByLabel("Name").fill("Grace Hopper");
 		await page.getByLabel("Street and number").fill("1 Navy Yard");
 		await page.getByLabel("City").fill("Arlington");
-		await page.getByLabel("Postal code").fill("22202");
-		await page.getByLabel("Country code").fill("us");
 		await page.getByLabel("Visa ending 4242").check();
 		await screenshots(page, "checkout");
 		await page.getByRole("button", { name: "Place order" }).click();
 
-		// The order page follows the saga without a reload until it is confirmed.
+		// The order page follows the saga without a reload until it is confirmed, with its tracking number.
 		await page.waitForURL(/\/orders\/[^/]+$/);
 		const navigations: string[] = [];
 		page.on("framenavigated", (frame) => navigations.push(frame.url()));
 		await page.getByRole("status").filter({ hasText: "Confirmed" }).waitFor({ timeout: 20000 });
 		expect(navigations).toEqual([]);
-		await page.getByRole("list", { name: "What happened so far" }).getByText("Stock reserved: charging the card").waitFor();
+		await page.getByRole("list", { name: "What happened so far" }).getByText("Paid: booking the parcel with the carrier").waitFor();
+		await page.getByText(/^Tracking: \S+ \(.+\)$/).waitFor();
 		await screenshots(page, "order-confirmed");
+
+		// The carrier sandbox collects and delivers the parcel (in seconds here): the order shows it when opened again.
+		const orderUrl = page.url();
+		await waitFor(
+			async () => {
+				await page.goto(orderUrl);
+				return page.getByRole("status").filter({ hasText: "Delivered" }).count();
+			},
+			(count) => count === 1,
+			30_000,
+		);
+		await page.getByRole("list", { name: "What happened so far" }).getByText("Shipped: the parcel is on its way").waitFor();
+		await screenshots(page, "order-delivered");
 
 		// The cart is empty now, and the order is in the history.
 		await page.getByRole("link", { name: "Orders", exact: true }).click();
 		await page.getByRole("heading", { level: 1, name: "Your orders" }).waitFor();
 		// The heading shows before the list has arrived: the rows are counted once it has.
-		await page.getByRole("cell", { name: "Confirmed" }).waitFor();
+		await page.getByRole("cell", { name: "Delivered" }).waitFor();
 		expect(await page.getByRole("row").count()).toBe(2);
 
 		// The confirmation email shows in notifications. It is sent a moment after the order is
@@ -134,9 +163,16 @@ describe("the storefront in Chromium", () => {
 			30_000,
 		);
 		expect(sent.rows.map((row) => row.kind)).toContain("order.confirmed");
+		await waitFor(
+			async () => (await http(shop.baseUrl).get("/notifications", token)).body as { rows: { kind: string }[] },
+			(page) => page.rows.some((row) => row.kind === "shipment.delivered"),
+			30_000,
+		);
 		await page.getByRole("link", { name: "Notifications" }).click();
 		await page.getByRole("heading", { level: 1, name: "Notifications" }).waitFor();
 		await page.getByText("Order confirmed").waitFor();
+		await page.getByText("Parcel on its way").waitFor();
+		await page.getByText("Parcel delivered").waitFor();
 		await screenshots(page, "notifications");
 		expect(pageErrors).toEqual([]);
 	});
@@ -179,16 +215,19 @@ describe("the storefront in Chromium", () => {
 		await shopper.getByLabel("City").fill("London");
 		await shopper.getByLabel("Postal code").fill("SW1Y 4JH");
 		await shopper.getByLabel("Country code").fill("GB");
+		// London is reached by express too: chosen, it is what the order is priced with.
+		await shopper.getByLabel(/^Express: /).check();
 		await shopper.getByLabel("Card that is declined").check();
 		await shopper.getByRole("button", { name: "Place order" }).dblclick();
 
 		await shopper.waitForURL(/\/orders\/[^/]+$/);
 		await shopper.getByRole("status").filter({ hasText: "Cancelled: the card was declined." }).waitFor({ timeout: 20000 });
+		await shopper.getByText(/\(Express, 1–3 working days\)$/).waitFor();
 		await screenshots(shopper, "order-declined");
 
 		const orders = await api.get("/orders", token);
 		expect(orders.body.total).toBe(1);
-		expect(orders.body.rows[0].status).toBe("CANCELLED");
+		expect(orders.body.rows[0]).toMatchObject({ status: "CANCELLED", shipping: { optionId: "express" } });
 		// The stock held for the order is back on sale.
 		expect(await waitForValue(async () => (await api.get(`/products/${productId}`, admin)).body.stock as number, 2)).toBe(2);
 		expect(pageErrors).toEqual([]);

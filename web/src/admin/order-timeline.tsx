@@ -22,6 +22,7 @@ const SERVICE_WORDS: Readonly<Record<Timeline["missing"][number]["service"], str
 	orders: "Orders",
 	catalogue: "Catalogue (stock)",
 	payments: "Payments",
+	shipping: "Shipping (carrier)",
 	notifications: "Notifications (email)",
 };
 

@@ -42,6 +42,12 @@ const WORDS: Readonly<Record<string, string>> = {
 	PRODUCT_NOT_FOUND: "This product does not exist, or is no longer sold.",
 	ORDER_NOT_FOUND: "There is no such order in your account.",
 	ORDER_ALREADY_FINAL: "This order can no longer be cancelled.",
+	ORDER_ALREADY_LABELLED:
+		"The parcel is already labelled for the carrier, so the order can no longer be cancelled. Once it arrives, send it back as a return.",
+	NO_SHIPPING_OPTION: "The shop cannot ship this order to that address (too far, or too heavy for one parcel).",
+	UNKNOWN_SHIPPING_OPTION: "The shop has no such shipping option. Choose one of those shown.",
+	SHIPPING_OPTION_UNAVAILABLE: "The shipping option chosen does not reach this address any more. Choose another one.",
+	SHIPPING_PRICE_CHANGED: "The price of the shipping option changed since it was shown. Check the new price, then place the order.",
 	CART_FULL: "The cart holds as many different products as it can (50). Remove one to add another.",
 	CART_EMPTY: "The cart is empty.",
 	CART_LINE_UNAVAILABLE: "A product in the cart is no longer sold. Remove it, then place the order.",

@@ -358,7 +358,7 @@ export interface paths {
 		get: operations["ordersList"];
 		put?: never;
 		/**
-		 * Place an order; the saga then reserves stock and charges the card
+		 * Place an order, shipped with the option named (or the cheapest); the saga then reserves stock, charges the card and books the parcel
 		 * @description Needs a bearer token.
 		 */
 		post: operations["ordersCreate"];
@@ -418,10 +418,50 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * Cancel an order; a settled payment is refunded
+		 * Cancel an order before its parcel is booked; a settled payment is refunded
 		 * @description Needs a bearer token.
 		 */
 		post: operations["ordersCancel"];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/shipping/quotes": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * What shipping these lines to a destination costs, each way that reaches it, cheapest first (no account needed)
+		 * @description Works without a token; a token, when sent, must be valid.
+		 */
+		post: operations["shippingQuote"];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/admin/shipments": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Every shipment, by status, newest first (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		get: operations["shippingList"];
+		put?: never;
+		post?: never;
 		delete?: never;
 		options?: never;
 		head?: never;
@@ -602,6 +642,46 @@ export interface paths {
 		 * @description Needs a bearer token of a user with the admin role.
 		 */
 		post: operations["paymentsRedriveDeadLetters"];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/admin/dead-letters/shipping": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The events shipping gave up on, with their last error (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		get: operations["shippingDeadLetters"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/admin/dead-letters/shipping/redrive": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * Hand shipping's dead letters (all, or the ids given) to their handler once more (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		post: operations["shippingRedriveDeadLetters"];
 		delete?: never;
 		options?: never;
 		head?: never;
@@ -824,7 +904,8 @@ export interface components {
 		 *         "customers",
 		 *         "notifications",
 		 *         "orders",
-		 *         "payments"
+		 *         "payments",
+		 *         "shipping"
 		 *       ]
 		 *     }
 		 */
@@ -1060,7 +1141,9 @@ export interface components {
 		 *           "lineTotalCents": 8598
 		 *         }
 		 *       ],
-		 *       "totalCents": 8598,
+		 *       "goodsCents": 8598,
+		 *       "shippingCents": 990,
+		 *       "totalCents": 9588,
 		 *       "currency": "EUR",
 		 *       "shippingAddress": {
 		 *         "label": "Home",
@@ -1069,6 +1152,16 @@ export interface components {
 		 *         "city": "London",
 		 *         "postalCode": "SW1Y 4JH",
 		 *         "country": "GB"
+		 *       },
+		 *       "shipping": {
+		 *         "optionId": "standard",
+		 *         "name": "Standard",
+		 *         "priceCents": 990,
+		 *         "days": {
+		 *           "min": 3,
+		 *           "max": 7
+		 *         },
+		 *         "weightGrams": 2200
 		 *       },
 		 *       "paymentMethod": "tok_visa",
 		 *       "status": "PENDING",
@@ -1095,21 +1188,31 @@ export interface components {
 				qty: number;
 				lineTotalCents: number;
 			}[];
+			/** @description The lines' total. */
+			goodsCents: number;
+			/** @description What shipping costs; 0 for orders placed before the shop shipped. */
+			shippingCents: number;
+			/** @description Goods and shipping: what is charged. */
 			totalCents: number;
 			currency: string;
 			shippingAddress: components["schemas"]["Address"];
+			shipping?: components["schemas"]["OrderShipping"];
+			tracking?: components["schemas"]["Tracking"];
 			paymentMethod: string;
-			/** @enum {unknown} */
-			status: "PENDING" | "AWAITING_PAYMENT" | "CONFIRMED" | "CANCELLED";
+			/**
+			 * @description The saga: PENDING, AWAITING_PAYMENT, AWAITING_SHIPMENT, then CONFIRMED (the carrier has the label) or CANCELLED; then SHIPPED and DELIVERED.
+			 * @enum {unknown}
+			 */
+			status: "PENDING" | "AWAITING_PAYMENT" | "AWAITING_SHIPMENT" | "CONFIRMED" | "SHIPPED" | "DELIVERED" | "CANCELLED";
 			/**
 			 * @description Set once the order is CANCELLED.
 			 * @enum {unknown}
 			 */
-			cancelReason?: "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "TIMEOUT" | "CUSTOMER_CANCELLED";
+			cancelReason?: "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "SHIPPING_REFUSED" | "TIMEOUT" | "CUSTOMER_CANCELLED";
 			refundedCents: number;
 			history: {
 				/** @enum {unknown} */
-				status: "PENDING" | "AWAITING_PAYMENT" | "CONFIRMED" | "CANCELLED";
+				status: "PENDING" | "AWAITING_PAYMENT" | "AWAITING_SHIPMENT" | "CONFIRMED" | "SHIPPED" | "DELIVERED" | "CANCELLED";
 				/** Format: date-time */
 				at: string;
 				/** @description The saga step or request that caused it. */
@@ -1136,7 +1239,9 @@ export interface components {
 		 *               "lineTotalCents": 8598
 		 *             }
 		 *           ],
-		 *           "totalCents": 8598,
+		 *           "goodsCents": 8598,
+		 *           "shippingCents": 990,
+		 *           "totalCents": 9588,
 		 *           "currency": "EUR",
 		 *           "shippingAddress": {
 		 *             "label": "Home",
@@ -1145,6 +1250,16 @@ export interface components {
 		 *             "city": "London",
 		 *             "postalCode": "SW1Y 4JH",
 		 *             "country": "GB"
+		 *           },
+		 *           "shipping": {
+		 *             "optionId": "standard",
+		 *             "name": "Standard",
+		 *             "priceCents": 990,
+		 *             "days": {
+		 *               "min": 3,
+		 *               "max": 7
+		 *             },
+		 *             "weightGrams": 2200
 		 *           },
 		 *           "paymentMethod": "tok_visa",
 		 *           "status": "PENDING",
@@ -1220,14 +1335,14 @@ export interface components {
 			orderId: string;
 			customerId: string;
 			/** @enum {unknown} */
-			status: "PENDING" | "AWAITING_PAYMENT" | "CONFIRMED" | "CANCELLED";
+			status: "PENDING" | "AWAITING_PAYMENT" | "AWAITING_SHIPMENT" | "CONFIRMED" | "SHIPPED" | "DELIVERED" | "CANCELLED";
 			/** @description Oldest first; the order's own history is always there. */
 			entries: {
 				/** Format: date-time */
 				at: string;
 				/** @enum {unknown} */
-				service: "orders" | "catalogue" | "payments" | "notifications";
-				/** @description The state reached: the order's, the reservation's or the payment's status, or the email's. */
+				service: "orders" | "catalogue" | "payments" | "shipping" | "notifications";
+				/** @description The state reached: the order's, the reservation's, the payment's or the shipment's status, or the email's. */
 				status: string;
 				/** @description Why, as the service recorded it. */
 				reason: string;
@@ -1241,7 +1356,7 @@ export interface components {
 			/** @description The parts that could not be read now (their service unavailable or failing); empty when the story is whole. */
 			missing: {
 				/** @enum {unknown} */
-				service: "orders" | "catalogue" | "payments" | "notifications";
+				service: "orders" | "catalogue" | "payments" | "shipping" | "notifications";
 				/** @description The error's type, e.g. SERVICE_NOT_FOUND. */
 				error: string;
 			}[];
@@ -1269,7 +1384,10 @@ export interface components {
 		 *       "byStatus": {
 		 *         "PENDING": 1,
 		 *         "AWAITING_PAYMENT": 0,
-		 *         "CONFIRMED": 9,
+		 *         "AWAITING_SHIPMENT": 0,
+		 *         "CONFIRMED": 3,
+		 *         "SHIPPED": 2,
+		 *         "DELIVERED": 4,
 		 *         "CANCELLED": 2
 		 *       },
 		 *       "sagaMs": {
@@ -1289,7 +1407,10 @@ export interface components {
 			byStatus: {
 				PENDING: number;
 				AWAITING_PAYMENT: number;
+				AWAITING_SHIPMENT: number;
 				CONFIRMED: number;
+				SHIPPED: number;
+				DELIVERED: number;
 				CANCELLED: number;
 			};
 			sagaMs: {
@@ -1365,7 +1486,7 @@ export interface components {
 		 *       "id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
 		 *       "orderId": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
 		 *       "customerId": "b5e0c7d2-41f3-4a8e-9c6b-0d2e7f1a3b45",
-		 *       "amountCents": 8598,
+		 *       "amountCents": 9588,
 		 *       "currency": "EUR",
 		 *       "method": "tok_visa",
 		 *       "status": "SETTLED",
@@ -1418,7 +1539,7 @@ export interface components {
 		 *           "id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
 		 *           "orderId": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
 		 *           "customerId": "b5e0c7d2-41f3-4a8e-9c6b-0d2e7f1a3b45",
-		 *           "amountCents": 8598,
+		 *           "amountCents": 9588,
 		 *           "currency": "EUR",
 		 *           "method": "tok_visa",
 		 *           "status": "SETTLED",
@@ -1471,7 +1592,7 @@ export interface components {
 			customerId: string;
 			orderId: string;
 			/** @enum {unknown} */
-			kind: "order.confirmed" | "order.cancelled" | "payment.refunded";
+			kind: "order.confirmed" | "order.cancelled" | "payment.refunded" | "shipment.dispatched" | "shipment.delivered";
 			to: string;
 			subject: string;
 			/** @enum {unknown} */
@@ -1504,6 +1625,228 @@ export interface components {
 		 */
 		NotificationPage: {
 			rows: components["schemas"]["Notification"][];
+			total: number;
+			page: number;
+			pageSize: number;
+			totalPages: number;
+		};
+		/**
+		 * @example {
+		 *       "id": "standard:990",
+		 *       "optionId": "standard",
+		 *       "name": "Standard",
+		 *       "priceCents": 990,
+		 *       "currency": "EUR",
+		 *       "days": {
+		 *         "min": 3,
+		 *         "max": 7
+		 *       }
+		 *     }
+		 */
+		ShippingOption: {
+			/** @description What an order names as shippingOptionId to ship this way at this price (409 SHIPPING_PRICE_CHANGED if the price is no longer this). */
+			id: string;
+			/** @description The option in the rate table; an order may name it bare, at the price of the day. */
+			optionId: string;
+			name: string;
+			priceCents: number;
+			currency: string;
+			/** @description Working days from dispatch to delivery. */
+			days: {
+				min: number;
+				max: number;
+			};
+		};
+		/**
+		 * @example {
+		 *       "destination": {
+		 *         "country": "GB",
+		 *         "postalCode": "SW1Y 4JH"
+		 *       },
+		 *       "weightGrams": 2200,
+		 *       "currency": "EUR",
+		 *       "options": [
+		 *         {
+		 *           "id": "standard:990",
+		 *           "optionId": "standard",
+		 *           "name": "Standard",
+		 *           "priceCents": 990,
+		 *           "currency": "EUR",
+		 *           "days": {
+		 *             "min": 3,
+		 *             "max": 7
+		 *           }
+		 *         },
+		 *         {
+		 *           "id": "express:2490",
+		 *           "optionId": "express",
+		 *           "name": "Express",
+		 *           "priceCents": 2490,
+		 *           "currency": "EUR",
+		 *           "days": {
+		 *             "min": 1,
+		 *             "max": 3
+		 *           }
+		 *         }
+		 *       ]
+		 *     }
+		 */
+		ShippingQuote: {
+			destination: {
+				country: string;
+				postalCode: string;
+			};
+			/** @description The parcel: every line's product weight times its quantity. */
+			weightGrams: number;
+			currency: string;
+			/** @description Cheapest first. */
+			options: components["schemas"]["ShippingOption"][];
+		};
+		/**
+		 * @example {
+		 *       "optionId": "standard",
+		 *       "name": "Standard",
+		 *       "priceCents": 990,
+		 *       "days": {
+		 *         "min": 3,
+		 *         "max": 7
+		 *       },
+		 *       "weightGrams": 2200
+		 *     }
+		 */
+		OrderShipping: {
+			optionId: string;
+			name: string;
+			priceCents: number;
+			days: {
+				min: number;
+				max: number;
+			};
+			weightGrams: number;
+		};
+		/**
+		 * @example {
+		 *       "carrier": "Sandbox Parcel",
+		 *       "trackingNumber": "SP123456789012DE",
+		 *       "label": "LBL-STANDARD-9d8c7b6a"
+		 *     }
+		 */
+		Tracking: {
+			carrier: string;
+			trackingNumber: string;
+			/** @description The carrier's id of the printed label. */
+			label: string;
+		};
+		/**
+		 * @example {
+		 *       "orderId": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+		 *       "customerId": "b5e0c7d2-41f3-4a8e-9c6b-0d2e7f1a3b45",
+		 *       "status": "LABELLED",
+		 *       "optionId": "standard",
+		 *       "weightGrams": 2200,
+		 *       "destination": {
+		 *         "country": "GB",
+		 *         "postalCode": "SW1Y 4JH"
+		 *       },
+		 *       "tracking": {
+		 *         "carrier": "Sandbox Parcel",
+		 *         "trackingNumber": "SP123456789012DE",
+		 *         "label": "LBL-STANDARD-9d8c7b6a"
+		 *       },
+		 *       "history": [
+		 *         {
+		 *           "status": "PENDING",
+		 *           "at": "2025-03-14T09:26:53.589Z",
+		 *           "reason": "ORDER_PAID"
+		 *         },
+		 *         {
+		 *           "status": "BOOKING",
+		 *           "at": "2025-03-14T09:26:53.589Z",
+		 *           "reason": "BOOKING_STARTED"
+		 *         },
+		 *         {
+		 *           "status": "LABELLED",
+		 *           "at": "2025-03-14T09:26:53.589Z",
+		 *           "reason": "CARRIER_ACCEPTED"
+		 *         }
+		 *       ],
+		 *       "createdAt": "2025-03-14T09:26:53.589Z",
+		 *       "updatedAt": "2025-03-14T09:26:53.589Z"
+		 *     }
+		 */
+		Shipment: {
+			orderId: string;
+			customerId: string;
+			/** @enum {unknown} */
+			status: "PENDING" | "BOOKING" | "LABELLED" | "IN_TRANSIT" | "DELIVERED" | "REFUSED" | "VOIDED";
+			optionId: string;
+			weightGrams: number;
+			destination: {
+				country: string;
+				postalCode: string;
+			};
+			tracking?: components["schemas"]["Tracking"];
+			/** @description Why the carrier refused the parcel (REFUSED). */
+			refusedReason?: string;
+			history: {
+				/** @enum {unknown} */
+				status: "PENDING" | "BOOKING" | "LABELLED" | "IN_TRANSIT" | "DELIVERED" | "REFUSED" | "VOIDED";
+				/** Format: date-time */
+				at: string;
+				reason: string;
+			}[];
+			/** Format: date-time */
+			createdAt: string;
+			/** Format: date-time */
+			updatedAt: string;
+		};
+		/**
+		 * @example {
+		 *       "rows": [
+		 *         {
+		 *           "orderId": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+		 *           "customerId": "b5e0c7d2-41f3-4a8e-9c6b-0d2e7f1a3b45",
+		 *           "status": "LABELLED",
+		 *           "optionId": "standard",
+		 *           "weightGrams": 2200,
+		 *           "destination": {
+		 *             "country": "GB",
+		 *             "postalCode": "SW1Y 4JH"
+		 *           },
+		 *           "tracking": {
+		 *             "carrier": "Sandbox Parcel",
+		 *             "trackingNumber": "SP123456789012DE",
+		 *             "label": "LBL-STANDARD-9d8c7b6a"
+		 *           },
+		 *           "history": [
+		 *             {
+		 *               "status": "PENDING",
+		 *               "at": "2025-03-14T09:26:53.589Z",
+		 *               "reason": "ORDER_PAID"
+		 *             },
+		 *             {
+		 *               "status": "BOOKING",
+		 *               "at": "2025-03-14T09:26:53.589Z",
+		 *               "reason": "BOOKING_STARTED"
+		 *             },
+		 *             {
+		 *               "status": "LABELLED",
+		 *               "at": "2025-03-14T09:26:53.589Z",
+		 *               "reason": "CARRIER_ACCEPTED"
+		 *             }
+		 *           ],
+		 *           "createdAt": "2025-03-14T09:26:53.589Z",
+		 *           "updatedAt": "2025-03-14T09:26:53.589Z"
+		 *         }
+		 *       ],
+		 *       "total": 1,
+		 *       "page": 1,
+		 *       "pageSize": 20,
+		 *       "totalPages": 1
+		 *     }
+		 */
+		ShipmentPage: {
+			rows: components["schemas"]["Shipment"][];
 			total: number;
 			page: number;
 			pageSize: number;
@@ -2708,7 +3051,8 @@ export interface operations {
 				 *         "postalCode": "SW1Y 4JH",
 				 *         "country": "GB"
 				 *       },
-				 *       "paymentMethod": "tok_visa"
+				 *       "paymentMethod": "tok_visa",
+				 *       "shippingOptionId": "express"
 				 *     }
 				 */
 				"application/json": {
@@ -2728,6 +3072,7 @@ export interface operations {
 						country: string;
 					};
 					paymentMethod?: string;
+					shippingOptionId?: string;
 				};
 			};
 		};
@@ -2748,7 +3093,7 @@ export interface operations {
 			};
 			400: components["responses"]["BadRequest"];
 			401: components["responses"]["Unauthorized"];
-			/** @description Refused: CART_EMPTY, CART_LINE_UNAVAILABLE, CART_STOCK_SHORT, IDEMPOTENCY_KEY_BUSY. */
+			/** @description Refused: CART_EMPTY, CART_LINE_UNAVAILABLE, CART_STOCK_SHORT, IDEMPOTENCY_KEY_BUSY, SHIPPING_OPTION_UNAVAILABLE, SHIPPING_PRICE_CHANGED. */
 			409: {
 				headers: {
 					"X-Request-Id": components["headers"]["RequestId"];
@@ -2758,14 +3103,20 @@ export interface operations {
 					"application/json": {
 						error?: {
 							/** @enum {unknown} */
-							type?: "CART_EMPTY" | "CART_LINE_UNAVAILABLE" | "CART_STOCK_SHORT" | "IDEMPOTENCY_KEY_BUSY";
+							type?:
+								| "CART_EMPTY"
+								| "CART_LINE_UNAVAILABLE"
+								| "CART_STOCK_SHORT"
+								| "IDEMPOTENCY_KEY_BUSY"
+								| "SHIPPING_OPTION_UNAVAILABLE"
+								| "SHIPPING_PRICE_CHANGED";
 						};
 					} & components["schemas"]["Error"];
 				};
 			};
 			413: components["responses"]["PayloadTooLarge"];
 			415: components["responses"]["UnsupportedMediaType"];
-			/** @description The parameters break the operation's rules (VALIDATION_ERROR), or it is refused: LINE_QTY_TOO_LARGE, MIXED_CURRENCIES, UNKNOWN_PRODUCT_IN_ORDER, IDEMPOTENCY_KEY_REUSED. */
+			/** @description The parameters break the operation's rules (VALIDATION_ERROR), or it is refused: LINE_QTY_TOO_LARGE, MIXED_CURRENCIES, UNKNOWN_PRODUCT_IN_ORDER, IDEMPOTENCY_KEY_REUSED, NO_SHIPPING_OPTION, UNKNOWN_SHIPPING_OPTION. */
 			422: {
 				headers: {
 					"X-Request-Id": components["headers"]["RequestId"];
@@ -2777,7 +3128,13 @@ export interface operations {
 						| ({
 								error?: {
 									/** @enum {unknown} */
-									type?: "LINE_QTY_TOO_LARGE" | "MIXED_CURRENCIES" | "UNKNOWN_PRODUCT_IN_ORDER" | "IDEMPOTENCY_KEY_REUSED";
+									type?:
+										| "LINE_QTY_TOO_LARGE"
+										| "MIXED_CURRENCIES"
+										| "UNKNOWN_PRODUCT_IN_ORDER"
+										| "IDEMPOTENCY_KEY_REUSED"
+										| "NO_SHIPPING_OPTION"
+										| "UNKNOWN_SHIPPING_OPTION";
 								};
 						  } & components["schemas"]["Error"]);
 				};
@@ -2792,7 +3149,7 @@ export interface operations {
 			query?: {
 				page?: number;
 				pageSize?: number;
-				status?: "PENDING" | "AWAITING_PAYMENT" | "CONFIRMED" | "CANCELLED";
+				status?: "PENDING" | "AWAITING_PAYMENT" | "AWAITING_SHIPMENT" | "CONFIRMED" | "SHIPPED" | "DELIVERED" | "CANCELLED";
 			};
 			header?: {
 				/** @description An id to follow this request by in the shop's logs and traces. */
@@ -2851,7 +3208,8 @@ export interface operations {
 				 *         "postalCode": "SW1Y 4JH",
 				 *         "country": "GB"
 				 *       },
-				 *       "paymentMethod": "tok_visa"
+				 *       "paymentMethod": "tok_visa",
+				 *       "shippingOptionId": "standard:990"
 				 *     }
 				 */
 				"application/json": {
@@ -2876,6 +3234,7 @@ export interface operations {
 						country: string;
 					};
 					paymentMethod?: string;
+					shippingOptionId?: string;
 				};
 			};
 		};
@@ -2896,7 +3255,7 @@ export interface operations {
 			};
 			400: components["responses"]["BadRequest"];
 			401: components["responses"]["Unauthorized"];
-			/** @description Refused: IDEMPOTENCY_KEY_BUSY. */
+			/** @description Refused: IDEMPOTENCY_KEY_BUSY, SHIPPING_OPTION_UNAVAILABLE, SHIPPING_PRICE_CHANGED. */
 			409: {
 				headers: {
 					"X-Request-Id": components["headers"]["RequestId"];
@@ -2906,14 +3265,14 @@ export interface operations {
 					"application/json": {
 						error?: {
 							/** @enum {unknown} */
-							type?: "IDEMPOTENCY_KEY_BUSY";
+							type?: "IDEMPOTENCY_KEY_BUSY" | "SHIPPING_OPTION_UNAVAILABLE" | "SHIPPING_PRICE_CHANGED";
 						};
 					} & components["schemas"]["Error"];
 				};
 			};
 			413: components["responses"]["PayloadTooLarge"];
 			415: components["responses"]["UnsupportedMediaType"];
-			/** @description The parameters break the operation's rules (VALIDATION_ERROR), or it is refused: UNKNOWN_PRODUCT_IN_ORDER, MIXED_CURRENCIES, LINE_QTY_TOO_LARGE, IDEMPOTENCY_KEY_REUSED. */
+			/** @description The parameters break the operation's rules (VALIDATION_ERROR), or it is refused: UNKNOWN_PRODUCT_IN_ORDER, MIXED_CURRENCIES, LINE_QTY_TOO_LARGE, IDEMPOTENCY_KEY_REUSED, NO_SHIPPING_OPTION, UNKNOWN_SHIPPING_OPTION. */
 			422: {
 				headers: {
 					"X-Request-Id": components["headers"]["RequestId"];
@@ -2925,7 +3284,13 @@ export interface operations {
 						| ({
 								error?: {
 									/** @enum {unknown} */
-									type?: "UNKNOWN_PRODUCT_IN_ORDER" | "MIXED_CURRENCIES" | "LINE_QTY_TOO_LARGE" | "IDEMPOTENCY_KEY_REUSED";
+									type?:
+										| "UNKNOWN_PRODUCT_IN_ORDER"
+										| "MIXED_CURRENCIES"
+										| "LINE_QTY_TOO_LARGE"
+										| "IDEMPOTENCY_KEY_REUSED"
+										| "NO_SHIPPING_OPTION"
+										| "UNKNOWN_SHIPPING_OPTION";
 								};
 						  } & components["schemas"]["Error"]);
 				};
@@ -3028,7 +3393,7 @@ export interface operations {
 			400: components["responses"]["BadRequest"];
 			401: components["responses"]["Unauthorized"];
 			404: components["responses"]["NotFound"];
-			/** @description Refused: ORDER_ALREADY_FINAL. */
+			/** @description Refused: ORDER_ALREADY_FINAL, ORDER_ALREADY_LABELLED. */
 			409: {
 				headers: {
 					"X-Request-Id": components["headers"]["RequestId"];
@@ -3038,7 +3403,7 @@ export interface operations {
 					"application/json": {
 						error?: {
 							/** @enum {unknown} */
-							type?: "ORDER_ALREADY_FINAL";
+							type?: "ORDER_ALREADY_FINAL" | "ORDER_ALREADY_LABELLED";
 						};
 					} & components["schemas"]["Error"];
 				};
@@ -3051,14 +3416,127 @@ export interface operations {
 			504: components["responses"]["GatewayTimeout"];
 		};
 	};
+	shippingQuote: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				/**
+				 * @example {
+				 *       "items": [
+				 *         {
+				 *           "productId": "3f1c2b9e-8a4d-4c1e-9f7a-2b6d5e8c1a90",
+				 *           "qty": 2
+				 *         }
+				 *       ],
+				 *       "destination": {
+				 *         "country": "GB",
+				 *         "postalCode": "SW1Y 4JH"
+				 *       }
+				 *     }
+				 */
+				"application/json": {
+					items: {
+						/** @description Surrounding white space is removed; 1 to 64 characters remain. */
+						productId: string;
+						qty: number;
+					}[];
+					destination: {
+						country: string;
+						/** @description Surrounding white space is removed; 1 to 20 characters remain. */
+						postalCode: string;
+					};
+				};
+			};
+		};
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["ShippingQuote"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			413: components["responses"]["PayloadTooLarge"];
+			415: components["responses"]["UnsupportedMediaType"];
+			/** @description The parameters break the operation's rules (VALIDATION_ERROR), or it is refused: NO_SHIPPING_OPTION, UNKNOWN_PRODUCT_IN_ORDER, MIXED_CURRENCIES, LINE_QTY_TOO_LARGE. */
+			422: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json":
+						| components["schemas"]["ValidationError"]
+						| ({
+								error?: {
+									/** @enum {unknown} */
+									type?: "NO_SHIPPING_OPTION" | "UNKNOWN_PRODUCT_IN_ORDER" | "MIXED_CURRENCIES" | "LINE_QTY_TOO_LARGE";
+								};
+						  } & components["schemas"]["Error"]);
+				};
+			};
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	shippingList: {
+		parameters: {
+			query?: {
+				page?: number;
+				pageSize?: number;
+				status?: "PENDING" | "BOOKING" | "LABELLED" | "IN_TRANSIT" | "DELIVERED" | "REFUSED" | "VOIDED";
+			};
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["ShipmentPage"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
 	ordersAdminList: {
 		parameters: {
 			query?: {
 				page?: number;
 				pageSize?: number;
-				status?: "PENDING" | "AWAITING_PAYMENT" | "CONFIRMED" | "CANCELLED";
+				status?: "PENDING" | "AWAITING_PAYMENT" | "AWAITING_SHIPMENT" | "CONFIRMED" | "SHIPPED" | "DELIVERED" | "CANCELLED";
 				customerId?: string;
 				olderThanSeconds?: number;
+				open?: boolean;
 			};
 			header?: {
 				/** @description An id to follow this request by in the shop's logs and traces. */
@@ -3341,6 +3819,83 @@ export interface operations {
 		};
 	};
 	paymentsRedriveDeadLetters: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				/**
+				 * @example {
+				 *       "ids": [
+				 *         "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
+				 *       ]
+				 *     }
+				 */
+				"application/json": {
+					ids?: string[];
+				};
+			};
+		};
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["RedriveResultList"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			413: components["responses"]["PayloadTooLarge"];
+			415: components["responses"]["UnsupportedMediaType"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	shippingDeadLetters: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["DeadLetterList"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	shippingRedriveDeadLetters: {
 		parameters: {
 			query?: never;
 			header?: {

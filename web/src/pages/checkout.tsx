@@ -7,9 +7,10 @@ import { money } from "../components/format";
 import { Alert, Field, Loading, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
 import { Link, navigate } from "../router";
+import { ShippingOptions, useShippingQuote } from "./shipping-options";
 
 /*
- * Checkout: the shipping address, a card, and "Place order", which POSTs /api/cart/checkout with
+ * Checkout: the shipping address, how to ship (shipping-options.tsx), a card, and "Place order", which POSTs /api/cart/checkout with
  * an Idempotency-Key. The key is made once per attempt at placing this order and sent again on
  * every retry of it (a double click, a second click after a network failure), so the shop makes
  * one order however often the request arrives. Only an answer that says no order was made (a
@@ -31,6 +32,9 @@ function noOrderMade(error: ApiError): boolean {
 	return error.status >= 400 && error.status < 500 && error.type !== "IDEMPOTENCY_KEY_BUSY" && error.type !== "IDEMPOTENCY_KEY_REUSED";
 }
 
+/** Refusals that mean the options shown are out of date: they are asked for again. */
+const STALE_SHIPPING = new Set(["SHIPPING_PRICE_CHANGED", "SHIPPING_OPTION_UNAVAILABLE", "UNKNOWN_SHIPPING_OPTION"]);
+
 export function CheckoutPage() {
 	const cart = useLoad(loadCart, []);
 	const me = useLoad(() => call(api.GET("/me")), []);
@@ -39,6 +43,18 @@ export function CheckoutPage() {
 	const [key, setKey] = useState(newIdempotencyKey);
 	const [error, setError] = useState<ApiError>();
 	const [busy, setBusy] = useState(false);
+	const [quoteRound, setQuoteRound] = useState(0);
+	const [shippingId, setShippingId] = useState<string>();
+	const [shippingError, setShippingError] = useState<string>();
+	const quote = useShippingQuote(cart.data?.lines, address.country, address.postalCode, quoteRound);
+	const shipping = quote.options.find((option) => option.id === shippingId);
+
+	// The option chosen stays chosen while the shop still offers it at that price; else the cheapest.
+	useEffect(() => {
+		if (quote.loading) return;
+		const kept = quote.options.find((option) => option.id === shippingId);
+		if (!kept) setShippingId(quote.options[0]?.id);
+	}, [quote.options, quote.loading]);
 
 	// The first saved address, when the customer has one.
 	useEffect(() => {
@@ -53,8 +69,13 @@ export function CheckoutPage() {
 	const place = async (event: Event) => {
 		event.preventDefault();
 		if (busy) return;
-		setBusy(true);
 		setError(undefined);
+		if (!shipping) {
+			setShippingError("Choose how to ship the order (enter the country and postal code first).");
+			return;
+		}
+		setShippingError(undefined);
+		setBusy(true);
 		const body: CheckoutBody = {
 			shippingAddress: {
 				name: address.name.trim(),
@@ -65,6 +86,7 @@ export function CheckoutPage() {
 				country: address.country.trim().toUpperCase(),
 			},
 			paymentMethod: card,
+			shippingOptionId: shipping.id,
 		};
 		try {
 			const order = await call(api.POST("/cart/checkout", { body, params: { header: { "Idempotency-Key": key } } }));
@@ -73,6 +95,7 @@ export function CheckoutPage() {
 		} catch (err) {
 			const problem = asApiError(err);
 			if (noOrderMade(problem)) setKey(newIdempotencyKey());
+			if (STALE_SHIPPING.has(problem.type)) setQuoteRound((round) => round + 1);
 			setError(problem);
 			setBusy(false);
 		}
@@ -103,8 +126,18 @@ export function CheckoutPage() {
 						</li>
 					))}
 				</ul>
+				<dl class="totals">
+					<dt>Goods</dt>
+					<dd>{money(cart.data.totalCents, cart.data.currency)}</dd>
+					<dt>Shipping</dt>
+					<dd>{shipping ? `${money(shipping.priceCents, shipping.currency)} (${shipping.name})` : "chosen below"}</dd>
+					<dt>Total</dt>
+					<dd>
+						<strong>{money(cart.data.totalCents + (shipping?.priceCents ?? 0), cart.data.currency)}</strong>
+					</dd>
+				</dl>
 				<p>
-					Total: <strong>{money(cart.data.totalCents, cart.data.currency)}</strong> · <Link href="/cart">Change the cart</Link>
+					<Link href="/cart">Change the cart</Link>
 				</p>
 			</section>
 			<form class="stack" noValidate onSubmit={(event) => void place(event)}>
@@ -165,6 +198,15 @@ export function CheckoutPage() {
 						error={fieldError("country")}
 					/>
 				</fieldset>
+				<ShippingOptions
+					quote={quote}
+					chosen={shippingId}
+					onChoose={(id) => {
+						setShippingId(id);
+						setShippingError(undefined);
+					}}
+					error={shippingError}
+				/>
 				<fieldset>
 					<legend>Card (simulated)</legend>
 					{CARDS.map((option) => (

@@ -11,6 +11,8 @@ const KIND_WORDS: Readonly<Record<Schemas["Notification"]["kind"], string>> = {
 	"order.confirmed": "Order confirmed",
 	"order.cancelled": "Order cancelled",
 	"payment.refunded": "Payment refunded",
+	"shipment.dispatched": "Parcel on its way",
+	"shipment.delivered": "Parcel delivered",
 };
 
 export function NotificationsPage(props: { location: Location }) {
@@ -23,7 +25,7 @@ export function NotificationsPage(props: { location: Location }) {
 			<Alert error={notifications.error} />
 			{!notifications.data && !notifications.error ? <Loading what="your notifications" /> : null}
 			{notifications.data && notifications.data.total === 0 ? (
-				<p>No emails yet: the shop writes when an order is confirmed, cancelled or refunded.</p>
+				<p>No emails yet: the shop writes when an order is confirmed, cancelled, refunded, shipped or delivered.</p>
 			) : null}
 			{notifications.data && notifications.data.rows.length > 0 ? (
 				<>

@@ -12,19 +12,27 @@ import { Link } from "../router";
 /*
  * One order, its status followed live (GET /api/orders/:id/events, read by order-events.ts)
  * until it is CONFIRMED or CANCELLED: the saga's steps appear as they happen, without a reload.
- * The status sits in a polite live region, so a screen reader says each change.
+ * The status sits in a polite live region, so a screen reader says each change. The parcel's
+ * later steps (shipped, delivered) take days: they show when the page is opened again.
  */
 
 export const STATUS_WORDS: Readonly<Record<Order["status"], string>> = {
 	PENDING: "Placed: reserving the stock",
 	AWAITING_PAYMENT: "Stock reserved: charging the card",
-	CONFIRMED: "Confirmed",
+	AWAITING_SHIPMENT: "Paid: booking the parcel with the carrier",
+	CONFIRMED: "Confirmed: the parcel is labelled",
+	SHIPPED: "Shipped: the parcel is on its way",
+	DELIVERED: "Delivered",
 	CANCELLED: "Cancelled",
 };
+
+/** The saga's statuses: followed live, and the customer may still cancel (the carrier has no label yet). */
+const IN_SAGA: ReadonlySet<string> = new Set(["PENDING", "AWAITING_PAYMENT", "AWAITING_SHIPMENT"]);
 
 const REASON_WORDS: Readonly<Record<string, string>> = {
 	OUT_OF_STOCK: "some of the products were out of stock",
 	PAYMENT_DECLINED: "the card was declined",
+	SHIPPING_REFUSED: "the carrier would not take the parcel to this address; the payment is refunded",
 	TIMEOUT: "a step took too long",
 	CUSTOMER_CANCELLED: "you cancelled it",
 };
@@ -56,9 +64,10 @@ export function OrderPage(props: { id: string }) {
 		});
 	}, [props.id]);
 
-	const latest = history.at(-1);
-	const status = latest?.status ?? order.data?.status;
-	const final = status === "CONFIRMED" || status === "CANCELLED";
+	// The stream ends at CONFIRMED: the parcel's later steps are in the order as read.
+	const readFurther = order.data !== undefined && order.data.history.length > history.length;
+	const status = readFurther ? order.data?.status : (history.at(-1)?.status ?? order.data?.status);
+	const final = status !== undefined && !IN_SAGA.has(status);
 	// The order as first read, read again once when it turns final (its cancel reason, refunds).
 	const refreshed = useRef(false);
 	useEffect(() => {
@@ -77,7 +86,7 @@ export function OrderPage(props: { id: string }) {
 	}
 	if (!order.data) return <Loading what="the order" />;
 	const data = order.data;
-	const steps = history.length > 0 ? history : data.history.map((step) => ({ orderId: data.id, ...step }));
+	const steps = history.length > 0 && !readFurther ? history : data.history.map((step) => ({ orderId: data.id, ...step }));
 	return (
 		<>
 			<PageTitle title="Your order">Your order</PageTitle>
@@ -104,15 +113,30 @@ export function OrderPage(props: { id: string }) {
 					</li>
 				))}
 			</ul>
-			<p>
-				Total: <strong>{money(data.totalCents, data.currency)}</strong>
-				{data.refundedCents > 0 ? <span> · refunded {money(data.refundedCents, data.currency)}</span> : null}
-			</p>
+			<dl class="totals">
+				<dt>Goods</dt>
+				<dd>{money(data.goodsCents, data.currency)}</dd>
+				<dt>Shipping</dt>
+				<dd>
+					{money(data.shippingCents, data.currency)}
+					{data.shipping ? ` (${data.shipping.name}, ${data.shipping.days.min}–${data.shipping.days.max} working days)` : ""}
+				</dd>
+				<dt>Total</dt>
+				<dd>
+					<strong>{money(data.totalCents, data.currency)}</strong>
+					{data.refundedCents > 0 ? <span> · refunded {money(data.refundedCents, data.currency)}</span> : null}
+				</dd>
+			</dl>
 			<p class="meta">
 				To {data.shippingAddress.name}, {data.shippingAddress.line1}, {data.shippingAddress.postalCode} {data.shippingAddress.city},{" "}
 				{data.shippingAddress.country}
 			</p>
-			{status !== "CANCELLED" ? (
+			{data.tracking ? (
+				<p>
+					Tracking: <span class="tracking">{data.tracking.trackingNumber}</span> ({data.tracking.carrier})
+				</p>
+			) : null}
+			{IN_SAGA.has(status ?? "PENDING") || (status === "CONFIRMED" && !data.shipping) ? (
 				<p>
 					<button type="button" class="secondary" disabled={cancelling.busy} onClick={() => void cancel()}>
 						Cancel this order
