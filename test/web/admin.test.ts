@@ -227,7 +227,7 @@ describe("the admin console in Chromium", () => {
 		await outcomes.waitFor();
 		await outcomes
 			.getByRole("row", { name: /Cancelled/ })
-			.getByRole("cell", { name: "2" })
+			.getByRole("cell", { name: "1" })
 			.waitFor();
 		await screenshots(page, "admin-overview");
 		await page.waitForRequest((request) => request.url().includes("/api/admin/orders/stats"), { timeout: 10_000 });

@@ -29,7 +29,9 @@ export function useShippingQuote(lines: Line[] | undefined, country: string, pos
 	const [state, setState] = useState<QuoteState>({ options: [], loading: false });
 	const destination = { country: country.trim().toUpperCase(), postalCode: postalCode.trim() };
 	const ready = lines !== undefined && lines.length > 0 && /^[A-Z]{2}$/.test(destination.country) && destination.postalCode !== "";
-	const linesKey = JSON.stringify(lines ?? []);
+	// Only what a quote takes: a cart's line carries its name, prices and flags too.
+	const items = (lines ?? []).map((line) => ({ productId: line.productId, qty: line.qty }));
+	const linesKey = JSON.stringify(items);
 	useEffect(() => {
 		if (!ready) {
 			setState({ options: [], loading: false });
@@ -38,7 +40,7 @@ export function useShippingQuote(lines: Line[] | undefined, country: string, pos
 		let current = true;
 		setState((previous) => ({ options: previous.options, loading: true }));
 		const timer = setTimeout(() => {
-			call(api.POST("/shipping/quotes", { body: { items: lines, destination } })).then(
+			call(api.POST("/shipping/quotes", { body: { items, destination } })).then(
 				(quote) => current && setState({ options: quote.options, loading: false }),
 				(err: unknown) => current && setState({ options: [], error: asApiError(err), loading: false }),
 			);
