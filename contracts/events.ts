@@ -114,6 +114,28 @@ export interface PaymentRefunded extends DomainEvent<"payment.refunded"> {
 	customerId: string;
 	amountCents: number;
 	currency: string;
+	/** The return this refund is for; absent for the refund of a cancelled order. */
+	returnId?: string;
+}
+
+/** A customer asked to send back lines of a delivered order. */
+export interface ReturnRequested extends DomainEvent<"return.requested"> {
+	orderId: string;
+	customerId: string;
+	returnId: string;
+	items: { productId: string; qty: number }[];
+	refundCents: number;
+	currency: string;
+}
+
+/** The shop received a return's parcel: its stock goes back on sale, its amount is refunded. */
+export interface ReturnReceived extends DomainEvent<"return.received"> {
+	orderId: string;
+	customerId: string;
+	returnId: string;
+	items: { productId: string; qty: number }[];
+	refundCents: number;
+	currency: string;
 }
 
 /** The carrier took the parcel and printed its label. */
@@ -180,6 +202,8 @@ export interface EventPayloads {
 	"payment.settled": PaymentSettled;
 	"payment.failed": PaymentFailed;
 	"payment.refunded": PaymentRefunded;
+	"return.requested": ReturnRequested;
+	"return.received": ReturnReceived;
 	"shipment.booked": ShipmentBooked;
 	"shipment.refused": ShipmentRefused;
 	"shipment.dispatched": ShipmentDispatched;

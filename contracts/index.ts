@@ -6,3 +6,4 @@ export * from "./orders";
 export * from "./carts";
 export * from "./timeline";
 export * from "./shipping";
+export * from "./returns";

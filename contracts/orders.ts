@@ -1,6 +1,7 @@
 import type { Address } from "./customers";
 import type { Page, PageParams } from "./common";
 import type { CancelReason, OrderStatus } from "./events";
+import type { OrderReturn } from "./returns";
 import type { OrderShipping, Tracking } from "./shipping";
 
 export interface OrderLine {
@@ -40,6 +41,10 @@ export interface Order {
 	cancelReason?: CancelReason;
 	refundedCents: number;
 	history: StatusChange[];
+	/** The returns asked for, oldest first (absent until there is one). */
+	returns?: OrderReturn[];
+	/** For a DELIVERED order: until when a return may be asked for. */
+	returnableUntil?: string;
 	createdAt: string;
 	updatedAt: string;
 }
@@ -65,6 +70,8 @@ export interface AdminListOrdersParams extends PageParams {
 	olderThanSeconds?: number;
 	/** Only orders whose saga has not ended (PENDING, AWAITING_PAYMENT, AWAITING_SHIPMENT); with `status`, both must hold. */
 	open?: boolean;
+	/** Only orders with a return whose parcel the shop has not received yet. */
+	returnsToReceive?: boolean;
 }
 
 /** `orders.stats`: the orders placed in the last `sinceSeconds`, by status, and how long their sagas took. */

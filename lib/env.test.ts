@@ -64,7 +64,7 @@ describe("loadConfig", () => {
 					cacheMaxEntries: 5000,
 				},
 				events: { relayIntervalMs: 1000, maxAttempts: 8, retryBaseMs: 200, claimTimeoutMs: 15 * 1000 },
-				orders: { sagaStepTimeoutMs: 60 * 1000, sagaSweepMs: 1000, idempotencyKeyTtlMs: 24 * 3600 * 1000 },
+				orders: { sagaStepTimeoutMs: 60 * 1000, sagaSweepMs: 1000, idempotencyKeyTtlMs: 24 * 3600 * 1000, returnWindowMs: 30 * 24 * 3600 * 1000 },
 				payments: { slowCardDelayMs: 5000, recoverySweepMs: 5000 },
 				shipping: {
 					rateTableFile: undefined,

@@ -105,6 +105,8 @@ export interface ShopConfig {
 		sagaSweepMs: number;
 		/** How long an Idempotency-Key is remembered: a retry after it places a new order. */
 		idempotencyKeyTtlMs: number;
+		/** How long after delivery a customer may ask to return lines (0: returns are not taken). */
+		returnWindowMs: number;
 	};
 	payments: {
 		/** How long the simulated provider takes to answer for the `tok_slow` card. */
@@ -355,6 +357,7 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 			sagaStepTimeoutMs: read.int("SAGA_STEP_TIMEOUT_MS", 60 * 1000, 100, 24 * 3600 * 1000),
 			sagaSweepMs: read.int("SAGA_SWEEP_MS", 1000, 10, 3600 * 1000),
 			idempotencyKeyTtlMs: read.int("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600, 1, 30 * 24 * 3600) * 1000,
+			returnWindowMs: read.int("RETURN_WINDOW_DAYS", 30, 0, 365) * 24 * 3600 * 1000,
 		},
 		payments: {
 			slowCardDelayMs: read.int("PAYMENT_SLOW_MS", 5000, 0, 10 * 60 * 1000),

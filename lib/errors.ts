@@ -7,7 +7,7 @@ import { Errors } from "moleculer";
  */
 
 export type NotFoundType =
-	"PRODUCT_NOT_FOUND" | "CUSTOMER_NOT_FOUND" | "RESERVATION_NOT_FOUND" | "ORDER_NOT_FOUND" | "PAYMENT_NOT_FOUND" | "SHIPMENT_NOT_FOUND";
+	"PRODUCT_NOT_FOUND" | "CUSTOMER_NOT_FOUND" | "RESERVATION_NOT_FOUND" | "ORDER_NOT_FOUND" | "PAYMENT_NOT_FOUND" | "SHIPMENT_NOT_FOUND" | "RETURN_NOT_FOUND";
 export type ConflictType =
 	| "SKU_TAKEN"
 	| "EMAIL_TAKEN"
@@ -24,7 +24,12 @@ export type ConflictType =
 	| "CART_CHANGED_CONCURRENTLY"
 	| "SHIPPING_OPTION_UNAVAILABLE"
 	| "SHIPPING_PRICE_CHANGED"
-	| "ORDER_ALREADY_LABELLED";
+	| "ORDER_ALREADY_LABELLED"
+	| "ORDER_NOT_DELIVERED"
+	| "RETURN_WINDOW_CLOSED"
+	| "RETURN_ALREADY_RECEIVED"
+	| "RETURN_CHANGED_CONCURRENTLY"
+	| "RETURN_NOT_REFUNDABLE";
 export type UnauthorizedType = "INVALID_CREDENTIALS" | "TOKEN_MISSING" | "TOKEN_INVALID" | "TOKEN_EXPIRED";
 export type ForbiddenType = "ROLE_FORBIDDEN";
 export type TooManyRequestsType = "TOO_MANY_STREAMS";
@@ -37,7 +42,9 @@ export type UnprocessableType =
 	| "LINE_QTY_TOO_LARGE"
 	| "IDEMPOTENCY_KEY_REUSED"
 	| "NO_SHIPPING_OPTION"
-	| "UNKNOWN_SHIPPING_OPTION";
+	| "UNKNOWN_SHIPPING_OPTION"
+	| "RETURN_LINE_NOT_IN_ORDER"
+	| "RETURN_QTY_TOO_LARGE";
 /** The request itself is malformed, whatever it asks for (see services/api/json-body.ts). */
 export type BadRequestType =
 	| "MALFORMED_JSON"

@@ -10,6 +10,8 @@ import type { AnyDomainEvent, TraceCarrier } from "../../contracts";
 
 const TOPIC_BY_ENTITY: Record<string, string> = {
 	order: "shop.orders",
+	// A return is the order's: keyed by the order id, in its partition, after its delivery.
+	return: "shop.orders",
 	payment: "shop.payments",
 	shipment: "shop.shipping",
 	stock: "shop.catalogue",

@@ -13,7 +13,10 @@ import { escapeRegExp } from "../../lib/paging";
  * (the cheapest option when left out, so earlier clients keep working) and show goods and shipping
  * apart (`goodsCents`, `shippingCents`; `totalCents` is both); the saga gains AWAITING_SHIPMENT,
  * and a confirmed order goes on to SHIPPED and DELIVERED with its `tracking`; a cancel once the
- * label exists is 409 ORDER_ALREADY_LABELLED; admins list shipments.
+ * label exists is 409 ORDER_ALREADY_LABELLED; admins list shipments. Returns: `POST
+ * /orders/:id/returns` within the window after delivery (the order's `returns` and
+ * `returnableUntil`), received by an admin (`POST /admin/orders/:id/returns/:returnId/receive`),
+ * and `GET /admin/orders?returnsToReceive=true`.
  */
 export const API_VERSION = "1.5.0";
 
@@ -335,6 +338,31 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		success: 200,
 		result: "Order",
 		refusals: [{ status: 409, types: ["ORDER_ALREADY_FINAL", "ORDER_ALREADY_LABELLED"] }],
+	},
+	{
+		method: "POST",
+		path: "/orders/:id/returns",
+		action: "orders.requestReturn",
+		group: "shop",
+		tag: "orders",
+		summary: "Ask to send back some or all of a delivered order's lines, within the return window; refunded once the shop receives them",
+		success: 201,
+		result: "Order",
+		refusals: [
+			{ status: 409, types: ["ORDER_NOT_DELIVERED", "RETURN_WINDOW_CLOSED", "RETURN_CHANGED_CONCURRENTLY"] },
+			{ status: 422, types: ["RETURN_LINE_NOT_IN_ORDER", "RETURN_QTY_TOO_LARGE"] },
+		],
+	},
+	{
+		method: "POST",
+		path: "/admin/orders/:id/returns/:returnId/receive",
+		action: "orders.receiveReturn",
+		group: "shop",
+		tag: "admin",
+		summary: "Mark a return's parcel received: its stock goes back on sale and its amount is refunded (admin)",
+		success: 200,
+		result: "Order",
+		refusals: [{ status: 409, types: ["RETURN_ALREADY_RECEIVED", "RETURN_CHANGED_CONCURRENTLY"] }],
 	},
 
 	{

@@ -146,6 +146,9 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 			async "order.cancelled"(event) {
 				await this.reservations.cancel(event.orderId);
 			},
+			async "return.received"(event) {
+				await this.reservations.restockReturn(event.orderId, event.returnId, event.items);
+			},
 		},
 
 		events: {

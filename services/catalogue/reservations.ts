@@ -12,6 +12,7 @@ import {
 	decideReservation,
 	newReservation,
 	restock,
+	restockReturned,
 	returnHold,
 	settlementFor,
 	takeHold,
@@ -143,6 +144,21 @@ export class Reservations {
 		const current = await this.awaitDecision(orderId);
 		if (current.status === "COMMITTED") await this.returnSold(orderId);
 		else await this.release(orderId, "ORDER_CANCELLED");
+	}
+
+	/** A customer's return is back at the shop: its units go on sale again, once. */
+	async restockReturn(orderId: string, returnId: string, items: StockLine[]): Promise<void> {
+		const now = new Date();
+		await this.host.changingProducts(
+			items.map((line) => line.productId),
+			async () => {
+				for (const line of items) {
+					const step = restockReturned(line, orderId, returnId, now);
+					await this.host.products.update(step.query, step.update);
+				}
+			},
+		);
+		this.host.logger.info(`[order ${orderId}] return ${returnId} restocked: ${items.map((line) => `${line.qty} × ${line.productId}`).join(", ")}`);
 	}
 
 	async get(orderId: string): Promise<Reservation> {

@@ -9,6 +9,7 @@ import {
 	isExpired,
 	newReservation,
 	restock,
+	restockReturned,
 	returnHold,
 	settlementFor,
 	stockEventFor,
@@ -103,6 +104,19 @@ describe("restock", () => {
 
 	it.each(["a.b", "$set", "", "x".repeat(65)])("refuses the orderId %p", (orderId) => {
 		expect(() => restock({ productId: "p1", qty: 1 }, orderId, NOW)).toThrow(RangeError);
+	});
+});
+
+describe("restockReturned", () => {
+	it("puts a return's units back once per return, apart from the order's other returns and its cancel", () => {
+		expect(restockReturned({ productId: "p4", qty: 2 }, "order-4", "r2", NOW)).toEqual({
+			query: { _id: "p4", "returned.order-4_r2": { $exists: false } },
+			update: { $inc: { stock: 2 }, $set: { "returned.order-4_r2": 2, updatedAt: NOW.toISOString() } },
+		});
+	});
+
+	it.each(["r1.x", "$r1", "", "r12345", "x1"])("refuses the returnId %p", (returnId) => {
+		expect(() => restockReturned({ productId: "p1", qty: 1 }, "order-4", returnId, NOW)).toThrow(RangeError);
 	});
 });
 

@@ -79,6 +79,19 @@ export function restock(line: StockLine, orderId: string, now: Date) {
 	};
 }
 
+/**
+ * Puts a customer's return back on sale once: the `returned.<orderId>_<returnId>` marker makes a
+ * repeat (a redelivered return.received) a no-op, per product, so a half-done restock finishes.
+ */
+export function restockReturned(line: StockLine, orderId: string, returnId: string, now: Date) {
+	if (!/^r[0-9]{1,4}$/.test(returnId)) throw new RangeError(`returnId "${returnId}" cannot key a return`);
+	const marker = `returned.${holdPath(orderId).slice("holds.".length)}_${returnId}`;
+	return {
+		query: { _id: line.productId, [marker]: { $exists: false } },
+		update: { $inc: { stock: line.qty }, $set: { [marker]: line.qty, updatedAt: now.toISOString() } },
+	};
+}
+
 /** Turns a hold into a sale: the quantity has already left `stock`, so only the hold goes. */
 export function clearHold(line: StockLine, orderId: string) {
 	const hold = holdPath(orderId);

@@ -31,6 +31,11 @@ describe("adminOrdersQuery", () => {
 		expect(adminOrdersQuery({ open: false, status: "CONFIRMED" }, NOW)).toEqual({ status: "CONFIRMED" });
 	});
 
+	it("narrows to the orders with a return to receive", () => {
+		expect(adminOrdersQuery({ returnsToReceive: true }, NOW)).toEqual({ returnsToReceive: { $gt: 0 } });
+		expect(adminOrdersQuery({ returnsToReceive: false }, NOW)).toEqual({});
+	});
+
 	it("keeps the largest allowed age a valid date", () => {
 		expect(() => adminOrdersQuery({ olderThanSeconds: MAX_AGE_SECONDS }, NOW)).not.toThrow();
 	});

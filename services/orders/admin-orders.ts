@@ -20,6 +20,7 @@ export const adminListParams = {
 	customerId: { ...idRule, optional: true },
 	olderThanSeconds: { type: "number", integer: true, positive: true, max: MAX_AGE_SECONDS, convert: true, optional: true },
 	open: { type: "boolean", convert: true, optional: true },
+	returnsToReceive: { type: "boolean", convert: true, optional: true },
 } as const;
 
 /** The store query for the filters given; ISO times compare as text, so age is a bound on createdAt. */
@@ -28,6 +29,7 @@ export function adminOrdersQuery(params: Omit<AdminListOrdersParams, "page" | "p
 	if (params.open) query.status = params.status ? (OPEN_STATUSES.includes(params.status) ? params.status : { $in: [] }) : { $in: [...OPEN_STATUSES] };
 	else if (params.status) query.status = params.status;
 	if (params.customerId) query.customerId = params.customerId;
+	if (params.returnsToReceive) query.returnsToReceive = { $gt: 0 };
 	if (params.olderThanSeconds !== undefined) query.createdAt = { $lt: new Date(now.getTime() - params.olderThanSeconds * 1000).toISOString() };
 	return query;
 }

@@ -5,6 +5,7 @@ import {
 	type CreateOrderParams,
 	type Order,
 	type OrderLine,
+	type OrderReturn,
 	type OrderShipping,
 	type OrderStatus,
 	type OutboxEvent,
@@ -15,6 +16,7 @@ import {
 } from "../../contracts";
 import { newEvent, type NewEvent } from "../../mixins/events/envelope";
 import { parcelWeightGrams, productLines } from "../../lib/stock-lines";
+import { returnsOf } from "./returns";
 
 /*
  * The order's side of the saga as pure functions: what an order costs, and which status a saga
@@ -22,7 +24,7 @@ import { parcelWeightGrams, productLines } from "../../lib/stock-lines";
  * deliveries of the same step can never both apply.
  */
 
-export type OrderDoc = Omit<Order, "id" | "goodsCents" | "shippingCents"> & {
+export type OrderDoc = Omit<Order, "id" | "goodsCents" | "shippingCents" | "returns"> & {
 	[key: string]: unknown;
 	_id: string;
 	/** The lines' total; orders placed before the shop shipped have none (their total is their goods). */
@@ -35,6 +37,12 @@ export type OrderDoc = Omit<Order, "id" | "goodsCents" | "shippingCents"> & {
 	sagaDeadlineMs?: number | null;
 	/** Refund event ids already counted into refundedCents. */
 	refunds?: Record<string, number>;
+	/** The returns by id (r1, r2…), so that one step of one is a write to its own path. */
+	returns?: Record<string, OrderReturn>;
+	/** How many returns were asked for: the compare-and-set of a new one. */
+	returnSeq?: number;
+	/** How many returns wait for their parcel (the console's "returns to receive"). */
+	returnsToReceive?: number;
 	outbox?: OutboxEvent[];
 	/** The trace the order was placed in; its saga's later steps continue it. */
 	trace?: TraceCarrier;
@@ -240,6 +248,8 @@ export function toOrder(doc: OrderDoc): Order {
 		...(doc.cancelReason ? { cancelReason: doc.cancelReason } : {}),
 		refundedCents: doc.refundedCents,
 		history: doc.history,
+		...(doc.returns ? { returns: returnsOf(doc) } : {}),
+		...(doc.returnableUntil ? { returnableUntil: doc.returnableUntil } : {}),
 		createdAt: doc.createdAt,
 		updatedAt: doc.updatedAt,
 	};

@@ -53,6 +53,8 @@ import {
 } from "./order";
 import { adminListParams, adminOrdersQuery, orderStats, STATS_SAMPLE, statsParams, statsQueries } from "./admin-orders";
 import { composeTimeline, readPart } from "./timeline";
+import { ReturnsMixin } from "./returns.mixin";
+import type { ReturnCommand } from "./returns";
 
 type Collections = { orders: OrderDoc; idempotencyKeys: IdempotencyKeyDoc };
 
@@ -76,6 +78,8 @@ const KEY_SWEEP_MS = 60 * 1000;
 
 interface Methods {
 	advance(orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent, facts?: Record<string, unknown>): Promise<OrderDoc | null>;
+	/** returns.mixin.ts */
+	applyReturn(orderId: string, command: ReturnCommand, cause?: AnyDomainEvent): Promise<OrderDoc | null>;
 	ownOrder(ctx: Ctx<{ id: string }>): Promise<OrderDoc>;
 	orderIdForKey(customerId: string, claim: IdempotencyClaim, now: Date): Promise<string>;
 	answerCreated(ctx: Ctx<unknown>, doc: OrderDoc, replayed: boolean): Order;
@@ -91,9 +95,9 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 	const config = loadConfig();
 	return {
 		name: "orders",
-		mixins: [EventsMixin<Collections>(config, STORE)],
+		mixins: [EventsMixin<Collections>(config, STORE), ReturnsMixin()],
 
-		publishes: ["order.created", "order.paid", "order.confirmed", "order.cancelled"],
+		publishes: ["order.created", "order.paid", "order.confirmed", "order.cancelled", "return.requested", "return.received"],
 
 		// The saga's steps record their event in the order they move (advance's cause); a refund
 		// is recorded under its event id. A duplicate is found in the order read anyway.
@@ -132,9 +136,19 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 				await this.advance(event.orderId, "SHIPMENT_DISPATCHED", event);
 			},
 			async "shipment.delivered"(event) {
-				await this.advance(event.orderId, "SHIPMENT_DELIVERED", event);
+				// The return window runs from the carrier's delivery, as it stood when the parcel arrived.
+				const returnableUntil = new Date(Date.parse(event.at) + config.orders.returnWindowMs).toISOString();
+				await this.advance(event.orderId, "SHIPMENT_DELIVERED", event, { returnableUntil });
 			},
 			async "payment.refunded"(event) {
+				if (event.returnId) {
+					await this.applyReturn(
+						event.orderId,
+						{ type: "REFUNDED", returnId: event.returnId, refundId: event.id, amountCents: event.amountCents },
+						event,
+					);
+					return;
+				}
 				const at = new Date().toISOString();
 				// Keyed on the refund's event id, so a duplicate delivery cannot count a refund twice.
 				const updated = await this.collections.orders.update(

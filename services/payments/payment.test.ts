@@ -1,5 +1,14 @@
 import type { PaymentStatus } from "../../contracts";
-import { decidePayment, mayCallProvider, newPayment, toPayment, type PaymentCommand, type PaymentDecision, type PaymentDoc } from "./payment";
+import {
+	decidePayment,
+	decideReturnRefund,
+	mayCallProvider,
+	newPayment,
+	toPayment,
+	type PaymentCommand,
+	type PaymentDecision,
+	type PaymentDoc,
+} from "./payment";
 
 const NOW = new Date("2030-06-01T10:00:00.000Z");
 const STALE_AFTER_MS = 60_000;
@@ -197,6 +206,39 @@ describe("decidePayment", () => {
 					body: { orderId: "order-1", paymentId: "pay-1", customerId: "c1", amountCents: 2599, currency: "EUR" },
 				},
 			],
+		});
+	});
+});
+
+describe("decideReturnRefund", () => {
+	const settled = (overrides: Partial<PaymentDoc> = {}): PaymentDoc => ({ ...newPayment(ORDER, "pay-1", NOW, "SETTLED"), ...overrides });
+
+	it.each<[string, Partial<PaymentDoc>, { returnId: string; refundCents: number }, string]>([
+		["part of a settled payment", {}, { returnId: "r1", refundCents: 899 }, "refund SETTLED"],
+		["the rest of it", { refundedCents: 1700 }, { returnId: "r2", refundCents: 899 }, "refund REFUNDED"],
+		["a return refunded before", { returnRefunds: { r1: 899 }, refundedCents: 899 }, { returnId: "r1", refundCents: 899 }, "ignore"],
+		["more than is left", { refundedCents: 2000 }, { returnId: "r2", refundCents: 600 }, "refuse"],
+		["a payment refunded whole (a cancel)", { status: "REFUNDED", refundedCents: 2599 }, { returnId: "r1", refundCents: 100 }, "refuse"],
+		["a payment never settled", { status: "DECLINED" }, { returnId: "r1", refundCents: 100 }, "refuse"],
+	])("%s: %s", (_name, overrides, ret, expected) => {
+		const decision = decideReturnRefund(settled(overrides), ret, NOW);
+		expect(decision.kind === "refund" ? `refund ${decision.to}` : decision.kind).toBe(expected);
+	});
+
+	it("refunds under the return's own key, once, and tells orders which return it was", () => {
+		const decision = decideReturnRefund(settled({ refundedCents: 100 }), { returnId: "r1", refundCents: 899 }, NOW);
+		expect(decision).toMatchObject({
+			key: "order-1:r1",
+			condition: { _id: "order-1", status: "SETTLED", refundedCents: 100, "returnRefunds.r1": { $exists: false } },
+			update: { $inc: { refundedCents: 899 }, $set: { "returnRefunds.r1": 899, status: "SETTLED" } },
+		});
+		expect(decision.kind === "refund" && decision.events[0]!.body).toEqual({
+			orderId: "order-1",
+			paymentId: "pay-1",
+			customerId: "c1",
+			amountCents: 899,
+			currency: "EUR",
+			returnId: "r1",
 		});
 	});
 });

@@ -20,6 +20,8 @@ export type PaymentDoc = Omit<Payment, "id" | "orderId"> & {
 	outbox?: OutboxEvent[];
 	/** The trace of the order's saga, which the recovery sweep continues. */
 	trace?: TraceCarrier;
+	/** The refunds of customers' returns, by return id: each is refunded once. */
+	returnRefunds?: Record<string, number>;
 };
 
 export function newPayment(
@@ -121,6 +123,43 @@ export function decidePayment(doc: PaymentDoc, command: PaymentCommand, now: num
 					return IGNORE;
 			}
 	}
+}
+
+/** A received return's refund: part of a settled payment, once per return; all of it turns the payment REFUNDED. */
+export type ReturnRefundDecision =
+	| { kind: "refund"; key: string; condition: Record<string, unknown>; update: Record<string, unknown>; events: NewEvent[]; to: PaymentStatus }
+	| { kind: "ignore"; why: string }
+	| { kind: "refuse"; why: string };
+
+export function decideReturnRefund(doc: PaymentDoc, ret: { returnId: string; refundCents: number }, now: Date): ReturnRefundDecision {
+	if (doc.returnRefunds?.[ret.returnId] !== undefined) return { kind: "ignore", why: `return ${ret.returnId} was refunded already` };
+	if (doc.status !== "SETTLED") return { kind: "refuse", why: `the payment is ${doc.status}, not SETTLED` };
+	const left = doc.amountCents - doc.refundedCents;
+	if (ret.refundCents > left) return { kind: "refuse", why: `${ret.refundCents} cents is more than the ${left} left to refund` };
+	const at = now.toISOString();
+	const to: PaymentStatus = ret.refundCents === left ? "REFUNDED" : "SETTLED";
+	const body = {
+		orderId: doc._id,
+		paymentId: doc.paymentId,
+		customerId: doc.customerId,
+		amountCents: ret.refundCents,
+		currency: doc.currency,
+		returnId: ret.returnId,
+	};
+	return {
+		kind: "refund",
+		// The processor's idempotency key: one refund per return, however often it is asked for.
+		key: `${doc._id}:${ret.returnId}`,
+		// On the amount refunded so far too: two returns refunded at once are written one after the other.
+		condition: { _id: doc._id, status: "SETTLED", refundedCents: doc.refundedCents, [`returnRefunds.${ret.returnId}`]: { $exists: false } },
+		update: {
+			$set: { status: to, [`returnRefunds.${ret.returnId}`]: ret.refundCents, updatedAt: at },
+			$inc: { refundedCents: ret.refundCents },
+			$push: { history: { status: to, at, reason: "RETURN_REFUNDED" } },
+		},
+		events: [newEvent("payment.refunded", body, doc._id)],
+		to,
+	};
 }
 
 export function toPayment(doc: PaymentDoc): Payment {

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type { AnyDomainEvent, OrderCancelled, OrderRef, Page, PageParams, Payment, PaymentOfOrder, ShopMeta } from "../../contracts";
+import type { AnyDomainEvent, OrderCancelled, OrderRef, Page, PageParams, Payment, PaymentOfOrder, ReturnReceived, ShopMeta } from "../../contracts";
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
-import { NotFoundError } from "../../lib/errors";
+import { ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
@@ -10,7 +10,7 @@ import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { idRule } from "../../lib/rules";
 import { EventOutOfOrderError, EventsMixin, type EventsStore, type EventsService } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
-import { decidePayment, newPayment, toPayment, type PaymentDecision, type PaymentDoc } from "./payment";
+import { decidePayment, decideReturnRefund, newPayment, toPayment, type PaymentDecision, type PaymentDoc } from "./payment";
 import { booksIn, SimulatedProvider, type ProcessorRecord } from "./provider";
 import { loadConfig } from "../../lib/env";
 
@@ -28,6 +28,7 @@ interface Methods {
 	chargeOrder(orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc>;
 	refundOrder(orderId: string): Promise<PaymentDoc>;
 	cancelPayment(event: OrderCancelled): Promise<void>;
+	refundReturn(event: ReturnReceived): Promise<void>;
 	findPayment(orderId: string): Promise<PaymentDoc>;
 	recoverStalledPayments(): Promise<void>;
 }
@@ -56,6 +57,7 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 		mixins: [EventsMixin<Collections>(config, STORE)],
 
 		publishes: ["payment.settled", "payment.failed", "payment.refunded"],
+		// return.received goes through the inbox: its refund is keyed by the return, not by the order.
 
 		// Each handler is idempotent through the payment it writes, keyed by the order: created
 		// once, charged once (a compare-and-set on its status, the order id as the processor's
@@ -72,6 +74,9 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 			},
 			async "order.cancelled"(event) {
 				await this.cancelPayment(event);
+			},
+			async "return.received"(event) {
+				await this.refundReturn(event);
 			},
 		},
 
@@ -197,6 +202,28 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, M
 						await (doc.status === "CHARGING" ? this.chargeOrder(doc._id) : this.refundOrder(doc._id));
 					});
 				}
+			},
+
+			/**
+			 * A received return's amount back to the customer: the processor first (keyed by the
+			 * return, so asking again moves no more money), then the payment, under a compare-and-set
+			 * that only the first call wins.
+			 */
+			async refundReturn(this: PaymentsService, event: ReturnReceived): Promise<void> {
+				const attempt = async (): Promise<void | typeof CONFLICT> => {
+					const doc = await this.findPayment(event.orderId);
+					const decision = decideReturnRefund(doc, event, new Date());
+					if (decision.kind === "ignore") return;
+					if (decision.kind === "refuse")
+						throw new ConflictError("RETURN_NOT_REFUNDABLE", `[order ${event.orderId}] return ${event.returnId}: ${decision.why}`);
+					await this.provider.refund(decision.key, event.refundCents);
+					if ((await this.updateWithEvents("payments", decision.condition, decision.update, decision.events, new Date())) !== 1) return CONFLICT;
+					this.logger.info(`[order ${event.orderId}] return ${event.returnId} refunded: ${event.refundCents} cents, payment ${decision.to}`);
+					shopMetrics(this.broker).paymentRefunded(event.refundCents, doc.currency);
+				};
+				await compareAndSet(attempt, () => {
+					throw new ConflictError("RETURN_NOT_REFUNDABLE", `[order ${event.orderId}] return ${event.returnId}: the payment kept changing`);
+				});
 			},
 
 			/** The compensation for a cancelled order: void what was not charged, refund what was. */

@@ -17,7 +17,7 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 			SAGA_STEP_TIMEOUT_MS: "180000",
 		});
 		// Two catalogue replicas take stock from the same products at once, each from its own process.
-		await cluster.startAll({ payments: 2, catalogue: 2 });
+		await cluster.startAll({ payments: 2, catalogue: 2, shipping: 2 });
 		shop = await Shopper.signIn(cluster.baseUrl);
 	});
 	afterAll(async () => {
@@ -29,11 +29,13 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		const paid = await shop.order(productId, 2);
 		const declined = await shop.order(productId, 1, "tok_decline");
 
-		expect((await shop.finalOrder(paid.id)).status).toBe("CONFIRMED");
+		const confirmed = await shop.finalOrder(paid.id);
+		expect(confirmed).toMatchObject({ status: "CONFIRMED", goodsCents: 6200, tracking: { carrier: expect.any(String) } });
 		expect(await shop.finalOrder(declined.id)).toMatchObject({ status: "CANCELLED", cancelReason: "PAYMENT_DECLINED" });
 		expect(await waitForValue(() => shop.stock(productId), 3, 60_000, 200)).toBe(3);
 		const payment = (await shop.api.get(`/payments?orderId=${paid.id}`, shop.customer)).body.rows[0];
-		expect(payment).toMatchObject({ status: "SETTLED", amountCents: 6200 });
+		// Goods and shipping: 2 × 31.00 and 1 kg to the US.
+		expect(payment).toMatchObject({ status: "SETTLED", amountCents: 6200 + confirmed.shippingCents });
 		// The services ran as separate node processes; each wrote its own log.
 		for (const service of SERVICES) expect(cluster.log.some((line) => line.startsWith(`[${service}#1]`))).toBe(true);
 		expect(cluster.log.some((line) => line.includes(`[order ${paid.id}] AWAITING_SHIPMENT -> CONFIRMED`))).toBe(true);
@@ -150,6 +152,25 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		expect([...new Set(deciders)].sort()).toEqual(["catalogue#1", "catalogue#2"]);
 	});
 
+	it("compensates in reverse when the carrier refuses the parcel: refunded, restocked, CANCELLED SHIPPING_REFUSED", async () => {
+		const productId = await shop.product(4, 2500);
+		// The carrier sandbox refuses postal code 00000.
+		const refused = await shop.order(productId, 2, undefined, "00000");
+		const cancelled = await waitFor(
+			() => shop.get(refused.id),
+			(order) => order.status === "CANCELLED" && order.refundedCents === order.totalCents,
+			60_000,
+			250,
+		);
+		expect(cancelled).toMatchObject({ status: "CANCELLED", cancelReason: "SHIPPING_REFUSED", refundedCents: refused.totalCents });
+		expect(cancelled.history.map((change) => change.status)).toEqual(["PENDING", "AWAITING_PAYMENT", "AWAITING_SHIPMENT", "CANCELLED", "CANCELLED"]);
+		expect(await waitForValue(() => shop.stock(productId), 4, 60_000, 200)).toBe(4);
+		expect((await shop.api.get(`/payments?orderId=${refused.id}`, shop.customer)).body.rows[0]).toMatchObject({
+			status: "REFUNDED",
+			refundedCents: refused.totalCents,
+		});
+	});
+
 	it("keeps every service's data across a full restart of the cluster", async () => {
 		const productId = await shop.product(10, 1500);
 		const order = await shop.finalOrder((await shop.order(productId, 2)).id);
@@ -161,6 +182,9 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 		expect((await shop.api.post("/auth/login", { email: shop.email, password: "correct-horse-battery" })).status).toBe(200);
 		expect(await shop.get(order.id)).toEqual(order);
 		expect(await shop.stock(productId)).toBe(8);
-		expect((await shop.api.get(`/payments?orderId=${order.id}`, shop.customer)).body.rows[0]).toMatchObject({ status: "SETTLED", amountCents: 3000 });
+		expect((await shop.api.get(`/payments?orderId=${order.id}`, shop.customer)).body.rows[0]).toMatchObject({
+			status: "SETTLED",
+			amountCents: order.totalCents,
+		});
 	});
 });

@@ -117,10 +117,12 @@ const order = closed(
 				reason: { type: "string", description: "The saga step or request that caused it." },
 			}),
 		},
+		returns: { type: "array", items: ref("OrderReturn"), description: "The returns asked for, oldest first." },
+		returnableUntil: { ...dateTime, description: "For a DELIVERED order: until when a return may be asked for." },
 		createdAt: dateTime,
 		updatedAt: dateTime,
 	},
-	["cancelReason", "shipping", "tracking"],
+	["cancelReason", "shipping", "tracking", "returns", "returnableUntil"],
 	ORDER_EXAMPLE,
 );
 

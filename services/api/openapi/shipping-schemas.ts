@@ -4,7 +4,7 @@ import { AT_EXAMPLE, ID_EXAMPLE, ORDER_EXAMPLE } from "./examples";
 
 /*
  * The shipping service's answers (contracts/shipping.ts): quotes, an order's shipping and label,
- * and the shipments an operator lists.
+ * and the shipments an operator lists; and an order's returns (contracts/returns.ts).
  */
 
 const SHIPMENT_STATUSES = ["PENDING", "BOOKING", "LABELLED", "IN_TRANSIT", "DELIVERED", "REFUSED", "VOIDED"];
@@ -99,7 +99,34 @@ const shipment = closed(
 	SHIPMENT_EXAMPLE,
 );
 
+const orderReturn = closed(
+	{
+		id: { type: "string", pattern: portablePattern("^r[1-9][0-9]{0,3}$"), description: "r1, r2…: the order's returns in the order asked for." },
+		status: { enum: ["REQUESTED", "RECEIVED", "REFUNDED"] },
+		items: {
+			type: "array",
+			minItems: 1,
+			items: closed({ productId: { type: "string" }, qty: { type: "integer", minimum: 1 }, refundCents: cents }),
+		},
+		refundCents: { ...cents, description: "Refunded once received: the lines, and shipping when this return completes the order's." },
+		includesShipping: { type: "boolean" },
+		requestedAt: dateTime,
+		receivedAt: dateTime,
+		refundedAt: dateTime,
+	},
+	["receivedAt", "refundedAt"],
+	{
+		id: "r1",
+		status: "REQUESTED",
+		items: [{ productId: ID_EXAMPLE, qty: 1, refundCents: 1999 }],
+		refundCents: 1999,
+		includesShipping: false,
+		requestedAt: AT_EXAMPLE,
+	},
+);
+
 export const SHIPPING_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
+	OrderReturn: orderReturn,
 	ShippingOption: shippingOption,
 	ShippingQuote: shippingQuote,
 	OrderShipping: orderShipping,
@@ -110,4 +137,5 @@ export const SHIPPING_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 
 export const SHIPPING_REQUEST_EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
 	"shipping.quote": { items: [{ productId: ID_EXAMPLE, qty: 2 }], destination: { country: "GB", postalCode: "SW1Y 4JH" } },
+	"orders.requestReturn": { items: [{ productId: ID_EXAMPLE, qty: 1 }] },
 };
