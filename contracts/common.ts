@@ -43,6 +43,9 @@ export interface Page<T> {
 	totalPages: number;
 }
 
+/** A yes/no filter as a query string gives it (lib/rules.ts queryFlagRule). */
+export type QueryFlag = "true" | "false";
+
 export interface PageParams {
 	page?: number;
 	pageSize?: number;

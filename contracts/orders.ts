@@ -1,5 +1,5 @@
 import type { Address } from "./customers";
-import type { Page, PageParams } from "./common";
+import type { Page, PageParams, QueryFlag } from "./common";
 import type { CancelReason, OrderStatus } from "./events";
 import type { OrderReturn } from "./returns";
 import type { OrderShipping, Tracking } from "./shipping";
@@ -69,9 +69,9 @@ export interface AdminListOrdersParams extends PageParams {
 	/** Only orders placed more than this many seconds ago. */
 	olderThanSeconds?: number;
 	/** Only orders whose saga has not ended (PENDING, AWAITING_PAYMENT, AWAITING_SHIPMENT); with `status`, both must hold. */
-	open?: boolean;
+	open?: QueryFlag;
 	/** Only orders with a return whose parcel the shop has not received yet. */
-	returnsToReceive?: boolean;
+	returnsToReceive?: QueryFlag;
 }
 
 /** `orders.stats`: the orders placed in the last `sinceSeconds`, by status, and how long their sagas took. */

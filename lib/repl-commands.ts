@@ -92,7 +92,7 @@ export async function sagaCommand(broker: ServiceBroker, orderId: string): Promi
 /** `stuck [seconds]`: orders placed more than `seconds` ago whose saga has not ended (any step), oldest last. */
 export async function stuckCommand(broker: ServiceBroker, seconds = DEFAULT_STUCK_SECONDS, now = new Date()): Promise<string> {
 	const page = await broker.call<ListOrdersResult, AdminListOrdersParams>("orders.adminList", {
-		open: true,
+		open: "true",
 		olderThanSeconds: seconds,
 		pageSize: STUCK_ROWS,
 	});

@@ -30,5 +30,12 @@ export function linesRule(maxQty: number) {
 /** A payment method token as the payment provider names them (tok_visa, tok_decline…); optional, orders default it. */
 export const paymentMethodRule = { type: "string", pattern: "^tok_[a-z0-9_]{1,40}$", optional: true } as const;
 
+/**
+ * A yes/no filter in a query string: exactly `true` or `false`, what an OpenAPI client sends for
+ * a boolean. (fastest-validator's boolean conversion also takes 1, 0, on and off, which the
+ * document could not say.)
+ */
+export const queryFlagRule = { type: "enum", values: ["true", "false"], optional: true } as const;
+
 /** A shipping option as a quote names it (`standard:490`) or bare (`standard`); optional, orders take the cheapest. */
 export const shippingOptionIdRule = { type: "string", pattern: "^[a-z][a-z0-9-]{0,31}(:[0-9]{1,9})?$", optional: true } as const;

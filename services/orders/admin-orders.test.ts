@@ -22,18 +22,18 @@ describe("adminOrdersQuery", () => {
 	});
 
 	it("narrows to the orders whose saga has not ended, or to none when a final status is asked for too", () => {
-		expect(adminOrdersQuery({ open: true, olderThanSeconds: 60 }, NOW)).toEqual({
+		expect(adminOrdersQuery({ open: "true", olderThanSeconds: 60 }, NOW)).toEqual({
 			status: { $in: ["PENDING", "AWAITING_PAYMENT", "AWAITING_SHIPMENT"] },
 			createdAt: { $lt: "2030-06-01T09:59:00.000Z" },
 		});
-		expect(adminOrdersQuery({ open: true, status: "AWAITING_SHIPMENT" }, NOW)).toEqual({ status: "AWAITING_SHIPMENT" });
-		expect(adminOrdersQuery({ open: true, status: "CONFIRMED" }, NOW)).toEqual({ status: { $in: [] } });
-		expect(adminOrdersQuery({ open: false, status: "CONFIRMED" }, NOW)).toEqual({ status: "CONFIRMED" });
+		expect(adminOrdersQuery({ open: "true", status: "AWAITING_SHIPMENT" }, NOW)).toEqual({ status: "AWAITING_SHIPMENT" });
+		expect(adminOrdersQuery({ open: "true", status: "CONFIRMED" }, NOW)).toEqual({ status: { $in: [] } });
+		expect(adminOrdersQuery({ open: "false", status: "CONFIRMED" }, NOW)).toEqual({ status: "CONFIRMED" });
 	});
 
 	it("narrows to the orders with a return to receive", () => {
-		expect(adminOrdersQuery({ returnsToReceive: true }, NOW)).toEqual({ returnsToReceive: { $gt: 0 } });
-		expect(adminOrdersQuery({ returnsToReceive: false }, NOW)).toEqual({});
+		expect(adminOrdersQuery({ returnsToReceive: "true" }, NOW)).toEqual({ returnsToReceive: { $gt: 0 } });
+		expect(adminOrdersQuery({ returnsToReceive: "false" }, NOW)).toEqual({});
 	});
 
 	it("keeps the largest allowed age a valid date", () => {
@@ -44,9 +44,12 @@ describe("adminOrdersQuery", () => {
 describe("the adminList params", () => {
 	const check = (new ShopValidator() as unknown as Validator).compile(structuredClone(adminListParams) as never);
 
-	it.each([{}, { olderThanSeconds: "60" }, { status: "PENDING", customerId: "c-1", page: "2", pageSize: "5" }, { open: "true" }])("accept %p", (params) => {
-		expect(check({ ...params })).toBe(true);
-	});
+	it.each([{}, { olderThanSeconds: "60" }, { status: "PENDING", customerId: "c-1", page: "2", pageSize: "5" }, { open: "true", returnsToReceive: "false" }])(
+		"accept %p",
+		(params) => {
+			expect(check({ ...params })).toBe(true);
+		},
+	);
 
 	it.each([
 		{ olderThanSeconds: "0" },
@@ -57,6 +60,9 @@ describe("the adminList params", () => {
 		{ status: "STUCK" },
 		{ customerId: "" },
 		{ sort: "createdAt" },
+		{ open: "1" },
+		{ open: "on" },
+		{ returnsToReceive: "yes" },
 	])("refuse %p", (params) => {
 		expect(check({ ...params })).not.toBe(true);
 	});

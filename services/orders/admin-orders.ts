@@ -1,5 +1,5 @@
 import { ORDER_STATUSES, type AdminListOrdersParams, type Order, type OrderStats, type OrderStatus } from "../../contracts";
-import { idRule } from "../../lib/rules";
+import { idRule, queryFlagRule } from "../../lib/rules";
 import { pageParams } from "../../lib/paging";
 import { OPEN_STATUSES } from "./order";
 
@@ -19,17 +19,18 @@ export const adminListParams = {
 	status: { type: "enum", values: [...ORDER_STATUSES], optional: true },
 	customerId: { ...idRule, optional: true },
 	olderThanSeconds: { type: "number", integer: true, positive: true, max: MAX_AGE_SECONDS, convert: true, optional: true },
-	open: { type: "boolean", convert: true, optional: true },
-	returnsToReceive: { type: "boolean", convert: true, optional: true },
+	open: queryFlagRule,
+	returnsToReceive: queryFlagRule,
 } as const;
 
 /** The store query for the filters given; ISO times compare as text, so age is a bound on createdAt. */
 export function adminOrdersQuery(params: Omit<AdminListOrdersParams, "page" | "pageSize">, now: Date): Record<string, unknown> {
 	const query: Record<string, unknown> = {};
-	if (params.open) query.status = params.status ? (OPEN_STATUSES.includes(params.status) ? params.status : { $in: [] }) : { $in: [...OPEN_STATUSES] };
+	if (params.open === "true")
+		query.status = params.status ? (OPEN_STATUSES.includes(params.status) ? params.status : { $in: [] }) : { $in: [...OPEN_STATUSES] };
 	else if (params.status) query.status = params.status;
 	if (params.customerId) query.customerId = params.customerId;
-	if (params.returnsToReceive) query.returnsToReceive = { $gt: 0 };
+	if (params.returnsToReceive === "true") query.returnsToReceive = { $gt: 0 };
 	if (params.olderThanSeconds !== undefined) query.createdAt = { $lt: new Date(now.getTime() - params.olderThanSeconds * 1000).toISOString() };
 	return query;
 }

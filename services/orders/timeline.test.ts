@@ -219,6 +219,36 @@ describe("composeTimeline", () => {
 		});
 	});
 
+	it("tells each return's steps on the order, with the refund the payment made for it", () => {
+		const returned = order({
+			status: "DELIVERED",
+			returns: [
+				{
+					id: "r1",
+					status: "REFUNDED",
+					items: [{ productId: "p1", qty: 1, refundCents: 500 }],
+					refundCents: 500,
+					includesShipping: false,
+					requestedAt: at(1000),
+					receivedAt: at(2000),
+					refundedAt: at(2100),
+				},
+			],
+		});
+		const refundedPayment: Payment = {
+			...payment,
+			refundedCents: 500,
+			history: [...payment.history, { status: "SETTLED", at: at(2050), reason: "RETURN_REFUNDED" }],
+		};
+		const timeline = composeTimeline({ order: returned, reservation: ok(null), payment: ok(refundedPayment), shipment: ok(null), notifications: ok([]) });
+		expect(steps(timeline.entries).slice(-4)).toEqual(["orders RETURN_REQUESTED", "orders RETURN_RECEIVED", "payments SETTLED", "orders RETURN_REFUNDED"]);
+		expect(timeline.entries.find((entry) => entry.status === "RETURN_REQUESTED")).toMatchObject({
+			reason: "r1",
+			summary: "return r1 asked for: 1 unit(s)",
+			details: { refundCents: 500, currency: "EUR" },
+		});
+	});
+
 	it("names the short product of a refused reservation", () => {
 		const rejected: Reservation = {
 			...reservation,

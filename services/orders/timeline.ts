@@ -50,7 +50,7 @@ export async function readPart<T>(read: () => Promise<T>, absent?: { type: strin
 }
 
 export function composeTimeline({ order, reservation, payment, shipment, notifications }: TimelineParts): OrderTimeline {
-	const entries = [...orderEntries(order)];
+	const entries = [...orderEntries(order), ...returnEntries(order)];
 	const missing: TimelineGap[] = [];
 	const take = <T>(service: TimelineService, part: Part<T>, toEntries: (value: T) => TimelineEntry[]) => {
 		if (part.ok) entries.push(...toEntries(part.value));
@@ -86,9 +86,20 @@ function stageOf({ service, status, reason }: TimelineEntry): number {
 			SHIPPED: 13,
 			DELIVERED: 15,
 			CANCELLED: reason === "PAYMENT_REFUNDED" ? 11 : 7,
+			RETURN_REQUESTED: 17,
+			RETURN_RECEIVED: 18,
+			RETURN_REFUNDED: 20,
 		},
 		catalogue: { PENDING: 1, RESERVED: 2, REJECTED: 2, COMMITTED: 5, RELEASED: 8, EXPIRED: 8, RETURNED: 8 },
-		payments: { PENDING: 1, CHARGING: 3, SETTLED: 4, DECLINED: 4, VOIDED: 8, REFUNDING: 9, REFUNDED: 10 },
+		payments: {
+			PENDING: 1,
+			CHARGING: 3,
+			SETTLED: reason === "RETURN_REFUNDED" ? 19 : 4,
+			DECLINED: 4,
+			VOIDED: 8,
+			REFUNDING: 9,
+			REFUNDED: reason === "RETURN_REFUNDED" ? 19 : 10,
+		},
 		shipping: { PENDING: 5, BOOKING: 5, LABELLED: 6, REFUSED: 6, VOIDED: 8, IN_TRANSIT: 12, DELIVERED: 14 },
 		notifications: { SENDING: notificationStage(reason), SENT: notificationStage(reason) },
 	};
@@ -109,6 +120,20 @@ const ORDER_WORDS: Record<Order["status"], string> = {
 	DELIVERED: "order delivered",
 	CANCELLED: "order cancelled",
 };
+
+/** Each return's steps, under the orders service that keeps them: asked for, received, refunded. */
+function returnEntries(order: Order): TimelineEntry[] {
+	return (order.returns ?? []).flatMap((ret) => {
+		const units = ret.items.reduce((sum, line) => sum + line.qty, 0);
+		const details = { refundCents: ret.refundCents, currency: order.currency };
+		const steps: [string | undefined, string, string][] = [
+			[ret.requestedAt, "RETURN_REQUESTED", `return ${ret.id} asked for: ${units} unit(s)${ret.includesShipping ? ", the whole order" : ""}`],
+			[ret.receivedAt, "RETURN_RECEIVED", `return ${ret.id} received: stock back on sale, refund asked for`],
+			[ret.refundedAt, "RETURN_REFUNDED", `return ${ret.id} refunded`],
+		];
+		return steps.filter(([at]) => at !== undefined).map(([at, status, summary]) => entry("orders", at!, status, ret.id, summary, details));
+	});
+}
 
 function orderEntries(order: Order): TimelineEntry[] {
 	return order.history.map(({ status, at, reason }, index) => {

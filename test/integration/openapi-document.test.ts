@@ -149,6 +149,11 @@ describe("the OpenAPI document", () => {
 				parameters: { id: "$response.body#/id" },
 				description: "POST /orders/{id}/cancel with the id of what was created.",
 			},
+			ordersRequestReturn: {
+				operationId: "ordersRequestReturn",
+				parameters: { id: "$response.body#/id" },
+				description: "POST /orders/{id}/returns with the id of what was created.",
+			},
 		});
 		expect(JSON.stringify(create.responses["422"])).toContain(
 			'"enum":["UNKNOWN_PRODUCT_IN_ORDER","MIXED_CURRENCIES","LINE_QTY_TOO_LARGE","IDEMPOTENCY_KEY_REUSED","NO_SHIPPING_OPTION","UNKNOWN_SHIPPING_OPTION"]',

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { adminToken, http, signUp, startShop, type TestShop } from "../helpers/shop";
+import { adminToken, http, signUp, startShop, TEST_ADMIN, type TestShop } from "../helpers/shop";
 import { waitFor, waitForValue } from "../helpers/wait";
 import { launchBrowser, readmeScreenshot, screenshots, VIEWPORTS } from "./browser";
 
@@ -142,6 +142,35 @@ describe("the storefront in Chromium", () => {
 		);
 		await page.getByRole("list", { name: "What happened so far" }).getByText("Shipped: the parcel is on its way").waitFor();
 		await screenshots(page, "order-delivered");
+
+		// Delivered: one of the two products goes back. The admin marks the parcel received in the
+		// console, and the customer's page shows the refund.
+		await page.getByLabel(`Return of ${firstName}`).selectOption("1");
+		await page.getByRole("button", { name: "Ask to return" }).click();
+		await page.getByText("Asked for: send the parcel back to the shop").waitFor();
+		expect(await page.getByLabel(`Return of ${firstName}`).count()).toBe(0);
+		await screenshots(page, "order-return-asked");
+		const adminContext = await browser.newContext({ viewport: VIEWPORTS.desktop });
+		const desk = await adminContext.newPage();
+		desk.on("pageerror", (err) => pageErrors.push(err.message));
+		await desk.goto(`${origin}/login?next=${encodeURIComponent("/admin/returns")}`);
+		await desk.getByLabel("Email").fill(TEST_ADMIN.email);
+		await desk.getByLabel("Password").fill(TEST_ADMIN.password);
+		await desk.getByRole("button", { name: "Log in" }).click();
+		await desk.getByRole("heading", { level: 1, name: "Returns to receive" }).waitFor();
+		await screenshots(desk, "admin-returns");
+		await desk.getByRole("button", { name: `Mark received: 1 × ${firstName}` }).click();
+		await desk.getByRole("status").filter({ hasText: "No returns to receive." }).waitFor();
+		await adminContext.close();
+		await waitFor(
+			async () => {
+				await page.goto(orderUrl);
+				return page.getByText("Refunded", { exact: true }).count();
+			},
+			(count) => count === 1,
+			30_000,
+		);
+		await screenshots(page, "order-returned");
 
 		// The cart is empty now, and the order is in the history.
 		await page.getByRole("link", { name: "Orders", exact: true }).click();

@@ -8,6 +8,7 @@ import { AdminOrdersPage } from "./orders";
 import { OverviewPage } from "./overview";
 import { ProductEditPage } from "./product-edit";
 import { ProductsPage } from "./products";
+import { ReturnsPage } from "./returns";
 import { ShipmentsPage } from "./shipments";
 import "./admin.css";
 
@@ -22,6 +23,7 @@ const SECTIONS = [
 	{ href: "/admin/products", label: "Products" },
 	{ href: "/admin/orders", label: "Orders" },
 	{ href: "/admin/shipments", label: "Shipments" },
+	{ href: "/admin/returns", label: "Returns" },
 	{ href: "/admin/dead-letters", label: "Dead letters" },
 	{ href: "/admin/customers", label: "Customers" },
 ];
@@ -38,6 +40,7 @@ function AdminPage(props: { location: Location }) {
 	const order = matchPath("/admin/orders/:id", path);
 	if (order) return <OrderTimelinePage id={order.id!} />;
 	if (path === "/admin/shipments") return <ShipmentsPage location={location} />;
+	if (path === "/admin/returns") return <ReturnsPage />;
 	if (path === "/admin/dead-letters") return <DeadLettersPage />;
 	if (path === "/admin/customers") return <CustomersPage location={location} />;
 	return <NotFoundPage />;

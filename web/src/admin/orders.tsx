@@ -54,7 +54,7 @@ async function loadOrders(filters: Filters): Promise<{ rows: Order[]; total: num
 	const customerId = filters.customerId.trim() || undefined;
 	if (filters.stuck) {
 		const page = await call(
-			api.GET("/admin/orders", { params: { query: { open: true, customerId, olderThanSeconds: STUCK_AFTER_SECONDS, pageSize: 100 } } }),
+			api.GET("/admin/orders", { params: { query: { open: "true", customerId, olderThanSeconds: STUCK_AFTER_SECONDS, pageSize: 100 } } }),
 		);
 		const rows = [...page.rows].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 		return { rows, total: page.total, page: 1, totalPages: 1 };

@@ -13,6 +13,7 @@ const ADMIN_WORDS: Readonly<Record<string, string>> = {
 	STOCK_CHANGED_CONCURRENTLY:
 		"The stock kept changing (orders were reserving it) while it was being set, so it was not changed. Look at the current stock, then try again.",
 	ORDER_ALREADY_FINAL: "This order is already cancelled, so it cannot be cancelled again.",
+	RETURN_ALREADY_RECEIVED: "This return was marked received already; its refund is under way or done.",
 	ORDER_ALREADY_LABELLED: "The carrier already has this order's label, so it cannot be cancelled: the customer returns the parcel instead.",
 	ORDER_NOT_FOUND: "There is no order with this id.",
 	PRODUCT_NOT_FOUND: "There is no product with this id.",

@@ -44,6 +44,10 @@ const WORDS: Readonly<Record<string, string>> = {
 	ORDER_ALREADY_FINAL: "This order can no longer be cancelled.",
 	ORDER_ALREADY_LABELLED:
 		"The parcel is already labelled for the carrier, so the order can no longer be cancelled. Once it arrives, send it back as a return.",
+	ORDER_NOT_DELIVERED: "Only a delivered order can be returned.",
+	RETURN_WINDOW_CLOSED: "The time to return this order has passed.",
+	RETURN_QTY_TOO_LARGE: "That is more than is left to return of this order.",
+	RETURN_LINE_NOT_IN_ORDER: "Only what this order holds can be returned.",
 	NO_SHIPPING_OPTION: "The shop cannot ship this order to that address (too far, or too heavy for one parcel).",
 	UNKNOWN_SHIPPING_OPTION: "The shop has no such shipping option. Choose one of those shown.",
 	SHIPPING_OPTION_UNAVAILABLE: "The shipping option chosen does not reach this address any more. Choose another one.",

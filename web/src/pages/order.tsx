@@ -8,6 +8,7 @@ import { Alert, Loading, PageError, PageTitle } from "../components/ui";
 import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { Link } from "../router";
+import { OrderReturns } from "./order-returns";
 
 /*
  * One order, its status followed live (GET /api/orders/:id/events, read by order-events.ts)
@@ -144,6 +145,7 @@ export function OrderPage(props: { id: string }) {
 				</p>
 			) : null}
 			<Alert error={cancelling.error} />
+			<OrderReturns order={data} onChange={order.set} />
 			<p>
 				<Link href="/orders">All your orders</Link>
 			</p>
