@@ -428,6 +428,46 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	"/orders/{id}/returns": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * Ask to send back some or all of a delivered order's lines, within the return window; refunded once the shop receives them
+		 * @description Needs a bearer token.
+		 */
+		post: operations["ordersRequestReturn"];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/admin/orders/{id}/returns/{returnId}/receive": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * Mark a return's parcel received: its stock goes back on sale and its amount is refunded (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		post: operations["ordersReceiveReturn"];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	"/shipping/quotes": {
 		parameters: {
 			query?: never;
@@ -1218,6 +1258,13 @@ export interface components {
 				/** @description The saga step or request that caused it. */
 				reason: string;
 			}[];
+			/** @description The returns asked for, oldest first. */
+			returns?: components["schemas"]["OrderReturn"][];
+			/**
+			 * Format: date-time
+			 * @description For a DELIVERED order: until when a return may be asked for.
+			 */
+			returnableUntil?: string;
 			/** Format: date-time */
 			createdAt: string;
 			/** Format: date-time */
@@ -1629,6 +1676,42 @@ export interface components {
 			page: number;
 			pageSize: number;
 			totalPages: number;
+		};
+		/**
+		 * @example {
+		 *       "id": "r1",
+		 *       "status": "REQUESTED",
+		 *       "items": [
+		 *         {
+		 *           "productId": "3f1c2b9e-8a4d-4c1e-9f7a-2b6d5e8c1a90",
+		 *           "qty": 1,
+		 *           "refundCents": 1999
+		 *         }
+		 *       ],
+		 *       "refundCents": 1999,
+		 *       "includesShipping": false,
+		 *       "requestedAt": "2025-03-14T09:26:53.589Z"
+		 *     }
+		 */
+		OrderReturn: {
+			/** @description r1, r2…: the order's returns in the order asked for. */
+			id: string;
+			/** @enum {unknown} */
+			status: "REQUESTED" | "RECEIVED" | "REFUNDED";
+			items: {
+				productId: string;
+				qty: number;
+				refundCents: number;
+			}[];
+			/** @description Refunded once received: the lines, and shipping when this return completes the order's. */
+			refundCents: number;
+			includesShipping: boolean;
+			/** Format: date-time */
+			requestedAt: string;
+			/** Format: date-time */
+			receivedAt?: string;
+			/** Format: date-time */
+			refundedAt?: string;
 		};
 		/**
 		 * @example {
@@ -3416,6 +3499,146 @@ export interface operations {
 			504: components["responses"]["GatewayTimeout"];
 		};
 	};
+	ordersRequestReturn: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path: {
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				/**
+				 * @example {
+				 *       "items": [
+				 *         {
+				 *           "productId": "3f1c2b9e-8a4d-4c1e-9f7a-2b6d5e8c1a90",
+				 *           "qty": 1
+				 *         }
+				 *       ]
+				 *     }
+				 */
+				"application/json": {
+					items: {
+						/** @description Surrounding white space is removed; 1 to 64 characters remain. */
+						productId: string;
+						qty: number;
+					}[];
+				};
+			};
+		};
+		responses: {
+			/** @description Created. */
+			201: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					/** @description Where the created resource can be read. */
+					Location: string;
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["Order"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			404: components["responses"]["NotFound"];
+			/** @description Refused: ORDER_NOT_DELIVERED, RETURN_WINDOW_CLOSED, RETURN_CHANGED_CONCURRENTLY. */
+			409: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": {
+						error?: {
+							/** @enum {unknown} */
+							type?: "ORDER_NOT_DELIVERED" | "RETURN_WINDOW_CLOSED" | "RETURN_CHANGED_CONCURRENTLY";
+						};
+					} & components["schemas"]["Error"];
+				};
+			};
+			413: components["responses"]["PayloadTooLarge"];
+			415: components["responses"]["UnsupportedMediaType"];
+			/** @description The parameters break the operation's rules (VALIDATION_ERROR), or it is refused: RETURN_LINE_NOT_IN_ORDER, RETURN_QTY_TOO_LARGE. */
+			422: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json":
+						| components["schemas"]["ValidationError"]
+						| ({
+								error?: {
+									/** @enum {unknown} */
+									type?: "RETURN_LINE_NOT_IN_ORDER" | "RETURN_QTY_TOO_LARGE";
+								};
+						  } & components["schemas"]["Error"]);
+				};
+			};
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	ordersReceiveReturn: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path: {
+				id: string;
+				returnId: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["Order"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			404: components["responses"]["NotFound"];
+			/** @description Refused: RETURN_ALREADY_RECEIVED, RETURN_CHANGED_CONCURRENTLY. */
+			409: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": {
+						error?: {
+							/** @enum {unknown} */
+							type?: "RETURN_ALREADY_RECEIVED" | "RETURN_CHANGED_CONCURRENTLY";
+						};
+					} & components["schemas"]["Error"];
+				};
+			};
+			413: components["responses"]["PayloadTooLarge"];
+			415: components["responses"]["UnsupportedMediaType"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
 	shippingQuote: {
 		parameters: {
 			query?: never;
@@ -3536,7 +3759,8 @@ export interface operations {
 				status?: "PENDING" | "AWAITING_PAYMENT" | "AWAITING_SHIPMENT" | "CONFIRMED" | "SHIPPED" | "DELIVERED" | "CANCELLED";
 				customerId?: string;
 				olderThanSeconds?: number;
-				open?: boolean;
+				open?: "true" | "false";
+				returnsToReceive?: "true" | "false";
 			};
 			header?: {
 				/** @description An id to follow this request by in the shop's logs and traces. */
