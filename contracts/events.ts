@@ -118,8 +118,8 @@ export interface PaymentRefunded extends DomainEvent<"payment.refunded"> {
 	returnId?: string;
 }
 
-/** A customer asked to send back lines of a delivered order. */
-export interface ReturnRequested extends DomainEvent<"return.requested"> {
+/** A return of an order, as its events tell it: the lines sent back and what they refund. */
+interface ReturnFacts {
 	orderId: string;
 	customerId: string;
 	returnId: string;
@@ -128,15 +128,11 @@ export interface ReturnRequested extends DomainEvent<"return.requested"> {
 	currency: string;
 }
 
+/** A customer asked to send back lines of a delivered order. */
+export interface ReturnRequested extends DomainEvent<"return.requested">, ReturnFacts {}
+
 /** The shop received a return's parcel: its stock goes back on sale, its amount is refunded. */
-export interface ReturnReceived extends DomainEvent<"return.received"> {
-	orderId: string;
-	customerId: string;
-	returnId: string;
-	items: { productId: string; qty: number }[];
-	refundCents: number;
-	currency: string;
-}
+export interface ReturnReceived extends DomainEvent<"return.received">, ReturnFacts {}
 
 /** The carrier took the parcel and printed its label. */
 export interface ShipmentBooked extends DomainEvent<"shipment.booked"> {

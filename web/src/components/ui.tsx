@@ -111,6 +111,35 @@ export function Field(props: FieldProps) {
 	);
 }
 
+/** One radio of a group (a fieldset with its legend): its label, and a hint the radio is described by. */
+export function Choice(props: {
+	id: string;
+	name: string;
+	value: string;
+	checked: boolean;
+	onChoose(): void;
+	label: ComponentChildren;
+	hint: ComponentChildren;
+}) {
+	return (
+		<div class="choice">
+			<input
+				type="radio"
+				id={props.id}
+				name={props.name}
+				value={props.value}
+				checked={props.checked}
+				onChange={props.onChoose}
+				aria-describedby={`${props.id}-hint`}
+			/>
+			<label for={props.id}>{props.label}</label>
+			<span class="hint" id={`${props.id}-hint`}>
+				{props.hint}
+			</span>
+		</div>
+	);
+}
+
 export function Loading(props: { what: string }) {
 	return (
 		<p class="loading" role="status">

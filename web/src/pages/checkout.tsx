@@ -4,7 +4,7 @@ import { asApiError, type ApiError } from "../api/errors";
 import type { Address, CheckoutBody } from "../api/types";
 import { loadCart } from "../cart/cart";
 import { money } from "../components/format";
-import { Alert, Field, Loading, PageTitle } from "../components/ui";
+import { Alert, Choice, Field, Loading, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
 import { Link, navigate } from "../router";
 import { ShippingOptions, useShippingQuote } from "./shipping-options";
@@ -210,21 +210,16 @@ export function CheckoutPage() {
 				<fieldset>
 					<legend>Card (simulated)</legend>
 					{CARDS.map((option) => (
-						<div class="choice" key={option.token}>
-							<input
-								type="radio"
-								id={`card-${option.token}`}
-								name="card"
-								value={option.token}
-								checked={card === option.token}
-								onChange={() => setCard(option.token)}
-								aria-describedby={`card-${option.token}-hint`}
-							/>
-							<label for={`card-${option.token}`}>{option.label}</label>
-							<span class="hint" id={`card-${option.token}-hint`}>
-								{option.hint}
-							</span>
-						</div>
+						<Choice
+							key={option.token}
+							id={`card-${option.token}`}
+							name="card"
+							value={option.token}
+							checked={card === option.token}
+							onChoose={() => setCard(option.token)}
+							label={option.label}
+							hint={option.hint}
+						/>
 					))}
 				</fieldset>
 				{error && (Object.keys(fields).length === 0 || otherFields.length > 0) ? (

@@ -3,7 +3,7 @@ import { api, call } from "../api/client";
 import { asApiError, type ApiError } from "../api/errors";
 import type { Schemas } from "../api/types";
 import { money } from "../components/format";
-import { Alert } from "../components/ui";
+import { Alert, Choice } from "../components/ui";
 
 /*
  * The shipping options at checkout: once the address has a country and a postal code, the shop
@@ -74,23 +74,16 @@ export function ShippingOptions(props: { quote: QuoteState; chosen?: string; onC
 			) : null}
 			<Alert error={quote.error} />
 			{quote.options.map((option) => (
-				<div class="choice" key={option.id}>
-					<input
-						type="radio"
-						id={`ship-${option.optionId}`}
-						name="shipping"
-						value={option.id}
-						checked={props.chosen === option.id}
-						onChange={() => props.onChoose(option.id)}
-						aria-describedby={`ship-${option.optionId}-hint`}
-					/>
-					<label for={`ship-${option.optionId}`}>
-						{option.name}: {money(option.priceCents, option.currency)}
-					</label>
-					<span class="hint" id={`ship-${option.optionId}-hint`}>
-						Arrives in {days(option)} after dispatch.
-					</span>
-				</div>
+				<Choice
+					key={option.id}
+					id={`ship-${option.optionId}`}
+					name="shipping"
+					value={option.id}
+					checked={props.chosen === option.id}
+					onChoose={() => props.onChoose(option.id)}
+					label={`${option.name}: ${money(option.priceCents, option.currency)}`}
+					hint={`Arrives in ${days(option)} after dispatch.`}
+				/>
 			))}
 			{props.error ? (
 				<p class="field-error" id="shipping-error">
