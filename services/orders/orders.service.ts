@@ -3,25 +3,16 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import {
 	ORDER_STATUS_NOTICE,
 	ORDER_STATUSES,
-	type AdminListOrdersParams,
 	type ChooseShippingParams,
 	type AnyDomainEvent,
 	type CreateOrderParams,
 	type IdempotencyClaim,
 	type ListOrdersParams,
 	type ListOrdersResult,
-	type NotificationsOfOrder,
 	type Order,
 	type OrderProgress,
-	type OrderRef,
-	type OrderStats,
 	type OrderStatusNotice,
-	type OrderTimeline,
-	type PaymentOfOrder,
 	type Product,
-	type Reservation,
-	type ReservationRef,
-	type ShipmentOfOrder,
 	type ShippingOption,
 	type ShopMeta,
 } from "../../contracts";
@@ -51,18 +42,11 @@ import {
 	type OrderDoc,
 	type SagaTrigger,
 } from "./order";
-import { adminListParams, adminOrdersQuery, orderStats, STATS_SAMPLE, statsParams, statsQueries } from "./admin-orders";
-import { composeTimeline, readPart } from "./timeline";
+import { OperatorMixin } from "./operator.mixin";
 import { ReturnsMixin } from "./returns.mixin";
 import type { ReturnCommand } from "./returns";
 
 type Collections = { orders: OrderDoc; idempotencyKeys: IdempotencyKeyDoc };
-
-/**
- * The reads of the other services' parts of an order's timeline: short, and retried once, so a
- * service that is down costs the operator a moment and leaves a gap, not a failed request.
- */
-const PART_CALL = { timeout: 3000, retries: 1 };
 
 /** An order document carries the outbox of its own events; the idempotency keys publish nothing. */
 const STORE: EventsStore<Collections> = {
@@ -95,7 +79,7 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 	const config = loadConfig();
 	return {
 		name: "orders",
-		mixins: [EventsMixin<Collections>(config, STORE), ReturnsMixin()],
+		mixins: [EventsMixin<Collections>(config, STORE), ReturnsMixin(), OperatorMixin()],
 
 		publishes: ["order.created", "order.paid", "order.confirmed", "order.cancelled", "return.requested", "return.received"],
 
@@ -268,56 +252,6 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 					const query: Record<string, unknown> = user.role === "admin" ? {} : { customerId: user.id };
 					if (ctx.params.status) query.status = ctx.params.status;
 					return this.collections.orders.findPage(query, ["-createdAt", "_id"], ctx.params, toOrder);
-				},
-			},
-
-			/** For an operator: everyone's orders, by status, customer and age (stuck sagas). */
-			adminList: {
-				auth: "admin",
-				params: adminListParams,
-				async handler(this: OrdersService, ctx: Ctx<AdminListOrdersParams>): Promise<ListOrdersResult> {
-					return this.collections.orders.findPage(adminOrdersQuery(ctx.params, new Date()), ["-createdAt", "_id"], ctx.params, toOrder);
-				},
-			},
-
-			/** For an operator's overview: orders of the last `sinceSeconds` by outcome, and how long their sagas took. */
-			stats: {
-				auth: "admin",
-				params: statsParams,
-				async handler(this: OrdersService, ctx: Ctx<{ sinceSeconds: number }>): Promise<OrderStats> {
-					const now = new Date();
-					const queries = statsQueries(ctx.params.sinceSeconds, now);
-					const [counts, settled] = await Promise.all([
-						Promise.all(queries.byStatus.map(async ([status, query]) => [status, await this.collections.orders.count(query)] as const)),
-						this.collections.orders.find({ query: queries.settled, sort: ["-createdAt"], limit: STATS_SAMPLE }),
-					]);
-					return orderStats({ sinceSeconds: ctx.params.sinceSeconds, now, byStatus: Object.fromEntries(counts) as OrderStats["byStatus"], settled });
-				},
-			},
-
-			/** For an operator: everything that happened to one order, across the services, oldest first. */
-			timeline: {
-				auth: "admin",
-				params: { $$strict: true, id: idRule },
-				async handler(this: OrdersService, ctx: Ctx<{ id: string }>): Promise<OrderTimeline> {
-					noteOrderId(ctx.params.id);
-					const doc = await this.collections.orders.findOne({ _id: ctx.params.id });
-					if (!doc) throw new NotFoundError("ORDER_NOT_FOUND", `Order ${ctx.params.id} not found`);
-					const orderId = doc._id;
-					const [reservation, payment, shipment, notifications] = await Promise.all([
-						readPart(() => ctx.call<Reservation, ReservationRef>("catalogue.getReservation", { orderId }, PART_CALL), {
-							type: "RESERVATION_NOT_FOUND",
-							value: null,
-						}),
-						readPart(() => ctx.call<PaymentOfOrder, OrderRef>("payments.historyOfOrder", { orderId }, PART_CALL)),
-						readPart(() => ctx.call<ShipmentOfOrder, OrderRef>("shipping.ofOrder", { orderId }, PART_CALL)),
-						readPart(() => ctx.call<NotificationsOfOrder, OrderRef>("notifications.ofOrder", { orderId }, PART_CALL)),
-					]);
-					const timeline = composeTimeline({ order: toOrder(doc), reservation, payment, shipment, notifications });
-					if (timeline.missing.length > 0) {
-						this.logger.warn(`[order ${orderId}] timeline without ${timeline.missing.map((gap) => `${gap.service} (${gap.error})`).join(", ")}`);
-					}
-					return timeline;
 				},
 			},
 

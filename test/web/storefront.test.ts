@@ -159,7 +159,10 @@ describe("the storefront in Chromium", () => {
 		await desk.getByRole("button", { name: "Log in" }).click();
 		await desk.getByRole("heading", { level: 1, name: "Returns to receive" }).waitFor();
 		await screenshots(desk, "admin-returns");
-		await desk.getByRole("row", { name: new RegExp(`1 × ${firstName}`) }).getByRole("button", { name: /^Mark received/ }).click();
+		await desk
+			.getByRole("row", { name: new RegExp(`1 × ${firstName}`) })
+			.getByRole("button", { name: /^Mark received/ })
+			.click();
 		await desk.getByRole("status").filter({ hasText: "No returns to receive." }).waitFor();
 		await adminContext.close();
 		await waitFor(
