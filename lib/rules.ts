@@ -33,9 +33,12 @@ export const paymentMethodRule = { type: "string", pattern: "^tok_[a-z0-9_]{1,40
 /**
  * A yes/no filter in a query string: exactly `true` or `false`, what an OpenAPI client sends for
  * a boolean. (fastest-validator's boolean conversion also takes 1, 0, on and off, which the
- * document could not say.)
+ * document could not say.) A new rule each time: Moleculer sends a node's action params to the
+ * others dropping any object (the values array too) met twice in one action.
  */
-export const queryFlagRule = { type: "enum", values: ["true", "false"], optional: true } as const;
+export function queryFlagRule() {
+	return { type: "enum", values: ["true", "false"], optional: true } as const;
+}
 
 /** A shipping option as a quote names it (`standard:490`) or bare (`standard`); optional, orders take the cheapest. */
 export const shippingOptionIdRule = { type: "string", pattern: "^[a-z][a-z0-9-]{0,31}(:[0-9]{1,9})?$", optional: true } as const;

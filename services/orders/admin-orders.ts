@@ -19,8 +19,8 @@ export const adminListParams = {
 	status: { type: "enum", values: [...ORDER_STATUSES], optional: true },
 	customerId: { ...idRule, optional: true },
 	olderThanSeconds: { type: "number", integer: true, positive: true, max: MAX_AGE_SECONDS, convert: true, optional: true },
-	open: queryFlagRule,
-	returnsToReceive: queryFlagRule,
+	open: queryFlagRule(),
+	returnsToReceive: queryFlagRule(),
 } as const;
 
 /** The store query for the filters given; ISO times compare as text, so age is a bound on createdAt. */

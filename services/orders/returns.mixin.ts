@@ -42,7 +42,9 @@ export function ReturnsMixin(): Partial<ServiceSchema> {
 		actions: {
 			requestReturn: {
 				auth: "customer",
-				params: { $$strict: true, id: idRule, items: linesRule(MAX_LINE_QTY) },
+				// `id` a copy: linesRule holds idRule too, and Moleculer sends a node's action params to the
+				// others (the gateway's OpenAPI document) dropping any object met twice.
+				params: { $$strict: true, id: { ...idRule }, items: linesRule(MAX_LINE_QTY) },
 				async handler(this: ReturnsService, ctx: Context<RequestReturnParams, ShopMeta>): Promise<Order> {
 					const order = await this.ownOrder(ctx);
 					const moved = await this.applyReturn(order._id, { type: "REQUEST", items: ctx.params.items });

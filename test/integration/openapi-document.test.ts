@@ -5,6 +5,7 @@ import path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import Validator from "fastest-validator";
+import { Utils } from "moleculer";
 import { ShopValidator } from "../../lib/validator";
 import { PUBLIC_ROUTES, paramSource, pathParams } from "../../services/api/routes";
 import { buildOpenApiDocument, MissingActionsError, openApiPath, type OpenApiDocument, type Operation } from "../../services/api/openapi/document";
@@ -14,12 +15,15 @@ import { shopActions } from "../../scripts/web/openapi";
 
 /*
  * The document built from the real route table and the real actions, as the gateway builds it
- * from the registry: the actions' definitions pass through JSON first, as they do between nodes.
+ * from the registry: the actions' definitions pass through Moleculer's JSON first, as they do between nodes.
  */
 
 const ACTIONS = shopActions();
-/** What another node learns of the actions: their definitions as JSON. */
-const REMOTE_ACTIONS = JSON.parse(JSON.stringify(ACTIONS)) as typeof ACTIONS;
+/**
+ * What another node learns of the actions: each one's definition as Moleculer sends it (its
+ * safetyObject, which also drops an object met a second time within the action's params).
+ */
+const REMOTE_ACTIONS = Object.fromEntries(Object.entries(ACTIONS).map(([name, action]) => [name, Utils.safetyObject(action, {})])) as typeof ACTIONS;
 const doc = buildOpenApiDocument({ routes: PUBLIC_ROUTES, actions: REMOTE_ACTIONS, info: { version: "1.2.3" } });
 
 function op(method: string, route: string): Operation {
