@@ -348,9 +348,10 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		summary: "Ask to send back some or all of a delivered order's lines, within the return window; refunded once the shop receives them",
 		success: 201,
 		result: "Order",
+		idempotencyKey: true,
 		refusals: [
 			{ status: 409, types: ["ORDER_NOT_DELIVERED", "RETURN_WINDOW_CLOSED", "RETURN_CHANGED_CONCURRENTLY"] },
-			{ status: 422, types: ["RETURN_LINE_NOT_IN_ORDER", "RETURN_QTY_TOO_LARGE"] },
+			{ status: 422, types: ["RETURN_LINE_NOT_IN_ORDER", "RETURN_QTY_TOO_LARGE", "IDEMPOTENCY_KEY_REUSED"] },
 		],
 	},
 	{

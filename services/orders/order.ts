@@ -43,6 +43,8 @@ export type OrderDoc = Omit<Order, "id" | "goodsCents" | "shippingCents" | "retu
 	returnSeq?: number;
 	/** How many returns wait for their parcel (the console's "returns to receive"). */
 	returnsToReceive?: number;
+	/** The Idempotency-Keys returns were asked for with, by the key's hash: the return each made. */
+	returnKeys?: Record<string, { returnId: string; fingerprint: string }>;
 	outbox?: OutboxEvent[];
 	/** The trace the order was placed in; its saga's later steps continue it. */
 	trace?: TraceCarrier;

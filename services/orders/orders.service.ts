@@ -63,7 +63,7 @@ const KEY_SWEEP_MS = 60 * 1000;
 interface Methods {
 	advance(orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent, facts?: Record<string, unknown>): Promise<OrderDoc | null>;
 	/** returns.mixin.ts */
-	applyReturn(orderId: string, command: ReturnCommand, cause?: AnyDomainEvent): Promise<OrderDoc | null>;
+	applyReturn(orderId: string, command: ReturnCommand, cause?: AnyDomainEvent): Promise<unknown>;
 	ownOrder(ctx: Ctx<{ id: string }>): Promise<OrderDoc>;
 	orderIdForKey(customerId: string, claim: IdempotencyClaim, now: Date): Promise<string>;
 	answerCreated(ctx: Ctx<unknown>, doc: OrderDoc, replayed: boolean): Order;

@@ -3,6 +3,7 @@ import type { AnyDomainEvent, Order, ReceiveReturnParams, RequestReturnParams, S
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { ConflictError, NotFoundError, UnprocessableError } from "../../lib/errors";
 import { idRule, linesRule } from "../../lib/rules";
+import { claimOf, requestFingerprint } from "../../lib/idempotency";
 import { noteOrderId } from "../../lib/trace-context";
 import { alreadyHandled, type EventsService, type WithHandledEvents } from "../../mixins/events";
 import type { StoreService } from "../../mixins/store.mixin";
@@ -18,7 +19,13 @@ import { decideReturn, type ReturnCommand, type ReturnRefusal } from "./returns"
 interface Methods {
 	/** orders.service.ts: the caller's own order (any, for an admin), or 404. */
 	ownOrder(ctx: Context<{ id: string }, ShopMeta>): Promise<OrderDoc>;
-	applyReturn(orderId: string, command: ReturnCommand, cause?: AnyDomainEvent): Promise<OrderDoc | null>;
+	applyReturn(orderId: string, command: ReturnCommand, cause?: AnyDomainEvent): Promise<Applied | null>;
+}
+
+/** The order after a return's step, or as it was when the step was a request made before under its key. */
+interface Applied {
+	doc: OrderDoc;
+	replayed: boolean;
 }
 type Vars = EventsService & StoreService<{ orders: OrderDoc }>;
 type ReturnsService = Service & Vars & Methods;
@@ -47,10 +54,14 @@ export function ReturnsMixin(): Partial<ServiceSchema> {
 				params: { $$strict: true, id: { ...idRule }, items: linesRule(MAX_LINE_QTY) },
 				async handler(this: ReturnsService, ctx: Context<RequestReturnParams, ShopMeta>): Promise<Order> {
 					const order = await this.ownOrder(ctx);
-					const moved = await this.applyReturn(order._id, { type: "REQUEST", items: ctx.params.items });
+					// With an Idempotency-Key, a retry (a double click, a lost answer) asks for one return, not two.
+					const claim = claimOf(ctx.meta, "orders.requestReturn", ctx.params);
+					const keyed = claim ? { keyId: requestFingerprint("return-key", claim.key), fingerprint: claim.fingerprint } : undefined;
+					const { doc, replayed } = (await this.applyReturn(order._id, { type: "REQUEST", items: ctx.params.items, claim: keyed }))!;
 					ctx.meta.$statusCode = 201;
 					ctx.meta.$location = `/api/orders/${order._id}`;
-					return toOrder(moved!);
+					if (replayed) ctx.meta.$responseHeaders = { ...ctx.meta.$responseHeaders, "Idempotent-Replayed": "true" };
+					return toOrder(doc);
 				},
 			},
 
@@ -59,7 +70,7 @@ export function ReturnsMixin(): Partial<ServiceSchema> {
 				params: { $$strict: true, id: idRule, returnId: RETURN_ID_RULE },
 				async handler(this: ReturnsService, ctx: Context<ReceiveReturnParams, ShopMeta>): Promise<Order> {
 					const order = await this.ownOrder(ctx);
-					return toOrder((await this.applyReturn(order._id, { type: "RECEIVE", returnId: ctx.params.returnId }))!);
+					return toOrder((await this.applyReturn(order._id, { type: "RECEIVE", returnId: ctx.params.returnId }))!.doc);
 				},
 			},
 		},
@@ -70,7 +81,7 @@ export function ReturnsMixin(): Partial<ServiceSchema> {
 			 * events; a concurrent change makes it read and decide again. A refusal is thrown; null
 			 * when there was nothing to do.
 			 */
-			async applyReturn(this: ReturnsService, orderId: string, command: ReturnCommand, cause?: AnyDomainEvent): Promise<OrderDoc | null> {
+			async applyReturn(this: ReturnsService, orderId: string, command: ReturnCommand, cause?: AnyDomainEvent): Promise<Applied | null> {
 				noteOrderId(orderId);
 				return compareAndSet(
 					async () => {
@@ -81,6 +92,7 @@ export function ReturnsMixin(): Partial<ServiceSchema> {
 						const decision = decideReturn(order, command, now);
 						if (decision.kind === "refuse") throw refusal(decision);
 						if (decision.kind === "ignore") return null;
+						if (decision.kind === "replay") return { doc: order, replayed: true };
 						const written = await this.updateWithEvents(
 							"orders",
 							{ _id: orderId, ...decision.condition },
@@ -96,7 +108,7 @@ export function ReturnsMixin(): Partial<ServiceSchema> {
 						const moved: OrderDoc = { ...order, returns: { ...order.returns, [decision.returned.id]: decision.returned } };
 						for (const [field, value] of Object.entries(decision.set)) if (!field.includes(".")) moved[field] = value;
 						for (const [field, by] of Object.entries(decision.inc ?? {})) moved[field] = (moved[field] as number) + by;
-						return moved;
+						return { doc: moved, replayed: false };
 					},
 					() => {
 						throw new ConflictError("RETURN_CHANGED_CONCURRENTLY", `Order ${orderId}'s returns kept changing; try again`);

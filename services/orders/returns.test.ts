@@ -45,6 +45,7 @@ const ONE_MUG = ret("r1", "REQUESTED", [{ productId: "mug", qty: 1, refundCents:
 function outcome(decision: ReturnDecision): string {
 	if (decision.kind === "refuse") return decision.type;
 	if (decision.kind === "ignore") return "ignore";
+	if (decision.kind === "replay") return `replay ${decision.returnId}`;
 	return `${decision.returned.id} ${decision.returned.status}${decision.events.length > 0 ? ` ${decision.events[0]!.type}` : ""}`;
 }
 
@@ -125,6 +126,25 @@ describe("decideReturn: asking for a return", () => {
 			NOW,
 		);
 		expect(rest).toMatchObject({ condition: { returnSeq: 1 }, returned: { id: "r2", refundCents: 899 + 2500 + 990, includesShipping: true } });
+	});
+});
+
+describe("decideReturn: a request with an Idempotency-Key", () => {
+	const claim = { keyId: "k1", fingerprint: "f1" };
+	const asked = order({ returns: { r1: ONE_MUG }, returnSeq: 1, returnKeys: { k1: { returnId: "r1", fingerprint: "f1" } } });
+
+	it("keeps the key with the return it made", () => {
+		const decision = decideReturn(order(), { ...REQUEST_ONE_MUG, claim }, NOW);
+		expect(decision.kind === "write" && decision.set["returnKeys.k1"]).toEqual({ returnId: "r1", fingerprint: "f1" });
+	});
+
+	it.each<[string, Partial<OrderDoc>, { keyId: string; fingerprint: string }, string]>([
+		["the same request again: the return it made", {}, claim, "replay r1"],
+		["the same request after the window closed: still the return it made", { returnableUntil: "2030-06-01T00:00:00.000Z" }, claim, "replay r1"],
+		["another request under the key", {}, { keyId: "k1", fingerprint: "f2" }, "IDEMPOTENCY_KEY_REUSED"],
+		["another key: a return of its own", {}, { keyId: "k2", fingerprint: "f1" }, "r2 REQUESTED return.requested"],
+	])("%s: %s", (_name, overrides, keyed, expected) => {
+		expect(outcome(decideReturn({ ...asked, ...overrides }, { ...REQUEST_ONE_MUG, claim: keyed }, NOW))).toBe(expected);
 	});
 });
 

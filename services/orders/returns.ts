@@ -10,8 +10,8 @@ import type { OrderDoc } from "./order";
  */
 
 export type ReturnCommand =
-	/** The customer sends back these lines (merged by product). */
-	| { type: "REQUEST"; items: { productId: string; qty: number }[] }
+	/** The customer sends back these lines (merged by product); with an Idempotency-Key, once per key. */
+	| { type: "REQUEST"; items: { productId: string; qty: number }[]; claim?: ReturnClaim }
 	/** The shop has the return's parcel. */
 	| { type: "RECEIVE"; returnId: string }
 	/** Payments refunded the return's amount (its payment.refunded event's id and amount). */
@@ -20,7 +20,14 @@ export type ReturnCommand =
 export type ReturnRefusal =
 	| { kind: "refuse"; status: 409; type: "ORDER_NOT_DELIVERED" | "RETURN_WINDOW_CLOSED" | "RETURN_ALREADY_RECEIVED"; message: string }
 	| { kind: "refuse"; status: 422; type: "RETURN_LINE_NOT_IN_ORDER" | "RETURN_QTY_TOO_LARGE"; message: string; data: { productIds: string[] } }
+	| { kind: "refuse"; status: 422; type: "IDEMPOTENCY_KEY_REUSED"; message: string; data?: undefined }
 	| { kind: "refuse"; status: 404; type: "RETURN_NOT_FOUND"; message: string };
+
+/** An Idempotency-Key as a return keeps it: the key's hash (a field name) and the request's fingerprint. */
+export interface ReturnClaim {
+	keyId: string;
+	fingerprint: string;
+}
 
 export type ReturnDecision =
 	| {
@@ -33,6 +40,8 @@ export type ReturnDecision =
 			returned: OrderReturn;
 	  }
 	| ReturnRefusal
+	/** The request was made before under its key: answer what it did. */
+	| { kind: "replay"; returnId: string }
 	| { kind: "ignore" };
 
 /** The order's returns, oldest first. */
@@ -61,8 +70,18 @@ function toReceive(order: Pick<OrderDoc, "returns">, changed: OrderReturn): numb
 export function decideReturn(order: OrderDoc, command: ReturnCommand, now: Date): ReturnDecision {
 	const at = now.toISOString();
 	switch (command.type) {
-		case "REQUEST":
-			return requestReturn(order, command.items, now);
+		case "REQUEST": {
+			const first = command.claim ? order.returnKeys?.[command.claim.keyId] : undefined;
+			if (first) {
+				return first.fingerprint === command.claim!.fingerprint
+					? { kind: "replay", returnId: first.returnId }
+					: { kind: "refuse", status: 422, type: "IDEMPOTENCY_KEY_REUSED", message: "This Idempotency-Key was sent before with another request" };
+			}
+			const decision = requestReturn(order, command.items, now);
+			if (decision.kind !== "write" || !command.claim) return decision;
+			const { keyId, fingerprint } = command.claim;
+			return { ...decision, set: { ...decision.set, [`returnKeys.${keyId}`]: { returnId: decision.returned.id, fingerprint } } };
+		}
 		case "RECEIVE": {
 			const ret = order.returns?.[command.returnId];
 			if (!ret) return { kind: "refuse", status: 404, type: "RETURN_NOT_FOUND", message: `Order ${order._id} has no return ${command.returnId}` };

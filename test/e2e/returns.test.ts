@@ -164,6 +164,23 @@ describe("returns of a delivered order", () => {
 		expect(refunds.map((entry) => entry.amountCents).sort((a, b) => a - b)).toEqual([899, 899 + 2500 + order.shippingCents]);
 	});
 
+	it("asks for one return however often a request with an Idempotency-Key is sent, and refuses the key with another request", async () => {
+		const mug = await newProduct("RET-KEY", 10, 650);
+		const order = await delivered([{ productId: mug, qty: 3 }]);
+		const send = (qty: number) =>
+			api.post(`/orders/${order.id}/returns`, { items: [{ productId: mug, qty }] }, customer, { "idempotency-key": "return-once-1" });
+		const [first, second] = await Promise.all([send(1), send(1)]);
+		expect([first.status, second.status]).toEqual([201, 201]);
+		const again = await send(1);
+		expect(again.status).toBe(201);
+		expect(again.headers.get("idempotent-replayed")).toBe("true");
+		expect((again.body as Order).returns).toHaveLength(1);
+		const other = await send(2);
+		expect(other.status).toBe(422);
+		expect(other.body.error.type).toBe("IDEMPOTENCY_KEY_REUSED");
+		expect((await orderOf(order.id)).returns!.map((ret) => ret.items[0]!.qty)).toEqual([1]);
+	});
+
 	it("applies a return.received delivered again, even concurrently, once: one refund, one restock", async () => {
 		const mug = await newProduct("RET-DUP", 10, 1200);
 		const order = await delivered([{ productId: mug, qty: 3 }]);

@@ -3505,6 +3505,8 @@ export interface operations {
 			header?: {
 				/** @description An id to follow this request by in the shop's logs and traces. */
 				"X-Request-Id"?: components["parameters"]["RequestId"];
+				/** @description Makes a retry safe: the same key with the same body, from the same customer, answers the first request's result (with Idempotent-Replayed: true) instead of acting again, for IDEMPOTENCY_KEY_TTL_SECONDS (24 hours by default). The same key with another body is 422 IDEMPOTENCY_KEY_REUSED; a key that is not 1 to 255 printable ASCII characters is 400 IDEMPOTENCY_KEY_INVALID. */
+				"Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
 			};
 			path: {
 				id: string;
@@ -3539,6 +3541,8 @@ export interface operations {
 					"X-Request-Id": components["headers"]["RequestId"];
 					/** @description Where the created resource can be read. */
 					Location: string;
+					/** @description `true` when this answers an earlier request with the same Idempotency-Key. */
+					"Idempotent-Replayed"?: "true";
 					[name: string]: unknown;
 				};
 				content: {
@@ -3565,7 +3569,7 @@ export interface operations {
 			};
 			413: components["responses"]["PayloadTooLarge"];
 			415: components["responses"]["UnsupportedMediaType"];
-			/** @description The parameters break the operation's rules (VALIDATION_ERROR), or it is refused: RETURN_LINE_NOT_IN_ORDER, RETURN_QTY_TOO_LARGE. */
+			/** @description The parameters break the operation's rules (VALIDATION_ERROR), or it is refused: RETURN_LINE_NOT_IN_ORDER, RETURN_QTY_TOO_LARGE, IDEMPOTENCY_KEY_REUSED. */
 			422: {
 				headers: {
 					"X-Request-Id": components["headers"]["RequestId"];
@@ -3577,7 +3581,7 @@ export interface operations {
 						| ({
 								error?: {
 									/** @enum {unknown} */
-									type?: "RETURN_LINE_NOT_IN_ORDER" | "RETURN_QTY_TOO_LARGE";
+									type?: "RETURN_LINE_NOT_IN_ORDER" | "RETURN_QTY_TOO_LARGE" | "IDEMPOTENCY_KEY_REUSED";
 								};
 						  } & components["schemas"]["Error"]);
 				};

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
-import { api, call } from "../api/client";
+import { api, call, newIdempotencyKey } from "../api/client";
+import { asApiError } from "../api/errors";
 import type { Order, Schemas } from "../api/types";
 import { dateTime, money } from "../components/format";
 import { Alert } from "../components/ui";
@@ -29,6 +30,8 @@ function leftToReturn(order: Order): Map<string, number> {
 export function OrderReturns(props: { order: Order; onChange(order: Order): void }) {
 	const { order } = props;
 	const [qty, setQty] = useState<Record<string, number>>({});
+	// One key per return asked for, sent again on a retry (a double click, a lost answer): one return.
+	const [key, setKey] = useState(newIdempotencyKey);
 	const asking = useAction();
 	const names = new Map(order.items.map((line) => [line.productId, line.name]));
 	const left = leftToReturn(order);
@@ -40,7 +43,16 @@ export function OrderReturns(props: { order: Order; onChange(order: Order): void
 		event.preventDefault();
 		void asking.run(async () => {
 			const items = chosen.map(([productId, count]) => ({ productId, qty: count }));
-			props.onChange(await call(api.POST("/orders/{id}/returns", { params: { path: { id: order.id } }, body: { items } })));
+			try {
+				const params = { path: { id: order.id }, header: { "Idempotency-Key": key } };
+				props.onChange(await call(api.POST("/orders/{id}/returns", { params, body: { items } })));
+			} catch (err) {
+				// A refusal made no return: the next attempt is a new request. A lost answer keeps the key.
+				const status = asApiError(err).status;
+				if (status >= 400 && status < 500) setKey(newIdempotencyKey());
+				throw err;
+			}
+			setKey(newIdempotencyKey());
 			setQty({});
 		});
 	};
