@@ -45,7 +45,7 @@ export interface ShippingQuote {
 	options: ShippingOption[];
 }
 
-/** shipping.rates: the options for a parcel already weighed and priced (orders, at placement). */
+/** A parcel already weighed and priced, as shipping.choose takes it (orders, at placement). */
 export interface ShippingRatesParams {
 	weightGrams: number;
 	currency: string;
@@ -74,7 +74,8 @@ export interface Tracking {
 	label: string;
 }
 
-export type ShipmentStatus = "PENDING" | "BOOKING" | "LABELLED" | "IN_TRANSIT" | "DELIVERED" | "REFUSED" | "VOIDED";
+export const SHIPMENT_STATUSES = ["PENDING", "BOOKING", "LABELLED", "IN_TRANSIT", "DELIVERED", "REFUSED", "VOIDED"] as const;
+export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
 
 export interface Shipment {
 	/** The order's id: one shipment per order. */

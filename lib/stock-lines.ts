@@ -7,6 +7,9 @@ import { UnprocessableError } from "./errors";
  * order's lines alike.
  */
 
+/** The most of one product an order (and so a quote, and a cart's line) may hold, however many lines it is spread over. */
+export const MAX_LINE_QTY = 100;
+
 /** One line per product, quantities summed, in a fixed order so concurrent calls touch products alike. */
 export function mergeLines(items: StockLine[]): StockLine[] {
 	const totals = new Map<string, number>();

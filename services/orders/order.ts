@@ -15,7 +15,7 @@ import {
 	type TraceCarrier,
 } from "../../contracts";
 import { newEvent, type NewEvent } from "../../mixins/events/envelope";
-import { parcelWeightGrams, productLines } from "../../lib/stock-lines";
+import { MAX_LINE_QTY, parcelWeightGrams, productLines } from "../../lib/stock-lines";
 import { returnsOf } from "./returns";
 
 /*
@@ -50,8 +50,7 @@ export type OrderDoc = Omit<Order, "id" | "goodsCents" | "shippingCents" | "retu
 	trace?: TraceCarrier;
 };
 
-/** The most of one product an order may hold, however many lines it is spread over. */
-export const MAX_LINE_QTY = 100;
+export { MAX_LINE_QTY };
 
 export const DEFAULT_PAYMENT_METHOD = "tok_visa";
 /** The saga's statuses: each waits for its next step, and its step timeout cancels the order. */

@@ -1,26 +1,27 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type {
-	AnyDomainEvent,
-	ChooseShippingParams,
-	ListShipmentsParams,
-	ListShipmentsResult,
-	OrderCancelled,
-	OrderPaid,
-	OrderRef,
-	Product,
-	QuoteShippingParams,
-	ShipmentOfOrder,
-	ShippingOption,
-	ShippingQuote,
-	ShippingRatesParams,
-	ShopMeta,
+import {
+	SHIPMENT_STATUSES,
+	type AnyDomainEvent,
+	type ChooseShippingParams,
+	type ListShipmentsParams,
+	type ListShipmentsResult,
+	type OrderCancelled,
+	type OrderPaid,
+	type OrderRef,
+	type Product,
+	type QuoteShippingParams,
+	type ShipmentOfOrder,
+	type ShippingOption,
+	type ShippingQuote,
+	type ShippingRatesParams,
+	type ShopMeta,
 } from "../../contracts";
 import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
 import { loadConfig } from "../../lib/env";
 import { CarrierUnavailableError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import { idRule, linesRule, shippingOptionIdRule } from "../../lib/rules";
-import { parcelWeightGrams, productLines } from "../../lib/stock-lines";
+import { MAX_LINE_QTY, parcelWeightGrams, productLines } from "../../lib/stock-lines";
 import { repeat, type Repeating } from "../../lib/timers";
 import { runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
 import { EventOutOfOrderError, EventsMixin, type EventsService, type EventsStore } from "../../mixins/events";
@@ -41,8 +42,6 @@ const STORE: EventsStore<Collections> = {
 	outboxes: ["shipments"],
 };
 
-/** The most of one product a quote weighs, as orders take at most (orders' MAX_LINE_QTY). */
-const MAX_LINE_QTY = 100;
 /** Parcels a sweep asks the carrier about at most; the next sweep takes the rest. */
 const SWEEP_BATCH = 100;
 
@@ -121,15 +120,6 @@ export default function shippingService(): ServiceSchema<ServiceSettingSchema, M
 				},
 			},
 
-			/** The options for a parcel already weighed (no catalogue read), cheapest first; may be empty. */
-			rates: {
-				visibility: "public",
-				params: { $$strict: true, ...parcelRules },
-				handler(this: ShippingService, ctx: Ctx<ShippingRatesParams>): ShippingOption[] {
-					return this.optionsFor(ctx.params);
-				},
-			},
-
 			/** The option an order being placed ships with (orders.create): 409 when the one asked for no longer reaches it or costs more. */
 			choose: {
 				visibility: "public",
@@ -147,7 +137,7 @@ export default function shippingService(): ServiceSchema<ServiceSettingSchema, M
 				params: {
 					$$strict: true,
 					...pageParams,
-					status: { type: "enum", values: ["PENDING", "BOOKING", "LABELLED", "IN_TRANSIT", "DELIVERED", "REFUSED", "VOIDED"], optional: true },
+					status: { type: "enum", values: [...SHIPMENT_STATUSES], optional: true },
 				},
 				handler(this: ShippingService, ctx: Ctx<ListShipmentsParams>): Promise<ListShipmentsResult> {
 					const query = ctx.params.status ? { status: ctx.params.status } : {};

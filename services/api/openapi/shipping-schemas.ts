@@ -1,3 +1,4 @@
+import { RETURN_STATUSES, SHIPMENT_STATUSES } from "../../../contracts";
 import { portablePattern, type JsonSchema } from "./json-schema";
 import { cents, closed, currency, dateTime, page, ref } from "./schema-parts";
 import { AT_EXAMPLE, ID_EXAMPLE, ORDER_EXAMPLE } from "./examples";
@@ -7,7 +8,6 @@ import { AT_EXAMPLE, ID_EXAMPLE, ORDER_EXAMPLE } from "./examples";
  * and the shipments an operator lists; and an order's returns (contracts/returns.ts).
  */
 
-const SHIPMENT_STATUSES = ["PENDING", "BOOKING", "LABELLED", "IN_TRANSIT", "DELIVERED", "REFUSED", "VOIDED"];
 const days = closed({ min: { type: "integer", minimum: 0 }, max: { type: "integer", minimum: 0 } });
 const destination = closed({
 	country: { type: "string", pattern: portablePattern("^[A-Z]{2}$") },
@@ -85,13 +85,13 @@ const shipment = closed(
 	{
 		orderId: { type: "string" },
 		customerId: { type: "string" },
-		status: { enum: SHIPMENT_STATUSES },
+		status: { enum: [...SHIPMENT_STATUSES] },
 		optionId: { type: "string" },
 		weightGrams: { type: "integer", minimum: 0 },
 		destination: closed({ country: { type: "string" }, postalCode: { type: "string" } }),
 		tracking: ref("Tracking"),
 		refusedReason: { type: "string", description: "Why the carrier refused the parcel (REFUSED)." },
-		history: { type: "array", minItems: 1, items: closed({ status: { enum: SHIPMENT_STATUSES }, at: dateTime, reason: { type: "string" } }) },
+		history: { type: "array", minItems: 1, items: closed({ status: { enum: [...SHIPMENT_STATUSES] }, at: dateTime, reason: { type: "string" } }) },
 		createdAt: dateTime,
 		updatedAt: dateTime,
 	},
@@ -102,7 +102,7 @@ const shipment = closed(
 const orderReturn = closed(
 	{
 		id: { type: "string", pattern: portablePattern("^r[1-9][0-9]{0,3}$"), description: "r1, r2…: the order's returns in the order asked for." },
-		status: { enum: ["REQUESTED", "RECEIVED", "REFUNDED"] },
+		status: { enum: [...RETURN_STATUSES] },
 		items: {
 			type: "array",
 			minItems: 1,
