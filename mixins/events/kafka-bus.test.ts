@@ -1,3 +1,4 @@
+import { KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError } from "kafkajs";
 import { KafkaBus, type KafkaBusOptions } from "./kafka-bus";
 
 describe("the Kafka bus's stop", () => {
@@ -53,7 +54,7 @@ describe("the Kafka bus's consumer after kafkajs gave it up", () => {
 			kafka: { consumer: () => consumer },
 			admin: { fetchTopicMetadata: async () => ({ topics: [{ partitions: [0, 1, 2] }] }) },
 		};
-		const crash = (name: string) => handlers.get("crash")!({ payload: { restart: false, error: Object.assign(new Error(name), { name }) } });
+		const crash = (error: Error) => handlers.get("crash")!({ payload: { restart: false, error } });
 		return { connection, calls, crash };
 	}
 	const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -68,13 +69,17 @@ describe("the Kafka bus's consumer after kafkajs gave it up", () => {
 			log,
 		} as unknown as KafkaBusOptions);
 
-	it("starts it again when the group coordinator was not found, as while a restarted broker loads", async () => {
+	it("starts it again when the group coordinator was not found, as while a restarted broker loads (wrapped by kafkajs's retrier)", async () => {
 		jest.useFakeTimers();
 		const kafka = fakeKafka();
 		const bus = ordersBus(kafka);
 		await bus.start();
 		expect(kafka.calls).toEqual(["connect", "subscribe", "run"]);
-		kafka.crash("KafkaJSGroupCoordinatorNotFound");
+		// What kafkajs's retrier rejects with when the coordinator lookup fails: the cause wrapped.
+		// (kafkajs's typings omit the constructors' arguments its code takes.)
+		const notFound = new (KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error)("Failed to find group coordinator");
+		const Wrapped = KafkaJSNonRetriableError as unknown as new (e: Error, options: { cause: Error }) => Error;
+		kafka.crash(new Wrapped(notFound, { cause: notFound }));
 		await jest.advanceTimersByTimeAsync(1_000);
 		expect(kafka.calls).toEqual(["connect", "subscribe", "run", "connect", "run"]);
 		await expect(bus.checkConsumer()).resolves.toBeUndefined();
@@ -85,7 +90,7 @@ describe("the Kafka bus's consumer after kafkajs gave it up", () => {
 		const kafka = fakeKafka();
 		const bus = ordersBus(kafka);
 		await bus.start();
-		kafka.crash("KafkaJSNonRetriableError");
+		kafka.crash(new KafkaJSNonRetriableError(new Error("Topic authorization failed")));
 		await expect(bus.checkConsumer()).rejects.toThrow(/stopped for good/);
 		await bus.stop();
 	});

@@ -42,9 +42,19 @@ const STOP_SETTLE_MS = 8000;
 /**
  * Errors kafkajs gives its consumer up for, though what they report passes. "Group coordinator
  * not found" is what a consumer gets while a restarted broker is still loading the group
- * offsets: the bus starts its consumer again itself, from 1 s, doubling, 30 s at most.
+ * offsets: the bus starts its consumer again itself, from 1 s, doubling, 30 s at most. kafkajs's
+ * retrier wraps it (a KafkaJSNonRetriableError whose cause is the coordinator error), so the whole
+ * chain of causes is read.
  */
 const RESTARTED_AFTER = new Set(["KafkaJSGroupCoordinatorNotFound"]);
+
+/** Whether the error, or any error it was caused by, is one the bus restarts its consumer after. */
+function restartedAfter(error: Error & { cause?: unknown }): boolean {
+	for (let e: unknown = error, depth = 0; e instanceof Error && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+		if (RESTARTED_AFTER.has(e.name)) return true;
+	}
+	return false;
+}
 const RESTART_MS = { base: 1000, max: 30_000 };
 
 export interface KafkaBusOptions {
@@ -112,7 +122,7 @@ export class KafkaBus {
 		this.consumer.on(this.consumer.events.START_BATCH_PROCESS, ({ payload }) => ioCounts.fetched(payload.topic, payload.batchSize));
 		this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
 			if (payload.restart) return;
-			if (RESTARTED_AFTER.has(payload.error.name)) this.restartConsumer(topics, ++this.restarts);
+			if (restartedAfter(payload.error)) this.restartConsumer(topics, ++this.restarts);
 			else this.consumerFailure = payload.error;
 		});
 		this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
