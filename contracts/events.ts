@@ -101,11 +101,22 @@ export interface PaymentSettled extends DomainEvent<"payment.settled"> {
 	currency: string;
 }
 
+/** Why the processor did not take the money, from its last payment error. */
+export type PaymentFailure = "DECLINED" | "AUTHENTICATION_FAILED" | "INSUFFICIENT_FUNDS" | "CANCELLED";
+
 export interface PaymentFailed extends DomainEvent<"payment.failed"> {
 	orderId: string;
 	paymentId: string;
 	customerId: string;
-	reason: "DECLINED";
+	reason: PaymentFailure;
+}
+
+/** The customer must confirm the payment with their bank (3-D Secure) at `actionUrl` before it can settle. */
+export interface PaymentActionRequired extends DomainEvent<"payment.actionRequired"> {
+	orderId: string;
+	paymentId: string;
+	customerId: string;
+	actionUrl: string;
 }
 
 export interface PaymentRefunded extends DomainEvent<"payment.refunded"> {
@@ -198,6 +209,7 @@ export interface EventPayloads {
 	"payment.settled": PaymentSettled;
 	"payment.failed": PaymentFailed;
 	"payment.refunded": PaymentRefunded;
+	"payment.actionRequired": PaymentActionRequired;
 	"return.requested": ReturnRequested;
 	"return.received": ReturnReceived;
 	"shipment.booked": ShipmentBooked;

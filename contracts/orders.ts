@@ -45,6 +45,8 @@ export interface Order {
 	returns?: OrderReturn[];
 	/** For a DELIVERED order: until when a return may be asked for. */
 	returnableUntil?: string;
+	/** While AWAITING_PAYMENT: where the customer confirms the payment with their bank (3-D Secure). */
+	paymentActionUrl?: string;
 	createdAt: string;
 	updatedAt: string;
 }
@@ -91,7 +93,13 @@ export interface OrderRef {
 	orderId: string;
 }
 
-export type PaymentStatus = "PENDING" | "CHARGING" | "SETTLED" | "DECLINED" | "VOIDED" | "REFUNDING" | "REFUNDED";
+/**
+ * PENDING until the order's stock is held; CHARGING while the processor is asked; PROCESSING
+ * once it took the payment and its outcome is awaited (by signed webhook or reconciliation);
+ * ACTION_REQUIRED while the customer must confirm it (3-D Secure); then SETTLED or DECLINED.
+ */
+export const PAYMENT_STATUSES = ["PENDING", "CHARGING", "PROCESSING", "ACTION_REQUIRED", "SETTLED", "DECLINED", "VOIDED", "REFUNDING", "REFUNDED"] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 export interface Payment {
 	id: string;
@@ -102,7 +110,10 @@ export interface Payment {
 	method: string;
 	status: PaymentStatus;
 	refundedCents: number;
+	/** The processor's payment intent. */
 	providerRef?: string;
+	/** Where the customer confirms the payment while it is ACTION_REQUIRED. */
+	actionUrl?: string;
 	history: { status: PaymentStatus; at: string; reason: string }[];
 	createdAt: string;
 	updatedAt: string;
@@ -140,4 +151,28 @@ export interface OrderProgress {
 	id: string;
 	customerId: string;
 	history: StatusChange[];
+}
+
+/** One way the processor's books and the shop's payments disagree (payments.reconcile). */
+export interface ReconciliationDiscrepancy {
+	/** Money at the processor with no payment of the shop's; a payment the processor has no money for; or both, with other amounts. */
+	kind: "PROCESSOR_WITHOUT_PAYMENT" | "PAYMENT_WITHOUT_PROCESSOR" | "AMOUNTS_DIFFER";
+	orderId?: string;
+	intentId?: string;
+	/** What the processor holds: taken, less refunds. */
+	processorCents: number;
+	/** What the shop's payment says it holds. */
+	shopCents: number;
+	currency: string;
+	paymentStatus?: PaymentStatus;
+}
+
+/** payments.reconcile: the processor's books against the shop's payments. */
+export interface ReconciliationReport {
+	checkedAt: string;
+	intents: number;
+	payments: number;
+	/** True when there were more intents than one report reads (RECONCILE_MAX_INTENTS): the oldest were left out. */
+	truncated: boolean;
+	discrepancies: ReconciliationDiscrepancy[];
 }

@@ -65,7 +65,28 @@ describe("loadConfig", () => {
 				},
 				events: { relayIntervalMs: 1000, maxAttempts: 8, retryBaseMs: 200, claimTimeoutMs: 15 * 1000 },
 				orders: { sagaStepTimeoutMs: 60 * 1000, sagaSweepMs: 1000, idempotencyKeyTtlMs: 24 * 3600 * 1000, returnWindowMs: 30 * 24 * 3600 * 1000 },
-				payments: { slowCardDelayMs: 5000, recoverySweepMs: 5000 },
+				payments: {
+					processorUrl: "http://127.0.0.1:3100",
+					processorSecretKey: "sk_test_development_only",
+					webhookSecret: "whsec_development_only",
+					processorTimeoutMs: 5000,
+					breakerFailures: 5,
+					breakerOpenMs: 10000,
+					reconcileAfterMs: 30000,
+					returnUrl: "http://localhost:3000/orders/{orderId}",
+					recoverySweepMs: 5000,
+				},
+				paymentSandbox: {
+					port: 3100,
+					publicUrl: "http://localhost:3100",
+					webhookUrl: "http://127.0.0.1:3000/api/webhooks/payments",
+					dataDir: undefined,
+					slowMs: 5000,
+					refundMs: 200,
+					webhookRetryMs: 1000,
+					webhookMode: "normal",
+					webhookDelayMs: 2000,
+				},
 				shipping: {
 					rateTableFile: undefined,
 					carrierTimeoutMs: 5000,
@@ -230,7 +251,8 @@ describe("loadConfig", () => {
 	});
 
 	describe("JWT_SECRET and ADMIN_PASSWORD", () => {
-		const production = { NODE_ENV: "production", JWT_SECRET: STRONG_SECRET, ADMIN_PASSWORD: "a-real-admin-password" };
+		const processor = { PAYMENTS_PROCESSOR_SECRET_KEY: "sk_live_x", PAYMENTS_WEBHOOK_SECRET: "whsec_x" };
+		const production = { NODE_ENV: "production", JWT_SECRET: STRONG_SECRET, ADMIN_PASSWORD: "a-real-admin-password", ...processor };
 
 		it("accepts production with a long secret and an admin password", () => {
 			const config = loadConfig(production);
@@ -261,22 +283,60 @@ describe("loadConfig", () => {
 		});
 
 		it("requires JWT_SECRET and ADMIN_PASSWORD in production", () => {
-			expect(problemsOf({ NODE_ENV: "production" })).toEqual([
+			expect(problemsOf({ NODE_ENV: "production", ...processor })).toEqual([
 				"JWT_SECRET is required outside development",
 				"ADMIN_PASSWORD is required outside development",
 			]);
 		});
 
 		it("requires JWT_SECRET in production even when the admin password is given", () => {
-			expect(problemsOf({ NODE_ENV: "production", ADMIN_PASSWORD: "a-real-admin-password" })).toEqual(["JWT_SECRET is required outside development"]);
+			expect(problemsOf({ NODE_ENV: "production", ADMIN_PASSWORD: "a-real-admin-password", ...processor })).toEqual([
+				"JWT_SECRET is required outside development",
+			]);
 		});
 
 		it("requires ADMIN_PASSWORD in production even when the secret is given", () => {
-			expect(problemsOf({ NODE_ENV: "production", JWT_SECRET: STRONG_SECRET })).toEqual(["ADMIN_PASSWORD is required outside development"]);
+			expect(problemsOf({ NODE_ENV: "production", JWT_SECRET: STRONG_SECRET, ...processor })).toEqual(["ADMIN_PASSWORD is required outside development"]);
+		});
+
+		it("requires the card processor's key and webhook secret in production, as it does the JWT secret", () => {
+			const { PAYMENTS_PROCESSOR_SECRET_KEY: _key, PAYMENTS_WEBHOOK_SECRET: _secret, ...withoutProcessor } = production;
+			expect(problemsOf(withoutProcessor)).toEqual([
+				"PAYMENTS_PROCESSOR_SECRET_KEY is required outside development",
+				"PAYMENTS_WEBHOOK_SECRET is required outside development",
+			]);
+			expect(loadConfig(production).payments).toMatchObject({ processorSecretKey: "sk_live_x", webhookSecret: "whsec_x" });
 		});
 
 		it("uses the trimmed secret", () => {
 			expect(loadConfig({ JWT_SECRET: "  padded  " }).jwt.secret).toBe("padded");
+		});
+	});
+
+	describe("the card processor and its sandbox", () => {
+		it("points payments at the sandbox's port and the sandbox at the gateway's webhook, both following PORT and PAYMENT_SANDBOX_PORT", () => {
+			const config = loadConfig({ PORT: "8080", PAYMENT_SANDBOX_PORT: "9100" });
+			expect(config.payments.processorUrl).toBe("http://127.0.0.1:9100");
+			expect(config.payments.returnUrl).toBe("http://localhost:8080/orders/{orderId}");
+			expect(config.paymentSandbox).toMatchObject({
+				port: 9100,
+				publicUrl: "http://localhost:9100",
+				webhookUrl: "http://127.0.0.1:8080/api/webhooks/payments",
+			});
+		});
+
+		it("refuses a return URL without {orderId}, a webhook mode it does not know and a processor URL that is not http", () => {
+			expect(
+				problemsOf({
+					PAYMENTS_RETURN_URL: "http://shop.example/orders",
+					PAYMENT_SANDBOX_WEBHOOK_MODE: "sometimes",
+					PAYMENTS_PROCESSOR_URL: "ftp://processor",
+				}),
+			).toEqual([
+				'PAYMENTS_PROCESSOR_URL must be a http: or https: URL (got "ftp://processor")',
+				'PAYMENT_SANDBOX_WEBHOOK_MODE must be one of normal, late, twice, reorder, never (got "sometimes")',
+				'PAYMENTS_RETURN_URL must be an http(s) URL with {orderId} in it (got "http://shop.example/orders")',
+			]);
 		});
 	});
 

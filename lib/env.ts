@@ -109,10 +109,44 @@ export interface ShopConfig {
 		returnWindowMs: number;
 	};
 	payments: {
-		/** How long the simulated provider takes to answer for the `tok_slow` card. */
-		slowCardDelayMs: number;
-		/** How often a payments node looks for charges or refunds a dead node left half done. */
+		/** The card processor's API (the sandbox in development: services/payment-sandbox). */
+		processorUrl: string;
+		/** The shop's secret key at the processor, sent on every call. */
+		processorSecretKey: string;
+		/** The secret the processor signs its webhooks with (Signature: t=…,v1=…). */
+		webhookSecret: string;
+		/** A processor call unanswered this long fails (and an idempotent one is tried again). */
+		processorTimeoutMs: number;
+		/** Consecutive failed calls after which the client stops calling the processor for a while… */
+		breakerFailures: number;
+		/** …this long, then lets one call through to see whether it is back. */
+		breakerOpenMs: number;
+		/** A payment the processor has said nothing of for this long is asked about (reconciliation). */
+		reconcileAfterMs: number;
+		/** Where the processor sends the customer back after a 3-D Secure confirmation; {orderId} is filled in. */
+		returnUrl: string;
+		/** How often a payments node looks for charges or refunds a dead node left half done, and payments to reconcile. */
 		recoverySweepMs: number;
+	};
+	/** The card processor sandbox (services/payment-sandbox): its own server, its own books. */
+	paymentSandbox: {
+		port: number;
+		/** Where a browser reaches it, for the 3-D Secure page. */
+		publicUrl: string;
+		/** Where it sends its webhooks: the shop gateway's POST /api/webhooks/payments. */
+		webhookUrl: string;
+		/** Its books; none keeps them in memory. */
+		dataDir?: string;
+		/** How long the `tok_slow` card is processing, and the `tok_insufficient_funds` card authorised, before the outcome. */
+		slowMs: number;
+		/** How long a refund is pending before it succeeds. */
+		refundMs: number;
+		/** The first wait before a webhook that was not answered 2xx is sent again (doubling, to a minute). */
+		webhookRetryMs: number;
+		/** How webhooks are delivered at start (tests change it over the API): normal, late, twice, reorder or never. */
+		webhookMode: WebhookMode;
+		/** How late `late` delivers, and how long `reorder` gathers events before sending them newest first. */
+		webhookDelayMs: number;
 	};
 	shipping: {
 		/** A JSON rate table replacing the built-in one (services/shipping/rate-table.ts); checked at start. */
@@ -146,6 +180,8 @@ export class ConfigError extends Error {
 const DEV_JWT_SECRET = "development-only-jwt-secret-do-not-use-in-production";
 const DEV_ADMIN_EMAIL = "admin@shop.local";
 const DEV_ADMIN_PASSWORD = "admin-password-dev";
+const DEV_PROCESSOR_SECRET_KEY = "sk_test_development_only";
+const DEV_WEBHOOK_SECRET = "whsec_development_only";
 const MIN_SECRET_BYTES = 32;
 
 type Env = Record<string, string | undefined>;
@@ -154,7 +190,11 @@ type Env = Record<string, string | undefined>;
  * Variables that have no safe default outside development: a deployment must set them, and the
  * deployment-file tests check that every deployment does.
  */
-export const REQUIRED_IN_PRODUCTION = ["JWT_SECRET", "ADMIN_PASSWORD"] as const;
+export const REQUIRED_IN_PRODUCTION = ["JWT_SECRET", "ADMIN_PASSWORD", "PAYMENTS_PROCESSOR_SECRET_KEY", "PAYMENTS_WEBHOOK_SECRET"] as const;
+
+/** How the payment sandbox delivers its webhooks (a test switch): as they happen, late, each twice, newest first, or not at all. */
+export const WEBHOOK_MODES = ["normal", "late", "twice", "reorder", "never"] as const;
+export type WebhookMode = (typeof WEBHOOK_MODES)[number];
 
 class Reader {
 	readonly problems: string[] = [];
@@ -282,10 +322,12 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 		read.problems.push("ADMIN_PASSWORD must be at least 8 characters");
 	}
 
+	const port = read.int("PORT", 3000, 0, 65535);
+	const sandboxPort = read.int("PAYMENT_SANDBOX_PORT", 3100, 0, 65535);
 	const config: ShopConfig = {
 		nodeEnv,
 		isDevelopment,
-		port: read.int("PORT", 3000, 0, 65535),
+		port,
 		healthPort: read.int("HEALTH_PORT", 0, 0, 65535) || undefined,
 		metricsPort: read.int("METRICS_PORT", 0, 0, 65535) || undefined,
 		tracing: {
@@ -360,8 +402,26 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 			returnWindowMs: read.int("RETURN_WINDOW_DAYS", 30, 0, 365) * 24 * 3600 * 1000,
 		},
 		payments: {
-			slowCardDelayMs: read.int("PAYMENT_SLOW_MS", 5000, 0, 10 * 60 * 1000),
+			processorUrl: (read.url("PAYMENTS_PROCESSOR_URL", ["http:", "https:"]) ?? `http://127.0.0.1:${sandboxPort}`).replace(/\/+$/, ""),
+			processorSecretKey: read.string("PAYMENTS_PROCESSOR_SECRET_KEY", DEV_PROCESSOR_SECRET_KEY),
+			webhookSecret: read.string("PAYMENTS_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET),
+			processorTimeoutMs: read.int("PAYMENTS_PROCESSOR_TIMEOUT_MS", 5000, 50, 60 * 1000),
+			breakerFailures: read.int("PAYMENTS_BREAKER_FAILURES", 5, 1, 1000),
+			breakerOpenMs: read.int("PAYMENTS_BREAKER_OPEN_MS", 10 * 1000, 10, 10 * 60 * 1000),
+			reconcileAfterMs: read.int("PAYMENTS_RECONCILE_AFTER_MS", 30 * 1000, 10, 24 * 3600 * 1000),
+			returnUrl: read.string("PAYMENTS_RETURN_URL", `http://localhost:${port}/orders/{orderId}`),
 			recoverySweepMs: read.int("PAYMENT_RECOVERY_SWEEP_MS", 5000, 10, 3600 * 1000),
+		},
+		paymentSandbox: {
+			port: sandboxPort,
+			publicUrl: (read.url("PAYMENT_SANDBOX_PUBLIC_URL", ["http:", "https:"]) ?? `http://localhost:${sandboxPort}`).replace(/\/+$/, ""),
+			webhookUrl: read.url("PAYMENT_SANDBOX_WEBHOOK_URL", ["http:", "https:"]) ?? `http://127.0.0.1:${port}/api/webhooks/payments`,
+			dataDir: read.raw("PAYMENT_SANDBOX_DATA_DIR") ? path.resolve(read.raw("PAYMENT_SANDBOX_DATA_DIR")!) : undefined,
+			slowMs: read.int("PAYMENT_SLOW_MS", 5000, 0, 10 * 60 * 1000),
+			refundMs: read.int("PAYMENT_SANDBOX_REFUND_MS", 200, 0, 10 * 60 * 1000),
+			webhookRetryMs: read.int("PAYMENT_SANDBOX_WEBHOOK_RETRY_MS", 1000, 10, 60 * 1000),
+			webhookMode: read.oneOf("PAYMENT_SANDBOX_WEBHOOK_MODE", WEBHOOK_MODES, "normal"),
+			webhookDelayMs: read.int("PAYMENT_SANDBOX_WEBHOOK_DELAY_MS", 2000, 0, 10 * 60 * 1000),
 		},
 		shipping: {
 			rateTableFile: read.raw("SHIPPING_RATES_FILE") || undefined,
@@ -378,6 +438,9 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 		},
 	};
 
+	if (!config.payments.returnUrl.includes("{orderId}") || !/^https?:\/\//.test(config.payments.returnUrl)) {
+		read.problems.push(`PAYMENTS_RETURN_URL must be an http(s) URL with {orderId} in it (got "${config.payments.returnUrl}")`);
+	}
 	if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.admin.email)) {
 		read.problems.push(`ADMIN_EMAIL must be an email address (got "${config.admin.email}")`);
 	}

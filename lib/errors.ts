@@ -57,7 +57,9 @@ export type BadRequestType =
 	| "PARAM_CONFLICT"
 	| "INVALID_ENCODING"
 	| "IDEMPOTENCY_KEY_INVALID"
-	| "LAST_EVENT_ID_INVALID";
+	| "LAST_EVENT_ID_INVALID"
+	| "WEBHOOK_SIGNATURE_INVALID"
+	| "WEBHOOK_EVENT_INVALID";
 export type UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_CHARSET";
 
 /**
@@ -126,5 +128,19 @@ export class ServiceUnavailableError extends Errors.MoleculerRetryableError {
 export class CarrierUnavailableError extends Errors.MoleculerRetryableError {
 	constructor(carrier: string, cause: string) {
 		super(`The carrier ${carrier} did not answer: ${cause}`, 503, "CARRIER_UNAVAILABLE", { carrier });
+	}
+}
+
+/** The card processor did not answer (in time, or at all), or its circuit is open; the call may be tried again under the same key. */
+export class ProcessorUnavailableError extends Errors.MoleculerRetryableError {
+	constructor(cause: string) {
+		super(`The card processor is unavailable: ${cause}`, 503, "PROCESSOR_UNAVAILABLE", { cause });
+	}
+}
+
+/** The card processor refused a request as malformed (not a card's decline): the shop asked wrongly, and asking again will not help. */
+export class ProcessorRejectedError extends Errors.MoleculerError {
+	constructor(status: number, code: string, message: string) {
+		super(`The card processor refused the request (${status} ${code}): ${message}`, 502, "PROCESSOR_REJECTED", { status, code });
 	}
 }

@@ -39,6 +39,24 @@ export const SHOP_METRICS = {
 	deadLetters: { name: "shop.events.dead.letters.total", type: "counter", labelNames: ["service", "type"], description: "Events a service gave up on" },
 	paymentsCaptured: { name: "shop.payments.captured.cents.total", type: "counter", labelNames: ["currency"], description: "Money captured, in cents" },
 	paymentsRefunded: { name: "shop.payments.refunded.cents.total", type: "counter", labelNames: ["currency"], description: "Money refunded, in cents" },
+	processorCircuitOpen: {
+		name: "shop.payments.processor.circuit.open",
+		type: "gauge",
+		labelNames: [],
+		description: "1 while this node's circuit to the card processor is open (or trying one call), 0 while closed",
+	},
+	processorWebhooks: {
+		name: "shop.payments.webhooks.total",
+		type: "counter",
+		labelNames: ["outcome"],
+		description: "The card processor's verified webhooks, by what they did: applied, unchanged (seen before, or older) or unknown (about no payment)",
+	},
+	paymentsReconciled: {
+		name: "shop.payments.reconciled.total",
+		type: "counter",
+		labelNames: [],
+		description: "Payments moved by asking the processor, after its webhooks said nothing for PAYMENTS_RECONCILE_AFTER_MS",
+	},
 	reservationsExpired: {
 		name: "shop.stock.reservations.expired.total",
 		type: "counter",
@@ -97,6 +115,18 @@ export class ShopMetrics {
 		this.registry?.increment(SHOP_METRICS.paymentsRefunded.name, { currency }, cents);
 	}
 
+	processorCircuit(open: boolean): void {
+		this.registry?.set(SHOP_METRICS.processorCircuitOpen.name, open ? 1 : 0);
+	}
+
+	processorWebhook(outcome: "applied" | "unchanged" | "unknown"): void {
+		this.registry?.increment(SHOP_METRICS.processorWebhooks.name, { outcome });
+	}
+
+	paymentReconciled(): void {
+		this.registry?.increment(SHOP_METRICS.paymentsReconciled.name);
+	}
+
 	reservationExpired(): void {
 		this.registry?.increment(SHOP_METRICS.reservationsExpired.name);
 	}
@@ -127,8 +157,10 @@ export function ShopMetricsMiddleware(): Middleware {
 			}
 			// Counters start at 0 where their labels are known in advance: a series that appears only
 			// with its first event makes rate() and increase() miss that event.
-			for (const metric of [SHOP_METRICS.ordersCreated, SHOP_METRICS.ordersConfirmed, SHOP_METRICS.reservationsExpired])
+			for (const metric of [SHOP_METRICS.ordersCreated, SHOP_METRICS.ordersConfirmed, SHOP_METRICS.reservationsExpired, SHOP_METRICS.paymentsReconciled])
 				registry.increment(metric.name, undefined, 0);
+			for (const outcome of ["applied", "unchanged", "unknown"]) registry.increment(SHOP_METRICS.processorWebhooks.name, { outcome }, 0);
+			registry.set(SHOP_METRICS.processorCircuitOpen.name, 0);
 			for (const reason of CANCEL_REASONS) registry.increment(SHOP_METRICS.ordersCancelled.name, { reason }, 0);
 			// Moleculer's cacher counters too (the dashboard's hit ratio reads them); the cacher registered them already.
 			if (broker.cacher) for (const name of ["moleculer.cacher.get.total", "moleculer.cacher.found.total"]) registry.increment(name, undefined, 0);

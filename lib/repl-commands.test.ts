@@ -42,7 +42,7 @@ describe("formatAge", () => {
 });
 
 describe("the REPL commands", () => {
-	it("declare saga, stuck, dlq and redrive with their arguments", () => {
-		expect(REPL_COMMANDS.map((command) => command.command)).toEqual(["saga <orderId>", "stuck [seconds]", "dlq", "redrive <service>"]);
+	it("declare saga, stuck, dlq, redrive and reconcile with their arguments", () => {
+		expect(REPL_COMMANDS.map((command) => command.command)).toEqual(["saga <orderId>", "stuck [seconds]", "dlq", "redrive <service>", "reconcile"]);
 	});
 });

@@ -1,5 +1,5 @@
 import type { ServiceBroker } from "moleculer";
-import type { AdminListOrdersParams, DeadLetter, ListOrdersResult, OrderTimeline, RedriveResult, TimelineEntry } from "../contracts";
+import type { AdminListOrdersParams, DeadLetter, ListOrdersResult, OrderTimeline, ReconciliationReport, RedriveResult, TimelineEntry } from "../contracts";
 
 /*
  * The operator's commands at the Moleculer REPL (`npm run repl`, `npm run repl:cluster`), given
@@ -172,6 +172,28 @@ export async function redriveCommand(broker: ServiceBroker, service: string): Pr
 	].join("\n");
 }
 
+/** `reconcile`: the card processor's books against the shop's payments, a line per discrepancy. */
+export async function reconcileCommand(broker: ServiceBroker): Promise<string> {
+	const report = await broker.call<ReconciliationReport, object>("payments.reconcile", {}, { timeout: REDRIVE_TIMEOUT_MS });
+	const read = `${report.intents} processor intents and ${report.payments} payments compared${report.truncated ? " (the oldest intents left out)" : ""}`;
+	if (report.discrepancies.length === 0) return `The books agree: ${read}.`;
+	return [
+		`${report.discrepancies.length} discrepancies: ${read}.`,
+		"",
+		formatTable(
+			["KIND", "ORDER", "INTENT", "PROCESSOR", "SHOP", "PAYMENT"],
+			report.discrepancies.map((d) => [
+				d.kind,
+				d.orderId ?? "",
+				d.intentId ?? "",
+				`${d.processorCents} ${d.currency}`,
+				`${d.shopCents} ${d.currency}`,
+				d.paymentStatus ?? "",
+			]),
+		),
+	].join("\n");
+}
+
 /** What moleculer-repl hands an action: the declared arguments by name (its typings say string[]). */
 type ReplArgs = Partial<Record<string, string>>;
 
@@ -210,5 +232,10 @@ export const REPL_COMMANDS: ReplCustomCommand[] = [
 		command: "redrive <service>",
 		description: "Hands a service's dead letters to their handlers once more",
 		action: printing((broker, args) => redriveCommand(broker, args.service ?? "")),
+	},
+	{
+		command: "reconcile",
+		description: "The card processor's books against the shop's payments: money on one side only, or amounts that differ",
+		action: printing((broker) => reconcileCommand(broker)),
 	},
 ];

@@ -15,6 +15,7 @@ import { docsActions } from "./docs";
 import type { OrderStreams } from "./order-streams";
 import { createOrderStreams, lastEventIdOf, ORDER_EVENTS_ACTION, orderEventsAction } from "./order-events";
 import { ACTIONS_TAKING_KEYS, aliasesOf, methodsAt, PUBLIC_ROUTES } from "./routes";
+import { paymentWebhookRoute } from "./payment-webhooks";
 import { loadWebApp, resolveWebPath, sendWebFile, type WebApp } from "./web-assets";
 
 /*
@@ -172,6 +173,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 					...requestHandling,
 					aliases: aliasesOf("shop"),
 				},
+				paymentWebhookRoute(config),
 			],
 			onError(req: IncomingMessage, res: ServerResponse, err: unknown) {
 				sendJsonError(req, res, err);

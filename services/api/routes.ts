@@ -17,13 +17,22 @@ import { escapeRegExp } from "../../lib/paging";
  * /orders/:id/returns` within the window after delivery (the order's `returns` and
  * `returnableUntil`), received by an admin (`POST /admin/orders/:id/returns/:returnId/receive`),
  * and `GET /admin/orders?returnsToReceive=true`.
+ * 1.6.0: payments go through an external card processor. A payment may be PROCESSING (the
+ * processor took it, its outcome is awaited) or ACTION_REQUIRED (the customer confirms it with
+ * their bank at the payment's `actionUrl`, which an AWAITING_PAYMENT order also shows as
+ * `paymentActionUrl`); the cards `tok_3ds` and `tok_insufficient_funds` join `tok_visa`,
+ * `tok_decline` and `tok_slow`. `POST /webhooks/payments` takes the processor's signed events;
+ * `GET /admin/payments/reconciliation` compares its books with the shop's.
  */
-export const API_VERSION = "1.5.0";
+export const API_VERSION = "1.6.0";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-/** The gateway's moleculer-web routes: `auth` is anonymous and rate-limited, `shop` reads the bearer token. */
-export type RouteGroup = "auth" | "shop";
+/**
+ * The gateway's moleculer-web routes: `auth` is anonymous and rate-limited, `shop` reads the
+ * bearer token, `webhooks` takes only what a processor signed (payment-webhooks.ts).
+ */
+export type RouteGroup = "auth" | "shop" | "webhooks";
 
 export interface PublicRoute {
 	method: HttpMethod;
@@ -387,6 +396,16 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		success: 200,
 		result: "ShipmentPage",
 	},
+	{
+		method: "GET",
+		path: "/admin/payments/reconciliation",
+		action: "payments.reconcile",
+		group: "shop",
+		tag: "admin",
+		summary: "The card processor's books against the shop's payments: every discrepancy (admin)",
+		success: 200,
+		result: "ReconciliationReport",
+	},
 
 	{
 		method: "GET",
@@ -453,6 +472,16 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 		result: "PaymentPage",
 	},
 	{
+		method: "POST",
+		path: "/webhooks/payments",
+		action: "payments.acceptProcessorEvent",
+		group: "webhooks",
+		tag: "payments",
+		summary: "The card processor's event (a signed webhook)",
+		success: 200,
+		result: "ProcessorEventAccepted",
+	},
+	{
 		method: "GET",
 		path: "/notifications",
 		action: "notifications.list",
@@ -492,7 +521,7 @@ export function pathParams(path: string): string[] {
 
 /** moleculer-web's aliases for one gateway route, made from the table. */
 export function aliasesOf(group: RouteGroup): Record<string, string> {
-	const prefix = group === "auth" ? "/auth" : "";
+	const prefix = group === "shop" ? "" : `/${group}`;
 	return Object.fromEntries(
 		PUBLIC_ROUTES.filter((route) => route.group === group).map((route) => [`${route.method} ${route.path.slice(prefix.length)}`, route.action]),
 	);

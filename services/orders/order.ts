@@ -59,6 +59,7 @@ export const OPEN_STATUSES: readonly OrderStatus[] = ["PENDING", "AWAITING_PAYME
 export type SagaTrigger =
 	| "STOCK_RESERVED"
 	| "STOCK_REJECTED"
+	| "PAYMENT_ACTION_REQUIRED"
 	| "PAYMENT_SETTLED"
 	| "PAYMENT_FAILED"
 	| "SHIPMENT_BOOKED"
@@ -98,6 +99,9 @@ export function decide(status: OrderStatus, trigger: SagaTrigger, ships = true):
 			return status === "PENDING" ? to("AWAITING_PAYMENT", "STOCK_RESERVED") : IGNORE;
 		case "STOCK_REJECTED":
 			return status === "PENDING" ? cancel("OUT_OF_STOCK") : IGNORE;
+		case "PAYMENT_ACTION_REQUIRED":
+			// The same status, a new entry: the customer is told to confirm, and has a whole step's time to.
+			return stepFrom(status, "AWAITING_PAYMENT", to("AWAITING_PAYMENT", "PAYMENT_ACTION_REQUIRED"));
 		case "PAYMENT_SETTLED":
 			return stepFrom(status, "AWAITING_PAYMENT", to(ships ? "AWAITING_SHIPMENT" : "CONFIRMED", "PAYMENT_SETTLED"));
 		case "PAYMENT_FAILED":
@@ -251,6 +255,7 @@ export function toOrder(doc: OrderDoc): Order {
 		history: doc.history,
 		...(doc.returns ? { returns: returnsOf(doc) } : {}),
 		...(doc.returnableUntil ? { returnableUntil: doc.returnableUntil } : {}),
+		...(doc.status === "AWAITING_PAYMENT" && doc.paymentActionUrl ? { paymentActionUrl: doc.paymentActionUrl } : {}),
 		createdAt: doc.createdAt,
 		updatedAt: doc.updatedAt,
 	};

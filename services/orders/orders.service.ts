@@ -88,6 +88,7 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 		handledInAggregate: [
 			"stock.reserved",
 			"stock.rejected",
+			"payment.actionRequired",
 			"payment.settled",
 			"payment.failed",
 			"payment.refunded",
@@ -103,6 +104,9 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 			},
 			async "stock.rejected"(event) {
 				await this.advance(event.orderId, "STOCK_REJECTED", event);
+			},
+			async "payment.actionRequired"(event) {
+				await this.advance(event.orderId, "PAYMENT_ACTION_REQUIRED", event, { paymentActionUrl: event.actionUrl });
 			},
 			async "payment.settled"(event) {
 				await this.advance(event.orderId, "PAYMENT_SETTLED", event);

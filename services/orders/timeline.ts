@@ -174,6 +174,8 @@ function reservationEntries(reservation: Reservation): TimelineEntry[] {
 const PAYMENT_WORDS: Record<PaymentStatus, string> = {
 	PENDING: "payment opened",
 	CHARGING: "card charge started",
+	PROCESSING: "processor working on it",
+	ACTION_REQUIRED: "waiting for the customer's confirmation (3-D Secure)",
 	SETTLED: "payment charged",
 	DECLINED: "card declined",
 	VOIDED: "payment voided",

@@ -1,7 +1,9 @@
 import type { PaymentStatus } from "../../contracts";
+import type { IntentStatus, ProcessorIntent, ProcessorRefund } from "./processor-client";
 import {
 	decidePayment,
 	decideReturnRefund,
+	decideReturnRefunded,
 	mayCallProvider,
 	newPayment,
 	toPayment,
@@ -124,13 +126,53 @@ describe("decidePayment", () => {
 	const now = NOW.getTime();
 	const stale = now - STALE_AFTER_MS;
 	const fresh = now - 1000;
-	const payment = (status: PaymentStatus, busySinceMs?: number): PaymentDoc => ({
-		...newPayment(ORDER, "pay-1", NOW),
+	const payment = (status: PaymentStatus, fields: Partial<PaymentDoc> = {}): PaymentDoc => ({ ...newPayment(ORDER, "pay-1", NOW), status, ...fields });
+	const intent = (status: IntentStatus, version: number, fields: Partial<ProcessorIntent> = {}): ProcessorIntent => ({
+		id: "pi_1",
+		object: "payment_intent",
+		amount: 2599,
+		currency: "eur",
 		status,
-		...(busySinceMs === undefined ? {} : { busySinceMs }),
+		payment_method: "tok_visa",
+		metadata: { order_id: "order-1" },
+		next_action: status === "requires_action" ? { type: "redirect_to_url", redirect_to_url: { url: "http://sandbox/3ds/pi_1?secret=s" } } : null,
+		last_payment_error: null,
+		amount_received: status === "succeeded" ? 2599 : 0,
+		amount_refunded: 0,
+		created: 1,
+		version,
+		...fields,
 	});
-	const APPROVED: PaymentCommand = { type: "CHARGE_ANSWERED", approved: true, reference: "ch_1" };
-	const DECLINED: PaymentCommand = { type: "CHARGE_ANSWERED", approved: false, reason: "DECLINED" };
+	const refund = (status: ProcessorRefund["status"], fields: Partial<ProcessorRefund> = {}): ProcessorRefund => ({
+		id: "re_1",
+		object: "refund",
+		payment_intent: "pi_1",
+		amount: 2599,
+		currency: "eur",
+		status,
+		metadata: { order_id: "order-1" },
+		created: 1,
+		version: 2,
+		...fields,
+	});
+	const webhook = (i: ProcessorIntent): PaymentCommand => ({ type: "INTENT_OBSERVED", intent: i, source: "webhook" });
+	const asked = (i: ProcessorIntent): PaymentCommand => ({ type: "INTENT_OBSERVED", intent: i, source: "reconciliation" });
+	const ANSWER_SUCCEEDED: PaymentCommand = { type: "CHARGE_ANSWERED", intent: intent("succeeded", 2) };
+	const ANSWER_3DS: PaymentCommand = { type: "CHARGE_ANSWERED", intent: intent("requires_action", 2) };
+	const ANSWER_DECLINED: PaymentCommand = {
+		type: "CHARGE_ANSWERED",
+		intent: intent("requires_payment_method", 2, { last_payment_error: { code: "card_declined" } }),
+	};
+	const SUCCEEDED = webhook(intent("succeeded", 3));
+	const FAILED = webhook(intent("requires_payment_method", 3, { last_payment_error: { code: "card_declined" } }));
+	const REFUSED_3DS = webhook(intent("requires_payment_method", 3, { last_payment_error: { code: "authentication_failed" } }));
+	const NO_FUNDS = webhook(intent("requires_payment_method", 3, { last_payment_error: { code: "insufficient_funds" } }));
+	const CANCELED = webhook(intent("canceled", 3));
+	const NEEDS_3DS = webhook(intent("requires_action", 2));
+	const PROCESSING = webhook(intent("processing", 2));
+	const REFUND_TAKEN: PaymentCommand = { type: "REFUND_ANSWERED", refund: refund("pending") };
+	const REFUNDED: PaymentCommand = { type: "REFUND_OBSERVED", refund: refund("succeeded"), source: "webhook" };
+	const REFUND_FAILED: PaymentCommand = { type: "REFUND_OBSERVED", refund: refund("failed"), source: "webhook" };
 	const CANCEL: PaymentCommand = { type: "CANCEL", reason: "CUSTOMER_CANCELLED" };
 	/** "STATUS REASON [events]" for a move, else the decision's kind. */
 	const outcome = (decision: PaymentDecision) =>
@@ -138,51 +180,80 @@ describe("decidePayment", () => {
 
 	it.each<[string, PaymentDoc, PaymentCommand, string]>([
 		["PENDING", payment("PENDING"), { type: "CHARGE" }, "CHARGING CHARGE_STARTED []"],
-		["PENDING", payment("PENDING"), APPROVED, "ignore"],
+		["PENDING", payment("PENDING"), ANSWER_SUCCEEDED, "ignore"],
+		["PENDING", payment("PENDING"), SUCCEEDED, "ignore"],
 		["PENDING", payment("PENDING"), { type: "REFUND" }, "ignore"],
-		["PENDING", payment("PENDING"), { type: "REFUND_DONE" }, "ignore"],
 		["PENDING", payment("PENDING"), CANCEL, "VOIDED CUSTOMER_CANCELLED []"],
 
-		["CHARGING, held by a live node", payment("CHARGING", fresh), { type: "CHARGE" }, "ignore"],
-		["CHARGING, left by a dead node", payment("CHARGING", stale), { type: "CHARGE" }, "CHARGING CHARGE_RETRIED []"],
-		["CHARGING", payment("CHARGING", fresh), APPROVED, "SETTLED PROVIDER_APPROVED [payment.settled]"],
-		["CHARGING", payment("CHARGING", fresh), DECLINED, "DECLINED PROVIDER_DECLINED [payment.failed]"],
-		["CHARGING", payment("CHARGING", fresh), { type: "REFUND" }, "ignore"],
-		["CHARGING", payment("CHARGING", fresh), CANCEL, "noteCancel"],
+		["CHARGING, held by a live node", payment("CHARGING", { busySinceMs: fresh }), { type: "CHARGE" }, "ignore"],
+		["CHARGING, left by a dead node", payment("CHARGING", { busySinceMs: stale }), { type: "CHARGE" }, "CHARGING CHARGE_RETRIED []"],
+		// The answer is recorded; only the processor's webhook (or a question) settles or fails.
+		["CHARGING", payment("CHARGING", { busySinceMs: fresh }), ANSWER_SUCCEEDED, "PROCESSING PROCESSOR_ANSWERED_SUCCEEDED []"],
+		["CHARGING", payment("CHARGING", { busySinceMs: fresh }), ANSWER_DECLINED, "PROCESSING PROCESSOR_ANSWERED_REQUIRES_PAYMENT_METHOD []"],
+		["CHARGING", payment("CHARGING", { busySinceMs: fresh }), ANSWER_3DS, "ACTION_REQUIRED PROCESSOR_NEEDS_CONFIRMATION [payment.actionRequired]"],
+		["CHARGING, its webhook before its answer", payment("CHARGING", { busySinceMs: fresh }), SUCCEEDED, "SETTLED PROCESSOR_SUCCEEDED [payment.settled]"],
+		["CHARGING", payment("CHARGING", { busySinceMs: fresh }), { type: "REFUND" }, "ignore"],
+		["CHARGING", payment("CHARGING", { busySinceMs: fresh }), CANCEL, "noteCancel"],
+
+		["PROCESSING", payment("PROCESSING", { intentVersion: 2 }), ANSWER_SUCCEEDED, "ignore"],
+		["PROCESSING", payment("PROCESSING", { intentVersion: 2 }), SUCCEEDED, "SETTLED PROCESSOR_SUCCEEDED [payment.settled]"],
+		["PROCESSING, asked", payment("PROCESSING", { intentVersion: 2 }), asked(intent("succeeded", 3)), "SETTLED RECONCILED_SUCCEEDED [payment.settled]"],
+		["PROCESSING", payment("PROCESSING", { intentVersion: 2 }), FAILED, "DECLINED PROCESSOR_DECLINED [payment.failed]"],
+		["PROCESSING", payment("PROCESSING", { intentVersion: 2 }), NO_FUNDS, "DECLINED PROCESSOR_INSUFFICIENT_FUNDS [payment.failed]"],
+		["PROCESSING, cancelled by someone else", payment("PROCESSING", { intentVersion: 2 }), CANCELED, "DECLINED PROCESSOR_CANCELLED [payment.failed]"],
+		["PROCESSING, cancelled by the shop", payment("PROCESSING", { intentVersion: 2, cancelRequested: true }), CANCELED, "VOIDED PROCESSOR_CANCELED []"],
+		["PROCESSING, a webhook seen before", payment("PROCESSING", { intentVersion: 2 }), PROCESSING, "ignore"],
+		["PROCESSING, an older webhook after a newer one", payment("PROCESSING", { intentVersion: 3 }), webhook(intent("succeeded", 2)), "ignore"],
+		["PROCESSING, another intent", payment("PROCESSING", { providerRef: "pi_other" }), SUCCEEDED, "ignore"],
+		["PROCESSING, another amount", payment("PROCESSING"), webhook(intent("succeeded", 3, { amount_received: 1 })), "ignore"],
+		["PROCESSING", payment("PROCESSING"), NEEDS_3DS, "ACTION_REQUIRED PROCESSOR_NEEDS_CONFIRMATION [payment.actionRequired]"],
+		["PROCESSING", payment("PROCESSING", { intentVersion: 2 }), CANCEL, "cancelIntent"],
+
+		["ACTION_REQUIRED", payment("ACTION_REQUIRED", { intentVersion: 2 }), SUCCEEDED, "SETTLED PROCESSOR_SUCCEEDED [payment.settled]"],
+		["ACTION_REQUIRED", payment("ACTION_REQUIRED", { intentVersion: 2 }), REFUSED_3DS, "DECLINED PROCESSOR_AUTHENTICATION_FAILED [payment.failed]"],
+		["ACTION_REQUIRED, told again", payment("ACTION_REQUIRED", { intentVersion: 1 }), NEEDS_3DS, "note"],
+		["ACTION_REQUIRED", payment("ACTION_REQUIRED", { intentVersion: 2 }), CANCEL, "cancelIntent"],
 
 		["SETTLED", payment("SETTLED"), { type: "CHARGE" }, "ignore"],
-		["SETTLED", payment("SETTLED"), APPROVED, "ignore"],
+		["SETTLED, a failure after the success", payment("SETTLED", { intentVersion: 3 }), webhook(intent("requires_payment_method", 4)), "ignore"],
 		["SETTLED", payment("SETTLED"), { type: "REFUND" }, "REFUNDING REFUND_STARTED []"],
-		["SETTLED", payment("SETTLED"), { type: "REFUND_DONE" }, "ignore"],
+		["SETTLED", payment("SETTLED"), REFUNDED, "ignore"],
 		["SETTLED", payment("SETTLED"), CANCEL, "refund"],
 
+		["DECLINED", payment("DECLINED", { intentVersion: 3 }), webhook(intent("succeeded", 4)), "ignore"],
 		["DECLINED", payment("DECLINED"), { type: "CHARGE" }, "ignore"],
 		["DECLINED", payment("DECLINED"), { type: "REFUND" }, "ignore"],
 		["DECLINED", payment("DECLINED"), CANCEL, "ignore"],
 
 		["VOIDED", payment("VOIDED"), { type: "CHARGE" }, "ignore"],
+		["VOIDED", payment("VOIDED"), SUCCEEDED, "ignore"],
 		["VOIDED", payment("VOIDED"), CANCEL, "ignore"],
 
-		["REFUNDING, held by a live node", payment("REFUNDING", fresh), { type: "REFUND" }, "ignore"],
-		["REFUNDING, left by a dead node", payment("REFUNDING", stale), { type: "REFUND" }, "REFUNDING REFUND_STARTED []"],
-		["REFUNDING", payment("REFUNDING", fresh), { type: "REFUND_DONE" }, "REFUNDED PROVIDER_REFUNDED [payment.refunded]"],
-		["REFUNDING", payment("REFUNDING", fresh), { type: "CHARGE" }, "ignore"],
-		["REFUNDING", payment("REFUNDING", fresh), CANCEL, "ignore"],
+		["REFUNDING, held by a live node", payment("REFUNDING", { busySinceMs: fresh }), { type: "REFUND" }, "ignore"],
+		["REFUNDING, left by a dead node", payment("REFUNDING", { busySinceMs: stale }), { type: "REFUND" }, "REFUNDING REFUND_STARTED []"],
+		["REFUNDING", payment("REFUNDING", { busySinceMs: fresh }), REFUND_TAKEN, "note"],
+		["REFUNDING, taken before", payment("REFUNDING", { refundId: "re_1" }), REFUND_TAKEN, "ignore"],
+		["REFUNDING", payment("REFUNDING", { refundId: "re_1" }), REFUNDED, "REFUNDED PROCESSOR_REFUNDED [payment.refunded]"],
+		["REFUNDING, its webhook before its answer", payment("REFUNDING", { busySinceMs: fresh }), REFUNDED, "REFUNDED PROCESSOR_REFUNDED [payment.refunded]"],
+		["REFUNDING, another refund", payment("REFUNDING", { refundId: "re_2" }), REFUNDED, "ignore"],
+		["REFUNDING", payment("REFUNDING", { refundId: "re_1" }), REFUND_FAILED, "SETTLED REFUND_FAILED []"],
+		["REFUNDING", payment("REFUNDING", { busySinceMs: fresh }), { type: "CHARGE" }, "ignore"],
+		["REFUNDING", payment("REFUNDING", { busySinceMs: fresh }), CANCEL, "ignore"],
 
 		["REFUNDED", payment("REFUNDED"), { type: "REFUND" }, "ignore"],
-		["REFUNDED", payment("REFUNDED"), { type: "REFUND_DONE" }, "ignore"],
+		["REFUNDED", payment("REFUNDED"), REFUNDED, "ignore"],
 		["REFUNDED", payment("REFUNDED"), CANCEL, "ignore"],
 	])("%s on %j: %s", (_status, doc, command, expected) => {
 		expect(outcome(decidePayment(doc, command, now, STALE_AFTER_MS))).toBe(expected);
 	});
 
-	it("claims with the time it claims at, and settles with the provider's reference and the payment's amount", () => {
+	it("claims with the time it claims at, and settles on the webhook with the intent, its version and the payment's amount", () => {
 		expect(decidePayment(payment("PENDING"), { type: "CHARGE" }, now, STALE_AFTER_MS)).toMatchObject({ set: { busySinceMs: now } });
-		expect(decidePayment(payment("CHARGING", fresh), APPROVED, now, STALE_AFTER_MS)).toEqual({
+		expect(decidePayment(payment("PROCESSING", { intentVersion: 2 }), SUCCEEDED, now, STALE_AFTER_MS)).toEqual({
 			kind: "move",
 			to: "SETTLED",
-			reason: "PROVIDER_APPROVED",
-			set: { providerRef: "ch_1" },
+			reason: "PROCESSOR_SUCCEEDED",
+			set: { heardAtMs: now, providerRef: "pi_1", intentVersion: 3, busySinceMs: null, actionUrl: null },
 			events: [
 				{
 					type: "payment.settled",
@@ -193,12 +264,18 @@ describe("decidePayment", () => {
 		});
 	});
 
-	it("records the refunded amount with the refund, and tells of it", () => {
-		expect(decidePayment(payment("REFUNDING", fresh), { type: "REFUND_DONE" }, now, STALE_AFTER_MS)).toEqual({
+	it("tells where the customer confirms a 3-D Secure payment", () => {
+		const decision = decidePayment(payment("CHARGING", { busySinceMs: fresh }), ANSWER_3DS, now, STALE_AFTER_MS);
+		expect(decision).toMatchObject({ set: { actionUrl: "http://sandbox/3ds/pi_1?secret=s", providerRef: "pi_1" } });
+		expect(decision.kind === "move" && decision.events[0]!.body).toMatchObject({ orderId: "order-1", actionUrl: "http://sandbox/3ds/pi_1?secret=s" });
+	});
+
+	it("records the refunded amount when the processor says the refund succeeded, and tells of it", () => {
+		expect(decidePayment(payment("REFUNDING", { refundId: "re_1" }), REFUNDED, now, STALE_AFTER_MS)).toEqual({
 			kind: "move",
 			to: "REFUNDED",
-			reason: "PROVIDER_REFUNDED",
-			set: { refundedCents: 2599 },
+			reason: "PROCESSOR_REFUNDED",
+			set: { heardAtMs: now, refundId: "re_1", refundedCents: 2599, busySinceMs: null },
 			events: [
 				{
 					type: "payment.refunded",
@@ -208,37 +285,65 @@ describe("decidePayment", () => {
 			],
 		});
 	});
-});
 
-describe("decideReturnRefund", () => {
-	const settled = (overrides: Partial<PaymentDoc> = {}): PaymentDoc => ({ ...newPayment(ORDER, "pay-1", NOW, "SETTLED"), ...overrides });
+	describe("a return's refund", () => {
+		const settled = (overrides: Partial<PaymentDoc> = {}): PaymentDoc => ({ ...newPayment(ORDER, "pay-1", NOW, "SETTLED"), ...overrides });
 
-	it.each<[string, Partial<PaymentDoc>, { returnId: string; refundCents: number }, string]>([
-		["part of a settled payment", {}, { returnId: "r1", refundCents: 899 }, "refund SETTLED"],
-		["the rest of it", { refundedCents: 1700 }, { returnId: "r2", refundCents: 899 }, "refund REFUNDED"],
-		["a return refunded before", { returnRefunds: { r1: 899 }, refundedCents: 899 }, { returnId: "r1", refundCents: 899 }, "ignore"],
-		["more than is left", { refundedCents: 2000 }, { returnId: "r2", refundCents: 600 }, "refuse"],
-		["a payment refunded whole (a cancel)", { status: "REFUNDED", refundedCents: 2599 }, { returnId: "r1", refundCents: 100 }, "refuse"],
-		["a payment never settled", { status: "DECLINED" }, { returnId: "r1", refundCents: 100 }, "refuse"],
-	])("%s: %s", (_name, overrides, ret, expected) => {
-		const decision = decideReturnRefund(settled(overrides), ret, NOW);
-		expect(decision.kind === "refund" ? `refund ${decision.to}` : decision.kind).toBe(expected);
-	});
-
-	it("refunds under the return's own key, once, and tells orders which return it was", () => {
-		const decision = decideReturnRefund(settled({ refundedCents: 100 }), { returnId: "r1", refundCents: 899 }, NOW);
-		expect(decision).toMatchObject({
-			key: "order-1:r1",
-			condition: { _id: "order-1", status: "SETTLED", refundedCents: 100, "returnRefunds.r1": { $exists: false } },
-			update: { $inc: { refundedCents: 899 }, $set: { "returnRefunds.r1": 899, status: "SETTLED" } },
+		it.each<[string, Partial<PaymentDoc>, { returnId: string; refundCents: number }, string]>([
+			["part of a settled payment", {}, { returnId: "r1", refundCents: 899 }, "refund"],
+			["the rest of it", { refundedCents: 1700 }, { returnId: "r2", refundCents: 899 }, "refund"],
+			["a return asked for before", { returnRefunds: { r1: 899 }, refundedCents: 899 }, { returnId: "r1", refundCents: 899 }, "ignore"],
+			["more than is left", { refundedCents: 2000 }, { returnId: "r2", refundCents: 600 }, "refuse"],
+			["a payment refunded whole (a cancel)", { status: "REFUNDED", refundedCents: 2599 }, { returnId: "r1", refundCents: 100 }, "refuse"],
+			["a payment never settled", { status: "DECLINED" }, { returnId: "r1", refundCents: 100 }, "refuse"],
+		])("asked for %s: %s", (_name, overrides, ret, expected) => {
+			expect(decideReturnRefund(settled(overrides), ret, NOW).kind).toBe(expected);
 		});
-		expect(decision.kind === "refund" && decision.events[0]!.body).toEqual({
-			orderId: "order-1",
-			paymentId: "pay-1",
-			customerId: "c1",
-			amountCents: 899,
-			currency: "EUR",
-			returnId: "r1",
+
+		it("is asked under the return's own key, and counts as refunded from then on, with no event yet", () => {
+			expect(decideReturnRefund(settled({ refundedCents: 100 }), { returnId: "r1", refundCents: 899 }, NOW)).toMatchObject({
+				key: "order-1:r1",
+				condition: { _id: "order-1", status: "SETTLED", refundedCents: 100, "returnRefunds.r1": { $exists: false } },
+				update: { $inc: { refundedCents: 899, refundsPending: 1 }, $set: { "returnRefunds.r1": 899 } },
+			});
+		});
+
+		const done = (amount: number) => refund("succeeded", { amount, metadata: { order_id: "order-1", return_id: "r1" } });
+		it.each<[string, Partial<PaymentDoc>, ProcessorRefund, string]>([
+			["part, asked before", { returnRefunds: { r1: 899 }, refundedCents: 899, refundsPending: 1 }, done(899), "refunded SETTLED"],
+			["the last of it, asked before", { returnRefunds: { r1: 2599 }, refundedCents: 2599, refundsPending: 1 }, done(2599), "refunded REFUNDED"],
+			[
+				"the last, another return still pending",
+				{ returnRefunds: { r0: 1000, r1: 1599 }, refundedCents: 2599, refundsPending: 2 },
+				done(1599),
+				"refunded SETTLED",
+			],
+			["its webhook before the request was written", {}, done(899), "refunded SETTLED"],
+			["a webhook seen before", { returnRefunds: { r1: 899 }, returnRefundsDone: { r1: "re_1" }, refundedCents: 899 }, done(899), "ignore"],
+			[
+				"a pending refund",
+				{ returnRefunds: { r1: 899 }, refundedCents: 899, refundsPending: 1 },
+				refund("pending", { metadata: { order_id: "order-1", return_id: "r1" } }),
+				"ignore",
+			],
+		])("reported done, %s: %s", (_name, overrides, r, expected) => {
+			const decision = decideReturnRefunded(settled(overrides), "r1", r, "webhook", NOW);
+			expect(decision.kind === "refunded" ? `refunded ${decision.to}` : decision.kind).toBe(expected);
+		});
+
+		it("tells orders which return was refunded, and writes down a request the webhook overtook", () => {
+			const decision = decideReturnRefunded(settled(), "r1", done(899), "webhook", NOW);
+			expect(decision).toMatchObject({
+				update: { $set: { "returnRefunds.r1": 899, "returnRefundsDone.r1": "re_1" }, $inc: { refundedCents: 899, refundsPending: 0 } },
+			});
+			expect(decision.kind === "refunded" && decision.events[0]!.body).toEqual({
+				orderId: "order-1",
+				paymentId: "pay-1",
+				customerId: "c1",
+				amountCents: 899,
+				currency: "EUR",
+				returnId: "r1",
+			});
 		});
 	});
 });

@@ -1,5 +1,5 @@
 import type { Order } from "../../contracts";
-import type { SimulatedProvider } from "../../services/payments/provider";
+import { processorLedger } from "../helpers/processor";
 import { signUp, startShopWithUsers, type HttpResult, type ShopWithUsers, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
@@ -15,8 +15,7 @@ describe("placing an order with an Idempotency-Key", () => {
 	let shop: TestShop, api: ShopWithUsers["api"], customer: string, other: string, productId: string;
 
 	const charges = async (orderId: string) => {
-		const provider = (shop.broker.getLocalService("payments") as unknown as { provider: SimulatedProvider }).provider;
-		return (await provider.ledger()).filter((entry) => entry.kind === "charge" && entry.key === orderId);
+		return (await processorLedger(shop.processor, orderId)).filter((entry) => entry.kind === "charge");
 	};
 	const ordersOf = async (token: string) => (await api.get("/orders?pageSize=100", token)).body.rows as Order[];
 	const place = (token: string, key: string | undefined, qty = 1): Promise<HttpResult> =>

@@ -1,6 +1,6 @@
 import type { ServiceSchema } from "moleculer";
 import type { AnyDomainEvent, Order, Payment } from "../../contracts";
-import type { SimulatedProvider } from "../../services/payments/provider";
+import { processorLedger } from "../helpers/processor";
 import { signUp, startShop, startShopWithUsers, http, adminToken, type ShopWithUsers, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
@@ -30,8 +30,7 @@ describe("returns of a delivered order", () => {
 	let shop: TestShop, api: ShopWithUsers["api"], admin: string, customer: string, other: string;
 	const seen: AnyDomainEvent[] = [];
 
-	const provider = () => (shop.broker.getLocalService("payments") as unknown as { provider: SimulatedProvider }).provider;
-	const refundsAt = async (orderId: string) => (await provider().ledger()).filter((entry) => entry.kind === "refund" && entry.key.startsWith(orderId));
+	const refundsAt = async (orderId: string) => (await processorLedger(shop.processor, orderId)).filter((entry) => entry.kind === "refund");
 	async function newProduct(sku: string, stock: number, priceCents: number): Promise<string> {
 		const res = await api.post("/products", { sku, name: `Return ${sku}`, category: "returns", priceCents, stock, weightGrams: 300 }, admin);
 		expect(res.status).toBe(201);

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import type { ServiceSchema } from "moleculer";
 import type { AnyDomainEvent, Order, ShipmentOfOrder } from "../../contracts";
-import type { SimulatedProvider } from "../../services/payments/provider";
+import { processorLedger } from "../helpers/processor";
 import { adminToken, http, signUp, startShop, startShopWithUsers, type ShopWithUsers, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
@@ -21,9 +21,8 @@ describe("the order saga", () => {
 	let shop: TestShop, api: ShopWithUsers["api"], admin: string, customer: string, other: string;
 	const seen: AnyDomainEvent[] = [];
 
-	const provider = () => (shop.broker.getLocalService("payments") as unknown as { provider: SimulatedProvider }).provider;
-	const charges = async (orderId?: string) => (await provider().ledger()).filter((entry) => entry.kind === "charge" && (!orderId || entry.key === orderId));
-	const refunds = async (orderId?: string) => (await provider().ledger()).filter((entry) => entry.kind === "refund" && (!orderId || entry.key === orderId));
+	const charges = async (orderId?: string) => (await processorLedger(shop.processor, orderId)).filter((entry) => entry.kind === "charge");
+	const refunds = async (orderId?: string) => (await processorLedger(shop.processor, orderId)).filter((entry) => entry.kind === "refund");
 
 	async function newProduct(sku: string, stock: number, priceCents = 1500): Promise<string> {
 		const res = await api.post("/products", { sku, name: `Saga ${sku}`, category: "saga", priceCents, stock }, admin);
@@ -259,7 +258,7 @@ describe("the order saga", () => {
 		expect(await stockOf(productId)).toBe(30 - confirmedUnits);
 
 		const ids = new Set(placed.map((order) => order.id));
-		const charged = (await charges()).filter((entry) => ids.has(entry.key));
+		const charged = (await charges()).filter((entry) => ids.has(entry.orderId));
 		expect(charged).toHaveLength(confirmed.length);
 		expect(charged.reduce((sum, entry) => sum + entry.amountCents, 0)).toBe(confirmed.reduce((sum, order) => sum + order.totalCents, 0));
 	});

@@ -1,6 +1,6 @@
 import type { ServiceSchema } from "moleculer";
 import type { AnyDomainEvent, Order, Shipment, ShippingQuote } from "../../contracts";
-import type { SimulatedProvider } from "../../services/payments/provider";
+import { processorLedger } from "../helpers/processor";
 import { REFUSED_POSTAL_CODE, SILENT_POSTAL_CODE, SLOW_POSTAL_CODE } from "../../services/shipping/carrier";
 import { startShopWithUsers, type ShopWithUsers, type TestShop, TEST_ADDRESS } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
@@ -19,8 +19,7 @@ describe("shipping: quotes, the saga's third step, and the parcel's way", () => 
 	let shop: TestShop, api: ShopWithUsers["api"], admin: string, customer: string;
 	const seen: AnyDomainEvent[] = [];
 
-	const provider = () => (shop.broker.getLocalService("payments") as unknown as { provider: SimulatedProvider }).provider;
-	const ledgerOf = async (orderId: string) => (await provider().ledger()).filter((entry) => entry.key === orderId);
+	const ledgerOf = (orderId: string) => processorLedger(shop.processor, orderId);
 
 	async function newProduct(sku: string, stock: number, priceCents: number, weightGrams: number): Promise<string> {
 		const res = await api.post("/products", { sku, name: `Ship ${sku}`, category: "shipping", priceCents, stock, weightGrams }, admin);

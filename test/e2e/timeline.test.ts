@@ -78,7 +78,8 @@ describe("an operator's view of orders", () => {
 			const story: Step[] = [
 				["orders", "PENDING", "ORDER_PLACED"],
 				["catalogue", "RESERVED", "STOCK_HELD"],
-				["payments", "SETTLED", "PROVIDER_APPROVED"],
+				["payments", "PROCESSING", "PROCESSOR_ANSWERED_SUCCEEDED"],
+				["payments", "SETTLED", "PROCESSOR_SUCCEEDED"],
 				["orders", "AWAITING_SHIPMENT", "PAYMENT_SETTLED"],
 				["shipping", "BOOKING", "BOOKING_STARTED"],
 				["shipping", "LABELLED", "CARRIER_ACCEPTED"],
@@ -89,9 +90,9 @@ describe("an operator's view of orders", () => {
 			expect(inTimeline(timeline.entries, story)).toEqual(story);
 			expectChronological(timeline.entries);
 			expect(timeline).toMatchObject({ orderId: order.id, status: "CONFIRMED", missing: [] });
-			expect(timeline.entries[indexOf(timeline.entries, story[2]!)]!.details).toMatchObject({ amountCents: 5990, currency: "EUR" });
+			expect(timeline.entries[indexOf(timeline.entries, story[3]!)]!.details).toMatchObject({ amountCents: 5990, currency: "EUR" });
 			// The sale is recorded by catalogue too, after the charge that caused it.
-			expect(indexOf(timeline.entries, ["catalogue", "COMMITTED"])).toBeGreaterThan(indexOf(timeline.entries, story[2]!));
+			expect(indexOf(timeline.entries, ["catalogue", "COMMITTED"])).toBeGreaterThan(indexOf(timeline.entries, story[3]!));
 		});
 
 		it("shows a declined card's cancellation, the stock released and the email", async () => {
@@ -99,7 +100,7 @@ describe("an operator's view of orders", () => {
 			const story: Step[] = [
 				["orders", "PENDING", "ORDER_PLACED"],
 				["catalogue", "RESERVED", "STOCK_HELD"],
-				["payments", "DECLINED", "PROVIDER_DECLINED"],
+				["payments", "DECLINED", "PROCESSOR_DECLINED"],
 				["orders", "CANCELLED", "PAYMENT_DECLINED"],
 				["notifications", "SENT", "order.cancelled"],
 			];
@@ -120,7 +121,7 @@ describe("an operator's view of orders", () => {
 				["orders", "AWAITING_SHIPMENT", "PAYMENT_SETTLED"],
 				["orders", "CANCELLED", "CUSTOMER_CANCELLED"],
 				["payments", "REFUNDING", "REFUND_STARTED"],
-				["payments", "REFUNDED", "PROVIDER_REFUNDED"],
+				["payments", "REFUNDED", "PROCESSOR_REFUNDED"],
 				["orders", "CANCELLED", "PAYMENT_REFUNDED"],
 			];
 			const returned: Step = ["catalogue", "RETURNED", "ORDER_CANCELLED"];
@@ -270,7 +271,7 @@ describe("an order's timeline while a service is down", () => {
 	afterAll(() => shop?.destroy());
 
 	it("answers with the parts it has and names the one missing, not a 5xx", async () => {
-		shop = await startShop({ services: ["api", "catalogue", "customers", "orders", "payments", "shipping"], env: FAST });
+		shop = await startShop({ services: ["api", "catalogue", "customers", "orders", "payments", "shipping", "payment-sandbox"], env: FAST });
 		const api = http(shop.baseUrl);
 		const admin = await adminToken(shop.baseUrl);
 		const customer = (await signUp(shop.baseUrl, "timeline-down@example.com")).token;

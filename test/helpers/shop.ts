@@ -14,8 +14,10 @@ import notificationsService from "../../services/notifications/notifications.ser
 import ordersService from "../../services/orders/orders.service";
 import paymentsService from "../../services/payments/payments.service";
 import shippingService from "../../services/shipping/shipping.service";
+import paymentSandboxService from "../../services/payment-sandbox/payment-sandbox.service";
+import { freePort } from "./net";
 
-export type ServiceName = "api" | "catalogue" | "customers" | "carts" | "orders" | "payments" | "shipping" | "notifications";
+export type ServiceName = "api" | "catalogue" | "customers" | "carts" | "orders" | "payments" | "shipping" | "notifications" | "payment-sandbox";
 
 /** Every service is built the same way: its module's default export makes a fresh schema. */
 const SCHEMAS: Record<ServiceName, () => ServiceSchema> = {
@@ -27,15 +29,19 @@ const SCHEMAS: Record<ServiceName, () => ServiceSchema> = {
 	payments: paymentsService as unknown as () => ServiceSchema,
 	shipping: shippingService as unknown as () => ServiceSchema,
 	notifications: notificationsService as unknown as () => ServiceSchema,
+	"payment-sandbox": paymentSandboxService as unknown as () => ServiceSchema,
 };
 
-export const ALL_SERVICES: ServiceName[] = ["api", "catalogue", "customers", "carts", "orders", "payments", "shipping", "notifications"];
+/** Every service of the embedded shop, and the card processor's sandbox beside it (its own server, as in `npm start`). */
+export const ALL_SERVICES: ServiceName[] = ["api", "catalogue", "customers", "carts", "orders", "payments", "shipping", "notifications", "payment-sandbox"];
 
 export interface TestShop {
 	broker: ServiceBroker;
 	dataDir: string;
 	/** http://127.0.0.1:<port>/api when the gateway runs, otherwise empty. */
 	baseUrl: string;
+	/** The card processor's API (the sandbox's when the shop runs one), and the key to call it with. */
+	processor: { url: string; secretKey: string };
 	/** Stops the broker; the data directory stays so a restart can find it. */
 	stop(): Promise<void>;
 	/** Stops the broker and removes the data directory. */
@@ -67,9 +73,15 @@ export const TEST_ADDRESS = { name: "Ada Lovelace", line1: "12 St James Square",
  */
 export async function startShop(options: StartOptions = {}): Promise<TestShop> {
 	const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "shop-test-"));
+	// Real ports, not 0: the processor sandbox is told where the gateway takes its webhooks, and payments where the sandbox is.
 	const env: Record<string, string> = {
 		DATA_DIR: dataDir,
-		PORT: "0",
+		PORT: String(await freePort()),
+		PAYMENT_SANDBOX_PORT: String(await freePort()),
+		PAYMENT_SANDBOX_DATA_DIR: path.join(dataDir, "payment-sandbox"),
+		// Quick to answer and to retry, so tests of a lost or refused webhook wait seconds, not minutes.
+		PAYMENT_SANDBOX_WEBHOOK_RETRY_MS: "200",
+		PAYMENT_SANDBOX_REFUND_MS: "50",
 		JWT_SECRET: TEST_JWT_SECRET,
 		ADMIN_EMAIL: TEST_ADMIN.email,
 		ADMIN_PASSWORD: TEST_ADMIN.password,
@@ -80,9 +92,12 @@ export async function startShop(options: StartOptions = {}): Promise<TestShop> {
 	Object.assign(process.env, env);
 
 	let broker: ServiceBroker;
+	let processor: TestShop["processor"];
 	try {
 		// The broker's settings come from the same variables, as under moleculer-runner.
-		const brokerConfig = createBrokerConfig(loadConfig());
+		const config = loadConfig();
+		processor = { url: config.payments.processorUrl, secretKey: config.payments.processorSecretKey };
+		const brokerConfig = createBrokerConfig(config);
 		broker = new ServiceBroker({
 			...brokerConfig,
 			nodeID: `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
@@ -105,6 +120,7 @@ export async function startShop(options: StartOptions = {}): Promise<TestShop> {
 		broker,
 		dataDir,
 		baseUrl: port ? `http://127.0.0.1:${port}/api` : "",
+		processor,
 		stop,
 		async destroy() {
 			if (broker.started) await stop();

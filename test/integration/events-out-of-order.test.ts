@@ -1,7 +1,7 @@
 import type { AnyDomainEvent, OrderCreated, Payment, StockReserved } from "../../contracts";
 import type { InboxDoc } from "../../mixins/events";
 import type { Collection } from "../../mixins/store.mixin";
-import { startShop, type TestShop } from "../helpers/shop";
+import { startShop, type ServiceName, type TestShop } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
 /*
@@ -50,11 +50,14 @@ function settledPayment(shop: TestShop, orderId: string, timeoutMs: number): Pro
 	);
 }
 
+/** Payments, and what settles a payment: the processor sandbox and the gateway that takes its webhooks. */
+const PAYMENT_SERVICES: ServiceName[] = ["api", "payments", "payment-sandbox"];
+
 describe("an event that arrives before the one it depends on", () => {
 	describe("with retries far apart", () => {
 		let shop: TestShop;
 		// The backoff alone would wait 30 s before trying the early event again.
-		beforeAll(async () => (shop = await startShop({ services: ["payments"], env: { EVENT_RETRY_BASE_MS: "30000" } })));
+		beforeAll(async () => (shop = await startShop({ services: PAYMENT_SERVICES, env: { EVENT_RETRY_BASE_MS: "30000" } })));
 		afterAll(() => shop.destroy());
 
 		it("is handled as soon as this node has handled the event it waited for, not after its retry delay", async () => {
@@ -74,7 +77,7 @@ describe("an event that arrives before the one it depends on", () => {
 		let shop: TestShop;
 		beforeAll(
 			async () =>
-				(shop = await startShop({ services: ["payments"], env: { EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", OUTBOX_RELAY_MS: "50" } })),
+				(shop = await startShop({ services: PAYMENT_SERVICES, env: { EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", OUTBOX_RELAY_MS: "50" } })),
 		);
 		afterAll(() => shop.destroy());
 

@@ -95,7 +95,7 @@ describe("the REPL commands", () => {
 		const found = steps(text);
 		const story = ["orders PENDING", "catalogue RESERVED", "payments SETTLED", "orders AWAITING_SHIPMENT", "shipping LABELLED", "orders CONFIRMED"];
 		expect(found.filter((step) => story.includes(step))).toEqual(story);
-		expect(text).toMatch(/payments\s+SETTLED\s+PROVIDER_APPROVED\s+payment charged \(amountCents=\d+, currency=EUR, providerRef=\S+\)/);
+		expect(text).toMatch(/payments\s+SETTLED\s+PROCESSOR_SUCCEEDED\s+payment charged \(amountCents=\d+, currency=EUR, providerRef=\S+\)/);
 		expect(text).not.toContain("Missing");
 	});
 

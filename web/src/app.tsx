@@ -69,7 +69,7 @@ function Page(props: { location: Location }) {
 	if (order) {
 		return (
 			<RequireLogin location={location}>
-				<OrderPage id={order.id!} />
+				<OrderPage id={order.id!} location={location} />
 			</RequireLogin>
 		);
 	}

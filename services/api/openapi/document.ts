@@ -211,7 +211,7 @@ function operation(route: PublicRoute, action: ActionDescription, operationId: s
 		summary: route.summary,
 		description: describeAccess(route, action),
 		tags: [route.tag],
-		security: route.group === "auth" ? [] : action.auth ? [{ bearerAuth: [] }] : [{}, { bearerAuth: [] }],
+		security: route.group !== "shop" ? [] : action.auth ? [{ bearerAuth: [] }] : [{}, { bearerAuth: [] }],
 		parameters,
 		responses: responses(route, action, links),
 	};
@@ -236,6 +236,8 @@ function propertySchemas(params: Record<string, unknown>, source: "path" | "quer
 
 function describeAccess(route: PublicRoute, action: ActionDescription): string {
 	if (route.group === "auth") return "Anonymous; each client address may make a limited number of these requests per minute (429 beyond).";
+	if (route.group === "webhooks")
+		return 'For the card processor only: no token, authenticated by its `Signature` header (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, at most 5 minutes old; 400 when it does not sign the body). An event seen before, or about no payment, is 200 and changes nothing; bodies over 64 kB are 413.';
 	if (action.auth === "admin") return "Needs a bearer token of a user with the admin role.";
 	if (action.auth === "customer") return "Needs a bearer token.";
 	return "Works without a token; a token, when sent, must be valid.";

@@ -3,6 +3,7 @@ import { CANCEL_REASONS, ORDER_STATUSES } from "../../../contracts";
 import { portablePattern, type JsonSchema } from "./json-schema";
 import { cents, closed, currency, dateTime, page, ref } from "./schema-parts";
 import { SHIPPING_REQUEST_EXAMPLES, SHIPPING_SCHEMAS } from "./shipping-schemas";
+import { PAYMENT_REQUEST_EXAMPLES, PAYMENT_SCHEMAS } from "./payment-schemas";
 import {
 	ID_EXAMPLE,
 	AT_EXAMPLE,
@@ -10,7 +11,6 @@ import {
 	CUSTOMER_EXAMPLE,
 	PRODUCT_EXAMPLE,
 	ORDER_EXAMPLE,
-	PAYMENT_EXAMPLE,
 	NOTIFICATION_EXAMPLE,
 	CART_LINE_EXAMPLE,
 	CART_EXAMPLE,
@@ -29,7 +29,6 @@ import {
  */
 
 const TIMELINE_SERVICES = ["orders", "catalogue", "payments", "shipping", "notifications"];
-const PAYMENT_STATUSES = ["PENDING", "CHARGING", "SETTLED", "DECLINED", "VOIDED", "REFUNDING", "REFUNDED"];
 
 /** An address as stored: the validated params, trimmed, with the country upper-cased. */
 const address = closed(
@@ -119,10 +118,15 @@ const order = closed(
 		},
 		returns: { type: "array", items: ref("OrderReturn"), description: "The returns asked for, oldest first." },
 		returnableUntil: { ...dateTime, description: "For a DELIVERED order: until when a return may be asked for." },
+		paymentActionUrl: {
+			type: "string",
+			format: "uri",
+			description: "While AWAITING_PAYMENT: where the customer confirms the payment with their bank (3-D Secure).",
+		},
 		createdAt: dateTime,
 		updatedAt: dateTime,
 	},
-	["cancelReason", "shipping", "tracking", "returns", "returnableUntil"],
+	["cancelReason", "shipping", "tracking", "returns", "returnableUntil", "paymentActionUrl"],
 	ORDER_EXAMPLE,
 );
 
@@ -183,25 +187,6 @@ const cartMergeResult = closed(
 	},
 	[],
 	{ cart: CART_EXAMPLE, lines: [{ productId: ID_EXAMPLE, outcome: "MERGED", qty: 2 }] },
-);
-
-const payment = closed(
-	{
-		id: { type: "string" },
-		orderId: { type: "string" },
-		customerId: { type: "string" },
-		amountCents: cents,
-		currency,
-		method: { type: "string" },
-		status: { enum: PAYMENT_STATUSES },
-		refundedCents: cents,
-		providerRef: { type: "string", description: "The payment provider's reference, once it has one." },
-		history: { type: "array", minItems: 1, items: closed({ status: { enum: PAYMENT_STATUSES }, at: dateTime, reason: { type: "string" } }) },
-		createdAt: dateTime,
-		updatedAt: dateTime,
-	},
-	["providerRef"],
-	PAYMENT_EXAMPLE,
 );
 
 /**
@@ -430,8 +415,7 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 	DeadLetterList: { type: "array", items: ref("DeadLetter"), example: [DEAD_LETTER_EXAMPLE] },
 	RedriveResult: redriveResult,
 	RedriveResultList: { type: "array", items: ref("RedriveResult"), example: [REDRIVE_RESULT_EXAMPLE] },
-	Payment: payment,
-	PaymentPage: page("Payment", PAYMENT_EXAMPLE),
+	...PAYMENT_SCHEMAS,
 	Notification: notification,
 	NotificationPage: page("Notification", NOTIFICATION_EXAMPLE),
 	...SHIPPING_SCHEMAS,
@@ -473,4 +457,5 @@ export const REQUEST_EXAMPLES: Readonly<Record<string, Record<string, unknown>>>
 	"carts.merge": { items: [{ productId: ID_EXAMPLE, qty: 2 }] },
 	"carts.checkout": { shippingAddress: ADDRESS_EXAMPLE, paymentMethod: "tok_visa", shippingOptionId: "express" },
 	...SHIPPING_REQUEST_EXAMPLES,
+	...PAYMENT_REQUEST_EXAMPLES,
 };

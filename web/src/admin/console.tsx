@@ -6,6 +6,7 @@ import { DeadLettersPage } from "./dead-letters";
 import { OrderTimelinePage } from "./order-timeline";
 import { AdminOrdersPage } from "./orders";
 import { OverviewPage } from "./overview";
+import { PaymentsPage } from "./payments";
 import { ProductEditPage } from "./product-edit";
 import { ProductsPage } from "./products";
 import { ReturnsPage } from "./returns";
@@ -24,6 +25,7 @@ const SECTIONS = [
 	{ href: "/admin/orders", label: "Orders" },
 	{ href: "/admin/shipments", label: "Shipments" },
 	{ href: "/admin/returns", label: "Returns" },
+	{ href: "/admin/payments", label: "Payments" },
 	{ href: "/admin/dead-letters", label: "Dead letters" },
 	{ href: "/admin/customers", label: "Customers" },
 ];
@@ -41,6 +43,7 @@ function AdminPage(props: { location: Location }) {
 	if (order) return <OrderTimelinePage id={order.id!} />;
 	if (path === "/admin/shipments") return <ShipmentsPage location={location} />;
 	if (path === "/admin/returns") return <ReturnsPage />;
+	if (path === "/admin/payments") return <PaymentsPage />;
 	if (path === "/admin/dead-letters") return <DeadLettersPage />;
 	if (path === "/admin/customers") return <CustomersPage location={location} />;
 	return <NotFoundPage />;

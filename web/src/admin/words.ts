@@ -17,6 +17,7 @@ const ADMIN_WORDS: Readonly<Record<string, string>> = {
 	ORDER_ALREADY_LABELLED: "The carrier already has this order's label, so it cannot be cancelled: the customer returns the parcel instead.",
 	ORDER_NOT_FOUND: "There is no order with this id.",
 	PRODUCT_NOT_FOUND: "There is no product with this id.",
+	PROCESSOR_UNAVAILABLE: "The card processor did not answer, so its books could not be read. Check again in a moment.",
 	ROLE_FORBIDDEN: "Your account is not an administrator's, so the shop refused this.",
 	VALIDATION_ERROR: "Some of the details are not right; see the fields marked.",
 };

@@ -508,6 +508,26 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	"/admin/payments/reconciliation": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The card processor's books against the shop's payments: every discrepancy (admin)
+		 * @description Needs a bearer token of a user with the admin role.
+		 */
+		get: operations["paymentsReconcile"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	"/admin/orders": {
 		parameters: {
 			query?: never;
@@ -782,6 +802,26 @@ export interface paths {
 		get: operations["paymentsList"];
 		put?: never;
 		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/webhooks/payments": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * The card processor's event (a signed webhook)
+		 * @description For the card processor only: no token, authenticated by its `Signature` header (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, at most 5 minutes old; 400 when it does not sign the body). An event seen before, or about no payment, is 200 and changes nothing; bodies over 64 kB are 413.
+		 */
+		post: operations["paymentsAcceptProcessorEvent"];
 		delete?: never;
 		options?: never;
 		head?: never;
@@ -1265,6 +1305,11 @@ export interface components {
 			 * @description For a DELIVERED order: until when a return may be asked for.
 			 */
 			returnableUntil?: string;
+			/**
+			 * Format: uri
+			 * @description While AWAITING_PAYMENT: where the customer confirms the payment with their bank (3-D Secure).
+			 */
+			paymentActionUrl?: string;
 			/** Format: date-time */
 			createdAt: string;
 			/** Format: date-time */
@@ -1538,7 +1583,7 @@ export interface components {
 		 *       "method": "tok_visa",
 		 *       "status": "SETTLED",
 		 *       "refundedCents": 0,
-		 *       "providerRef": "ch_3MqLiJ",
+		 *       "providerRef": "pi_3f6c2a9e1b7d4c8a9e0f1a2b",
 		 *       "history": [
 		 *         {
 		 *           "status": "PENDING",
@@ -1546,9 +1591,19 @@ export interface components {
 		 *           "reason": "ORDER_CREATED"
 		 *         },
 		 *         {
+		 *           "status": "CHARGING",
+		 *           "at": "2025-03-14T09:26:53.589Z",
+		 *           "reason": "CHARGE_STARTED"
+		 *         },
+		 *         {
+		 *           "status": "PROCESSING",
+		 *           "at": "2025-03-14T09:26:53.589Z",
+		 *           "reason": "PROCESSOR_ANSWERED_SUCCEEDED"
+		 *         },
+		 *         {
 		 *           "status": "SETTLED",
 		 *           "at": "2025-03-14T09:26:53.589Z",
-		 *           "reason": "PROVIDER_SETTLED"
+		 *           "reason": "PROCESSOR_SUCCEEDED"
 		 *         }
 		 *       ],
 		 *       "createdAt": "2025-03-14T09:26:53.589Z",
@@ -1562,14 +1617,22 @@ export interface components {
 			amountCents: number;
 			currency: string;
 			method: string;
-			/** @enum {unknown} */
-			status: "PENDING" | "CHARGING" | "SETTLED" | "DECLINED" | "VOIDED" | "REFUNDING" | "REFUNDED";
+			/**
+			 * @description PENDING until the stock is held; CHARGING while the processor is asked; PROCESSING once it took the payment and its outcome is awaited (a signed webhook, or the shop asking); ACTION_REQUIRED while the customer must confirm it at `actionUrl` (3-D Secure); then SETTLED or DECLINED; VOIDED, REFUNDING, REFUNDED for a cancelled order.
+			 * @enum {unknown}
+			 */
+			status: "PENDING" | "CHARGING" | "PROCESSING" | "ACTION_REQUIRED" | "SETTLED" | "DECLINED" | "VOIDED" | "REFUNDING" | "REFUNDED";
 			refundedCents: number;
-			/** @description The payment provider's reference, once it has one. */
+			/** @description The processor's payment intent, once it has one. */
 			providerRef?: string;
+			/**
+			 * Format: uri
+			 * @description While ACTION_REQUIRED: where the customer confirms the payment with their bank.
+			 */
+			actionUrl?: string;
 			history: {
 				/** @enum {unknown} */
-				status: "PENDING" | "CHARGING" | "SETTLED" | "DECLINED" | "VOIDED" | "REFUNDING" | "REFUNDED";
+				status: "PENDING" | "CHARGING" | "PROCESSING" | "ACTION_REQUIRED" | "SETTLED" | "DECLINED" | "VOIDED" | "REFUNDING" | "REFUNDED";
 				/** Format: date-time */
 				at: string;
 				reason: string;
@@ -1591,7 +1654,7 @@ export interface components {
 		 *           "method": "tok_visa",
 		 *           "status": "SETTLED",
 		 *           "refundedCents": 0,
-		 *           "providerRef": "ch_3MqLiJ",
+		 *           "providerRef": "pi_3f6c2a9e1b7d4c8a9e0f1a2b",
 		 *           "history": [
 		 *             {
 		 *               "status": "PENDING",
@@ -1599,9 +1662,19 @@ export interface components {
 		 *               "reason": "ORDER_CREATED"
 		 *             },
 		 *             {
+		 *               "status": "CHARGING",
+		 *               "at": "2025-03-14T09:26:53.589Z",
+		 *               "reason": "CHARGE_STARTED"
+		 *             },
+		 *             {
+		 *               "status": "PROCESSING",
+		 *               "at": "2025-03-14T09:26:53.589Z",
+		 *               "reason": "PROCESSOR_ANSWERED_SUCCEEDED"
+		 *             },
+		 *             {
 		 *               "status": "SETTLED",
 		 *               "at": "2025-03-14T09:26:53.589Z",
-		 *               "reason": "PROVIDER_SETTLED"
+		 *               "reason": "PROCESSOR_SUCCEEDED"
 		 *             }
 		 *           ],
 		 *           "createdAt": "2025-03-14T09:26:53.589Z",
@@ -1620,6 +1693,62 @@ export interface components {
 			page: number;
 			pageSize: number;
 			totalPages: number;
+		};
+		/**
+		 * @example {
+		 *       "applied": true
+		 *     }
+		 */
+		ProcessorEventAccepted: {
+			/** @description Whether the event changed a payment; false for one seen before, or older than what the payment knows. */
+			applied: boolean;
+			/**
+			 * @description Set when the event is about no payment the shop knows (logged, and answered 200 so it is not sent again).
+			 * @enum {unknown}
+			 */
+			ignored?: "UNKNOWN_PAYMENT";
+		};
+		/**
+		 * @example {
+		 *       "checkedAt": "2025-03-14T09:26:53.589Z",
+		 *       "intents": 120,
+		 *       "payments": 120,
+		 *       "truncated": false,
+		 *       "discrepancies": [
+		 *         {
+		 *           "kind": "AMOUNTS_DIFFER",
+		 *           "orderId": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+		 *           "intentId": "pi_3f6c2a9e1b7d4c8a9e0f1a2b",
+		 *           "processorCents": 9588,
+		 *           "shopCents": 0,
+		 *           "currency": "EUR",
+		 *           "paymentStatus": "PROCESSING"
+		 *         }
+		 *       ]
+		 *     }
+		 */
+		ReconciliationReport: {
+			/** Format: date-time */
+			checkedAt: string;
+			/** @description The processor's payment intents read. */
+			intents: number;
+			/** @description The shop's payments compared with them. */
+			payments: number;
+			/** @description True when the processor had more intents than one report reads; the oldest were left out. */
+			truncated: boolean;
+			discrepancies: {
+				/** @enum {unknown} */
+				kind: "PROCESSOR_WITHOUT_PAYMENT" | "PAYMENT_WITHOUT_PROCESSOR" | "AMOUNTS_DIFFER";
+				orderId?: string;
+				intentId?: string;
+				/** @description What the processor holds for it: taken, less refunds. */
+				processorCents: number;
+				/** @description What the shop's payment says it holds. */
+				shopCents: number;
+				currency: string;
+				/** @enum {unknown} */
+				paymentStatus?: "PENDING" | "CHARGING" | "PROCESSING" | "ACTION_REQUIRED" | "SETTLED" | "DECLINED" | "VOIDED" | "REFUNDING" | "REFUNDED";
+			}[];
 		};
 		/**
 		 * @example {
@@ -3755,6 +3884,37 @@ export interface operations {
 			504: components["responses"]["GatewayTimeout"];
 		};
 	};
+	paymentsReconcile: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["ReconciliationReport"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			403: components["responses"]["Forbidden"];
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
 	ordersAdminList: {
 		parameters: {
 			query?: {
@@ -4284,6 +4444,90 @@ export interface operations {
 					"application/json": components["schemas"]["Error"];
 				};
 			};
+			422: components["responses"]["ValidationFailed"];
+			429: components["responses"]["Overloaded"];
+			503: components["responses"]["ServiceUnavailable"];
+			504: components["responses"]["GatewayTimeout"];
+		};
+	};
+	paymentsAcceptProcessorEvent: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description An id to follow this request by in the shop's logs and traces. */
+				"X-Request-Id"?: components["parameters"]["RequestId"];
+			};
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				/**
+				 * @example {
+				 *       "id": "evt_5b0e6f2d8c4a1e9b7d3f6a2c",
+				 *       "object": "event",
+				 *       "type": "payment_intent.succeeded",
+				 *       "created": 1796644800,
+				 *       "data": {
+				 *         "object": {
+				 *           "id": "pi_3f6c2a9e1b7d4c8a9e0f1a2b",
+				 *           "object": "payment_intent",
+				 *           "amount": 9588,
+				 *           "currency": "eur",
+				 *           "status": "succeeded",
+				 *           "version": 3,
+				 *           "metadata": {
+				 *             "order_id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
+				 *           }
+				 *         }
+				 *       }
+				 *     }
+				 */
+				"application/json": {
+					id: string;
+					/** @enum {unknown} */
+					type:
+						| "payment_intent.requires_action"
+						| "payment_intent.processing"
+						| "payment_intent.amount_capturable_updated"
+						| "payment_intent.succeeded"
+						| "payment_intent.payment_failed"
+						| "payment_intent.canceled"
+						| "refund.created"
+						| "refund.updated";
+					created: number;
+					data: {
+						object: {
+							id: string;
+							/** @enum {unknown} */
+							object: "payment_intent" | "refund";
+							status: string;
+							version: number;
+							amount: number;
+							metadata?: {
+								order_id?: string;
+								return_id?: string;
+							};
+						};
+					};
+				};
+			};
+		};
+		responses: {
+			/** @description OK. */
+			200: {
+				headers: {
+					"X-Request-Id": components["headers"]["RequestId"];
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["ProcessorEventAccepted"];
+				};
+			};
+			400: components["responses"]["BadRequest"];
+			401: components["responses"]["Unauthorized"];
+			413: components["responses"]["PayloadTooLarge"];
+			415: components["responses"]["UnsupportedMediaType"];
 			422: components["responses"]["ValidationFailed"];
 			429: components["responses"]["Overloaded"];
 			503: components["responses"]["ServiceUnavailable"];

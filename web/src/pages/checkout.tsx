@@ -17,11 +17,13 @@ import { ShippingOptions, useShippingQuote } from "./shipping-options";
  * refusal other than "being placed already") starts a new attempt with a new key.
  */
 
-/** The simulated provider's cards (services/payments/provider.ts). */
+/** The card processor sandbox's test cards (docs/payment-sandbox.md): each shows one way a payment goes. */
 const CARDS = [
 	{ token: "tok_visa", label: "Visa ending 4242", hint: "Approved at once." },
 	{ token: "tok_decline", label: "Card that is declined", hint: "The payment fails and the order is cancelled." },
 	{ token: "tok_slow", label: "Slow card", hint: "Approved after a few seconds." },
+	{ token: "tok_3ds", label: "Card with 3-D Secure", hint: "Asks you to confirm with your bank (3-D Secure)." },
+	{ token: "tok_insufficient_funds", label: "Card without enough funds", hint: "Authorised, then declined for insufficient funds." },
 ] as const;
 
 type AddressForm = Required<Pick<Address, "name" | "line1" | "city" | "postalCode" | "country">> & { line2: string };

@@ -7,14 +7,16 @@ import { dateTime, money } from "../components/format";
 import { Alert, Loading, PageError, PageTitle } from "../components/ui";
 import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
-import { Link } from "../router";
+import { Link, type Location } from "../router";
 import { OrderReturns } from "./order-returns";
+import { ACTION_REQUIRED, actionUrl, ConfirmPayment, paymentWaitText, useActionUrlReload } from "./payment-step";
 
 /*
  * One order, its status followed live (GET /api/orders/:id/events, read by order-events.ts)
  * until it is CONFIRMED or CANCELLED: the saga's steps appear as they happen, without a reload.
  * The status sits in a polite live region, so a screen reader says each change. The parcel's
- * later steps (shipped, delivered) take days: they show when the page is opened again.
+ * later steps (shipped, delivered) take days: they show when the page is opened again. A card
+ * that needs the customer's 3-D Secure confirmation adds a step to take here (payment-step.tsx).
  */
 
 export const STATUS_WORDS: Readonly<Record<Order["status"], string>> = {
@@ -40,10 +42,19 @@ const REASON_WORDS: Readonly<Record<string, string>> = {
 
 function cancelText(order: Pick<Order, "cancelReason">, history: StatusChange[]): string {
 	const reason = order.cancelReason ?? history.at(-1)?.reason;
+	// A declined payment the bank had asked the customer to confirm was refused there, not a bad card.
+	if (reason === "PAYMENT_DECLINED" && history.some((step) => step.reason === ACTION_REQUIRED)) {
+		return "Cancelled: the payment was not confirmed with your bank.";
+	}
 	return reason && REASON_WORDS[reason] ? `Cancelled: ${REASON_WORDS[reason]}.` : "Cancelled.";
 }
 
-export function OrderPage(props: { id: string }) {
+/** A step in words: the bank's request is an AWAITING_PAYMENT entry too, but says something else. */
+function stepText(step: Pick<StatusChange, "status" | "reason">): string {
+	return step.reason === ACTION_REQUIRED ? "Your bank asked you to confirm the payment" : STATUS_WORDS[step.status];
+}
+
+export function OrderPage(props: { id: string; location: Location }) {
 	const order = useLoad(() => call(api.GET("/orders/{id}", { params: { path: { id: props.id } } })), [props.id]);
 	const [history, setHistory] = useState<StatusChange[]>([]);
 	const [stream, setStream] = useState<StreamState>("connecting");
@@ -76,6 +87,7 @@ export function OrderPage(props: { id: string }) {
 		refreshed.current = true;
 		order.reload();
 	}, [final, status, order.data, order.loading, order.reload]);
+	useActionUrlReload(order, history);
 
 	const cancel = () =>
 		cancelling.run(async () => {
@@ -88,6 +100,10 @@ export function OrderPage(props: { id: string }) {
 	if (!order.data) return <Loading what="the order" />;
 	const data = order.data;
 	const steps = history.length > 0 && !readFurther ? history : data.history.map((step) => ({ orderId: data.id, ...step }));
+	const bankUrl = actionUrl(data, status);
+	// The bank sent the customer back here (PAYMENTS_RETURN_URL) with the intent's id.
+	const returning = props.location.query.has("payment_intent");
+	const waitText = paymentWaitText(status, bankUrl, returning);
 	return (
 		<>
 			<PageTitle title="Your order">Your order</PageTitle>
@@ -95,14 +111,15 @@ export function OrderPage(props: { id: string }) {
 				Order {data.id} · placed {dateTime(data.createdAt)}
 			</p>
 			<div class={`status status-${status ?? "PENDING"}`} role="status" aria-live="polite" aria-atomic="true">
-				<strong>{status === "CANCELLED" ? cancelText(data, history) : STATUS_WORDS[status ?? "PENDING"]}</strong>
+				<strong>{status === "CANCELLED" ? cancelText(data, steps) : (waitText ?? STATUS_WORDS[status ?? "PENDING"])}</strong>
 				{!final && stream !== "ended" ? <span class="meta"> · following live{stream === "reconnecting" ? " (reconnecting…)" : ""}</span> : null}
 			</div>
 			<Alert error={streamError} />
+			{bankUrl && !returning ? <ConfirmPayment url={bankUrl} amount={money(data.totalCents, data.currency)} /> : null}
 			<ol class="steps" aria-label="What happened so far">
 				{steps.map((step, index) => (
 					<li key={index}>
-						<span class="step-status">{STATUS_WORDS[step.status]}</span> <span class="meta">{dateTime(step.at)}</span>
+						<span class="step-status">{stepText(step)}</span> <span class="meta">{dateTime(step.at)}</span>
 					</li>
 				))}
 			</ol>

@@ -5,6 +5,7 @@ import { Alert, Loading, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
 import { Link, withQuery, type Location } from "../router";
 import { STATUS_WORDS } from "./order";
+import { actionUrl, paymentWaitText } from "./payment-step";
 
 export function OrdersPage(props: { location: Location }) {
 	const requested = Number(props.location.query.get("page") ?? "1");
@@ -40,7 +41,8 @@ export function OrdersPage(props: { location: Location }) {
 									</td>
 									<td>{order.items.reduce((sum, item) => sum + item.qty, 0)}</td>
 									<td>{money(order.totalCents, order.currency)}</td>
-									<td>{STATUS_WORDS[order.status]}</td>
+									{/* An order that waits for the customer's bank says so here too: it is theirs to act on. */}
+									<td>{paymentWaitText(order.status, actionUrl(order, order.status), false) ?? STATUS_WORDS[order.status]}</td>
 								</tr>
 							))}
 						</tbody>
