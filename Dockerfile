@@ -1,5 +1,9 @@
 # One image for every service of the shop; SERVICES picks what a container runs
-# (SERVICES=payments, or SERVICES=orders,payments), as moleculer-runner reads it.
+# (SERVICES=payments, or SERVICES=orders,payments), as moleculer-runner reads it. Without SERVICES
+# a container runs every service in one process, the card processor sandbox among them. The
+# sandbox's own container (compose, k8s) runs its program instead of the CMD:
+# `node dist/services/payment-sandbox/main.js`, on PAYMENT_SANDBOX_PORT (3100), with its own
+# health check on /healthz (the HEALTHCHECK below is the nodes' /readyz).
 # No "# syntax=" line: BuildKit's built-in Dockerfile frontend does all this file needs, and the
 # line would make every build pull a frontend image from a registry.
 #
@@ -61,7 +65,7 @@ COPY package.json ./
 RUN mkdir -p /app/data && chown 1000:1000 /app/data
 # The base image's "node" user, by number so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
-EXPOSE 3000 3001
+EXPOSE 3000 3001 3100
 # Readiness, not mere liveness: compose's depends_on waits for a node that can do its work.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=40s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.HEALTH_PORT+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -2,7 +2,7 @@
 # `npm run check:deploy`: everything about the deployment files that can be checked without a
 # Docker engine or a Kubernetes cluster, with the tools themselves:
 #   1. docker-compose.yml renders (Debian's docker-compose validates without an engine), and
-#      refuses to render without the secrets;
+#      refuses to render without any one of the secrets;
 #   2. k8s/ renders with kustomize (pinned, built from the Go module proxy);
 #   3. the rendered objects validate against the Kubernetes schemas, strictly (unknown fields
 #      fail), offline (kubernetes-validate from PyPI carries the schemas);
@@ -10,7 +10,8 @@
 #   5. the image's stages replayed without Docker: the build context .dockerignore lets through
 #      compiles and builds the storefront, and the runtime stage (production dependencies only)
 #      starts the image's CMD, turns ready, serves the storefront at / from the image's WEB_DIR,
-#      and exits 0 on SIGTERM.
+#      and exits 0 on SIGTERM; and the payment sandbox's program (compose's and k8s/'s command for
+#      it) answers /healthz and exits 0 on SIGTERM.
 # Tools are cached in ~/.cache/shop, so later runs take seconds.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -35,15 +36,20 @@ mkdir -p "$OUT"
 
 # Valid values of the right shape, so the rendered settings can be loaded by lib/env.ts.
 export JWT_SECRET=check-deploy-secret-of-at-least-32-bytes ADMIN_PASSWORD=check-deploy-password
+export PAYMENTS_PROCESSOR_SECRET_KEY=sk_test_check_deploy PAYMENTS_WEBHOOK_SECRET=whsec_check_deploy
+# What lib/env.ts requires outside development (REQUIRED_IN_PRODUCTION): compose must refuse to render without each.
+REQUIRED_SECRETS=(JWT_SECRET ADMIN_PASSWORD PAYMENTS_PROCESSOR_SECRET_KEY PAYMENTS_WEBHOOK_SECRET)
 
 log "docker-compose.yml"
 command -v docker-compose >/dev/null || apt_install docker-compose
 cd "$ROOT"
 docker-compose -f docker-compose.yml config >"$OUT/compose.yaml"
 docker-compose -f docker-compose.yml --profile observability config >"$OUT/compose-observability.yaml"
-if env -u JWT_SECRET docker-compose -f docker-compose.yml config -q 2>/dev/null; then
-	die "docker-compose.yml renders without JWT_SECRET; it must refuse to"
-fi
+for secret in "${REQUIRED_SECRETS[@]}"; do
+	if env -u "$secret" docker-compose -f docker-compose.yml config -q 2>/dev/null; then
+		die "docker-compose.yml renders without $secret; it must refuse to"
+	fi
+done
 
 log "k8s/ with kustomize $KUSTOMIZE_VERSION"
 if [ ! -x "$KUSTOMIZE" ]; then
@@ -66,6 +72,8 @@ while IFS= read -r line; do
 	case "$line" in
 	JWT_SECRET=*) echo "JWT_SECRET=$JWT_SECRET" ;;
 	ADMIN_PASSWORD=*) echo "ADMIN_PASSWORD=$ADMIN_PASSWORD" ;;
+	PAYMENTS_PROCESSOR_SECRET_KEY=*) echo "PAYMENTS_PROCESSOR_SECRET_KEY=$PAYMENTS_PROCESSOR_SECRET_KEY" ;;
+	PAYMENTS_WEBHOOK_SECRET=*) echo "PAYMENTS_WEBHOOK_SECRET=$PAYMENTS_WEBHOOK_SECRET" ;;
 	*) echo "$line" ;;
 	esac
 done <"$k8s_copy/secret.env.example" >"$k8s_copy/secret.env"
@@ -138,11 +146,13 @@ esac
 free_port() { node -e 'const s = require("net").createServer().listen(0, () => { console.log(s.address().port); s.close(); })'; }
 health_port="$(free_port)"
 http_port="$(free_port)"
+sandbox_port="$(free_port)"
 # As `docker run` without SERVICES or MONGO_URI would run it: every service in one process on the
-# file store; only the ports and the data and web directories are moved out of the way.
+# file store, the payment sandbox in it too; only the ports and the data and web directories are
+# moved out of the way.
 (
 	cd "$image/runtime"
-	exec env "${image_env[@]}" PORT="$http_port" HEALTH_PORT="$health_port" DATA_DIR="$image/data" WEB_DIR="$web_dir" "${cmd[@]}"
+	exec env "${image_env[@]}" PORT="$http_port" HEALTH_PORT="$health_port" PAYMENT_SANDBOX_PORT="$sandbox_port" DATA_DIR="$image/data" WEB_DIR="$web_dir" "${cmd[@]}"
 ) >"$image/run.log" 2>&1 &
 node_pid=$!
 started_at=$SECONDS
@@ -175,4 +185,32 @@ if ! wait "$node_pid"; then
 fi
 grep -q '"msg":"ServiceBroker is stopped' "$image/run.log" || die "the image's CMD exited without stopping its broker"
 log "the image's CMD: ready after ${ready_after} s, the storefront served at /, stopped gracefully $((SECONDS - stopping_at)) s after SIGTERM"
+
+# The payment sandbox as compose and k8s/ run it: the image's ENV, its own program, its books in a directory of its own.
+mapfile -t sandbox_cmd < <(node -e 'const y = require("yaml"); const c = y.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(c.services["payment-sandbox"].command.join("\n"))' "$OUT/compose.yaml")
+[ "${#sandbox_cmd[@]}" -gt 0 ] || die "could not read the payment sandbox's command from docker-compose.yml"
+sandbox_port="$(free_port)"
+(
+	cd "$image/runtime"
+	exec env "${image_env[@]}" PAYMENT_SANDBOX_PORT="$sandbox_port" PAYMENT_SANDBOX_DATA_DIR="$image/sandbox-data" "${sandbox_cmd[@]}"
+) >"$image/sandbox.log" 2>&1 &
+sandbox_pid=$!
+ready=""
+for _ in $(seq 1 60); do
+	if curl -fsS --max-time 2 "http://127.0.0.1:$sandbox_port/healthz" 2>/dev/null | grep -q '"ok":true'; then ready=1; break; fi
+	kill -0 "$sandbox_pid" 2>/dev/null || break
+	sleep 0.5
+done
+if [ -z "$ready" ]; then
+	kill -9 "$sandbox_pid" 2>/dev/null || true
+	tail -n 30 "$image/sandbox.log" >&2
+	die "the payment sandbox (${sandbox_cmd[*]}) did not answer /healthz with the image's production dependencies"
+fi
+kill -TERM "$sandbox_pid"
+if ! wait "$sandbox_pid"; then
+	tail -n 30 "$image/sandbox.log" >&2
+	die "the payment sandbox did not exit 0 on SIGTERM"
+fi
+grep -q 'payment-sandbox: Stopped' "$image/sandbox.log" || { tail -n 30 "$image/sandbox.log" >&2; die "the payment sandbox exited without stopping cleanly"; }
+log "the payment sandbox (${sandbox_cmd[*]}): answered /healthz, stopped gracefully on SIGTERM"
 log "all checks passed"

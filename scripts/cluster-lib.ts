@@ -7,8 +7,10 @@ import readline from "node:readline";
 /*
  * Starts the shop's services as separate node processes, exactly as containers would run them:
  * moleculer-runner with SERVICES=<name>, talking over NATS, Kafka and MongoDB. Used by
- * `npm run cluster` and by the infrastructure tests, which stop and kill single nodes. Also starts
- * the whole shop as one process (startEmbedded), as `npm start` runs it, for the bench and the fuzzer.
+ * `npm run cluster` and by the infrastructure tests, which stop and kill single nodes; beside
+ * them the card processor sandbox as a process of its own (startPaymentSandbox). Also starts the
+ * whole shop as one process (startEmbedded), as `npm start` runs it, sandbox included, for the
+ * bench and the fuzzer.
  */
 
 export const SERVICE_NAMES = ["api", "catalogue", "customers", "carts", "orders", "payments", "shipping", "notifications"] as const;
@@ -157,6 +159,72 @@ export function startNode(service: ServiceName, replica: number, options: StartN
 /** Every service in one process with no transporter, as `npm start` runs the shop (from dist/: build first). */
 export function startEmbedded(options: { env: Record<string, string | undefined>; onLine?: (line: string) => void }): ShopProcess {
 	return spawnShop("shop", [path.join(ROOT, "dist", "services")], options.env, options.onLine);
+}
+
+/**
+ * The card processor sandbox as its own program (services/payment-sandbox/main.ts): what a
+ * cluster runs beside the shop's nodes, as a real processor is a system of its own. It is no
+ * Moleculer node: a node started with SERVICES=<name> never loads payment-sandbox.service.js
+ * (moleculer-runner reads dist/services/<name>/ alone); only the embedded shop does.
+ */
+export const PAYMENT_SANDBOX_MAIN = path.join(ROOT, "dist", "services", "payment-sandbox", "main.js");
+
+export interface PaymentSandboxWiring {
+	/** The port it listens on (on HOST, 127.0.0.1 unless set). */
+	port: number;
+	/** Its books (PAYMENT_SANDBOX_DATA_DIR). */
+	dataDir: string;
+	/**
+	 * The shop's front door its webhooks go to (`<url>/api/webhooks/payments`): the gateway, or
+	 * whatever balances over the gateways, as a real processor calls the public endpoint.
+	 */
+	gatewayUrl: string;
+	/** Where a browser on this machine opens the shop (the 3-D Secure page sends it back there); gatewayUrl by default. */
+	storefrontUrl?: string;
+	/** The host in the links a browser follows to the sandbox; "localhost" by default. */
+	publicHost?: string;
+}
+
+/**
+ * The variables that wire the payments nodes and the sandbox together (lib/env.ts). Every process
+ * of a cluster may get all of them: payments reads PAYMENTS_*, the sandbox PAYMENT_SANDBOX_*.
+ * Both must also see the same PAYMENTS_PROCESSOR_SECRET_KEY and PAYMENTS_WEBHOOK_SECRET.
+ */
+export function paymentSandboxEnv(wiring: PaymentSandboxWiring): Record<string, string> {
+	const gateway = wiring.gatewayUrl.replace(/\/+$/, "");
+	return {
+		PAYMENT_SANDBOX_PORT: String(wiring.port),
+		PAYMENT_SANDBOX_DATA_DIR: wiring.dataDir,
+		PAYMENT_SANDBOX_WEBHOOK_URL: `${gateway}/api/webhooks/payments`,
+		PAYMENT_SANDBOX_PUBLIC_URL: `http://${wiring.publicHost ?? "localhost"}:${wiring.port}`,
+		PAYMENTS_PROCESSOR_URL: `http://127.0.0.1:${wiring.port}`,
+		PAYMENTS_RETURN_URL: `${(wiring.storefrontUrl ?? gateway).replace(/\/+$/, "")}/orders/{orderId}`,
+	};
+}
+
+/** The sandbox as its own process, with the cluster's environment (built first: it runs from dist/). */
+export function startPaymentSandbox(options: { env: Record<string, string | undefined>; onLine?: (line: string) => void }): ShopProcess {
+	const label = "payment-sandbox";
+	const child = spawn(process.execPath, [PAYMENT_SANDBOX_MAIN], {
+		cwd: ROOT,
+		env: { ...process.env, ...options.env, NODE_OPTIONS: [shopNodeOptions(), options.env.NODE_OPTIONS].filter(Boolean).join(" ") },
+		stdio: ["ignore", "pipe", "pipe"],
+	});
+	for (const stream of [child.stdout!, child.stderr!]) {
+		readline.createInterface({ input: stream }).on("line", (line) => options.onLine?.(`[${label}] ${line}`));
+	}
+	const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+	return { label, child, exited };
+}
+
+/** Whether the sandbox at `url` (its API's base, e.g. PAYMENTS_PROCESSOR_URL) answers its /healthz. */
+export async function paymentSandboxHealthy(url: string): Promise<boolean> {
+	try {
+		const res = await fetch(`${url.replace(/\/+$/, "")}/healthz`, { signal: AbortSignal.timeout(2000) });
+		return res.status === 200 && ((await res.json()) as { ok?: boolean }).ok === true;
+	} catch {
+		return false;
+	}
 }
 
 /** SIGTERM, then SIGKILL if the node has not finished its graceful shutdown in time. */

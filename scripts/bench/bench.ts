@@ -10,9 +10,12 @@ import {
 	type ServiceName,
 	infraServerPid,
 	json,
+	paymentSandboxEnv,
+	paymentSandboxHealthy,
 	readInfraEnv,
 	startEmbedded,
 	startNode,
+	startPaymentSandbox,
 	stopNode,
 	waitUntil,
 	withMongo,
@@ -217,20 +220,28 @@ interface StartedShop {
 
 /** Each shop process answers its store and Kafka counts on a health port of its own, from here up. */
 const HEALTH_PORTS_FROM = PORT + 10;
+/** The card processor sandbox: in the embedded shop's process, or a process of its own beside the cluster's nodes. */
+const SANDBOX_PORT = PORT + 4;
 
 async function startShop(options: Options, dataDir: string, phase: Phase, budgets: CpuBudgets | undefined, profileDir?: string): Promise<StartedShop> {
+	// Its books beside the shop's data, not in it: the preload copies every NeDB file under DATA_DIR.
+	const processor = paymentSandboxEnv({ port: SANDBOX_PORT, dataDir: `${dataDir}-payment-sandbox`, gatewayUrl: `http://127.0.0.1:${PORT}` });
 	const env = {
 		...phase.env,
 		// Written when the process exits, one file per process.
 		...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
 		NODE_ENV: "production",
 		JWT_SECRET: randomUUID() + randomUUID(),
+		// Required in production too: the payments nodes, the gateway and the sandbox share them.
+		PAYMENTS_PROCESSOR_SECRET_KEY: `sk_test_${randomUUID()}`,
+		PAYMENTS_WEBHOOK_SECRET: `whsec_${randomUUID()}`,
 		ADMIN_EMAIL: ADMIN.email,
 		ADMIN_PASSWORD: ADMIN.password,
 		LOG_LEVEL: "warn",
 		LOG_FORMAT: "json",
 		AUTH_RATE_LIMIT_PER_MINUTE: "100000",
 		PORT: String(PORT),
+		...processor,
 	};
 	if (options.mode === "embedded") {
 		// At LOG_LEVEL=warn the shop writes only warnings and errors; they belong with the bench's own.
@@ -245,6 +256,17 @@ async function startShop(options: Options, dataDir: string, phase: Phase, budget
 	// Databases of its own, dropped afterwards: the shop's data from earlier runs and tests would
 	// otherwise be measured too (the local server, mongo-java-server, scans a collection for any query not by _id, so it slows as they pile up).
 	const prefix = `bench_${process.pid}_${PHASES.indexOf(phase)}_`;
+	// The processor as a system of its own, as every cluster runs it; its CPU per order is reported beside the nodes'.
+	const sandbox = startPaymentSandbox({
+		env: { ...env, DATA_DIR: dataDir },
+		onLine: (line) => {
+			if (!/ INFO payment-sandbox: /.test(line)) process.stderr.write(`${line}\n`);
+		},
+	});
+	await waitUntil("the payment sandbox", () => paymentSandboxHealthy(processor.PAYMENTS_PROCESSOR_URL!), 30_000).catch(async (err: unknown) => {
+		await stopNode(sandbox);
+		throw err;
+	});
 	let healthPort = HEALTH_PORTS_FROM;
 	const nodes: NodeProcess[] = SERVICE_NAMES.flatMap((service) =>
 		Array.from({ length: options.scale[service] ?? 1 }, (_, i) =>
@@ -254,11 +276,12 @@ async function startShop(options: Options, dataDir: string, phase: Phase, budget
 	// From the start, as a container's limit holds from its first instruction.
 	for (const node of nodes) budgets?.limit(node.child.pid!, node.label, CPU_BUDGETS[node.service]);
 	return {
-		procs: nodes.map((node) => ({ label: `${node.label} [${phase.name}]`, child: node.child })),
+		procs: [...nodes, sandbox].map((node) => ({ label: `${node.label} [${phase.name}]`, child: node.child })),
 		healthPorts: nodes.map((node) => node.healthPort!),
 		dbPrefix: prefix,
 		stop: async (keepData = false) => {
 			await Promise.all(nodes.map((node) => stopNode(node)));
+			await stopNode(sandbox);
 			if (keepData) return;
 			await withMongo(infra.MONGO_URI!, async (client) => {
 				for (const service of SERVICE_NAMES) await client.db(`${prefix}${service}`).dropDatabase();

@@ -31,7 +31,9 @@ export const STEPS = {
 	reserved: "order stored → orders saw stock.reserved (relay, catalogue, relay)",
 	"payment opened": "order stored → payments stored order.created",
 	"charge started": "order stored → payments began charging (after stock.reserved)",
-	charged: "charge began → settled (the simulated provider)",
+	charged: "charge began → settled (the processor's answer, then its signed webhook)",
+	"processor answered": "charge began → the processor's answer recorded (PROCESSING: one HTTP call to the processor)",
+	"webhook hop": "answer recorded → settled by the processor's webhook (sandbox → gateway → signature → payments)",
 	paid: "settled → orders saw payment.settled (relay, orders)",
 	booked: "orders saw payment.settled → order CONFIRMED (relay, shipping books with the carrier sandbox, relay, orders)",
 } as const;
@@ -50,6 +52,7 @@ function stepsOf(placed: PlacedOrder, order: OrderView, payment: PaymentView | u
 	const confirmed = at(order.history, "CONFIRMED");
 	const charging = payment && at(payment.history, "CHARGING");
 	const settled = payment && at(payment.history, "SETTLED");
+	const answered = payment && at(payment.history, "PROCESSING");
 	const span = (from: number | undefined, to: number | undefined) => (from === undefined || to === undefined ? undefined : to - from);
 	return {
 		accepted: created - placed.postedAt,
@@ -57,6 +60,8 @@ function stepsOf(placed: PlacedOrder, order: OrderView, payment: PaymentView | u
 		"payment opened": span(created, payment && Date.parse(payment.createdAt)),
 		"charge started": span(created, charging),
 		charged: span(charging, settled),
+		"processor answered": span(charging, answered),
+		"webhook hop": span(answered, settled),
 		paid: span(settled, paid),
 		booked: span(paid, confirmed),
 	};

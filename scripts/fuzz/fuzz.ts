@@ -139,6 +139,8 @@ async function main(): Promise<void> {
 
 	try {
 		const port = await freePort();
+		// The embedded shop runs the card processor sandbox in its process, on a port of its own.
+		const sandboxPort = await freePort();
 		const base = `http://127.0.0.1:${port}/api`;
 		const admin = { email: "fuzz-admin@shop.local", password: randomUUID() };
 		shop = startEmbedded({
@@ -147,6 +149,12 @@ async function main(): Promise<void> {
 				PORT: String(port),
 				DATA_DIR: dataDir,
 				JWT_SECRET: randomUUID() + randomUUID(),
+				// Required in production like JWT_SECRET, and shared by payments, the gateway and the
+				// sandbox. The fuzzer knows neither: every webhook it sends is unsigned or signed wrongly.
+				PAYMENTS_PROCESSOR_SECRET_KEY: `sk_test_${randomUUID()}`,
+				PAYMENTS_WEBHOOK_SECRET: `whsec_${randomUUID()}`,
+				PAYMENT_SANDBOX_PORT: String(sandboxPort),
+				PAYMENT_SANDBOX_DATA_DIR: path.join(dataDir, "payment-sandbox"),
 				ADMIN_EMAIL: admin.email,
 				ADMIN_PASSWORD: admin.password,
 				// The default (20 a minute) would answer the auth routes' fuzzing with 429 after a few requests.

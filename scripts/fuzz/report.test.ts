@@ -92,6 +92,47 @@ describe("summarizePass", () => {
 		expect(pass.warnings).toEqual(["missing_auth: GET /me"]);
 	});
 
+	it("fails when the processor's webhook answers its POSTs with anything but 400, 413 or 415; other methods are another check's", () => {
+		const webhook = (interactions: [method: string, status: number | null][]) =>
+			JSON.stringify({
+				ScenarioFinished: {
+					phase: "fuzzing",
+					status: "success",
+					recorder: {
+						label: "POST /webhooks/payments",
+						interactions: Object.fromEntries(
+							interactions.map(([method, status], i) => [
+								`case${i}`,
+								{
+									request: { method, uri: "http://127.0.0.1:1/api/webhooks/payments" },
+									response: status === null ? null : { status_code: status },
+								},
+							]),
+						),
+					},
+				},
+			});
+		const refused = webhook([
+			["POST", 400],
+			["POST", 413],
+			["POST", 415],
+			["GET", 405],
+			["OPTIONS", 204],
+		]);
+		expect(summarizePass("anonymous", 0, report(), [...clean, refused].join("\n")).problems).toEqual([]);
+		const accepted = webhook([
+			["POST", 200],
+			["POST", 200],
+			["POST", 500],
+			["POST", null],
+		]);
+		expect(summarizePass("anonymous", 0, report(), [...clean, accepted].join("\n")).problems).toEqual([
+			"POST /webhooks/payments answered 200 ×2 (only 400, 413, 415 are allowed)",
+			"POST /webhooks/payments answered 500 ×1 (only 400, 413, 415 are allowed)",
+			"POST /webhooks/payments answered nothing ×1 (only 400, 413, 415 are allowed)",
+		]);
+	});
+
 	it("fails when st wrote no report, or on why a run stopped early without listing what that skipped", () => {
 		expect(summarizePass("anonymous", 1, undefined, "").problems).toEqual(["st exited with 1", "st wrote no JSON report"]);
 		const stopped = report({

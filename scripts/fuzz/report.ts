@@ -10,6 +10,8 @@
  *     unresolvable_reference);
  *   - a check that `--checks all` selected but that no request was checked with: a check that does
  *     not apply to a response returns "skip" and is then not recorded for it at all.
+ * And one rule of the shop's own, read from the NDJSON events' recorded interactions: an operation
+ * of ONLY_STATUSES answers nothing else to its own method.
  */
 
 /** The phases `st run` has, in the order it runs them. */
@@ -32,6 +34,17 @@ export const ALL_CHECKS = [
 	"ignored_auth",
 	"object_level_authorization",
 ] as const;
+
+/**
+ * Operations that may answer the fuzzer's requests of their own method with these statuses only
+ * (another method is the unsupported_method check's: 405, or 204 to a preflight). The card
+ * processor's webhook: the fuzzer cannot sign an event (it does not know PAYMENTS_WEBHOOK_SECRET),
+ * so every one is refused, 400, or 413 and 415 for its size and media type; a 2xx would be an
+ * unsigned event accepted, a 5xx a crash on hostile input.
+ */
+export const ONLY_STATUSES: Record<string, readonly number[]> = {
+	"POST /webhooks/payments": [400, 413, 415],
+};
 
 /** Warnings that say Schemathesis tested less than the document describes. */
 const SKIPPING_WARNINGS: Record<string, string> = {
@@ -74,8 +87,17 @@ interface ScenarioFinished {
 		label: string;
 		cases?: Record<string, { transition?: { id: string }; is_transition_applied?: boolean }>;
 		checks?: Record<string, { name: string }[]>;
+		interactions?: Record<string, { request: { method: string; uri: string }; response?: { status_code: number } | null }>;
 	};
 }
+
+/** The ONLY_STATUSES rule an interaction falls under: its method, and its URL's path ending in the operation's (the document's servers add /api). */
+const statusRules = Object.entries(ONLY_STATUSES).map(([operation, statuses]) => {
+	const [method, template] = operation.split(" ") as [string, string];
+	// Escaped, then each {param} of the template stands for one path segment.
+	const pattern = new RegExp(`${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`);
+	return { operation, method, pattern, statuses };
+});
 
 export function summarizePass(name: string, exitCode: number | null, report: JsonReport | undefined, ndjson: string): PassSummary {
 	const problems: string[] = [];
@@ -83,6 +105,8 @@ export function summarizePass(name: string, exitCode: number | null, report: Jso
 	const checked = new Set<string>();
 	const covered = new Set<string>();
 	const links = { selected: 0, inferred: 0, covered: 0 };
+	/** Answers outside ONLY_STATUSES, counted by operation and status. */
+	const unexpected = new Map<string, number>();
 
 	for (const line of ndjson.split("\n")) {
 		if (!line.trim()) continue;
@@ -99,6 +123,13 @@ export function summarizePass(name: string, exitCode: number | null, report: Jso
 		cases[scenario.phase] = (cases[scenario.phase] ?? 0) + Object.keys(recorder.cases ?? {}).length;
 		for (const node of Object.values(recorder.cases ?? {})) if (node.is_transition_applied && node.transition) covered.add(node.transition.id);
 		for (const list of Object.values(recorder.checks ?? {})) for (const check of list) checked.add(check.name);
+		for (const { request, response } of Object.values(recorder.interactions ?? {})) {
+			const path = new URL(request.uri, "http://fuzz").pathname;
+			const rule = statusRules.find((candidate) => candidate.method === request.method.toUpperCase() && candidate.pattern.test(path));
+			if (!rule || (response && rule.statuses.includes(response.status_code))) continue;
+			const key = `${rule.operation} answered ${response ? response.status_code : "nothing"}`;
+			unexpected.set(key, (unexpected.get(key) ?? 0) + 1);
+		}
 		// A stateful scenario is one Hypothesis run of the state machine: one that took no step ends
 		// as "skip" with no reason and says nothing about an operation. The phase's status covers those.
 		const skipped = scenario.status === "skip" && (scenario.phase !== "stateful" || scenario.skip_reason);
@@ -109,6 +140,10 @@ export function summarizePass(name: string, exitCode: number | null, report: Jso
 		}
 	}
 	links.covered = covered.size;
+	for (const [key, count] of unexpected) {
+		const rule = statusRules.find((candidate) => key.startsWith(`${candidate.operation} `))!;
+		problems.push(`${key} ×${count} (only ${rule.statuses.join(", ")} are allowed)`);
+	}
 
 	if (exitCode !== 0) problems.push(`st exited with ${exitCode}`);
 	if (!report) {

@@ -116,7 +116,8 @@ export function PaymentMovesMixin(config: ShopConfig): Partial<ServiceSchema> {
 					});
 					const answered = await this.decideAndWrite(orderId, () => ({ type: "CHARGE_ANSWERED", intent }));
 					// The order was cancelled while the processor was asked: cancel the intent it made.
-					if (answered.doc.cancelRequested && answered.doc.providerRef) await this.cancelAtProcessor(answered.doc);
+					const pending = answered.doc.status === "PROCESSING" || answered.doc.status === "ACTION_REQUIRED";
+					if (answered.doc.cancelRequested && pending) await this.cancelAtProcessor(answered.doc);
 					return this.findPayment(orderId);
 				};
 				return compareAndSet(attempt, () => this.findPayment(orderId));

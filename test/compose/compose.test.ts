@@ -6,6 +6,7 @@ import { ROOT } from "../../scripts/cluster-lib";
 import { waitFor, waitForValue } from "../helpers/wait";
 import { CheckoutLoad } from "../infra/checkout-load";
 import { expectConserved, outcome } from "../infra/conservation";
+import { processorBooks } from "../infra/servers";
 import { FINAL, Shopper } from "../infra/shopper";
 import { COMPOSE_ADMIN, ComposeStack, type Container } from "./stack";
 
@@ -15,9 +16,11 @@ import { COMPOSE_ADMIN, ComposeStack, type Container } from "./stack";
  * order, volume and signal of the compose file, for real. One stack for the whole file, in order.
  */
 const SCALE = { api: 2, catalogue: 2, customers: 1, carts: 1, orders: 2, payments: 3, shipping: 1, notifications: 1 };
-const INFRA = ["nats", "kafka", "mongo", "proxy", "zipkin", "prometheus"];
+/** The servers, and the card processor sandbox: one container each. */
+const INFRA = ["nats", "kafka", "mongo", "proxy", "zipkin", "prometheus", "payment-sandbox"];
 const base = Number(process.env.COMPOSE_TEST_PORT ?? 3800);
-const stack = new ComposeStack(process.env.COMPOSE_TEST_PROJECT ?? "shoptest", { http: base, prometheus: base + 1, zipkin: base + 2 });
+const stack = new ComposeStack(process.env.COMPOSE_TEST_PROJECT ?? "shoptest", { http: base, prometheus: base + 1, zipkin: base + 2, sandbox: base + 3 });
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** Every service by name: Grafana, the one left, has no local stand-in (docker-compose.local.yml). */
 const up = () => stack.compose("up", "-d", ...Object.entries(SCALE).flatMap(([service, n]) => ["--scale", `${service}=${n}`]), ...INFRA, ...Object.keys(SCALE));
 
@@ -50,8 +53,9 @@ async function startAgain(victim: Container): Promise<void> {
 	expect((await stack.waitHealthy()).find((c) => c.id === victim.id)).toMatchObject({ state: "running", health: "healthy" });
 }
 
-/** The payments database's processor books, read from the MongoDB-wire container on the project's network. */
+/** The MongoDB-wire container on the project's network (the stock), beside the processor's books (the sandbox's published API). */
 let mongoUri = "";
+const books = () => ({ mongoUri, processor: stack.processor });
 let shop: Shopper;
 /** Every order any test placed, for the checks after `down` and `up`. */
 const placed: Order[] = [];
@@ -93,7 +97,7 @@ describe("docker compose up with api=2, payments=3, orders=2, catalogue=2 and th
 		expect(containers.filter((c) => c.health !== "" && c.health !== "healthy").map((c) => `${c.name} ${c.health}`)).toEqual([]);
 	});
 
-	it("publishes the proxy in front of the gateways, Prometheus and Zipkin on the host's loopback only, and nothing else", async () => {
+	it("publishes the proxy in front of the gateways, the payment sandbox, Prometheus and Zipkin on the host's loopback only, and nothing else", async () => {
 		const published: Record<string, string[]> = {};
 		for (const container of await stack.containers()) {
 			const ports = await stack.published(container);
@@ -101,6 +105,7 @@ describe("docker compose up with api=2, payments=3, orders=2, catalogue=2 and th
 		}
 		expect(published).toEqual({
 			proxy: [`8080/tcp=127.0.0.1:${stack.ports.http}`],
+			"payment-sandbox": [`3100/tcp=127.0.0.1:${stack.ports.sandbox}`],
 			prometheus: [`9090/tcp=127.0.0.1:${stack.ports.prometheus}`],
 			zipkin: [`9411/tcp=127.0.0.1:${stack.ports.zipkin}`],
 		});
@@ -125,7 +130,46 @@ describe("docker compose up with api=2, payments=3, orders=2, catalogue=2 and th
 		const finals = await Promise.all(orders.map((order) => shop.finalOrder(order.id, 150_000)));
 		placed.push(...finals);
 		expect(outcome(finals)).toBe("30 confirmed, 30 cancelled (30 OUT_OF_STOCK)");
-		await expectConserved(mongoUri, shop, product, finals);
+		await expectConserved(books(), shop, product, finals);
+	});
+
+	it("confirms a 3-D Secure payment approved on the sandbox's published page, its webhook coming in through the proxy", async () => {
+		const productId = await shop.product(5, 1450);
+		const order = await shop.order(productId, 1, "tok_3ds");
+		placed.push(order);
+		const waiting = await waitFor(
+			() => shop.get(order.id),
+			(current) => current.paymentActionUrl !== undefined || FINAL.includes(current.status),
+			60_000,
+			250,
+		);
+		// The sandbox's container, on the port it publishes for the browser.
+		expect(waiting).toMatchObject({
+			status: "AWAITING_PAYMENT",
+			paymentActionUrl: expect.stringMatching(new RegExp(`^http://localhost:${stack.ports.sandbox}/3ds/pi_`)),
+		});
+		const page = await fetch(waiting.paymentActionUrl!);
+		expect({ status: page.status, approve: (await page.text()).includes('value="approve"') }).toEqual({ status: 200, approve: true });
+		const decided = await fetch(waiting.paymentActionUrl!, {
+			method: "POST",
+			headers: { "content-type": "application/x-www-form-urlencoded" },
+			body: "decision=approve",
+			redirect: "manual",
+		});
+		// Back to the storefront through the proxy's published port.
+		expect(decided.status).toBe(303);
+		expect(decided.headers.get("location")).toMatch(
+			new RegExp(`^${escaped(`http://localhost:${stack.ports.http}/orders/${order.id}?payment_intent=pi_`)}`),
+		);
+		// Settled by the webhook the sandbox sent to the proxy, which handed it to a gateway.
+		const final = await shop.finalOrder(order.id);
+		expect(final).toMatchObject({ status: "CONFIRMED" });
+		placed[placed.indexOf(order)] = final;
+		const [proxy] = await stack.running("proxy");
+		expect(await stack.logs(proxy!)).toMatch(/POST \/api\/webhooks\/payments/);
+		expect((await processorBooks(stack.processor, [order.id])).map((entry) => `${entry.kind} ${entry.amountCents}`)).toEqual([
+			`charge ${order.totalCents}`,
+		]);
 	});
 
 	it("shares the charges among the three payments containers", async () => {
@@ -235,7 +279,7 @@ describe("a payments container killed during a burst of orders", () => {
 		placed.push(...burstOrders);
 		expect(burstOrders).toHaveLength(60);
 		expect(burstOrders.filter((order) => order.status !== "CONFIRMED")).toEqual([]);
-		await expectConserved(mongoUri, shop, product, burstOrders);
+		await expectConserved(books(), shop, product, burstOrders);
 		console.log(`payments container ${victim!.name} killed: ${outcome(burstOrders)}`);
 
 		await startAgain(victim!);
@@ -269,7 +313,7 @@ describe("a gateway container killed under load, behind the proxy", () => {
 		expect(load.failures).toEqual([]);
 		expect(p99).toBeLessThan(2000);
 		expect(load.placed.filter((order) => order.status !== "CONFIRMED").map((order) => `${order.id} ${order.status}`)).toEqual([]);
-		await expectConserved(mongoUri, shop, product, load.placed);
+		await expectConserved(books(), shop, product, load.placed);
 
 		await startAgain(victim!);
 	});
@@ -343,7 +387,7 @@ describe("docker compose restart of the orders service under load", () => {
 		const ofProduct = held.filter((order) => order.items.some((line) => line.productId === product.id));
 		expect(ofProduct.filter((order) => !["CONFIRMED", "CANCELLED"].includes(order.status))).toEqual([]);
 		expect(ofProduct.filter((order) => order.cancelReason === "TIMEOUT").map((order) => order.id)).toEqual([]);
-		await expectConserved(mongoUri, shop, product, ofProduct);
+		await expectConserved(books(), shop, product, ofProduct);
 		// While both orders containers restart, placing an order is refused as unavailable (and
 		// nothing else fails): the gateway answers 503, never a 500 or a hang.
 		const unexpected = load.failures.filter((failure) => !/POST \/orders answered 503|GET \/orders\/\S+ answered 503/.test(failure));
@@ -428,6 +472,14 @@ describe("docker compose down, then up again", () => {
 		expect(emails.filter((id) => !files.has(`${id}.eml`))).toEqual([]);
 		const someConfirmed = customerOrders.find((order) => order.status === "CONFIRMED")!;
 		expect((await shop.api.get(`/payments?orderId=${someConfirmed.id}`, shop.customer)).status).toBe(200);
+		// The payment sandbox's books (its own volume): the confirmed order's charge is still there.
+		const charged = await waitFor(
+			() => processorBooks(stack.processor, [someConfirmed.id]).catch(() => []),
+			(entries) => entries.length > 0,
+			60_000,
+			500,
+		);
+		expect(charged.map((entry) => `${entry.kind} ${entry.amountCents}`)).toEqual([`charge ${someConfirmed.totalCents}`]);
 	});
 });
 

@@ -2,6 +2,7 @@ import { execFile, spawn } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { ROOT } from "../../scripts/cluster-lib";
+import type { Processor } from "../helpers/processor";
 import { waitFor } from "../helpers/wait";
 
 const run = promisify(execFile);
@@ -33,20 +34,26 @@ export class ComposeStack {
 	readonly origin: string;
 	/** The API. */
 	readonly baseUrl: string;
+	/** The payment sandbox's API on the port it publishes, with the shop's key: the processor's books. */
+	readonly processor: Processor;
 	private readonly env: NodeJS.ProcessEnv;
 
 	constructor(
 		readonly project: string,
-		readonly ports: { http: number; prometheus: number; zipkin: number },
+		readonly ports: { http: number; prometheus: number; zipkin: number; sandbox: number },
 	) {
 		this.origin = `http://127.0.0.1:${ports.http}`;
 		this.baseUrl = `${this.origin}/api`;
+		this.processor = { url: `http://127.0.0.1:${ports.sandbox}`, secretKey: "sk_test_compose_stack" };
 		this.env = {
 			...process.env,
 			COMPOSE_PROJECT_NAME: project,
 			JWT_SECRET: "compose-test-secret-that-is-at-least-32-bytes",
 			ADMIN_PASSWORD: COMPOSE_ADMIN.password,
+			PAYMENTS_PROCESSOR_SECRET_KEY: this.processor.secretKey,
+			PAYMENTS_WEBHOOK_SECRET: "whsec_compose_stack",
 			SHOP_HTTP_PORT: String(ports.http),
+			PAYMENT_SANDBOX_HTTP_PORT: String(ports.sandbox),
 			PROMETHEUS_PORT: String(ports.prometheus),
 			ZIPKIN_PORT: String(ports.zipkin),
 			// Labelled parcels stay put for the suite: its checks take CONFIRMED as the saga's end.

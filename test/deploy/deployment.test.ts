@@ -21,13 +21,21 @@ const RUNNER_VARIABLES = ["SERVICES", "SERVICEDIR", "NODE_OPTIONS"];
 /** Each node must know where its servers are; without them it would run alone on local files. */
 const TOPOLOGY_VARIABLES = ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI", "HEALTH_PORT", "METRICS_PORT"];
 const INFRA = ["nats", "kafka", "mongo"];
+/**
+ * The card processor sandbox: in services/ (the embedded shop loads it as a service), but deployed
+ * as a program of its own (services/payment-sandbox/main.ts), one container or pod, no Moleculer node.
+ */
+const SANDBOX = "payment-sandbox";
+const SANDBOX_MAIN = "dist/services/payment-sandbox/main.js";
+/** Where the processor sends its webhooks on the gateway (services/api/routes.ts, under the API's /api). */
+const WEBHOOK_PATH = "/api/webhooks/payments";
 
 /** The ENV of the image's runtime stage: what every container starts with, beneath its own settings. */
 const imageEnv = (): Env => ({ ...readRuntimeStage(path.join(ROOT, "Dockerfile")).env });
 
 const SERVICES = fs
 	.readdirSync(path.join(ROOT, "services"))
-	.filter((name) => fs.existsSync(path.join(ROOT, "services", name, `${name}.service.ts`)))
+	.filter((name) => name !== SANDBOX && fs.existsSync(path.join(ROOT, "services", name, `${name}.service.ts`)))
 	.sort();
 
 type Env = Record<string, string>;
@@ -94,9 +102,42 @@ function expectProductionSettings(env: Env, where: string): ReturnType<typeof lo
 	return config;
 }
 
+/**
+ * The sandbox's settings make a valid production configuration too: only names the shop reads,
+ * every required secret (it shares the payments two with the nodes), reachable from outside its
+ * container. It needs no NATS, Kafka or MongoDB.
+ */
+function expectSandboxSettings(env: Env, where: string): ReturnType<typeof loadConfig> {
+	const known = new Set([...configVariableNames(), ...RUNNER_VARIABLES]);
+	expect({ where, unknown: Object.keys(env).filter((name) => !known.has(name)) }).toEqual({ where, unknown: [] });
+	const missing = [
+		...REQUIRED_IN_PRODUCTION,
+		"NODE_ENV",
+		"PAYMENT_SANDBOX_PORT",
+		"PAYMENT_SANDBOX_DATA_DIR",
+		"PAYMENT_SANDBOX_WEBHOOK_URL",
+		"PAYMENT_SANDBOX_PUBLIC_URL",
+	].filter((name) => !env[name]);
+	expect({ where, missing }).toEqual({ where, missing: [] });
+	const config = loadConfig(env);
+	expect({ where, nodeEnv: config.nodeEnv, host: config.http.host }).toEqual({ where, nodeEnv: "production", host: "0.0.0.0" });
+	expect({ where, webhookPath: new URL(config.paymentSandbox.webhookUrl).pathname }).toEqual({ where, webhookPath: WEBHOOK_PATH });
+	return config;
+}
+
+/** The payments secrets as a process sees them: each side of the processor must hold the same two. */
+const paymentSecrets = (config: ReturnType<typeof loadConfig>) => ({ key: config.payments.processorSecretKey, webhook: config.payments.webhookSecret });
+
+/** host:port of an http URL, the port spelt out. */
+function hostPort(url: string): string {
+	const parsed = new URL(url);
+	return `${parsed.hostname}:${parsed.port || (parsed.protocol === "https:" ? "443" : "80")}`;
+}
+
 describe("the services to deploy", () => {
-	it("are the eight of services/", () => {
+	it("are the eight of services/, and the payment sandbox beside them as a program of its own", () => {
 		expect(SERVICES).toEqual(["api", "carts", "catalogue", "customers", "notifications", "orders", "payments", "shipping"]);
+		expect(fs.existsSync(path.join(ROOT, "services", SANDBOX, "main.ts"))).toBe(true);
 	});
 });
 
@@ -113,9 +154,13 @@ describe("docker-compose.yml", () => {
 	// What `docker compose up` starts; docker-compose 1.x renders the services of every profile.
 	const started = Object.fromEntries(Object.entries(compose.services).filter(([, service]) => !service.profiles));
 
-	it("runs each service of services/ as a compose service of its own name, and nothing else from the image", () => {
+	it("runs each service of services/ as a compose service of its own name, the payment sandbox as its own program, and nothing else from the image", () => {
 		expect(shopNodes.map(([name, service]) => [name, service.environment.SERVICES]).sort()).toEqual(SERVICES.map((name) => [name, name]));
-		expect(Object.keys(started).sort()).toEqual([...SERVICES, ...INFRA, "proxy"].sort());
+		expect(Object.keys(started).sort()).toEqual([...SERVICES, ...INFRA, "proxy", SANDBOX].sort());
+		const fromImage = Object.entries(compose.services)
+			.filter(([, service]) => service.image === compose.services.orders.image)
+			.map(([name]) => name);
+		expect(fromImage.sort()).toEqual([...SERVICES, SANDBOX, "repl"].sort());
 	});
 
 	it("gives every shop node a valid production configuration that points at the compose servers", () => {
@@ -125,14 +170,57 @@ describe("docker-compose.yml", () => {
 		}
 	});
 
-	it("can scale every service, the gateway too: no fixed container names, and a host port for the proxy alone, on the host's loopback", () => {
+	it("can scale every service, the gateway too: no fixed container names, and host ports for the proxy and the payment sandbox alone, on the host's loopback", () => {
+		const sandboxPort = loadConfig({ ...imageEnv(), ...stringEnv(compose.services[SANDBOX].environment) }).paymentSandbox.port;
+		const hostPorts: Record<string, { hostIp: string; target: number }[]> = {
+			proxy: [{ hostIp: "127.0.0.1", target: 8080 }],
+			[SANDBOX]: [{ hostIp: "127.0.0.1", target: sandboxPort }],
+		};
 		for (const [name, service] of Object.entries(started)) {
 			expect({ name, containerName: service.container_name }).toEqual({ name, containerName: undefined });
-			expect({ name, ports: service.ports?.map(publishedPort) }).toEqual({
-				name,
-				ports: name === "proxy" ? [{ hostIp: "127.0.0.1", target: 8080 }] : undefined,
-			});
+			expect({ name, ports: service.ports?.map(publishedPort) }).toEqual({ name, ports: hostPorts[name] });
 		}
+	});
+
+	it("runs the payment sandbox from the image as its own program, one container with its books in a volume of its own, health-checked on its port", () => {
+		const sandbox = compose.services[SANDBOX];
+		expect(sandbox.command).toEqual(["node", SANDBOX_MAIN]);
+		expect({ SERVICES: sandbox.environment.SERVICES, replicas: sandbox.deploy?.replicas, scale: sandbox.scale }).toEqual({
+			SERVICES: undefined,
+			replicas: undefined,
+			scale: undefined,
+		});
+		const config = expectSandboxSettings({ ...imageEnv(), ...stringEnv(sandbox.environment) }, `compose service ${SANDBOX}`);
+		const volumeOf = (mount: string | { source: string; target: string }) =>
+			typeof mount === "string" ? mount.split(":").slice(0, 2) : [mount.source, mount.target];
+		expect(sandbox.volumes.map(volumeOf)).toEqual([["payment-sandbox-data", config.paymentSandbox.dataDir]]);
+		const check = sandbox.healthcheck.test.join(" ");
+		expect(check).toContain("/healthz");
+		expect(check).toContain("process.env.PAYMENT_SANDBOX_PORT");
+		expect({ restart: sandbox.restart, init: sandbox.init, stopGrace: sandbox.stop_grace_period }).toEqual({
+			restart: "unless-stopped",
+			init: true,
+			stopGrace: "30s",
+		});
+	});
+
+	it("wires the payment sandbox to the shop: payments call it, its webhooks come in through the proxy, a browser opens its published port, and both sides share the secrets", () => {
+		const proxy = compose.services.proxy;
+		const sandboxService = compose.services[SANDBOX];
+		const sandbox = loadConfig({ ...imageEnv(), ...stringEnv(sandboxService.environment) });
+		// The payments nodes reach it by its compose name, on the port it listens on.
+		const payments = loadConfig({ ...imageEnv(), ...stringEnv(compose.services.payments.environment) });
+		expect(hostPort(payments.payments.processorUrl)).toBe(`${SANDBOX}:${sandbox.paymentSandbox.port}`);
+		// Its webhooks go to the front door in front of every gateway, as a processor calls the public endpoint.
+		expect(hostPort(sandbox.paymentSandbox.webhookUrl)).toBe(`proxy:${publishedPort(proxy.ports[0]).target}`);
+		// A browser on the host opens the 3-D Secure page on the published port, and is sent back to the storefront through the proxy.
+		const published = String(sandboxService.ports[0]).match(/:(\d+):\d+/)?.[1] ?? String(sandboxService.ports[0]?.published);
+		expect(hostPort(sandbox.paymentSandbox.publicUrl)).toBe(`localhost:${published}`);
+		const shopPublished = String(proxy.ports[0]).match(/:(\d+):\d+/)?.[1] ?? String(proxy.ports[0]?.published);
+		expect(payments.payments.returnUrl).toBe(`http://localhost:${shopPublished}/orders/{orderId}`);
+		// One key and one webhook secret on every side: the sandbox, the payments nodes that call it, the gateways that check its webhooks.
+		const api = loadConfig({ ...imageEnv(), ...stringEnv(compose.services.api.environment) });
+		expect([paymentSecrets(payments), paymentSecrets(api)]).toEqual([paymentSecrets(sandbox), paymentSecrets(sandbox)]);
 	});
 
 	it("puts the proxy in front of every gateway replica, health-checked on the port the nodes answer readiness on, and the gateway trusts the address it adds", () => {
@@ -180,7 +268,14 @@ describe("docker-compose.yml", () => {
 		expect(compose.services.kafka.volumes.map(volumeOf)).toEqual([["kafka-data", "/var/lib/kafka/data"]]);
 		expect(compose.services.mongo.volumes.map(volumeOf)).toEqual([["mongo-data", "/data/db"]]);
 		expect(compose.services.notifications.volumes.map(volumeOf)).toEqual([["notifications-mail", "/app/data"]]);
-		expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(["grafana-data", "kafka-data", "mongo-data", "notifications-mail", "prometheus-data"]);
+		expect(Object.keys(compose.volumes ?? {}).sort()).toEqual([
+			"grafana-data",
+			"kafka-data",
+			"mongo-data",
+			"notifications-mail",
+			"payment-sandbox-data",
+			"prometheus-data",
+		]);
 	});
 });
 
@@ -197,7 +292,7 @@ describe("docker-compose.yml --profile observability", () => {
 	}
 
 	it("adds Zipkin, Prometheus and Grafana to the shop, on the host's loopback only", () => {
-		expect(Object.keys(services).sort()).toEqual([...SERVICES, ...INFRA, ...OBSERVABILITY, "proxy", "repl"].sort());
+		expect(Object.keys(services).sort()).toEqual([...SERVICES, ...INFRA, ...OBSERVABILITY, "proxy", "repl", SANDBOX].sort());
 		for (const name of OBSERVABILITY) {
 			expect({ name, profiles: services[name].profiles }).toEqual({ name, profiles: ["observability"] });
 			const hostIps = services[name].ports.map((port: ComposePort) => publishedPort(port).hostIp);
@@ -266,7 +361,8 @@ describe("docker-compose.yml --profile observability", () => {
 });
 
 describe("k8s/", () => {
-	const deployments = objects("Deployment");
+	/** The shop's nodes; the payment sandbox's Deployment is checked on its own below. */
+	const deployments = objects("Deployment").filter((deployment) => deployment.metadata.name !== SANDBOX);
 
 	function shopContainer(deployment: K8sObject): any {
 		const containers = deployment.spec.template.spec.containers as any[];
@@ -372,17 +468,73 @@ describe("k8s/", () => {
 		}
 	});
 
+	it("runs the payment sandbox as one pod of the image's own program, its books on a writable volume, probed on /healthz", () => {
+		const deployment = object("Deployment", SANDBOX);
+		// One replica, never two at once: its books are in its own emptyDir, which no second pod shares.
+		expect({ replicas: deployment.spec.replicas, strategy: deployment.spec.strategy?.type }).toEqual({ replicas: 1, strategy: "Recreate" });
+		expect(objects("HorizontalPodAutoscaler").map((hpa) => hpa.spec.scaleTargetRef.name)).not.toContain(SANDBOX);
+		const container = shopContainer(deployment);
+		expect(container.image).toBe(shopContainer(object("Deployment", "orders")).image);
+		expect([...(container.command ?? []), ...(container.args ?? [])]).toEqual(["node", SANDBOX_MAIN]);
+		const env = containerEnv(container);
+		expect(env.SERVICES).toBeUndefined();
+		const config = expectSandboxSettings(env, `Deployment ${SANDBOX}`);
+		const portNamed = (name: string) => container.ports.find((port: any) => port.name === name)?.containerPort;
+		expect(
+			[container.startupProbe.httpGet, container.livenessProbe.httpGet, container.readinessProbe.httpGet].map((get) => [get.path, portNamed(get.port)]),
+		).toEqual([
+			["/healthz", config.paymentSandbox.port],
+			["/healthz", config.paymentSandbox.port],
+			["/healthz", config.paymentSandbox.port],
+		]);
+		const pod = deployment.spec.template.spec;
+		expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: expect.any(Number) });
+		expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+		const mounts = (container.volumeMounts ?? []).filter((mount: any) => !mount.readOnly).map((mount: any) => mount.mountPath);
+		expect(mounts).toContain(config.paymentSandbox.dataDir);
+		expect(container.resources).toMatchObject({
+			requests: { cpu: expect.anything(), memory: expect.anything() },
+			limits: { cpu: expect.anything(), memory: expect.anything() },
+		});
+	});
+
+	it("wires the payment sandbox to the shop: payments call its Service, its webhooks go to the gateway's Service, a browser reaches it through an Ingress, both sides share the secrets", () => {
+		const deployment = object("Deployment", SANDBOX);
+		const sandbox = loadConfig(containerEnv(shopContainer(deployment)));
+		const service = object("Service", SANDBOX);
+		expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+		const target = shopContainer(deployment).ports.find((port: any) => port.name === service.spec.ports[0].targetPort)?.containerPort;
+		expect(target).toBe(sandbox.paymentSandbox.port);
+		// The payments pods call the Service, on its port.
+		const payments = loadConfig(containerEnv(shopContainer(object("Deployment", "payments"))));
+		expect(hostPort(payments.payments.processorUrl)).toBe(`${SANDBOX}:${service.spec.ports[0].port}`);
+		// Its webhooks go to the Service in front of every gateway pod.
+		const api = object("Service", "api");
+		expect(hostPort(sandbox.paymentSandbox.webhookUrl)).toBe(`api:${api.spec.ports[0].port}`);
+		// The 3-D Secure page is on its Ingress's host, and sends the customer back to the shop's.
+		const hostOf = (name: string) => object("Ingress", name).spec.rules[0].host;
+		expect(new URL(sandbox.paymentSandbox.publicUrl).hostname).toBe(hostOf(SANDBOX));
+		const sandboxPaths = object("Ingress", SANDBOX).spec.rules[0].http.paths;
+		expect(sandboxPaths.map((p: any) => [p.path, p.backend.service.name])).toEqual([["/3ds/", SANDBOX]]);
+		expect(new URL(payments.payments.returnUrl.replace("{orderId}", "x")).hostname).toBe(hostOf("api"));
+		// One key and one webhook secret on every side.
+		const gateway = loadConfig(containerEnv(shopContainer(object("Deployment", "api"))));
+		expect([paymentSecrets(payments), paymentSecrets(gateway)]).toEqual([paymentSecrets(sandbox), paymentSecrets(sandbox)]);
+	});
+
 	it("reaches the gateway through a Service and an Ingress, and autoscales the gateway, orders and payments", () => {
 		const api = object("Deployment", "api");
 		const service = object("Service", "api");
 		expect(service.spec.selector).toEqual(api.spec.selector.matchLabels);
 		expect(shopContainer(api).ports.map((port: any) => port.name)).toContain(service.spec.ports[0].targetPort);
-		const ingressBackends = objects("Ingress").flatMap((ingress) =>
+		// Besides the payment sandbox's own (its 3-D Secure page, above), one Ingress, for the gateway.
+		const shopIngresses = objects("Ingress").filter((ingress) => ingress.metadata.name !== SANDBOX);
+		const ingressBackends = shopIngresses.flatMap((ingress) =>
 			ingress.spec.rules.flatMap((rule: any) => rule.http.paths.map((p: any) => p.backend.service.name)),
 		);
 		expect(ingressBackends).toEqual(["api"]);
 		// The gateway answers the storefront at / as well as the API under /api: the Ingress sends it all.
-		const ingressPaths = objects("Ingress").flatMap((ingress) =>
+		const ingressPaths = shopIngresses.flatMap((ingress) =>
 			ingress.spec.rules.flatMap((rule: any) => rule.http.paths.map((p: any) => [p.path, p.pathType])),
 		);
 		expect(ingressPaths).toEqual([["/", "Prefix"]]);
@@ -442,7 +594,15 @@ describe("Dockerfile", () => {
 		const webDir = stage.env.WEB_DIR ?? "";
 		// Absolute, so the gateway finds it whatever directory a container is started in.
 		expect(path.posix.isAbsolute(webDir)).toBe(true);
-		expect(loadConfig({ ...imageEnv(), JWT_SECRET: "a".repeat(32), ADMIN_PASSWORD: "password" }).http.webDir).toBe(webDir);
+		expect(
+			loadConfig({
+				...imageEnv(),
+				JWT_SECRET: "a".repeat(32),
+				ADMIN_PASSWORD: "password",
+				PAYMENTS_PROCESSOR_SECRET_KEY: "sk",
+				PAYMENTS_WEBHOOK_SECRET: "whsec",
+			}).http.webDir,
+		).toBe(webDir);
 		expect(dockerfile).toMatch(/^COPY web web$/m);
 		expect(dockerfile).toMatch(/^RUN npm run build:web$/m);
 		// Vite's output (web/vite.config.mjs: outDir dist under web/) in the build stage's /app, and

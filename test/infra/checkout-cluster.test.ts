@@ -12,15 +12,16 @@ import { Shopper } from "./shopper";
  * The cart's checkout with an Idempotency-Key and the live order stream, on the real servers with
  * two gateways and two orders replicas: a checkout whose orders node is killed while it holds it is
  * retried with its key into exactly one order; a stream opened on the gateway that did not take the
- * order sees every change of it.
+ * order sees every change of it. A 3-D Secure payment is approved on the card processor sandbox's
+ * page, which runs as a process of its own, and settles by its webhook.
  */
 
 const run = promisify(execFile);
 const address = { name: "Grace Hopper", line1: "1 Harbor Rd", city: "Arlington", postalCode: "22201", country: "US" };
 const CUSTOMERS = 16;
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("checkout and live status across replicas", () => {
-	const env = TestCluster.infraEnv();
 	let cluster: TestCluster;
 	let shop: Shopper;
 	let secondGateway: string;
@@ -96,13 +97,48 @@ describe("checkout and live status across replicas", () => {
 			expect((await api.get("/cart", customer.token)).body.lines).toEqual([]);
 		}
 		const settled = await waitFor(
-			() => processorBooks(env.MONGO_URI!),
-			(records) => orders.every((order) => records.some((record) => record.kind === "charge" && record.key === order.id)),
+			() =>
+				processorBooks(
+					cluster.processor,
+					orders.map((order) => order.id),
+				),
+			(records) => orders.every((order) => records.some((record) => record.kind === "charge" && record.orderId === order.id)),
 			30_000,
 			250,
 		);
-		for (const order of orders) expect(settled.filter((record) => record.kind === "charge" && record.key === order.id)).toHaveLength(1);
+		for (const order of orders) expect(settled.filter((record) => record.kind === "charge" && record.orderId === order.id)).toHaveLength(1);
 	}, 360_000);
+
+	it("confirms a 3-D Secure payment approved on the processor's page, its outcome coming back as a webhook to the gateway", async () => {
+		const productId = await shop.product(10, 1300);
+		const placed = await shop.order(productId, 1, "tok_3ds");
+		const waiting = await waitFor(
+			() => shop.get(placed.id),
+			(order) => order.paymentActionUrl !== undefined || ["CONFIRMED", "CANCELLED"].includes(order.status),
+			60_000,
+			250,
+		);
+		// The customer's browser is sent to the sandbox's own server, on the address it publishes.
+		expect(waiting).toMatchObject({
+			status: "AWAITING_PAYMENT",
+			paymentActionUrl: expect.stringMatching(new RegExp(`^${escaped(cluster.processor.url)}/3ds/pi_`)),
+		});
+		const page = await fetch(waiting.paymentActionUrl!);
+		expect({ status: page.status, approve: (await page.text()).includes('value="approve"') }).toEqual({ status: 200, approve: true });
+		const decided = await fetch(waiting.paymentActionUrl!, {
+			method: "POST",
+			headers: { "content-type": "application/x-www-form-urlencoded" },
+			body: "decision=approve",
+			redirect: "manual",
+		});
+		// Back to the storefront's page of the order (PAYMENTS_RETURN_URL), on the gateway.
+		expect(decided.status).toBe(303);
+		expect(decided.headers.get("location")).toMatch(new RegExp(`^${escaped(`http://127.0.0.1:${cluster.port}/orders/${placed.id}?payment_intent=pi_`)}`));
+		expect(await shop.finalOrder(placed.id)).toMatchObject({ status: "CONFIRMED" });
+		expect((await processorBooks(cluster.processor, [placed.id])).map((entry) => `${entry.kind} ${entry.amountCents}`)).toEqual([
+			`charge ${placed.totalCents}`,
+		]);
+	}, 120_000);
 
 	it("streams every change of an order to an EventSource on the gateway that did not take the order", async () => {
 		const productId = await shop.product(100, 900);

@@ -1,17 +1,25 @@
 import type { Order } from "../../contracts";
 import { waitFor } from "../helpers/wait";
-import { processorBooks, storedProduct, storedReservations, type ProcessorRecord } from "./servers";
+import type { LedgerEntry, Processor } from "../helpers/processor";
+import { processorBooks, storedProduct, storedReservations } from "./servers";
 import type { Shopper } from "./shopper";
+
+/** Where the money and the stock are read: the card processor's API and the MongoDB-wire server. */
+export interface Books {
+	mongoUri: string;
+	processor: Processor;
+}
 
 /**
  * Stock and money against the final orders of one product, whatever the cluster went through:
  * the product's stock is what it started with less what the confirmed orders bought, and the
- * processor's books (money actually moved, read from its database) hold for every confirmed
- * order one charge of its total and no refund, and for every cancelled one no charge, or one
- * refunded in full. Compensations still under way (a release, a refund) are waited for first.
+ * processor's books (money actually moved, read from the card processor over its API) hold for
+ * every confirmed order one charge of its total and no refund, and for every cancelled one no
+ * charge, or one refunded in full. Compensations still under way (a release, a refund) are
+ * waited for first.
  */
 export async function expectConserved(
-	mongoUri: string,
+	{ mongoUri, processor }: Books,
 	shop: Shopper,
 	product: { id: string; stock: number },
 	orders: Order[],
@@ -44,11 +52,11 @@ export async function expectConserved(
 	}
 
 	const ids = new Set(orders.map((order) => order.id));
-	const moved = (records: ProcessorRecord[], kind: ProcessorRecord["kind"], orderId: string) =>
-		records.filter((record) => record.kind === kind && record.key === orderId).map((record) => record.amountCents);
-	const refundsDone = (records: ProcessorRecord[]) =>
+	const moved = (records: LedgerEntry[], kind: LedgerEntry["kind"], orderId: string) =>
+		records.filter((record) => record.kind === kind && record.orderId === orderId).map((record) => record.amountCents);
+	const refundsDone = (records: LedgerEntry[]) =>
 		orders.every((order) => order.status !== "CANCELLED" || moved(records, "refund", order.id).length >= moved(records, "charge", order.id).length);
-	const books = (await waitFor(() => processorBooks(mongoUri), refundsDone, 60_000, 500)).filter((record) => ids.has(record.key));
+	const books = (await waitFor(() => processorBooks(processor, ids), refundsDone, 60_000, 500)).filter((record) => ids.has(record.orderId));
 	for (const order of orders) {
 		const charges = moved(books, "charge", order.id);
 		const refunds = moved(books, "refund", order.id);

@@ -57,6 +57,6 @@ describe("a replica killed without a word under load", () => {
 		expect(p99).toBeLessThan(2000);
 		expect(load.placed.length).toBeGreaterThan(0);
 		expect(load.placed.filter((order) => order.status !== "CONFIRMED").map((order) => `${order.id} ${order.status}`)).toEqual([]);
-		await expectConserved(env.MONGO_URI!, shop, product, load.placed);
+		await expectConserved({ mongoUri: env.MONGO_URI!, processor: cluster.processor }, shop, product, load.placed);
 	});
 });

@@ -94,7 +94,7 @@ describe.each(CASES)("a $service replica killed with SIGKILL during a burst of o
 		);
 		expect(held.filter((order) => order.status !== "CONFIRMED" && order.status !== "CANCELLED")).toEqual([]);
 		expect(held.filter((order) => order.cancelReason === "TIMEOUT").map((order) => order.id)).toEqual([]);
-		const { sold, charges, refunds } = await expectConserved(env.MONGO_URI!, shop, product, held);
+		const { sold, charges, refunds } = await expectConserved({ mongoUri: env.MONGO_URI!, processor: cluster.processor }, shop, product, held);
 		expect(survivor!.child.exitCode).toBeNull();
 
 		const sagaMs = finals.map((order) => Date.parse(order.updatedAt) - Date.parse(order.createdAt)).sort((a, b) => a - b);

@@ -129,7 +129,7 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 			expect(perOrder).toHaveLength(placed.length);
 		}
 		// Exactly one charge per order in the processor's books, whatever was redelivered.
-		const charges = (await processorBooks(env.MONGO_URI!)).filter((record) => record.kind === "charge" && ids.has(record.key));
+		const charges = (await processorBooks(cluster.processor, ids)).filter((record) => record.kind === "charge" && ids.has(record.orderId));
 		expect(charges).toHaveLength(placed.length);
 		console.log(
 			`kafka outage: ${placed.length} orders (${duringOutage.filter((s) => s === "PENDING").length} still PENDING while Kafka was down), ` +
