@@ -157,8 +157,10 @@ export function startNode(service: ServiceName, replica: number, options: StartN
 }
 
 /** Every service in one process with no transporter, as `npm start` runs the shop (from dist/: build first). */
-export function startEmbedded(options: { env: Record<string, string | undefined>; onLine?: (line: string) => void }): ShopProcess {
-	return spawnShop("shop", [path.join(ROOT, "dist", "services")], options.env, options.onLine);
+export function startEmbedded(options: { env: Record<string, string | undefined>; onLine?: (line: string) => void; withoutSandbox?: boolean }): ShopProcess {
+	// Without the sandbox: the shop's own services' folders alone, for a sandbox run as its own process (the bench measures each apart).
+	const folders = options.withoutSandbox ? SERVICE_NAMES.map((name) => path.join(ROOT, "dist", "services", name)) : [path.join(ROOT, "dist", "services")];
+	return spawnShop("shop", folders, options.env, options.onLine);
 }
 
 /**

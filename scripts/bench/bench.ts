@@ -243,20 +243,8 @@ async function startShop(options: Options, dataDir: string, phase: Phase, budget
 		PORT: String(PORT),
 		...processor,
 	};
-	if (options.mode === "embedded") {
-		// At LOG_LEVEL=warn the shop writes only warnings and errors; they belong with the bench's own.
-		const shop = startEmbedded({
-			env: { ...env, DATA_DIR: dataDir, HEALTH_PORT: String(HEALTH_PORTS_FROM) },
-			onLine: (line) => process.stderr.write(`${line}\n`),
-		});
-		return { procs: [{ label: `shop (embedded) [${phase.name}]`, child: shop.child }], healthPorts: [HEALTH_PORTS_FROM], stop: () => stopNode(shop) };
-	}
-	const infra = readInfraEnv();
-	for (const name of ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI"]) if (!infra[name]) throw new Error(`${name} is not set: run \`npm run infra:up\` first`);
-	// Databases of its own, dropped afterwards: the shop's data from earlier runs and tests would
-	// otherwise be measured too (the local server, mongo-java-server, scans a collection for any query not by _id, so it slows as they pile up).
-	const prefix = `bench_${process.pid}_${PHASES.indexOf(phase)}_`;
-	// The processor as a system of its own, as every cluster runs it; its CPU per order is reported beside the nodes'.
+	// The processor as a system of its own, as every cluster runs it: its CPU per order is reported
+	// beside the shop's, in embedded mode too (the shop's process then runs its eight services alone).
 	const sandbox = startPaymentSandbox({
 		env: { ...env, DATA_DIR: dataDir },
 		onLine: (line) => {
@@ -267,6 +255,30 @@ async function startShop(options: Options, dataDir: string, phase: Phase, budget
 		await stopNode(sandbox);
 		throw err;
 	});
+	if (options.mode === "embedded") {
+		// At LOG_LEVEL=warn the shop writes only warnings and errors; they belong with the bench's own.
+		const shop = startEmbedded({
+			env: { ...env, DATA_DIR: dataDir, HEALTH_PORT: String(HEALTH_PORTS_FROM) },
+			onLine: (line) => process.stderr.write(`${line}\n`),
+			withoutSandbox: true,
+		});
+		return {
+			procs: [
+				{ label: `shop (embedded) [${phase.name}]`, child: shop.child },
+				{ label: `${sandbox.label} [${phase.name}]`, child: sandbox.child },
+			],
+			healthPorts: [HEALTH_PORTS_FROM],
+			stop: async () => {
+				await stopNode(shop);
+				await stopNode(sandbox);
+			},
+		};
+	}
+	const infra = readInfraEnv();
+	for (const name of ["NATS_URL", "KAFKA_BROKERS", "MONGO_URI"]) if (!infra[name]) throw new Error(`${name} is not set: run \`npm run infra:up\` first`);
+	// Databases of its own, dropped afterwards: the shop's data from earlier runs and tests would
+	// otherwise be measured too (the local server, mongo-java-server, scans a collection for any query not by _id, so it slows as they pile up).
+	const prefix = `bench_${process.pid}_${PHASES.indexOf(phase)}_`;
 	let healthPort = HEALTH_PORTS_FROM;
 	const nodes: NodeProcess[] = SERVICE_NAMES.flatMap((service) =>
 		Array.from({ length: options.scale[service] ?? 1 }, (_, i) =>

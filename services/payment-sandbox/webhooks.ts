@@ -7,10 +7,12 @@ import { newId, type DeliveryRow, type EventRow, type SandboxStore } from "./sto
 
 /*
  * Webhook delivery. Each POST still to be made is a row with a due time, so deliveries survive a
- * restart and a receiver that was down gets every event once it is back. Due rows go out one at
- * a time, in order: in the normal mode a receiver sees events in the order they happened unless a
- * retry intervenes (the other modes are there to break that order on purpose). The cost is that a
- * receiver that never answers holds the queue for its 10 s each time.
+ * restart and a receiver that was down gets every event once it is back. Due rows go out several
+ * at a time over kept-alive connections, as a real processor's do: sent one by one, a shop taking
+ * 50 orders a second queued its webhooks behind each other (the bench measured 160 ms of waiting
+ * per order). So a receiver may see two events of one intent in either order, which it must
+ * handle anyway (the intent's `version` orders them). The `reorder` mode sends one at a time, as
+ * the order it breaks on purpose must hold.
  */
 
 export interface SandboxLog {
@@ -36,12 +38,18 @@ const ANSWER_WITHIN_MS = 10_000;
 const MAX_RETRY_MS = 60_000;
 /** Due deliveries read at once; the rest are read when these are done. */
 const BATCH = 100;
+/** POSTs in flight at once (and connections kept open to the receiver). */
+const CONCURRENCY = 16;
 
 export class WebhookDispatcher {
 	private batchClosesAtMs = 0;
 	private readonly stopping = new AbortController();
 	private pumping: Promise<void> | null = null;
 	private pumpAgain = false;
+	private readonly agents = {
+		http: new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY }),
+		https: new https.Agent({ keepAlive: true, maxSockets: CONCURRENCY }),
+	};
 
 	constructor(
 		private readonly store: SandboxStore,
@@ -103,6 +111,9 @@ export class WebhookDispatcher {
 	async stop(): Promise<void> {
 		this.stopping.abort();
 		await this.pumping;
+		// Nothing of the sandbox's stays open after stop(): the kept-alive connections go too.
+		this.agents.http.destroy();
+		this.agents.https.destroy();
 	}
 
 	private async schedule(event: EventRow, dueAtMs: number, order: number): Promise<void> {
@@ -112,11 +123,14 @@ export class WebhookDispatcher {
 	private async sendDue(): Promise<void> {
 		for (;;) {
 			const due = await this.store.deliveries.find({ dueAtMs: { $lte: Date.now() } }, { dueAtMs: 1, order: 1 }, BATCH);
-			for (const delivery of due) {
-				if (this.stopping.signal.aborted) return;
-				await this.attempt(delivery);
-			}
-			if (due.length < BATCH) return;
+			const lanes = this.settings.mode === "reorder" ? 1 : CONCURRENCY;
+			let next = 0;
+			// Each lane takes the next due row until none is left: at most `lanes` POSTs at once, started in the rows' order.
+			const lane = async () => {
+				while (next < due.length && !this.stopping.signal.aborted) await this.attempt(due[next++]!);
+			};
+			await Promise.all(Array.from({ length: Math.min(lanes, due.length) }, lane));
+			if (this.stopping.signal.aborted || due.length < BATCH) return;
 		}
 	}
 
@@ -126,7 +140,7 @@ export class WebhookDispatcher {
 		const body = event.json;
 		let failure: string;
 		try {
-			const status = await post(this.target.url, body, { Signature: signatureHeader(this.target.secret, body) }, this.stopping.signal);
+			const status = await post(this.target.url, body, { Signature: signatureHeader(this.target.secret, body) }, this.stopping.signal, this.agents);
 			if (status >= 200 && status < 300) {
 				await this.store.deliveries.remove(delivery._id);
 				await this.store.events.update(event._id, { delivered: true }, { attempts: 1 });
@@ -147,15 +161,21 @@ export class WebhookDispatcher {
 }
 
 /** POSTs `body` and resolves with the status of the answer; fails on a network error, an abort or no answer in time. */
-function post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<number> {
+function post(
+	url: string,
+	body: string,
+	headers: Record<string, string>,
+	signal: AbortSignal,
+	agents: { http: http.Agent; https: https.Agent },
+): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const target = new URL(url);
-		const request = (target.protocol === "https:" ? https : http).request(
+		const secure = target.protocol === "https:";
+		const request = (secure ? https : http).request(
 			target,
 			{
 				method: "POST",
-				// No pooled sockets: nothing of the sandbox's stays open after stop().
-				agent: false,
+				agent: secure ? agents.https : agents.http,
 				signal,
 				headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body), "user-agent": "shop-payment-sandbox" },
 			},
