@@ -80,7 +80,7 @@ describe("loadConfig", () => {
 					port: 3100,
 					publicUrl: "http://localhost:3100",
 					webhookUrl: "http://127.0.0.1:3000/api/webhooks/payments",
-					dataDir: undefined,
+					dataDir: path.resolve("data/payment-sandbox"),
 					slowMs: 5000,
 					refundMs: 200,
 					webhookRetryMs: 1000,

@@ -135,7 +135,7 @@ export interface ShopConfig {
 		publicUrl: string;
 		/** Where it sends its webhooks: the shop gateway's POST /api/webhooks/payments. */
 		webhookUrl: string;
-		/** Its books; none keeps them in memory. */
+		/** Its books (NeDB files); `$DATA_DIR/payment-sandbox` unless set. */
 		dataDir?: string;
 		/** How long the `tok_slow` card is processing, and the `tok_insufficient_funds` card authorised, before the outcome. */
 		slowMs: number;
@@ -416,7 +416,8 @@ function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: 
 			port: sandboxPort,
 			publicUrl: (read.url("PAYMENT_SANDBOX_PUBLIC_URL", ["http:", "https:"]) ?? `http://localhost:${sandboxPort}`).replace(/\/+$/, ""),
 			webhookUrl: read.url("PAYMENT_SANDBOX_WEBHOOK_URL", ["http:", "https:"]) ?? `http://127.0.0.1:${port}/api/webhooks/payments`,
-			dataDir: read.raw("PAYMENT_SANDBOX_DATA_DIR") ? path.resolve(read.raw("PAYMENT_SANDBOX_DATA_DIR")!) : undefined,
+			// Beside the shop's data by default: books kept in memory would forget, at a restart, the intents the shop's payments still wait on.
+			dataDir: path.resolve(read.string("PAYMENT_SANDBOX_DATA_DIR", path.join(read.string("DATA_DIR", "data"), "payment-sandbox"))),
 			slowMs: read.int("PAYMENT_SLOW_MS", 5000, 0, 10 * 60 * 1000),
 			refundMs: read.int("PAYMENT_SANDBOX_REFUND_MS", 200, 0, 10 * 60 * 1000),
 			webhookRetryMs: read.int("PAYMENT_SANDBOX_WEBHOOK_RETRY_MS", 1000, 10, 60 * 1000),

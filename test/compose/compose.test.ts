@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Order } from "../../contracts";
 import { percentile } from "../../scripts/bench/report";
 import { ROOT } from "../../scripts/cluster-lib";
+import { decideOn3dsPage } from "../helpers/processor";
 import { waitFor, waitForValue } from "../helpers/wait";
 import { CheckoutLoad } from "../infra/checkout-load";
 import { expectConserved, outcome } from "../infra/conservation";
@@ -150,12 +151,7 @@ describe("docker compose up with api=2, payments=3, orders=2, catalogue=2 and th
 		});
 		const page = await fetch(waiting.paymentActionUrl!);
 		expect({ status: page.status, approve: (await page.text()).includes('value="approve"') }).toEqual({ status: 200, approve: true });
-		const decided = await fetch(waiting.paymentActionUrl!, {
-			method: "POST",
-			headers: { "content-type": "application/x-www-form-urlencoded" },
-			body: "decision=approve",
-			redirect: "manual",
-		});
+		const decided = await decideOn3dsPage(waiting.paymentActionUrl!, "approve");
 		// Back to the storefront through the proxy's published port.
 		expect(decided.status).toBe(303);
 		expect(decided.headers.get("location")).toMatch(

@@ -3,7 +3,7 @@ import type { AnyDomainEvent, Order, Payment, ReconciliationReport } from "../..
 import { reconcileCommand } from "../../lib/repl-commands";
 import { freePort } from "../helpers/net";
 import { sample, scrape } from "../helpers/observability";
-import { deliverWebhooks, processorIntents, processorLedger } from "../helpers/processor";
+import { decideOn3dsPage, deliverWebhooks, processorIntents, processorLedger } from "../helpers/processor";
 import { startShopWithUsers, TEST_ADDRESS, type ShopWithUsers } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
@@ -114,12 +114,7 @@ describe("payments through the card processor", () => {
 			const page = await fetch(waiting.paymentActionUrl!);
 			expect(page.status).toBe(200);
 			expect(await page.text()).toContain("Confirm your payment");
-			return fetch(waiting.paymentActionUrl!, {
-				method: "POST",
-				headers: { "content-type": "application/x-www-form-urlencoded" },
-				body: `decision=${decision}`,
-				redirect: "manual",
-			});
+			return decideOn3dsPage(waiting.paymentActionUrl!, decision);
 		}
 
 		it("tok_3ds approved: the order asks the customer to confirm, the bank's page sends them back to it, and it is confirmed", async () => {

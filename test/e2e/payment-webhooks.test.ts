@@ -5,7 +5,7 @@ import type { Order, Payment } from "../../contracts";
 import { startPaymentSandbox, type PaymentSandbox } from "../../services/payment-sandbox/sandbox";
 import { signatureHeader } from "../../lib/webhook-signature";
 import { freePort } from "../helpers/net";
-import { deliverWebhooks, processorLedger } from "../helpers/processor";
+import { decideOn3dsPage, deliverWebhooks, processorLedger } from "../helpers/processor";
 import { ALL_SERVICES, startShopWithUsers, TEST_ADDRESS, type ShopWithUsers } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 
@@ -244,12 +244,7 @@ describe("a saga that gives up on its payment", () => {
 				)
 			).status,
 		).toBe("VOIDED");
-		const late = await fetch(waiting.paymentActionUrl!, {
-			method: "POST",
-			headers: { "content-type": "application/x-www-form-urlencoded" },
-			body: "decision=approve",
-			redirect: "manual",
-		});
+		const late = await decideOn3dsPage(waiting.paymentActionUrl!, "approve");
 		expect(late.status).toBe(409);
 		expect(await processorLedger(s.shop.processor, order.id)).toEqual([]);
 	});

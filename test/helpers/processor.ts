@@ -76,3 +76,13 @@ export async function redeliverUndelivered(processor: Processor): Promise<number
 	for (const event of undelivered) await call(processor, "POST", `/v1/events/${event.id}/redeliver`, {});
 	return undelivered.length;
 }
+
+/** What the customer does on the processor's 3-D Secure page: its answer, not followed (a 303 back to the shop, or 409 once decided). */
+export function decideOn3dsPage(actionUrl: string, decision: "approve" | "refuse"): Promise<Response> {
+	return fetch(actionUrl, {
+		method: "POST",
+		headers: { "content-type": "application/x-www-form-urlencoded" },
+		body: `decision=${decision}`,
+		redirect: "manual",
+	});
+}

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { Order } from "../../contracts";
+import { decideOn3dsPage } from "../helpers/processor";
 import { http, signUp, type HttpResult } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 import { TestCluster } from "./cluster";
@@ -125,12 +126,7 @@ describe("checkout and live status across replicas", () => {
 		});
 		const page = await fetch(waiting.paymentActionUrl!);
 		expect({ status: page.status, approve: (await page.text()).includes('value="approve"') }).toEqual({ status: 200, approve: true });
-		const decided = await fetch(waiting.paymentActionUrl!, {
-			method: "POST",
-			headers: { "content-type": "application/x-www-form-urlencoded" },
-			body: "decision=approve",
-			redirect: "manual",
-		});
+		const decided = await decideOn3dsPage(waiting.paymentActionUrl!, "approve");
 		// Back to the storefront's page of the order (PAYMENTS_RETURN_URL), on the gateway.
 		expect(decided.status).toBe(303);
 		expect(decided.headers.get("location")).toMatch(new RegExp(`^${escaped(`http://127.0.0.1:${cluster.port}/orders/${placed.id}?payment_intent=pi_`)}`));

@@ -1,6 +1,6 @@
 import type { Order, Payment, ReconciliationReport } from "../../contracts";
 import { stopNode } from "../../scripts/cluster-lib";
-import { deliverWebhooks } from "../helpers/processor";
+import { decideOn3dsPage, deliverWebhooks } from "../helpers/processor";
 import { waitFor } from "../helpers/wait";
 import { TestCluster } from "./cluster";
 import { processorBooks } from "./servers";
@@ -58,12 +58,7 @@ describe("payments through the card processor, across a cluster", () => {
 				60_000,
 				250,
 			);
-			const answer = await fetch(waiting.paymentActionUrl!, {
-				method: "POST",
-				headers: { "content-type": "application/x-www-form-urlencoded" },
-				body: `decision=${decision}`,
-				redirect: "manual",
-			});
+			const answer = await decideOn3dsPage(waiting.paymentActionUrl!, decision);
 			expect(answer.status).toBe(303);
 		}
 		const finals = await Promise.all([visa, decline, slow, insufficient, approve, refuse].map((o) => shop.finalOrder(o!.id)));
