@@ -1,12 +1,18 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { ServiceBroker, type Service } from "moleculer";
 import paymentSandboxService from "./payment-sandbox.service";
 import type { PaymentSandbox } from "./sandbox";
 
-const ENV = { PAYMENT_SANDBOX_PORT: "0", PAYMENTS_PROCESSOR_SECRET_KEY: "sk_test_service", PAYMENT_SANDBOX_WEBHOOK_MODE: "never" };
+/** Fresh books each run: what a run wrote under a fixed folder would answer the next run's same Idempotency-Key. */
+const DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-service-"));
+const ENV = { DATA_DIR, PAYMENT_SANDBOX_PORT: "0", PAYMENTS_PROCESSOR_SECRET_KEY: "sk_test_service", PAYMENT_SANDBOX_WEBHOOK_MODE: "never" };
 
 describe("the payment-sandbox service", () => {
 	const saved = Object.fromEntries(Object.keys(ENV).map((name) => [name, process.env[name]]));
 	afterAll(() => {
+		fs.rmSync(DATA_DIR, { recursive: true, force: true });
 		for (const [name, value] of Object.entries(saved)) {
 			if (value === undefined) delete process.env[name];
 			else process.env[name] = value;

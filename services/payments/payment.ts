@@ -8,7 +8,7 @@ import type { ProcessorIntent, ProcessorRefund } from "./processor-client";
  * a move with a compare-and-set on the status it was decided on, so two calls never both apply.
  */
 
-/** One payment per order: the orderId is the document id and the provider's idempotency key. */
+/** One payment per order: the orderId is the document id, and is in the processor's idempotency keys (charge:<orderId>, …). */
 export type PaymentDoc = Omit<Payment, "id" | "orderId"> & {
 	[key: string]: unknown;
 	/** The orderId. */

@@ -4,7 +4,7 @@ import { CarrierUnavailableError, StoreUnavailableError } from "../../lib/errors
 import type { Collection } from "../../mixins/store.mixin";
 
 /*
- * A carrier sandbox, deterministic for tests, as payments' provider.ts is for cards. Its behaviour
+ * A carrier sandbox, deterministic for tests, as services/payment-sandbox is for cards. Its behaviour
  * is chosen by the destination's postal code:
  *   00000  refused: the carrier will not deliver there (the order is compensated and cancelled);
  *   99999  slow: answers after CARRIER_SLOW_MS;

@@ -117,7 +117,7 @@ export const TIMELINE_EXAMPLE = {
 			at: AT_EXAMPLE,
 			service: "payments",
 			status: "SETTLED",
-			reason: "PROVIDER_APPROVED",
+			reason: "PROCESSOR_SUCCEEDED",
 			summary: "payment charged",
 			details: { providerRef: "ch_3MqLiJ" },
 		},

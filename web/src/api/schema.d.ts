@@ -1401,7 +1401,7 @@ export interface components {
 		 *           "at": "2025-03-14T09:26:53.589Z",
 		 *           "service": "payments",
 		 *           "status": "SETTLED",
-		 *           "reason": "PROVIDER_APPROVED",
+		 *           "reason": "PROCESSOR_SUCCEEDED",
 		 *           "summary": "payment charged",
 		 *           "details": {
 		 *             "providerRef": "ch_3MqLiJ"
