@@ -32,15 +32,18 @@ export interface PaymentMoves {
 	findPayment(orderId: string): Promise<PaymentDoc>;
 	/** Writes a decided move or note under a compare-and-set on what it was decided on; null if another call moved first. */
 	writeDecision(doc: PaymentDoc, decision: PaymentDecision): Promise<PaymentDoc | null>;
-	/** Decides `command` on the payment as it is now and writes it, reading again while other calls move first. */
-	decideAndWrite(orderId: string, command: (doc: PaymentDoc) => PaymentCommand): Promise<{ doc: PaymentDoc; applied: boolean }>;
+	/**
+	 * Decides `command` on the payment as it is now and writes it, reading again while other calls
+	 * move first; `known`, the payment as the caller just read it, is decided on first instead of a read.
+	 */
+	decideAndWrite(orderId: string, command: (doc: PaymentDoc) => PaymentCommand, known?: PaymentDoc): Promise<{ doc: PaymentDoc; applied: boolean }>;
 	chargeOrder(orderId: string, cause?: AnyDomainEvent): Promise<PaymentDoc>;
 	refundOrder(orderId: string): Promise<PaymentDoc>;
 	cancelPayment(event: OrderCancelled): Promise<void>;
 	refundReturn(event: ReturnReceived): Promise<void>;
 	cancelAtProcessor(doc: PaymentDoc): Promise<void>;
-	applyIntent(orderId: string, intent: ProcessorIntent, source: Observation): Promise<boolean>;
-	applyRefund(orderId: string, refund: ProcessorRefund, source: Observation): Promise<boolean>;
+	applyIntent(orderId: string, intent: ProcessorIntent, source: Observation, known?: PaymentDoc): Promise<boolean>;
+	applyRefund(orderId: string, refund: ProcessorRefund, source: Observation, known?: PaymentDoc): Promise<boolean>;
 }
 
 export type PaymentsService = Service & EventsService & StoreService<PaymentsCollections> & PaymentMoves & { processor: ProcessorClient };
@@ -80,10 +83,13 @@ export function PaymentMovesMixin(config: ShopConfig): Partial<ServiceSchema> {
 				return { ...doc, ...changes, history: [...doc.history, entry] };
 			},
 
-			async decideAndWrite(this: Svc, orderId: string, command: (doc: PaymentDoc) => PaymentCommand) {
+			async decideAndWrite(this: Svc, orderId: string, command: (doc: PaymentDoc) => PaymentCommand, known?: PaymentDoc) {
 				let applied = false;
+				let first = known;
 				const attempt = async (): Promise<PaymentDoc | typeof CONFLICT> => {
-					const doc = await this.findPayment(orderId);
+					// A conflict means the caller's copy is stale: every later attempt reads again.
+					const doc = first ?? (await this.findPayment(orderId));
+					first = undefined;
 					const decision = decidePayment(doc, command(doc), Date.now(), staleAfterMs);
 					if (decision.kind !== "move" && decision.kind !== "note") return doc;
 					const written = await this.writeDecision(doc, decision);
@@ -141,19 +147,21 @@ export function PaymentMovesMixin(config: ShopConfig): Partial<ServiceSchema> {
 				return compareAndSet(attempt, () => this.findPayment(orderId));
 			},
 
-			async applyIntent(this: Svc, orderId: string, intent: ProcessorIntent, source: Observation): Promise<boolean> {
-				const { doc, applied } = await this.decideAndWrite(orderId, () => ({ type: "INTENT_OBSERVED", intent, source }));
+			async applyIntent(this: Svc, orderId: string, intent: ProcessorIntent, source: Observation, known?: PaymentDoc): Promise<boolean> {
+				const { doc, applied } = await this.decideAndWrite(orderId, () => ({ type: "INTENT_OBSERVED", intent, source }), known);
 				// The order was cancelled while the processor was still working on it: give the money back.
 				if (doc.status === "SETTLED" && doc.cancelRequested) await this.refundOrder(orderId);
 				return applied;
 			},
 
-			async applyRefund(this: Svc, orderId: string, refund: ProcessorRefund, source: Observation): Promise<boolean> {
+			async applyRefund(this: Svc, orderId: string, refund: ProcessorRefund, source: Observation, known?: PaymentDoc): Promise<boolean> {
 				const returnId = refund.metadata?.return_id;
-				if (!returnId) return (await this.decideAndWrite(orderId, () => ({ type: "REFUND_OBSERVED", refund, source }))).applied;
+				if (!returnId) return (await this.decideAndWrite(orderId, () => ({ type: "REFUND_OBSERVED", refund, source }), known)).applied;
+				let first = known;
 				let applied = false;
 				const attempt = async (): Promise<void | typeof CONFLICT> => {
-					const doc = await this.findPayment(orderId);
+					const doc = first ?? (await this.findPayment(orderId));
+					first = undefined;
 					const decision = decideReturnRefunded(doc, returnId, refund, source, new Date());
 					if (decision.kind === "ignore") return;
 					if ((await this.updateWithEvents("payments", decision.condition, decision.update, decision.events, new Date())) !== 1) return CONFLICT;

@@ -131,8 +131,8 @@ export default function paymentsService(): ServiceSchema<ServiceSettingSchema, P
 					// The work it causes belongs to the order's saga, whose trace the payment kept, not to the processor's request.
 					const applied = await runInWork(workFromCarrier(doc.trace, orderId), () =>
 						object.object === "payment_intent"
-							? this.applyIntent(orderId, object as unknown as ProcessorIntent, "webhook")
-							: this.applyRefund(orderId, object as unknown as ProcessorRefund, "webhook"),
+							? this.applyIntent(orderId, object as unknown as ProcessorIntent, "webhook", doc)
+							: this.applyRefund(orderId, object as unknown as ProcessorRefund, "webhook", doc),
 					);
 					shopMetrics(this.broker).processorWebhook(applied ? "applied" : "unchanged");
 					return { applied };

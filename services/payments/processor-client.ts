@@ -178,6 +178,21 @@ export class ProcessorClient {
 	}
 }
 
+/** Every item of a list the processor pages (newest first), at most `max`; `truncated` when more were left. */
+export async function readAll<T extends { id: string }>(
+	page: (startingAfter?: string) => Promise<ProcessorList<T>>,
+	max = Number.POSITIVE_INFINITY,
+): Promise<{ items: T[]; truncated: boolean }> {
+	const items: T[] = [];
+	for (let after: string | undefined; ;) {
+		const next = await page(after);
+		items.push(...next.data);
+		if (!next.has_more || next.data.length === 0) return { items, truncated: false };
+		if (items.length >= max) return { items, truncated: true };
+		after = next.data[next.data.length - 1]!.id;
+	}
+}
+
 /** A 4xx the caller does not expect as an answer: the shop asked wrongly. Other errors pass as they are. */
 function rejected(err: unknown): unknown {
 	if (!(err instanceof ProcessorAnswerError)) return err;

@@ -5,7 +5,7 @@ import { shopMetrics } from "../../lib/metrics";
 import { runInWork, workFromCarrier } from "../../lib/trace-context";
 import type { PaymentDoc } from "./payment";
 import type { PaymentsService } from "./payment-moves.mixin";
-import type { ProcessorIntent } from "./processor-client";
+import { readAll } from "./processor-client";
 import { compareBooks } from "./reconciliation";
 
 /*
@@ -37,18 +37,10 @@ export function ReconciliationMixin(config: ShopConfig): Partial<ServiceSchema> 
 				auth: "admin",
 				params: { $$strict: true },
 				async handler(this: Svc, _ctx: Context<Record<string, never>, ShopMeta>): Promise<ReconciliationReport> {
-					const intents: ProcessorIntent[] = [];
-					let truncated = false;
-					for (let after: string | undefined; ;) {
-						const page = await this.processor.listIntents({ limit: PAGE, starting_after: after });
-						intents.push(...page.data);
-						if (!page.has_more || page.data.length === 0) break;
-						if (intents.length >= RECONCILE_MAX_INTENTS) {
-							truncated = true;
-							break;
-						}
-						after = page.data[page.data.length - 1].id;
-					}
+					const { items: intents, truncated } = await readAll(
+						(after) => this.processor.listIntents({ limit: PAGE, starting_after: after }),
+						RECONCILE_MAX_INTENTS,
+					);
 					// The payments of those intents' orders, and every payment holding money since the oldest intent read.
 					const orderIds = [...new Set(intents.map((intent) => intent.metadata?.order_id).filter((id): id is string => typeof id === "string"))];
 					const since = truncated ? new Date(Math.min(...intents.map((intent) => intent.created)) * 1000).toISOString() : "";
@@ -107,17 +99,16 @@ export function ReconciliationMixin(config: ShopConfig): Partial<ServiceSchema> 
 			async reconcileOne(this: Svc, doc: PaymentDoc): Promise<void> {
 				let applied = false;
 				if (doc.status === "REFUNDING" && doc.refundId) {
-					applied = await this.applyRefund(doc._id, await this.processor.getRefund(doc.refundId), "reconciliation");
+					applied = await this.applyRefund(doc._id, await this.processor.getRefund(doc.refundId), "reconciliation", doc);
 				} else if ((doc.status === "PROCESSING" || doc.status === "ACTION_REQUIRED") && doc.providerRef) {
-					applied = await this.applyIntent(doc._id, await this.processor.getIntent(doc.providerRef), "reconciliation");
+					applied = await this.applyIntent(doc._id, await this.processor.getIntent(doc.providerRef), "reconciliation", doc);
 				}
 				if ((doc.refundsPending ?? 0) > 0 && doc.providerRef) {
-					for (let after: string | undefined; ;) {
-						const page = await this.processor.listRefunds({ payment_intent: doc.providerRef, limit: PAGE, starting_after: after });
-						for (const refund of page.data) applied = (await this.applyRefund(doc._id, refund, "reconciliation")) || applied;
-						if (!page.has_more || page.data.length === 0) break;
-						after = page.data[page.data.length - 1].id;
-					}
+					const intentId = doc.providerRef;
+					const { items: refunds } = await readAll((after) =>
+						this.processor.listRefunds({ payment_intent: intentId, limit: PAGE, starting_after: after }),
+					);
+					for (const refund of refunds) applied = (await this.applyRefund(doc._id, refund, "reconciliation")) || applied;
 				}
 				if (applied) {
 					shopMetrics(this.broker).paymentReconciled();

@@ -3,11 +3,10 @@ import path from "node:path";
 import type { Order } from "../../contracts";
 import { percentile } from "../../scripts/bench/report";
 import { ROOT } from "../../scripts/cluster-lib";
-import { decideOn3dsPage } from "../helpers/processor";
+import { decideOn3dsPage, processorLedger } from "../helpers/processor";
 import { waitFor, waitForValue } from "../helpers/wait";
 import { CheckoutLoad } from "../infra/checkout-load";
 import { expectConserved, outcome } from "../infra/conservation";
-import { processorBooks } from "../infra/servers";
 import { FINAL, Shopper } from "../infra/shopper";
 import { COMPOSE_ADMIN, ComposeStack, type Container } from "./stack";
 
@@ -163,7 +162,7 @@ describe("docker compose up with api=2, payments=3, orders=2, catalogue=2 and th
 		placed[placed.indexOf(order)] = final;
 		const [proxy] = await stack.running("proxy");
 		expect(await stack.logs(proxy!)).toMatch(/POST \/api\/webhooks\/payments/);
-		expect((await processorBooks(stack.processor, [order.id])).map((entry) => `${entry.kind} ${entry.amountCents}`)).toEqual([
+		expect((await processorLedger(stack.processor, [order.id])).map((entry) => `${entry.kind} ${entry.amountCents}`)).toEqual([
 			`charge ${order.totalCents}`,
 		]);
 	});
@@ -470,7 +469,7 @@ describe("docker compose down, then up again", () => {
 		expect((await shop.api.get(`/payments?orderId=${someConfirmed.id}`, shop.customer)).status).toBe(200);
 		// The payment sandbox's books (its own volume): the confirmed order's charge is still there.
 		const charged = await waitFor(
-			() => processorBooks(stack.processor, [someConfirmed.id]).catch(() => []),
+			() => processorLedger(stack.processor, [someConfirmed.id]).catch(() => []),
 			(entries) => entries.length > 0,
 			60_000,
 			500,

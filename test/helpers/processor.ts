@@ -45,8 +45,13 @@ export interface LedgerEntry {
 	intentId: string;
 }
 
-export async function processorLedger(processor: Processor, orderId?: string): Promise<LedgerEntry[]> {
-	const intents = (await all<ProcessorIntent>(processor, "/v1/payment_intents")).filter((intent) => !orderId || intent.metadata.order_id === orderId);
+/**
+ * The processor's books for one order, several, or all: one listing of the intents, and the refunds
+ * of the wanted ones alone (the books hold every order ever placed on that sandbox). Oldest first.
+ */
+export async function processorLedger(processor: Processor, orders?: string | Iterable<string>): Promise<LedgerEntry[]> {
+	const wanted = orders === undefined ? undefined : new Set(typeof orders === "string" ? [orders] : orders);
+	const intents = (await all<ProcessorIntent>(processor, "/v1/payment_intents")).filter((intent) => !wanted || wanted.has(intent.metadata.order_id ?? ""));
 	const entries: LedgerEntry[] = [];
 	for (const intent of intents.reverse()) {
 		const order = intent.metadata.order_id!;

@@ -2,11 +2,10 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { Order } from "../../contracts";
-import { decideOn3dsPage } from "../helpers/processor";
+import { decideOn3dsPage, processorLedger } from "../helpers/processor";
 import { http, signUp, type HttpResult } from "../helpers/shop";
 import { waitFor } from "../helpers/wait";
 import { TestCluster } from "./cluster";
-import { processorBooks } from "./servers";
 import { Shopper } from "./shopper";
 
 /*
@@ -99,7 +98,7 @@ describe("checkout and live status across replicas", () => {
 		}
 		const settled = await waitFor(
 			() =>
-				processorBooks(
+				processorLedger(
 					cluster.processor,
 					orders.map((order) => order.id),
 				),
@@ -131,7 +130,7 @@ describe("checkout and live status across replicas", () => {
 		expect(decided.status).toBe(303);
 		expect(decided.headers.get("location")).toMatch(new RegExp(`^${escaped(`http://127.0.0.1:${cluster.port}/orders/${placed.id}?payment_intent=pi_`)}`));
 		expect(await shop.finalOrder(placed.id)).toMatchObject({ status: "CONFIRMED" });
-		expect((await processorBooks(cluster.processor, [placed.id])).map((entry) => `${entry.kind} ${entry.amountCents}`)).toEqual([
+		expect((await processorLedger(cluster.processor, [placed.id])).map((entry) => `${entry.kind} ${entry.amountCents}`)).toEqual([
 			`charge ${placed.totalCents}`,
 		]);
 	}, 120_000);

@@ -1,7 +1,7 @@
 import type { Order } from "../../contracts";
 import { waitFor } from "../helpers/wait";
-import type { LedgerEntry, Processor } from "../helpers/processor";
-import { processorBooks, storedProduct, storedReservations } from "./servers";
+import { processorLedger, type LedgerEntry, type Processor } from "../helpers/processor";
+import { storedProduct, storedReservations } from "./servers";
 import type { Shopper } from "./shopper";
 
 /** Where the money and the stock are read: the card processor's API and the MongoDB-wire server. */
@@ -56,7 +56,7 @@ export async function expectConserved(
 		records.filter((record) => record.kind === kind && record.orderId === orderId).map((record) => record.amountCents);
 	const refundsDone = (records: LedgerEntry[]) =>
 		orders.every((order) => order.status !== "CANCELLED" || moved(records, "refund", order.id).length >= moved(records, "charge", order.id).length);
-	const books = (await waitFor(() => processorBooks(processor, ids), refundsDone, 60_000, 500)).filter((record) => ids.has(record.orderId));
+	const books = (await waitFor(() => processorLedger(processor, ids), refundsDone, 60_000, 500)).filter((record) => ids.has(record.orderId));
 	for (const order of orders) {
 		const charges = moved(books, "charge", order.id);
 		const refunds = moved(books, "refund", order.id);

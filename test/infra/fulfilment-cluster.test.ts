@@ -1,7 +1,8 @@
 import type { Order } from "../../contracts";
 import { waitFor, waitForValue } from "../helpers/wait";
 import { TestCluster } from "./cluster";
-import { processorBooks, storedProduct } from "./servers";
+import { storedProduct } from "./servers";
+import { processorLedger } from "../helpers/processor";
 import { Shopper } from "./shopper";
 
 /*
@@ -66,7 +67,7 @@ describe("fulfilment across a cluster: shipped, delivered and partly returned", 
 		expect((await storedProduct(env.MONGO_URI!, productId))?.holds ?? {}).toEqual({});
 
 		// The processor's books: the order's total charged once, the returned line refunded once.
-		const books = await processorBooks(cluster.processor, [placed.id]);
+		const books = await processorLedger(cluster.processor, [placed.id]);
 		expect(books.map((record) => `${record.kind} ${record.returnId ? `:${record.returnId}` : ""} ${record.amountCents}`).sort()).toEqual([
 			`charge  ${delivered.totalCents}`,
 			"refund :r1 1800",

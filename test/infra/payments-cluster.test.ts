@@ -1,9 +1,8 @@
 import type { Order, Payment, ReconciliationReport } from "../../contracts";
 import { stopNode } from "../../scripts/cluster-lib";
-import { decideOn3dsPage, deliverWebhooks } from "../helpers/processor";
+import { decideOn3dsPage, deliverWebhooks, processorLedger } from "../helpers/processor";
 import { waitFor } from "../helpers/wait";
 import { TestCluster } from "./cluster";
-import { processorBooks } from "./servers";
 import { Shopper } from "./shopper";
 
 /*
@@ -105,7 +104,7 @@ describe("payments through the card processor, across a cluster", () => {
 		cluster.startSandbox();
 		const finals = await Promise.all(orders.map((o) => shop.finalOrder(o.id, 120_000)));
 		expect(finals.map((o) => o.status)).toEqual(["CONFIRMED", "CONFIRMED", "CONFIRMED", "CANCELLED"]);
-		const books = await processorBooks(
+		const books = await processorLedger(
 			cluster.processor,
 			orders.map((o) => o.id),
 		);
@@ -142,7 +141,7 @@ describe("payments through the card processor, across a cluster", () => {
 
 	it("ends with the money agreeing: each order's net at the processor is what its payment holds, and the reconciliation finds nothing", async () => {
 		const ids = new Set(placed.map((o) => o.id));
-		const books = await processorBooks(cluster.processor, ids);
+		const books = await processorLedger(cluster.processor, ids);
 		for (const o of placed) {
 			const payment = (await waitFor(
 				() => paymentOf(o.id),

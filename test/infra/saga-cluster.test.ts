@@ -1,5 +1,6 @@
 import { TestCluster } from "./cluster";
-import { infra, processorBooks, readTopics } from "./servers";
+import { processorLedger } from "../helpers/processor";
+import { infra, readTopics } from "./servers";
 import { Shopper } from "./shopper";
 import { http, startShop } from "../helpers/shop";
 import { waitFor, waitForValue } from "../helpers/wait";
@@ -129,7 +130,7 @@ describe("the saga across a cluster of node processes over NATS, Kafka and Mongo
 			expect(perOrder).toHaveLength(placed.length);
 		}
 		// Exactly one charge per order in the processor's books, whatever was redelivered.
-		const charges = (await processorBooks(cluster.processor, ids)).filter((record) => record.kind === "charge" && ids.has(record.orderId));
+		const charges = (await processorLedger(cluster.processor, ids)).filter((record) => record.kind === "charge" && ids.has(record.orderId));
 		expect(charges).toHaveLength(placed.length);
 		console.log(
 			`kafka outage: ${placed.length} orders (${duringOutage.filter((s) => s === "PENDING").length} still PENDING while Kafka was down), ` +

@@ -3,8 +3,6 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
 import { ROOT, withMongo } from "../../scripts/cluster-lib";
-import type { ProcessorIntent, ProcessorList, ProcessorRefund } from "../../services/payments/processor-client";
-import { processorLedger, type LedgerEntry, type Processor } from "../helpers/processor";
 
 /** Stops or starts one of the servers of `npm run infra:up`, with the ports and INFRA_DIR of this run. */
 export function infra(action: "up" | "down", server: "nats" | "kafka" | "mongo"): Promise<void> {
@@ -61,46 +59,6 @@ export async function readTopics(brokers: string[], topics: string[]): Promise<L
 		await consumer.disconnect();
 		await admin.deleteGroups([groupId]).catch(() => undefined);
 		await admin.disconnect();
-	}
-}
-
-/**
- * The card processor's books for these orders: money actually moved, whatever the services say
- * about it, read from the sandbox over its HTTP API with the shop's key, in the entries of
- * test/helpers/processor.ts's processorLedger (one per succeeded charge or refund, with the order
- * and the return it was for). One order is read as processorLedger reads it; several with one
- * listing of the intents, and the refunds of theirs alone, since the books hold every order the
- * suite ever placed.
- */
-export async function processorBooks(processor: Processor, orderIds: Iterable<string>): Promise<LedgerEntry[]> {
-	const wanted = new Set(orderIds);
-	if (wanted.size === 1) return processorLedger(processor, [...wanted][0]!);
-	const intents = (await listAll<ProcessorIntent>(processor, "/v1/payment_intents")).filter((intent) => wanted.has(intent.metadata.order_id ?? ""));
-	const entries: LedgerEntry[] = [];
-	// Oldest first, as processorLedger gives them.
-	for (const intent of intents.reverse()) {
-		const orderId = intent.metadata.order_id!;
-		if (intent.status === "succeeded") entries.push({ kind: "charge", orderId, amountCents: intent.amount_received, intentId: intent.id });
-		for (const refund of (await listAll<ProcessorRefund>(processor, `/v1/refunds?payment_intent=${intent.id}`)).reverse()) {
-			if (refund.status !== "succeeded") continue;
-			const returnId = refund.metadata.return_id;
-			entries.push({ kind: "refund", orderId, ...(returnId ? { returnId } : {}), amountCents: refund.amount, intentId: intent.id });
-		}
-	}
-	return entries;
-}
-
-/** Every item of one of the processor's lists, newest first, page by page. */
-async function listAll<T extends { id: string }>(processor: Processor, listPath: string): Promise<T[]> {
-	const items: T[] = [];
-	for (let after = ""; ;) {
-		const url = `${processor.url}${listPath}${listPath.includes("?") ? "&" : "?"}limit=100${after ? `&starting_after=${after}` : ""}`;
-		const res = await fetch(url, { headers: { authorization: `Bearer ${processor.secretKey}` } });
-		const page = (await res.json()) as ProcessorList<T>;
-		if (!res.ok) throw new Error(`GET ${listPath} answered ${res.status}: ${JSON.stringify(page)}`);
-		items.push(...page.data);
-		if (!page.has_more || page.data.length === 0) return items;
-		after = page.data[page.data.length - 1]!.id;
 	}
 }
 
