@@ -13,7 +13,14 @@ import type { Context, Middleware, ServiceBroker } from "moleculer";
  * "no responders" when nobody subscribes; a node whose machine vanished (no socket closed) does
  * not answer within `probeTimeoutMs`. Either way the caller marks the node disconnected, as a
  * missed heartbeat would: Moleculer takes its endpoints out of rotation and rejects the calls in
- * flight to it with a retryable error, which the retry policy sends to another replica. A node
+ * flight to it with a retryable error, which the retry policy sends to another replica.
+ *
+ * "No responders" is certain; silence is not. A live node on a small CPU budget under load (an
+ * orders container on a tenth of a CPU in the compose suite) answered later than a second, and
+ * taking it for gone emptied its service of endpoints until its next heartbeat: up to 10 s of
+ * 503s where it was the only replica. So silence counts only if nothing at all came from the node
+ * since the question was asked: a response, an event or a heartbeat from it says it is there, and
+ * busy. A machine that vanished sends nothing, and is out after `probeTimeoutMs` as before. A node
  * taken for gone that is not (its event loop blocked past the timeout) is back with its next
  * heartbeat, which makes the others ask it for its services again.
  */
@@ -27,6 +34,9 @@ interface NatsLike {
 /** Errors of nats.js that say the node is not there: nobody subscribes, or nobody answered. */
 const GONE_CODES = new Set(["503", "TIMEOUT"]);
 
+/** A packet as the transit hands it on: who sent it is all the probe reads. */
+type Packet = { payload?: { sender?: unknown } } | undefined;
+
 export interface FailoverOptions {
 	probeAfterMs: number;
 	probeTimeoutMs: number;
@@ -39,18 +49,22 @@ export function FailoverMiddleware(options: FailoverOptions): Middleware {
 	let subscription: { unsubscribe(): void } | undefined;
 	/** One question at a time per node. */
 	const asking = new Set<string>();
+	/** When a packet last came from each node (performance.now()). */
+	const lastHeard = new Map<string, number>();
 
 	const aliveSubject = (nodeID: string) => `${prefix}.ALIVE.${nodeID}`;
 
 	async function ask(nodeID: string): Promise<void> {
 		if (!nats || asking.has(nodeID)) return;
 		asking.add(nodeID);
+		const askedAt = performance.now();
 		try {
 			await nats.request(aliveSubject(nodeID), undefined, { timeout: options.probeTimeoutMs });
 		} catch (err) {
 			const code = (err as { code?: string }).code;
 			// Anything else (this node's own connection closing, say) says nothing about the other.
 			if (!code || !GONE_CODES.has(code)) return;
+			if (code === "TIMEOUT" && (lastHeard.get(nodeID) ?? -Infinity) >= askedAt) return;
 			const node = broker.registry.nodes.get(nodeID);
 			if (!node?.available) return;
 			broker.logger.warn(
@@ -81,6 +95,18 @@ export function FailoverMiddleware(options: FailoverOptions): Middleware {
 		async stopped() {
 			subscription?.unsubscribe();
 			nats = undefined;
+		},
+
+		transitMessageHandler(next: (cmd: string, packet: Packet) => unknown) {
+			return (cmd: string, packet: Packet) => {
+				const sender = packet?.payload?.sender;
+				// A node saying goodbye is heard no more; the map holds only nodes that are around.
+				if (typeof sender === "string") {
+					if (cmd === "DISCONNECT") lastHeard.delete(sender);
+					else lastHeard.set(sender, performance.now());
+				}
+				return next(cmd, packet);
+			};
 		},
 
 		remoteAction(next: (ctx: Context) => Promise<unknown>) {
