@@ -97,7 +97,7 @@ export function FailoverMiddleware(options: FailoverOptions): Middleware {
 			nats = undefined;
 		},
 
-		transitMessageHandler(next: (cmd: string, packet: Packet) => unknown) {
+		transitMessageHandler(next: (cmd: string, packet: Packet) => Promise<void>) {
 			return (cmd: string, packet: Packet) => {
 				const sender = packet?.payload?.sender;
 				// A node saying goodbye is heard no more; the map holds only nodes that are around.
@@ -117,5 +117,6 @@ export function FailoverMiddleware(options: FailoverOptions): Middleware {
 				return next(ctx).finally(() => clearTimeout(timer));
 			};
 		},
-	};
+		// Moleculer's typings have transitMessageHandler return a promise; it returns the wrapped handler.
+	} as unknown as Middleware;
 }
