@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorResponse } from "./error-response";
+import { answerThenClose } from "./lingering-close";
 
 /*
  * The gateway's own answers and headers, outside what an action returns: errors in the one
@@ -65,11 +66,11 @@ export function sendJsonError(req: AnsweredRequest, res: ServerResponse, err: un
 		res.setHeader("Cache-Control", "no-store");
 		const allow = status === 405 ? (body.error.data as { allow?: unknown } | undefined)?.allow : undefined;
 		if (Array.isArray(allow)) res.setHeader("Allow", allow.join(", "));
-		// The rest of a body over the limit is not worth reading: the connection goes after the answer.
-		if (status === 413) res.setHeader("Connection", "close");
 		res.statusCode = status;
 		res.setHeader("Content-Type", "application/json; charset=utf-8");
-		res.end(JSON.stringify(body));
+		// The rest of a body over the limit is not kept: the connection goes once it is read and dropped.
+		if (status === 413) answerThenClose(req, res, JSON.stringify(body));
+		else res.end(JSON.stringify(body));
 	} catch {
 		res.destroy();
 	}

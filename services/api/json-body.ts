@@ -41,18 +41,44 @@ export function checkJsonHeaders(req: IncomingMessage): void {
 	}
 }
 
-/** Reads at most `limitBytes`; a longer body is refused as soon as it passes the limit. */
-export async function readBytes(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+/**
+ * Reads at most `limitBytes`; a longer body is refused as soon as it passes the limit. The rest of
+ * it is left unread, not destroyed with the request: that would close the connection before the
+ * 413 is written, which the lingering close of that answer reads and drops (lingering-close.ts).
+ */
+export function readBytes(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
 	const declared = Number(req.headers["content-length"]);
-	if (Number.isFinite(declared) && declared > limitBytes) throw new PayloadTooLargeError(limitBytes);
-	const chunks: Buffer[] = [];
-	let size = 0;
-	for await (const chunk of req as AsyncIterable<Buffer>) {
-		size += chunk.length;
-		if (size > limitBytes) throw new PayloadTooLargeError(limitBytes);
-		chunks.push(chunk);
-	}
-	return Buffer.concat(chunks, size);
+	if (Number.isFinite(declared) && declared > limitBytes) return Promise.reject(new PayloadTooLargeError(limitBytes));
+	const aborted = () => Object.assign(new Error("The client closed the connection mid-body"), { code: "ECONNRESET" });
+	if (req.destroyed) return Promise.reject(aborted());
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		const settle = (error: Error | undefined) => {
+			req.off("data", onData);
+			req.off("end", onEnd);
+			req.off("error", settle);
+			req.off("close", onClose);
+			if (error) reject(error);
+			else resolve(Buffer.concat(chunks, size));
+		};
+		const onData = (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > limitBytes) {
+				req.pause();
+				settle(new PayloadTooLargeError(limitBytes));
+				return;
+			}
+			chunks.push(chunk);
+		};
+		const onEnd = () => settle(undefined);
+		// A request whose client went away mid-body may close without an error event.
+		const onClose = () => settle(aborted());
+		req.on("data", onData);
+		req.once("end", onEnd);
+		req.once("error", settle);
+		req.once("close", onClose);
+	});
 }
 
 /**
