@@ -3,6 +3,8 @@ import { escapeRegExp } from "../../../lib/paging";
 import { IDEMPOTENCY_KEY_PATTERN } from "../../../lib/idempotency";
 import { PATH_PARAM, paramSource, pathParams, type PublicRoute } from "../routes";
 import { paramsToJsonSchema, type JsonSchema } from "./json-schema";
+import { RESPONSES, responses } from "./responses";
+import { componentRef } from "./schema-parts";
 import { COMPONENT_SCHEMAS, REQUEST_EXAMPLES } from "./schemas";
 
 /*
@@ -10,7 +12,7 @@ import { COMPONENT_SCHEMAS, REQUEST_EXAMPLES } from "./schemas";
  * actions' own `params` and `auth`. The gateway passes the actions as the registry knows them,
  * so the document describes what the running services validate, wherever they run. Whatever
  * the route table and the rules cannot tell (the error shape, the results) comes from
- * schemas.ts.
+ * schemas.ts; the answers each operation gives, with their headers, from responses.ts.
  */
 
 export interface ActionDescription {
@@ -53,46 +55,6 @@ export class MissingActionsError extends Error {
 		this.name = "MissingActionsError";
 	}
 }
-
-/**
- * Statuses some actions give that the route table cannot express (its refusals are 409 and 422
- * only): keyed by action, with the description of the response.
- */
-const ACTION_STATUSES: Readonly<Record<string, Partial<Record<"401" | "404", string>>>> = {
-	"customers.login": { "401": "The email or password is wrong (INVALID_CREDENTIALS)." },
-	"payments.list": { "404": "No payment of the caller's for the orderId asked for (PAYMENT_NOT_FOUND)." },
-};
-
-const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
-const REQUEST_ID_HEADER = { "X-Request-Id": ref("headers", "RequestId") };
-const RATE_LIMIT_HEADERS = {
-	"X-Rate-Limit-Limit": { description: "Requests a client address may make per minute here.", schema: { type: "integer" } },
-	"X-Rate-Limit-Remaining": { description: "Requests left in the current minute.", schema: { type: "integer" } },
-	"X-Rate-Limit-Reset": { description: "When the current minute ends, in milliseconds since the epoch.", schema: { type: "integer" } },
-};
-
-function errorResponse(description: string, schema: JsonSchema = ref("schemas", "Error"), headers: Record<string, unknown> = REQUEST_ID_HEADER) {
-	return { description, headers, content: { "application/json": { schema } } };
-}
-
-/** Error responses many operations share; operations refer to them by name. */
-const RESPONSES = {
-	BadRequest: errorResponse(
-		"The request is malformed: JSON that does not parse or is not an object, a body on a read or a query string on a write, a missing body, a path parameter sent again, or an Idempotency-Key that is not 1 to 255 printable ASCII characters.",
-	),
-	Unauthorized: errorResponse("No usable bearer token: none where one is needed, or one that is malformed, invalid or expired."),
-	Forbidden: errorResponse("The caller's token lacks the role this operation needs (ROLE_FORBIDDEN)."),
-	NotFound: errorResponse("Nothing with this id, or nothing the caller may see."),
-	PayloadTooLarge: errorResponse("The request body is larger than the gateway accepts."),
-	UnsupportedMediaType: errorResponse("The body is not JSON in UTF-8, or it is compressed."),
-	ValidationFailed: errorResponse(
-		"The parameters break the operation's rules (VALIDATION_ERROR); data lists each failed check.",
-		ref("schemas", "ValidationError"),
-	),
-	Overloaded: errorResponse("The service is overloaded (QUEUE_FULL); try again shortly."),
-	ServiceUnavailable: errorResponse("A service or store this request needs is unavailable; try again shortly."),
-	GatewayTimeout: errorResponse("A service took too long to answer (REQUEST_TIMEOUT); try again."),
-};
 
 export function buildOpenApiDocument(input: OpenApiInput): OpenApiDocument {
 	const missing = [...new Set(input.routes.map((route) => route.action))].filter((action) => !input.actions[action]);
@@ -203,8 +165,8 @@ function operation(route: PublicRoute, action: ActionDescription, operationId: s
 		const query = propertySchemas(rest, "query");
 		for (const name of fields) parameters.push({ name, in: "query", required: query.required.includes(name), schema: query.properties[name] });
 	}
-	parameters.push(ref("parameters", "RequestId"));
-	if (route.idempotencyKey) parameters.push(ref("parameters", "IdempotencyKey"));
+	parameters.push(componentRef("parameters", "RequestId"));
+	if (route.idempotencyKey) parameters.push(componentRef("parameters", "IdempotencyKey"));
 
 	const op: Operation = {
 		operationId,
@@ -241,71 +203,4 @@ function describeAccess(route: PublicRoute, action: ActionDescription): string {
 	if (action.auth === "admin") return "Needs a bearer token of a user with the admin role.";
 	if (action.auth === "customer") return "Needs a bearer token.";
 	return "Works without a token; a token, when sent, must be valid.";
-}
-
-function responses(route: PublicRoute, action: ActionDescription, links: Record<string, unknown> | undefined): Operation["responses"] {
-	const out: Operation["responses"] = {};
-	const auth = route.group === "auth";
-	const writes = paramSource(route.method) === "body";
-	const extra = ACTION_STATUSES[route.action] ?? {};
-	const refusals = (status: 409 | 422) => (route.refusals ?? []).filter((refusal) => refusal.status === status).flatMap((refusal) => refusal.types);
-
-	const headers: Record<string, unknown> = { ...REQUEST_ID_HEADER, ...(auth ? RATE_LIMIT_HEADERS : {}) };
-	if (route.success === 201) headers.Location = { description: "Where the created resource can be read.", required: true, schema: { type: "string" } };
-	if (route.idempotencyKey) {
-		headers["Idempotent-Replayed"] = {
-			description: "`true` when this answers an earlier request with the same Idempotency-Key.",
-			schema: { type: "string", enum: ["true"] },
-		};
-	}
-	out[String(route.success)] = {
-		description: route.success === 201 ? "Created." : "OK.",
-		headers,
-		content: route.media
-			? // An event stream's schema describes each of its events (OpenAPI 3.1, as Schemathesis reads it); other media are text.
-				Object.fromEntries(
-					route.media.map((media) => [media, { schema: media.startsWith("text/event-stream") ? ref("schemas", route.result) : { type: "string" } }]),
-				)
-			: { "application/json": { schema: ref("schemas", route.result) } },
-		...(links ? { links } : {}),
-	};
-
-	out["400"] = ref("responses", "BadRequest");
-	if (extra["401"]) out["401"] = errorResponse(extra["401"]);
-	else if (!auth) out["401"] = ref("responses", "Unauthorized");
-	if (action.auth === "admin") out["403"] = ref("responses", "Forbidden");
-	if (extra["404"]) out["404"] = errorResponse(extra["404"]);
-	else if (pathParams(route.path).length > 0) out["404"] = ref("responses", "NotFound");
-	const conflicts = refusals(409);
-	if (conflicts.length > 0) out["409"] = errorResponse(`Refused: ${conflicts.join(", ")}.`, typedError(conflicts));
-	if (writes) {
-		out["413"] = ref("responses", "PayloadTooLarge");
-		out["415"] = ref("responses", "UnsupportedMediaType");
-	}
-	const unprocessable = refusals(422);
-	if (unprocessable.length > 0) {
-		out["422"] = errorResponse(`The parameters break the operation's rules (VALIDATION_ERROR), or it is refused: ${unprocessable.join(", ")}.`, {
-			oneOf: [ref("schemas", "ValidationError"), typedError(unprocessable)],
-		});
-	} else if (action.params !== undefined) {
-		out["422"] = ref("responses", "ValidationFailed");
-	}
-	out["429"] = auth
-		? errorResponse("Too many requests from this client address (RATE_LIMIT_EXCEEDED), or the service is overloaded (QUEUE_FULL).", undefined, headers)
-		: ref("responses", "Overloaded");
-	out["503"] =
-		route.result === "Health"
-			? {
-					description: "Some service the shop needs is unavailable; `missing` lists them.",
-					headers: REQUEST_ID_HEADER,
-					content: { "application/json": { schema: ref("schemas", "Health") } },
-				}
-			: ref("responses", "ServiceUnavailable");
-	out["504"] = ref("responses", "GatewayTimeout");
-	return out;
-}
-
-/** The error shape, narrowed to the given types. */
-function typedError(types: string[]): JsonSchema {
-	return { allOf: [ref("schemas", "Error")], type: "object", properties: { error: { type: "object", properties: { type: { enum: types } } } } };
 }

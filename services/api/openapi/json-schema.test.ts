@@ -1,6 +1,7 @@
 import Ajv2020 from "ajv/dist/2020";
 import Validator from "fastest-validator";
-import { paramsToJsonSchema, portablePattern, ruleToJsonSchema, UnsupportedRuleError, type JsonSchema } from "./json-schema";
+import { paramsToJsonSchema, ruleToJsonSchema, UnsupportedRuleError, type JsonSchema } from "./json-schema";
+import { portablePattern } from "./portable-patterns";
 
 /*
  * Two kinds of checks: tables of rule → schema, read by people; and agreement, where the same

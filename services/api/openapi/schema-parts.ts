@@ -1,8 +1,11 @@
-import { portablePattern, type JsonSchema } from "./json-schema";
+import type { JsonSchema } from "./json-schema";
+import { portablePattern } from "./portable-patterns";
 
-/* The building blocks of the document's schemas (schemas.ts, shipping-schemas.ts). */
+/* The building blocks of the document's schemas (schemas.ts and the *-schemas.ts beside it) and answers (responses.ts). */
 
-export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+/** A reference to one of the document's components, e.g. `componentRef("responses", "NotFound")`. */
+export const componentRef = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
+export const ref = (name: string): JsonSchema => componentRef("schemas", name);
 export const dateTime: JsonSchema = { type: "string", format: "date-time" };
 export const cents: JsonSchema = { type: "integer", minimum: 0 };
 export const currency: JsonSchema = { type: "string", pattern: portablePattern("^[A-Z]{3}$") };

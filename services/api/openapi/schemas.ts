@@ -1,7 +1,9 @@
 import { EVENT_CONSUMERS } from "../routes";
-import { CANCEL_REASONS, ORDER_STATUSES } from "../../../contracts";
-import { portablePattern, type JsonSchema } from "./json-schema";
+import type { JsonSchema } from "./json-schema";
+import { portablePattern } from "./portable-patterns";
 import { cents, closed, currency, dateTime, page, ref } from "./schema-parts";
+import { order, orderStats, orderStatusEvent, orderTimeline } from "./order-schemas";
+import { error, health, openApiDocument, validationError } from "./gateway-schemas";
 import { SHIPPING_REQUEST_EXAMPLES, SHIPPING_SCHEMAS } from "./shipping-schemas";
 import { PAYMENT_REQUEST_EXAMPLES, PAYMENT_SCHEMAS } from "./payment-schemas";
 import {
@@ -14,21 +16,19 @@ import {
 	NOTIFICATION_EXAMPLE,
 	CART_LINE_EXAMPLE,
 	CART_EXAMPLE,
-	TIMELINE_EXAMPLE,
 	DEAD_LETTER_EXAMPLE,
 	REDRIVE_RESULT_EXAMPLE,
 } from "./examples";
 
 /*
- * The hand-written part of the OpenAPI document: what the handlers return (toCustomer,
- * toProduct, toOrder, toPayment, toNotification, the login result, api.health, orders.timeline) and the gateway's
- * one error shape, as components.schemas, plus an example request body per action. Every
- * result is a closed shape (additionalProperties: false), so a field added to a handler but not
- * here shows up as a failing response check rather than as undocumented data. The cart
- * (services/carts/cart.ts viewCart) is described here too.
+ * The hand-written part of the OpenAPI document: what the handlers return, as components.schemas,
+ * plus an example request body per action. Here: customers and the login result (toCustomer),
+ * products (toProduct), the cart (services/carts/cart.ts viewCart), notifications
+ * (toNotification) and dead letters; the others come from the *-schemas.ts beside this file
+ * (orders, the gateway's own answers and its error shape, shipping, payments). Every result is a
+ * closed shape (additionalProperties: false), so a field added to a handler but not here shows up
+ * as a failing response check rather than as undocumented data.
  */
-
-const TIMELINE_SERVICES = ["orders", "catalogue", "payments", "shipping", "notifications"];
 
 /** An address as stored: the validated params, trimmed, with the country upper-cased. */
 const address = closed(
@@ -76,58 +76,6 @@ const product = closed(
 	},
 	[],
 	PRODUCT_EXAMPLE,
-);
-
-const orderLine = closed({
-	productId: { type: "string" },
-	sku: { type: "string" },
-	name: { type: "string" },
-	unitPriceCents: cents,
-	qty: { type: "integer", minimum: 1 },
-	lineTotalCents: cents,
-});
-
-const order = closed(
-	{
-		id: { type: "string" },
-		customerId: { type: "string" },
-		items: { type: "array", items: orderLine, minItems: 1 },
-		goodsCents: { ...cents, description: "The lines' total." },
-		shippingCents: { ...cents, description: "What shipping costs; 0 for orders placed before the shop shipped." },
-		totalCents: { ...cents, description: "Goods and shipping: what is charged." },
-		currency,
-		shippingAddress: ref("Address"),
-		shipping: ref("OrderShipping"),
-		tracking: ref("Tracking"),
-		paymentMethod: { type: "string" },
-		status: {
-			enum: [...ORDER_STATUSES],
-			description:
-				"The saga: PENDING, AWAITING_PAYMENT, AWAITING_SHIPMENT, then CONFIRMED (the carrier has the label) or CANCELLED; then SHIPPED and DELIVERED.",
-		},
-		cancelReason: { enum: [...CANCEL_REASONS], description: "Set once the order is CANCELLED." },
-		refundedCents: cents,
-		history: {
-			type: "array",
-			minItems: 1,
-			items: closed({
-				status: { enum: [...ORDER_STATUSES] },
-				at: dateTime,
-				reason: { type: "string", description: "The saga step or request that caused it." },
-			}),
-		},
-		returns: { type: "array", items: ref("OrderReturn"), description: "The returns asked for, oldest first." },
-		returnableUntil: { ...dateTime, description: "For a DELIVERED order: until when a return may be asked for." },
-		paymentActionUrl: {
-			type: "string",
-			format: "uri",
-			description: "While AWAITING_PAYMENT: where the customer confirms the payment with their bank (3-D Secure).",
-		},
-		createdAt: dateTime,
-		updatedAt: dateTime,
-	},
-	["cancelReason", "shipping", "tracking", "returns", "returnableUntil", "paymentActionUrl"],
-	ORDER_EXAMPLE,
 );
 
 const cartLine = closed(
@@ -189,25 +137,6 @@ const cartMergeResult = closed(
 	{ cart: CART_EXAMPLE, lines: [{ productId: ID_EXAMPLE, outcome: "MERGED", qty: 2 }] },
 );
 
-/**
- * One event of GET /orders/{id}/events (services/api/order-streams.ts): as Server-Sent Events
- * are read, an object of the event's fields, its `data` the status change as JSON.
- */
-const orderStatusEvent = closed(
-	{
-		event: { const: "status" },
-		id: { type: "string", pattern: portablePattern("^[0-9]+$"), description: "The change's index in the order's history; Last-Event-ID resumes after it." },
-		data: {
-			type: "string",
-			contentMediaType: "application/json",
-			contentSchema: closed({ orderId: { type: "string" }, status: { enum: [...ORDER_STATUSES] }, at: dateTime, reason: { type: "string" } }),
-		},
-		retry: { type: "integer", minimum: 0 },
-	},
-	["retry"],
-	{ event: "status", id: "2", data: JSON.stringify({ orderId: ORDER_EXAMPLE.id, status: "CONFIRMED", at: AT_EXAMPLE, reason: "PAYMENT_SETTLED" }) },
-);
-
 const notification = closed(
 	{
 		id: { type: "string" },
@@ -222,41 +151,6 @@ const notification = closed(
 	},
 	["sentAt"],
 	NOTIFICATION_EXAMPLE,
-);
-
-/** orders.timeline (contracts/timeline.ts): every service's part of an order's story, and the parts that could not be read. */
-const orderTimeline = closed(
-	{
-		orderId: { type: "string" },
-		customerId: { type: "string" },
-		status: { enum: [...ORDER_STATUSES] },
-		entries: {
-			type: "array",
-			minItems: 1,
-			description: "Oldest first; the order's own history is always there.",
-			items: closed(
-				{
-					at: dateTime,
-					service: { enum: TIMELINE_SERVICES },
-					status: {
-						type: "string",
-						description: "The state reached: the order's, the reservation's, the payment's or the shipment's status, or the email's.",
-					},
-					reason: { type: "string", description: "Why, as the service recorded it." },
-					summary: { type: "string", description: "The same for people." },
-					details: { type: "object", additionalProperties: { type: ["string", "number"] }, description: "Facts of the step: amounts, references." },
-				},
-				["details"],
-			),
-		},
-		missing: {
-			type: "array",
-			description: "The parts that could not be read now (their service unavailable or failing); empty when the story is whole.",
-			items: closed({ service: { enum: TIMELINE_SERVICES }, error: { type: "string", description: "The error's type, e.g. SERVICE_NOT_FOUND." } }),
-		},
-	},
-	[],
-	TIMELINE_EXAMPLE,
 );
 
 /** `<service>.deadLetters` (contracts DeadLetter): an event a service's handler gave up on. */
@@ -284,108 +178,12 @@ const redriveResult = closed(
 	REDRIVE_RESULT_EXAMPLE,
 );
 
-const count: JsonSchema = { type: "integer", minimum: 0 };
-const nullableMs: JsonSchema = { type: ["integer", "null"], minimum: 0 };
-
-/** orders.stats (services/orders/admin-orders.ts orderStats). */
-const orderStats = closed(
-	{
-		sinceSeconds: { type: "integer", minimum: 1 },
-		since: dateTime,
-		total: count,
-		byStatus: closed(Object.fromEntries(ORDER_STATUSES.map((status) => [status, count]))),
-		sagaMs: closed({ count, p50: nullableMs, p95: nullableMs, max: nullableMs }, []),
-		truncated: { type: "boolean", description: "More orders settled in the window than the durations were read from (the most recent 1000)." },
-	},
-	[],
-	{
-		sinceSeconds: 3600,
-		since: AT_EXAMPLE,
-		total: 12,
-		byStatus: { PENDING: 1, AWAITING_PAYMENT: 0, AWAITING_SHIPMENT: 0, CONFIRMED: 3, SHIPPED: 2, DELIVERED: 4, CANCELLED: 2 },
-		sagaMs: { count: 11, p50: 180, p95: 950, max: 1200 },
-		truncated: false,
-	},
-);
-
 const loginResult = closed({ token: { type: "string", minLength: 1 }, tokenType: { const: "Bearer" }, expiresAt: dateTime, customer: ref("Customer") }, [], {
 	token: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJiNWUwIn0.c2lnbmF0dXJl",
 	tokenType: "Bearer",
 	expiresAt: AT_EXAMPLE,
 	customer: CUSTOMER_EXAMPLE,
 });
-
-/** 200 when every service the shop needs is available, 503 (same shape) listing the missing ones. */
-const health = closed(
-	{
-		status: { enum: ["ok", "degraded"] },
-		nodeID: { type: "string" },
-		uptimeSeconds: { type: "integer", minimum: 0 },
-		services: { type: "array", items: { type: "string" } },
-		missing: { type: "array", items: { type: "string" }, minItems: 1 },
-	},
-	["missing"],
-	{
-		status: "ok",
-		nodeID: "shop-node-1-4242",
-		uptimeSeconds: 3600,
-		services: ["api", "carts", "catalogue", "customers", "notifications", "orders", "payments", "shipping"],
-	},
-);
-
-/** services/api/error-response.ts: one shape for every failure. */
-const error = closed(
-	{
-		error: closed(
-			{
-				type: {
-					type: "string",
-					pattern: portablePattern("^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$"),
-					description: "What went wrong, for programs to branch on.",
-				},
-				message: { type: "string", description: "For people; not meant to be parsed." },
-				code: { type: "integer", minimum: 400, maximum: 599, description: "The HTTP status." },
-				data: { description: "Details for the client, depending on the type." },
-			},
-			["data"],
-		),
-	},
-	[],
-	{ error: { type: "PRODUCT_NOT_FOUND", message: "Product 3f1c2b9e-8a4d-4c1e-9f7a-2b6d5e8c1a90 not found", code: 404 } },
-);
-
-/** A 422 VALIDATION_ERROR: the error shape, with the failed checks as its data. */
-const validationError: JsonSchema = {
-	allOf: [ref("Error")],
-	type: "object",
-	properties: {
-		error: {
-			type: "object",
-			properties: {
-				type: { const: "VALIDATION_ERROR" },
-				code: { const: 422 },
-				data: {
-					type: "array",
-					minItems: 1,
-					items: closed({
-						field: { type: "string", description: "The path of the value, e.g. items[0].qty." },
-						type: { type: "string", description: "The validator's rule that failed, e.g. stringMin." },
-						message: { type: "string" },
-					}),
-				},
-			},
-			required: ["data"],
-		},
-	},
-	example: {
-		error: {
-			type: "VALIDATION_ERROR",
-			message: "Parameters validation error!",
-			code: 422,
-			data: [{ field: "priceCents", type: "numberMin", message: "The 'priceCents' field must be greater than or equal to 0." }],
-		},
-	},
-};
 
 export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 	Address: address,
@@ -421,13 +219,7 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 	...SHIPPING_SCHEMAS,
 	Error: error,
 	ValidationError: validationError,
-	OpenApiDocument: {
-		type: "object",
-		description: "An OpenAPI 3.1 document (this one).",
-		required: ["openapi", "info", "paths"],
-		properties: { openapi: { type: "string", pattern: "^3\\.1\\." }, info: { type: "object" }, paths: { type: "object" } },
-		example: { openapi: "3.1.0", info: { title: "Shop API", version: "0.1.0" }, paths: {} },
-	},
+	OpenApiDocument: openApiDocument,
 };
 
 /** An example body for each action a write route calls (test/integration/openapi-document.test.ts checks each against its schema). */

@@ -1,5 +1,6 @@
 import { RETURN_STATUSES, SHIPMENT_STATUSES } from "../../../contracts";
-import { portablePattern, type JsonSchema } from "./json-schema";
+import type { JsonSchema } from "./json-schema";
+import { portablePattern } from "./portable-patterns";
 import { cents, closed, currency, dateTime, page, ref } from "./schema-parts";
 import { AT_EXAMPLE, ID_EXAMPLE, ORDER_EXAMPLE } from "./examples";
 

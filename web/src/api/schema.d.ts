@@ -2326,8 +2326,6 @@ export interface operations {
 					"X-Rate-Limit-Remaining"?: number;
 					/** @description When the current minute ends, in milliseconds since the epoch. */
 					"X-Rate-Limit-Reset"?: number;
-					/** @description Where the created resource can be read. */
-					Location: string;
 					[name: string]: unknown;
 				};
 				content: {
