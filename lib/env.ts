@@ -1,4 +1,11 @@
 import path from "node:path";
+import { EnvReader, type Env } from "./env-reader";
+
+/*
+ * The shop's configuration as one table: ShopConfig says what each setting means, readConfig
+ * which variable it comes from, its default and its bounds. Long because it lists every
+ * variable, a line or two each, in one place; how a value is read and checked is env-reader.ts's.
+ */
 
 /** Moleculer's log levels, most severe first: a level logs itself and everything before it. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
@@ -184,8 +191,6 @@ const DEV_PROCESSOR_SECRET_KEY = "sk_test_development_only";
 const DEV_WEBHOOK_SECRET = "whsec_development_only";
 const MIN_SECRET_BYTES = 32;
 
-type Env = Record<string, string | undefined>;
-
 /**
  * Variables that have no safe default outside development: a deployment must set them, and the
  * deployment-file tests check that every deployment does.
@@ -195,100 +200,6 @@ export const REQUIRED_IN_PRODUCTION = ["JWT_SECRET", "ADMIN_PASSWORD", "PAYMENTS
 /** How the payment sandbox delivers its webhooks (a test switch): as they happen, late, each twice, newest first, or not at all. */
 export const WEBHOOK_MODES = ["normal", "late", "twice", "reorder", "never"] as const;
 export type WebhookMode = (typeof WEBHOOK_MODES)[number];
-
-class Reader {
-	readonly problems: string[] = [];
-	readonly names = new Set<string>();
-	constructor(private readonly env: Env) {}
-
-	raw(name: string): string | undefined {
-		this.names.add(name);
-		const value = this.env[name];
-		return value === undefined || value.trim() === "" ? undefined : value.trim();
-	}
-
-	string(name: string, fallback: string): string {
-		return this.raw(name) ?? fallback;
-	}
-
-	oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
-		const value = this.raw(name);
-		if (value === undefined) return fallback;
-		if ((allowed as readonly string[]).includes(value)) return value as T;
-		this.problems.push(`${name} must be one of ${allowed.join(", ")} (got "${value}")`);
-		return fallback;
-	}
-
-	int(name: string, fallback: number, min: number, max: number): number {
-		const value = this.raw(name);
-		if (value === undefined) return fallback;
-		const parsed = Number(value);
-		if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-			this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
-			return fallback;
-		}
-		return parsed;
-	}
-
-	fraction(name: string, fallback: number): number {
-		const value = this.raw(name);
-		if (value === undefined) return fallback;
-		const parsed = Number(value);
-		if (!/^\d*\.?\d+$/.test(value) || parsed < 0 || parsed > 1) {
-			this.problems.push(`${name} must be a number from 0 to 1 (got "${value}")`);
-			return fallback;
-		}
-		return parsed;
-	}
-
-	/** A size in bytes written as `2048`, `100kb` or `1mb`, from 1 byte to `maxBytes`. */
-	bytes(name: string, fallback: number, maxBytes: number): number {
-		const value = this.raw(name);
-		if (value === undefined) return fallback;
-		const match = /^(\d+)(b|kb|mb)?$/i.exec(value);
-		const bytes = match ? Number(match[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[(match[2] ?? "b").toLowerCase() as "b" | "kb" | "mb"] : Number.NaN;
-		if (!(bytes >= 1 && bytes <= maxBytes)) {
-			this.problems.push(`${name} must be a size such as 100kb or 1mb, at most ${maxBytes / (1024 * 1024)}mb (got "${value}")`);
-			return fallback;
-		}
-		return bytes;
-	}
-
-	bool(name: string, fallback: boolean): boolean {
-		const value = this.raw(name);
-		if (value === undefined) return fallback;
-		if (["1", "true", "yes"].includes(value.toLowerCase())) return true;
-		if (["0", "false", "no"].includes(value.toLowerCase())) return false;
-		this.problems.push(`${name} must be true or false (got "${value}")`);
-		return fallback;
-	}
-
-	hostPorts(name: string): string[] | undefined {
-		const value = this.raw(name);
-		if (value === undefined) return undefined;
-		const parts = value.split(",").map((part) => part.trim());
-		for (const part of parts) {
-			if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(part)) this.problems.push(`${name} must list host:port pairs separated by commas (got "${part}")`);
-		}
-		return parts;
-	}
-
-	url(name: string, protocols: string[], options: { list?: boolean } = {}): string | undefined {
-		const value = this.raw(name);
-		if (value === undefined) return undefined;
-		// NATS_URL may list several servers separated by commas. A MongoDB URI also contains
-		// commas (replica-set hosts) but is one URI that WHATWG URL cannot parse, so only its
-		// scheme is checked here and the driver checks the rest.
-		const parts = options.list ? value.split(",").map((part) => part.trim()) : [value];
-		for (const part of parts) {
-			const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(part)?.[1]?.toLowerCase();
-			if (!scheme || !protocols.includes(scheme)) {
-				this.problems.push(`${name} must be a ${protocols.join(" or ")} URL (got "${part}")`);
-			}
-		}
-		return value;
-	}
-}
 
 export function loadConfig(env: Env = process.env): ShopConfig {
 	const { config, problems } = readConfig(env);
@@ -302,7 +213,7 @@ export function configVariableNames(): string[] {
 }
 
 function readConfig(env: Env): { config: ShopConfig; problems: string[]; names: Set<string> } {
-	const read = new Reader(env);
+	const read = new EnvReader(env);
 	const nodeEnv = read.oneOf("NODE_ENV", ["development", "test", "production"] as const, "development");
 	const isDevelopment = nodeEnv !== "production";
 

@@ -1,19 +1,19 @@
-import { randomUUID } from "node:crypto";
-import { Errors } from "moleculer";
 import type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 import type { AnyDomainEvent, EventName, TraceCarrier } from "../../contracts";
 import { ioCounts } from "../../lib/io-counts";
 import { retryDelayMs } from "../../lib/timers";
 import type { KafkaConnection } from "./kafka-connection";
 import { KeyedQueue, PartitionProgress } from "./kafka-dispatch";
+import { replayTopic, type ReplayFrom, type ReplayReport } from "./kafka-replay";
 import { consumerGroup, deadLetterTopic, eventHeaders, header, topicFor, traceFromHeaders } from "./kafka-topics";
 
 /*
  * Kafka as the durable event log behind the event mixin, for one service of a node: it publishes
  * through the node's shared connection (kafka-connection.ts; names in kafka-topics.ts) and reads
- * with a consumer group of its own, so its replicas share the partitions; an offset is committed only once the handler has succeeded or
- * the event is stored in the service's inbox for a retry. Events of different aggregates are
- * handled at once, each aggregate's in order (see kafka-dispatch.ts).
+ * with a consumer group of its own, so its replicas share the partitions; an offset is committed
+ * only once the handler has succeeded or the event is stored in the service's inbox for a retry.
+ * Events of different aggregates are handled at once, each aggregate's in order (see
+ * kafka-dispatch.ts). An operator's replay of a topic reads apart from all this (kafka-replay.ts).
  */
 
 /** How often a node measures its consumer group's lag on the partitions it reads. */
@@ -57,6 +57,9 @@ function restartedAfter(error: Error & { cause?: unknown }): boolean {
 }
 const RESTART_MS = { base: 1000, max: 30_000 };
 
+// The replay's types, where admin-actions.ts and the infrastructure tests import them from.
+export type { ReplayFrom, ReplayReport } from "./kafka-replay";
+
 export interface KafkaBusOptions {
 	/** The node's connection, shared with its other services. */
 	connection: KafkaConnection;
@@ -69,19 +72,6 @@ export interface KafkaBusOptions {
 	/** Given, it is told every few seconds how far the group is behind on each partition this node reads. */
 	reportLag?(group: string, topic: string, partition: number, lag: number): void;
 	log: { info(message: string): void; warn(message: string, err?: unknown): void; error(message: string, err?: unknown): void };
-}
-
-/** Where a replay starts: a time, or an offset (on one partition, or on each). */
-export type ReplayFrom = { time: Date } | { offset: number; partition?: number };
-
-export interface ReplayReport {
-	topic: string;
-	consumerGroup: string;
-	/** Per partition: the first offset read and the end (exclusive) fixed when the replay began. */
-	partitions: { partition: number; from: number; to: number }[];
-	read: number;
-	handled: number;
-	failed: { eventId: string; type: string; error: string }[];
 }
 
 export class KafkaBus {
@@ -254,80 +244,9 @@ export class KafkaBus {
 		}
 	}
 
-	/**
-	 * Reads `topic` again for this service's consumer group, from a time or an offset up to where
-	 * the topic ended when the replay began, and hands each event the service handles to
-	 * `handle`. The group's own offsets are not touched, so live consumption goes on; the read
-	 * uses a throw-away group whose offsets are set before it joins, and which is deleted after.
-	 */
-	async replay(topic: string, from: ReplayFrom, handle: (event: AnyDomainEvent) => Promise<void>, timeoutMs: number): Promise<ReplayReport> {
-		const group = `${consumerGroup(this.options.service)}.replay.${randomUUID()}`;
-		const admin = this.connection.admin;
-		const consumer = this.connection.kafka.consumer({ groupId: group, allowAutoTopicCreation: false });
-		try {
-			const ends = await admin.fetchTopicOffsets(topic);
-			const starts =
-				"time" in from
-					? await admin.fetchTopicOffsetsByTimestamp(topic, from.time.getTime())
-					: ends
-							.filter((p) => from.partition === undefined || p.partition === from.partition)
-							.map((p) => ({ partition: p.partition, offset: String(Math.max(from.offset, Number(p.low))) }));
-			const partitions = starts
-				.map((start) => {
-					const end = ends.find((p) => p.partition === start.partition)!;
-					// A time after the last message yields -1: nothing to read there.
-					const first = Number(start.offset) < 0 ? Number(end.high) : Number(start.offset);
-					return { partition: start.partition, from: Math.min(first, Number(end.high)), to: Number(end.high) };
-				})
-				.sort((a, b) => a.partition - b.partition);
-			const report: ReplayReport = { topic, consumerGroup: consumerGroup(this.options.service), partitions, read: 0, handled: 0, failed: [] };
-			const open = new Set(partitions.filter((p) => p.from < p.to).map((p) => p.partition));
-			if (open.size === 0) return report;
-
-			await admin.setOffsets({ groupId: group, topic, partitions: partitions.map((p) => ({ partition: p.partition, offset: String(p.from) })) });
-			await consumer.connect();
-			await consumer.subscribe({ topics: [topic] });
-			let timer: NodeJS.Timeout | undefined;
-			await new Promise<void>((resolve, reject) => {
-				timer = setTimeout(
-					() =>
-						reject(
-							new Errors.MoleculerRetryableError(`Replay of ${topic} did not reach its end in ${timeoutMs} ms`, 504, "REPLAY_TIMED_OUT", report),
-						),
-					timeoutMs,
-				);
-				consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
-				consumer
-					.run({
-						autoCommit: false,
-						eachMessage: async ({ partition, message }) => {
-							const range = partitions.find((p) => p.partition === partition)!;
-							const offset = Number(message.offset);
-							if (!open.has(partition) || offset >= range.to) return;
-							report.read++;
-							const type = header(message.headers, "event-type") as EventName | undefined;
-							if (type && this.options.handles.includes(type) && message.value) {
-								const event = JSON.parse(message.value.toString()) as AnyDomainEvent;
-								try {
-									await handle(event);
-									report.handled++;
-								} catch (err) {
-									report.failed.push({ eventId: event.id, type: event.type, error: err instanceof Error ? err.message : String(err) });
-								}
-							}
-							if (offset + 1 >= range.to) {
-								open.delete(partition);
-								if (open.size === 0) resolve();
-							}
-						},
-					})
-					.catch(reject);
-			}).finally(() => clearTimeout(timer));
-			return report;
-		} finally {
-			await consumer.disconnect().catch(() => undefined);
-			await admin.deleteGroups([group]).catch(() => undefined);
-		}
+	/** Reads `topic` again for this service's consumer group, its live consumption untouched (kafka-replay.ts). */
+	replay(topic: string, from: ReplayFrom, handle: (event: AnyDomainEvent) => Promise<void>, timeoutMs: number): Promise<ReplayReport> {
+		return replayTopic(this.options, topic, from, handle, timeoutMs);
 	}
 
 	/** Parks an event a handler gave up on, with its error, on its topic's dead-letter topic. */

@@ -3,7 +3,6 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import {
 	CATALOGUE_CHANGED,
 	type CatalogueChanged,
-	type CreateProductParams,
 	type GetProductParams,
 	type ListProductsParams,
 	type ListProductsResult,
@@ -11,21 +10,15 @@ import {
 	type Product,
 	type ProductCategory,
 	type ProductSummary,
-	type Reservation,
-	type ReservationRef,
-	type ReserveStockParams,
 	type ShopMeta,
-	type UpdateProductParams,
 } from "../../contracts";
-import { CONFLICT, compareAndSet } from "../../lib/compare-and-set";
-import { ConflictError, NotFoundError } from "../../lib/errors";
+import { NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import { ReadCache } from "../../lib/read-cache";
-import { shopMetrics } from "../../lib/metrics";
-import { idRule, linesRule } from "../../lib/rules";
+import { idRule } from "../../lib/rules";
 import { repeat, type Repeating } from "../../lib/timers";
-import { EventsMixin, type EventsStore, newEvent, type EventsService } from "../../mixins/events";
-import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
+import { EventsMixin, type EventsStore, type EventsService } from "../../mixins/events";
+import type { StoreService } from "../../mixins/store.mixin";
 import {
 	categoriesOf,
 	CATEGORIES_CACHE_KEY,
@@ -33,7 +26,6 @@ import {
 	newProduct,
 	pageCacheKey,
 	productCacheKey,
-	productChanges,
 	productQuery,
 	readsChangedBy,
 	toProduct,
@@ -42,8 +34,10 @@ import {
 	type ProductDoc,
 } from "./product";
 import { SEED_PRODUCTS } from "./seed-products";
-import { Reservations } from "./reservations";
-import { ORDER_ID_PATTERN, type ReservationDoc } from "./stock";
+import type { Reservations } from "./reservations";
+import { ProductEditsMixin } from "./product-edits.mixin";
+import { ReservationsMixin } from "./reservations.mixin";
+import type { ReservationDoc } from "./stock";
 import { loadConfig } from "../../lib/env";
 
 type Collections = { products: ProductDoc; reservations: ReservationDoc };
@@ -69,44 +63,19 @@ type Vars = EventsService & StoreService<Collections> & { sweeper?: Repeating; r
 type CatalogueService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
-// Patterns are strings: a RegExp does not survive the transporter (the registry is sent as JSON).
-const orderIdRule = { type: "string", pattern: ORDER_ID_PATTERN.source } as const;
-/** What orders ask to hold: their lines, each within an order's bounds and more. */
-const stockLines = linesRule(10_000);
-const productFields = {
-	sku: { type: "string", trim: true, min: 1, max: 64, pattern: "^[A-Za-z0-9._-]+$" },
-	name: { type: "string", trim: true, min: 1, max: 200 },
-	description: { type: "string", trim: true, max: 5000 },
-	category: { type: "string", trim: true, min: 1, max: 64, pattern: "^[A-Za-z0-9 _-]+$" },
-	priceCents: { type: "number", integer: true, min: 0, max: 100_000_000 },
-	currency: { type: "string", length: 3, pattern: "^[A-Za-z]{3}$" },
-	// A gram to a tonne: what a carrier takes is shipping's to say, not the catalogue's.
-	weightGrams: { type: "number", integer: true, min: 1, max: 1_000_000 },
-	stock: { type: "number", integer: true, min: 0, max: 10_000_000 },
-	active: { type: "boolean" },
-} as const;
-
-/** A public action that hands one order's id to a step of the reservation workflow (reservations.ts) and answers the reservation. */
-function reservationAction(step: "release" | "commit" | "get") {
-	return {
-		visibility: "public",
-		params: { $$strict: true, orderId: orderIdRule },
-		handler(this: CatalogueService, ctx: Ctx<ReservationRef>): Promise<Reservation> {
-			return this.reservations[step](ctx.params.orderId);
-		},
-	} as const;
-}
-
 function isAdmin(ctx: Ctx<unknown>): boolean {
 	return ctx.meta.user?.role === "admin";
 }
 
-/** Catalogue: products, and the stock held for orders until they are confirmed, cancelled or expire. */
+/**
+ * Catalogue: products (an admin's edits in product-edits.mixin.ts), and the stock held for orders
+ * until they are confirmed, cancelled or expire (reservations.mixin.ts).
+ */
 export default function catalogueService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
 	const config = loadConfig();
 	return {
 		name: "catalogue",
-		mixins: [EventsMixin<Collections>(config, STORE)],
+		mixins: [EventsMixin<Collections>(config, STORE), ProductEditsMixin(), ReservationsMixin(config)],
 
 		publishes: [
 			"product.created",
@@ -118,38 +87,6 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 			"stock.committed",
 			"stock.returned",
 		],
-
-		// The reservation workflow is idempotent per order (reservations.ts): a duplicate finds the
-		// reservation already made, moved or settled, and changes nothing.
-		handledInAggregate: ["order.created", "payment.settled", "payment.failed", "order.cancelled"],
-
-		domainEvents: {
-			async "order.created"(event) {
-				await this.reservations.reserve(
-					event.orderId,
-					event.items.map(({ productId, qty }) => ({ productId, qty })),
-				);
-			},
-			async "payment.settled"(event) {
-				try {
-					await this.reservations.commit(event.orderId);
-				} catch (err) {
-					// The order was cancelled (or its hold expired) while the payment went through;
-					// the stock is already back on sale and payments refunds the charge.
-					if (!(err instanceof ConflictError)) throw err;
-					this.logger.warn(`[order ${event.orderId}] payment settled but the stock is no longer held: ${err.message}`);
-				}
-			},
-			async "payment.failed"(event) {
-				await this.reservations.release(event.orderId, "PAYMENT_FAILED");
-			},
-			async "order.cancelled"(event) {
-				await this.reservations.cancel(event.orderId);
-			},
-			async "return.received"(event) {
-				await this.reservations.restockReturn(event.orderId, event.returnId, event.items);
-			},
-		},
 
 		events: {
 			[CATALOGUE_CHANGED]: {
@@ -234,121 +171,6 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 					return entries.flatMap((entry) => (entry.product ? [entry.product] : []));
 				},
 			},
-
-			create: {
-				auth: "admin",
-				params: {
-					$$strict: true,
-					...productFields,
-					description: { ...productFields.description, optional: true },
-					currency: { ...productFields.currency, optional: true },
-					weightGrams: { ...productFields.weightGrams, optional: true },
-					stock: { ...productFields.stock, optional: true },
-					active: { ...productFields.active, optional: true },
-				},
-				async handler(this: CatalogueService, ctx: Ctx<CreateProductParams>): Promise<Product> {
-					const now = new Date();
-					const doc = newProduct(ctx.params, randomUUID(), now);
-					const product = toProduct(doc);
-					try {
-						await this.insertWithEvents("products", doc, [newEvent("product.created", { productId: product.id, product }, product.id)], now);
-					} catch (err) {
-						if (err instanceof DuplicateKeyError) {
-							throw new ConflictError("SKU_TAKEN", `A product with SKU ${doc.sku} already exists`, { sku: doc.sku });
-						}
-						throw err;
-					}
-					await this.productsChanged([doc._id], true);
-					ctx.meta.$statusCode = 201;
-					ctx.meta.$location = `/api/products/${doc._id}`;
-					return product;
-				},
-			},
-
-			update: {
-				auth: "admin",
-				params: {
-					$$strict: true,
-					id: idRule,
-					...Object.fromEntries(Object.entries(productFields).map(([key, rule]) => [key, { ...rule, optional: true }])),
-					expectedStock: { ...productFields.stock, optional: true },
-				},
-				async handler(this: CatalogueService, ctx: Ctx<UpdateProductParams>): Promise<Product> {
-					const now = new Date();
-					const { set, changed } = productChanges(ctx.params, now);
-					// A stock edit is a compare-and-set against the stock the admin's change was based
-					// on, so a reservation taken meanwhile is never silently overwritten.
-					const step = async (): Promise<Product | typeof CONFLICT> => {
-						const current = await this.findProduct(ctx.params.id, true);
-						const { expectedStock } = ctx.params;
-						if (expectedStock !== undefined && current.stock !== expectedStock) {
-							throw new ConflictError(
-								"STOCK_NOT_AS_EXPECTED",
-								`The stock is ${current.stock}, not ${expectedStock} as expected: orders reserved or released some meanwhile`,
-								{ stock: current.stock, expectedStock },
-							);
-						}
-						const query = ctx.params.stock === undefined ? { _id: current._id } : { _id: current._id, stock: current.stock };
-						const update = ctx.params.stock === undefined ? set : { ...set, stock: ctx.params.stock };
-						const product = toProduct({ ...current, ...update } as ProductDoc);
-						const updated = newEvent("product.updated", { productId: product.id, product, changed }, product.id);
-						try {
-							const written = await this.changingProducts(
-								[current._id],
-								() => this.updateWithEvents("products", query, { $set: update }, [updated], now),
-								true,
-							);
-							return written === 1 ? product : CONFLICT;
-						} catch (err) {
-							if (err instanceof DuplicateKeyError) {
-								throw new ConflictError("SKU_TAKEN", `A product with SKU ${String(set.sku)} already exists`, { sku: set.sku });
-							}
-							throw err;
-						}
-					};
-					return compareAndSet(step, () => {
-						throw new ConflictError("STOCK_CHANGED_CONCURRENTLY", "Stock kept changing while it was being set; try again");
-					});
-				},
-			},
-
-			deactivate: {
-				auth: "admin",
-				params: { $$strict: true, id: idRule },
-				async handler(this: CatalogueService, ctx: Ctx<GetProductParams>): Promise<Product> {
-					const now = new Date();
-					const current = await this.findProduct(ctx.params.id, true);
-					if (current.active) {
-						const deactivated = newEvent("product.deactivated", { productId: current._id }, current._id);
-						await this.changingProducts(
-							[current._id],
-							() =>
-								this.updateWithEvents(
-									"products",
-									{ _id: current._id, active: true },
-									{ $set: { active: false, updatedAt: now.toISOString() } },
-									[deactivated],
-									now,
-								),
-							true,
-						);
-					}
-					return toProduct(await this.findProduct(ctx.params.id, true));
-				},
-			},
-
-			/** All-or-nothing; a repeated call for the same order returns the first call's outcome. */
-			reserve: {
-				visibility: "public",
-				params: { $$strict: true, orderId: orderIdRule, items: stockLines },
-				handler(this: CatalogueService, ctx: Ctx<ReserveStockParams>): Promise<Reservation> {
-					return this.reservations.reserve(ctx.params.orderId, ctx.params.items);
-				},
-			},
-
-			release: reservationAction("release"),
-			commit: reservationAction("commit"),
-			getReservation: reservationAction("get"),
 		},
 
 		methods: {
@@ -416,25 +238,10 @@ export default function catalogueService(): ServiceSchema<ServiceSettingSchema, 
 
 		created(this: CatalogueService) {
 			this.readCache = new ReadCache(this.broker.cacher, config.catalogue.cacheTtlSeconds);
-			// eslint-disable-next-line @typescript-eslint/no-this-alias -- the host reads the collections, which exist only once started
-			const service = this;
-			this.reservations = new Reservations({
-				get reservations() {
-					return service.collections.reservations;
-				},
-				get products() {
-					return service.collections.products;
-				},
-				updateWithEvents: (collection, query, update, events, now) => service.updateWithEvents(collection, query, update, events, now),
-				changingProducts: (productIds, writes) => service.changingProducts(productIds, writes),
-				reservationTtlMs: config.catalogue.reservationTtlMs,
-				// As long as a node has an event's handling to itself before another may take it over.
-				holdLeaseMs: config.events.claimTimeoutMs,
-				logger: this.logger,
-				onExpired: () => shopMetrics(this.broker).reservationExpired(),
-			});
 		},
 
+		// The reservations' sweep too is started here, after the seeding: a service's started runs after
+		// its mixins' (the store is open), its stopped before theirs (the store is still open).
 		async started(this: CatalogueService) {
 			await this.seedCatalogue();
 			await this.reservations.sweep();

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import {
-	ORDER_STATUS_NOTICE,
 	ORDER_STATUSES,
 	type ChooseShippingParams,
 	type AnyDomainEvent,
@@ -11,7 +10,6 @@ import {
 	type ListOrdersResult,
 	type Order,
 	type OrderProgress,
-	type OrderStatusNotice,
 	type Product,
 	type ShippingOption,
 	type ShopMeta,
@@ -22,29 +20,16 @@ import { pageParams } from "../../lib/paging";
 import { addressRule, idRule, linesRule, paymentMethodRule, shippingOptionIdRule } from "../../lib/rules";
 import { shopMetrics } from "../../lib/metrics";
 import { repeat, type Repeating } from "../../lib/timers";
-import { noteOrderId, runInWork, withTrace, workFromCarrier } from "../../lib/trace-context";
-import { alreadyHandled, EventOutOfOrderError, EventsMixin, type EventsStore, newEvent, type EventsService, type WithHandledEvents } from "../../mixins/events";
+import { noteOrderId, withTrace } from "../../lib/trace-context";
+import { EventsMixin, type EventsStore, newEvent, type EventsService } from "../../mixins/events";
 import { DuplicateKeyError, type StoreService } from "../../mixins/store.mixin";
 import { claimOf } from "../../lib/idempotency";
 import { decideKey, keyDocId, keyReused, type IdempotencyKeyDoc } from "./idempotency-key";
 import { loadConfig } from "../../lib/env";
-import {
-	DEFAULT_PAYMENT_METHOD,
-	MAX_LINE_QTY,
-	OPEN_STATUSES,
-	newOrder,
-	movedOrder,
-	orderShipping,
-	orderStep,
-	priceOrder,
-	sagaSeconds,
-	toOrder,
-	type OrderDoc,
-	type SagaTrigger,
-} from "./order";
+import { DEFAULT_PAYMENT_METHOD, MAX_LINE_QTY, newOrder, orderShipping, priceOrder, toOrder, type OrderDoc, type SagaTrigger } from "./order";
 import { OperatorMixin } from "./operator.mixin";
 import { ReturnsMixin } from "./returns.mixin";
-import type { ReturnCommand } from "./returns";
+import { SagaMixin } from "./saga.mixin";
 
 type Collections = { orders: OrderDoc; idempotencyKeys: IdempotencyKeyDoc };
 
@@ -61,95 +46,30 @@ const STORE: EventsStore<Collections> = {
 const KEY_SWEEP_MS = 60 * 1000;
 
 interface Methods {
+	/** saga.mixin.ts */
 	advance(orderId: string, trigger: SagaTrigger, cause?: AnyDomainEvent, facts?: Record<string, unknown>): Promise<OrderDoc | null>;
-	/** returns.mixin.ts */
-	applyReturn(orderId: string, command: ReturnCommand, cause?: AnyDomainEvent): Promise<unknown>;
+	/** saga.mixin.ts */
+	timeOutStalledSagas(): Promise<void>;
 	ownOrder(ctx: Ctx<{ id: string }>): Promise<OrderDoc>;
 	orderIdForKey(customerId: string, claim: IdempotencyClaim, now: Date): Promise<string>;
 	answerCreated(ctx: Ctx<unknown>, doc: OrderDoc, replayed: boolean): Order;
-	timeOutStalledSagas(): Promise<void>;
 }
 
 type Vars = EventsService & StoreService<Collections> & { sagaSweeper?: Repeating; keySweeper?: Repeating };
 type OrdersService = Service & Vars & Methods;
 type Ctx<P> = Context<P, ShopMeta>;
 
-/** Orders: places them (priced from the catalogue), and runs each one's saga to CONFIRMED or CANCELLED. */
+/**
+ * Orders: places them (priced from the catalogue), and runs each one's saga to CONFIRMED or
+ * CANCELLED (saga.mixin.ts); returns (returns.mixin.ts) and an operator's reads (operator.mixin.ts).
+ */
 export default function ordersService(): ServiceSchema<ServiceSettingSchema, Methods, Vars> {
 	const config = loadConfig();
 	return {
 		name: "orders",
-		mixins: [EventsMixin<Collections>(config, STORE), ReturnsMixin(), OperatorMixin()],
+		mixins: [EventsMixin<Collections>(config, STORE), SagaMixin(config), ReturnsMixin(), OperatorMixin()],
 
 		publishes: ["order.created", "order.paid", "order.confirmed", "order.cancelled", "return.requested", "return.received"],
-
-		// The saga's steps record their event in the order they move (advance's cause); a refund
-		// is recorded under its event id. A duplicate is found in the order read anyway.
-		handledInAggregate: [
-			"stock.reserved",
-			"stock.rejected",
-			"payment.actionRequired",
-			"payment.settled",
-			"payment.failed",
-			"payment.refunded",
-			"shipment.booked",
-			"shipment.refused",
-			"shipment.dispatched",
-			"shipment.delivered",
-		],
-
-		domainEvents: {
-			async "stock.reserved"(event) {
-				await this.advance(event.orderId, "STOCK_RESERVED", event);
-			},
-			async "stock.rejected"(event) {
-				await this.advance(event.orderId, "STOCK_REJECTED", event);
-			},
-			async "payment.actionRequired"(event) {
-				await this.advance(event.orderId, "PAYMENT_ACTION_REQUIRED", event, { paymentActionUrl: event.actionUrl });
-			},
-			async "payment.settled"(event) {
-				await this.advance(event.orderId, "PAYMENT_SETTLED", event);
-			},
-			async "payment.failed"(event) {
-				await this.advance(event.orderId, "PAYMENT_FAILED", event);
-			},
-			async "shipment.booked"(event) {
-				await this.advance(event.orderId, "SHIPMENT_BOOKED", event, { tracking: event.tracking });
-			},
-			async "shipment.refused"(event) {
-				await this.advance(event.orderId, "SHIPMENT_REFUSED", event);
-			},
-			async "shipment.dispatched"(event) {
-				await this.advance(event.orderId, "SHIPMENT_DISPATCHED", event);
-			},
-			async "shipment.delivered"(event) {
-				// The return window runs from the carrier's delivery, as it stood when the parcel arrived.
-				const returnableUntil = new Date(Date.parse(event.at) + config.orders.returnWindowMs).toISOString();
-				await this.advance(event.orderId, "SHIPMENT_DELIVERED", event, { returnableUntil });
-			},
-			async "payment.refunded"(event) {
-				if (event.returnId) {
-					await this.applyReturn(
-						event.orderId,
-						{ type: "REFUNDED", returnId: event.returnId, refundId: event.id, amountCents: event.amountCents },
-						event,
-					);
-					return;
-				}
-				const at = new Date().toISOString();
-				// Keyed on the refund's event id, so a duplicate delivery cannot count a refund twice.
-				const updated = await this.collections.orders.update(
-					{ _id: event.orderId, [`refunds.${event.id}`]: { $exists: false } },
-					{
-						$inc: { refundedCents: event.amountCents },
-						$push: { history: { status: "CANCELLED", at, reason: "PAYMENT_REFUNDED" } },
-						$set: { updatedAt: at, [`refunds.${event.id}`]: event.amountCents },
-					},
-				);
-				if (updated === 1) this.logger.info(`[order ${event.orderId}] refund of ${event.amountCents} cents recorded`);
-			},
-		},
 
 		actions: {
 			create: {
@@ -322,87 +242,10 @@ export default function ordersService(): ServiceSchema<ServiceSettingSchema, Met
 				}
 				return doc;
 			},
-
-			/**
-			 * Applies one saga step: the decision is made on the status read, and written only if the
-			 * status is still that one; a concurrent step makes us read again and decide anew.
-			 * Returns the moved order, or null when the step changed nothing.
-			 */
-			async advance(
-				this: OrdersService,
-				orderId: string,
-				trigger: SagaTrigger,
-				cause?: AnyDomainEvent,
-				facts?: Record<string, unknown>,
-			): Promise<OrderDoc | null> {
-				const attempt = async (): Promise<OrderDoc | null | typeof CONFLICT> => {
-					const order: (OrderDoc & WithHandledEvents) | null = await this.collections.orders.findOne({ _id: orderId });
-					if (!order) {
-						if (cause) throw new EventOutOfOrderError(cause, `order ${orderId}`);
-						return null;
-					}
-					if (alreadyHandled(order, cause)) {
-						this.logger.debug(`[order ${orderId}] duplicate ${cause!.type} ${cause!.id} ignored`);
-						return null;
-					}
-					const now = new Date();
-					const step = orderStep(order, trigger, now, config.orders.sagaStepTimeoutMs, facts);
-					if (step.kind === "wait") throw new EventOutOfOrderError(cause!, `the step before ${trigger} for order ${orderId}`);
-					if (step.kind === "refuse") {
-						throw new ConflictError(
-							step.type,
-							`Order ${orderId} has its shipping label (${order.status}): it can no longer be cancelled; once it is delivered, return it instead`,
-							{ status: order.status },
-						);
-					}
-					if (step.kind === "ignore") {
-						this.logger.debug(`[order ${orderId}] ${trigger} ignored in status ${order.status}`);
-						return null;
-					}
-					const { decision, set, unset, entry, events } = step;
-					const moved = movedOrder(order, step);
-					if (
-						(await this.updateWithEvents(
-							"orders",
-							{ _id: orderId, status: order.status },
-							{ $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}), $push: { history: entry } },
-							events,
-							now,
-							cause,
-						)) !== 1
-					)
-						return CONFLICT;
-					this.logger.info(`[order ${orderId}] ${order.status} -> ${decision.to} (${decision.reason})`);
-					// For live views on every node; one that misses it catches up from orders.progress.
-					const notice: OrderStatusNotice = { orderId, customerId: order.customerId, seq: order.history.length, change: entry };
-					this.broker
-						.broadcast(ORDER_STATUS_NOTICE, notice)
-						.catch((err: unknown) => this.logger.warn(`[order ${orderId}] status notice not sent`, err));
-					if (decision.to === "CONFIRMED" || decision.to === "CANCELLED") {
-						shopMetrics(this.broker).orderFinished(decision.to, decision.cancelReason, sagaSeconds(order, now));
-					}
-					return moved;
-				};
-				return compareAndSet(attempt, () => {
-					throw new ConflictError("ORDER_ALREADY_FINAL", `Order ${orderId} kept changing; try again`);
-				});
-			},
-
-			async timeOutStalledSagas(this: OrdersService): Promise<void> {
-				const stalled = await this.collections.orders.find({
-					query: { status: { $in: [...OPEN_STATUSES] }, sagaDeadlineMs: { $lte: Date.now() } },
-					limit: 200,
-				});
-				for (const order of stalled) {
-					// In the order's own trace: the cancellation is the end of its saga.
-					await runInWork(workFromCarrier(order.trace, order._id), async () => {
-						this.logger.warn(`[order ${order._id}] saga step timed out in ${order.status}`);
-						await this.advance(order._id, "TIMEOUT");
-					});
-				}
-			},
 		},
 
+		// The saga's sweeper too is started here: a service's started runs after its mixins' (the
+		// store is open), its stopped before theirs (the store is still open).
 		started(this: OrdersService) {
 			this.keySweeper = repeat(
 				KEY_SWEEP_MS,
