@@ -1,4 +1,5 @@
-import type { ComponentChildren } from "preact";
+import type { ComponentChildren, ComponentType } from "preact";
+import { Route, Router, useLocation } from "preact-iso/router";
 import { useEffect } from "preact/hooks";
 import { cartCount, loadCart } from "./cart/cart";
 import { AdminGate } from "./pages/admin-gate";
@@ -11,7 +12,7 @@ import { NotificationsPage } from "./pages/notifications";
 import { OrderPage } from "./pages/order";
 import { OrdersPage } from "./pages/orders";
 import { ProductPage } from "./pages/product";
-import { Link, matchPath, navigate, useLocation, withQuery, type Location } from "./router";
+import { AppLocation, decodedPath, withQuery } from "./router";
 import { endSession, sessionStore } from "./session";
 import { useStore } from "./store";
 
@@ -20,73 +21,75 @@ import { useStore } from "./store";
  * A page that needs a customer sends a guest to log in, then back (?next=).
  */
 
-function RequireLogin(props: { location: Location; children: ComponentChildren }) {
+function RequireLogin(props: { children: ComponentChildren }) {
 	const session = useStore(sessionStore);
+	const { url, route } = useLocation();
 	useEffect(() => {
-		if (!session) navigate(withQuery("/login", { next: props.location.href }), { replace: true });
-	}, [session, props.location.href]);
+		if (!session) route(withQuery("/login", { next: url }), true);
+	}, [session, url]);
 	return session ? <>{props.children}</> : null;
 }
 
-function Page(props: { location: Location }) {
-	const { location } = props;
-	const path = location.path;
-	if (path === "/") return <CataloguePage location={location} />;
-	const product = matchPath("/products/:id", path);
-	if (product) return <ProductPage id={product.id!} />;
-	if (matchPath("/cart", path)) return <CartPage />;
-	if (matchPath("/login", path)) return <LoginPage location={location} />;
-	if (matchPath("/register", path)) return <RegisterPage location={location} />;
-	if (matchPath("/checkout", path)) {
+/** `Page` for customers only: made once here, so that a route keeps the same component from one render to the next. */
+function customersOnly<Props extends object>(Page: ComponentType<Props>): ComponentType<Props> {
+	return function CustomersOnly(props: Props) {
 		return (
-			<RequireLogin location={location}>
-				<CheckoutPage />
+			<RequireLogin>
+				<Page {...props} />
 			</RequireLogin>
 		);
-	}
-	if (matchPath("/orders", path)) {
-		return (
-			<RequireLogin location={location}>
-				<OrdersPage location={location} />
-			</RequireLogin>
-		);
-	}
-	if (matchPath("/notifications", path)) {
-		return (
-			<RequireLogin location={location}>
-				<NotificationsPage location={location} />
-			</RequireLogin>
-		);
-	}
-	if (path === "/admin" || path.startsWith("/admin/")) {
-		return (
-			<RequireLogin location={location}>
-				<AdminGate location={location} />
-			</RequireLogin>
-		);
-	}
-	const order = matchPath("/orders/:id", path);
-	if (order) {
-		return (
-			<RequireLogin location={location}>
-				<OrderPage id={order.id!} location={location} />
-			</RequireLogin>
-		);
-	}
-	return <NotFoundPage />;
+	};
+}
+
+const Checkout = customersOnly(CheckoutPage);
+const Orders = customersOnly(OrdersPage);
+const Order = customersOnly(OrderPage);
+const Notifications = customersOnly(NotificationsPage);
+const Admin = customersOnly(AdminGate);
+
+function Page() {
+	const { path } = useLocation();
+	// Matching a route decodes its parameters, which throws on a malformed %-escape: no page has such a
+	// path. The gateway answers one typed in the address bar itself; one can still come in-app, as a ?next=.
+	if (decodedPath(path) === undefined) return <NotFoundPage />;
+	return (
+		<Router>
+			<Route path="/" component={CataloguePage} />
+			<Route path="/products/:id" component={ProductPage} />
+			<Route path="/cart" component={CartPage} />
+			<Route path="/login" component={LoginPage} />
+			<Route path="/register" component={RegisterPage} />
+			<Route path="/checkout" component={Checkout} />
+			<Route path="/orders" component={Orders} />
+			<Route path="/orders/:id" component={Order} />
+			<Route path="/notifications" component={Notifications} />
+			{/* The console's own pages are the admin console's Router's (admin/console.tsx). */}
+			<Route path="/admin" component={Admin} />
+			<Route path="/admin/*" component={Admin} />
+			<Route default component={NotFoundPage} />
+		</Router>
+	);
 }
 
 function NavLink(props: { href: string; current: string; children: ComponentChildren }) {
 	const active = props.href === "/" ? props.current === "/" : props.current.startsWith(props.href);
 	return (
-		<Link href={props.href} aria-current={active ? "page" : undefined}>
+		<a href={props.href} aria-current={active ? "page" : undefined}>
 			{props.children}
-		</Link>
+		</a>
 	);
 }
 
 export function App() {
-	const location = useLocation();
+	return (
+		<AppLocation>
+			<Storefront />
+		</AppLocation>
+	);
+}
+
+function Storefront() {
+	const { path, route } = useLocation();
 	const session = useStore(sessionStore);
 	const items = useStore(cartCount);
 	// The header's count, for whoever is shopping now (a guest's browser cart, or the account's).
@@ -100,18 +103,18 @@ export function App() {
 				Skip to the page
 			</a>
 			<header class="site">
-				<Link href="/" class="brand">
+				<a href="/" class="brand">
 					Shop
-				</Link>
+				</a>
 				<nav aria-label="Main">
 					<ul>
 						<li>
-							<NavLink href="/" current={location.path}>
+							<NavLink href="/" current={path}>
 								Catalogue
 							</NavLink>
 						</li>
 						<li>
-							<NavLink href="/cart" current={location.path}>
+							<NavLink href="/cart" current={path}>
 								Cart
 								<span class="badge" aria-hidden="true">
 									{items > 0 ? ` (${items})` : ""}
@@ -122,19 +125,19 @@ export function App() {
 						{session ? (
 							<>
 								<li>
-									<NavLink href="/orders" current={location.path}>
+									<NavLink href="/orders" current={path}>
 										Orders
 									</NavLink>
 								</li>
 								<li>
-									<NavLink href="/notifications" current={location.path}>
+									<NavLink href="/notifications" current={path}>
 										Notifications
 									</NavLink>
 								</li>
 								{/* Only a hint: the API refuses every admin route to a customer whatever the page shows. */}
 								{session.customer.role === "admin" ? (
 									<li>
-										<NavLink href="/admin" current={location.path}>
+										<NavLink href="/admin" current={path}>
 											Admin
 										</NavLink>
 									</li>
@@ -145,7 +148,7 @@ export function App() {
 										class="link"
 										onClick={() => {
 											endSession();
-											navigate("/");
+											route("/");
 										}}
 									>
 										Log out<span class="visually-hidden"> {session.customer.name}</span>
@@ -155,12 +158,12 @@ export function App() {
 						) : (
 							<>
 								<li>
-									<NavLink href="/login" current={location.path}>
+									<NavLink href="/login" current={path}>
 										Log in
 									</NavLink>
 								</li>
 								<li>
-									<NavLink href="/register" current={location.path}>
+									<NavLink href="/register" current={path}>
 										Register
 									</NavLink>
 								</li>
@@ -170,7 +173,7 @@ export function App() {
 				</nav>
 			</header>
 			<main id="main">
-				<Page location={location} />
+				<Page />
 			</main>
 			<footer class="site">
 				<a href="/api/docs">The shop's API</a>

@@ -1,63 +1,62 @@
 import type { ComponentChildren } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { LocationProvider, useLocation } from "preact-iso/router";
+import { useLayoutEffect } from "preact/hooks";
 
 /*
- * The app's router, small enough to read in a minute: the URL is the state of the page (the
- * catalogue's search, filter, sort and page live in its query string), so a link, a reload and
- * the back button all work. History entries are the browser's own (pushState and popstate);
- * links are real <a href>s, so opening one in a new tab works too.
+ * The app's routing is preact-iso's (LocationProvider, Router, Route, useLocation; a route's
+ * parameters reach its page as props): the URL is the state of the page (the catalogue's search,
+ * filter, sort and page live in its query string), so a link, a reload and the back button all
+ * work. History entries are the browser's own (pushState and popstate); links are plain <a href>s,
+ * which LocationProvider follows without a page load (a modified click, a new tab, is the browser's).
+ *
+ * This file keeps what the app needs that preact-iso does not do by itself:
+ * - which links are the app's: LocationProvider follows every same-origin <a> whose href is in
+ *   its scope, so the paths the gateway answers itself (/api, the 3-D Secure page at /3ds/) are
+ *   left out of it and stay page loads;
+ * - the top of the page after every new history entry, a change of the query string alone
+ *   (the next page of a list, a filter) included: preact-iso's Router scrolls only when the path changes;
+ * - a path with a malformed %-escape, on which preact-iso's route matching throws;
+ * - withQuery, to write a query string.
  */
 
-export interface Location {
-	path: string;
-	query: URLSearchParams;
-	/** path and query, as a `next` parameter takes it. */
-	href: string;
+/** Links LocationProvider follows: a path of this origin (not `//host`), but none under /api or /3ds. */
+const APP_PATHS = /^\/(?!\/|api(?:[/?#]|$)|3ds(?:[/?#]|$))/;
+
+/** The query string as preact-iso reads it (the last value of a repeated key); any key may be missing. */
+export type Query = Readonly<Partial<Record<string, string>>>;
+
+/** Where the app is: preact-iso's LocationProvider, scoped to the app's own paths. */
+export function AppLocation(props: { children: ComponentChildren }) {
+	return (
+		<LocationProvider scope={APP_PATHS}>
+			<ScrollOnNewEntry />
+			{props.children}
+		</LocationProvider>
+	);
 }
 
-const listeners = new Set<() => void>();
-
-function current(): Location {
-	return { path: window.location.pathname, query: new URLSearchParams(window.location.search), href: window.location.pathname + window.location.search };
+/**
+ * A new history entry (a followed link, route(url)) starts at the top of the page; replace and
+ * back/forward leave the scroll alone. `wasPush` is what preact-iso's own Router reads for the
+ * same purpose; it is on the context's value but not in its types.
+ */
+function ScrollOnNewEntry() {
+	const { url, wasPush } = useLocation() as ReturnType<typeof useLocation> & { wasPush?: boolean };
+	useLayoutEffect(() => {
+		if (wasPush) window.scrollTo(0, 0);
+	}, [url]);
+	return null;
 }
 
-export function navigate(to: string, options: { replace?: boolean } = {}): void {
-	if (options.replace) window.history.replaceState(null, "", to);
-	else window.history.pushState(null, "", to);
-	for (const listener of listeners) listener();
-	if (!options.replace) window.scrollTo(0, 0);
-}
-
-window.addEventListener("popstate", () => {
-	for (const listener of listeners) listener();
-});
-
-export function useLocation(): Location {
-	const [location, setLocation] = useState(current);
-	useEffect(() => {
-		const update = () => setLocation((previous) => (previous.href === window.location.pathname + window.location.search ? previous : current()));
-		listeners.add(update);
-		// A child's effect runs before this one: a redirect it made (RequireLogin sending a guest to
-		// /login) happened before this listener was there, and would leave the old page showing.
-		update();
-		return () => {
-			listeners.delete(update);
-		};
-	}, []);
-	return location;
-}
-
-/** `pattern` such as /products/:id against a path: the decoded parameters, or undefined. */
-export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
-	const names: string[] = [];
-	const source = pattern.replace(/:([A-Za-z]+)/g, (_all, name: string) => {
-		names.push(name);
-		return "([^/]+)";
-	});
-	const found = new RegExp(`^${source}/?$`).exec(path);
-	if (!found) return undefined;
+/**
+ * `path` with its %-escapes decoded, or undefined when one is malformed (/products/%E0), on which
+ * preact-iso's Router throws a URIError while it matches routes. The decoded path is returned, not
+ * only tried: the bundler takes decodeURIComponent for pure and drops a call whose result is unused,
+ * throw and all.
+ */
+export function decodedPath(path: string): string | undefined {
 	try {
-		return Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(found[index + 1]!)]));
+		return decodeURIComponent(path);
 	} catch {
 		return undefined;
 	}
@@ -69,23 +68,4 @@ export function withQuery(path: string, query: Record<string, string | number | 
 	for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== "") params.set(key, String(value));
 	const text = params.toString();
 	return text ? `${path}?${text}` : path;
-}
-
-interface LinkProps {
-	href: string;
-	children: ComponentChildren;
-	class?: string;
-	"aria-current"?: "page";
-	"aria-label"?: string;
-	rel?: string;
-}
-
-/** An <a> that the router follows without a page load; a modified click (new tab) is the browser's. */
-export function Link(props: LinkProps) {
-	const onClick = (event: MouseEvent) => {
-		if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-		event.preventDefault();
-		navigate(props.href);
-	};
-	return <a {...props} onClick={onClick} />;
 }

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
+import { Route, Router, useLocation } from "preact-iso/router";
 import { NotFoundPage } from "../pages/not-found";
-import { Link, matchPath, type Location } from "../router";
 import { CustomersPage } from "./customers";
 import { DeadLettersPage } from "./dead-letters";
 import { OrderTimelinePage } from "./order-timeline";
@@ -30,50 +30,45 @@ const SECTIONS = [
 	{ href: "/admin/customers", label: "Customers" },
 ];
 
-function AdminPage(props: { location: Location }) {
-	const { location } = props;
-	const path = location.path.replace(/\/$/, "") || "/admin";
-	if (path === "/admin") return <OverviewPage />;
-	if (path === "/admin/products") return <ProductsPage location={location} />;
-	if (path === "/admin/products/new") return <ProductEditPage location={location} />;
-	const product = matchPath("/admin/products/:id", path);
-	if (product) return <ProductEditPage id={product.id!} location={location} />;
-	if (path === "/admin/orders") return <AdminOrdersPage location={location} />;
-	const order = matchPath("/admin/orders/:id", path);
-	if (order) return <OrderTimelinePage id={order.id!} />;
-	if (path === "/admin/shipments") return <ShipmentsPage location={location} />;
-	if (path === "/admin/returns") return <ReturnsPage />;
-	if (path === "/admin/payments") return <PaymentsPage />;
-	if (path === "/admin/dead-letters") return <DeadLettersPage />;
-	if (path === "/admin/customers") return <CustomersPage location={location} />;
-	return <NotFoundPage />;
-}
-
-function SectionLink(props: { href: string; path: string; children: ComponentChildren }) {
+function SectionLink(props: { href: string; children: ComponentChildren }) {
+	// preact-iso's path has no trailing slash (/admin/ is /admin).
+	const { path } = useLocation();
 	// The overview is /admin exactly; a section is current on its own pages too (/admin/orders/42).
-	const current = props.href === "/admin" ? props.path === "/admin" || props.path === "/admin/" : props.path.startsWith(props.href);
+	const current = props.href === "/admin" ? path === "/admin" : path.startsWith(props.href);
 	return (
-		<Link href={props.href} aria-current={current ? "page" : undefined}>
+		<a href={props.href} aria-current={current ? "page" : undefined}>
 			{props.children}
-		</Link>
+		</a>
 	);
 }
 
-export function AdminConsole(props: { location: Location }) {
+/** The console under /admin: a Router nested in the app's, matching what follows /admin (app.tsx routes /admin and /admin/* here). */
+export function AdminConsole() {
 	return (
 		<div class="admin">
 			<nav class="admin-nav" aria-label="Admin">
 				<ul>
 					{SECTIONS.map((section) => (
 						<li key={section.href}>
-							<SectionLink href={section.href} path={props.location.path}>
-								{section.label}
-							</SectionLink>
+							<SectionLink href={section.href}>{section.label}</SectionLink>
 						</li>
 					))}
 				</ul>
 			</nav>
-			<AdminPage location={props.location} />
+			<Router>
+				<Route path="/" component={OverviewPage} />
+				<Route path="/products" component={ProductsPage} />
+				<Route path="/products/new" component={ProductEditPage} />
+				<Route path="/products/:id" component={ProductEditPage} />
+				<Route path="/orders" component={AdminOrdersPage} />
+				<Route path="/orders/:id" component={OrderTimelinePage} />
+				<Route path="/shipments" component={ShipmentsPage} />
+				<Route path="/returns" component={ReturnsPage} />
+				<Route path="/payments" component={PaymentsPage} />
+				<Route path="/dead-letters" component={DeadLettersPage} />
+				<Route path="/customers" component={CustomersPage} />
+				<Route default component={NotFoundPage} />
+			</Router>
 		</div>
 	);
 }

@@ -1,17 +1,20 @@
+import { useLocation } from "preact-iso/router";
 import { useEffect, useState } from "preact/hooks";
 import { api, call } from "../api/client";
 import { dateTime } from "../components/format";
 import { Pager } from "../components/pager";
 import { Alert, Loading, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
-import { Link, navigate, withQuery, type Location } from "../router";
+import { withQuery, type Query } from "../router";
 import { TableScroll } from "./table";
 import { inWords } from "./words";
 
 /** The shop's accounts (GET /api/customers), searchable by name or email, each linked to its orders. */
-export function CustomersPage(props: { location: Location }) {
-	const q = props.location.query.get("q") ?? "";
-	const requested = Number(props.location.query.get("page") ?? "1");
+export function CustomersPage() {
+	const location = useLocation();
+	const query: Query = location.query;
+	const q = query.q ?? "";
+	const requested = Number(query.page ?? "1");
 	const page = Number.isInteger(requested) && requested >= 1 ? requested : 1;
 	const [search, setSearch] = useState(q);
 	useEffect(() => setSearch(q), [q]);
@@ -26,7 +29,7 @@ export function CustomersPage(props: { location: Location }) {
 				aria-label="Find customers"
 				onSubmit={(event) => {
 					event.preventDefault();
-					navigate(withQuery("/admin/customers", { q: search.trim() }));
+					location.route(withQuery("/admin/customers", { q: search.trim() }));
 				}}
 			>
 				<div class="field">
@@ -63,9 +66,9 @@ export function CustomersPage(props: { location: Location }) {
 											<td>{customer.role === "admin" ? "Admin" : "Customer"}</td>
 											<td>{dateTime(customer.createdAt)}</td>
 											<td>
-												<Link href={withQuery("/admin/orders", { customerId: customer.id })}>
+												<a href={withQuery("/admin/orders", { customerId: customer.id })}>
 													Orders<span class="visually-hidden"> of {customer.name}</span>
-												</Link>
+												</a>
 											</td>
 										</tr>
 									))}

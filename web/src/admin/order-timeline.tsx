@@ -5,7 +5,7 @@ import { money } from "../components/format";
 import { Alert, Loading, Notice, PageError, PageTitle } from "../components/ui";
 import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
-import { Link, withQuery } from "../router";
+import { withQuery } from "../router";
 import { adminError, inWords, ORDER_STATUS_WORDS } from "./words";
 
 /*
@@ -81,7 +81,7 @@ export function OrderTimelinePage(props: { id: string }) {
 		<>
 			<PageTitle title={`${title} · Admin`}>{title}</PageTitle>
 			<p class="meta">
-				Order {data.orderId} · <Link href={withQuery("/admin/orders", { customerId: data.customerId })}>the customer's orders</Link>
+				Order {data.orderId} · <a href={withQuery("/admin/orders", { customerId: data.customerId })}>the customer's orders</a>
 			</p>
 			<p class={`status status-${data.status}`} role="status">
 				<strong>{ORDER_STATUS_WORDS[data.status]}</strong>
@@ -124,7 +124,7 @@ export function OrderTimelinePage(props: { id: string }) {
 			) : null}
 			<Alert error={cancelling.error} />
 			<p>
-				<Link href="/admin/orders">All orders</Link>
+				<a href="/admin/orders">All orders</a>
 			</p>
 		</>
 	);

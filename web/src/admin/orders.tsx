@@ -1,3 +1,4 @@
+import { useLocation } from "preact-iso/router";
 import { useEffect, useState } from "preact/hooks";
 import { api, call } from "../api/client";
 import type { Order, OrderStatus } from "../api/types";
@@ -5,7 +6,7 @@ import { dateTime, money } from "../components/format";
 import { Pager } from "../components/pager";
 import { Alert, Loading, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
-import { Link, navigate, withQuery, type Location } from "../router";
+import { withQuery, type Query } from "../router";
 import { TableScroll } from "./table";
 import { age, inWords, ORDER_STATUS_WORDS } from "./words";
 
@@ -28,14 +29,14 @@ interface Filters {
 	page: number;
 }
 
-function filtersOf(location: Location): Filters {
-	const status = location.query.get("status") ?? "";
-	const page = Number(location.query.get("page") ?? "1");
+function filtersOf(query: Query): Filters {
+	const status = query.status ?? "";
+	const page = Number(query.page ?? "1");
 	return {
 		status: STATUSES.includes(status as OrderStatus) ? (status as OrderStatus) : "",
-		customerId: location.query.get("customerId") ?? "",
-		olderThan: location.query.get("olderThan") ?? "",
-		stuck: location.query.get("stuck") === "1",
+		customerId: query.customerId ?? "",
+		olderThan: query.olderThan ?? "",
+		stuck: query.stuck === "1",
 		page: Number.isInteger(page) && page >= 1 ? page : 1,
 	};
 }
@@ -75,11 +76,12 @@ async function loadOrders(filters: Filters): Promise<{ rows: Order[]; total: num
 	);
 }
 
-export function AdminOrdersPage(props: { location: Location }) {
-	const filters = filtersOf(props.location);
+export function AdminOrdersPage() {
+	const { url, query, route } = useLocation();
+	const filters = filtersOf(query);
 	const [draft, setDraft] = useState(filters);
-	useEffect(() => setDraft(filters), [props.location.href]);
-	const orders = useLoad(() => inWords(loadOrders(filters)), [props.location.href]);
+	useEffect(() => setDraft(filters), [url]);
+	const orders = useLoad(() => inWords(loadOrders(filters)), [url]);
 	const now = Date.now();
 
 	return (
@@ -90,7 +92,7 @@ export function AdminOrdersPage(props: { location: Location }) {
 				aria-label="Filter orders"
 				onSubmit={(event) => {
 					event.preventDefault();
-					navigate(hrefOf({ ...draft, stuck: false, page: 1 }));
+					route(hrefOf({ ...draft, stuck: false, page: 1 }));
 				}}
 			>
 				<div class="field">
@@ -125,10 +127,10 @@ export function AdminOrdersPage(props: { location: Location }) {
 				<button type="submit">Show orders</button>
 			</form>
 			<p class="actions">
-				<button type="button" class="secondary" onClick={() => navigate(hrefOf({ customerId: filters.customerId, stuck: true }))}>
+				<button type="button" class="secondary" onClick={() => route(hrefOf({ customerId: filters.customerId, stuck: true }))}>
 					Stuck sagas (pending or awaiting payment for over {STUCK_AFTER_SECONDS} s)
 				</button>{" "}
-				<Link href="/admin/orders">All orders</Link>
+				<a href="/admin/orders">All orders</a>
 			</p>
 			<Alert error={orders.error} />
 			{orders.loading && !orders.data ? <Loading what="orders" /> : null}
@@ -160,18 +162,18 @@ export function AdminOrdersPage(props: { location: Location }) {
 									{orders.data.rows.map((order) => (
 										<tr key={order.id}>
 											<th scope="row">
-												<Link href={`/admin/orders/${encodeURIComponent(order.id)}`}>
+												<a href={`/admin/orders/${encodeURIComponent(order.id)}`}>
 													{dateTime(order.createdAt)}
 													<span class="visually-hidden"> order {order.id}</span>
-												</Link>
+												</a>
 											</th>
 											<td>{ORDER_STATUS_WORDS[order.status]}</td>
 											<td>{money(order.totalCents, order.currency)}</td>
 											<td>
-												<Link href={hrefOf({ customerId: order.customerId })}>
+												<a href={hrefOf({ customerId: order.customerId })}>
 													<span class="visually-hidden">Orders of customer </span>
 													{order.customerId.slice(0, 8)}
-												</Link>
+												</a>
 											</td>
 											<td>{age(order.createdAt, now)}</td>
 										</tr>

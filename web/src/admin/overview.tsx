@@ -3,7 +3,6 @@ import { api, call } from "../api/client";
 import type { ApiError } from "../api/errors";
 import type { OrderStatus } from "../api/types";
 import { Alert, Loading, PageTitle } from "../components/ui";
-import { Link } from "../router";
 import { TableScroll } from "./table";
 import { adminError, duration, ORDER_STATUS_WORDS } from "./words";
 
@@ -113,7 +112,7 @@ export function OverviewPage() {
 								</table>
 							</TableScroll>
 							<p>
-								<Link href="/admin/orders?stuck=1">Stuck sagas</Link>
+								<a href="/admin/orders?stuck=1">Stuck sagas</a>
 							</p>
 						</section>
 						<section aria-labelledby="saga-heading">

@@ -3,7 +3,6 @@ import type { Schemas } from "../api/types";
 import { money } from "../components/format";
 import { Alert, Loading, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
-import { Link } from "../router";
 import { TableScroll } from "./table";
 import { inWords } from "./words";
 
@@ -60,9 +59,9 @@ function DiscrepancyRow(props: { row: Discrepancy }) {
 			<th scope="row">{KIND_WORDS[row.kind]}</th>
 			<td class="id">
 				{row.orderId ? (
-					<Link href={`/admin/orders/${encodeURIComponent(row.orderId)}`} aria-label={`Order ${row.orderId}: its story`}>
+					<a href={`/admin/orders/${encodeURIComponent(row.orderId)}`} aria-label={`Order ${row.orderId}: its story`}>
 						{row.orderId}
-					</Link>
+					</a>
 				) : (
 					"none"
 				)}

@@ -1,10 +1,10 @@
+import { useLocation } from "preact-iso/router";
 import { useState } from "preact/hooks";
 import { api, call } from "../api/client";
 import type { Product } from "../api/types";
 import { Alert, Field, Loading, Notice, PageError, PageTitle } from "../components/ui";
 import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
-import { Link, navigate, type Location } from "../router";
 import { centsOf, fieldsOf, gramsOf, ProductForm, type ProductFields } from "./product-form";
 import { adminError, inWords } from "./words";
 
@@ -34,6 +34,7 @@ function changes(before: Product, fields: ProductFields): Partial<ReturnType<typ
 }
 
 function NewProduct() {
+	const { route } = useLocation();
 	const save = useAction(adminError);
 	return (
 		<>
@@ -48,7 +49,7 @@ function NewProduct() {
 					void save.run(async () => {
 						const stock = Number(fields.stock);
 						const created = await call(api.POST("/products", { body: { ...bodyOf(fields), stock: fields.stock === "" ? 0 : stock } }));
-						navigate(`/admin/products/${encodeURIComponent(created.id)}?created=1`, { replace: true });
+						route(`/admin/products/${encodeURIComponent(created.id)}?created=1`, true);
 					})
 				}
 			/>
@@ -107,9 +108,10 @@ function StockForm(props: { product: Product; onChanged(product: Product): void 
 	);
 }
 
-export function ProductEditPage(props: { id?: string; location: Location }) {
+export function ProductEditPage(props: { id?: string }) {
+	const { query } = useLocation();
 	if (!props.id) return <NewProduct />;
-	return <EditProduct id={props.id} created={props.location.query.has("created")} />;
+	return <EditProduct id={props.id} created={query.created !== undefined} />;
 }
 
 function EditProduct(props: { id: string; created: boolean }) {
@@ -134,7 +136,7 @@ function EditProduct(props: { id: string; created: boolean }) {
 		<>
 			<PageTitle title={`${item.name} · Admin`}>{item.name}</PageTitle>
 			<p class="meta">
-				<Link href="/admin/products">All products</Link> · <Link href={`/products/${encodeURIComponent(item.id)}`}>Its page in the storefront</Link>
+				<a href="/admin/products">All products</a> · <a href={`/products/${encodeURIComponent(item.id)}`}>Its page in the storefront</a>
 			</p>
 			{saved ? <Notice>{saved}</Notice> : null}
 			<h2>Details</h2>

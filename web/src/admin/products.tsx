@@ -1,10 +1,11 @@
+import { useLocation } from "preact-iso/router";
 import { useEffect, useState } from "preact/hooks";
 import { api, call } from "../api/client";
 import { money } from "../components/format";
 import { Pager } from "../components/pager";
 import { Alert, Loading, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
-import { Link, navigate, withQuery, type Location } from "../router";
+import { withQuery, type Query } from "../router";
 import { TableScroll } from "./table";
 import { inWords } from "./words";
 
@@ -16,9 +17,11 @@ import { inWords } from "./words";
 
 const PAGE_SIZE = 25;
 
-export function ProductsPage(props: { location: Location }) {
-	const q = props.location.query.get("q") ?? "";
-	const requested = Number(props.location.query.get("page") ?? "1");
+export function ProductsPage() {
+	const location = useLocation();
+	const query: Query = location.query;
+	const q = query.q ?? "";
+	const requested = Number(query.page ?? "1");
 	const page = Number.isInteger(requested) && requested >= 1 ? requested : 1;
 	const [search, setSearch] = useState(q);
 	useEffect(() => setSearch(q), [q]);
@@ -31,9 +34,9 @@ export function ProductsPage(props: { location: Location }) {
 		<>
 			<PageTitle title="Products · Admin">Products</PageTitle>
 			<p>
-				<Link href="/admin/products/new" class="button">
+				<a href="/admin/products/new" class="button">
 					New product
-				</Link>
+				</a>
 			</p>
 			<form
 				class="filters"
@@ -41,7 +44,7 @@ export function ProductsPage(props: { location: Location }) {
 				aria-label="Find products"
 				onSubmit={(event) => {
 					event.preventDefault();
-					navigate(withQuery("/admin/products", { q: search.trim() }));
+					location.route(withQuery("/admin/products", { q: search.trim() }));
 				}}
 			>
 				<div class="field">
@@ -77,7 +80,7 @@ export function ProductsPage(props: { location: Location }) {
 									{products.data.rows.map((product) => (
 										<tr key={product.id}>
 											<th scope="row">
-												<Link href={`/admin/products/${encodeURIComponent(product.id)}`}>{product.name}</Link>
+												<a href={`/admin/products/${encodeURIComponent(product.id)}`}>{product.name}</a>
 											</th>
 											<td>{product.sku}</td>
 											<td>{product.category}</td>

@@ -4,7 +4,6 @@ import { dateTime, money } from "../components/format";
 import { Alert, Loading, PageTitle } from "../components/ui";
 import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
-import { Link } from "../router";
 import { adminError, inWords } from "./words";
 
 /*
@@ -22,7 +21,7 @@ function ReturnRow(props: { order: Order; returnId: string; onReceived(): void }
 	return (
 		<tr>
 			<th scope="row">
-				<Link href={`/admin/orders/${encodeURIComponent(order.id)}`}>{order.id.slice(0, 8)}</Link> {ret.id}
+				<a href={`/admin/orders/${encodeURIComponent(order.id)}`}>{order.id.slice(0, 8)}</a> {ret.id}
 			</th>
 			<td>{what}</td>
 			<td>

@@ -1,10 +1,11 @@
+import { useLocation } from "preact-iso/router";
 import { api, call } from "../api/client";
 import type { Schemas } from "../api/types";
 import { dateTime } from "../components/format";
 import { Pager } from "../components/pager";
 import { Alert, Loading, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
-import { Link, navigate, withQuery, type Location } from "../router";
+import { withQuery, type Query } from "../router";
 import { TableScroll } from "./table";
 import { inWords } from "./words";
 
@@ -28,10 +29,12 @@ const STATUS_WORDS: Readonly<Record<ShipmentStatus, string>> = {
 };
 const STATUSES = Object.keys(STATUS_WORDS) as ShipmentStatus[];
 
-export function ShipmentsPage(props: { location: Location }) {
-	const asked = props.location.query.get("status") ?? "";
+export function ShipmentsPage() {
+	const location = useLocation();
+	const query: Query = location.query;
+	const asked = query.status ?? "";
 	const status = STATUSES.includes(asked as ShipmentStatus) ? (asked as ShipmentStatus) : undefined;
-	const requested = Number(props.location.query.get("page") ?? "1");
+	const requested = Number(query.page ?? "1");
 	const page = Number.isInteger(requested) && requested >= 1 ? requested : 1;
 	const shipments = useLoad(
 		() => inWords(call(api.GET("/admin/shipments", { params: { query: { page, pageSize: 25, ...(status ? { status } : {}) } } }))),
@@ -47,7 +50,7 @@ export function ShipmentsPage(props: { location: Location }) {
 					<select
 						id="shipment-status"
 						value={status ?? ""}
-						onChange={(event) => navigate(withQuery("/admin/shipments", { status: event.currentTarget.value || undefined }))}
+						onChange={(event) => location.route(withQuery("/admin/shipments", { status: event.currentTarget.value || undefined }))}
 					>
 						<option value="">Any</option>
 						{STATUSES.map((value) => (
@@ -84,7 +87,7 @@ export function ShipmentsPage(props: { location: Location }) {
 									{shipments.data.rows.map((shipment) => (
 										<tr key={shipment.orderId}>
 											<th scope="row">
-												<Link href={`/admin/orders/${encodeURIComponent(shipment.orderId)}`}>{shipment.orderId.slice(0, 8)}</Link>
+												<a href={`/admin/orders/${encodeURIComponent(shipment.orderId)}`}>{shipment.orderId.slice(0, 8)}</a>
 											</th>
 											<td>
 												{STATUS_WORDS[shipment.status]}

@@ -1,5 +1,3 @@
-import { Link } from "../router";
-
 /** Pages of a list as links (so each page has its URL), the current one marked for screen readers. */
 export function Pager(props: { page: number; totalPages: number; href: (page: number) => string }) {
 	if (props.totalPages <= 1) return null;
@@ -11,24 +9,24 @@ export function Pager(props: { page: number; totalPages: number; href: (page: nu
 			<ul>
 				{props.page > 1 ? (
 					<li>
-						<Link href={props.href(props.page - 1)} rel="prev">
+						<a href={props.href(props.page - 1)} rel="prev">
 							Previous
-						</Link>
+						</a>
 					</li>
 				) : null}
 				{pages.map((page, index) => (
 					<li key={page}>
 						{index > 0 && page - pages[index - 1]! > 1 ? <span aria-hidden="true">… </span> : null}
-						<Link href={props.href(page)} aria-current={page === props.page ? "page" : undefined} aria-label={`Page ${page}`}>
+						<a href={props.href(page)} aria-current={page === props.page ? "page" : undefined} aria-label={`Page ${page}`}>
 							{String(page)}
-						</Link>
+						</a>
 					</li>
 				))}
 				{props.page < props.totalPages ? (
 					<li>
-						<Link href={props.href(props.page + 1)} rel="next">
+						<a href={props.href(props.page + 1)} rel="next">
 							Next
-						</Link>
+						</a>
 					</li>
 				) : null}
 			</ul>

@@ -1,7 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import type { ApiError } from "../api/errors";
-import { Link } from "../router";
 
 /*
  * The few pieces every page uses, each with its accessible markup: a field with its label and
@@ -47,7 +46,7 @@ export function PageError(props: { title: string; heading: string; error: ApiErr
 			<PageTitle title={props.title}>{props.heading}</PageTitle>
 			<Alert error={props.error} />
 			<p>
-				<Link href={props.back.href}>{props.back.label}</Link>
+				<a href={props.back.href}>{props.back.label}</a>
 			</p>
 		</>
 	);

@@ -1,6 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
 import { Alert, Loading, PageTitle } from "../components/ui";
-import type { Location } from "../router";
 import { sessionStore } from "../session";
 import { useStore } from "../store";
 
@@ -17,7 +16,7 @@ type ConsoleModule = typeof import("../admin/console");
 /** Kept once loaded: going back to the console later does not show "Loading" again. */
 let loaded: ConsoleModule | undefined;
 
-export function AdminGate(props: { location: Location }) {
+export function AdminGate() {
 	const session = useStore(sessionStore);
 	const isAdmin = session?.customer.role === "admin";
 	const [module, setModule] = useState(loaded);
@@ -48,5 +47,5 @@ export function AdminGate(props: { location: Location }) {
 	}
 	if (failed) return <Alert error="The admin console could not be loaded. Check the connection, then reload the page." />;
 	if (!module) return <Loading what="the admin console" />;
-	return <module.AdminConsole location={props.location} />;
+	return <module.AdminConsole />;
 }

@@ -1,3 +1,4 @@
+import { useLocation } from "preact-iso/router";
 import { useState } from "preact/hooks";
 import { api, call } from "../api/client";
 import { asApiError } from "../api/errors";
@@ -5,15 +6,15 @@ import { mergeError, mergeGuestCart, mergeNotes } from "../cart/cart";
 import { Alert, Field, PageTitle } from "../components/ui";
 import { useAction } from "../components/use-action";
 import { startSession } from "../session";
-import { Link, navigate, withQuery, type Location } from "../router";
+import { withQuery, type Query } from "../router";
 
 /*
  * Log in and register. Either ends logged in, with the guest's cart merged into the account's
  * (POST /api/cart/merge), on the page the customer came from (?next=, a path of this site only).
  */
 
-function nextOf(location: Location): string {
-	const next = location.query.get("next") ?? "/";
+function nextOf(query: Query): string {
+	const next = query.next ?? "/";
 	// Only a path of this site: `//host` or `https://…` would send the customer elsewhere.
 	return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
 }
@@ -30,11 +31,12 @@ async function logIn(email: string, password: string): Promise<void> {
 	}
 }
 
-export function LoginPage(props: { location: Location }) {
+export function LoginPage() {
+	const { query, route } = useLocation();
 	const [email, setEmail] = useState("");
 	const [password, setPassword] = useState("");
 	const form = useAction();
-	const next = nextOf(props.location);
+	const next = nextOf(query);
 	const fields = form.error?.fields ?? {};
 	return (
 		<>
@@ -46,7 +48,7 @@ export function LoginPage(props: { location: Location }) {
 					event.preventDefault();
 					void form.run(async () => {
 						await logIn(email, password);
-						navigate(next, { replace: true });
+						route(next, true);
 					});
 				}}
 			>
@@ -67,18 +69,19 @@ export function LoginPage(props: { location: Location }) {
 				</button>
 			</form>
 			<p>
-				New here? <Link href={withQuery("/register", { next: next === "/" ? undefined : next })}>Create an account</Link>
+				New here? <a href={withQuery("/register", { next: next === "/" ? undefined : next })}>Create an account</a>
 			</p>
 		</>
 	);
 }
 
-export function RegisterPage(props: { location: Location }) {
+export function RegisterPage() {
+	const { query, route } = useLocation();
 	const [name, setName] = useState("");
 	const [email, setEmail] = useState("");
 	const [password, setPassword] = useState("");
 	const form = useAction();
-	const next = nextOf(props.location);
+	const next = nextOf(query);
 	const fields = form.error?.fields ?? {};
 	return (
 		<>
@@ -91,7 +94,7 @@ export function RegisterPage(props: { location: Location }) {
 					void form.run(async () => {
 						await call(api.POST("/auth/register", { body: { name, email, password } }));
 						await logIn(email, password);
-						navigate(next, { replace: true });
+						route(next, true);
 					});
 				}}
 			>
@@ -123,7 +126,7 @@ export function RegisterPage(props: { location: Location }) {
 				</button>
 			</form>
 			<p>
-				Have an account? <Link href={withQuery("/login", { next: next === "/" ? undefined : next })}>Log in</Link>
+				Have an account? <a href={withQuery("/login", { next: next === "/" ? undefined : next })}>Log in</a>
 			</p>
 		</>
 	);

@@ -6,7 +6,6 @@ import { MAX_QTY } from "../cart/guest-cart";
 import { money } from "../components/format";
 import { Alert, Loading, Notice, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
-import { Link } from "../router";
 import { useStore } from "../store";
 import { sessionStore } from "../session";
 
@@ -77,7 +76,7 @@ export function CartPage() {
 			{!cart.data ? <Loading what="the cart" /> : null}
 			{cart.data && cart.data.lines.length === 0 ? (
 				<p>
-					The cart is empty. <Link href="/">Browse the catalogue</Link>
+					The cart is empty. <a href="/">Browse the catalogue</a>
 				</p>
 			) : null}
 			{cart.data && cart.data.lines.length > 0 ? (
@@ -86,7 +85,7 @@ export function CartPage() {
 						{cart.data.lines.map((line) => (
 							<li key={line.productId} class={line.issues.length > 0 ? "cart-line cart-line-flagged" : "cart-line"}>
 								<div class="cart-line-name">
-									<Link href={`/products/${encodeURIComponent(line.productId)}`}>{line.name}</Link>
+									<a href={`/products/${encodeURIComponent(line.productId)}`}>{line.name}</a>
 									<span class="meta"> · {money(line.unitPriceCents, line.currency)} each</span>
 								</div>
 								<div class="cart-line-qty">
@@ -130,16 +129,16 @@ export function CartPage() {
 					{blocked ? <Alert error="Some lines cannot be ordered as they are; change them as noted above to check out." /> : null}
 					{session ? (
 						blocked ? null : (
-							<Link href="/checkout" class="button">
+							<a href="/checkout" class="button">
 								Check out
-							</Link>
+							</a>
 						)
 					) : (
 						<p>
-							<Link href="/login?next=%2Fcheckout" class="button">
+							<a href="/login?next=%2Fcheckout" class="button">
 								Log in to check out
-							</Link>{" "}
-							or <Link href="/register?next=%2Fcheckout">create an account</Link>; this cart comes with you.
+							</a>{" "}
+							or <a href="/register?next=%2Fcheckout">create an account</a>; this cart comes with you.
 						</p>
 					)}
 				</>

@@ -1,3 +1,4 @@
+import { useLocation } from "preact-iso/router";
 import { useEffect, useState } from "preact/hooks";
 import { api, call } from "../api/client";
 import { asApiError, type ApiError } from "../api/errors";
@@ -7,7 +8,7 @@ import { money } from "../components/format";
 import { Pager } from "../components/pager";
 import { Alert, Loading, Notice, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
-import { Link, navigate, withQuery, type Location } from "../router";
+import { withQuery, type Query } from "../router";
 
 /*
  * The catalogue: search, category, sort and page are the URL's query (?q=&category=&sort=&page=),
@@ -23,12 +24,12 @@ const SORTS: { value: NonNullable<ProductQuery["sort"]> | ""; label: string }[] 
 	{ value: "-name", label: "Name, Z to A" },
 ];
 
-function queryOf(location: Location): { q: string; category: string; sort: string; page: number } {
-	const page = Number(location.query.get("page") ?? "1");
+function queryOf(query: Query): { q: string; category: string; sort: string; page: number } {
+	const page = Number(query.page ?? "1");
 	return {
-		q: location.query.get("q") ?? "",
-		category: location.query.get("category") ?? "",
-		sort: SORTS.some((sort) => sort.value === location.query.get("sort")) ? (location.query.get("sort") ?? "") : "",
+		q: query.q ?? "",
+		category: query.category ?? "",
+		sort: SORTS.some((sort) => sort.value === query.sort) ? (query.sort ?? "") : "",
 		page: Number.isInteger(page) && page >= 1 ? page : 1,
 	};
 }
@@ -39,8 +40,9 @@ async function loadCategories(): Promise<string[]> {
 	return categories.map((category) => category.name);
 }
 
-export function CataloguePage(props: { location: Location }) {
-	const query = queryOf(props.location);
+export function CataloguePage() {
+	const location = useLocation();
+	const query = queryOf(location.query);
 	const [search, setSearch] = useState(query.q);
 	// Back and forward change the URL under the form: the box shows the search of the page shown.
 	useEffect(() => setSearch(query.q), [query.q]);
@@ -67,7 +69,7 @@ export function CataloguePage(props: { location: Location }) {
 
 	const go = (change: Partial<typeof query>) => {
 		const next = { ...query, page: 1, ...change };
-		navigate(withQuery("/", { q: next.q, category: next.category, sort: next.sort, page: next.page > 1 ? next.page : undefined }));
+		location.route(withQuery("/", { q: next.q, category: next.category, sort: next.sort, page: next.page > 1 ? next.page : undefined }));
 	};
 
 	const add = async (product: Product) => {
@@ -125,7 +127,7 @@ export function CataloguePage(props: { location: Location }) {
 			</form>
 			{added ? (
 				<Notice>
-					{added} <Link href="/cart">Go to the cart</Link>
+					{added} <a href="/cart">Go to the cart</a>
 				</Notice>
 			) : null}
 			<Alert error={products.error} />
@@ -139,7 +141,7 @@ export function CataloguePage(props: { location: Location }) {
 						{products.data.rows.map((product) => (
 							<li key={product.id} class="product-card">
 								<h2>
-									<Link href={`/products/${encodeURIComponent(product.id)}`}>{product.name}</Link>
+									<a href={`/products/${encodeURIComponent(product.id)}`}>{product.name}</a>
 								</h2>
 								<p class="price">{money(product.priceCents, product.currency)}</p>
 								<p class={product.stock > 0 ? "stock" : "stock stock-out"}>

@@ -1,3 +1,4 @@
+import { useLocation } from "preact-iso/router";
 import { useEffect, useState } from "preact/hooks";
 import { api, call, newIdempotencyKey } from "../api/client";
 import { asApiError, type ApiError } from "../api/errors";
@@ -6,7 +7,6 @@ import { loadCart } from "../cart/cart";
 import { money } from "../components/format";
 import { Alert, Choice, Field, Loading, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
-import { Link, navigate } from "../router";
 import { ShippingOptions, useShippingQuote } from "./shipping-options";
 
 /*
@@ -38,6 +38,7 @@ function noOrderMade(error: ApiError): boolean {
 const STALE_SHIPPING = new Set(["SHIPPING_PRICE_CHANGED", "SHIPPING_OPTION_UNAVAILABLE", "UNKNOWN_SHIPPING_OPTION"]);
 
 export function CheckoutPage() {
+	const { route } = useLocation();
 	const cart = useLoad(loadCart, []);
 	const me = useLoad(() => call(api.GET("/me")), []);
 	const [address, setAddress] = useState<AddressForm>(EMPTY);
@@ -93,7 +94,7 @@ export function CheckoutPage() {
 		try {
 			const order = await call(api.POST("/cart/checkout", { body, params: { header: { "Idempotency-Key": key } } }));
 			void loadCart().catch(() => undefined);
-			navigate(`/orders/${encodeURIComponent(order.id)}`);
+			route(`/orders/${encodeURIComponent(order.id)}`);
 		} catch (err) {
 			const problem = asApiError(err);
 			if (noOrderMade(problem)) setKey(newIdempotencyKey());
@@ -110,7 +111,7 @@ export function CheckoutPage() {
 			<>
 				<PageTitle title="Checkout">Checkout</PageTitle>
 				<p>
-					The cart is empty. <Link href="/">Browse the catalogue</Link>
+					The cart is empty. <a href="/">Browse the catalogue</a>
 				</p>
 			</>
 		);
@@ -139,7 +140,7 @@ export function CheckoutPage() {
 					</dd>
 				</dl>
 				<p>
-					<Link href="/cart">Change the cart</Link>
+					<a href="/cart">Change the cart</a>
 				</p>
 			</section>
 			<form class="stack" noValidate onSubmit={(event) => void place(event)}>

@@ -1,12 +1,11 @@
 import { PageTitle } from "../components/ui";
-import { Link } from "../router";
 
 export function NotFoundPage() {
 	return (
 		<>
 			<PageTitle title="Page not found">Page not found</PageTitle>
 			<p>
-				There is no such page in the shop. <Link href="/">Browse the catalogue</Link>
+				There is no such page in the shop. <a href="/">Browse the catalogue</a>
 			</p>
 		</>
 	);

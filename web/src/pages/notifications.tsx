@@ -1,10 +1,11 @@
+import { useLocation } from "preact-iso/router";
 import { api, call } from "../api/client";
 import type { Schemas } from "../api/types";
 import { dateTime } from "../components/format";
 import { Pager } from "../components/pager";
 import { Alert, Loading, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
-import { Link, withQuery, type Location } from "../router";
+import { withQuery, type Query } from "../router";
 
 /** The emails the shop sent the customer (GET /api/notifications): what a confirmation or a refund told them. */
 const KIND_WORDS: Readonly<Record<Schemas["Notification"]["kind"], string>> = {
@@ -15,8 +16,9 @@ const KIND_WORDS: Readonly<Record<Schemas["Notification"]["kind"], string>> = {
 	"shipment.delivered": "Parcel delivered",
 };
 
-export function NotificationsPage(props: { location: Location }) {
-	const requested = Number(props.location.query.get("page") ?? "1");
+export function NotificationsPage() {
+	const query: Query = useLocation().query;
+	const requested = Number(query.page ?? "1");
 	const page = Number.isInteger(requested) && requested >= 1 ? requested : 1;
 	const notifications = useLoad(() => call(api.GET("/notifications", { params: { query: { page, pageSize: 20 } } })), [page]);
 	return (
@@ -35,7 +37,7 @@ export function NotificationsPage(props: { location: Location }) {
 								<strong>{KIND_WORDS[notification.kind]}</strong>: {notification.subject}{" "}
 								<span class="meta">
 									{dateTime(notification.createdAt)} · to {notification.to} ·{" "}
-									<Link href={`/orders/${encodeURIComponent(notification.orderId)}`}>the order</Link>
+									<a href={`/orders/${encodeURIComponent(notification.orderId)}`}>the order</a>
 								</span>
 							</li>
 						))}

@@ -1,3 +1,4 @@
+import { useLocation } from "preact-iso/router";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, call } from "../api/client";
 import type { ApiError } from "../api/errors";
@@ -7,7 +8,7 @@ import { dateTime, money } from "../components/format";
 import { Alert, Loading, PageError, PageTitle } from "../components/ui";
 import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
-import { Link, type Location } from "../router";
+import type { Query } from "../router";
 import { OrderReturns } from "./order-returns";
 import { ACTION_REQUIRED, actionUrl, ConfirmPayment, paymentWaitText, useActionUrlReload } from "./payment-step";
 
@@ -54,7 +55,8 @@ function stepText(step: Pick<StatusChange, "status" | "reason">): string {
 	return step.reason === ACTION_REQUIRED ? "Your bank asked you to confirm the payment" : STATUS_WORDS[step.status];
 }
 
-export function OrderPage(props: { id: string; location: Location }) {
+export function OrderPage(props: { id: string }) {
+	const query: Query = useLocation().query;
 	const order = useLoad(() => call(api.GET("/orders/{id}", { params: { path: { id: props.id } } })), [props.id]);
 	const [history, setHistory] = useState<StatusChange[]>([]);
 	const [stream, setStream] = useState<StreamState>("connecting");
@@ -102,7 +104,7 @@ export function OrderPage(props: { id: string; location: Location }) {
 	const steps = history.length > 0 && !readFurther ? history : data.history.map((step) => ({ orderId: data.id, ...step }));
 	const bankUrl = actionUrl(data, status);
 	// The bank sent the customer back here (PAYMENTS_RETURN_URL) with the intent's id.
-	const returning = props.location.query.has("payment_intent");
+	const returning = query.payment_intent !== undefined;
 	const waitText = paymentWaitText(status, bankUrl, returning);
 	return (
 		<>
@@ -164,7 +166,7 @@ export function OrderPage(props: { id: string; location: Location }) {
 			<Alert error={cancelling.error} />
 			<OrderReturns order={data} onChange={order.set} />
 			<p>
-				<Link href="/orders">All your orders</Link>
+				<a href="/orders">All your orders</a>
 			</p>
 		</>
 	);

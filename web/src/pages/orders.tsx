@@ -1,14 +1,16 @@
+import { useLocation } from "preact-iso/router";
 import { api, call } from "../api/client";
 import { dateTime, money } from "../components/format";
 import { Pager } from "../components/pager";
 import { Alert, Loading, PageTitle } from "../components/ui";
 import { useLoad } from "../components/use-load";
-import { Link, withQuery, type Location } from "../router";
+import { withQuery, type Query } from "../router";
 import { STATUS_WORDS } from "./order";
 import { actionUrl, paymentWaitText } from "./payment-step";
 
-export function OrdersPage(props: { location: Location }) {
-	const requested = Number(props.location.query.get("page") ?? "1");
+export function OrdersPage() {
+	const query: Query = useLocation().query;
+	const requested = Number(query.page ?? "1");
 	const page = Number.isInteger(requested) && requested >= 1 ? requested : 1;
 	const orders = useLoad(() => call(api.GET("/orders", { params: { query: { page, pageSize: 20 } } })), [page]);
 	return (
@@ -18,7 +20,7 @@ export function OrdersPage(props: { location: Location }) {
 			{!orders.data && !orders.error ? <Loading what="your orders" /> : null}
 			{orders.data && orders.data.total === 0 ? (
 				<p>
-					No orders yet. <Link href="/">Browse the catalogue</Link>
+					No orders yet. <a href="/">Browse the catalogue</a>
 				</p>
 			) : null}
 			{orders.data && orders.data.rows.length > 0 ? (
@@ -37,7 +39,7 @@ export function OrdersPage(props: { location: Location }) {
 							{orders.data.rows.map((order) => (
 								<tr key={order.id}>
 									<td>
-										<Link href={`/orders/${encodeURIComponent(order.id)}`}>{dateTime(order.createdAt)}</Link>
+										<a href={`/orders/${encodeURIComponent(order.id)}`}>{dateTime(order.createdAt)}</a>
 									</td>
 									<td>{order.items.reduce((sum, item) => sum + item.qty, 0)}</td>
 									<td>{money(order.totalCents, order.currency)}</td>

@@ -6,7 +6,6 @@ import { money } from "../components/format";
 import { Alert, Field, Loading, Notice, PageError, PageTitle } from "../components/ui";
 import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
-import { Link } from "../router";
 
 export function ProductPage(props: { id: string }) {
 	const product = useLoad(() => call(api.GET("/products/{id}", { params: { path: { id: props.id } } })), [props.id]);
@@ -39,7 +38,7 @@ export function ProductPage(props: { id: string }) {
 			<PageTitle title={item.name}>{item.name}</PageTitle>
 			<p class="price">{money(item.priceCents, item.currency)}</p>
 			<p class="meta">
-				Category: <Link href={`/?category=${encodeURIComponent(item.category)}`}>{item.category}</Link> · SKU {item.sku}
+				Category: <a href={`/?category=${encodeURIComponent(item.category)}`}>{item.category}</a> · SKU {item.sku}
 			</p>
 			{item.description ? <p class="description">{item.description}</p> : null}
 			{!item.active ? <Alert error="This product is no longer sold." /> : null}
@@ -55,7 +54,7 @@ export function ProductPage(props: { id: string }) {
 			<Alert error={adding.error} />
 			{added ? (
 				<Notice>
-					{added} <Link href="/cart">Go to the cart</Link>
+					{added} <a href="/cart">Go to the cart</a>
 				</Notice>
 			) : null}
 		</article>
