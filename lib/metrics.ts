@@ -1,6 +1,8 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { BrokerOptions, Middleware, ServiceBroker } from "moleculer";
 import { CANCEL_REASONS, type CancelReason } from "../contracts";
 import type { ShopConfig } from "./env";
+import { ShopPrometheusReporter } from "./prometheus-exposition";
 
 /*
  * The shop's own metrics, beside Moleculer's built-in ones (requests, events, transporter,
@@ -10,6 +12,17 @@ import type { ShopConfig } from "./env";
  */
 
 const SAGA_SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
+/**
+ * How long past its deadline an open order counts as stuck. The sweep runs every SAGA_SWEEP_MS (a
+ * second by default) and cancels what it finds; a minute leaves room for a slow store, not for an
+ * order the sweep cannot move.
+ */
+export const SAGA_STUCK_AFTER_MS = 60 * 1000;
+/** 0.3 s is the reads' objective (docs/observability.md); the buckets around it say by how much one misses. */
+const HTTP_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5, 10];
+
+/** The services whose replicas every node counts: 0 is a series too, which an alert can see. */
+export const SHOP_SERVICES = ["api", "catalogue", "customers", "carts", "orders", "payments", "shipping", "notifications"] as const;
 
 export const SHOP_METRICS = {
 	ordersCreated: { name: "shop.orders.created.total", type: "counter", labelNames: [], description: "Orders placed" },
@@ -20,9 +33,44 @@ export const SHOP_METRICS = {
 		type: "histogram",
 		labelNames: ["outcome"],
 		buckets: SAGA_SECONDS_BUCKETS,
-		// Moleculer's Prometheus output has _sum and _count only alongside quantiles.
-		quantiles: true,
 		description: "Time from an order's creation to its final status",
+	},
+	sagasStuck: {
+		name: "shop.orders.sagas.stuck",
+		type: "gauge",
+		labelNames: [],
+		description: `Open orders more than ${SAGA_STUCK_AFTER_MS / 1000} s past their step's deadline at the timeout sweep's last look: the sweep cancels an order at its deadline, so one still open is one it cannot move`,
+	},
+	httpRequests: {
+		name: "shop.http.requests.total",
+		type: "counter",
+		labelNames: ["kind", "code"],
+		description: "Answers of the gateway's API, by kind (read: GET and HEAD; write: the rest) and status code",
+	},
+	httpDuration: {
+		name: "shop.http.request.duration.seconds",
+		type: "histogram",
+		labelNames: ["kind"],
+		buckets: HTTP_SECONDS_BUCKETS,
+		description: "Time from a request's arrival at the gateway to its answer's last byte (live streams left out)",
+	},
+	eventLoopDelay: {
+		name: "shop.process.event.loop.delay.p99.seconds",
+		type: "gauge",
+		labelNames: [],
+		description: "The 99th percentile of this node's event loop delay over the last sampling period",
+	},
+	serviceReplicas: {
+		name: "shop.cluster.service.replicas",
+		type: "gauge",
+		labelNames: ["service"],
+		description: "Available nodes offering each of the shop's services, as this node's registry sees them",
+	},
+	inboxRetries: {
+		name: "shop.events.inbox.retries.total",
+		type: "counter",
+		labelNames: ["service", "type", "reason"],
+		description: "Failed attempts at handling an event that will be tried again, by reason (failed, or out_of_order: came before the event it depends on)",
 	},
 	outboxBacklog: {
 		name: "shop.outbox.backlog",
@@ -98,13 +146,32 @@ export class ShopMetrics {
 		this.registry?.set(SHOP_METRICS.consumerLag.name, lag, { group, topic, partition: String(partition) });
 	}
 
+	sagasStuck(orders: number): void {
+		this.registry?.set(SHOP_METRICS.sagasStuck.name, orders);
+	}
+
+	httpAnswered(method: string, code: number, seconds: number | undefined): void {
+		const registry = this.registry;
+		if (!registry) return;
+		const kind = method === "GET" || method === "HEAD" ? "read" : "write";
+		registry.increment(SHOP_METRICS.httpRequests.name, { kind, code: String(code) });
+		if (seconds !== undefined) registry.observe(SHOP_METRICS.httpDuration.name, seconds, { kind });
+	}
+
+	inboxRetry(service: string, type: string, reason: "failed" | "out_of_order"): void {
+		this.registry?.increment(SHOP_METRICS.inboxRetries.name, { service, type, reason });
+	}
+
 	deadLetter(service: string, type: string): void {
 		this.registry?.increment(SHOP_METRICS.deadLetters.name, { service, type });
 	}
 
 	/** A series at 0 for each event a service handles, so the first dead letter shows in rate() and increase(). */
 	noDeadLettersYet(service: string, types: string[]): void {
-		for (const type of types) this.registry?.increment(SHOP_METRICS.deadLetters.name, { service, type }, 0);
+		for (const type of types) {
+			this.registry?.increment(SHOP_METRICS.deadLetters.name, { service, type }, 0);
+			for (const reason of ["failed", "out_of_order"]) this.registry?.increment(SHOP_METRICS.inboxRetries.name, { service, type, reason }, 0);
+		}
 	}
 
 	paymentCaptured(cents: number, currency: string): void {
@@ -161,11 +228,49 @@ export function ShopMetricsMiddleware(): Middleware {
 				registry.increment(metric.name, undefined, 0);
 			for (const outcome of ["applied", "unchanged", "unknown"]) registry.increment(SHOP_METRICS.processorWebhooks.name, { outcome }, 0);
 			registry.set(SHOP_METRICS.processorCircuitOpen.name, 0);
+			registry.set(SHOP_METRICS.sagasStuck.name, 0);
 			for (const reason of CANCEL_REASONS) registry.increment(SHOP_METRICS.ordersCancelled.name, { reason }, 0);
 			// Moleculer's cacher counters too (the dashboard's hit ratio reads them); the cacher registered them already.
 			if (broker.cacher) for (const name of ["moleculer.cacher.get.total", "moleculer.cacher.found.total"]) registry.increment(name, undefined, 0);
 		},
+		started(broker: ServiceBroker) {
+			if (broker.isMetricsEnabled()) samplers.set(broker, sampleNode(broker));
+		},
+		stopped(broker: ServiceBroker) {
+			samplers.get(broker)?.();
+			samplers.delete(broker);
+		},
 	} as Middleware;
+}
+
+const samplers = new WeakMap<ServiceBroker, () => void>();
+/** How often a node samples what it knows only by looking: its event loop and the registry. */
+const SAMPLE_MS = 5000;
+
+/**
+ * Event loop delay (the saturation of a single-threaded node: a busy one answers late however
+ * idle its CPU looks) and the replicas of each service as this node sees them (0 when all of one
+ * service's nodes are gone, which no node of that service can report). Returns the stop.
+ */
+function sampleNode(broker: ServiceBroker): () => void {
+	const delay = monitorEventLoopDelay({ resolution: 10 });
+	delay.enable();
+	const sample = () => {
+		broker.metrics.set(SHOP_METRICS.eventLoopDelay.name, delay.percentile(99) / 1e9);
+		delay.reset();
+		const nodes = new Map<string, Set<string>>(SHOP_SERVICES.map((service) => [service, new Set()]));
+		for (const service of broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as { name: string; nodeID: string }[]) {
+			nodes.get(service.name)?.add(service.nodeID);
+		}
+		for (const [service, ids] of nodes) broker.metrics.set(SHOP_METRICS.serviceReplicas.name, ids.size, { service });
+	};
+	sample();
+	const timer = setInterval(sample, SAMPLE_MS);
+	timer.unref();
+	return () => {
+		clearInterval(timer);
+		delay.disable();
+	};
 }
 
 /** With METRICS_PORT set, the node serves Prometheus's text format on /metrics there. */
@@ -175,6 +280,7 @@ export function metricsOptions(config: ShopConfig): BrokerOptions["metrics"] {
 		enabled: true,
 		// Moleculer leaves out the process's memory and CPU when NODE_ENV is "test"; they are wanted everywhere.
 		collectProcessMetrics: true,
-		reporter: [{ type: "Prometheus", options: { port: config.metricsPort, path: "/metrics" } }],
+		// Moleculer's Prometheus reporter, writing what `promtool check metrics` accepts (lib/prometheus-exposition.ts).
+		reporter: [new ShopPrometheusReporter({ port: config.metricsPort, path: "/metrics" }) as never],
 	};
 }

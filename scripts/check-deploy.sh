@@ -2,16 +2,20 @@
 # `npm run check:deploy`: everything about the deployment files that can be checked without a
 # Docker engine or a Kubernetes cluster, with the tools themselves:
 #   1. docker-compose.yml renders (Debian's docker-compose validates without an engine), and
-#      refuses to render without any one of the secrets;
+#      refuses to render without any one of the secrets; the observability profile's Prometheus
+#      configuration and alerting rules pass promtool (and the rules their unit tests,
+#      observability/*.test.yml), its Alertmanager configuration amtool (Debian's, the versions
+#      of the compose stand-ins);
 #   2. k8s/ renders with kustomize (pinned, built from the Go module proxy);
 #   3. the rendered objects validate against the Kubernetes schemas, strictly (unknown fields
 #      fail), offline (kubernetes-validate from PyPI carries the schemas);
 #   4. test/deploy/ checks the rendered files against services/ and lib/env.ts;
 #   5. the image's stages replayed without Docker: the build context .dockerignore lets through
 #      compiles and builds the storefront, and the runtime stage (production dependencies only)
-#      starts the image's CMD, turns ready, serves the storefront at / from the image's WEB_DIR,
-#      and exits 0 on SIGTERM; and the payment sandbox's program (compose's and k8s/'s command for
-#      it) answers /healthz and exits 0 on SIGTERM.
+#      starts the image's CMD, turns ready, serves the storefront at / from the image's WEB_DIR
+#      and metrics that pass `promtool check metrics`, and exits 0 on SIGTERM; and the payment sandbox's program (compose's and k8s/'s command for
+#      it) answers /healthz and exits 0 on SIGTERM; and so does the alert receiver's (compose's
+#      command), which takes an Alertmanager notification and lists it.
 # Tools are cached in ~/.cache/shop, so later runs take seconds.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -50,6 +54,23 @@ for secret in "${REQUIRED_SECRETS[@]}"; do
 		die "docker-compose.yml renders without $secret; it must refuse to"
 	fi
 done
+
+# promtool and amtool, the checkers of the configurations the stand-in images run, from Debian's
+# packages unpacked rather than installed (scripts/deb-tool.sh): no service started, no user added.
+deb_tool() { bash "$ROOT/scripts/deb-tool.sh" "$@" || die "could not fetch Debian's $1 for $2"; }
+
+log "observability/ with promtool and amtool"
+# The configuration and every rule file it names (relative to it, as docker-compose.yml mounts
+# them beside it in the container), then the rule files on their own.
+promtool="$(deb_tool prometheus promtool)"
+"$promtool" check config observability/prometheus.yml >&2
+"$promtool" check rules observability/alerts.yml >&2
+# The rules' unit tests (observability/*.test.yml), from their folder, where their rule_files are.
+for rule_test in observability/*.test.yml; do
+	log "promtool test rules $rule_test"
+	(cd observability && "$promtool" test rules "$(basename "$rule_test")") >&2 || die "the alerting rules fail $rule_test"
+done
+"$(deb_tool prometheus-alertmanager amtool)" check-config observability/alertmanager.yml >&2
 
 log "k8s/ with kustomize $KUSTOMIZE_VERSION"
 if [ ! -x "$KUSTOMIZE" ]; then
@@ -100,7 +121,7 @@ fi
 
 log "rendered files against services/ and lib/env.ts"
 . "$ROOT/scripts/node-options.sh"
-DEPLOY_RENDERED="$OUT" npx jest -c jest.deploy.config.js
+DEPLOY_RENDERED="$OUT" npx jest --selectProjects deploy
 log "the image's stages, replayed without Docker"
 image="$k8s_copy/image"
 mkdir -p "$image/context" "$image/runtime"
@@ -147,12 +168,13 @@ free_port() { node -e 'const s = require("net").createServer().listen(0, () => {
 health_port="$(free_port)"
 http_port="$(free_port)"
 sandbox_port="$(free_port)"
+metrics_port="$(free_port)"
 # As `docker run` without SERVICES or MONGO_URI would run it: every service in one process on the
 # file store, the payment sandbox in it too; only the ports and the data and web directories are
 # moved out of the way.
 (
 	cd "$image/runtime"
-	exec env "${image_env[@]}" PORT="$http_port" HEALTH_PORT="$health_port" PAYMENT_SANDBOX_PORT="$sandbox_port" DATA_DIR="$image/data" WEB_DIR="$web_dir" "${cmd[@]}"
+	exec env "${image_env[@]}" PORT="$http_port" HEALTH_PORT="$health_port" METRICS_PORT="$metrics_port" PAYMENT_SANDBOX_PORT="$sandbox_port" DATA_DIR="$image/data" WEB_DIR="$web_dir" "${cmd[@]}"
 ) >"$image/run.log" 2>&1 &
 node_pid=$!
 started_at=$SECONDS
@@ -176,6 +198,13 @@ if ! curl -fsS --max-time 5 -D "$image/index.headers" -o "$image/index.html" "ht
 	kill -9 "$node_pid" 2>/dev/null || true
 	tail -n 30 "$image/run.log" >&2
 	die "the image's gateway does not serve the storefront's HTML at / (WEB_DIR=$web_dir)"
+fi
+# Its /metrics, once a read and an error have made their series, as Prometheus's lint reads it.
+curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$http_port/api/products" || true
+curl -sS --max-time 5 -o /dev/null "http://127.0.0.1:$http_port/api/orders/none" || true
+if ! curl -fsS --max-time 5 "http://127.0.0.1:$metrics_port/metrics" >"$image/metrics.txt" || ! "$promtool" check metrics <"$image/metrics.txt" >&2; then
+	kill -9 "$node_pid" 2>/dev/null || true
+	die "the image's /metrics does not pass promtool check metrics"
 fi
 kill -TERM "$node_pid"
 stopping_at=$SECONDS
@@ -213,4 +242,35 @@ if ! wait "$sandbox_pid"; then
 fi
 grep -q 'payment-sandbox: Stopped' "$image/sandbox.log" || { tail -n 30 "$image/sandbox.log" >&2; die "the payment sandbox exited without stopping cleanly"; }
 log "the payment sandbox (${sandbox_cmd[*]}): answered /healthz, stopped gracefully on SIGTERM"
+
+# The alert receiver as compose runs it, on a free port of the loopback (its last --port and --host win).
+mapfile -t receiver_cmd < <(node -e 'const y = require("yaml"); const c = y.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(c.services["alert-receiver"].command.join("\n"))' "$OUT/compose-observability.yaml")
+[ "${#receiver_cmd[@]}" -gt 0 ] || die "could not read the alert receiver's command from docker-compose.yml"
+receiver_port="$(free_port)"
+(
+	cd "$image/runtime"
+	exec env "${image_env[@]}" "${receiver_cmd[@]}" --port "$receiver_port" --host 127.0.0.1
+) >"$image/receiver.log" 2>&1 &
+receiver_pid=$!
+ready=""
+for _ in $(seq 1 60); do
+	if curl -fsS --max-time 2 "http://127.0.0.1:$receiver_port/healthz" 2>/dev/null | grep -q '"ok":true'; then ready=1; break; fi
+	kill -0 "$receiver_pid" 2>/dev/null || break
+	sleep 0.5
+done
+notification='{"version":"4","status":"firing","receiver":"check","groupKey":"{}","alerts":[{"status":"firing","labels":{"alertname":"CheckDeploy","service":"payments"},"annotations":{},"startsAt":"2025-01-01T00:00:00Z","endsAt":"0001-01-01T00:00:00Z"}]}'
+if [ -z "$ready" ] ||
+	! curl -fsS --max-time 5 -H 'content-type: application/json' --data "$notification" "http://127.0.0.1:$receiver_port/webhook" >/dev/null ||
+	! curl -fsS --max-time 5 "http://127.0.0.1:$receiver_port/alerts" | grep -q '"alertname":"CheckDeploy"'; then
+	kill -9 "$receiver_pid" 2>/dev/null || true
+	tail -n 30 "$image/receiver.log" >&2
+	die "the alert receiver (${receiver_cmd[*]}) did not answer /healthz or take a notification with the image's production dependencies"
+fi
+kill -TERM "$receiver_pid"
+if ! wait "$receiver_pid"; then
+	tail -n 30 "$image/receiver.log" >&2
+	die "the alert receiver did not exit 0 on SIGTERM"
+fi
+grep -q '^CheckDeploy firing service="payments"$' "$image/receiver.log" || { tail -n 30 "$image/receiver.log" >&2; die "the alert receiver did not log the alert"; }
+log "the alert receiver (${receiver_cmd[*]}): took a notification, logged and listed it, stopped on SIGTERM"
 log "all checks passed"

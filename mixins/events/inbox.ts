@@ -132,6 +132,7 @@ export function InboxPart(config: ShopConfig): Partial<ServiceSchema> {
 							this.logger,
 							`[${doc.event.correlationId}] ${doc.type} ${doc._id} failed (attempt ${attempts})${dead ? ", now a dead letter" : ""}: ${message}`,
 						);
+						if (!dead) shopMetrics(this.broker).inboxRetry(this.name, doc.type, early ? "out_of_order" : "failed");
 						if (dead) {
 							shopMetrics(this.broker).deadLetter(this.name, doc.type);
 							await this.kafkaBus?.deadLetter(doc.event, message, doc.trace);

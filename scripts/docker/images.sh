@@ -8,7 +8,7 @@
 #   3. stand-ins for the public images: Node 22 (the official binary and npm from the npm
 #      registry), a Java 17 runtime, NATS (Debian's nats-server), Kafka (the Maven Central jars
 #      infra:up runs), mongo-java-server (infra:up's MongoDB-wire server), Zipkin (its server jar
-#      from Maven Central), Prometheus and HAProxy (Debian's);
+#      from Maven Central), Prometheus, Alertmanager and HAProxy (Debian's);
 #   4. the shop's image from the project's Dockerfile on that Node base (SHOP_IMAGE, shop:latest).
 # Grafana has no build any registry here serves (not Debian, npm, PyPI, Maven Central or the Go
 # module proxy with its web front end), so the override leaves it to machines with a registry.
@@ -158,6 +158,7 @@ link "$zipkin_jar" "$ctx/zipkin.jar"
 build zipkin "$LOCAL_IMAGES/zipkin:$ZIPKIN_VERSION" "$ctx" "${java_base[@]}"
 
 build prometheus "$LOCAL_IMAGES/prometheus:debian" "$(stage prometheus)" "${base[@]}"
+build alertmanager "$LOCAL_IMAGES/alertmanager:debian" "$(stage alertmanager)" "${base[@]}"
 build haproxy "$LOCAL_IMAGES/haproxy:debian" "$(stage haproxy)" "${base[@]}"
 
 [ -r "$CA_BUNDLE" ] || die "the CA bundle $CA_BUNDLE is not readable"

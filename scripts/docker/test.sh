@@ -11,4 +11,5 @@ bash "$HERE/images.sh"
 source "$DOCKER_REPO/scripts/use-node22.sh"
 cd "$DOCKER_REPO"
 # The tests drive the stack with the same client the images were built with.
-DOCKER_CLI="$DOCKER" exec npx jest -c jest.compose.config.js "$@"
+# Arguments (a test file, -t) go before --selectProjects, which would take a file for a project name.
+DOCKER_CLI="$DOCKER" exec npx jest "$@" --selectProjects compose

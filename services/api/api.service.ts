@@ -15,6 +15,7 @@ import { docsActions } from "./docs";
 import type { OrderStreams } from "./order-streams";
 import { createOrderStreams, lastEventIdOf, ORDER_EVENTS_ACTION, orderEventsAction } from "./order-events";
 import { ACTIONS_TAKING_KEYS, aliasesOf, methodsAt, PUBLIC_ROUTES } from "./routes";
+import { measureAnswer } from "./http-metrics";
 import { paymentWebhookRoute } from "./payment-webhooks";
 import { loadWebApp, resolveWebPath, sendWebFile, type WebApp } from "./web-assets";
 
@@ -226,6 +227,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 					const url = req.url ?? "/";
 					const path = url.includes("?") ? url.slice(0, url.indexOf("?")) : url;
 					if (path === "/api" || path.startsWith("/api/")) {
+						measureAnswer(this.broker, req, res);
 						const served = path.slice("/api".length);
 						if (req.method === "OPTIONS") return this.answerOptions(req, res, served);
 						const methods = methodsAt(served);

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Order } from "../../contracts";
 import { percentile } from "../../scripts/bench/report";
+import type { Notification } from "../../scripts/alert-receiver";
 import { ROOT } from "../../scripts/cluster-lib";
 import { decideOn3dsPage, processorLedger } from "../helpers/processor";
 import { waitFor, waitForValue } from "../helpers/wait";
@@ -16,10 +17,17 @@ import { COMPOSE_ADMIN, ComposeStack, type Container } from "./stack";
  * order, volume and signal of the compose file, for real. One stack for the whole file, in order.
  */
 const SCALE = { api: 2, catalogue: 2, customers: 1, carts: 1, orders: 2, payments: 3, shipping: 1, notifications: 1 };
-/** The servers, and the card processor sandbox: one container each. */
-const INFRA = ["nats", "kafka", "mongo", "proxy", "zipkin", "prometheus", "payment-sandbox"];
+/** The servers, the card processor sandbox, and the observability profile's alerting: one container each. */
+const INFRA = ["nats", "kafka", "mongo", "proxy", "zipkin", "prometheus", "alertmanager", "alert-receiver", "payment-sandbox"];
 const base = Number(process.env.COMPOSE_TEST_PORT ?? 3800);
-const stack = new ComposeStack(process.env.COMPOSE_TEST_PROJECT ?? "shoptest", { http: base, prometheus: base + 1, zipkin: base + 2, sandbox: base + 3 });
+const stack = new ComposeStack(process.env.COMPOSE_TEST_PROJECT ?? "shoptest", {
+	http: base,
+	prometheus: base + 1,
+	zipkin: base + 2,
+	sandbox: base + 3,
+	alertmanager: base + 4,
+	alertReceiver: base + 5,
+});
 const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** Every service by name: Grafana, the one left, has no local stand-in (docker-compose.local.yml). */
 const up = () => stack.compose("up", "-d", ...Object.entries(SCALE).flatMap(([service, n]) => ["--scale", `${service}=${n}`]), ...INFRA, ...Object.keys(SCALE));
@@ -97,7 +105,7 @@ describe("docker compose up with api=2, payments=3, orders=2, catalogue=2 and th
 		expect(containers.filter((c) => c.health !== "" && c.health !== "healthy").map((c) => `${c.name} ${c.health}`)).toEqual([]);
 	});
 
-	it("publishes the proxy in front of the gateways, the payment sandbox, Prometheus and Zipkin on the host's loopback only, and nothing else", async () => {
+	it("publishes the proxy in front of the gateways, the payment sandbox, Prometheus, Zipkin, Alertmanager and the alert receiver on the host's loopback only, and nothing else", async () => {
 		const published: Record<string, string[]> = {};
 		for (const container of await stack.containers()) {
 			const ports = await stack.published(container);
@@ -108,6 +116,8 @@ describe("docker compose up with api=2, payments=3, orders=2, catalogue=2 and th
 			"payment-sandbox": [`3100/tcp=127.0.0.1:${stack.ports.sandbox}`],
 			prometheus: [`9090/tcp=127.0.0.1:${stack.ports.prometheus}`],
 			zipkin: [`9411/tcp=127.0.0.1:${stack.ports.zipkin}`],
+			alertmanager: [`9093/tcp=127.0.0.1:${stack.ports.alertmanager}`],
+			"alert-receiver": [`9095/tcp=127.0.0.1:${stack.ports.alertReceiver}`],
 		});
 	});
 
@@ -435,6 +445,116 @@ describe("orders scaled from one container to two, each on its CPU budget", () =
 		// budgets it added 1.38x to 1.94x here, where the stack's servers share the same two cores.
 		expect(rates[1]! / rates[0]!).toBeGreaterThanOrEqual(1.2);
 		expect((await stack.running("orders")).length).toBe(SCALE.orders);
+	});
+});
+
+describe("every payments container stopped under load, with the observability profile's alerting", () => {
+	const ALERT = "ServiceWithoutReplica";
+	/** The rule's promise (observability/alerts.yml): firing within a minute of the last replica going; this much is allowed here. */
+	const FIRING_WITHIN_MS = 90_000;
+	type Received = { receivedAt: string; alert: Notification["alerts"][number] };
+	/** The receiver's ServiceWithoutReplica alerts for payments in `status`, taken after `since`. */
+	async function paymentsAlerts(status: "firing" | "resolved", since: number): Promise<Received[]> {
+		return (await stack.receivedAlerts())
+			.filter((notification) => Date.parse(notification.receivedAt) >= since)
+			.flatMap((notification) => notification.alerts.map((alert) => ({ receivedAt: notification.receivedAt, alert })))
+			.filter(({ alert }) => alert.labels.alertname === ALERT && alert.labels.service === "payments" && alert.status === status);
+	}
+
+	it("has Alertmanager deliver ServiceWithoutReplica for payments, firing within the rule's minute and resolved once they are back, and confirms and charges once every order placed meanwhile", async () => {
+		// The rule is loaded, Prometheus sends to the Alertmanager, and every node counts three payments replicas.
+		type RuleGroup = { name: string; rules: { name: string; type: string; health: string }[] };
+		const rules = (await stack.prometheus<{ groups: RuleGroup[] }>("rules")).groups.flatMap((group) => group.rules);
+		expect(rules.filter((rule) => rule.name === ALERT).map((rule) => [rule.type, rule.health])).toEqual([["alerting", "ok"]]);
+		const alertmanagers = await waitFor(
+			() => stack.prometheus<{ activeAlertmanagers: { url: string }[] }>("alertmanagers"),
+			(data) => data.activeAlertmanagers.length > 0,
+			60_000,
+			1000,
+		);
+		expect(alertmanagers.activeAlertmanagers.map((am) => new URL(am.url).port)).toEqual(["9093"]);
+		type Sample = { metric: { service: string }; value: [number, string] };
+		const replicas = await waitFor(
+			() =>
+				stack.prometheus<{ result: Sample[] }>(
+					`query?query=${encodeURIComponent('max by (service) (shop_cluster_service_replicas{service="payments"})')}`,
+				),
+			(data) => data.result[0]?.value[1] === String(SCALE.payments),
+			60_000,
+			1000,
+		);
+		expect(replicas.result.map((sample) => [sample.metric.service, sample.value[1]])).toEqual([["payments", String(SCALE.payments)]]);
+
+		const product = { id: await shop.product(1000, 900), stock: 1000 };
+		const customers = [shop, ...(await Promise.all([1, 2].map(() => Shopper.signIn(stack.baseUrl, undefined, COMPOSE_ADMIN))))];
+		const load = new CheckoutLoad(customers, product.id, { idempotencyKeys: true });
+		const timings = { firedS: 0, resolvedS: 0, resolvedAfterReadyS: 0, outageS: 0 };
+		try {
+			await ordersPlaced(load, 6);
+			const payments = await stack.running("payments");
+			expect(payments).toHaveLength(SCALE.payments);
+			await stack.compose("stop", "payments");
+			expect(await stack.running("payments")).toEqual([]);
+			// The last replica gone: the last of the containers to exit (SIGTERM, then the broker's drain).
+			const lastGone = Math.max(...(await Promise.all(payments.map((container) => stack.times(container)))).map((t) => t.finishedAt));
+			const placedWhileDown = load.placed.length;
+			const firing = await waitFor(
+				() => paymentsAlerts("firing", lastGone),
+				(received) => received.length > 0,
+				Math.max(1000, lastGone + FIRING_WITHIN_MS - Date.now()),
+				250,
+			);
+			expect(firing.map(({ alert }) => alert.labels)).toEqual([expect.objectContaining({ alertname: ALERT, service: "payments", severity: "critical" })]);
+			expect(Object.keys(firing[0]!.alert.annotations).sort()).toEqual(expect.arrayContaining(["description", "runbook_url", "summary"]));
+			timings.firedS = (Date.parse(firing[0]!.receivedAt) - lastGone) / 1000;
+			expect(timings.firedS).toBeLessThanOrEqual(FIRING_WITHIN_MS / 1000);
+
+			const restarting = Date.now();
+			await stack.compose("up", "-d", "--no-deps", "--scale", `payments=${SCALE.payments}`, "payments");
+			const resolved = await waitFor(
+				() => paymentsAlerts("resolved", restarting),
+				(received) => received.length > 0,
+				120_000,
+				250,
+			);
+			expect(resolved.map(({ alert }) => alert.labels)).toEqual([expect.objectContaining({ alertname: ALERT, service: "payments" })]);
+			timings.resolvedS = (Date.parse(resolved[0]!.receivedAt) - restarting) / 1000;
+			const back = await stack.running("payments");
+			const firstStarted = Math.min(...(await Promise.all(back.map((container) => stack.times(container)))).map((t) => t.startedAt));
+			timings.resolvedAfterReadyS = (Date.parse(resolved[0]!.receivedAt) - firstStarted) / 1000;
+			timings.outageS = (firstStarted - lastGone) / 1000;
+			expect((await stack.waitHealthy()).filter((c) => c.service === "payments" && c.state === "running")).toHaveLength(SCALE.payments);
+			expect(load.placed.length).toBeGreaterThanOrEqual(placedWhileDown);
+			// Orders placed once they are back, too.
+			await ordersPlaced(load, load.placed.length + 6);
+		} finally {
+			placed.push(...(await load.stop()));
+		}
+
+		const held = (
+			await Promise.all(
+				customers.map((customer) =>
+					waitFor(
+						() => customer.allOrders(),
+						(all) => all.every((order) => ["CONFIRMED", "CANCELLED"].includes(order.status)),
+						240_000,
+						1000,
+					),
+				),
+			)
+		).flat();
+		const ofProduct = held.filter((order) => order.items.some((line) => line.productId === product.id));
+		expect(ofProduct.length).toBeGreaterThan(0);
+		expect(ofProduct.filter((order) => order.status !== "CONFIRMED").map((order) => `${order.id} ${order.status} ${order.cancelReason ?? ""}`)).toEqual([]);
+		await expectConserved(books(), shop, product, ofProduct);
+		// With no payments replica the gateway answers a payment's read 503; nothing else fails.
+		const unexpected = load.failures.filter((failure) => !/GET \/payments\?orderId=\S+ answered 503/.test(failure));
+		expect(unexpected).toEqual([]);
+		console.log(
+			`every payments container stopped under load: ${ALERT} firing delivered ${timings.firedS.toFixed(1)} s after the last replica exited; ` +
+				`payments down ${timings.outageS.toFixed(1)} s; resolved delivered ${timings.resolvedS.toFixed(1)} s after \`up\` ` +
+				`(${timings.resolvedAfterReadyS.toFixed(1)} s after the first replica started); ${load.requests} requests, ${load.failures.length} refused; ${outcome(ofProduct)}`,
+		);
 	});
 });
 

@@ -1,6 +1,7 @@
 import { execFile, spawn } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
+import type { Notification } from "../../scripts/alert-receiver";
 import { ROOT } from "../../scripts/cluster-lib";
 import type { Processor } from "../helpers/processor";
 import { waitFor } from "../helpers/wait";
@@ -40,7 +41,7 @@ export class ComposeStack {
 
 	constructor(
 		readonly project: string,
-		readonly ports: { http: number; prometheus: number; zipkin: number; sandbox: number },
+		readonly ports: { http: number; prometheus: number; zipkin: number; sandbox: number; alertmanager: number; alertReceiver: number },
 	) {
 		this.origin = `http://127.0.0.1:${ports.http}`;
 		this.baseUrl = `${this.origin}/api`;
@@ -56,9 +57,14 @@ export class ComposeStack {
 			PAYMENT_SANDBOX_HTTP_PORT: String(ports.sandbox),
 			PROMETHEUS_PORT: String(ports.prometheus),
 			ZIPKIN_PORT: String(ports.zipkin),
+			ALERTMANAGER_PORT: String(ports.alertmanager),
+			ALERT_RECEIVER_PORT: String(ports.alertReceiver),
 			// Labelled parcels stay put for the suite: its checks take CONFIRMED as the saga's end.
 			CARRIER_DISPATCH_AFTER_MS: "3600000",
 			CARRIER_DELIVER_AFTER_MS: "3600000",
+			// Orders wait out a service stopped on purpose (every payments container, until an alert
+			// fires and a while after) instead of being cancelled after the default minute.
+			SAGA_STEP_TIMEOUT_MS: "300000",
 		};
 	}
 
@@ -145,6 +151,25 @@ export class ComposeStack {
 	/** The container's address on the project's network, which the host reaches directly. */
 	async address(container: Container): Promise<string> {
 		return (await this.docker("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", container.id)).trim().split(" ")[0]!;
+	}
+
+	/** The notifications Alertmanager sent the alert receiver (the observability profile's), oldest first; none while it does not answer. */
+	async receivedAlerts(): Promise<Notification[]> {
+		const res = await fetch(`http://127.0.0.1:${this.ports.alertReceiver}/alerts`).catch(() => undefined);
+		return res?.ok ? ((await res.json()) as Notification[]) : [];
+	}
+
+	/** Prometheus's HTTP API on its published port: `data` of GET /api/v1/<what>. */
+	async prometheus<T>(what: string): Promise<T> {
+		const res = await fetch(`http://127.0.0.1:${this.ports.prometheus}/api/v1/${what}`);
+		if (!res.ok) throw new Error(`Prometheus answered ${res.status} to ${what}: ${await res.text()}`);
+		return ((await res.json()) as { data: T }).data;
+	}
+
+	/** When a container last started and stopped (the engine's clock, the host's). */
+	async times(container: Container): Promise<{ startedAt: number; finishedAt: number }> {
+		const [started, finished] = (await this.docker("inspect", "--format", "{{.State.StartedAt}} {{.State.FinishedAt}}", container.id)).trim().split(" ");
+		return { startedAt: Date.parse(started!), finishedAt: Date.parse(finished!) };
 	}
 
 	/** The host ports a container publishes, as "ip:port" per container port. */

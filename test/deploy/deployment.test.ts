@@ -27,6 +27,9 @@ const INFRA = ["nats", "kafka", "mongo"];
  */
 const SANDBOX = "payment-sandbox";
 const SANDBOX_MAIN = "dist/services/payment-sandbox/main.js";
+/** Alertmanager's webhook receiver in the observability profile: a program of the image's too (scripts/alert-receiver.ts). */
+const ALERT_RECEIVER = "alert-receiver";
+const ALERT_RECEIVER_MAIN = "dist/scripts/alert-receiver.js";
 /** Where the processor sends its webhooks on the gateway (services/api/routes.ts, under the API's /api). */
 const WEBHOOK_PATH = "/api/webhooks/payments";
 
@@ -46,7 +49,7 @@ const observabilityCompose = parse(fs.readFileSync(path.join(RENDERED, "compose-
 	services: Record<string, any>;
 	volumes?: Record<string, unknown>;
 };
-const OBSERVABILITY = ["zipkin", "prometheus", "grafana"];
+const OBSERVABILITY = ["zipkin", "prometheus", "alertmanager", ALERT_RECEIVER, "grafana"];
 const k8s = parseAllDocuments(fs.readFileSync(path.join(RENDERED, "k8s.yaml"), "utf8")).map((doc) => doc.toJSON() as K8sObject);
 
 function objects(kind: string): K8sObject[] {
@@ -154,13 +157,13 @@ describe("docker-compose.yml", () => {
 	// What `docker compose up` starts; docker-compose 1.x renders the services of every profile.
 	const started = Object.fromEntries(Object.entries(compose.services).filter(([, service]) => !service.profiles));
 
-	it("runs each service of services/ as a compose service of its own name, the payment sandbox as its own program, and nothing else from the image", () => {
+	it("runs each service of services/ as a compose service of its own name, the payment sandbox and the alert receiver as their own programs, and nothing else from the image", () => {
 		expect(shopNodes.map(([name, service]) => [name, service.environment.SERVICES]).sort()).toEqual(SERVICES.map((name) => [name, name]));
 		expect(Object.keys(started).sort()).toEqual([...SERVICES, ...INFRA, "proxy", SANDBOX].sort());
 		const fromImage = Object.entries(compose.services)
 			.filter(([, service]) => service.image === compose.services.orders.image)
 			.map(([name]) => name);
-		expect(fromImage.sort()).toEqual([...SERVICES, SANDBOX, "repl"].sort());
+		expect(fromImage.sort()).toEqual([...SERVICES, SANDBOX, ALERT_RECEIVER, "repl"].sort());
 	});
 
 	it("gives every shop node a valid production configuration that points at the compose servers", () => {
@@ -269,6 +272,7 @@ describe("docker-compose.yml", () => {
 		expect(compose.services.mongo.volumes.map(volumeOf)).toEqual([["mongo-data", "/data/db"]]);
 		expect(compose.services.notifications.volumes.map(volumeOf)).toEqual([["notifications-mail", "/app/data"]]);
 		expect(Object.keys(compose.volumes ?? {}).sort()).toEqual([
+			"alertmanager-data",
 			"grafana-data",
 			"kafka-data",
 			"mongo-data",
@@ -291,7 +295,7 @@ describe("docker-compose.yml --profile observability", () => {
 		throw new Error(`nothing mounted at ${target}`);
 	}
 
-	it("adds Zipkin, Prometheus and Grafana to the shop, on the host's loopback only", () => {
+	it("adds Zipkin, Prometheus, Alertmanager, the alert receiver and Grafana to the shop, on the host's loopback only", () => {
 		expect(Object.keys(services).sort()).toEqual([...SERVICES, ...INFRA, ...OBSERVABILITY, "proxy", "repl", SANDBOX].sort());
 		for (const name of OBSERVABILITY) {
 			expect({ name, profiles: services[name].profiles }).toEqual({ name, profiles: ["observability"] });
@@ -316,6 +320,101 @@ describe("docker-compose.yml --profile observability", () => {
 			const config = loadConfig({ ...imageEnv(), ...stringEnv(service.environment) });
 			expect({ name, scraped: discovery.find((sd: any) => sd.names.includes(name))?.port }).toEqual({ name, scraped: config.metricsPort });
 		}
+	});
+
+	/** A Prometheus or Alertmanager duration ("30s", "1m30s", "4h") in seconds. */
+	function seconds(duration: string): number {
+		const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
+		const parts = [...String(duration).matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)];
+		expect({ duration, parsed: parts.map((part) => part[0]).join("") }).toEqual({ duration, parsed: String(duration) });
+		return parts.reduce((sum, [, n, unit]) => sum + Number(n) * units[unit!]!, 0);
+	}
+	/** The value of a `--flag=value` or `--flag value` in a command. */
+	function flag(command: string[], name: string): string | undefined {
+		const at = command.findIndex((arg) => arg === name || arg.startsWith(`${name}=`));
+		if (at < 0) return undefined;
+		return command[at]!.includes("=") ? command[at]!.slice(name.length + 1) : command[at + 1];
+	}
+
+	it("has Prometheus load the alerting rules of observability/alerts.yml and send what fires to the profile's Alertmanager", () => {
+		const prometheusFile = mountedFrom(services.prometheus, "/etc/prometheus/prometheus.yml");
+		const prometheus = parse(fs.readFileSync(prometheusFile, "utf8"));
+		// Each rule file, resolved as Prometheus resolves it (against its configuration's directory), is a mounted file.
+		const ruleFiles = (prometheus.rule_files ?? []) as string[];
+		expect(ruleFiles.length).toBeGreaterThan(0);
+		const mounted = ruleFiles.map((file) => path.relative(ROOT, mountedFrom(services.prometheus, path.posix.resolve("/etc/prometheus", file))));
+		expect(mounted).toContain(path.join("observability", "alerts.yml"));
+		// Relative names, so that `promtool check config` (check-deploy.sh) finds them beside the file on this side too.
+		for (const file of ruleFiles) expect(fs.existsSync(path.resolve(path.dirname(prometheusFile), file))).toBe(true);
+		const rules = parse(fs.readFileSync(path.join(ROOT, "observability", "alerts.yml"), "utf8")).groups.flatMap((group: any) => group.rules) as {
+			alert?: string;
+			labels?: Env;
+			annotations?: Env;
+		}[];
+		const alerts = rules.filter((rule) => rule.alert);
+		expect(alerts.map((rule) => rule.alert)).toContain("ServiceWithoutReplica");
+		// Every alert says how bad it is and what to do, as the receiver and a person paged need.
+		for (const rule of alerts) {
+			expect({ alert: rule.alert, severity: typeof rule.labels?.severity }).toEqual({ alert: rule.alert, severity: "string" });
+			expect({ alert: rule.alert, annotations: Object.keys(rule.annotations ?? {}) }).toEqual({
+				alert: rule.alert,
+				annotations: expect.arrayContaining(["summary", "description", "runbook_url"]),
+			});
+		}
+		const targets = prometheus.alerting.alertmanagers.flatMap((am: any) => am.static_configs.flatMap((config: any) => config.targets));
+		const listen = flag(services.alertmanager.command, "--web.listen-address") ?? ":9093";
+		expect(targets).toEqual([`alertmanager:${listen.split(":").at(-1)}`]);
+	});
+
+	it("has Alertmanager send every alert, and its resolution, to the alert receiver, grouped briefly enough for the rules' promises", () => {
+		const am = services.alertmanager;
+		const configFile = flag(am.command, "--config.file");
+		expect(configFile).toBeDefined();
+		const config = parse(fs.readFileSync(mountedFrom(am, configFile!), "utf8"));
+		// Alertmanager keeps silences and its notification log in the volume.
+		expect(mountedFrom(am, flag(am.command, "--storage.path")!)).toBe("alertmanager-data");
+		const receiverPort = flag(services[ALERT_RECEIVER].command, "--port");
+		const receivers = new Map((config.receivers as any[]).map((receiver) => [receiver.name, receiver]));
+		const routes: any[] = [];
+		const walk = (route: any) => {
+			routes.push(route);
+			for (const child of route.routes ?? []) walk(child);
+		};
+		walk(config.route);
+		for (const route of routes.filter((candidate) => candidate.receiver)) {
+			const hooks = receivers.get(route.receiver)?.webhook_configs ?? [];
+			expect({ receiver: route.receiver, hooks: hooks.map((hook: any) => [hostPort(hook.url), new URL(hook.url).pathname, hook.send_resolved]) }).toEqual(
+				{
+					receiver: route.receiver,
+					hooks: [[`${ALERT_RECEIVER}:${receiverPort}`, "/webhook", true]],
+				},
+			);
+		}
+		// A new alert goes out a few seconds after it fires (group_wait), its resolution within the
+		// next group_interval: ServiceWithoutReplica promises its notification within a minute.
+		expect(seconds(config.route.group_wait)).toBeLessThanOrEqual(10);
+		expect(seconds(config.route.group_interval)).toBeLessThanOrEqual(30);
+		// One instance: no cluster to gossip with.
+		expect(flag(am.command, "--cluster.listen-address")).toBe("");
+	});
+
+	it("runs the alert receiver from the image as its own program, health-checked on the port it listens on and publishes", () => {
+		const receiver = services[ALERT_RECEIVER];
+		expect(receiver.image).toBe(services.orders.image);
+		expect(receiver.command.slice(0, 2)).toEqual(["node", ALERT_RECEIVER_MAIN]);
+		// Compiled by the build from scripts/ (tsconfig.build.json), which the image's build stage copies.
+		expect(fs.existsSync(path.join(ROOT, "scripts", "alert-receiver.ts"))).toBe(true);
+		expect(parse(fs.readFileSync(path.join(ROOT, "tsconfig.build.json"), "utf8")).include).toContain("scripts");
+		const port = Number(flag(receiver.command, "--port"));
+		expect(receiver.ports.map(publishedPort)).toEqual([{ hostIp: "127.0.0.1", target: port }]);
+		expect(receiver.healthcheck.test.join(" ")).toContain(`:${port}/healthz`);
+		expect({ restart: receiver.restart, init: receiver.init, scale: receiver.scale }).toEqual({ restart: "unless-stopped", init: true, scale: undefined });
+	});
+
+	it("health-checks Alertmanager and the alert receiver, so a test or an operator can wait for them", () => {
+		for (const name of ["alertmanager", ALERT_RECEIVER])
+			expect({ name, healthcheck: Array.isArray(services[name].healthcheck?.test) }).toEqual({ name, healthcheck: true });
+		expect(services.alertmanager.healthcheck.test.join(" ")).toContain(":9093/-/ready");
 	});
 
 	it("provisions Grafana with both data sources and the shop's dashboard, every panel on a provisioned source", () => {

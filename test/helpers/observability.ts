@@ -120,7 +120,7 @@ export function metricsIn(expr: string): string[] {
 	return [...new Set(names)];
 }
 
-/** The value of one series: `labels` must all match; the node's own labels (nodeID, namespace) are ignored. */
+/** The value of one series: `labels` must all match; the node's own labels (node_id, namespace) are ignored. */
 export function sample(samples: Samples, name: string, labels: Record<string, string> = {}): number | undefined {
 	let total: number | undefined;
 	for (const [key, value] of samples) {

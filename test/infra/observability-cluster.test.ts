@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
 import type { Order } from "../../contracts";
@@ -8,8 +9,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { completeTrace, expectOrderWorkLogged, families, jsonLines, metricsIn, sample, scrape, ZipkinCollector } from "../helpers/observability";
 import { waitFor } from "../helpers/wait";
+import { parse } from "yaml";
 import { TestCluster } from "./cluster";
 import { Shopper } from "./shopper";
+
+/** What `promtool check metrics` (Debian's, through scripts/deb-tool.sh) says of a /metrics page: nothing when it is clean. */
+function promtoolCheckMetrics(page: string): string {
+	const promtool = execFileSync("bash", [path.join(__dirname, "../../scripts/deb-tool.sh"), "prometheus", "promtool"], { encoding: "utf8" }).trim();
+	const run = spawnSync(promtool, ["check", "metrics"], { input: page, encoding: "utf8" });
+	return `${run.stdout}${run.stderr}`.trim() + (run.status === 0 ? "" : ` (exit ${run.status})`);
+}
 
 const SAGA_SERVICES = ["api", "orders", "catalogue", "payments", "shipping", "notifications"];
 const address = { name: "Grace Hopper", line1: "1 Navy Yard", city: "Arlington", postalCode: "22202", country: "US" };
@@ -105,7 +114,7 @@ describe("observability of one order across a cluster of node processes over NAT
 		}
 	});
 
-	it("serves every metric the Grafana dashboard queries", async () => {
+	it("serves every metric the Grafana dashboard and the alerting rules query, on pages Prometheus's own lint passes", async () => {
 		// A few series appear with their first event: a failed request, a refund (of an order the
 		// carrier sandbox refuses to ship: postal code 00000).
 		expect((await shop.api.get(`/orders/${randomUUID()}`, shop.customer)).status).toBe(404);
@@ -117,12 +126,22 @@ describe("observability of one order across a cluster of node processes over NAT
 			200,
 		);
 		const served = new Set<string>();
-		for (const node of cluster.nodes.filter((node) => node.child.exitCode === null))
-			for (const name of await families(`http://127.0.0.1:${node.metricsPort}/metrics`)) served.add(name);
+		const lint: string[] = [];
+		for (const node of cluster.nodes.filter((node) => node.child.exitCode === null)) {
+			const url = `http://127.0.0.1:${node.metricsPort}/metrics`;
+			for (const name of await families(url)) served.add(name);
+			const problems = promtoolCheckMetrics(await (await fetch(url)).text());
+			if (problems) lint.push(`${node.label}: ${problems}`);
+		}
+		expect(lint).toEqual([]);
 		const dashboard = JSON.parse(fs.readFileSync(path.join(__dirname, "../../observability/grafana/dashboards/shop.json"), "utf8"));
 		const queried = dashboard.panels.flatMap((panel: { targets: { expr: string }[] }) => panel.targets.flatMap((target) => metricsIn(target.expr)));
 		expect(queried.length).toBeGreaterThan(10);
 		expect(queried.filter((name: string) => !served.has(name))).toEqual([]);
+		const rules = parse(fs.readFileSync(path.join(__dirname, "../../observability/alerts.yml"), "utf8")) as { groups: { rules: { expr: string }[] }[] };
+		const alerted = rules.groups.flatMap((group) => group.rules.flatMap((rule) => metricsIn(rule.expr)));
+		expect(alerted.length).toBeGreaterThan(10);
+		expect([...new Set(alerted)].filter((name) => !served.has(name))).toEqual([]);
 	});
 });
 

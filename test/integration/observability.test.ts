@@ -149,6 +149,23 @@ describe("observability of the embedded shop", () => {
 			expect(sample(samples, "moleculer_request_time_count", { action: "orders.create" })).toBeGreaterThanOrEqual(1);
 		});
 
+		it("serves what the objectives and alerts are measured by: the API's answers, saturation, replicas, stuck sagas, retries", async () => {
+			const samples = await scrapeUntil((s) => (sample(s, "shop_http_requests_total", { kind: "write", code: "201" }) ?? 0) >= 1);
+			// The order's 201 and the reads the test made, counted and timed at the gateway.
+			expect(sample(samples, "shop_http_requests_total", { kind: "read", code: "200" })).toBeGreaterThanOrEqual(1);
+			expect(sample(samples, "shop_http_request_duration_seconds_count", { kind: "read" })).toBeGreaterThanOrEqual(1);
+			expect(sample(samples, "shop_http_request_duration_seconds_bucket", { kind: "read", le: "+Inf" })).toBe(
+				sample(samples, "shop_http_request_duration_seconds_count", { kind: "read" }),
+			);
+			expect(sample(samples, "shop_http_request_duration_seconds_bucket", { kind: "read", le: "0.3" })).toBeDefined();
+			expect(sample(samples, "shop_process_event_loop_delay_p99_seconds")).toBeGreaterThanOrEqual(0);
+			// One node with every service: one replica each, and none stuck or retried.
+			for (const service of ["api", "catalogue", "customers", "carts", "orders", "payments", "shipping", "notifications"])
+				expect(sample(samples, "shop_cluster_service_replicas", { service })).toBe(1);
+			expect(sample(samples, "shop_orders_sagas_stuck")).toBe(0);
+			expect(sample(samples, "shop_events_inbox_retries_total", { service: "orders", type: "payment.settled", reason: "failed" })).toBe(0);
+		});
+
 		it("answers with a request id of its own when the client sends none or a malformed one", async () => {
 			const none = await api.get("/products");
 			expect(none.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
