@@ -164,6 +164,24 @@ case "$web_dir" in
 "$workdir"/*) web_dir="$image/runtime/${web_dir#"$workdir"/}" ;;
 *) die "the image's WEB_DIR ('$web_dir') is not under its WORKDIR ($workdir)" ;;
 esac
+# answers_healthz PID PORT: whether the program of PID answers {"ok":true} on the port's /healthz within 30 s.
+answers_healthz() {
+	local _
+	for _ in $(seq 1 60); do
+		if curl -fsS --max-time 2 "http://127.0.0.1:$2/healthz" 2>/dev/null | grep -q '"ok":true'; then return 0; fi
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+# stops_on_sigterm PID LOG WHAT: SIGTERM, after which the program must exit 0 (its log shown if not).
+stops_on_sigterm() {
+	kill -TERM "$1"
+	if ! wait "$1"; then
+		tail -n 30 "$2" >&2
+		die "$3 did not exit 0 on SIGTERM"
+	fi
+}
 free_port() { node -e 'const s = require("net").createServer().listen(0, () => { console.log(s.address().port); s.close(); })'; }
 health_port="$(free_port)"
 http_port="$(free_port)"
@@ -224,22 +242,12 @@ sandbox_port="$(free_port)"
 	exec env "${image_env[@]}" PAYMENT_SANDBOX_PORT="$sandbox_port" PAYMENT_SANDBOX_DATA_DIR="$image/sandbox-data" "${sandbox_cmd[@]}"
 ) >"$image/sandbox.log" 2>&1 &
 sandbox_pid=$!
-ready=""
-for _ in $(seq 1 60); do
-	if curl -fsS --max-time 2 "http://127.0.0.1:$sandbox_port/healthz" 2>/dev/null | grep -q '"ok":true'; then ready=1; break; fi
-	kill -0 "$sandbox_pid" 2>/dev/null || break
-	sleep 0.5
-done
-if [ -z "$ready" ]; then
+if ! answers_healthz "$sandbox_pid" "$sandbox_port"; then
 	kill -9 "$sandbox_pid" 2>/dev/null || true
 	tail -n 30 "$image/sandbox.log" >&2
 	die "the payment sandbox (${sandbox_cmd[*]}) did not answer /healthz with the image's production dependencies"
 fi
-kill -TERM "$sandbox_pid"
-if ! wait "$sandbox_pid"; then
-	tail -n 30 "$image/sandbox.log" >&2
-	die "the payment sandbox did not exit 0 on SIGTERM"
-fi
+stops_on_sigterm "$sandbox_pid" "$image/sandbox.log" "the payment sandbox"
 grep -q 'payment-sandbox: Stopped' "$image/sandbox.log" || { tail -n 30 "$image/sandbox.log" >&2; die "the payment sandbox exited without stopping cleanly"; }
 log "the payment sandbox (${sandbox_cmd[*]}): answered /healthz, stopped gracefully on SIGTERM"
 
@@ -252,25 +260,15 @@ receiver_port="$(free_port)"
 	exec env "${image_env[@]}" "${receiver_cmd[@]}" --port "$receiver_port" --host 127.0.0.1
 ) >"$image/receiver.log" 2>&1 &
 receiver_pid=$!
-ready=""
-for _ in $(seq 1 60); do
-	if curl -fsS --max-time 2 "http://127.0.0.1:$receiver_port/healthz" 2>/dev/null | grep -q '"ok":true'; then ready=1; break; fi
-	kill -0 "$receiver_pid" 2>/dev/null || break
-	sleep 0.5
-done
 notification='{"version":"4","status":"firing","receiver":"check","groupKey":"{}","alerts":[{"status":"firing","labels":{"alertname":"CheckDeploy","service":"payments"},"annotations":{},"startsAt":"2025-01-01T00:00:00Z","endsAt":"0001-01-01T00:00:00Z"}]}'
-if [ -z "$ready" ] ||
+if ! answers_healthz "$receiver_pid" "$receiver_port" ||
 	! curl -fsS --max-time 5 -H 'content-type: application/json' --data "$notification" "http://127.0.0.1:$receiver_port/webhook" >/dev/null ||
 	! curl -fsS --max-time 5 "http://127.0.0.1:$receiver_port/alerts" | grep -q '"alertname":"CheckDeploy"'; then
 	kill -9 "$receiver_pid" 2>/dev/null || true
 	tail -n 30 "$image/receiver.log" >&2
 	die "the alert receiver (${receiver_cmd[*]}) did not answer /healthz or take a notification with the image's production dependencies"
 fi
-kill -TERM "$receiver_pid"
-if ! wait "$receiver_pid"; then
-	tail -n 30 "$image/receiver.log" >&2
-	die "the alert receiver did not exit 0 on SIGTERM"
-fi
+stops_on_sigterm "$receiver_pid" "$image/receiver.log" "the alert receiver"
 grep -q '^CheckDeploy firing service="payments"$' "$image/receiver.log" || { tail -n 30 "$image/receiver.log" >&2; die "the alert receiver did not log the alert"; }
 log "the alert receiver (${receiver_cmd[*]}): took a notification, logged and listed it, stopped on SIGTERM"
 log "all checks passed"

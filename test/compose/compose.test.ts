@@ -56,6 +56,21 @@ async function ordersPlaced(load: CheckoutLoad, count: number): Promise<void> {
 }
 
 /** A killed container counts as stopped by hand (its restart policy leaves it down): started again, it rejoins and turns healthy. */
+/** The customers' orders of one product, once every order of theirs is CONFIRMED or CANCELLED (or the time is up). */
+async function finalOrdersOf(customers: Shopper[], productId: string, timeoutMs: number): Promise<Order[]> {
+	const held = await Promise.all(
+		customers.map((customer) =>
+			waitFor(
+				() => customer.allOrders(),
+				(all) => all.every((order) => ["CONFIRMED", "CANCELLED"].includes(order.status)),
+				timeoutMs,
+				1000,
+			),
+		),
+	);
+	return held.flat().filter((order) => order.items.some((line) => line.productId === productId));
+}
+
 async function startAgain(victim: Container): Promise<void> {
 	await stack.docker("start", victim.id);
 	expect((await stack.waitHealthy()).find((c) => c.id === victim.id)).toMatchObject({ state: "running", health: "healthy" });
@@ -377,19 +392,7 @@ describe("docker compose restart of the orders service under load", () => {
 			placed.push(...(await load.stop()));
 		}
 
-		const held = (
-			await Promise.all(
-				customers.map((customer) =>
-					waitFor(
-						() => customer.allOrders(),
-						(all) => all.every((order) => ["CONFIRMED", "CANCELLED"].includes(order.status)),
-						180_000,
-						1000,
-					),
-				),
-			)
-		).flat();
-		const ofProduct = held.filter((order) => order.items.some((line) => line.productId === product.id));
+		const ofProduct = await finalOrdersOf(customers, product.id, 180_000);
 		expect(ofProduct.filter((order) => !["CONFIRMED", "CANCELLED"].includes(order.status))).toEqual([]);
 		expect(ofProduct.filter((order) => order.cancelReason === "TIMEOUT").map((order) => order.id)).toEqual([]);
 		await expectConserved(books(), shop, product, ofProduct);
@@ -531,19 +534,7 @@ describe("every payments container stopped under load, with the observability pr
 			placed.push(...(await load.stop()));
 		}
 
-		const held = (
-			await Promise.all(
-				customers.map((customer) =>
-					waitFor(
-						() => customer.allOrders(),
-						(all) => all.every((order) => ["CONFIRMED", "CANCELLED"].includes(order.status)),
-						240_000,
-						1000,
-					),
-				),
-			)
-		).flat();
-		const ofProduct = held.filter((order) => order.items.some((line) => line.productId === product.id));
+		const ofProduct = await finalOrdersOf(customers, product.id, 240_000);
 		expect(ofProduct.length).toBeGreaterThan(0);
 		expect(ofProduct.filter((order) => order.status !== "CONFIRMED").map((order) => `${order.id} ${order.status} ${order.cancelReason ?? ""}`)).toEqual([]);
 		await expectConserved(books(), shop, product, ofProduct);

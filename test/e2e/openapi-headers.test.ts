@@ -1,6 +1,7 @@
 import { signatureHeader } from "../../lib/webhook-signature";
 import { rawRequest } from "../helpers/raw-http";
 import { startShopWithUsers, TEST_ADDRESS, type ShopWithUsers } from "../helpers/shop";
+import { resolveRef } from "../helpers/openapi-refs";
 
 /*
  * The headers the served document declares for each answer, held against real answers. Every
@@ -67,16 +68,7 @@ describe("the headers the document declares for each answer", () => {
 		abort.abort();
 	}
 
-	/** Follows a `#/components/...` reference, as a client reading the document does. */
-	function resolve<T>(value: unknown): T {
-		const target = (value as { $ref?: string }).$ref;
-		if (target === undefined) return value as T;
-		const found = target
-			.replace(/^#\//, "")
-			.split("/")
-			.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], document);
-		return resolve<T>(found);
-	}
+	const resolve = <T>(value: unknown): T => resolveRef<T>(document, value);
 
 	/** The headers the document declares for an operation's answer of a status; undefined when it documents no such answer. */
 	function declared(operation: string, status: string): Record<string, Header> | undefined {

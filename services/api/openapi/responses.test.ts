@@ -1,5 +1,6 @@
 import { PUBLIC_ROUTES, type PublicRoute } from "../routes";
 import { buildOpenApiDocument, openApiPath } from "./document";
+import { resolveRef } from "../../../test/helpers/openapi-refs";
 
 /*
  * The headers each answer of the document declares, operation by operation, against what the
@@ -17,16 +18,7 @@ const doc = buildOpenApiDocument({
 
 type Header = { required?: boolean };
 
-/** Follows a `#/components/...` reference, as a client reading the document does. */
-function resolve<T>(value: unknown): T {
-	const target = (value as { $ref?: string }).$ref;
-	if (target === undefined) return value as T;
-	const found = target
-		.replace(/^#\//, "")
-		.split("/")
-		.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], doc);
-	return resolve<T>(found);
-}
+const resolve = <T>(value: unknown): T => resolveRef<T>(doc, value);
 
 /** Each answer of an operation with its headers, references followed. */
 function answersOf(method: string, path: string): { status: string; headers: Record<string, Header> }[] {
