@@ -20,7 +20,7 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
  * Each replica's CPU budget, in cores, as a Kubernetes pod's CPU limit gives it: the same figures
  * are compose's `cpus:` and the k8s manifests' CPU requests and limits (`npm run check:deploy`
  * holds them to these), and the bench's cluster mode caps its nodes at them (scripts/bench/cgroup.ts).
- * Sized from the CPU each service spends on an order (README, Scaling) so that one orders replica,
+ * Sized from the CPU each service spends on an order (docs/cluster.md, Scaling) so that one orders replica,
  * the busiest, is what limits the checkout on a two-core machine, and each of the others has room
  * for three times that rate.
  */

@@ -20,7 +20,8 @@ import { OUTBOX_INDEX, OUTBOX_SCAN_EVERY, OutboxPart, type OutboxInternals, type
  *   admin-actions.ts  dead letters, redrive and replay for an operator;
  *   kafka-bus.ts      the Kafka transport of one service (kafka-dispatch.ts: per-key ordering,
  *                     offset commits; kafka-topics.ts: names and headers), over the node's one
- *                     Kafka client (kafka-connection.ts);
+ *                     Kafka client (kafka-connection.ts); kafka-replay.ts reads a topic again
+ *                     for one consumer group;
  *   envelope.ts       the event's envelope, the write path's events, the inbox's record.
  * This file composes them with the service's store and runs their life cycle in order.
  *

@@ -3,7 +3,7 @@ import type { RateTable } from "./rates";
 /*
  * The shop's built-in rate table: what shipping costs, by zone and weight, in each currency the
  * shop prices in. SHIPPING_RATES_FILE replaces it with a JSON file of the same shape (checked at
- * start; README "Shipping"). A country in no zone is not shipped to (Antarctica, for one); an
+ * start; docs/shipping.md). A country in no zone is not shipped to (Antarctica, for one); an
  * option without a rate for a zone, or for the order's currency, does not reach it.
  */
 

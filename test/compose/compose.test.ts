@@ -444,7 +444,7 @@ describe("orders scaled from one container to two, each on its CPU budget", () =
 		console.log(
 			`checkout through compose at orders=1 and orders=2: ${rates.map((rate) => rate.toFixed(1)).join(" and ")} orders/s (${(rates[1]! / rates[0]!).toFixed(2)}×)`,
 		);
-		// Uncapped, a second container adds nothing on a shared machine (README, Performance); on their
+		// Uncapped, a second container adds nothing on a shared machine (docs/performance.md); on their
 		// budgets it added 1.38x to 1.94x here, where the stack's servers share the same two cores.
 		expect(rates[1]! / rates[0]!).toBeGreaterThanOrEqual(1.2);
 		expect((await stack.running("orders")).length).toBe(SCALE.orders);

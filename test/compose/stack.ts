@@ -10,7 +10,7 @@ const run = promisify(execFile);
 /** The client scripts/docker/test.sh names (Debian's, the engine's own version), else the one on PATH. */
 const DOCKER = process.env.DOCKER_CLI ?? "docker";
 
-/** The compose files as the README runs them on a machine without a container registry. */
+/** The compose files as docs/deployment.md runs them on a machine without a container registry. */
 const FILES = ["docker-compose.yml", "docker-compose.local.yml"];
 const FILE_ARGS = FILES.flatMap((file) => ["-f", path.join(ROOT, file)]);
 export const COMPOSE_ADMIN = { email: "admin@shop.local", password: "compose-test-admin-password" };

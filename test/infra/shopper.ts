@@ -37,7 +37,7 @@ export class Shopper {
 
 	/**
 	 * POST /orders as it answered, whatever the status. `postalCode` picks the carrier sandbox's
-	 * behaviour: 00000 refused, 99990 never answered (README "Shipping").
+	 * behaviour: 00000 refused, 99990 never answered (docs/shipping.md).
 	 */
 	placeOrder(productId: string, qty = 1, paymentMethod?: string, headers?: Record<string, string>, postalCode = address.postalCode) {
 		return this.api.post(
