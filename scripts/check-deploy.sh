@@ -85,9 +85,13 @@ fi
 # The Secret comes from k8s/secret.env, which is never committed: render a copy of k8s/ whose
 # secret.env has the template's keys with the values above (the template's own placeholders are
 # meant to be refused; test/deploy checks that they are).
-k8s_copy="$(mktemp -d)"
-trap 'rm -rf "$k8s_copy"' EXIT
+# Beside it the observability/ folder, whose rules and Alertmanager routes k8s/monitoring includes.
+k8s_tmp="$(mktemp -d)"
+trap 'rm -rf "$k8s_tmp"' EXIT
+k8s_copy="$k8s_tmp/k8s"
+mkdir -p "$k8s_copy"
 cp -R "$ROOT/k8s/." "$k8s_copy/"
+cp -R "$ROOT/observability" "$k8s_tmp/observability"
 rm -f "$k8s_copy/secret.env"
 while IFS= read -r line; do
 	case "$line" in

@@ -1,20 +1,17 @@
 import fs from "node:fs";
 import path from "node:path";
-import { parse, parseAllDocuments } from "yaml";
+import { parse } from "yaml";
 import brokerConfig from "../../moleculer.config";
 import { REQUIRED_IN_PRODUCTION, configVariableNames, loadConfig } from "../../lib/env";
 import { CPU_BUDGETS, type ServiceName } from "../../scripts/cluster-lib";
 import { readRuntimeStage } from "../../scripts/dockerfile";
+import { compose, k8s, MONITORING, object, objects, observabilityCompose, ROOT, type Env, type K8sObject } from "./rendered";
 
 /*
  * The deployment files as docker-compose and kustomize render them (scripts/check-deploy.sh
  * writes them to DEPLOY_RENDERED), held against the code: every service deployed, every
  * required setting given and valid, probes on the port the nodes listen on.
  */
-
-const ROOT = path.resolve(__dirname, "../..");
-const RENDERED = process.env.DEPLOY_RENDERED;
-if (!RENDERED) throw new Error("DEPLOY_RENDERED is not set: run `npm run check:deploy`, which renders the files first");
 
 /** Variables moleculer-runner or Node read themselves, beside those of lib/env.ts. */
 const RUNNER_VARIABLES = ["SERVICES", "SERVICEDIR", "NODE_OPTIONS"];
@@ -41,26 +38,7 @@ const SERVICES = fs
 	.filter((name) => name !== SANDBOX && fs.existsSync(path.join(ROOT, "services", name, `${name}.service.ts`)))
 	.sort();
 
-type Env = Record<string, string>;
-type K8sObject = { kind: string; metadata: { name: string; labels?: Env; annotations?: Env }; spec?: any; data?: Env; stringData?: Env };
-
-const compose = parse(fs.readFileSync(path.join(RENDERED, "compose.yaml"), "utf8")) as { services: Record<string, any>; volumes?: Record<string, unknown> };
-const observabilityCompose = parse(fs.readFileSync(path.join(RENDERED, "compose-observability.yaml"), "utf8")) as {
-	services: Record<string, any>;
-	volumes?: Record<string, unknown>;
-};
 const OBSERVABILITY = ["zipkin", "prometheus", "alertmanager", ALERT_RECEIVER, "grafana"];
-const k8s = parseAllDocuments(fs.readFileSync(path.join(RENDERED, "k8s.yaml"), "utf8")).map((doc) => doc.toJSON() as K8sObject);
-
-function objects(kind: string): K8sObject[] {
-	return k8s.filter((object) => object.kind === kind);
-}
-
-function object(kind: string, name: string): K8sObject {
-	const found = k8s.find((candidate) => candidate.kind === kind && candidate.metadata.name === name);
-	if (!found) throw new Error(`No ${kind} ${name} in the rendered k8s/`);
-	return found;
-}
 
 /** What a shop container's environment holds: the image's ENV, its ConfigMaps and Secrets, then its own env. */
 function containerEnv(container: any): Env {
@@ -460,8 +438,10 @@ describe("docker-compose.yml --profile observability", () => {
 });
 
 describe("k8s/", () => {
-	/** The shop's nodes; the payment sandbox's Deployment is checked on its own below. */
-	const deployments = objects("Deployment").filter((deployment) => deployment.metadata.name !== SANDBOX);
+	/** The shop's nodes; the payment sandbox's Deployment is checked on its own below, the monitoring's in monitoring.test.ts. */
+	const deployments = objects("Deployment").filter(
+		(deployment) => deployment.metadata.name !== SANDBOX && deployment.metadata.labels?.["app.kubernetes.io/component"] !== MONITORING,
+	);
 
 	function shopContainer(deployment: K8sObject): any {
 		const containers = deployment.spec.template.spec.containers as any[];
