@@ -68,8 +68,10 @@ export function sendJsonError(req: AnsweredRequest, res: ServerResponse, err: un
 		if (Array.isArray(allow)) res.setHeader("Allow", allow.join(", "));
 		res.statusCode = status;
 		res.setHeader("Content-Type", "application/json; charset=utf-8");
-		// The rest of a body over the limit is not kept: the connection goes once it is read and dropped.
-		if (status === 413) answerThenClose(req, res, JSON.stringify(body));
+		// A body refused before it was read (over the limit, or of the wrong type) is not kept: the
+		// connection goes once the rest is read and dropped, within the lingering bounds. Left to
+		// Node, a keep-alive connection would read it to its end, a slow client's for minutes.
+		if (status === 413 || !req.complete) answerThenClose(req, res, JSON.stringify(body));
 		else res.end(JSON.stringify(body));
 	} catch {
 		res.destroy();

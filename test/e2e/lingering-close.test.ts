@@ -47,6 +47,21 @@ describe("answering a body over the limit (lingering close)", () => {
 		expect((await http(shop.baseUrl).get("/health")).status).toBe(200);
 	});
 
+	it("bounds the same way a body refused before it is read for another reason (415), instead of reading it for minutes", async () => {
+		// 60 kB, under the limit, at 160 bytes a second: six minutes of sending.
+		const outcome = await keepSending(shop.baseUrl, {
+			path: "/auth/register",
+			declaredLength: 60 * 1024,
+			bytes: 16,
+			everyMs: 100,
+			contentType: "text/plain",
+		});
+		expect({ status: outcome.status, type: outcome.json?.error?.type }).toEqual({ status: 415, type: "UNSUPPORTED_MEDIA_TYPE" });
+		expect(outcome.answeredAfterMs).toBeLessThan(1000);
+		expect(outcome.closedAfterMs).toBeLessThan(LINGERING_MS + 2000);
+		expect((await http(shop.baseUrl).get("/health")).status).toBe(200);
+	});
+
 	it("closes on a client that sends without end once it has sent the lingering byte limit, not before", async () => {
 		const outcome = await keepSending(shop.baseUrl, { path: "/auth/register", declaredLength: 1024 * 1024 * 1024, bytes: 64 * 1024, everyMs: 0 });
 		expect({ status: outcome.status, type: outcome.json?.error?.type }).toEqual({ status: 413, type: "PAYLOAD_TOO_LARGE" });

@@ -84,6 +84,8 @@ export interface KeepSending {
 	bytes: number;
 	/** …this often; 0 writes as fast as the connection takes them. */
 	everyMs: number;
+	/** application/json unless said. */
+	contentType?: string;
 }
 
 export interface KeepSendingOutcome extends BlockingOutcome {
@@ -127,7 +129,7 @@ export function keepSending(baseUrl: string, request: KeepSending): Promise<Keep
 			else socket.once("drain", sendMore);
 		};
 		socket.write(
-			`POST ${pathname} HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\ncontent-length: ${request.declaredLength}\r\n\r\n`,
+			`POST ${pathname} HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: ${request.contentType ?? "application/json"}\r\ncontent-length: ${request.declaredLength}\r\n\r\n`,
 			sendMore,
 		);
 	});
