@@ -40,7 +40,7 @@ import { loadWebApp, resolveWebPath, sendWebFile, type WebApp } from "./web-asse
  */
 
 /** Services the shop cannot serve requests without; /api/health reports 503 until all are up. */
-const REQUIRED_SERVICES = ["catalogue", "customers", "carts", "orders", "payments", "notifications"];
+const REQUIRED_SERVICES = ["catalogue", "customers", "carts", "orders", "payments", "shipping", "notifications"];
 
 interface GatewayRequest extends AnsweredRequest, RequestWithBody {
 	$action?: { name?: string; auth?: "customer" | "admin"; params?: Record<string, unknown> };

@@ -1,5 +1,5 @@
 import { AccessTokens } from "../../lib/auth-token";
-import { adminToken, http, signUp, startShop, TEST_ADMIN, TEST_JWT_SECRET, type TestShop } from "../helpers/shop";
+import { adminToken, ALL_SERVICES, http, signUp, startShop, TEST_ADMIN, TEST_JWT_SECRET, type TestShop } from "../helpers/shop";
 
 /** Every failure the gateway answers has this one shape. */
 function expectError(res: { status: number; body: any }, status: number, type?: string) {
@@ -265,6 +265,20 @@ describe("the shop over HTTP", () => {
 			expect(res.status).toBe(200);
 			expect(res.body).toMatchObject({ status: "ok", services: expect.arrayContaining(["api", "catalogue", "customers"]) });
 		});
+	});
+});
+
+describe("GET /api/health without a service an order needs", () => {
+	let shop: TestShop;
+	beforeAll(async () => {
+		shop = await startShop({ services: ALL_SERVICES.filter((name) => name !== "shipping") });
+	});
+	afterAll(() => shop.destroy());
+
+	it("answers 503 degraded and names it: no order can be confirmed without shipping", async () => {
+		const res = await http(shop.baseUrl).get("/health");
+		expect(res.status).toBe(503);
+		expect(res.body).toMatchObject({ status: "degraded", missing: ["shipping"] });
 	});
 });
 

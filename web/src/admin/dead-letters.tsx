@@ -15,13 +15,14 @@ import { adminError, inWords } from "./words";
  * letter handled leaves the list; one that failed again stays, with its new error.
  */
 
-const SERVICES = ["catalogue", "orders", "payments", "notifications"] as const;
+const SERVICES = ["catalogue", "orders", "payments", "shipping", "notifications"] as const;
 type Service = (typeof SERVICES)[number];
 
 const SERVICE_WORDS: Readonly<Record<Service, string>> = {
 	catalogue: "Catalogue",
 	orders: "Orders",
 	payments: "Payments",
+	shipping: "Shipping",
 	notifications: "Notifications",
 };
 
@@ -30,12 +31,14 @@ const list = {
 	catalogue: () => api.GET("/admin/dead-letters/catalogue"),
 	orders: () => api.GET("/admin/dead-letters/orders"),
 	payments: () => api.GET("/admin/dead-letters/payments"),
+	shipping: () => api.GET("/admin/dead-letters/shipping"),
 	notifications: () => api.GET("/admin/dead-letters/notifications"),
 };
 const redrive = {
 	catalogue: (ids?: string[]) => api.POST("/admin/dead-letters/catalogue/redrive", { body: ids ? { ids } : {} }),
 	orders: (ids?: string[]) => api.POST("/admin/dead-letters/orders/redrive", { body: ids ? { ids } : {} }),
 	payments: (ids?: string[]) => api.POST("/admin/dead-letters/payments/redrive", { body: ids ? { ids } : {} }),
+	shipping: (ids?: string[]) => api.POST("/admin/dead-letters/shipping/redrive", { body: ids ? { ids } : {} }),
 	notifications: (ids?: string[]) => api.POST("/admin/dead-letters/notifications/redrive", { body: ids ? { ids } : {} }),
 };
 
