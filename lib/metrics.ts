@@ -176,7 +176,7 @@ export class ShopMetrics {
 		this.registry?.increment(SHOP_METRICS.deadLetters.name, { service, type });
 	}
 
-	/** A series at 0 for each event a service handles, so the first dead letter shows in rate() and increase(). */
+	/** A series at 0 for each event a service handles, so the first dead letter or retry shows in rate() and increase(). */
 	noDeadLettersYet(service: string, types: string[]): void {
 		for (const type of types) {
 			this.registry?.increment(SHOP_METRICS.deadLetters.name, { service, type }, 0);
