@@ -84,12 +84,6 @@ export const SHOP_METRICS = {
 		labelNames: ["group", "topic", "partition"],
 		description: "Messages not yet committed by the consumer group, for the partitions this node reads",
 	},
-	deadLettersWaiting: {
-		name: "shop.events.dead.letters.waiting",
-		type: "gauge",
-		labelNames: ["service"],
-		description: "Dead letters a service holds, not yet redriven, at its last scan of its inbox (every replica counts the same inbox)",
-	},
 	deadLetters: { name: "shop.events.dead.letters.total", type: "counter", labelNames: ["service", "type"], description: "Events a service gave up on" },
 	paymentsCaptured: { name: "shop.payments.captured.cents.total", type: "counter", labelNames: ["currency"], description: "Money captured, in cents" },
 	paymentsRefunded: { name: "shop.payments.refunded.cents.total", type: "counter", labelNames: ["currency"], description: "Money refunded, in cents" },
@@ -166,10 +160,6 @@ export class ShopMetrics {
 
 	inboxRetry(service: string, type: string, reason: "failed" | "out_of_order"): void {
 		this.registry?.increment(SHOP_METRICS.inboxRetries.name, { service, type, reason });
-	}
-
-	deadLettersWaiting(service: string, letters: number): void {
-		this.registry?.set(SHOP_METRICS.deadLettersWaiting.name, letters, { service });
 	}
 
 	deadLetter(service: string, type: string): void {

@@ -262,8 +262,6 @@ export function InboxPart(config: ShopConfig): Partial<ServiceSchema> {
 			async retryDueEvents(this: InboxInternals) {
 				const inbox = this.collections.inbox;
 				const now = Date.now();
-				// What an operator has still to redrive: the alert on dead letters lasts until it is done.
-				if (this.broker.isMetricsEnabled()) shopMetrics(this.broker).deadLettersWaiting(this.name, await inbox.count({ status: "DEAD" }));
 				const due = await inbox.find({
 					query: {
 						$or: [

@@ -53,9 +53,6 @@ describe("dead letters", () => {
 		);
 		expect(dead).toEqual([expect.objectContaining({ id: event.id, attempts: 3, lastError: expect.stringMatching(/ECONNREFUSED/) })]);
 		expect(sample(await scrape(metricsUrl), "shop_events_dead_letters_total", { service: "notifications", type: "order.confirmed" })).toBe(1);
-		// Waiting for an operator, as the inbox's next scan counts them (the alert lasts while they wait).
-		const waiting = () => scrape(metricsUrl).then((samples) => sample(samples, "shop_events_dead_letters_waiting", { service: "notifications" }));
-		expect(await waitFor(waiting, (letters) => letters === 1)).toBe(1);
 
 		mail = await startMailServer(smtpPort);
 
@@ -63,7 +60,6 @@ describe("dead letters", () => {
 		expect(redriven).toEqual([{ id: event.id, status: "DONE" }]);
 		expect(mail.delivered).toEqual(["dl@example.com"]);
 		expect(await shop.broker.call("notifications.deadLetters", {})).toEqual([]);
-		expect(await waitFor(waiting, (letters) => letters === 0)).toBe(0);
 
 		// Delivered again afterwards, the event is a duplicate: no second email.
 		await shop.broker.emit(event.type, event as AnyDomainEvent);
