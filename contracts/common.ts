@@ -1,5 +1,9 @@
 export type Role = "customer" | "admin";
 
+/** The shop's Moleculer services, each deployable as nodes of its own (the card processor sandbox is not one). */
+export const SHOP_SERVICES = ["api", "catalogue", "customers", "carts", "orders", "payments", "shipping", "notifications"] as const;
+export type ShopServiceName = (typeof SHOP_SERVICES)[number];
+
 /** Who is calling, as the gateway established it from a verified token. */
 export interface AuthUser {
 	id: string;

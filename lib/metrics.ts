@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { BrokerOptions, Middleware, ServiceBroker } from "moleculer";
-import { CANCEL_REASONS, type CancelReason } from "../contracts";
+import { CANCEL_REASONS, SHOP_SERVICES, type CancelReason } from "../contracts";
 import type { ShopConfig } from "./env";
 import { ShopPrometheusReporter } from "./prometheus-exposition";
 
@@ -20,9 +20,6 @@ const SAGA_SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 
 export const SAGA_STUCK_AFTER_MS = 60 * 1000;
 /** 0.3 s is the reads' objective (docs/observability.md); the buckets around it say by how much one misses. */
 const HTTP_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5, 10];
-
-/** The services whose replicas every node counts: 0 is a series too, which an alert can see. */
-export const SHOP_SERVICES = ["api", "catalogue", "customers", "carts", "orders", "payments", "shipping", "notifications"] as const;
 
 export const SHOP_METRICS = {
 	ordersCreated: { name: "shop.orders.created.total", type: "counter", labelNames: [], description: "Orders placed" },
@@ -258,6 +255,7 @@ function sampleNode(broker: ServiceBroker): () => void {
 	const sample = () => {
 		broker.metrics.set(SHOP_METRICS.eventLoopDelay.name, delay.percentile(99) / 1e9);
 		delay.reset();
+		// Every service, 0 included: a series at 0 is what an alert can see.
 		const nodes = new Map<string, Set<string>>(SHOP_SERVICES.map((service) => [service, new Set()]));
 		for (const service of broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as { name: string; nodeID: string }[]) {
 			nodes.get(service.name)?.add(service.nodeID);

@@ -168,6 +168,16 @@ case "$web_dir" in
 "$workdir"/*) web_dir="$image/runtime/${web_dir#"$workdir"/}" ;;
 *) die "the image's WEB_DIR ('$web_dir') is not under its WORKDIR ($workdir)" ;;
 esac
+# abandon PID LOG MESSAGE: a program that failed its check is killed, its log's end shown, and the run stops.
+abandon() {
+	kill -9 "$1" 2>/dev/null || true
+	tail -n 30 "$2" >&2
+	die "$3"
+}
+# compose_command FILE SERVICE: the command of a service of a rendered compose file, one word a line.
+compose_command() {
+	node -e 'const y = require("yaml"); const c = y.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(c.services[process.argv[2]].command.join("\n"))' "$1" "$2"
+}
 # answers_healthz PID PORT: whether the program of PID answers {"ok":true} on the port's /healthz within 30 s.
 answers_healthz() {
 	local _
@@ -207,9 +217,7 @@ for _ in $(seq 1 120); do
 	sleep 0.5
 done
 if [ -z "$ready" ]; then
-	kill -9 "$node_pid" 2>/dev/null || true
-	tail -n 30 "$image/run.log" >&2
-	die "the image's CMD did not become ready on its health port"
+	abandon "$node_pid" "$image/run.log" "the image's CMD did not become ready on its health port"
 fi
 ready_after=$((SECONDS - started_at))
 # The storefront's page at /, with the root element web/index.html mounts the app on.
@@ -217,16 +225,13 @@ root_element="$(grep -o '<div id="[^"]*"' web/index.html | head -n 1)"
 [ -n "$root_element" ] || die "web/index.html has no <div id=...> for the app"
 if ! curl -fsS --max-time 5 -D "$image/index.headers" -o "$image/index.html" "http://127.0.0.1:$http_port/" ||
 	! grep -qi '^content-type: text/html' "$image/index.headers" || ! grep -qF "$root_element" "$image/index.html"; then
-	kill -9 "$node_pid" 2>/dev/null || true
-	tail -n 30 "$image/run.log" >&2
-	die "the image's gateway does not serve the storefront's HTML at / (WEB_DIR=$web_dir)"
+	abandon "$node_pid" "$image/run.log" "the image's gateway does not serve the storefront's HTML at / (WEB_DIR=$web_dir)"
 fi
 # Its /metrics, once a read and an error have made their series, as Prometheus's lint reads it.
 curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$http_port/api/products" || true
 curl -sS --max-time 5 -o /dev/null "http://127.0.0.1:$http_port/api/orders/none" || true
 if ! curl -fsS --max-time 5 "http://127.0.0.1:$metrics_port/metrics" >"$image/metrics.txt" || ! "$promtool" check metrics <"$image/metrics.txt" >&2; then
-	kill -9 "$node_pid" 2>/dev/null || true
-	die "the image's /metrics does not pass promtool check metrics"
+	abandon "$node_pid" "$image/run.log" "the image's /metrics does not pass promtool check metrics"
 fi
 kill -TERM "$node_pid"
 stopping_at=$SECONDS
@@ -238,7 +243,7 @@ grep -q '"msg":"ServiceBroker is stopped' "$image/run.log" || die "the image's C
 log "the image's CMD: ready after ${ready_after} s, the storefront served at /, stopped gracefully $((SECONDS - stopping_at)) s after SIGTERM"
 
 # The payment sandbox as compose and k8s/ run it: the image's ENV, its own program, its books in a directory of its own.
-mapfile -t sandbox_cmd < <(node -e 'const y = require("yaml"); const c = y.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(c.services["payment-sandbox"].command.join("\n"))' "$OUT/compose.yaml")
+mapfile -t sandbox_cmd < <(compose_command "$OUT/compose.yaml" payment-sandbox)
 [ "${#sandbox_cmd[@]}" -gt 0 ] || die "could not read the payment sandbox's command from docker-compose.yml"
 sandbox_port="$(free_port)"
 (
@@ -247,16 +252,14 @@ sandbox_port="$(free_port)"
 ) >"$image/sandbox.log" 2>&1 &
 sandbox_pid=$!
 if ! answers_healthz "$sandbox_pid" "$sandbox_port"; then
-	kill -9 "$sandbox_pid" 2>/dev/null || true
-	tail -n 30 "$image/sandbox.log" >&2
-	die "the payment sandbox (${sandbox_cmd[*]}) did not answer /healthz with the image's production dependencies"
+	abandon "$sandbox_pid" "$image/sandbox.log" "the payment sandbox (${sandbox_cmd[*]}) did not answer /healthz with the image's production dependencies"
 fi
 stops_on_sigterm "$sandbox_pid" "$image/sandbox.log" "the payment sandbox"
 grep -q 'payment-sandbox: Stopped' "$image/sandbox.log" || { tail -n 30 "$image/sandbox.log" >&2; die "the payment sandbox exited without stopping cleanly"; }
 log "the payment sandbox (${sandbox_cmd[*]}): answered /healthz, stopped gracefully on SIGTERM"
 
 # The alert receiver as compose runs it, on a free port of the loopback (its last --port and --host win).
-mapfile -t receiver_cmd < <(node -e 'const y = require("yaml"); const c = y.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(c.services["alert-receiver"].command.join("\n"))' "$OUT/compose-observability.yaml")
+mapfile -t receiver_cmd < <(compose_command "$OUT/compose-observability.yaml" alert-receiver)
 [ "${#receiver_cmd[@]}" -gt 0 ] || die "could not read the alert receiver's command from docker-compose.yml"
 receiver_port="$(free_port)"
 (
@@ -268,9 +271,7 @@ notification='{"version":"4","status":"firing","receiver":"check","groupKey":"{}
 if ! answers_healthz "$receiver_pid" "$receiver_port" ||
 	! curl -fsS --max-time 5 -H 'content-type: application/json' --data "$notification" "http://127.0.0.1:$receiver_port/webhook" >/dev/null ||
 	! curl -fsS --max-time 5 "http://127.0.0.1:$receiver_port/alerts" | grep -q '"alertname":"CheckDeploy"'; then
-	kill -9 "$receiver_pid" 2>/dev/null || true
-	tail -n 30 "$image/receiver.log" >&2
-	die "the alert receiver (${receiver_cmd[*]}) did not answer /healthz or take a notification with the image's production dependencies"
+	abandon "$receiver_pid" "$image/receiver.log" "the alert receiver (${receiver_cmd[*]}) did not answer /healthz or take a notification with the image's production dependencies"
 fi
 stops_on_sigterm "$receiver_pid" "$image/receiver.log" "the alert receiver"
 grep -q '^CheckDeploy firing service="payments"$' "$image/receiver.log" || { tail -n 30 "$image/receiver.log" >&2; die "the alert receiver did not log the alert"; }

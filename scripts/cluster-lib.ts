@@ -3,6 +3,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
+import { SHOP_SERVICES, type ShopServiceName } from "../contracts";
 
 /*
  * Starts the shop's services as separate node processes, exactly as containers would run them:
@@ -13,8 +14,8 @@ import readline from "node:readline";
  * bench and the fuzzer.
  */
 
-export const SERVICE_NAMES = ["api", "catalogue", "customers", "carts", "orders", "payments", "shipping", "notifications"] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+export const SERVICE_NAMES = SHOP_SERVICES;
+export type ServiceName = ShopServiceName;
 
 /**
  * Each replica's CPU budget, in cores, as a Kubernetes pod's CPU limit gives it: the same figures

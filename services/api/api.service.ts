@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
-import { ORDER_STATUS_NOTICE, type AuthUser, type OrderStatusNotice, type ShopMeta } from "../../contracts";
+import { ORDER_STATUS_NOTICE, SHOP_SERVICES, type AuthUser, type OrderStatusNotice, type ShopMeta } from "../../contracts";
 import { AccessTokens } from "../../lib/auth-token";
 import { loadConfig, logsAt, type ShopConfig } from "../../lib/env";
 import { BadRequestError, ForbiddenError, MethodNotAllowedError, UnauthorizedError } from "../../lib/errors";
@@ -39,8 +39,8 @@ import { loadWebApp, resolveWebPath, sendWebFile, type WebApp } from "./web-asse
  * routed first.
  */
 
-/** Services the shop cannot serve requests without; /api/health reports 503 until all are up. */
-const REQUIRED_SERVICES = ["catalogue", "customers", "carts", "orders", "payments", "shipping", "notifications"];
+/** Services the shop cannot serve requests without (all but the gateway); /api/health reports 503 until all are up. */
+const REQUIRED_SERVICES = SHOP_SERVICES.filter((name) => name !== "api");
 
 interface GatewayRequest extends AnsweredRequest, RequestWithBody {
 	$action?: { name?: string; auth?: "customer" | "admin"; params?: Record<string, unknown> };

@@ -14,8 +14,7 @@ import { TestCluster } from "./cluster";
 import { Shopper } from "./shopper";
 
 /** What `promtool check metrics` (Debian's, through scripts/deb-tool.sh) says of a /metrics page: nothing when it is clean. */
-function promtoolCheckMetrics(page: string): string {
-	const promtool = execFileSync("bash", [path.join(__dirname, "../../scripts/deb-tool.sh"), "prometheus", "promtool"], { encoding: "utf8" }).trim();
+function promtoolCheckMetrics(promtool: string, page: string): string {
 	const run = spawnSync(promtool, ["check", "metrics"], { input: page, encoding: "utf8" });
 	return `${run.stdout}${run.stderr}`.trim() + (run.status === 0 ? "" : ` (exit ${run.status})`);
 }
@@ -127,10 +126,11 @@ describe("observability of one order across a cluster of node processes over NAT
 		);
 		const served = new Set<string>();
 		const lint: string[] = [];
+		const promtool = execFileSync("bash", [path.join(__dirname, "../../scripts/deb-tool.sh"), "prometheus", "promtool"], { encoding: "utf8" }).trim();
 		for (const node of cluster.nodes.filter((node) => node.child.exitCode === null)) {
 			const url = `http://127.0.0.1:${node.metricsPort}/metrics`;
 			for (const name of await families(url)) served.add(name);
-			const problems = promtoolCheckMetrics(await (await fetch(url)).text());
+			const problems = promtoolCheckMetrics(promtool, await (await fetch(url)).text());
 			if (problems) lint.push(`${node.label}: ${problems}`);
 		}
 		expect(lint).toEqual([]);
